@@ -1,0 +1,84 @@
+"""Errors raised for bad configs: every problem of a file at once, each with its position."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a config.
+
+    ``line`` and ``column`` are 1-based and point at the offending value (or key, for an
+    unknown key); they are ``None`` when the config did not come from a file.
+    """
+
+    file: str | None
+    line: int | None
+    column: int | None
+    field: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<config>"
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        text = f"{where}: {self.field or '<root>'}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        """The problem as a JSON-ready mapping (for ``confaug validate --format json``)."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class ConfigError(ValueError):
+    """A config is invalid; ``problems`` lists every problem found, in file order."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        unique: dict[tuple[object, ...], Problem] = {}
+        for problem in problems:
+            key = (problem.file, problem.line, problem.column, problem.field, problem.message)
+            unique.setdefault(key, problem)
+        self.problems: list[Problem] = sorted(
+            unique.values(),
+            key=lambda p: (p.file or "", p.line or 0, p.column or 0, p.field),
+        )
+        super().__init__("\n".join(str(p) for p in self.problems) or "invalid config")
+
+    @classmethod
+    def single(
+        cls,
+        message: str,
+        *,
+        field: str = "",
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> ConfigError:
+        """A ConfigError holding one problem."""
+        return cls([Problem(file, line, column, field, message, hint)])
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
+    import difflib
+
+    options = list(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in options}
+        close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+        close = [lowered[c] for c in close]
+    return f"did you mean '{close[0]}'?" if close else None

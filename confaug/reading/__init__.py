@@ -1,0 +1,1 @@
+"""Reading configs: safe YAML with positions, ``extends`` and overrides (layer 1)."""

@@ -1,0 +1,93 @@
+"""Plain config data together with where each piece of it was written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A position in a file: 1-based line and column."""
+
+    file: str | None
+    line: int
+    column: int
+
+
+@dataclass
+class SourceMap:
+    """Positions of every key and value of a document, by path from the root."""
+
+    values: dict[Path, Mark] = field(default_factory=dict)
+    keys: dict[Path, Mark] = field(default_factory=dict)
+
+    def locate(self, path: Path, *, prefer_key: bool = False) -> Mark | None:
+        """The mark of ``path``, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            sub = path[:end]
+            first, second = (self.keys, self.values) if prefer_key else (self.values, self.keys)
+            mark = first.get(sub) or second.get(sub)
+            if mark is not None:
+                return mark
+        return None
+
+    def update(self, other: SourceMap) -> None:
+        self.values.update(other.values)
+        self.keys.update(other.keys)
+
+    def restricted_to(self, data: Any) -> SourceMap:
+        """Only the entries whose path still exists in ``data``."""
+        return SourceMap(
+            {p: m for p, m in self.values.items() if path_exists(data, p)},
+            {p: m for p, m in self.keys.items() if path_exists(data, p)},
+        )
+
+    def moved(self, old: Path, new: Path) -> SourceMap:
+        """Entries under ``old`` re-rooted at ``new`` (others dropped)."""
+        n = len(old)
+        return SourceMap(
+            {new + p[n:]: m for p, m in self.values.items() if p[:n] == old},
+            {new + p[n:]: m for p, m in self.keys.items() if p[:n] == old},
+        )
+
+
+@dataclass
+class Document:
+    """Config data as plain Python values, with its source map and origin."""
+
+    data: Any
+    source_map: SourceMap = field(default_factory=SourceMap)
+    file: str | None = None
+    chain: tuple[str, ...] = ()
+
+
+def path_exists(data: Any, path: Path) -> bool:
+    node = data
+    for part in path:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            return False
+    return True
+
+
+def dotted(path: Path) -> str:
+    """``('transforms', 1, 'GaussNoise')`` → ``'transforms.1.GaussNoise'``."""
+    return ".".join(str(p) for p in path)
+
+
+def walk(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every (path, value) of nested dicts and lists, parents first."""
+    yield path, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from walk(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from walk(value, (*path, index))

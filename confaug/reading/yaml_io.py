@@ -1,0 +1,280 @@
+"""Safe YAML: plain data plus the position of every node, within fixed limits.
+
+Only YAML 1.2 core scalars are recognised (``1e-3`` is a float, ``2024-01-01`` a string);
+the YAML 1.1 booleans ``yes``/``no``/``on``/``off`` are rejected rather than silently
+read as booleans. Tags, duplicate keys, merge keys, oversized files, deep nesting and
+alias bombs are errors. Nothing here can construct a Python object.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from confaug.errors import ConfigError, Problem
+from confaug.reading.document import Document, Mark, Path, SourceMap, dotted
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds that keep hostile files cheap to reject."""
+
+    max_bytes: int = 1 << 20
+    max_depth: int = 64
+    max_nodes: int = 100_000
+
+
+DEFAULT_LIMITS = Limits()
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_YAML11_BOOL = "tag:confaug,2025:yaml11-bool"
+
+
+class _CoreResolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core-schema resolution, plus a marker tag for YAML 1.1 booleans."""
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+def _add(tag: str, pattern: str, first: str) -> None:
+    _CoreResolver.add_implicit_resolver(tag, re.compile(pattern, re.X), list(first))
+
+
+_add(_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+_add(_YAML11_BOOL, r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$", "yYnNoO")
+_add(_NULL, r"^(?:~|null|Null|NULL|)$", "~nN\0")
+_CoreResolver.add_implicit_resolver(_NULL, re.compile(r"^$"), None)
+_add(_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789")
+_add(
+    _FLOAT,
+    r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$""",
+    "-+0123456789.",
+)
+
+
+class _Loader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    _CoreResolver,
+):
+    """A composer only: it builds nodes and never constructs objects."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        _CoreResolver.__init__(self)
+
+
+def _mark(file: str | None, mark: yaml.Mark | None) -> Mark:
+    if mark is None:
+        return Mark(file, 1, 1)
+    return Mark(file, mark.line + 1, mark.column + 1)
+
+
+def _problem(file: str | None, mark: yaml.Mark | None, field: str, message: str) -> Problem:
+    m = _mark(file, mark)
+    return Problem(file, m.line, m.column, field, message)
+
+
+def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -> str:
+    """Check size and encoding of a config file's bytes and return its text."""
+    if len(raw) > limits.max_bytes:
+        raise ConfigError.single(
+            f"file is {len(raw):,} bytes; configs are limited to {limits.max_bytes:,} bytes",
+            file=file,
+            line=1,
+            column=1,
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        before = raw[: err.start]
+        line = before.count(b"\n") + 1
+        column = err.start - (before.rfind(b"\n") + 1) + 1
+        raise ConfigError.single(
+            f"not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start})",
+            file=file,
+            line=line,
+            column=column,
+        ) from None
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise ConfigError.single(
+            "binary data (NUL byte) in a config", file=file, line=line, column=column
+        )
+    return text
+
+
+def _check_events(text: str, file: str | None, limits: Limits) -> None:
+    """Reject deep nesting and multiple documents before any recursive composing."""
+    depth = 0
+    documents = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > limits.max_depth:
+                raise ConfigError(
+                    [
+                        _problem(
+                            file,
+                            event.start_mark,
+                            "",
+                            f"nesting deeper than {limits.max_depth} levels",
+                        )
+                    ]
+                )
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        elif isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise ConfigError(
+                    [
+                        _problem(
+                            file,
+                            event.start_mark,
+                            "",
+                            "more than one YAML document; a config is a single document",
+                        )
+                    ]
+                )
+
+
+class _Builder:
+    """Turns composed nodes into plain values, recording positions and problems."""
+
+    def __init__(self, file: str | None, limits: Limits) -> None:
+        self.file = file
+        self.limits = limits
+        self.nodes = 0
+        self.source_map = SourceMap()
+        self.problems: list[Problem] = []
+
+    def add(self, mark: yaml.Mark | None, path: Path, message: str) -> None:
+        self.problems.append(_problem(self.file, mark, dotted(path), message))
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            raise ConfigError(
+                [
+                    _problem(
+                        self.file,
+                        node.start_mark,
+                        dotted(path),
+                        f"more than {self.limits.max_nodes:,} values after expanding "
+                        "aliases (an alias bomb?)",
+                    )
+                ]
+            )
+        self.source_map.values[path] = _mark(self.file, node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ:
+                self.add(node.start_mark, path, f"tag '{node.tag}' is not allowed")
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        if node.tag != _MAP:
+            self.add(node.start_mark, path, f"tag '{node.tag}' is not allowed")
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MAP:
+                self.add(key_node.start_mark, path, "mapping keys must be plain names")
+                continue
+            if key_node.tag == "tag:yaml.org,2002:merge" or key_node.value == "<<":
+                self.add(
+                    key_node.start_mark,
+                    path,
+                    "YAML merge keys ('<<') are not supported; use 'extends' to reuse a config",
+                )
+                continue
+            if key_node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL, _YAML11_BOOL):
+                self.add(key_node.start_mark, path, f"tag '{key_node.tag}' is not allowed")
+                continue
+            key = str(key_node.value)
+            key_path = (*path, key)
+            if key in result:
+                first = self.source_map.keys.get(key_path)
+                where = f" (first at line {first.line})" if first else ""
+                self.add(key_node.start_mark, key_path, f"duplicate key '{key}'{where}")
+                continue
+            self.source_map.keys[key_path] = _mark(self.file, key_node.start_mark)
+            result[key] = self.build(value_node, key_path)
+        return result
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        value: str = node.value
+        tag = node.tag
+        if tag == _STR:
+            return value
+        if tag == _YAML11_BOOL:
+            self.add(
+                node.start_mark,
+                path,
+                f"'{value}' is a boolean in YAML 1.1 but a string in YAML 1.2; "
+                f"write true/false for a switch, or quote it ('{value}') for a string",
+            )
+            return value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return value.lower() == "true"
+        if tag == _INT:
+            base = 16 if value.startswith("0x") else 8 if value.startswith("0o") else 10
+            return int(value[2:] if base != 10 else value, base)
+        if tag == _FLOAT:
+            lowered = value.lower()
+            if lowered.endswith((".inf", ".nan")):
+                return float(lowered.replace(".", ""))
+            return float(value)
+        self.add(node.start_mark, path, f"tag '{tag}' is not allowed (configs hold plain data)")
+        return value
+
+
+def parse_yaml(
+    text: str | bytes, file: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+) -> Document:
+    """Parse one YAML document into plain data with positions, or raise ConfigError."""
+    if isinstance(text, bytes):
+        text = decode_text(text, file, limits)
+    elif len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes:
+        raise ConfigError.single(
+            f"config is larger than {limits.max_bytes:,} bytes", file=file, line=1, column=1
+        )
+    try:
+        _check_events(text, file, limits)
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        message = " ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
+        raise ConfigError([_problem(file, mark, "", f"invalid YAML: {message}")]) from None
+    except yaml.YAMLError as err:
+        raise ConfigError.single(f"invalid YAML: {err}", file=file, line=1, column=1) from None
+    except RecursionError:
+        raise ConfigError.single("nesting too deep", file=file, line=1, column=1) from None
+    if root is None:
+        raise ConfigError.single("the file is empty", file=file, line=1, column=1)
+    builder = _Builder(file, limits)
+    data = builder.build(root, ())
+    if builder.problems:
+        raise ConfigError(builder.problems)
+    return Document(data, builder.source_map, file)

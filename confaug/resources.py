@@ -1,0 +1,40 @@
+"""Where shipped files live: in the wheel under ``confaug/_data``, in a checkout at the top."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+_PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+
+
+def _shipped(name: str) -> Path:
+    installed = _PACKAGE / "_data" / name
+    return installed if installed.is_dir() else _PACKAGE.parent / name
+
+
+@cache
+def presets_dir() -> Path:
+    """The directory holding the shipped presets."""
+    return _shipped("presets")
+
+
+@cache
+def schemas_dir() -> Path:
+    """The directory holding the shipped JSON Schema."""
+    return _shipped("schemas")
+
+
+def preset_names() -> list[str]:
+    """Names of the shipped presets, sorted."""
+    return sorted(p.stem for p in presets_dir().glob("*.yaml"))
+
+
+def preset_path(name: str) -> Path | None:
+    """The file of preset ``name``, or None when there is no such preset."""
+    if not _PRESET_NAME.match(name):
+        return None
+    path = presets_dir() / f"{name}.yaml"
+    return path if path.is_file() else None

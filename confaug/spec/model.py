@@ -1,0 +1,182 @@
+"""The spec: one validated config document (layer 2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from confaug.spec.steps import TransformStep
+from confaug.spec.vocab import (
+    ORDER_TO_INTERPOLATION,
+    DataFormat,
+    FactorRange,
+    FillMode,
+    Finite,
+    InterpolationName,
+    NonNegative,
+    OutputDtype,
+    Rescale,
+    ShiftRange,
+    SymmetricRange,
+    ZoomRange,
+)
+
+KERAS_KEYWORDS: tuple[str, ...] = (
+    "featurewise_center",
+    "samplewise_center",
+    "featurewise_std_normalization",
+    "samplewise_std_normalization",
+    "zca_whitening",
+    "zca_epsilon",
+    "rotation_range",
+    "width_shift_range",
+    "height_shift_range",
+    "brightness_range",
+    "shear_range",
+    "zoom_range",
+    "channel_shift_range",
+    "fill_mode",
+    "cval",
+    "horizontal_flip",
+    "vertical_flip",
+    "rescale",
+    "preprocessing_function",
+    "data_format",
+    "validation_split",
+    "interpolation_order",
+    "dtype",
+)
+"""The 23 keywords of Keras' ``ImageDataGenerator``, in its signature's order."""
+
+GEOMETRIC_KEYWORDS = (
+    "rotation_range",
+    "width_shift_range",
+    "height_shift_range",
+    "shear_range",
+    "zoom_range",
+    "channel_shift_range",
+    "brightness_range",
+    "horizontal_flip",
+    "vertical_flip",
+)
+
+ValueRange = Annotated[
+    Any,
+    Field(
+        description="Value range of float input: 'auto' ([0, 1] when the data's maximum is ≤ 1, "
+        "else [0, 255]) or an explicit [low, high]. uint8 input is always [0, 255]."
+    ),
+]
+
+
+class Spec(BaseModel):
+    """A confaug augmentation spec (``version: 1``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=False)
+
+    version: Literal[1] = Field(description="Spec format version; always 1.")
+
+    # Shared vocabulary.
+    data_format: DataFormat = Field("channels_last", description="Layout of images and batches: HWC/NHWC (channels_last) or CHW/NCHW (channels_first).")
+    fill_mode: FillMode = Field("nearest", description="How points outside the image are filled by geometric steps (Keras' fill_mode): constant (cval), nearest (edge repeated), reflect (mirror, edge included), wrap (tile).")
+    cval: Finite = Field(0.0, description="Fill value for fill_mode 'constant', on the 0–255 scale (divided by 255 for float images).")
+    interpolation: InterpolationName = Field("bilinear", description="Interpolation of the Keras warp and the default for listed transforms that take one.")
+    dtype: OutputDtype | None = Field(None, description="Output dtype; by default the input's dtype is kept (float32 when standardization or rescale is on).")
+    seed: Annotated[int, Field(ge=0)] | None = Field(None, description="Seed making every run of the pipeline identical; per-sample seeds derive from it.")
+    value_range: ValueRange = "auto"
+
+    # Keras ImageDataGenerator keywords.
+    featurewise_center: bool = Field(False, description="Subtract the dataset mean per channel (needs pipe.fit(x)).")
+    samplewise_center: bool = Field(False, description="Subtract each sample's mean.")
+    featurewise_std_normalization: bool = Field(False, description="Divide by the dataset std per channel (needs pipe.fit(x)); implies featurewise_center.")
+    samplewise_std_normalization: bool = Field(False, description="Divide each sample by its std; implies samplewise_center.")
+    zca_whitening: bool = Field(False, description="Apply ZCA whitening (needs pipe.fit(x)); implies featurewise_center.")
+    zca_epsilon: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(1e-6, description="Epsilon of ZCA whitening.")
+    rotation_range: SymmetricRange = Field(0, description="Degrees: r means U(-r, r); [low, high] means U(low, high).")
+    width_shift_range: ShiftRange = Field(0.0, description="Horizontal shift: float r → U(-r, r); int n → choice(0..n-1) × ±1; list → choice(list) × ±1; values < 1 are fractions of the width, else pixels.")
+    height_shift_range: ShiftRange = Field(0.0, description="Vertical shift, same forms as width_shift_range (fractions of the height).")
+    brightness_range: FactorRange = Field(None, description="[low, high]: multiply the image by U(low, high), clipped to the value range.")
+    shear_range: SymmetricRange = Field(0.0, description="Shear angle in degrees, counter-clockwise: s means U(-s, s).")
+    zoom_range: ZoomRange = Field(0.0, description="z means [1 - z, 1 + z]; or [low, high]. Width and height zoom are drawn independently; > 1 zooms out (content shrinks), as in Keras.")
+    channel_shift_range: NonNegative = Field(0.0, description="Add U(-c, c) to every channel (0–255 scale), clipped to the image's own min/max.")
+    horizontal_flip: bool = Field(False, description="Flip left-right with probability 0.5.")
+    vertical_flip: bool = Field(False, description="Flip up-down with probability 0.5.")
+    rescale: Rescale = Field(None, description="Multiply by this after augmentation (e.g. 0.00392 or '1/255'); null or 0 means none.")
+    preprocessing_function: str | None = Field(None, description="Name of a function registered in Python with confaug.register(); runs on each batch after augmentation, before rescale.")
+    validation_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(0.0, description="Fraction of images reserved for subset='validation' in directory and dataframe sources.")
+    interpolation_order: Annotated[int, Field(ge=0, le=5)] | None = Field(None, description="Keras' spline order of the warp: 0 nearest, 1 bilinear, 2-3 bicubic, 4-5 lanczos. Overrides 'interpolation' for the Keras warp.")
+
+    # Listed albumentations transforms.
+    transforms: tuple[TransformStep, ...] = Field((), description="albumentations transforms by class name, applied in order after the Keras part.")
+
+    # albumentations Compose options.
+    bbox_params: dict[str, Any] | None = Field(None, description="albumentations BboxParams (format, label_fields, min_area, min_visibility, ...).")
+    keypoint_params: dict[str, Any] | None = Field(None, description="albumentations KeypointParams (format, label_fields, remove_invisible, ...).")
+    additional_targets: dict[str, str] = Field(default_factory=dict, description="Extra inputs and their kind, e.g. {image2: image, mask2: mask}.")
+    is_check_shapes: bool = Field(True, description="Check that image and masks have the same height and width.")
+
+    @field_validator("value_range", mode="before")
+    @classmethod
+    def _value_range(cls, value: Any) -> Any:
+        if value == "auto":
+            return value
+        from confaug.spec.vocab import _pair
+
+        return _pair(value, low_bound=None)
+
+    @field_validator("rescale", mode="after")
+    @classmethod
+    def _no_zero_rescale(cls, value: Any) -> Any:
+        return None if value == 0 else value
+
+    @field_validator("transforms", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return tuple(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Spec:
+        order = self.interpolation_order
+        if order is not None and "interpolation" in self.model_fields_set:
+            if ORDER_TO_INTERPOLATION[order] != self.interpolation:
+                raise ValueError(
+                    f"interpolation_order {order} ({ORDER_TO_INTERPOLATION[order]}) contradicts "
+                    f"interpolation '{self.interpolation}'; set only one"
+                )
+        return self
+
+    # Derived views used by the compiler.
+    @property
+    def warp_interpolation(self) -> str:
+        """The interpolation of the Keras warp."""
+        if self.interpolation_order is not None:
+            return ORDER_TO_INTERPOLATION[self.interpolation_order]
+        return self.interpolation
+
+    @property
+    def has_keras_augmentation(self) -> bool:
+        """True when any random Keras keyword is on."""
+        defaults = Spec.model_fields
+        return any(getattr(self, k) != defaults[k].default for k in GEOMETRIC_KEYWORDS)
+
+    @property
+    def has_standardization(self) -> bool:
+        """True when a batch-level step runs after augmentation."""
+        return bool(
+            self.featurewise_center
+            or self.samplewise_center
+            or self.featurewise_std_normalization
+            or self.samplewise_std_normalization
+            or self.zca_whitening
+            or self.rescale
+            or self.preprocessing_function
+        )
+
+    def to_data(self, *, full: bool = False) -> dict[str, Any]:
+        """The spec as plain YAML-ready data: only what was set, or every key with ``full``."""
+        data = self.model_dump(mode="json", exclude_unset=not full)
+        data = {"version": 1, **{k: v for k, v in data.items() if k != "version"}}
+        return data

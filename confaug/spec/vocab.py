@@ -1,0 +1,163 @@
+"""Shared vocabulary of specs: fill modes, interpolations, data formats, ranges."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema
+
+DataFormat = Literal["channels_last", "channels_first"]
+FillMode = Literal["constant", "nearest", "reflect", "wrap"]
+InterpolationName = Literal["nearest", "bilinear", "bicubic", "area", "lanczos"]
+OutputDtype = Literal["uint8", "uint16", "float16", "float32", "float64"]
+
+# OpenCV constants, written out so that the spec layer needs no cv2 import.
+BORDER_MODES: dict[str, int] = {
+    "constant": 0,  # cv2.BORDER_CONSTANT
+    "nearest": 1,  # cv2.BORDER_REPLICATE
+    "replicate": 1,
+    "reflect": 2,  # cv2.BORDER_REFLECT: edge pixel repeated, as scipy's 'reflect'
+    "wrap": 3,  # cv2.BORDER_WRAP
+    "reflect_101": 4,  # cv2.BORDER_REFLECT_101, albumentations' usual default
+}
+INTERPOLATIONS: dict[str, int] = {
+    "nearest": 0,  # cv2.INTER_NEAREST
+    "bilinear": 1,  # cv2.INTER_LINEAR
+    "bicubic": 2,  # cv2.INTER_CUBIC
+    "area": 3,  # cv2.INTER_AREA
+    "lanczos": 4,  # cv2.INTER_LANCZOS4
+}
+# Keras' scipy spline orders mapped to the nearest OpenCV interpolation.
+ORDER_TO_INTERPOLATION: dict[int, str] = {
+    0: "nearest",
+    1: "bilinear",
+    2: "bicubic",
+    3: "bicubic",
+    4: "lanczos",
+    5: "lanczos",
+}
+
+_NUMBER_SCHEMA = {"type": "number"}
+_PAIR_SCHEMA = {"type": "array", "items": _NUMBER_SCHEMA, "minItems": 2, "maxItems": 2}
+
+
+def _number(value: Any, what: str = "a number") -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"must be {what}, got {_describe(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
+    return value
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+def _pair(value: Any, *, low_bound: float | None, strict_low: bool = False) -> list[float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ValueError(f"must be a number or a [low, high] pair, got {_describe(value)}")
+    low, high = (_number(v, "a number") for v in value)
+    if low > high:
+        raise ValueError(f"[low, high] must have low ≤ high, got [{low}, {high}]")
+    if low_bound is not None and (low < low_bound or (strict_low and low == low_bound)):
+        relation = ">" if strict_low else "≥"
+        raise ValueError(f"low must be {relation} {low_bound}, got {low}")
+    return [low, high]
+
+
+def symmetric_range(value: Any) -> float | int | list[float]:
+    """A number r ≥ 0 meaning [-r, r], or an explicit [low, high]."""
+    if isinstance(value, (list, tuple)):
+        return _pair(value, low_bound=None)
+    number = _number(value, "a number ≥ 0 or a [low, high] pair")
+    if number < 0:
+        raise ValueError(f"must be ≥ 0 (it means the range [-r, r]), got {number}")
+    return number
+
+
+def shift_range(value: Any) -> float | int | list[float | int]:
+    """Keras' shift forms: a float (uniform), an int or a list of values (choice × ±1)."""
+    if isinstance(value, (list, tuple)):
+        if not value:
+            raise ValueError("must not be an empty list")
+        return [_number(v, "a list of numbers") for v in value]
+    number = _number(value, "a number ≥ 0 or a list of numbers")
+    if number < 0:
+        raise ValueError(f"must be ≥ 0, got {number}")
+    return number
+
+
+def zoom_range(value: Any) -> float | int | list[float]:
+    """A number z in [0, 1) meaning [1 - z, 1 + z], or [low, high] with 0 < low ≤ high."""
+    if isinstance(value, (list, tuple)):
+        return _pair(value, low_bound=0.0, strict_low=True)
+    number = _number(value, "a number in [0, 1) or a [low, high] pair")
+    if not 0 <= number < 1:
+        raise ValueError(f"a single zoom value z means [1 - z, 1 + z] and must be in [0, 1), got {number}")
+    return number
+
+
+def factor_range(value: Any) -> list[float] | None:
+    """None, or a [low, high] pair of non-negative factors (brightness)."""
+    if value is None:
+        return None
+    return _pair(value, low_bound=0.0)
+
+
+def _fraction(value: Any) -> Any:
+    """``"1/255"`` → 1/255; numbers pass through (YAML has no arithmetic)."""
+    if isinstance(value, str) and value.count("/") == 1:
+        top, bottom = value.split("/")
+        try:
+            result = float(top) / float(bottom)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"must be a number or a fraction like '1/255', got {value!r}") from None
+        return result
+    if value is None:
+        return None
+    return _number(value, "a number or a fraction like '1/255'")
+
+
+SymmetricRange = Annotated[
+    Any,
+    BeforeValidator(symmetric_range),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, _PAIR_SCHEMA]}),
+]
+ShiftRange = Annotated[
+    Any,
+    BeforeValidator(shift_range),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "minimum": 0}, {"type": "array", "items": _NUMBER_SCHEMA, "minItems": 1}]}
+    ),
+]
+ZoomRange = Annotated[
+    Any,
+    BeforeValidator(zoom_range),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1}, _PAIR_SCHEMA]}),
+]
+FactorRange = Annotated[
+    Any,
+    BeforeValidator(factor_range),
+    WithJsonSchema({"anyOf": [{"type": "null"}, _PAIR_SCHEMA]}),
+]
+Rescale = Annotated[
+    Any,
+    BeforeValidator(_fraction),
+    WithJsonSchema(
+        {"anyOf": [{"type": "null"}, {"type": "number"}, {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*/\s*[0-9.eE+-]+\s*$"}]}
+    ),
+]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
