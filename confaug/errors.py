@@ -82,3 +82,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
         close = [lowered[c] for c in close]
     return f"did you mean '{close[0]}'?" if close else None
+
+
+class DataError(ValueError):
+    """Bad input data (a corrupt file, a wrong shape, NaN in float input); names the file or index."""

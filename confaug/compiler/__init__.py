@@ -1,0 +1,1 @@
+"""Compiling a valid spec into a runnable pipeline (layer 3)."""

@@ -1,0 +1,83 @@
+"""Bringing any input into the pipeline's working form and back.
+
+Inside a pipeline an image is HWC and either uint8 or float32 in [0, 1] (what
+albumentations expects); callers keep their own layout, dtype and value range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from confaug.errors import DataError
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How a float or 16-bit input maps onto [0, 1]."""
+
+    low: float
+    high: float
+    dtype: np.dtype[Any]
+
+    @property
+    def identity(self) -> bool:
+        return self.low == 0.0 and self.high == 1.0 and self.dtype == np.float32
+
+
+def infer_scale(array: np.ndarray, value_range: Any, *, where: str = "input") -> Scale | None:
+    """None for uint8 (worked on as is); otherwise the affine map of the input onto [0, 1]."""
+    dtype = array.dtype
+    if dtype == np.uint8:
+        return None
+    if dtype == np.uint16:
+        return Scale(0.0, 65535.0, dtype)
+    if not np.issubdtype(dtype, np.floating):
+        raise DataError(f"{where}: images must be uint8, uint16 or float, got {dtype}")
+    if value_range != "auto":
+        low, high = value_range
+        return Scale(float(low), float(high), dtype)
+    if array.size == 0:
+        return Scale(0.0, 1.0, dtype)
+    low, high = float(array.min()), float(array.max())
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise DataError(f"{where}: float image contains NaN or infinity")
+    if low >= 0.0 and high <= 1.0:
+        return Scale(0.0, 1.0, dtype)
+    if low >= 0.0 and high <= 255.0:
+        return Scale(0.0, 255.0, dtype)
+    raise DataError(
+        f"{where}: float values span [{low:g}, {high:g}], neither [0, 1] nor [0, 255]; "
+        "set value_range: [low, high] in the config"
+    )
+
+
+def to_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
+    if scale is None:
+        return image
+    if scale.identity:
+        return image
+    span = scale.high - scale.low
+    out = image.astype(np.float32, copy=True)
+    if scale.low:
+        out -= scale.low
+    if span != 1.0:
+        out *= 1.0 / span
+    return out
+
+
+def from_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
+    if scale is None:
+        return image if image.dtype == np.uint8 else np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    if scale.identity and image.dtype == np.float32:
+        return image
+    if image.dtype == np.uint8:  # a step that turned floats into bytes
+        image = image.astype(np.float32) / 255.0
+    span = scale.high - scale.low
+    out = image.astype(np.float32, copy=False) * span + scale.low
+    if np.issubdtype(scale.dtype, np.integer):
+        info = np.iinfo(scale.dtype)
+        return np.clip(np.rint(out), info.min, info.max).astype(scale.dtype)
+    return out.astype(scale.dtype, copy=False)

@@ -1,0 +1,292 @@
+"""Pure kernels that apply one :class:`~confaug.idg.params.IdgParams` draw.
+
+Keras warps each channel with scipy; confaug makes one ``cv2.warpAffine`` per image with
+the same output→input matrix, about the true image centre ``((w-1)/2, (h-1)/2)`` — Keras
+uses ``(h/2 - 0.5, w/2 - 0.5)`` swapped, wrong on non-square images. Then, as Keras:
+channel shift, flips, brightness. Flips are folded into the warp's matrix when there is
+a warp (exactly equivalent, one pass fewer), else done with ``cv2.flip``.
+
+Value scales: images are uint8 (0–255) or float in [0, 1]. ``cval`` and the channel shift
+are given on the 0–255 scale, as Keras users write them, and divided by 255 for floats.
+
+Fill modes map to OpenCV border modes: ``constant`` → ``BORDER_CONSTANT`` (with ``cval``),
+``nearest`` → ``BORDER_REPLICATE``, ``reflect`` → ``BORDER_REFLECT``, ``wrap`` →
+``BORDER_WRAP``. Interpolation orders map to OpenCV kernels, not scipy splines:
+0 → nearest, 1 → bilinear, 2 and 3 → bicubic, 4 and 5 → Lanczos-4.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from confaug.idg.params import IdgParams
+
+BORDER_MODES: dict[str, int] = {
+    "constant": cv2.BORDER_CONSTANT,
+    "nearest": cv2.BORDER_REPLICATE,
+    "reflect": cv2.BORDER_REFLECT,
+    "wrap": cv2.BORDER_WRAP,
+}
+INTERPOLATIONS: dict[int, int] = {
+    0: cv2.INTER_NEAREST,
+    1: cv2.INTER_LINEAR,
+    2: cv2.INTER_CUBIC,
+    3: cv2.INTER_CUBIC,
+    4: cv2.INTER_LANCZOS4,
+    5: cv2.INTER_LANCZOS4,
+}
+_IDENTITY = np.eye(3)
+
+
+def border_mode(fill_mode: str) -> int:
+    """The OpenCV border mode for a Keras ``fill_mode``."""
+    try:
+        return BORDER_MODES[fill_mode]
+    except KeyError:
+        raise ValueError(
+            f"fill_mode must be one of {', '.join(BORDER_MODES)}, got {fill_mode!r}"
+        ) from None
+
+
+def interpolation_flag(order: int) -> int:
+    """The OpenCV interpolation for a Keras ``interpolation_order`` (0–5)."""
+    try:
+        return INTERPOLATIONS[order]
+    except (KeyError, TypeError):
+        raise ValueError(f"interpolation_order must be an integer 0–5, got {order!r}") from None
+
+
+def _translation(dx: float, dy: float) -> np.ndarray:
+    return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+
+
+def inverse_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
+    """Keras' affine as a 3×3 output→input map in (x = column, y = row) pixel coordinates.
+
+    ``R(theta) · T(tx, ty) · Shear(shear) · Zoom(zx, zy)``, composed in Keras' order and
+    moved to the image centre ``((width-1)/2, (height-1)/2)``. Flips are not included.
+    """
+    theta, shear = math.radians(params.theta), math.radians(params.shear)
+    cos_t, sin_t = math.cos(theta), math.sin(theta)
+    linear = np.array([[cos_t, -sin_t], [sin_t, cos_t]]) @ np.array(
+        [[1.0, -math.sin(shear)], [0.0, math.cos(shear)]]
+    )
+    linear = linear * (params.zx, params.zy)  # right-multiplying by diag(zx, zy)
+    matrix = np.eye(3)
+    matrix[:2, :2] = linear
+    # The shift sits between rotation and shear, so it is rotated too: R · t.
+    matrix[:2, 2] = (cos_t * params.tx - sin_t * params.ty, sin_t * params.tx + cos_t * params.ty)
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    return _translation(cx, cy) @ matrix @ _translation(-cx, -cy)
+
+
+def flip_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
+    """The flips as a 3×3 map in the same coordinates (its own inverse)."""
+    sx, sy = (-1.0 if params.flip_horizontal else 1.0), (-1.0 if params.flip_vertical else 1.0)
+    return np.array(
+        [
+            [sx, 0.0, (width - 1) if params.flip_horizontal else 0.0],
+            [0.0, sy, (height - 1) if params.flip_vertical else 0.0],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+
+
+def forward_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
+    """Input→output map of the geometry (flips excluded), for keypoints and boxes."""
+    return np.linalg.inv(inverse_matrix(params, height, width))
+
+
+def is_identity(matrix: np.ndarray) -> bool:
+    """Whether a 3×3 map leaves every pixel where it is."""
+    return bool(np.allclose(matrix, _IDENTITY, rtol=0.0, atol=1e-9))
+
+
+def _value_scale(dtype: np.dtype) -> float:
+    """Factor from the 0–255 scale to the image's own: 1 for uint8, 1/255 for floats."""
+    if dtype == np.uint8:
+        return 1.0
+    if np.issubdtype(dtype, np.floating):
+        return 1.0 / 255.0
+    raise TypeError(f"images must be uint8 or float, got {dtype}")
+
+
+def _chunks(channels: int) -> list[slice]:
+    """Channel slices cv2 warps correctly in one call: 1, 3 or 4 channels each.
+
+    OpenCV 5.0 rejects cubic/Lanczos on more than 4 channels and silently returns wrong
+    pixels for 2 and for more than 4 channels with nearest/bilinear (measured).
+    """
+    sizes = [4] * (channels // 4)
+    rest = channels % 4
+    sizes += [1, 1] if rest == 2 else ([rest] if rest else [])
+    starts = np.cumsum([0, *sizes])
+    return [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+
+
+def warp(
+    image: np.ndarray,
+    matrix: np.ndarray,
+    *,
+    border: int,
+    interpolation: int,
+    fill: float,
+) -> np.ndarray:
+    """One ``cv2.warpAffine`` with an output→input 3×3 ``matrix``; HW or HWC, any channels."""
+    height, width = image.shape[:2]
+    kwargs = {
+        "M": matrix[:2],
+        "dsize": (width, height),
+        "flags": interpolation | cv2.WARP_INVERSE_MAP,
+        "borderMode": border,
+        "borderValue": (fill, fill, fill, fill),
+    }
+    if image.ndim == 2:
+        return cv2.warpAffine(image, **kwargs)
+    channels = image.shape[2]
+    if channels in (3, 4):
+        return cv2.warpAffine(image, **kwargs)
+    parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(channels)]
+    # cv2 drops a trailing channel axis of 1.
+    parts = [p[..., None] if p.ndim == 2 else p for p in parts]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+
+
+def _flip(image: np.ndarray, params: IdgParams) -> np.ndarray:
+    if params.flip_horizontal and params.flip_vertical:
+        return image[::-1, ::-1].copy()
+    if params.flip_horizontal:
+        return image[:, ::-1].copy()
+    if params.flip_vertical:
+        return image[::-1].copy()
+    return image
+
+
+def _photometric_uint8(image: np.ndarray, shift: float | None, brightness: float | None):
+    """Channel shift and brightness through one 256-entry lookup table."""
+    values = np.arange(256, dtype=np.float64)
+    if shift is not None:
+        values = np.clip(values + shift, image.min(), image.max())
+    if brightness is not None:
+        values = values * brightness
+    table = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    out = cv2.LUT(image, table)
+    return out.reshape(image.shape)
+
+
+def _photometric_float(image: np.ndarray, shift: float | None, brightness: float | None):
+    out = image
+    if shift is not None:
+        out = np.clip(image + np.float32(shift), image.min(), image.max())
+    if brightness is not None:
+        out = out * np.float32(brightness)
+        np.clip(out, 0.0, 1.0, out=out)
+    return out.astype(image.dtype, copy=False)
+
+
+def photometric(image: np.ndarray, params: IdgParams) -> np.ndarray:
+    """Keras' channel shift (add, clip to the image's own range) then brightness
+    (multiply, clip to the dtype's range: 0–255 or [0, 1]).
+    """
+    brightness = params.brightness
+    shift = params.channel_shift_intensity
+    if shift is None and brightness is None:
+        return image
+    if shift is not None:
+        shift *= _value_scale(image.dtype)
+    if image.dtype == np.uint8:
+        return _photometric_uint8(image, shift, brightness)
+    return _photometric_float(image, shift, brightness)
+
+
+def apply_params(
+    image: np.ndarray,
+    params: IdgParams,
+    *,
+    fill_mode: str = "nearest",
+    cval: float = 0.0,
+    interpolation_order: int = 1,
+) -> np.ndarray:
+    """Apply one draw to an HW or HWC image (uint8, or float in [0, 1]) as Keras'
+    ``apply_transform`` does: warp, channel shift, flips, brightness. Never writes to
+    ``image``; returns it unchanged when the draw is the identity.
+    """
+    height, width = image.shape[:2]
+    geometry = inverse_matrix(params, height, width)
+    if is_identity(geometry):
+        out = _flip(image, params)
+    else:
+        out = warp(
+            image,
+            geometry @ flip_matrix(params, height, width),
+            border=border_mode(fill_mode),
+            interpolation=interpolation_flag(interpolation_order),
+            fill=cval * _value_scale(image.dtype),
+        )
+    return photometric(out, params)
+
+
+def apply_params_to_mask(mask: np.ndarray, params: IdgParams, *, fill_mode: str) -> np.ndarray:
+    """The same geometry and flips on a mask: nearest interpolation, fill 0, no photometry."""
+    height, width = mask.shape[:2]
+    geometry = inverse_matrix(params, height, width)
+    if is_identity(geometry):
+        return _flip(mask, params)
+    as_bool = mask.dtype == np.bool_
+    out = warp(
+        mask.view(np.uint8) if as_bool else mask,
+        geometry @ flip_matrix(params, height, width),
+        border=border_mode(fill_mode),
+        interpolation=cv2.INTER_NEAREST,
+        fill=0,
+    )
+    return out.view(np.bool_) if as_bool else out
+
+
+def apply_params_to_keypoints(
+    keypoints: np.ndarray, params: IdgParams, height: int, width: int, *, fill_mode: str
+) -> np.ndarray:
+    """Move albumentations keypoints (``x, y, z, angle, scale, ...`` in pixels) as the image.
+
+    Uses albumentations' ``keypoints_affine`` (which, for ``reflect``, adds the mirrored
+    copies that become visible) and its flip functions, so angles and scales follow its
+    conventions.
+    """
+    from albumentations.augmentations.geometric import functional as fgeometric
+
+    forward = forward_matrix(params, height, width)
+    scale = {"x": math.hypot(*forward[:2, 0]), "y": math.hypot(*forward[:2, 1])}
+    out = fgeometric.keypoints_affine(
+        keypoints, forward, (height, width), scale, border_mode(fill_mode)
+    )
+    if params.flip_horizontal:
+        out = fgeometric.keypoints_hflip(out, width)
+    if params.flip_vertical:
+        out = fgeometric.keypoints_vflip(out, height)
+    return out
+
+
+def apply_params_to_bboxes(
+    bboxes: np.ndarray, params: IdgParams, height: int, width: int, *, fill_mode: str
+) -> np.ndarray:
+    """Move albumentations boxes (normalized ``x_min, y_min, x_max, y_max, ...``) as the image.
+
+    Boxes live in continuous coordinates (a pixel spans ``[i, i+1]``), so the pixel-centre
+    matrix is conjugated by a half-pixel shift before albumentations' ``bboxes_affine``.
+    """
+    from albumentations.augmentations.geometric import functional as fgeometric
+
+    forward = _translation(0.5, 0.5) @ forward_matrix(params, height, width)
+    forward = forward @ _translation(-0.5, -0.5)
+    shape = (height, width)
+    out = fgeometric.bboxes_affine(
+        bboxes, forward, "largest_box", shape, border_mode(fill_mode), shape
+    )
+    if params.flip_horizontal:
+        out = fgeometric.bboxes_hflip(out)
+    if params.flip_vertical:
+        out = fgeometric.bboxes_vflip(out)
+    return out
