@@ -17,12 +17,12 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 
-Number = Union[int, float]
-RangeLike = Union[Number, Sequence[Number]]
+Number: TypeAlias = int | float
+RangeLike: TypeAlias = Number | Sequence[Number]
 
 
 @dataclass(frozen=True)

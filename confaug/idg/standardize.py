@@ -5,7 +5,8 @@ samplewise centre/std (each sample over all its values), featurewise centre/std 
 whitening with statistics from :meth:`Standardizer.fit`. Flags imply each other as in
 Keras: ``featurewise_std_normalization`` → ``featurewise_center``; ``zca_whitening`` →
 ``featurewise_center`` and no featurewise std; ``samplewise_std_normalization`` →
-``samplewise_center``. Batches are NHWC (or one HWC sample); the output is float32.
+``samplewise_center``. Batches are NHWC, or NCHW with ``channels_first=True`` (statistics
+are kept in HWC order either way); the output is float32 unless another dtype is asked.
 
 One deliberate difference: Keras' ``fit`` computes statistics on ``x * rescale`` only,
 yet applies them after ``preprocessing_function`` and samplewise steps; confaug's ``fit``
@@ -19,10 +20,21 @@ import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 _EPSILON = 1e-6  # Keras adds it to every standard deviation it divides by
+_KEYWORDS = (
+    "rescale",
+    "samplewise_center",
+    "samplewise_std_normalization",
+    "featurewise_center",
+    "featurewise_std_normalization",
+    "zca_whitening",
+    "zca_epsilon",
+)
 
 
 class NotFittedError(RuntimeError):
@@ -86,12 +98,13 @@ def fit_featurewise(
     return FeaturewiseStats(as_float32(mean), as_float32(stdev), as_float32(zca_matrix))
 
 
-@dataclass(frozen=True)
+@dataclass
 class Standardizer:
-    """Keras' ``standardize`` as a callable on NHWC batches; see the module docstring.
+    """Keras' ``standardize`` as a callable on batches; see the module docstring.
 
-    Implied flags are settled at construction. :meth:`fit` returns a fitted copy; calling
-    an unfitted one that needs statistics raises :class:`NotFittedError`.
+    The flags are settled at construction (implied ones included); only ``stats`` changes,
+    through :meth:`fit` or :meth:`load_state`. Calling one that needs statistics before
+    that raises :class:`NotFittedError`.
     """
 
     preprocessing_function: Callable[[np.ndarray], np.ndarray] | None = None
@@ -105,19 +118,23 @@ class Standardizer:
     stats: FeaturewiseStats | None = None
 
     def __post_init__(self) -> None:
-        implied = {
-            "samplewise_center": self.samplewise_center or self.samplewise_std_normalization,
-            "featurewise_center": (
-                self.featurewise_center
-                or self.featurewise_std_normalization
-                or self.zca_whitening
-            ),
-            "featurewise_std_normalization": (
-                self.featurewise_std_normalization and not self.zca_whitening
-            ),
-        }
-        for name, value in implied.items():
-            object.__setattr__(self, name, value)
+        self.samplewise_center = self.samplewise_center or self.samplewise_std_normalization
+        self.featurewise_center = (
+            self.featurewise_center or self.featurewise_std_normalization or self.zca_whitening
+        )
+        self.featurewise_std_normalization = (
+            self.featurewise_std_normalization and not self.zca_whitening
+        )
+
+    @classmethod
+    def from_spec(
+        cls, spec: Any, function: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> Standardizer:
+        """Build from any object carrying Keras' keyword names as attributes (a spec)."""
+        return cls(
+            preprocessing_function=function,
+            **{name: getattr(spec, name) for name in _KEYWORDS},
+        )
 
     @property
     def needs_fit(self) -> bool:
@@ -126,7 +143,7 @@ class Standardizer:
 
     @property
     def is_identity(self) -> bool:
-        """Whether calling it only converts to float32."""
+        """Whether calling it changes nothing but, if asked, the dtype."""
         return not (
             self.needs_fit
             or self.samplewise_center
@@ -134,43 +151,68 @@ class Standardizer:
             or self.preprocessing_function is not None
         )
 
-    def fit(self, x: np.ndarray) -> Standardizer:
-        """A copy holding featurewise statistics of the NHWC batch ``x``."""
+    def state(self) -> FeaturewiseStats | None:
+        """The fitted statistics (picklable; :meth:`FeaturewiseStats.to_npz` saves them)."""
+        return self.stats
+
+    def load_state(self, stats: FeaturewiseStats | None) -> None:
+        """Use statistics from :meth:`state` or :meth:`FeaturewiseStats.from_npz`."""
+        self.stats = stats
+
+    def fit(self, x: np.ndarray, *, channels_first: bool = False) -> Standardizer:
+        """Compute featurewise statistics of the batch ``x``; returns ``self``."""
         x = np.asarray(x)
         if x.ndim != 4:
-            raise ValueError(f"fit needs an NHWC batch of rank 4, got shape {x.shape}")
-        stats = fit_featurewise(
-            self._before_featurewise(x),
+            raise ValueError(f"fit needs a batch of rank 4, got shape {x.shape}")
+        self.stats = fit_featurewise(
+            self._before_featurewise(x, channels_first),
             center=self.featurewise_center,
             std=self.featurewise_std_normalization,
             zca=self.zca_whitening,
             zca_epsilon=self.zca_epsilon,
         )
-        return dataclasses.replace(self, stats=stats)
+        return self
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Standardize an NHWC batch (or one HWC sample) into a new float32 array."""
+    def __call__(
+        self,
+        x: np.ndarray,
+        *,
+        channels_first: bool = False,
+        dtype: DTypeLike | None = None,
+    ) -> np.ndarray:
+        """Standardize a batch (NHWC, or NCHW with ``channels_first``; or one image).
+
+        Returns a new float32 array (or ``dtype``; integer dtypes are rounded and clipped),
+        or ``x`` itself when there is nothing to do and no ``dtype`` asked.
+        """
         x = np.asarray(x)
         if x.ndim not in (3, 4):
-            raise ValueError(f"expected an NHWC batch or an HWC image, got shape {x.shape}")
+            raise ValueError(f"expected a batch of rank 4 or one image of rank 3, got {x.shape}")
+        if self.is_identity:
+            return x if dtype is None else _cast(x, np.dtype(dtype))
         batch = x if x.ndim == 4 else x[None]
-        out = self._featurewise(self._before_featurewise(batch))
-        return out if x.ndim == 4 else out[0]
+        out = self._featurewise(self._before_featurewise(batch, channels_first))
+        if channels_first:
+            out = np.moveaxis(out, -1, 1)
+        out = out if x.ndim == 4 else out[0]
+        return out if dtype is None else _cast(out, np.dtype(dtype))
 
-    def _before_featurewise(self, batch: np.ndarray) -> np.ndarray:
-        """Preprocessing function, rescale, samplewise steps; always a fresh float32 array."""
+    def _before_featurewise(self, batch: np.ndarray, channels_first: bool) -> np.ndarray:
+        """Function (per sample, in the caller's layout), rescale, samplewise steps.
+
+        Returns a fresh NHWC float32 array.
+        """
         if self.preprocessing_function is not None:
             batch = np.stack([self.preprocessing_function(sample) for sample in batch])
-            out = batch.astype(np.float32, copy=False)
-        else:
-            out = np.array(batch, dtype=np.float32)
+        if channels_first:
+            batch = np.moveaxis(batch, 1, -1)
+        out = np.array(batch, dtype=np.float32)
         if self.rescale:
             out *= np.float32(self.rescale)
-        axes = tuple(range(1, out.ndim))
         if self.samplewise_center:
-            out -= out.mean(axis=axes, keepdims=True)
+            out -= out.mean(axis=(1, 2, 3), keepdims=True)
         if self.samplewise_std_normalization:
-            out /= out.std(axis=axes, keepdims=True) + _EPSILON
+            out /= out.std(axis=(1, 2, 3), keepdims=True) + _EPSILON
         return out
 
     def _featurewise(self, out: np.ndarray) -> np.ndarray:
@@ -185,8 +227,8 @@ class Standardizer:
         if missing:
             raise NotFittedError(
                 "featurewise_center, featurewise_std_normalization and zca_whitening need "
-                "statistics of the training data: use `standardizer = standardizer.fit(x)` "
-                "(or load them with FeaturewiseStats.from_npz) before standardizing"
+                "statistics of training data: call fit(x) first (pipe.fit(x)), or load "
+                "saved ones with load_state(FeaturewiseStats.from_npz(path))"
             )
         if self.featurewise_center:
             out -= stats.mean
@@ -196,8 +238,16 @@ class Standardizer:
             flat = out.reshape(len(out), -1)
             if flat.shape[1] != stats.zca_matrix.shape[0]:
                 raise ValueError(
-                    f"the ZCA matrix was fit on {stats.zca_matrix.shape[0]} values per sample, "
-                    f"these samples have {flat.shape[1]} (shape {out.shape[1:]})"
+                    f"the ZCA matrix was fit on {stats.zca_matrix.shape[0]} values per image, "
+                    f"these images have {flat.shape[1]} (shape {out.shape[1:]}, HWC)"
                 )
             out = (flat @ stats.zca_matrix).reshape(out.shape)
         return out
+
+
+def _cast(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``astype``, rounding and clipping into an integer dtype's range."""
+    if np.issubdtype(dtype, np.integer) and not np.issubdtype(array.dtype, np.integer):
+        info = np.iinfo(dtype)
+        array = np.clip(np.rint(array), info.min, info.max)
+    return array.astype(dtype, copy=False)

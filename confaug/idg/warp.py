@@ -17,6 +17,7 @@ Fill modes map to OpenCV border modes: ``constant`` → ``BORDER_CONSTANT`` (wit
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import cv2
@@ -123,8 +124,8 @@ def _chunks(channels: int) -> list[slice]:
     sizes = [4] * (channels // 4)
     rest = channels % 4
     sizes += [1, 1] if rest == 2 else ([rest] if rest else [])
-    starts = np.cumsum([0, *sizes])
-    return [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+    bounds = itertools.accumulate(sizes, initial=0)
+    return [slice(a, b) for a, b in itertools.pairwise(bounds)]
 
 
 def warp(

@@ -222,7 +222,8 @@ def _decode_jpeg(opened: OpenedImage, color_mode: str, factor: int) -> np.ndarra
     if color_mode == "grayscale":
         pixels = pixels[:, :, None]
     else:
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGBA if color_mode == "rgba" else cv2.COLOR_BGR2RGB)
+        code = cv2.COLOR_BGR2RGBA if color_mode == "rgba" else cv2.COLOR_BGR2RGB
+        pixels = cv2.cvtColor(pixels, code)
     return _orient(pixels, opened.orientation)
 
 

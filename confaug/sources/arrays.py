@@ -1,0 +1,133 @@
+"""In-memory (or memory-mapped) arrays as a source: ``x`` with optional labels and masks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from confaug.sources.base import TargetKind, check_data_format
+from confaug.sources.errors import DataError
+
+_CHANNEL_COUNTS = (1, 3, 4)
+
+
+class ArraySource:
+    """Samples ``x[i]`` in the pipeline's data format, uint8 or float.
+
+    ``x`` is an array of rank 4 or a sequence of rank-3 arrays (sizes may differ). ``y`` and
+    ``sample_weight`` give labels; ``masks`` (same spatial size as each image) make ``y`` the
+    augmented masks; ``targets`` (e.g. ``{"bboxes": ..., "class_labels": ...}``, one entry
+    per sample) are forwarded to the pipeline and come back as ``y``, a dict of lists.
+    Problems found in one sample (wrong rank or channels, NaN) raise :class:`DataError`
+    naming its index when that sample is loaded.
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray | Sequence[np.ndarray],
+        y: Any = None,
+        sample_weight: Any = None,
+        *,
+        masks: np.ndarray | Sequence[np.ndarray] | None = None,
+        targets: Mapping[str, Sequence[Any]] | None = None,
+        data_format: str = "channels_last",
+    ) -> None:
+        self.data_format = check_data_format(data_format)
+        self.channel_axis = 2 if data_format == "channels_last" else 0
+        self.x = x if isinstance(x, np.ndarray) else list(x)
+        if isinstance(self.x, np.ndarray):
+            _check_array(self.x, self.channel_axis + 1)
+        count = len(self.x)
+        if count == 0:
+            raise DataError("x has no samples")
+        targets = targets or None
+        given = {"y": y, "sample_weight": sample_weight, "masks": masks, **(targets or {})}
+        for name, values in given.items():
+            if values is not None and len(values) != count:
+                raise DataError(f"x has {count} samples but {name} has {len(values)}")
+        if sum(part is not None for part in (y, masks, targets)) > 1:
+            raise ValueError("give at most one of y, masks and targets")
+        if sample_weight is not None and y is None:
+            raise ValueError("sample_weight needs y (Keras yields x alone when y is None)")
+        self.y = None if y is None else np.asarray(y)
+        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
+        self.masks = masks
+        self.targets = dict(targets or {})
+        self.target_kind: TargetKind = _target_kind(y, masks, self.targets)
+        self.target_keys = tuple(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def describe(self, index: int) -> str:
+        """``"index N"``."""
+        return f"index {index}"
+
+    def load(self, index: int) -> dict[str, Any]:
+        """``x[index]`` (checked) with its mask or extra targets."""
+        image = np.asarray(self.x[index])
+        self._check_image(image, index)
+        data: dict[str, Any] = {"image": image}
+        if self.masks is not None:
+            data["mask"] = self._checked_mask(index, image)
+        for key, values in self.targets.items():
+            data[key] = values[index]
+        return data
+
+    def labels_for(self, indices: np.ndarray) -> np.ndarray | None:
+        """``y[indices]``, or None."""
+        return None if self.y is None else self.y[indices]
+
+    def weights_for(self, indices: np.ndarray) -> np.ndarray | None:
+        """``sample_weight[indices]``, or None."""
+        return None if self.sample_weight is None else self.sample_weight[indices]
+
+    def _check_image(self, image: np.ndarray, index: int) -> None:
+        if image.ndim != 3:
+            raise DataError(f"x[{index}] has shape {image.shape}; expected rank 3 (one image)")
+        channels = image.shape[self.channel_axis]
+        if channels not in _CHANNEL_COUNTS:
+            raise DataError(
+                f"x[{index}] has {channels} channels on axis {self.channel_axis} "
+                f"({self.data_format}); expected 1, 3 or 4"
+            )
+        if image.dtype != np.uint8 and image.dtype.kind != "f":
+            raise DataError(f"x[{index}] has dtype {image.dtype}; expected uint8 or float")
+        if image.dtype.kind == "f" and not np.isfinite(image).all():
+            raise DataError(f"x[{index}] contains NaN or infinite values")
+
+    def _checked_mask(self, index: int, image: np.ndarray) -> np.ndarray:
+        assert self.masks is not None
+        mask = np.asarray(self.masks[index])
+        spatial = image.shape[:2] if self.channel_axis == 2 else image.shape[1:]
+        if mask.shape[:2] != spatial:
+            raise DataError(
+                f"masks[{index}] has shape {mask.shape}; its image is {spatial[0]}x{spatial[1]}"
+            )
+        return mask
+
+
+def _target_kind(y: Any, masks: Any, targets: Mapping[str, Any]) -> TargetKind:
+    if y is not None:
+        return "labels"
+    if masks is not None:
+        return "mask"
+    return "targets" if targets else "none"
+
+
+def _check_array(x: np.ndarray, channel_axis: int) -> None:
+    """Whole-array checks that need no pixel reads: rank, channels, dtype."""
+    if x.ndim != 4:
+        raise DataError(
+            f"x has shape {x.shape}; expected rank 4 (samples, height, width, channels) "
+            "or (samples, channels, height, width)"
+        )
+    if x.shape[channel_axis] not in _CHANNEL_COUNTS:
+        raise DataError(
+            f"x has shape {x.shape}: {x.shape[channel_axis]} channels on axis {channel_axis}; "
+            "expected 1, 3 or 4 (is data_format right?)"
+        )
+    if x.dtype != np.uint8 and x.dtype.kind != "f":
+        raise DataError(f"x has dtype {x.dtype}; expected uint8 or float (e.g. float32)")
