@@ -16,6 +16,6 @@ from types import ModuleType
 def albumentations() -> ModuleType:
     """Return the albumentations module, imported without any network access."""
     os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
-    import albumentations as A  # noqa: N812
+    import albumentations as A
 
     return A

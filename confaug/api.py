@@ -68,7 +68,14 @@ def spec_from_keras(**kwargs: Any) -> Spec:
         from confaug.errors import did_you_mean
 
         raise ConfigError(
-            Problem(None, None, None, key, "not an ImageDataGenerator keyword", did_you_mean(key, KERAS_KEYWORDS))
+            Problem(
+                None,
+                None,
+                None,
+                key,
+                "not an ImageDataGenerator keyword",
+                did_you_mean(key, KERAS_KEYWORDS),
+            )
             for key in unknown
         )
     data: dict[str, Any] = {"version": 1}

@@ -55,11 +55,20 @@ class ImageDataGenerator:
         return None if stats is None else stats.zca_matrix
 
     # ---- iterators ------------------------------------------------------------------------
-    def flow(self, x: Any, y: Any = None, batch_size: int = 32, shuffle: bool = True,
-             sample_weight: Any = None, seed: int | None = None, **options: Any) -> Any:
+    def flow(
+        self,
+        x: Any,
+        y: Any = None,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        sample_weight: Any = None,
+        seed: int | None = None,
+        **options: Any,
+    ) -> Any:
         """Batches from arrays (Keras' ``flow``)."""
-        return self.pipeline.flow(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle,
-                                  seed=seed, **options)
+        return self.pipeline.flow(
+            x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed, **options
+        )
 
     def flow_from_directory(self, directory: Any, **options: Any) -> Any:
         """Batches from class subfolders (Keras' ``flow_from_directory``)."""
@@ -87,7 +96,9 @@ class ImageDataGenerator:
     def _axes(self) -> tuple[int, int]:
         return (1, 2) if self.spec.data_format == "channels_first" else (0, 1)
 
-    def get_random_transform(self, img_shape: tuple[int, ...], seed: int | None = None) -> dict[str, Any]:
+    def get_random_transform(
+        self, img_shape: tuple[int, ...], seed: int | None = None
+    ) -> dict[str, Any]:
         """One random draw as Keras' parameter dict (theta, tx, ty, shear, zx, zy, flips, ...)."""
         from confaug.idg.params import IdgSampler
 

@@ -72,7 +72,9 @@ def build_compose(spec: Spec) -> Any:
     keras = keras_step(spec)
     if keras is not None:
         steps.append(keras)
-    steps.extend(build_step(step, spec, f"transforms.{i}") for i, step in enumerate(spec.transforms))
+    steps.extend(
+        build_step(step, spec, f"transforms.{i}") for i, step in enumerate(spec.transforms)
+    )
     options: dict[str, Any] = {
         "bbox_params": spec.bbox_params,
         "keypoint_params": spec.keypoint_params,

@@ -163,7 +163,9 @@ class Pipeline:
         else:
             squeeze = False
         if batch.ndim != expected:
-            raise DataError(f"x: expected a batch of rank 4 ({self.spec.data_format}), got shape {batch.shape}")
+            raise DataError(
+                f"x: expected a batch of rank 4 ({self.spec.data_format}), got shape {batch.shape}"
+            )
         out = [
             self(image=image, seed=None if seed is None else sample_seed(seed, i))["image"]
             for i, image in enumerate(batch)
@@ -192,13 +194,18 @@ class Pipeline:
             out = out.astype(target)
         return out
 
-    def fit(self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: int | None = None) -> Pipeline:
+    def fit(
+        self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: int | None = None
+    ) -> Pipeline:
         """Compute featurewise mean / std / ZCA from sample data ``x`` (as Keras' ``fit``)."""
         data = np.asarray(x)
         if augment:
             base = 0 if seed is None else seed
             data = np.concatenate(
-                [self.apply_batch(data, seed=sample_seed(base, r), standardize=False) for r in range(rounds)]
+                [
+                    self.apply_batch(data, seed=sample_seed(base, r), standardize=False)
+                    for r in range(rounds)
+                ]
             )
         if self._channels_first:
             data = np.moveaxis(data, 1, -1)
@@ -206,7 +213,9 @@ class Pipeline:
         return self
 
     # ---- data sources -----------------------------------------------------------------
-    def flow(self, x: Any, y: Any = None, sample_weight: Any = None, **options: Any) -> BatchGenerator:
+    def flow(
+        self, x: Any, y: Any = None, sample_weight: Any = None, **options: Any
+    ) -> BatchGenerator:
         """Batches from in-memory arrays, as Keras' ``flow``."""
         from confaug.batching.api import flow
 

@@ -70,7 +70,9 @@ def to_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
 
 def from_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
     if scale is None:
-        return image if image.dtype == np.uint8 else np.clip(np.rint(image), 0, 255).astype(np.uint8)
+        return (
+            image if image.dtype == np.uint8 else np.clip(np.rint(image), 0, 255).astype(np.uint8)
+        )
     if scale.identity and image.dtype == np.float32:
         return image
     if image.dtype == np.uint8:  # a step that turned floats into bytes

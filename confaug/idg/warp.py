@@ -166,34 +166,45 @@ def _flip(image: np.ndarray, params: IdgParams) -> np.ndarray:
     return image
 
 
-def _photometric_uint8(image: np.ndarray, shift: float | None, brightness: float | None):
-    """Channel shift and brightness through one 256-entry lookup table."""
+def _gains(image: np.ndarray, brightness: float) -> float | np.ndarray:
+    """Brightness per channel: as Keras (through PIL), the alpha of RGBA images is kept."""
+    if image.ndim == 3 and image.shape[2] == 4:
+        return np.array([brightness, brightness, brightness, 1.0])
+    return brightness
+
+
+def _photometric_uint8(
+    image: np.ndarray, shift: float | None, brightness: float | None
+) -> np.ndarray:
+    """Channel shift and brightness through one 256-entry lookup table (one per channel
+    for RGBA).
+    """
     values = np.arange(256, dtype=np.float64)
     if shift is not None:
         values = np.clip(values + shift, image.min(), image.max())
     if brightness is not None:
-        values = values * brightness
+        values = np.multiply.outer(values, _gains(image, brightness))
     table = np.clip(np.rint(values), 0, 255).astype(np.uint8)
-    out = cv2.LUT(image, table)
-    return out.reshape(image.shape)
+    return cv2.LUT(image, table.reshape(256, 1, -1)).reshape(image.shape)
 
 
-def _photometric_float(image: np.ndarray, shift: float | None, brightness: float | None):
+def _photometric_float(
+    image: np.ndarray, shift: float | None, brightness: float | None
+) -> np.ndarray:
     out = image
     if shift is not None:
-        out = np.clip(image + np.float32(shift), image.min(), image.max())
+        out = np.clip(image + image.dtype.type(shift), image.min(), image.max())
     if brightness is not None:
-        out = out * np.float32(brightness)
+        out = out * np.asarray(_gains(image, brightness), dtype=image.dtype)
         np.clip(out, 0.0, 1.0, out=out)
-    return out.astype(image.dtype, copy=False)
+    return out
 
 
 def photometric(image: np.ndarray, params: IdgParams) -> np.ndarray:
-    """Keras' channel shift (add, clip to the image's own range) then brightness
-    (multiply, clip to the dtype's range: 0–255 or [0, 1]).
+    """Keras' channel shift (add, clip to the image's own range), then brightness
+    (multiply, clip to 0–255 or [0, 1]; the alpha of a 4-channel image is kept, as Keras).
     """
-    brightness = params.brightness
-    shift = params.channel_shift_intensity
+    shift, brightness = params.channel_shift_intensity, params.brightness
     if shift is None and brightness is None:
         return image
     if shift is not None:

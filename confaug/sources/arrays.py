@@ -33,8 +33,10 @@ class ArraySource:
         masks: np.ndarray | Sequence[np.ndarray] | None = None,
         targets: Mapping[str, Sequence[Any]] | None = None,
         data_format: str = "channels_last",
+        name: str = "x",
     ) -> None:
         self.data_format = check_data_format(data_format)
+        self.name = name
         self.channel_axis = 2 if data_format == "channels_last" else 0
         self.x = x if isinstance(x, np.ndarray) else list(x)
         if isinstance(self.x, np.ndarray):
@@ -62,8 +64,8 @@ class ArraySource:
         return len(self.x)
 
     def describe(self, index: int) -> str:
-        """``"index N"``."""
-        return f"index {index}"
+        """``"x[N]"`` (the source's name and the index)."""
+        return f"{self.name}[{index}]"
 
     def load(self, index: int) -> dict[str, Any]:
         """``x[index]`` (checked) with its mask or extra targets."""
@@ -85,26 +87,28 @@ class ArraySource:
         return None if self.sample_weight is None else self.sample_weight[indices]
 
     def _check_image(self, image: np.ndarray, index: int) -> None:
+        where = self.describe(index)
         if image.ndim != 3:
-            raise DataError(f"x[{index}] has shape {image.shape}; expected rank 3 (one image)")
+            raise DataError(f"{where} has shape {image.shape}; expected rank 3 (one image)")
         channels = image.shape[self.channel_axis]
         if channels not in _CHANNEL_COUNTS:
             raise DataError(
-                f"x[{index}] has {channels} channels on axis {self.channel_axis} "
+                f"{where} has {channels} channels on axis {self.channel_axis} "
                 f"({self.data_format}); expected 1, 3 or 4"
             )
         if image.dtype != np.uint8 and image.dtype.kind != "f":
-            raise DataError(f"x[{index}] has dtype {image.dtype}; expected uint8 or float")
+            raise DataError(f"{where} has dtype {image.dtype}; expected uint8 or float")
         if image.dtype.kind == "f" and not np.isfinite(image).all():
-            raise DataError(f"x[{index}] contains NaN or infinite values")
+            raise DataError(f"{where} contains NaN or infinite values")
 
     def _checked_mask(self, index: int, image: np.ndarray) -> np.ndarray:
         assert self.masks is not None
         mask = np.asarray(self.masks[index])
-        spatial = image.shape[:2] if self.channel_axis == 2 else image.shape[1:]
-        if mask.shape[:2] != spatial:
+        height, width = image.shape[:2] if self.channel_axis == 2 else image.shape[1:]
+        if mask.shape[:2] != (height, width):
             raise DataError(
-                f"masks[{index}] has shape {mask.shape}; its image is {spatial[0]}x{spatial[1]}"
+                f"mask of {self.describe(index)} has shape {mask.shape}; "
+                f"the image is {height}x{width}"
             )
         return mask
 

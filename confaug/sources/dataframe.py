@@ -92,6 +92,8 @@ class DataFrameSource(FileSource):
         if class_mode in CLASSIFICATION_MODES:
             rows, names = _filter_classes(table[str(y_col)], rows, classes, class_mode)
             self.class_indices = {name: index for index, name in enumerate(names)}
+        if not rows:
+            raise DataError("no usable rows: every file name was invalid or filtered out")
         start, stop = split_bounds(len(rows), subset, validation_split)
         rows = rows[start:stop]
         if class_mode in CLASSIFICATION_MODES:
@@ -103,8 +105,6 @@ class DataFrameSource(FileSource):
             values = np.stack(columns, axis=1) if not isinstance(y_col, str) else columns[0]
             self.labels = columns if class_mode == "multi_output" else values
             labels = RawLabels(self.labels)
-        if not rows and subset is None:
-            raise DataError("no usable rows: every file name was invalid or filtered out")
         self.filenames = [files[row] for row in rows]
         weights = None
         if weight_col:
