@@ -6,7 +6,7 @@ import json
 import warnings
 from typing import Any
 
-from confaug.spec.catalog import COMPOSITES, catalog
+from confaug.spec.catalog import COMPOSITE_PARAMS, COMPOSITES, catalog
 from confaug.spec.model import Spec
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
 
@@ -42,8 +42,15 @@ def _params_schema(name: str) -> dict[str, Any]:
         if key in properties:
             properties[key] = {"anyOf": [{"enum": sorted(INTERPOLATIONS)}, {"type": "integer"}]}
     if info.composite:
+        generated = _strip_titles(COMPOSITE_PARAMS[name].model_json_schema())
+        properties = dict(generated.get("properties", {}))
         properties["transforms"] = {"type": "array", "items": {"$ref": "#/$defs/step"}}
-        properties["p"] = {"type": "number", "minimum": 0, "maximum": 1}
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": ["transforms"],
+            "additionalProperties": False,
+        }
     return {"type": ["object", "null"], "properties": properties, "additionalProperties": False}
 
 
@@ -93,6 +100,9 @@ def json_schema() -> dict[str, Any]:
         "description": "A parent config: a path relative to this file, or preset:NAME.",
     }
     schema.pop("title", None)
+    # A config that extends another may leave `version` to its parent.
+    schema.pop("required", None)
+    schema["anyOf"] = [{"required": ["version"]}, {"required": ["extends"]}]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,

@@ -174,44 +174,53 @@ def _gains(image: np.ndarray, brightness: float) -> float | np.ndarray:
 
 
 def _photometric_uint8(
-    image: np.ndarray, shift: float | None, brightness: float | None
+    image: np.ndarray, shift: float | None, brightness: float | None, out: np.ndarray | None
 ) -> np.ndarray:
-    """Channel shift and brightness through one 256-entry lookup table (one per channel
-    for RGBA).
+    """Brightness alone as one saturating multiply; with a channel shift (or RGBA) through
+    a 256-entry lookup table (one per channel for RGBA).
     """
+    gains = None if brightness is None else _gains(image, brightness)
+    if shift is None and np.ndim(gains) == 0:
+        result = cv2.convertScaleAbs(image, dst=out, alpha=gains)
+        return result.reshape(image.shape)
     values = np.arange(256, dtype=np.float64)
     if shift is not None:
         values = np.clip(values + shift, image.min(), image.max())
-    if brightness is not None:
-        values = np.multiply.outer(values, _gains(image, brightness))
+    if gains is not None:
+        values = np.multiply.outer(values, gains)
     table = np.clip(np.rint(values), 0, 255).astype(np.uint8)
-    return cv2.LUT(image, table.reshape(256, 1, -1)).reshape(image.shape)
+    return cv2.LUT(image, table.reshape(256, 1, -1), dst=out).reshape(image.shape)
 
 
 def _photometric_float(
-    image: np.ndarray, shift: float | None, brightness: float | None
+    image: np.ndarray, shift: float | None, brightness: float | None, out: np.ndarray | None
 ) -> np.ndarray:
-    out = image
     if shift is not None:
-        out = np.clip(image + image.dtype.type(shift), image.min(), image.max())
+        low, high = image.min(), image.max()
+        image = np.add(image, shift, out=out)
+        np.clip(image, low, high, out=image)
+        out = image
     if brightness is not None:
-        out = out * np.asarray(_gains(image, brightness), dtype=image.dtype)
-        np.clip(out, 0.0, 1.0, out=out)
-    return out
+        gains = np.asarray(_gains(image, brightness), dtype=image.dtype)
+        image = np.multiply(image, gains, out=out)
+        np.clip(image, 0.0, 1.0, out=image)
+    return image
 
 
-def photometric(image: np.ndarray, params: IdgParams) -> np.ndarray:
+def photometric(image: np.ndarray, params: IdgParams, *, in_place: bool = False) -> np.ndarray:
     """Keras' channel shift (add, clip to the image's own range), then brightness
     (multiply, clip to 0–255 or [0, 1]; the alpha of a 4-channel image is kept, as Keras).
+    With ``in_place`` the result is written into ``image``.
     """
     shift, brightness = params.channel_shift_intensity, params.brightness
     if shift is None and brightness is None:
         return image
     if shift is not None:
         shift *= _value_scale(image.dtype)
+    out = image if in_place else None
     if image.dtype == np.uint8:
-        return _photometric_uint8(image, shift, brightness)
-    return _photometric_float(image, shift, brightness)
+        return _photometric_uint8(image, shift, brightness, out)
+    return _photometric_float(image, shift, brightness, out)
 
 
 def apply_params(
@@ -238,7 +247,7 @@ def apply_params(
             interpolation=interpolation_flag(interpolation_order),
             fill=cval * _value_scale(image.dtype),
         )
-    return photometric(out, params)
+    return photometric(out, params, in_place=out is not image)
 
 
 def apply_params_to_mask(mask: np.ndarray, params: IdgParams, *, fill_mode: str) -> np.ndarray:

@@ -20,7 +20,7 @@ from confaug.reading.albu_format import is_albumentations_file, from_albumentati
 from confaug.reading.document import Document, Mark, SourceMap, dotted
 from confaug.reading.merge import merge_documents, split_key
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, decode_text, parse_yaml
-from confaug.resources import preset_names, preset_path, presets_dir
+from confaug import resources
 
 Source = Union[str, os.PathLike[str], Mapping[str, Any]]
 Overrides = Union[Mapping[str, Any], Sequence[str], None]
@@ -31,14 +31,12 @@ _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 
 def display_path(path: Path) -> str:
     """A path as errors show it: relative to the working directory when inside it."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    
+    cwd = Path.cwd().resolve()
+    return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+
 
 def _resolve_preset(name: str, *, at: Mark | None = None, field: str = "") -> Path:
-    path = preset_path(name)
+    path = resources.preset_path(name)
     if path is None:
         from confaug.errors import did_you_mean
 
@@ -50,7 +48,7 @@ def _resolve_preset(name: str, *, at: Mark | None = None, field: str = "") -> Pa
                     at.column if at else None,
                     field,
                     f"no preset named '{name}'",
-                    did_you_mean(name, preset_names()),
+                    did_you_mean(name, resources.preset_names()),
                 )
             ]
         )
@@ -68,6 +66,8 @@ def _read_file(path: Path, shown: str, limits: Limits) -> Document:
     except OSError as err:
         raise ConfigError.single(f"cannot read: {err.strerror}", file=shown) from None
     document = parse_yaml(decode_text(raw, shown, limits), shown, limits=limits)
+    if document.data is None:  # "---" or "~" alone
+        raise ConfigError.single("the file is empty", file=shown, line=1, column=1)
     if not isinstance(document.data, dict):
         kind = type(document.data).__name__
         raise ConfigError.single(
@@ -170,8 +170,16 @@ def parse_overrides(overrides: Overrides) -> list[tuple[tuple[str | int, ...], A
     if isinstance(overrides, Mapping):
         for key, value in overrides.items():
             if not isinstance(key, str) or not _KEY.match(key):
-                raise ConfigError.single(f"override key {key!r} is not a dotted name", file="<overrides>")
-            parsed.append((split_key(key), copy.deepcopy(value), None))
+                raise ConfigError.single(
+                    f"override key {key!r} is not a dotted name", file="<overrides>", line=1, column=1
+                )
+            if split_key(key)[0] == "extends":
+                raise ConfigError.single(
+                    "extends cannot be overridden", field=key, file="<overrides>", line=1, column=1
+                )
+            # Problems with an override's value point at the override, not at the file.
+            at = Mark(f"<override '{key}'>", 1, len(key) + 2)
+            parsed.append((split_key(key), copy.deepcopy(value), at))
         return parsed
     if isinstance(overrides, str):
         overrides = [overrides]
@@ -194,7 +202,14 @@ def parse_overrides(overrides: Overrides) -> list[tuple[tuple[str | int, ...], A
                 value = parse_yaml(text, where).data
             except ConfigError as err:
                 problems.extend(
-                    Problem(where, 1, column + (p.column or 1) - 1, key, p.message)
+                    # A problem past the value's only line is at its end.
+                    Problem(
+                        where,
+                        1,
+                        column + (p.column or 1) - 1 if p.line in (None, 1) else len(item) + 1,
+                        key,
+                        p.message,
+                    )
                     for p in err.problems
                 )
                 continue
@@ -211,6 +226,7 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
     problems: list[Problem] = []
     for path, value, mark in parse_overrides(overrides):
         node: Any = document.data
+        created: list[tuple[str | int, ...]] = []
         for depth, part in enumerate(path[:-1]):
             nxt = path[depth + 1]
             if isinstance(node, list) and isinstance(part, int) and part < len(node):
@@ -218,6 +234,7 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
             elif isinstance(node, dict) and not isinstance(part, int):
                 if not isinstance(node.get(part), (dict, list)):
                     node[part] = [] if isinstance(nxt, int) else {}
+                    created.append(path[: depth + 1])
                 node = node[part]
             else:
                 node = None
@@ -239,6 +256,10 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
             )
             continue
         document.source_map = document.source_map.restricted_to(document.data)
+        for made in created:  # a value the override replaced by a mapping is the override's
+            _forget(document.source_map, made)
+            if mark is not None:
+                document.source_map.values[made] = mark
         _forget(document.source_map, path)
         if mark is not None:
             document.source_map.values[path] = mark
@@ -263,7 +284,7 @@ def load_document(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Document:
     """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``."""
-    roots = [Path(r).resolve() for r in allowed_roots] + [presets_dir().resolve()]
+    roots = [Path(r).resolve() for r in allowed_roots] + [resources.presets_dir().resolve()]
     if isinstance(source, Document):
         document = Document(copy.deepcopy(source.data), copy.deepcopy(source.source_map), source.file)
         base = Path.cwd()

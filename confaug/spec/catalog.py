@@ -8,13 +8,16 @@ Transforms that read files or take callables are left out: a config cannot reach
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from confaug._albu import albumentations
-from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
+from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, Probability
 
 COMPOSITES = ("OneOf", "SomeOf", "Sequential", "RandomOrder", "OneOrOther", "SelectiveChannelTransform")
 # Reach the file system or run code: reference_images/read_fn, font files, callables.
@@ -32,6 +35,40 @@ EXCLUDED = frozenset(
 NAMED_BORDER_PARAMS = ("border_mode",)
 NAMED_INTERPOLATION_PARAMS = ("interpolation", "mask_interpolation")
 _SKIPPED_PARAMS = ("self", "strict", "always_apply", "args", "kwargs")
+
+
+class _CompositeParams(BaseModel):
+    """Parameters of a composite other than its ``transforms`` (albumentations checks none)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    p: Probability = 1.0
+
+
+class _HalfCompositeParams(_CompositeParams):
+    p: Probability = 0.5
+
+
+class _PickParams(_CompositeParams):
+    n: int = Field(1, ge=1, description="How many of the transforms to apply.")
+    replace: bool = False
+
+
+class _ChannelParams(_CompositeParams):
+    channels: list[Annotated[int, Field(ge=0)]] = Field([0, 1, 2], min_length=1)
+
+
+# OneOrOther's first/second take transform objects, which a config writes as `transforms`.
+COMPOSITE_PARAMS: dict[str, type[_CompositeParams]] = {
+    "OneOf": _HalfCompositeParams,
+    "Sequential": _HalfCompositeParams,
+    "OneOrOther": _HalfCompositeParams,
+    "SomeOf": _PickParams,
+    "RandomOrder": _PickParams,
+    "SelectiveChannelTransform": _ChannelParams,
+}
+# How many child transforms a composite needs: (at least, at most).
+COMPOSITE_CHILDREN: dict[str, tuple[int, int | None]] = {"OneOrOther": (2, 2)}
 
 
 @dataclass(frozen=True)
@@ -65,6 +102,12 @@ def catalog() -> dict[str, TransformInfo]:
             continue
         if inspect.isabstract(cls) or getattr(A, short, None) is not cls:
             continue
+        if composite:
+            model = COMPOSITE_PARAMS[short]
+            params = tuple(model.model_fields)
+            defaults = {k: f.default for k, f in model.model_fields.items()}
+            found[short] = TransformInfo(short, cls, params, defaults, composite)
+            continue
         signature = inspect.signature(cls.__init__)
         params = tuple(p for p in signature.parameters if p not in _SKIPPED_PARAMS)
         defaults = {
@@ -93,8 +136,13 @@ def to_opencv(params: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
-def check_params(info: TransformInfo, params: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
-    """Problems of ``params`` for ``info`` as (path within params, message, hint)."""
+def check_params(
+    info: TransformInfo, params: dict[str, Any], children: list[Any] | None = None
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """Problems of ``params`` for ``info`` as (path within params, message, hint).
+
+    ``children`` are a composite's ``transforms`` (checked for their number only).
+    """
     from confaug.errors import did_you_mean
 
     problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
@@ -109,8 +157,11 @@ def check_params(info: TransformInfo, params: dict[str, Any]) -> list[tuple[tupl
         value = params.get(key)
         if isinstance(value, str) and value not in INTERPOLATIONS:
             problems.append(((key,), f"unknown interpolation {value!r}; use one of {sorted(INTERPOLATIONS)}", did_you_mean(value, INTERPOLATIONS)))
-    if problems or info.composite:
+    problems.extend(_non_finite(params))
+    if problems:
         return problems
+    if info.composite:
+        return _check_composite(info, params, children)
     schema = getattr(info.cls, "InitSchema", None)
     if schema is None:
         return problems
@@ -126,6 +177,7 @@ def check_params(info: TransformInfo, params: dict[str, Any]) -> list[tuple[tupl
                 strict=False,
             )
     except ValidationError as err:
+        by_place: dict[tuple[str | int, ...], list[str]] = {}
         for item in err.errors(include_url=False):
             loc = tuple(item["loc"])
             message = item["msg"].removeprefix("Value error, ")
@@ -136,7 +188,60 @@ def check_params(info: TransformInfo, params: dict[str, Any]) -> list[tuple[tupl
                 else:
                     message = f"{'.'.join(map(str, loc))}: {message}"
                 loc = ()
-            problems.append((loc, message, None))
-    except (TypeError, ValueError) as err:
-        problems.append(((), str(err), None))
+            loc = _data_path(params, loc)
+            messages = by_place.setdefault(loc, [])
+            if message not in messages:
+                messages.append(message)
+        # A union's members each add an error at the same place: one problem per place.
+        problems.extend((loc, "; or: ".join(messages), None) for loc, messages in by_place.items())
+    except Exception as err:  # a validator of albumentations' that raised something else
+        problems.append(((), f"{type(err).__name__}: {err}", None))
+    return problems
+
+
+def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """Pydantic's location without union-member names such as ``'tuple[int, int]'``."""
+    path: list[str | int] = []
+    node: Any = params
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            continue  # a union member's name, or a place the data does not have
+        path.append(part)
+    return tuple(path)
+
+
+def _non_finite(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """NaN or infinity anywhere in a transform's parameters (no parameter means either)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [(path, f"must be a finite number, got {value}", None)]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(v, (*path, k))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, (*path, i))]
+    return []
+
+
+def _check_composite(
+    info: TransformInfo, params: dict[str, Any], children: list[Any] | None
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    from pydantic import ValidationError
+
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    try:
+        COMPOSITE_PARAMS[info.name].model_validate(params)
+    except ValidationError as err:
+        for item in err.errors(include_url=False):
+            problems.append((tuple(item["loc"]), item["msg"].removeprefix("Value error, "), None))
+    low, high = COMPOSITE_CHILDREN.get(info.name, (1, None))
+    if isinstance(children, list) and (
+        len(children) < low or (high is not None and len(children) > high)
+    ):
+        wanted = f"exactly {low}" if low == high else f"at least {low}"
+        problems.append(
+            (("transforms",), f"{info.name} needs {wanted} transforms, got {len(children)}", None)
+        )
     return problems

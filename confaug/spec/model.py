@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import (
@@ -61,8 +61,21 @@ GEOMETRIC_KEYWORDS = (
     "vertical_flip",
 )
 
+TargetKind = Literal[
+    "image", "images", "mask", "masks", "bboxes", "keypoints", "volume", "volumes", "mask3d", "masks3d"
+]
+"""Kinds of input albumentations transforms (anything else would pass through unaugmented)."""
+
 ValueRange = Annotated[
     Any,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"const": "auto"},
+                {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+            ]
+        }
+    ),
     Field(
         description="Value range of float input: 'auto' ([0, 1] when the data's maximum is ≤ 1, "
         "else [0, 255]) or an explicit [low, high]. uint8 input is always [0, 255]."
@@ -113,8 +126,15 @@ class Spec(BaseModel):
     # albumentations Compose options.
     bbox_params: dict[str, Any] | None = Field(None, description="albumentations BboxParams (format, label_fields, min_area, min_visibility, ...).")
     keypoint_params: dict[str, Any] | None = Field(None, description="albumentations KeypointParams (format, label_fields, remove_invisible, ...).")
-    additional_targets: dict[str, str] = Field(default_factory=dict, description="Extra inputs and their kind, e.g. {image2: image, mask2: mask}.")
+    additional_targets: dict[str, TargetKind] = Field(default_factory=dict, description="Extra inputs and their kind, e.g. {image2: image, mask2: mask}.")
     is_check_shapes: bool = Field(True, description="Check that image and masks have the same height and width.")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _integer_version(cls, value: Any) -> Any:
+        if type(value) is not int:  # 1.0 and true compare equal to 1 but are not versions
+            raise ValueError(f"must be the integer 1, got {value!r}")
+        return value
 
     @field_validator("value_range", mode="before")
     @classmethod

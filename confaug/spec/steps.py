@@ -24,6 +24,8 @@ class TransformStep(BaseModel):
         if isinstance(value, TransformStep):
             return value
         if isinstance(value, str):
+            if value in COMPOSITES:
+                raise ValueError(f"{value} needs a 'transforms' list, e.g. '{value}: {{transforms: [...]}}'")
             return {"name": value}
         if isinstance(value, dict) and set(value) >= {"name"} and set(value) <= {"name", "params", "transforms"}:
             return value

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import cache
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.document import Document, Path, dotted
@@ -59,6 +60,13 @@ class _Collector:
         )
 
 
+def _literal_hint(item: Any) -> str | None:
+    """A did-you-mean for a string that is not one of a Literal's values."""
+    expected = _QUOTED.findall(str(item.get("ctx", {}).get("expected", "")))
+    given = item.get("input")
+    return did_you_mean(given, expected) if isinstance(given, str) and expected else None
+
+
 def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
     data = collector.document.data
     for item in err.errors(include_url=False):
@@ -74,14 +82,37 @@ def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
             collector.add(path, message, hint, at_key=True)
             continue
         if kind == "literal_error":
-            expected = _QUOTED.findall(str(item.get("ctx", {}).get("expected", "")))
-            given = item.get("input")
-            if isinstance(given, str) and expected:
-                hint = did_you_mean(given, expected)
+            hint = _literal_hint(item)
         if kind == "missing":
             message = f"required key '{path[-1]}' is missing"
             path = path[:-1]
+        if not path and isinstance(data, dict):
+            # A check across keys: point at the first key its message names.
+            named = [k for k in data if isinstance(k, str) and re.search(rf"\b{re.escape(k)}\b", message)]
+            if named:
+                path = (min(named, key=message.index),)
         collector.add(path, message, hint)
+
+
+def _split_step(raw: Any, path: Path) -> tuple[str, Any, Path, Path] | None:
+    """A step's (name, params, path of its name, path of its params) in any shape, or None."""
+    if isinstance(raw, str):
+        return raw, {}, path, path
+    if isinstance(raw, dict) and "name" in raw and set(raw) <= {"name", "params", "transforms"}:
+        # The model's own shape, {name, params, transforms}, as TransformStep dumps it in Python.
+        name = raw["name"]
+        if not isinstance(name, str):
+            return None
+        params = raw.get("params") or {}
+        if not isinstance(params, dict):
+            return None
+        if "transforms" in raw:
+            params = {**params, "transforms": raw["transforms"]}
+        return name, params, (*path, "name"), (*path, "params")
+    if isinstance(raw, dict) and len(raw) == 1:
+        ((name, params),) = raw.items()
+        return name, {} if params is None else params, (*path, name), (*path, name)
+    return None
 
 
 def _check_steps(steps: Any, base: Path, collector: _Collector) -> None:
@@ -90,18 +121,12 @@ def _check_steps(steps: Any, base: Path, collector: _Collector) -> None:
     known = catalog()
     for index, raw in enumerate(steps):
         path = (*base, index)
-        if isinstance(raw, str):
-            name, params = raw, {}
-            name_path = path
-        elif isinstance(raw, dict) and len(raw) == 1:
-            ((name, params),) = raw.items()
-            name_path = (*path, name)
-            if params is None:
-                params = {}
-            if not isinstance(params, dict):
-                continue  # reported by the model
-        else:
-            continue
+        split = _split_step(raw, path)
+        if split is None:
+            continue  # reported by the model
+        name, params, name_path, params_path = split
+        if not isinstance(params, dict):
+            continue  # reported by the model
         info = known.get(name)
         if info is None:
             collector.add(
@@ -113,31 +138,81 @@ def _check_steps(steps: Any, base: Path, collector: _Collector) -> None:
             continue
         params = dict(params)
         children = params.pop("transforms", None) if name in COMPOSITES else None
-        for sub, message, hint in check_params(info, params):
-            collector.add((*name_path, *sub), message, hint, at_key=message.startswith("unknown parameter"))
-        if children is not None:
-            _check_steps(children, (*name_path, "transforms"), collector)
+        for sub, message, hint in check_params(info, params, children):
+            # Unknown parameters and problems of the step as a whole point at the name.
+            at_key = not sub or message.startswith("unknown parameter")
+            collector.add((*params_path, *sub), message, hint, at_key=at_key)
+        if isinstance(children, list):
+            _check_steps(children, (*params_path, "transforms"), collector)
 
 
-def _check_compose_options(data: dict[str, Any], collector: _Collector) -> None:
+@cache
+def _options_model(kind: str) -> tuple[type[BaseModel], list[str]]:
+    """A Pydantic model of BboxParams / KeypointParams, from their typed signatures.
+
+    albumentations stores these options unchecked and fails on the first sample instead.
+    """
     import inspect
+    import typing
 
     from confaug._albu import albumentations
 
     A = albumentations()
-    for key, cls in (("bbox_params", A.BboxParams), ("keypoint_params", A.KeypointParams)):
+    cls = A.BboxParams if kind == "bbox_params" else A.KeypointParams
+    hints = typing.get_type_hints(cls.__init__)
+    fields: dict[str, Any] = {}
+    names: list[str] = []
+    for name, param in inspect.signature(cls.__init__).parameters.items():
+        if name == "self":
+            continue
+        names.append(name)
+        annotation = hints.get(name, Any)
+        if kind == "keypoint_params" and name == "format":
+            from albumentations.core.keypoints_utils import keypoint_formats
+
+            annotation = Literal[tuple(sorted(keypoint_formats))]  # type: ignore[valid-type]
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (annotation, default)
+    model = create_model(  # type: ignore[call-overload]
+        f"{cls.__name__}Options",
+        __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
+        **fields,
+    )
+    return model, names
+
+
+def _check_compose_options(data: dict[str, Any], collector: _Collector) -> None:
+    for key in ("bbox_params", "keypoint_params"):
         options = data.get(key)
         if not isinstance(options, dict):
             continue
-        allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-        unknown = [k for k in options if k not in allowed]
-        for name in unknown:
-            collector.add((key, name), f"unknown option of {cls.__name__}", did_you_mean(name, allowed), at_key=True)
-        if unknown:
+        model, allowed = _options_model(key)
+        try:
+            model.model_validate(options)
+        except ValidationError as err:
+            for item in err.errors(include_url=False):
+                loc = tuple(item["loc"])
+                if item["type"] == "extra_forbidden":
+                    name = str(loc[0])
+                    collector.add(
+                        (key, name),
+                        f"unknown option of {model.__name__.removesuffix('Options')}",
+                        did_you_mean(name, allowed),
+                        at_key=True,
+                    )
+                elif item["type"] == "missing":
+                    collector.add((key,), f"required option '{loc[0]}' is missing")
+                else:
+                    hint = _literal_hint(item) if item["type"] == "literal_error" else None
+                    collector.add((key, *loc), item["msg"].removeprefix("Value error, "), hint)
             continue
+        from confaug._albu import albumentations
+
+        A = albumentations()
+        cls = A.BboxParams if key == "bbox_params" else A.KeypointParams
         try:
             cls(**options)
-        except Exception as err:  # albumentations raises ValueError or TypeError here
+        except (TypeError, ValueError) as err:  # checks albumentations makes in __init__
             collector.add((key,), str(err))
 
 

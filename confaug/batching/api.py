@@ -1,0 +1,200 @@
+"""The functions behind ``Pipeline.flow*`` and ``Pipeline.wrap``.
+
+Every ``flow*`` function returns a :class:`BatchGenerator`; ``**options`` are its keyword
+options (``batch_size``, ``shuffle``, ``seed``, ``drop_last``, ``epochs``, ``workers``,
+``worker_mode``, ``start_method``, ``max_queue_size``, ``rank``, ``world_size``,
+``on_error``). Images are given to the pipeline in its ``data_format``. ``validation_split``
+defaults to the pipeline's own ``validation_split`` attribute when it has one, else 0.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from confaug.batching.generator import BatchGenerator
+from confaug.batching.protocol import SamplePipeline
+from confaug.batching.stream import AugmentedStream
+from confaug.batching.workers import WorkerMode
+from confaug.sources.arrays import ArraySource
+from confaug.sources.base import split_bounds
+from confaug.sources.dataframe import DataFrameSource
+from confaug.sources.decode import DEFAULT_MAX_PIXELS, DecodeOptions
+from confaug.sources.directory import DirectorySource, PairedDirectorySource
+
+
+def flow(
+    pipeline: SamplePipeline,
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    *,
+    masks: Any = None,
+    targets: Mapping[str, Sequence[Any]] | None = None,
+    subset: str | None = None,
+    validation_split: float | None = None,
+    **options: Any,
+) -> BatchGenerator:
+    """Batches from arrays: ``x`` (N images, uint8 or float) with optional ``y``, weights,
+    ``masks`` (augmented with their images, returned as ``y``) or per-sample ``targets``
+    such as ``{"bboxes": ..., "class_labels": ...}`` (returned as ``y``, a dict of lists).
+    ``subset`` takes the first ``validation_split`` of the samples as validation, as Keras."""
+    start, stop = split_bounds(len(x), subset, _split(pipeline, validation_split))
+    part = slice(start, stop)
+    source = ArraySource(
+        x[part],
+        _part(y, part),
+        _part(sample_weight, part),
+        masks=_part(masks, part),
+        targets={key: values[part] for key, values in targets.items()} if targets else None,
+        data_format=pipeline.data_format,
+    )
+    return BatchGenerator(source, pipeline, **options)
+
+
+def flow_from_directory(
+    pipeline: SamplePipeline,
+    directory: str | os.PathLike[str],
+    *,
+    target_size: tuple[int, int] | None = (256, 256),
+    color_mode: str = "rgb",
+    classes: Sequence[str] | None = None,
+    class_mode: str | None = "categorical",
+    interpolation: str = "nearest",
+    keep_aspect_ratio: bool = False,
+    follow_links: bool = False,
+    subset: str | None = None,
+    validation_split: float | None = None,
+    mask_dir: str | os.PathLike[str] | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    reduced_decode: bool = True,
+    **options: Any,
+) -> BatchGenerator:
+    """Batches from one subfolder per class, as Keras' ``flow_from_directory``.
+
+    With ``mask_dir``, ``directory`` holds images (any layout) paired by relative path and
+    name (suffix aside) with the masks in ``mask_dir``; ``y`` is then the mask batch and
+    ``classes``/``class_mode`` are not used. ``target_size`` is ``(height, width)``, None
+    keeps each image's size (a batch then needs equal sizes). ``max_pixels`` bounds the
+    pixels of any one file; ``reduced_decode`` lets large JPEGs decode at 1/2, 1/4 or 1/8.
+    """
+    decode = DecodeOptions(
+        color_mode=color_mode,  # type: ignore[arg-type]
+        target_size=target_size,
+        interpolation=interpolation,  # type: ignore[arg-type]
+        keep_aspect_ratio=keep_aspect_ratio,
+        max_pixels=max_pixels,
+        reduced_decode=reduced_decode,
+    )
+    split = _split(pipeline, validation_split)
+    if mask_dir is not None:
+        if classes is not None:
+            raise ValueError("classes cannot be used with mask_dir (y is the mask batch)")
+        source: DirectorySource | PairedDirectorySource = PairedDirectorySource(
+            directory,
+            mask_dir,
+            decode=decode,
+            data_format=pipeline.data_format,
+            follow_links=follow_links,
+            subset=subset,
+            validation_split=split,
+        )
+    else:
+        source = DirectorySource(
+            directory,
+            decode=decode,
+            data_format=pipeline.data_format,
+            classes=classes,
+            class_mode=class_mode,
+            follow_links=follow_links,
+            subset=subset,
+            validation_split=split,
+        )
+    return BatchGenerator(source, pipeline, **options)
+
+
+def flow_from_dataframe(
+    pipeline: SamplePipeline,
+    dataframe: Any,
+    directory: str | os.PathLike[str] | None = None,
+    *,
+    x_col: str = "filename",
+    y_col: str | Sequence[str] = "class",
+    weight_col: str | None = None,
+    target_size: tuple[int, int] | None = (256, 256),
+    color_mode: str = "rgb",
+    classes: Sequence[str] | None = None,
+    class_mode: str | None = "categorical",
+    interpolation: str = "nearest",
+    keep_aspect_ratio: bool = False,
+    subset: str | None = None,
+    validation_split: float | None = None,
+    validate_filenames: bool = True,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    reduced_decode: bool = True,
+    **options: Any,
+) -> BatchGenerator:
+    """Batches from a pandas DataFrame or a CSV file (read without pandas), as Keras'
+    ``flow_from_dataframe``: file names in ``x_col`` (relative to ``directory``), labels in
+    ``y_col`` per ``class_mode`` (also ``"raw"`` and ``"multi_output"``), weights in
+    ``weight_col``; ``validate_filenames`` drops rows whose file is missing, with a warning."""
+    decode = DecodeOptions(
+        color_mode=color_mode,  # type: ignore[arg-type]
+        target_size=target_size,
+        interpolation=interpolation,  # type: ignore[arg-type]
+        keep_aspect_ratio=keep_aspect_ratio,
+        max_pixels=max_pixels,
+        reduced_decode=reduced_decode,
+    )
+    source = DataFrameSource(
+        dataframe,
+        decode=decode,
+        data_format=pipeline.data_format,
+        directory=directory,
+        x_col=x_col,
+        y_col=y_col,
+        weight_col=weight_col,
+        classes=classes,
+        class_mode=class_mode,
+        subset=subset,
+        validation_split=_split(pipeline, validation_split),
+        validate_filenames=validate_filenames,
+    )
+    return BatchGenerator(source, pipeline, **options)
+
+
+def wrap(
+    pipeline: SamplePipeline,
+    iterable: Iterable[Any],
+    *,
+    seed: int | None = None,
+    masks_in_y: bool = False,
+    workers: int = 0,
+    worker_mode: WorkerMode = "thread",
+    start_method: str = "spawn",
+    max_queue_size: int = 10,
+) -> AugmentedStream:
+    """Augment every ``x``, ``(x, y)`` or ``(x, y, w)`` batch of ``iterable``, keeping its
+    structure, dtype and value range; with ``masks_in_y``, ``y`` holds masks that get the
+    same transform as their images."""
+    return AugmentedStream(
+        pipeline,
+        iterable,
+        seed=seed,
+        masks_in_y=masks_in_y,
+        workers=workers,
+        worker_mode=worker_mode,
+        start_method=start_method,
+        max_queue_size=max_queue_size,
+    )
+
+
+def _split(pipeline: SamplePipeline, validation_split: float | None) -> float:
+    if validation_split is not None:
+        return float(validation_split)
+    return float(getattr(pipeline, "validation_split", 0.0) or 0.0)
+
+
+def _part(values: Any, part: slice) -> Any:
+    return None if values is None else values[part]

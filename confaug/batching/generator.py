@@ -1,0 +1,286 @@
+"""``BatchGenerator``: augmented batches from an indexed source, as Keras' iterators give them.
+
+Order, seeds and sharding
+    Epoch ``e`` visits samples in ``epoch_order(seed, e)`` (a seeded permutation when
+    shuffling); rank ``r`` of ``world_size`` takes every ``world_size``-th sample of it, so
+    shards are disjoint and together cover the epoch exactly once (no padding: shard sizes
+    differ by at most one sample). Sample ``i`` of epoch ``e`` is augmented with a seed derived
+    from ``(seed, e, i)`` only, so batches are bitwise identical for any number or kind of
+    workers, and for iteration versus ``__getitem__``.
+
+Skipped files (``on_error="skip"``)
+    A file that cannot be decoded is logged once (logger ``"confaug"``), recorded once in
+    ``skipped`` as ``(path, reason)``, and left out. Iteration refills: later samples move
+    forward, so every batch is full except the epoch's last, and each readable sample still
+    appears exactly once per epoch; an epoch may then yield fewer batches than ``len()``.
+    ``__getitem__(i)`` cannot know about files it has not read yet, so the batch it returns
+    is shorter by the samples skipped in it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import logging
+import math
+import threading
+import weakref
+from collections.abc import Generator, Iterator
+from typing import Any
+
+import numpy as np
+
+from confaug.batching.collate import Batch, concat, take
+from confaug.batching.loader import BatchLoader, LoadResult, OnError, Task
+from confaug.batching.protocol import SamplePipeline
+from confaug.batching.seeding import epoch_order, resolve_seed, shard, shard_size
+from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
+from confaug.sources.base import Source
+from confaug.sources.errors import DataError
+
+logger = logging.getLogger("confaug")
+
+_SOURCE_ATTRIBUTES = frozenset(
+    {"class_indices", "filenames", "classes", "filepaths", "labels", "num_classes", "samples"}
+)
+
+
+class BatchGenerator:
+    """Batches ``x``, ``(x, y)`` or ``(x, y, w)`` from ``source``, augmented by ``pipeline``.
+
+    ``len()`` is the number of batches per epoch of this rank (ceil, or floor with
+    ``drop_last``). Iterating runs ``epochs`` epochs from ``epoch`` on (None: forever, like
+    Keras' ``next()``); ``__getitem__`` and ``on_epoch_end`` give Keras ``PyDataset`` access.
+    ``workers`` > 0 runs that many threads (or processes with ``worker_mode="process"``,
+    started with ``start_method``; the pipeline and source must pickle), keeping at most
+    ``max_queue_size`` batches ahead. Folder and table sources also expose Keras' attributes
+    (``class_indices``, ``filenames``, ``classes``, ``filepaths``, ``labels``).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        pipeline: SamplePipeline,
+        *,
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        drop_last: bool = False,
+        epochs: int | None = None,
+        workers: int = 0,
+        worker_mode: WorkerMode = "thread",
+        start_method: str = "spawn",
+        max_queue_size: int = 10,
+        rank: int = 0,
+        world_size: int = 1,
+        on_error: OnError = "raise",
+    ) -> None:
+        _check_options(batch_size, epochs, workers, worker_mode, max_queue_size, on_error)
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank={rank!r} must satisfy 0 <= rank < world_size={world_size!r}")
+        if world_size > 1 and shuffle and seed is None:
+            raise ValueError("world_size > 1 with shuffle needs a seed shared by every rank")
+        self.source = source
+        self.pipeline = pipeline
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.seed = resolve_seed(seed)
+        self.drop_last = drop_last
+        self.epochs = epochs
+        self.workers = workers
+        self.worker_mode: WorkerMode = worker_mode
+        self.start_method = start_method
+        self.max_queue_size = max_queue_size
+        self.rank = rank
+        self.world_size = world_size
+        self.on_error: OnError = on_error
+        #: The epoch that ``__getitem__`` serves and the next iteration starts with.
+        self.epoch = 0
+        #: ``(path, reason)`` of every file skipped so far, each file once.
+        self.skipped: list[tuple[str, str]] = []
+        self._loader = BatchLoader(source, pipeline, self.seed, on_error)
+        self._lock = threading.Lock()
+        self._order: tuple[int, np.ndarray] | None = None
+        self._running: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
+        self._stream: Iterator[Any] | None = None
+        if len(self) == 0:
+            raise ValueError(
+                f"no batches: {shard_size(len(source), rank, world_size)} sample(s) for rank "
+                f"{rank}, batch_size={batch_size}, drop_last={drop_last}"
+            )
+
+    def __len__(self) -> int:
+        count = shard_size(len(self.source), self.rank, self.world_size)
+        return count // self.batch_size if self.drop_last else math.ceil(count / self.batch_size)
+
+    def __getitem__(self, index: int) -> Any:
+        """Batch ``index`` of the current ``epoch`` (Keras ``PyDataset`` access)."""
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} out of range; this generator has {len(self)}")
+        epoch = self.epoch
+        start = index * self.batch_size
+        indices = self.epoch_indices(epoch)[start : start + self.batch_size]
+        result = self._loader(Task(epoch, index, False, indices))
+        self._record(result.skipped)
+        if result.batch is None:
+            raise DataError(f"every sample of batch {index} was skipped: {result.skipped}")
+        return result.batch.output()
+
+    def on_epoch_end(self) -> None:
+        """Move to the next epoch: new order, new augmentation (Keras calls this)."""
+        self.epoch += 1
+
+    def epoch_indices(self, epoch: int) -> np.ndarray:
+        """This rank's sample indices for ``epoch``, in order."""
+        with self._lock:
+            if self._order is None or self._order[0] != epoch:
+                order = epoch_order(len(self.source), self.seed, epoch, self.shuffle)
+                self._order = (epoch, shard(order, self.rank, self.world_size))
+            return self._order[1]
+
+    def __iter__(self) -> Iterator[Any]:
+        run = self._run()
+        self._running.add(run)
+        return run
+
+    def __next__(self) -> Any:
+        """The next batch of one endless (or ``epochs``-long) stream, as Keras' ``next()``."""
+        if self._stream is None:
+            self._stream = iter(self)
+        return next(self._stream)
+
+    def close(self) -> None:
+        """Stop every running iteration and its workers."""
+        self._stream = None
+        for run in list(self.__dict__.get("_running", ())):
+            run.close()
+
+    def __enter__(self) -> BatchGenerator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _SOURCE_ATTRIBUTES and "source" in self.__dict__:
+            return getattr(self.source, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def as_keras(self, **options: Any) -> Any:
+        """A Keras ``PyDataset`` over this generator (``confaug.integrations.keras``)."""
+        return _integration("keras").adapt(self, **options)
+
+    def as_torch(self, **options: Any) -> Any:
+        """A PyTorch dataset over this generator (``confaug.integrations.torch``)."""
+        return _integration("torch").adapt(self, **options)
+
+    def as_tf(self, **options: Any) -> Any:
+        """A ``tf.data.Dataset`` over this generator (``confaug.integrations.tf``)."""
+        return _integration("tf").adapt(self, **options)
+
+    def _run(self) -> Generator[Any, None, None]:
+        first = self.epoch
+        epochs = (
+            itertools.count(first) if self.epochs is None else range(first, first + self.epochs)
+        )
+        results = ordered_map(
+            self._loader,
+            self._tasks(epochs),
+            workers=self.workers,
+            mode=self.worker_mode,
+            max_queue_size=self.max_queue_size,
+            start_method=self.start_method,
+        )
+        refill = _Refill(self.batch_size, self.source.describe)
+        yielded = 0
+        try:
+            for task, result in results:
+                for batch in refill.add(self._collect(result)):
+                    yielded += 1
+                    yield batch.output()
+                if task.last:
+                    tail = refill.flush()
+                    if tail is not None and not self.drop_last:
+                        yielded += 1
+                        yield tail.output()
+                    if yielded == 0:
+                        raise DataError(f"epoch {task.epoch}: no readable samples")
+                    yielded = 0
+                    self.epoch = task.epoch + 1
+        finally:
+            results.close()
+
+    def _tasks(self, epochs: Iterator[int] | range) -> Iterator[Task]:
+        for epoch in epochs:
+            indices = self.epoch_indices(epoch)
+            starts = range(0, len(indices), self.batch_size)
+            for number, start in enumerate(starts):
+                last = number == len(starts) - 1
+                yield Task(epoch, number, last, indices[start : start + self.batch_size])
+
+    def _collect(self, result: LoadResult) -> Batch | None:
+        self._record(result.skipped)
+        return result.batch
+
+    def _record(self, skipped: list[tuple[str, str]]) -> None:
+        if not skipped:
+            return
+        with self._lock:
+            known = {path for path, _ in self.skipped}
+            for path, reason in skipped:
+                if path not in known:
+                    known.add(path)
+                    self.skipped.append((path, reason))
+                    logger.warning("confaug: skipping %s: %s", path, reason)
+
+
+class _Refill:
+    """Re-cuts batches after skips so that only an epoch's last batch is short."""
+
+    def __init__(self, batch_size: int, describe: Any) -> None:
+        self.batch_size = batch_size
+        self.describe = describe
+        self.pieces: list[Batch] = []
+
+    def add(self, batch: Batch | None) -> Iterator[Batch]:
+        """Full batches that are ready once ``batch`` is added."""
+        if batch is None or len(batch) == 0:
+            return
+        if not self.pieces and len(batch) == self.batch_size:
+            yield batch
+            return
+        self.pieces.append(batch)
+        while sum(len(piece) for piece in self.pieces) >= self.batch_size:
+            joined = concat(self.pieces, self.describe)
+            rest = take(joined, self.batch_size)
+            self.pieces = [rest] if len(rest) else []
+            yield take(joined, 0, self.batch_size)
+
+    def flush(self) -> Batch | None:
+        """The short remainder of an epoch, if any."""
+        pieces, self.pieces = self.pieces, []
+        return concat(pieces, self.describe) if pieces else None
+
+
+def _check_options(
+    batch_size: int,
+    epochs: int | None,
+    workers: int,
+    worker_mode: str,
+    max_queue_size: int,
+    on_error: str,
+) -> None:
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size={batch_size!r}; expected a positive int")
+    if epochs is not None and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
+        raise ValueError(f"epochs={epochs!r}; expected a positive int or None (endless)")
+    check_worker_options(workers, worker_mode, max_queue_size)
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error={on_error!r}; expected 'raise' or 'skip'")
+
+
+def _integration(name: str) -> Any:
+    return importlib.import_module(f"confaug.integrations.{name}")

@@ -1,0 +1,26 @@
+"""The one-sample pipeline interface that batching depends on."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class SamplePipeline(Protocol):
+    """Augments one sample; ``confaug.compiler.Pipeline`` implements it.
+
+    ``__call__`` takes albumentations-style keyword data (``image`` in the pipeline's
+    ``data_format``, optional ``mask``, ``bboxes``, …) and returns a dict with the same keys;
+    the image keeps its dtype and value range. ``seed=None`` uses the pipeline's own RNG, an
+    int fully determines the result. It must be thread-safe, and picklable for process
+    workers. ``standardize`` is the batch-level post stage (identity when there is none); it
+    must treat samples independently, since batches may be re-cut after skipped samples.
+    """
+
+    data_format: str
+
+    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]: ...
+
+    def standardize(self, batch: np.ndarray) -> np.ndarray: ...

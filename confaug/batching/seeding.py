@@ -1,0 +1,46 @@
+"""Where every random number of the batching layer comes from.
+
+A sample's augmentation seed is a pure function of ``(seed, epoch, index)`` and an epoch's
+order of ``(seed, epoch)``, both through ``numpy.random.SeedSequence``; nothing depends on
+which worker did the work or when, so batches are identical for any number of workers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: First words of the seed-sequence keys, so the streams never overlap.
+ORDER_STREAM, SAMPLE_STREAM, ITERABLE_STREAM = 0, 1, 2
+
+
+def resolve_seed(seed: int | None) -> int:
+    """``seed`` checked, or a fresh random one (fixed for the object's lifetime)."""
+    if seed is None:
+        return int(np.random.SeedSequence().entropy) % 2**63
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed={seed!r}; expected a non-negative int or None")
+    return int(seed)
+
+
+def derive_seed(seed: int, *key: int) -> int:
+    """A 63-bit pipeline seed determined by ``seed`` and the integers in ``key``."""
+    state = np.random.SeedSequence([seed, *key]).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def epoch_order(count: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
+    """All sample indices in this epoch's order (a seeded permutation when shuffling)."""
+    if not shuffle:
+        return np.arange(count)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, ORDER_STREAM, epoch]))
+    return rng.permutation(count)
+
+
+def shard(order: np.ndarray, rank: int, world_size: int) -> np.ndarray:
+    """Rank ``rank``'s share of ``order``: every ``world_size``-th index, no padding."""
+    return order[rank::world_size]
+
+
+def shard_size(count: int, rank: int, world_size: int) -> int:
+    """``len(shard(range(count), rank, world_size))`` without building it."""
+    return count // world_size + (1 if rank < count % world_size else 0)

@@ -1,0 +1,140 @@
+"""``AugmentedStream``: augment the batches of any iterable (the seed's ``create_aug_gen``).
+
+Each incoming ``x``, ``(x, y)`` or ``(x, y, w)`` batch comes out with the same structure,
+``x`` augmented sample by sample and passed through ``pipeline.standardize``. The pipeline
+keeps dtype and value range (uint8 stays uint8, floats in [0, 1] or [0, 255] keep their
+range), so no ×255/÷255 round trip is needed. Sample ``i`` of batch ``b`` in pass ``p`` is
+seeded from ``(seed, p, b, i)``, so results do not depend on the workers.
+
+A re-iterable input (a list, a dataset object) gives a new pass per ``iter()``; a generator
+gives one pass, as iterating it directly would. Upstream batches are read in the consumer's
+thread, up to ``max_queue_size`` ahead of it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from confaug.batching.loader import load_batch
+from confaug.batching.protocol import SamplePipeline
+from confaug.batching.seeding import ITERABLE_STREAM, resolve_seed
+from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
+from confaug.sources.iterable import unpack_batch
+
+
+@dataclass(frozen=True)
+class _StreamTask:
+    pass_number: int
+    number: int
+    batch: Any
+
+
+class _StreamLoader:
+    """Augments one upstream batch; picklable for process workers."""
+
+    def __init__(self, pipeline: SamplePipeline, seed: int, masks_in_y: bool) -> None:
+        self.pipeline = pipeline
+        self.seed = seed
+        self.masks_in_y = masks_in_y
+
+    def __call__(self, task: _StreamTask, should_stop: Any = None) -> Any:
+        source, rest = unpack_batch(
+            task.batch,
+            task.number,
+            masks_in_y=self.masks_in_y,
+            data_format=self.pipeline.data_format,
+        )
+        result = load_batch(
+            source,
+            self.pipeline,
+            np.arange(len(source)),
+            seed=self.seed,
+            key=(ITERABLE_STREAM, task.pass_number, task.number),
+            should_stop=should_stop,
+        )
+        assert result.batch is not None  # on_error="raise": nothing is skipped
+        if not rest:
+            return result.batch.x
+        if self.masks_in_y:
+            rest = (result.batch.y, *rest[1:])
+        return (result.batch.x, *rest)
+
+
+class AugmentedStream:
+    """Augmented batches of ``iterable``; see the module docstring for the guarantees."""
+
+    def __init__(
+        self,
+        pipeline: SamplePipeline,
+        iterable: Iterable[Any],
+        *,
+        seed: int | None = None,
+        masks_in_y: bool = False,
+        workers: int = 0,
+        worker_mode: WorkerMode = "thread",
+        start_method: str = "spawn",
+        max_queue_size: int = 10,
+    ) -> None:
+        check_worker_options(workers, worker_mode, max_queue_size)
+        self.pipeline = pipeline
+        self.iterable = iterable
+        self.seed = resolve_seed(seed)
+        self.workers = workers
+        self.worker_mode: WorkerMode = worker_mode
+        self.start_method = start_method
+        self.max_queue_size = max_queue_size
+        #: Passes started so far; pass ``p`` draws its augmentation from ``(seed, p, …)``.
+        self.passes = 0
+        self._loader = _StreamLoader(pipeline, self.seed, masks_in_y)
+        self._running: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
+        self._stream: Iterator[Any] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        run = self._run(self.passes)
+        self.passes += 1
+        self._running.add(run)
+        return run
+
+    def __next__(self) -> Any:
+        """The next batch of one continuing pass (``next(stream)`` as with a generator)."""
+        if self._stream is None:
+            self._stream = iter(self)
+        return next(self._stream)
+
+    def close(self) -> None:
+        """Stop every running pass and its workers (the upstream iterable is left open)."""
+        self._stream = None
+        for run in list(self.__dict__.get("_running", ())):
+            run.close()
+
+    def __enter__(self) -> AugmentedStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _run(self, pass_number: int) -> Generator[Any, None, None]:
+        tasks = (
+            _StreamTask(pass_number, number, batch) for number, batch in enumerate(self.iterable)
+        )
+        results = ordered_map(
+            self._loader,
+            tasks,
+            workers=self.workers,
+            mode=self.worker_mode,
+            max_queue_size=self.max_queue_size,
+            start_method=self.start_method,
+        )
+        try:
+            for _, output in results:
+                yield output
+        finally:
+            results.close()

@@ -1,0 +1,168 @@
+"""Run a loader over a stream of tasks in worker threads or processes, results in task order.
+
+Prefetch is bounded: at most ``max(max_queue_size, workers)`` tasks are submitted ahead of
+the consumer. Closing the generator (``break``, ``close()``, garbage collection, an exception
+such as KeyboardInterrupt) stops every worker before it returns: threads finish the sample
+they are on, processes are terminated.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Literal, TypeVar
+
+import cv2
+import numpy as np
+
+WorkerMode = Literal["thread", "process"]
+TaskT = TypeVar("TaskT")
+ResultT = TypeVar("ResultT")
+Loader = Callable[..., Any]
+
+_JOIN_TIMEOUT = 1.0
+_cv2_lock = threading.Lock()
+_cv2_users = 0
+_cv2_saved_threads = 0
+_process_loader: Loader | None = None
+
+
+def check_worker_options(workers: int, mode: str, max_queue_size: int) -> None:
+    """Raise ValueError for an unusable worker count, mode or queue size."""
+    if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 0:
+        raise ValueError(f"workers={workers!r}; expected an int >= 0")
+    if mode not in ("thread", "process"):
+        raise ValueError(f"worker_mode={mode!r}; expected 'thread' or 'process'")
+    if not isinstance(max_queue_size, int) or max_queue_size < 1:
+        raise ValueError(f"max_queue_size={max_queue_size!r}; expected an int >= 1")
+
+
+def ordered_map(
+    loader: Loader,
+    tasks: Iterable[TaskT],
+    *,
+    workers: int = 0,
+    mode: WorkerMode = "thread",
+    max_queue_size: int = 10,
+    start_method: str = "spawn",
+) -> Generator[tuple[TaskT, Any], None, None]:
+    """Yield ``(task, loader(task, should_stop))`` in task order.
+
+    ``workers=0`` runs in the caller's thread; threads share ``loader``; processes receive
+    it once, pickled, at start-up. Exceptions raised by ``loader`` reach the caller with
+    their traceback (for processes, as the ``__cause__`` text).
+    """
+    if workers == 0:
+        for task in tasks:
+            yield task, loader(task, None)
+        return
+    depth = max(max_queue_size, workers)
+    if mode == "thread":
+        yield from _threaded(loader, iter(tasks), workers, depth)
+    else:
+        yield from _in_processes(loader, iter(tasks), workers, depth, start_method)
+
+
+def _threaded(
+    loader: Loader, tasks: Iterator[Any], workers: int, depth: int
+) -> Generator[tuple[Any, Any], None, None]:
+    stop = threading.Event()
+    executor = ThreadPoolExecutor(workers, thread_name_prefix="confaug-worker")
+    try:
+        with single_threaded_opencv():
+            submit = lambda task: executor.submit(loader, task, stop.is_set)  # noqa: E731
+            yield from _in_order(submit, tasks, depth)
+    finally:
+        stop.set()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_processes(
+    loader: Loader, tasks: Iterator[Any], workers: int, depth: int, start_method: str
+) -> Generator[tuple[Any, Any], None, None]:
+    executor = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context(start_method),
+        initializer=_start_process,
+        initargs=(loader,),
+    )
+    try:
+        yield from _in_order(lambda task: executor.submit(_run_in_process, task), tasks, depth)
+    finally:
+        _terminate(executor)
+
+
+def _in_order(
+    submit: Callable[[Any], Future[Any]], tasks: Iterator[Any], depth: int
+) -> Generator[tuple[Any, Any], None, None]:
+    pending: deque[tuple[Any, Future[Any]]] = deque()
+
+    def fill() -> None:
+        while len(pending) < depth:
+            task = next(tasks, _END)
+            if task is _END:
+                return
+            pending.append((task, submit(task)))
+
+    fill()
+    while pending:
+        task, future = pending.popleft()
+        fill()  # keep the workers busy while this result is consumed
+        yield task, future.result()
+
+
+_END = object()
+
+
+def _start_process(loader: Loader) -> None:
+    global _process_loader
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    cv2.setNumThreads(1)
+    _process_loader = loader
+
+
+def _run_in_process(task: Any) -> Any:
+    assert _process_loader is not None
+    return _process_loader(task, None)
+
+
+def _terminate(executor: Executor) -> None:
+    """Shut a process pool down now: cancel queued work, terminate the workers, join."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + _JOIN_TIMEOUT
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    if manager is not None:
+        manager.join(max(0.0, deadline - time.monotonic()))
+
+
+@contextmanager
+def single_threaded_opencv() -> Iterator[None]:
+    """Hold OpenCV at one internal thread while worker threads run; restore it afterwards.
+
+    Reference-counted, so overlapping generators restore the original value only at the end.
+    """
+    global _cv2_users, _cv2_saved_threads
+    with _cv2_lock:
+        if _cv2_users == 0:
+            _cv2_saved_threads = cv2.getNumThreads()
+            cv2.setNumThreads(1)
+        _cv2_users += 1
+    try:
+        yield
+    finally:
+        with _cv2_lock:
+            _cv2_users -= 1
+            if _cv2_users == 0:
+                cv2.setNumThreads(_cv2_saved_threads)

@@ -1,0 +1,172 @@
+"""What every command shares: config options, loading a config, errors and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from confaug.errors import ConfigError
+
+if TYPE_CHECKING:
+    from confaug.compiler.pipeline import Pipeline
+    from confaug.reading.document import Document
+    from confaug.spec.model import Spec
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A wrong combination of arguments (exit code 2), found after argparse ran."""
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of descriptions and example epilogs."""
+
+
+def add_command(
+    subparsers: Any, name: str, *, help: str, description: str, example: str, run: Runner
+) -> argparse.ArgumentParser:
+    """A subcommand parser with a description, an example epilog and its runner."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog="example:\n" + "\n".join(f"  {line}" for line in example.strip().splitlines()),
+        formatter_class=Formatter,
+    )
+    parser.set_defaults(run=run, command_name=name)
+    return parser
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """``--set``, ``--allow-root`` and ``--import``: options of every command that reads a config."""
+    group = parser.add_argument_group("config options")
+    group.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a value after extends, as a dotted key and a YAML value "
+        "(repeatable), e.g. --set rotation_range=20 --set transforms.0.GaussNoise.p=0.1",
+    )
+    group.add_argument(
+        "--allow-root",
+        dest="allowed_roots",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also allow `extends` to reach files under DIR (repeatable); by default only the "
+        "config's own directory tree and the shipped presets",
+    )
+    group.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a Python module first, e.g. one that calls confaug.register() for the "
+        "config's preprocessing_function (repeatable)",
+    )
+
+
+def import_modules(names: list[str]) -> None:
+    """Import the modules named by ``--import`` (the current directory is importable)."""
+    if not names:
+        return
+    cwd = str(Path.cwd())
+    added = cwd not in sys.path
+    if added:
+        sys.path.insert(0, cwd)
+    try:
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except ImportError as err:
+                raise UsageError(f"--import {name}: {err}") from None
+    finally:
+        if added:
+            sys.path.remove(cwd)
+
+
+def read_document(source: str, args: argparse.Namespace) -> Document:
+    """``source`` with its extends chain and ``--set`` overrides applied (not yet validated)."""
+    from confaug.api import resolve
+
+    import_modules(args.imports)
+    return resolve(source, overrides=args.overrides or None, allowed_roots=args.allowed_roots)
+
+
+def locate_problems(err: ConfigError, document: Document) -> ConfigError:
+    """Give compile-time problems (no file or line) the position of their field in ``document``."""
+    problems = []
+    for problem in err.problems:
+        if problem.file is None and problem.line is None and problem.field:
+            path = tuple(int(p) if p.isdigit() else p for p in problem.field.split("."))
+            mark = document.source_map.locate(path)
+            if mark is not None:
+                problem = type(problem)(
+                    mark.file, mark.line, mark.column, problem.field, problem.message, problem.hint
+                )
+            else:
+                problem = type(problem)(
+                    document.file, None, None, problem.field, problem.message, problem.hint
+                )
+        problems.append(problem)
+    return ConfigError(problems)
+
+
+def load_checked(source: str, args: argparse.Namespace) -> tuple[Document, Spec, Pipeline]:
+    """Read, validate and compile ``source``; every problem located in its file."""
+    from confaug.compiler.pipeline import Pipeline
+    from confaug.spec.validate import validate_document
+
+    document = read_document(source, args)
+    spec = validate_document(document)
+    try:
+        pipeline = Pipeline(spec)
+    except ConfigError as err:
+        raise locate_problems(err, document) from None
+    return document, spec, pipeline
+
+
+def load_pipeline(source: str, args: argparse.Namespace) -> Pipeline:
+    """The compiled pipeline of ``source`` with the command's config options."""
+    return load_checked(source, args)[2]
+
+
+def report_config_error(err: ConfigError, stream: Any = None) -> None:
+    """One ``file:line:col: field: message`` line per problem."""
+    stream = stream or sys.stderr
+    for problem in err.problems or [err]:
+        print(problem, file=stream)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer ≥ 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
+    return value

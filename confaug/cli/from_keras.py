@@ -1,0 +1,141 @@
+"""``confaug from-keras``: ImageDataGenerator keyword arguments → a confaug config.
+
+The text is parsed with :mod:`ast` (never evaluated) and each value read with
+``ast.literal_eval``: numbers, strings, lists, tuples, ``True``/``False``/``None`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from pathlib import Path
+from typing import Any
+
+from confaug.cli.common import add_command
+from confaug.errors import ConfigError, Problem
+
+_WHERE = "<keywords>"
+MAX_CHARS = 100_000
+
+
+def _problem(message: str, node: ast.AST | None = None, field: str = "", *, shift: int = 0) -> Problem:
+    line = getattr(node, "lineno", None)
+    column = getattr(node, "col_offset", None)
+    line = None if line is None else max(line - shift, 1)
+    return Problem(_WHERE, line, None if column is None else column + 1, field, message)
+
+
+def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
+    """``"rotation_range=15, zoom_range=[0.9, 1.25]"`` (or a whole ``ImageDataGenerator(...)``
+    call) as ``({keyword: value}, [names of function references])``.
+
+    A bare name given for ``preprocessing_function`` is kept as that name (a function the
+    program must register); any other non-literal value is a ``ConfigError``.
+    """
+    source = text.strip()
+    if len(source) > MAX_CHARS:
+        raise ConfigError([_problem(f"more than {MAX_CHARS:,} characters of keywords")])
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    wrapped = f"f(\n{source}\n)"
+    if isinstance(tree, ast.Expression) and isinstance(tree.body, ast.Call):
+        call, shift, parsed = tree.body, 0, source
+    else:
+        shift, parsed = 1, wrapped
+        try:
+            call = ast.parse(wrapped, mode="eval").body  # type: ignore[assignment]
+        except SyntaxError as err:
+            line = max((err.lineno or 2) - 1, 1)
+            problem = Problem(_WHERE, line, err.offset, "", f"not keyword arguments: {err.msg}")
+            raise ConfigError([problem]) from None
+        except (ValueError, RecursionError, MemoryError) as err:
+            raise ConfigError([_problem(f"not keyword arguments: {err}")]) from None
+    assert isinstance(call, ast.Call)
+    problems = [
+        _problem("positional arguments are not accepted; write keyword=value", arg, shift=shift)
+        for arg in call.args
+    ]
+    values: dict[str, Any] = {}
+    functions: list[str] = []
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            problems.append(
+                _problem("**kwargs cannot be read; write each keyword=value", keyword.value, shift=shift)
+            )
+            continue
+        if keyword.arg in values:
+            problems.append(_problem("given twice", keyword, keyword.arg, shift=shift))
+            continue
+        node = keyword.value
+        if keyword.arg == "preprocessing_function" and isinstance(node, (ast.Name, ast.Attribute)):
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            values[keyword.arg] = name
+            functions.append(name)
+            continue
+        try:
+            values[keyword.arg] = ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            segment = ast.get_source_segment(parsed, node) or ast.dump(node)
+            message = f"value {segment!r} is not a Python literal (number, string, list, True/False/None)"
+            problems.append(_problem(message, node, keyword.arg, shift=shift))
+    if problems:
+        raise ConfigError(problems)
+    return values, functions
+
+
+def convert(text: str, *, modeline: bool = False) -> str:
+    """The YAML config equivalent to the keyword arguments in ``text``."""
+    from confaug import register, unregister
+    from confaug.api import spec_from_keras, spec_to_yaml
+    from confaug.registry import lookup
+
+    values, functions = parse_keywords(text)
+    placeholders = [name for name in functions if name.isidentifier() and lookup(name) is None]
+    for name in placeholders:  # only so that validation accepts the name; never called
+
+        def _placeholder(x: Any) -> Any:
+            return x
+
+        register(name, _placeholder)
+    try:
+        yaml_text = spec_to_yaml(spec_from_keras(**values), modeline=modeline)
+    finally:
+        for name in placeholders:
+            unregister(name)
+    notes = [
+        f"# preprocessing_function '{name}': call confaug.register('{name}', {name}) in Python "
+        "before loading this config"
+        for name in functions
+    ]
+    return "\n".join(notes) + ("\n" if notes else "") + yaml_text
+
+
+def run(args: argparse.Namespace) -> int:
+    """Convert and print (or write) the config."""
+    text = convert(", ".join(args.keywords), modeline=args.modeline)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``from-keras`` command."""
+    parser = add_command(
+        subparsers,
+        "from-keras",
+        help="turn ImageDataGenerator(...) keywords into a config",
+        description="Convert the keyword arguments of a Keras ImageDataGenerator call into a "
+        "confaug YAML config. Paste the keywords (or the whole call); values must be Python "
+        "literals (numbers, strings, lists, True/False/None). Nothing is evaluated.",
+        example='confaug from-keras "rotation_range=15, zoom_range=[0.9, 1.25], horizontal_flip=True"\n'
+        'confaug from-keras "ImageDataGenerator(rotation_range=15, fill_mode=\'reflect\')" -o aug.yaml',
+        run=run,
+    )
+    parser.add_argument("keywords", nargs="+", metavar="KEYWORDS", help="keyword=value text; several arguments are joined with commas")
+    parser.add_argument("--modeline", action="store_true", help="start the YAML with the JSON Schema modeline for editors")
+    parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")

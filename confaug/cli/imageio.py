@@ -1,0 +1,129 @@
+"""Reading and writing image files for the commands: OpenCV first, Pillow as a fallback."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from confaug.errors import DataError
+
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pnm"}
+)
+"""File suffixes treated as images (case-insensitive)."""
+
+WRITABLE = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone gives 0600
+
+
+def is_image_file(path: Path) -> bool:
+    """True when ``path`` has an image suffix."""
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _decode_cv2(data: np.ndarray) -> np.ndarray | None:
+    import cv2
+
+    if data.size == 0:
+        return None
+    try:
+        # Any depth (16-bit stays 16-bit), gray stays gray, EXIF orientation applied; alpha dropped.
+        image = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
+    except cv2.error:
+        return None
+    if image is None:
+        return None
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def _decode_pil(path: Path) -> np.ndarray:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = ImageOps.exif_transpose(opened)
+            if image.mode not in ("L", "RGB", "I;16"):
+                image = image.convert("RGB")
+            array = np.asarray(image)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
+        raise DataError(f"{path}: cannot decode image ({err})") from None
+    return array.astype(np.uint16) if array.dtype != np.uint8 else array
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """An image file as HxW (gray) or HxWx3 (RGB), uint8 or uint16; ``DataError`` if unreadable."""
+    file = Path(path)
+    try:
+        data = np.fromfile(file, dtype=np.uint8)
+    except OSError as err:
+        raise DataError(f"{file}: cannot read ({err.strerror or err})") from None
+    if data.size == 0:
+        raise DataError(f"{file}: empty file")
+    image = _decode_cv2(data)
+    return image if image is not None else _decode_pil(file)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Any image as uint8 for display or 8-bit formats (floats in [0, 1] or [0, 255])."""
+    array = np.asarray(image)
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.uint16:
+        return (array >> 8).astype(np.uint8)
+    values = array.astype(np.float32)
+    finite = values[np.isfinite(values)]
+    top = 1.0 if finite.size == 0 or (finite.min() >= 0 and finite.max() <= 1.0) else 255.0
+    return np.clip(np.nan_to_num(values) * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
+
+
+def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> bytes:
+    """``image`` (RGB or gray) encoded in the format of ``suffix``."""
+    import cv2
+
+    array = np.asarray(image)
+    suffix = suffix.lower()
+    if array.dtype not in (np.uint8, np.uint16) or (array.dtype == np.uint16 and suffix not in (".png", ".tif", ".tiff")):
+        array = to_uint8(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim == 3 and array.shape[2] == 3:
+        array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix in (".jpg", ".jpeg") else []
+    ok, buffer = cv2.imencode(suffix, array, params)
+    if not ok:
+        raise DataError(f"cannot encode an image of shape {array.shape} as {suffix}")
+    return buffer.tobytes()
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so no half-written file remains."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, _FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_image(path: str | os.PathLike[str], image: np.ndarray, *, jpeg_quality: int = 95) -> None:
+    """Encode ``image`` by the suffix of ``path`` and write it atomically."""
+    file = Path(path)
+    write_bytes_atomic(file, encode_image(image, file.suffix or ".png", jpeg_quality=jpeg_quality))

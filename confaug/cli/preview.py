@@ -1,0 +1,186 @@
+"""``confaug preview``: a PNG grid of each image's original and augmented versions."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from confaug.cli.common import (
+    UsageError,
+    add_command,
+    add_config_options,
+    load_pipeline,
+    non_negative_int,
+    positive_int,
+)
+from confaug.cli.grid import Cell, render_grid, write_png
+
+if TYPE_CHECKING:
+    from confaug.compiler.pipeline import Pipeline
+
+DEFAULT_OUTPUT = "confaug-preview.png"
+
+
+@dataclass
+class PreviewImage:
+    """An input of the preview: a named image, with a mask and Pascal VOC boxes when known."""
+
+    name: str
+    image: np.ndarray
+    mask: np.ndarray | None = None
+    boxes: list[list[float]] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+
+
+def embedded_images(names: Sequence[str] | None = None) -> list[PreviewImage]:
+    """The shipped sample images (all, or those named), with their masks and boxes."""
+    from confaug import samples
+
+    found = []
+    for name in names or samples.names():
+        sample = samples.load_sample(name)
+        boxes, labels = samples.boxes(sample.mask) if sample.mask is not None else ([], [])
+        found.append(PreviewImage(name, sample.image, sample.mask, boxes, labels))
+    return found
+
+
+def file_images(paths: Sequence[str]) -> list[PreviewImage]:
+    """Images read from files (``DataError`` for an unreadable one)."""
+    from confaug.cli.imageio import read_image
+
+    return [PreviewImage(Path(p).name, read_image(p)) for p in paths]
+
+
+def _voc_to(boxes: list[list[float]], fmt: str, height: int, width: int) -> list[list[float]]:
+    out = []
+    for x0, y0, x1, y1 in boxes:
+        if fmt == "coco":
+            out.append([x0, y0, x1 - x0, y1 - y0])
+        elif fmt == "albumentations":
+            out.append([x0 / width, y0 / height, x1 / width, y1 / height])
+        elif fmt == "yolo":
+            out.append([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height])
+        else:
+            out.append([x0, y0, x1, y1])
+    return out
+
+
+def _to_voc(boxes: Any, fmt: str, height: int, width: int) -> list[list[float]]:
+    out = []
+    for box in np.asarray(boxes, dtype=np.float64).reshape(-1, 4) if len(boxes) else []:
+        a, b, c, d = (float(v) for v in box[:4])
+        if fmt == "coco":
+            out.append([a, b, a + c, b + d])
+        elif fmt == "albumentations":
+            out.append([a * width, b * height, c * width, d * height])
+        elif fmt == "yolo":
+            out.append([(a - c / 2) * width, (b - d / 2) * height, (a + c / 2) * width, (b + d / 2) * height])
+        else:
+            out.append([a, b, c, d])
+    return out
+
+
+def augment_cell(pipe: Pipeline, item: PreviewImage, seed: int, caption: str, *, show_masks: bool) -> Cell:
+    """One augmented version of ``item`` as a grid cell (masks and boxes moved along)."""
+    spec = pipe.spec
+    channels_first = spec.data_format == "channels_first"
+    image = item.image
+    if channels_first and image.ndim == 3:
+        image = np.moveaxis(image, -1, 0)
+    data: dict[str, Any] = {"image": image}
+    if show_masks and item.mask is not None:
+        data["mask"] = item.mask
+    bbox = spec.bbox_params
+    height, width = item.image.shape[:2]
+    fmt = str(bbox.get("format", "pascal_voc")) if bbox else ""
+    if bbox is not None:
+        data["bboxes"] = _voc_to(item.boxes, fmt, height, width)
+        for name in bbox.get("label_fields") or ():
+            data[name] = list(item.labels)
+    out = pipe(seed=seed, **data)
+    result = out["image"]
+    if channels_first and result.ndim == 3:
+        result = np.moveaxis(result, 0, -1)
+    cell = Cell(result, caption, out.get("mask") if show_masks else None)
+    if bbox is not None:
+        h, w = result.shape[:2]
+        cell.boxes = _to_voc(out.get("bboxes", []), fmt, h, w)
+        fields = bbox.get("label_fields") or ()
+        cell.labels = list(out[fields[0]]) if fields else [1] * len(cell.boxes)
+    return cell
+
+
+def preview_rows(
+    pipe: Pipeline, items: Sequence[PreviewImage], *, count: int, seed: int, show_masks: bool = False
+) -> list[list[Cell]]:
+    """Per item: the original, then ``count`` augmented versions (seeded by item and number)."""
+    from confaug.compiler.pipeline import sample_seed
+
+    rows = []
+    for index, item in enumerate(items):
+        original = Cell(item.image, f"original: {item.name}", item.mask if show_masks else None)
+        if pipe.spec.bbox_params is not None:
+            original.boxes, original.labels = item.boxes, item.labels
+        row = [original]
+        row.extend(
+            augment_cell(pipe, item, sample_seed(seed, index, k), f"#{k + 1}", show_masks=show_masks)
+            for k in range(count)
+        )
+        rows.append(row)
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render and write the grid."""
+    if args.images and args.samples:
+        raise UsageError("use either --image or --sample, not both")
+    pipe = load_pipeline(args.config, args)
+    items = file_images(args.images) if args.images else embedded_images(args.samples or None)
+    rows = preview_rows(pipe, items, count=args.count, seed=args.seed, show_masks=args.show_masks)
+    columns = args.columns or min(args.count + 1, 9)
+    title = f"{args.config} | seed {args.seed}" + (f" | {' '.join(args.overrides)}" if args.overrides else "")
+    picture = render_grid(rows, cell_size=args.size, columns=columns, title=title)
+    size = write_png(args.output, picture)
+    height, width = picture.shape[:2]
+    print(f"wrote {args.output} ({len(items)} image(s) × {args.count} augmented, {width}×{height} px, {size / 1024:.0f} KB)")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``preview`` command."""
+    from confaug import samples
+
+    parser = add_command(
+        subparsers,
+        "preview",
+        help="write a PNG grid of original and augmented images",
+        description="Augment images with a config and write a labelled PNG grid: per image, the "
+        "original first, then N augmented versions. Without --image the embedded sample images "
+        "are used (see --sample).",
+        example="confaug preview aug.yaml --image cat.jpg -n 8 -o grid.png\n"
+        "confaug preview preset:segmentation --sample aerial --show-masks",
+        run=run,
+    )
+    parser.add_argument("config", metavar="FILE", help="config file, or preset:NAME")
+    parser.add_argument("--image", dest="images", action="append", default=[], metavar="PATH", help="an image file to augment (repeatable)")
+    parser.add_argument(
+        "--sample",
+        dest="samples",
+        action="append",
+        default=[],
+        choices=samples.names(),
+        metavar="NAME",
+        help=f"an embedded sample to use instead of all of them (repeatable): {', '.join(samples.names())}",
+    )
+    parser.add_argument("-n", dest="count", type=positive_int, default=16, help="augmented versions per image (default 16)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the grid (default 0); same seed, same grid")
+    parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT, metavar="PATH", help=f"PNG to write (default {DEFAULT_OUTPUT})")
+    parser.add_argument("--size", type=positive_int, default=128, help="cell size in pixels (default 128)")
+    parser.add_argument("--columns", type=positive_int, default=None, help="cells per line before wrapping (default: min(N + 1, 9))")
+    parser.add_argument("--show-masks", action="store_true", help="augment and draw the samples' masks too (for segmentation configs)")
+    add_config_options(parser)

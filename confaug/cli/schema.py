@@ -1,0 +1,50 @@
+"""``confaug schema``: the JSON Schema of configs, for editors and CI."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from confaug.cli.common import add_command
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print, write or check the schema."""
+    from confaug.schema import schema_text
+
+    text = schema_text()
+    if args.check:
+        path = Path(args.check)
+        current = path.read_text(encoding="utf-8") if path.is_file() else None
+        if current != text:
+            print(f"{path}: stale or missing; regenerate with: confaug schema -o {path}")
+            return 1
+        print(f"{path}: up to date")
+        return 0
+    if args.output:
+        path = Path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``schema`` command."""
+    parser = add_command(
+        subparsers,
+        "schema",
+        help="print or write the JSON Schema of configs",
+        description="The JSON Schema of confaug configs, every albumentations transform and its "
+        "parameters included. Point an editor at it with a first line "
+        "'# yaml-language-server: $schema=PATH' for completion and checking as you type.",
+        example="confaug schema -o schemas/confaug.schema.json\n"
+        "confaug schema --check schemas/confaug.schema.json   # in CI",
+        run=run,
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+    target.add_argument("--check", metavar="PATH", help="exit 1 when PATH differs from the current schema")
