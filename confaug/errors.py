@@ -22,12 +22,12 @@ class Problem:
     hint: str | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<config>"
+        where = _one_line(self.file or "<config>")
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        text = f"{where}: {self.field or '<root>'}: {self.message}"
+        text = f"{where}: {_one_line(self.field) or '<root>'}: {_one_line(self.message, join=True)}"
         if self.hint:
-            text += f" ({self.hint})"
+            text += f" ({_one_line(self.hint, join=True)})"
         return text
 
     def to_dict(self) -> dict[str, object]:
@@ -40,6 +40,20 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+def _one_line(text: str, *, join: bool = False) -> str:
+    """``text`` on one line: a problem renders as exactly one line whatever a config holds.
+
+    Names (files, fields) are escaped; messages (``join``) have their lines joined first.
+    """
+    if text.isprintable():
+        return text
+    if join:
+        text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+        if text.isprintable():
+            return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ConfigError(ValueError):

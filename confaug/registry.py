@@ -10,7 +10,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 
-def register(name: str | Callable[..., Any] | None = None, function: Callable[..., Any] | None = None) -> Any:
+def register(
+    name: str | Callable[..., Any] | None = None, function: Callable[..., Any] | None = None
+) -> Any:
     """Make ``function`` available to configs as ``preprocessing_function: NAME``.
 
     Use as ``confaug.register("my_fn", my_fn)``, ``@confaug.register`` (the function's own

@@ -23,7 +23,9 @@ def _params_schema(name: str) -> dict[str, Any]:
                 warnings.simplefilter("ignore")
                 generated = init_schema.model_json_schema()
             properties = {
-                k: _strip_titles(v) for k, v in generated.get("properties", {}).items() if k in info.params
+                k: _strip_titles(v)
+                for k, v in generated.get("properties", {}).items()
+                if k in info.params
             }
             defs = generated.get("$defs")
             if defs:

@@ -133,22 +133,36 @@ def generate() -> str:
         keras = "K" if name in KERAS_KEYWORDS else ""
         kind = type_text(properties.get(name, {}))
         description = field.description or ""
-        rows.append(f"| `{name}` | {keras} | {_cell(kind)} | {_cell(default_text(field))} | {_cell(description)} |")
+        rows.append(
+            f"| `{name}` | {keras} | {_cell(kind)} | {_cell(default_text(field))} | {_cell(description)} |"
+        )
     composites = ", ".join(f"`{name}`" for name in COMPOSITES)
     return HEADER + "\n".join(rows) + "\n" + FOOTER.format(composites=composites)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Write the reference, or with ``--check`` report whether it is current."""
-    parser = argparse.ArgumentParser(description="Generate docs/readme/spec-reference.md from the Spec model.")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is missing or stale")
-    parser.add_argument("--output", type=Path, default=TARGET, help=f"target file (default {TARGET.relative_to(ROOT)})")
+    parser = argparse.ArgumentParser(
+        description="Generate docs/readme/spec-reference.md from the Spec model."
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if the file is missing or stale"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=TARGET,
+        help=f"target file (default {TARGET.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
     text = generate()
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.is_file() else None
         if current != text:
-            print(f"{args.output} is stale; run: python scripts/gen_spec_reference.py", file=sys.stderr)
+            print(
+                f"{args.output} is stale; run: python scripts/gen_spec_reference.py",
+                file=sys.stderr,
+            )
             return 1
         print(f"{args.output} is up to date")
         return 0

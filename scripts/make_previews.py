@@ -25,7 +25,6 @@ COUNT = 5
 SEED = 7
 
 
-
 @dataclass(frozen=True)
 class Choice:
     """What a preset's preview shows: which samples, masks or not, how large."""
@@ -65,7 +64,9 @@ def render(name: str) -> Path:
 
     choice = CHOICES.get(name, Choice())
     pipe = confaug.load_pipeline(f"preset:{name}")
-    rows = preview_rows(pipe, embedded_images(choice.samples), count=COUNT, seed=SEED, show_masks=choice.masks)
+    rows = preview_rows(
+        pipe, embedded_images(choice.samples), count=COUNT, seed=SEED, show_masks=choice.masks
+    )
     picture = render_grid(rows, cell_size=choice.cell, title=f"preset:{name}")
     path = PREVIEWS / f"{name}.png"
     PREVIEWS.mkdir(parents=True, exist_ok=True)
@@ -80,7 +81,10 @@ def page() -> str:
     from confaug.cli.presets import description, presets
 
     known = presets()
-    table = [f"| [`{name}`](#preset-{name.replace('_', '-')}) | {description(path)} |" for name, path in known.items()]
+    table = [
+        f"| [`{name}`](#preset-{name.replace('_', '-')}) | {description(path)} |"
+        for name, path in known.items()
+    ]
     sections = []
     for name in known:
         choice = CHOICES.get(name, Choice())
@@ -115,8 +119,18 @@ def check() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Render previews and the page, or check them."""
     parser = argparse.ArgumentParser(description="Render preset previews into docs/previews/.")
-    parser.add_argument("--check", action="store_true", help="exit 1 when presets.md is stale or a preview is missing")
-    parser.add_argument("--only", action="append", default=[], metavar="NAME", help="render only this preset (repeatable)")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when presets.md is stale or a preview is missing",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="render only this preset (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.check:
         problems = check()

@@ -18,17 +18,46 @@ import numpy as np
 OUT = Path(__file__).resolve().parents[1] / "confaug" / "samples"
 SIZE = 256
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-WORDS = (
-    "the quick brown fox jumps over lazy dog augment config review share data model train "
-    "image batch seed rotate flip zoom shift noise blur page table total invoice amount"
-).split()
+WORDS = [
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "lazy",
+    "dog",
+    "augment",
+    "config",
+    "review",
+    "share",
+    "data",
+    "model",
+    "train",
+    "image",
+    "batch",
+    "seed",
+    "rotate",
+    "flip",
+    "zoom",
+    "shift",
+    "noise",
+    "blur",
+    "page",
+    "table",
+    "total",
+    "invoice",
+    "amount",
+]
 
 
 def _rgb(bgr: tuple[int, int, int]) -> tuple[int, int, int]:
     return bgr[2], bgr[1], bgr[0]
 
 
-def _vertical_gradient(top: tuple[int, int, int], bottom: tuple[int, int, int], h: int, w: int) -> np.ndarray:
+def _vertical_gradient(
+    top: tuple[int, int, int], bottom: tuple[int, int, int], h: int, w: int
+) -> np.ndarray:
     t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
     img = (1 - t) * np.array(top, np.float32) + t * np.array(bottom, np.float32)
     return np.ascontiguousarray(np.broadcast_to(img, (h, w, 3))).astype(np.uint8)
@@ -84,7 +113,15 @@ def checkerboard(rng: np.random.Generator) -> tuple[np.ndarray, None]:
     img = cv2.resize(board, (SIZE, SIZE), interpolation=cv2.INTER_NEAREST)
     img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     cv2.rectangle(img, (0, 0), (SIZE - 1, SIZE - 1), (0, 0, 230), 6)
-    cv2.arrowedLine(img, (cell * 2, cell * 6), (cell * 6, cell * 2), (0, 200, 255), 9, cv2.LINE_AA, tipLength=0.25)
+    cv2.arrowedLine(
+        img,
+        (cell * 2, cell * 6),
+        (cell * 6, cell * 2),
+        (0, 200, 255),
+        9,
+        cv2.LINE_AA,
+        tipLength=0.25,
+    )
     cv2.putText(img, "F", (cell * 5 + 4, cell * 7 + 20), FONT, 1.6, (220, 60, 0), 4, cv2.LINE_AA)
     del rng
     return img, None
@@ -94,7 +131,9 @@ def document(rng: np.random.Generator) -> tuple[np.ndarray, None]:
     """A scanned-looking page: heading, lines of text, a small table, a little paper noise."""
     h, w = 320, 240
     page = np.full((h, w, 3), 246, np.uint8)
-    cv2.putText(page, "INVOICE 2042", (14, 34), cv2.FONT_HERSHEY_DUPLEX, 0.8, (25, 25, 25), 1, cv2.LINE_AA)
+    cv2.putText(
+        page, "INVOICE 2042", (14, 34), cv2.FONT_HERSHEY_DUPLEX, 0.8, (25, 25, 25), 1, cv2.LINE_AA
+    )
     cv2.line(page, (14, 44), (w - 14, 44), (60, 60, 60), 1)
     y = 64
     for _ in range(9):
@@ -107,9 +146,36 @@ def document(rng: np.random.Generator) -> tuple[np.ndarray, None]:
     for col in (14, 120, 180, w - 14):
         cv2.line(page, (col, top), (col, top + 72), (90, 90, 90), 1)
     for row in range(4):
-        cv2.putText(page, str(rng.choice(WORDS)), (18, top + 13 + row * 18), FONT, 0.35, (30, 30, 30), 1, cv2.LINE_AA)
-        cv2.putText(page, f"{rng.integers(1, 99):>2}", (128, top + 13 + row * 18), FONT, 0.35, (30, 30, 30), 1, cv2.LINE_AA)
-        cv2.putText(page, f"{rng.integers(10, 999)}.00", (186, top + 13 + row * 18), FONT, 0.35, (30, 30, 30), 1, cv2.LINE_AA)
+        cv2.putText(
+            page,
+            str(rng.choice(WORDS)),
+            (18, top + 13 + row * 18),
+            FONT,
+            0.35,
+            (30, 30, 30),
+            1,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            page,
+            f"{rng.integers(1, 99):>2}",
+            (128, top + 13 + row * 18),
+            FONT,
+            0.35,
+            (30, 30, 30),
+            1,
+            cv2.LINE_AA,
+        )
+        cv2.putText(
+            page,
+            f"{rng.integers(10, 999)}.00",
+            (186, top + 13 + row * 18),
+            FONT,
+            0.35,
+            (30, 30, 30),
+            1,
+            cv2.LINE_AA,
+        )
     noise = rng.normal(0, 3, (h, w, 1)).astype(np.float32)
     return np.clip(page.astype(np.float32) + noise, 0, 255).astype(np.uint8), None
 
@@ -140,7 +206,21 @@ def aerial(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     img[:] = (70, 120, 90)
     img = cv2.add(img, rng.integers(0, 25, img.shape, dtype=np.uint8))
     mask = np.zeros((SIZE, SIZE), np.uint8)  # 0 = vegetation and everything else
-    river = np.array([[0, 200], [60, 185], [130, 215], [200, 190], [256, 205], [256, 240], [190, 228], [120, 250], [50, 225], [0, 236]], np.int32)
+    river = np.array(
+        [
+            [0, 200],
+            [60, 185],
+            [130, 215],
+            [200, 190],
+            [256, 205],
+            [256, 240],
+            [190, 228],
+            [120, 250],
+            [50, 225],
+            [0, 236],
+        ],
+        np.int32,
+    )
     cv2.fillPoly(img, [river], (150, 110, 50), cv2.LINE_AA)
     cv2.fillPoly(mask, [river], 3)
     for x in (0, 84, 168):
@@ -179,7 +259,9 @@ def gradient(rng: np.random.Generator) -> tuple[np.ndarray, None]:
     return img, None
 
 
-SAMPLES: dict[str, tuple[Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray | None]], str]] = {
+SAMPLES: dict[
+    str, tuple[Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray | None]], str]
+] = {
     "scene": (scene, ".jpg"),
     "shapes": (shapes, ".jpg"),
     "checkerboard": (checkerboard, ".png"),
@@ -196,7 +278,9 @@ def write(out: Path = OUT) -> list[Path]:
     for index, (name, (draw, ext)) in enumerate(SAMPLES.items()):
         image, mask = draw(np.random.default_rng(1000 + index))
         path = out / f"{name}{ext}"
-        params = [cv2.IMWRITE_JPEG_QUALITY, 88] if ext == ".jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 9]
+        params = (
+            [cv2.IMWRITE_JPEG_QUALITY, 88] if ext == ".jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 9]
+        )
         if not cv2.imwrite(str(path), image, params):
             raise OSError(f"cannot write {path}")
         written.append(path)
@@ -210,7 +294,9 @@ def write(out: Path = OUT) -> list[Path]:
 def main() -> None:
     """Command line: write the samples and print their sizes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=OUT, help="target folder (default: confaug/samples)")
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="target folder (default: confaug/samples)"
+    )
     args = parser.parse_args()
     for path in write(args.out):
         print(f"{path.stat().st_size / 1024:6.1f} KB  {path}")

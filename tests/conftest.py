@@ -12,6 +12,7 @@ import pytest
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 WriteConfig = Callable[..., Path]
+Register = Callable[[str, Callable[..., object]], None]
 
 
 def only_problem(err: pytest.ExceptionInfo[Any]) -> Any:
@@ -64,7 +65,7 @@ def presets(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
 
 
 @pytest.fixture
-def registered() -> Iterator[Callable[[str, Callable[..., object]], None]]:
+def registered() -> Iterator[Register]:
     """``registered(name, fn)`` registers a function for the test and forgets it afterwards."""
     import confaug
 

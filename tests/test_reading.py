@@ -12,7 +12,6 @@ from confaug import ConfigError
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, parse_yaml
 from tests.conftest import WriteConfig, only_problem, position
 
-
 # ---- positions ------------------------------------------------------------------------
 
 
@@ -369,22 +368,26 @@ def test_top_level_must_be_a_mapping(write: WriteConfig, text: str, kind: str) -
 
 
 @pytest.mark.parametrize(
-    ("text", "line", "column"),
+    ("text", "line", "column", "field"),
     [
-        ("version: 1\nzoom_range: [0.9, 1.1\n", 3, 1),
-        ("version: 1\nfill_mode: reflect\n  cval: 3\n", 3, 7),
-        ("version: 1\ntransforms:\n  - GaussNoise: {p: 0.5]\n", 3, 24),
-        ("version: 1\nfill_mode: b: c\n", 2, 13),
-        ("version: 1\nrotation_range: 'ten\n", 3, 1),
-        ("version: 1\nrotation_range: *missing\n", 2, 17),
+        ("version: 1\nzoom_range: [0.9, 1.1\n", 3, 1, "zoom_range.1"),
+        ("version: 1\nfill_mode: reflect\n  cval: 3\n", 3, 7, "fill_mode"),
+        ("version: 1\ntransforms:\n  - GaussNoise: {p: 0.5]\n", 3, 24, "transforms.0.GaussNoise.p"),
+        ("version: 1\nfill_mode: b: c\n", 2, 13, "fill_mode"),
+        ("version: 1\nrotation_range: 'ten\n", 3, 1, "rotation_range"),
+        ("version: 1\nrotation_range: *missing\n", 2, 17, "rotation_range"),
+        ("- a\n- [b, c\n", 3, 1, "1.1"),
     ],
 )
-def test_invalid_syntax_is_located(write: WriteConfig, text: str, line: int, column: int) -> None:
+def test_invalid_syntax_is_located(
+    write: WriteConfig, text: str, line: int, column: int, field: str
+) -> None:
     write("bad.yaml", text)
     with pytest.raises(ConfigError) as err:
         confaug.load_spec("bad.yaml")
     problem = only_problem(err)
     assert (problem.file, problem.line, problem.column) == ("bad.yaml", line, column)
+    assert problem.field == field  # where the parser had got to
     assert problem.message.startswith("invalid YAML")
 
 

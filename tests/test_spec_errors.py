@@ -8,7 +8,7 @@ import pytest
 import confaug
 from confaug import ConfigError, Problem
 from confaug.errors import did_you_mean
-from tests.conftest import WriteConfig, only_problem, position
+from tests.conftest import Register, WriteConfig, only_problem, position
 
 AUG = """\
 version: 1
@@ -46,7 +46,7 @@ def test_block_style_value_is_located_at_its_first_item(write: WriteConfig) -> N
 
 
 def test_every_problem_is_reported_at_once_in_file_order(
-    write: WriteConfig, registered: object
+    write: WriteConfig, registered: Register
 ) -> None:
     text = """\
 version: 1
@@ -351,7 +351,9 @@ def test_valid_compose_options_work() -> None:
 # ---- preprocessing functions and versions ----------------------------------------------
 
 
-def test_unregistered_function_is_an_error_with_hint(write: WriteConfig, registered) -> None:  # noqa: ANN001
+def test_unregistered_function_is_an_error_with_hint(
+    write: WriteConfig, registered: Register
+) -> None:
     registered("scale_by_two", lambda x: x * 2)
     text = "version: 1\npreprocessing_function: scale_by_tw0\n"
     (problem,) = problems_of(write, text)
@@ -364,7 +366,7 @@ def test_dotted_import_path_is_never_imported(write: WriteConfig) -> None:
     assert "registered" in problem.message
 
 
-def test_registered_function_runs(write: WriteConfig, registered) -> None:  # noqa: ANN001
+def test_registered_function_runs(write: WriteConfig, registered: Register) -> None:
     calls: list[tuple[int, ...]] = []
 
     def halve(x: np.ndarray) -> np.ndarray:
@@ -378,7 +380,7 @@ def test_registered_function_runs(write: WriteConfig, registered) -> None:  # no
     assert calls and np.allclose(out, 50.0)
 
 
-def test_register_refuses_a_second_function_under_a_taken_name(registered) -> None:  # noqa: ANN001
+def test_register_refuses_a_second_function_under_a_taken_name(registered: Register) -> None:
     registered("fn_once", abs)
     with pytest.raises(ValueError, match="already registered"):
         confaug.register("fn_once", round)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from confaug.batching.generator import BatchGenerator
-from confaug.batching.protocol import SamplePipeline
+from confaug.batching.protocol import SamplePipeline, data_format_of
 from confaug.batching.stream import AugmentedStream
 from confaug.batching.workers import WorkerMode
 from confaug.sources.arrays import ArraySource
@@ -40,16 +40,16 @@ def flow(
     ``masks`` (augmented with their images, returned as ``y``) or per-sample ``targets``
     such as ``{"bboxes": ..., "class_labels": ...}`` (returned as ``y``, a dict of lists).
     ``subset`` takes the first ``validation_split`` of the samples as validation, as Keras."""
-    start, stop = split_bounds(len(x), subset, _split(pipeline, validation_split))
-    part = slice(start, stop)
     source = ArraySource(
-        x[part],
-        _part(y, part),
-        _part(sample_weight, part),
-        masks=_part(masks, part),
-        targets={key: values[part] for key, values in targets.items()} if targets else None,
-        data_format=pipeline.data_format,
+        x,
+        y,
+        sample_weight,
+        masks=masks,
+        targets=targets,
+        data_format=data_format_of(pipeline),
     )
+    if subset is not None:
+        source = source.part(*split_bounds(len(source), subset, _split(pipeline, validation_split)))
     return BatchGenerator(source, pipeline, **options)
 
 
@@ -95,7 +95,7 @@ def flow_from_directory(
             directory,
             mask_dir,
             decode=decode,
-            data_format=pipeline.data_format,
+            data_format=data_format_of(pipeline),
             follow_links=follow_links,
             subset=subset,
             validation_split=split,
@@ -104,7 +104,7 @@ def flow_from_directory(
         source = DirectorySource(
             directory,
             decode=decode,
-            data_format=pipeline.data_format,
+            data_format=data_format_of(pipeline),
             classes=classes,
             class_mode=class_mode,
             follow_links=follow_links,
@@ -150,7 +150,7 @@ def flow_from_dataframe(
     source = DataFrameSource(
         dataframe,
         decode=decode,
-        data_format=pipeline.data_format,
+        data_format=data_format_of(pipeline),
         directory=directory,
         x_col=x_col,
         y_col=y_col,
@@ -194,7 +194,3 @@ def _split(pipeline: SamplePipeline, validation_split: float | None) -> float:
     if validation_split is not None:
         return float(validation_split)
     return float(getattr(pipeline, "validation_split", 0.0) or 0.0)
-
-
-def _part(values: Any, part: slice) -> Any:
-    return None if values is None else values[part]

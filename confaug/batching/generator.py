@@ -41,7 +41,16 @@ from confaug.sources.errors import DataError
 logger = logging.getLogger("confaug")
 
 _SOURCE_ATTRIBUTES = frozenset(
-    {"class_indices", "filenames", "classes", "filepaths", "labels", "num_classes", "samples"}
+    {
+        "class_indices",
+        "filenames",
+        "classes",
+        "filepaths",
+        "labels",
+        "num_classes",
+        "samples",
+        "invalid_filenames",
+    }
 )
 
 
@@ -54,7 +63,8 @@ class BatchGenerator:
     ``workers`` > 0 runs that many threads (or processes with ``worker_mode="process"``,
     started with ``start_method``; the pipeline and source must pickle), keeping at most
     ``max_queue_size`` batches ahead. Folder and table sources also expose Keras' attributes
-    (``class_indices``, ``filenames``, ``classes``, ``filepaths``, ``labels``).
+    (``class_indices``, ``filenames``, ``classes``, ``filepaths``, ``labels``,
+    ``invalid_filenames``).
     """
 
     def __init__(
@@ -171,15 +181,15 @@ class BatchGenerator:
 
     def as_keras(self, **options: Any) -> Any:
         """A Keras ``PyDataset`` over this generator (``confaug.integrations.keras``)."""
-        return _integration("keras").adapt(self, **options)
+        return _integration("keras").to_keras(self, **options)
 
     def as_torch(self, **options: Any) -> Any:
         """A PyTorch dataset over this generator (``confaug.integrations.torch``)."""
-        return _integration("torch").adapt(self, **options)
+        return _integration("torch").to_torch(self, **options)
 
     def as_tf(self, **options: Any) -> Any:
         """A ``tf.data.Dataset`` over this generator (``confaug.integrations.tf``)."""
-        return _integration("tf").adapt(self, **options)
+        return _integration("tf").to_tf(self, **options)
 
     def _run(self) -> Generator[Any, None, None]:
         first = self.epoch
@@ -234,7 +244,7 @@ class BatchGenerator:
                 if path not in known:
                     known.add(path)
                     self.skipped.append((path, reason))
-                    logger.warning("confaug: skipping %s: %s", path, reason)
+                    logger.warning("skipping %s: %s", path, reason)
 
 
 class _Refill:

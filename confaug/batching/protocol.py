@@ -24,3 +24,14 @@ class SamplePipeline(Protocol):
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]: ...
 
     def standardize(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+def data_format_of(pipeline: SamplePipeline) -> str:
+    """The pipeline's ``data_format``, or a TypeError saying the protocol needs it."""
+    data_format = getattr(pipeline, "data_format", None)
+    if data_format is None:
+        raise TypeError(
+            f"{type(pipeline).__name__} has no data_format attribute; a SamplePipeline must "
+            "give 'channels_last' or 'channels_first'"
+        )
+    return str(data_format)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from confaug.batching.loader import load_batch
-from confaug.batching.protocol import SamplePipeline
+from confaug.batching.protocol import SamplePipeline, data_format_of
 from confaug.batching.seeding import ITERABLE_STREAM, resolve_seed
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.sources.iterable import unpack_batch
@@ -41,13 +41,14 @@ class _StreamLoader:
         self.pipeline = pipeline
         self.seed = seed
         self.masks_in_y = masks_in_y
+        self.data_format = data_format_of(pipeline)
 
     def __call__(self, task: _StreamTask, should_stop: Any = None) -> Any:
         source, rest = unpack_batch(
             task.batch,
             task.number,
             masks_in_y=self.masks_in_y,
-            data_format=self.pipeline.data_format,
+            data_format=self.data_format,
         )
         result = load_batch(
             source,

@@ -25,7 +25,13 @@ from confaug.cli.common import (
     non_negative_int,
     positive_int,
 )
-from confaug.cli.imageio import WRITABLE, encode_image, is_image_file, read_image, write_bytes_atomic
+from confaug.cli.imageio import (
+    WRITABLE,
+    encode_image,
+    is_image_file,
+    read_image,
+    write_bytes_atomic,
+)
 from confaug.cli.progress import Progress
 from confaug.errors import DataError
 
@@ -98,7 +104,11 @@ def process(pipe: Pipeline, job: Job, seed: int, quality: int) -> tuple[int, int
     """Write the missing copies of one image: (written, skipped, error message or None)."""
     from confaug.compiler.pipeline import sample_seed
 
-    todo = [(k, out) for k, out in enumerate(job.outputs) if not (out.is_file() and out.stat().st_size > 0)]
+    todo = [
+        (k, out)
+        for k, out in enumerate(job.outputs)
+        if not (out.is_file() and out.stat().st_size > 0)
+    ]
     skipped = len(job.outputs) - len(todo)
     if not todo:
         return 0, skipped, None
@@ -116,7 +126,11 @@ def process(pipe: Pipeline, job: Job, seed: int, quality: int) -> tuple[int, int
             written += 1
     except DataError as err:
         message = str(err)
-        return written, skipped, message if message.startswith(str(job.source)) else f"{job.source}: {message}"
+        return (
+            written,
+            skipped,
+            message if message.startswith(str(job.source)) else f"{job.source}: {message}",
+        )
     except OSError as err:
         return written, skipped, f"{job.source}: {err}"
     except Exception as err:  # a transform rejecting this image: report it, go on with the rest
@@ -124,7 +138,9 @@ def process(pipe: Pipeline, job: Job, seed: int, quality: int) -> tuple[int, int
     return written, skipped, None
 
 
-def _run_jobs(pipe: Pipeline, jobs: list[Job], args: argparse.Namespace, seed: int) -> Iterator[tuple[Job, tuple[int, int, str | None]]]:
+def _run_jobs(
+    pipe: Pipeline, jobs: list[Job], args: argparse.Namespace, seed: int
+) -> Iterator[tuple[Job, tuple[int, int, str | None]]]:
     if args.workers <= 1:
         for job in jobs:
             yield job, process(pipe, job, seed, args.quality)
@@ -136,7 +152,7 @@ def _run_jobs(pipe: Pipeline, jobs: list[Job], args: argparse.Namespace, seed: i
     try:
         with ThreadPoolExecutor(max_workers=args.workers) as pool:
             results = pool.map(lambda job: process(pipe, job, seed, args.quality), jobs)
-            yield from zip(jobs, results)
+            yield from zip(jobs, results, strict=True)
     finally:
         cv2.setNumThreads(threads)
 
@@ -202,11 +218,33 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("src", metavar="SRC", help="folder of images (subfolders kept)")
     parser.add_argument("dst", metavar="DST", help="output folder, outside SRC")
-    parser.add_argument("--config", required=True, metavar="FILE", help="config file, or preset:NAME")
-    parser.add_argument("--copies", required=True, type=positive_int, metavar="N", help="augmented copies per image")
-    parser.add_argument("--workers", type=positive_int, default=min(os.cpu_count() or 1, 8), metavar="W", help="worker threads (default: the number of CPUs, at most 8)")
-    parser.add_argument("--seed", type=non_negative_int, default=None, help="base seed (default: the config's seed, else 0)")
-    parser.add_argument("--format", choices=("same", "png", "jpg", "webp"), default="same", help="output format (default: the source's own)")
-    parser.add_argument("--quality", type=positive_int, default=95, help="JPEG quality (default 95)")
+    parser.add_argument(
+        "--config", required=True, metavar="FILE", help="config file, or preset:NAME"
+    )
+    parser.add_argument(
+        "--copies", required=True, type=positive_int, metavar="N", help="augmented copies per image"
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=min(os.cpu_count() or 1, 8),
+        metavar="W",
+        help="worker threads (default: the number of CPUs, at most 8)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=None,
+        help="base seed (default: the config's seed, else 0)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("same", "png", "jpg", "webp"),
+        default="same",
+        help="output format (default: the source's own)",
+    )
+    parser.add_argument(
+        "--quality", type=positive_int, default=95, help="JPEG quality (default 95)"
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_config_options(parser)

@@ -13,7 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from confaug.cli.common import add_command, add_config_options, load_pipeline, non_negative_int, positive_int
+from confaug.cli.common import (
+    add_command,
+    add_config_options,
+    load_pipeline,
+    non_negative_int,
+    positive_int,
+)
 
 DEMO_SAMPLES = ("scene", "shapes", "checkerboard", "aerial")
 DEFAULT_OUTPUT = "confaug-demo.png"
@@ -26,7 +32,9 @@ def sample_batch(size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     from confaug import samples
 
     names = [DEMO_SAMPLES[i % len(DEMO_SAMPLES)] for i in range(count)]
-    images = [cv2.resize(samples.load(name), (size, size), interpolation=cv2.INTER_AREA) for name in names]
+    images = [
+        cv2.resize(samples.load(name), (size, size), interpolation=cv2.INTER_AREA) for name in names
+    ]
     x = np.stack(images).astype(np.float32) / 255.0
     y = np.eye(len(DEMO_SAMPLES), dtype=np.float32)[[i % len(DEMO_SAMPLES) for i in range(count)]]
     return x, y
@@ -54,12 +62,21 @@ def run(args: argparse.Namespace) -> int:
         extra = [pipe.apply_batch(x, seed=args.seed + r) for r in range(1, args.rounds)]
         rows = []
         for i in range(len(x)):
-            row = [Cell(originals[i], f"original {DEMO_SAMPLES[i % len(DEMO_SAMPLES)]}"), Cell(shown[i], "#1")]
+            row = [
+                Cell(originals[i], f"original {DEMO_SAMPLES[i % len(DEMO_SAMPLES)]}"),
+                Cell(shown[i], "#1"),
+            ]
             for r, batch in enumerate(extra, start=2):
-                image = batch[i].transpose(1, 2, 0) if pipe.spec.data_format == "channels_first" else batch[i]
+                image = (
+                    batch[i].transpose(1, 2, 0)
+                    if pipe.spec.data_format == "channels_first"
+                    else batch[i]
+                )
                 row.append(Cell(image, f"#{r}"))
             rows.append(row)
-        size = write_png(args.output, render_grid(rows, cell_size=160, title=f"confaug demo: {args.config}"))
+        size = write_png(
+            args.output, render_grid(rows, cell_size=160, title=f"confaug demo: {args.config}")
+        )
         print(f"wrote {args.output} ({size / 1024:.0f} KB): originals, then augmented versions")
     return 0
 
@@ -76,10 +93,31 @@ def register(subparsers: Any) -> None:
         example="confaug demo\nconfaug demo --config preset:aerial --size 256 -o aerial.png",
         run=run,
     )
-    parser.add_argument("--config", default="preset:keras_seed", metavar="FILE", help="config file, or preset:NAME (default preset:keras_seed)")
+    parser.add_argument(
+        "--config",
+        default="preset:keras_seed",
+        metavar="FILE",
+        help="config file, or preset:NAME (default preset:keras_seed)",
+    )
     parser.add_argument("--batch", type=positive_int, default=4, help="batch size (default 4)")
-    parser.add_argument("--size", type=positive_int, default=400, help="image side in pixels (default 400, as the seed)")
+    parser.add_argument(
+        "--size",
+        type=positive_int,
+        default=400,
+        help="image side in pixels (default 400, as the seed)",
+    )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
-    parser.add_argument("--rounds", type=positive_int, default=5, help="augmented versions per image in the grid (default 5)")
-    parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT, metavar="PATH", help=f"preview PNG (default {DEFAULT_OUTPUT}); '' for none")
+    parser.add_argument(
+        "--rounds",
+        type=positive_int,
+        default=5,
+        help="augmented versions per image in the grid (default 5)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=DEFAULT_OUTPUT,
+        metavar="PATH",
+        help=f"preview PNG (default {DEFAULT_OUTPUT}); '' for none",
+    )
     add_config_options(parser)

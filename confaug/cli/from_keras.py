@@ -18,7 +18,9 @@ _WHERE = "<keywords>"
 MAX_CHARS = 100_000
 
 
-def _problem(message: str, node: ast.AST | None = None, field: str = "", *, shift: int = 0) -> Problem:
+def _problem(
+    message: str, node: ast.AST | None = None, field: str = "", *, shift: int = 0
+) -> Problem:
     line = getattr(node, "lineno", None)
     column = getattr(node, "col_offset", None)
     line = None if line is None else max(line - shift, 1)
@@ -62,7 +64,9 @@ def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
     for keyword in call.keywords:
         if keyword.arg is None:
             problems.append(
-                _problem("**kwargs cannot be read; write each keyword=value", keyword.value, shift=shift)
+                _problem(
+                    "**kwargs cannot be read; write each keyword=value", keyword.value, shift=shift
+                )
             )
             continue
         if keyword.arg in values:
@@ -78,7 +82,9 @@ def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
             values[keyword.arg] = ast.literal_eval(node)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             segment = ast.get_source_segment(parsed, node) or ast.dump(node)
-            message = f"value {segment!r} is not a Python literal (number, string, list, True/False/None)"
+            message = (
+                f"value {segment!r} is not a Python literal (number, string, list, True/False/None)"
+            )
             problems.append(_problem(message, node, keyword.arg, shift=shift))
     if problems:
         raise ConfigError(problems)
@@ -112,9 +118,19 @@ def convert(text: str, *, modeline: bool = False) -> str:
     return "\n".join(notes) + ("\n" if notes else "") + yaml_text
 
 
+def join_arguments(pieces: list[str]) -> str:
+    """Shell arguments as one keyword text: a comma between pieces unless one is there."""
+    text = ""
+    for piece in (p.strip() for p in pieces):
+        if text and not text.endswith((",", "(")) and piece and not piece.startswith((",", ")")):
+            text += ","
+        text += (" " if text else "") + piece
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     """Convert and print (or write) the config."""
-    text = convert(", ".join(args.keywords), modeline=args.modeline)
+    text = convert(join_arguments(args.keywords), modeline=args.modeline)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}")
@@ -133,9 +149,18 @@ def register(subparsers: Any) -> None:
         "confaug YAML config. Paste the keywords (or the whole call); values must be Python "
         "literals (numbers, strings, lists, True/False/None). Nothing is evaluated.",
         example='confaug from-keras "rotation_range=15, zoom_range=[0.9, 1.25], horizontal_flip=True"\n'
-        'confaug from-keras "ImageDataGenerator(rotation_range=15, fill_mode=\'reflect\')" -o aug.yaml',
+        "confaug from-keras \"ImageDataGenerator(rotation_range=15, fill_mode='reflect')\" -o aug.yaml",
         run=run,
     )
-    parser.add_argument("keywords", nargs="+", metavar="KEYWORDS", help="keyword=value text; several arguments are joined with commas")
-    parser.add_argument("--modeline", action="store_true", help="start the YAML with the JSON Schema modeline for editors")
+    parser.add_argument(
+        "keywords",
+        nargs="+",
+        metavar="KEYWORDS",
+        help="keyword=value text; several arguments are joined with commas",
+    )
+    parser.add_argument(
+        "--modeline",
+        action="store_true",
+        help="start the YAML with the JSON Schema modeline for editors",
+    )
     parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")

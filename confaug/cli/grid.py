@@ -70,8 +70,9 @@ def _draw_overlays(picture: np.ndarray, cell: Cell) -> np.ndarray:
             contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             cv2.drawContours(picture, contours, -1, _colour(int(label)), 1)
         picture = cv2.addWeighted(picture, 0.65, tint, 0.35, 0)
-    for box, label in zip(cell.boxes, list(cell.labels) or [1] * len(cell.boxes)):
-        x0, y0, x1, y1 = (int(round(v)) for v in box[:4])
+    labels = list(cell.labels) or [1] * len(cell.boxes)
+    for box, label in zip(cell.boxes, labels, strict=False):
+        x0, y0, x1, y1 = (round(float(v)) for v in box[:4])
         cv2.rectangle(picture, (x0, y0), (x1, y1), _colour(int(label)), 2)
     return picture
 
@@ -91,11 +92,20 @@ def _fit(picture: np.ndarray, size: int) -> np.ndarray:
     return canvas
 
 
-def _text(canvas: np.ndarray, text: str, x: int, y: int, *, scale: float = 0.4, bold: bool = False) -> None:
+def _text(
+    canvas: np.ndarray, text: str, x: int, y: int, *, scale: float = 0.4, bold: bool = False
+) -> None:
     import cv2
 
     cv2.putText(
-        canvas, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), 2 if bold else 1, cv2.LINE_AA
+        canvas,
+        text,
+        (x, y),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (20, 20, 20),
+        2 if bold else 1,
+        cv2.LINE_AA,
     )
 
 

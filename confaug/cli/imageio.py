@@ -96,7 +96,9 @@ def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> b
 
     array = np.asarray(image)
     suffix = suffix.lower()
-    if array.dtype not in (np.uint8, np.uint16) or (array.dtype == np.uint16 and suffix not in (".png", ".tif", ".tiff")):
+    if array.dtype not in (np.uint8, np.uint16) or (
+        array.dtype == np.uint16 and suffix not in (".png", ".tif", ".tiff")
+    ):
         array = to_uint8(array)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]

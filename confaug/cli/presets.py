@@ -61,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
         path = _find(args.name)
         if path is None:
             return 1
-        print(path.read_text(encoding="utf-8") if action == "show" else path, end="" if action == "show" else "\n")
+        print(
+            path.read_text(encoding="utf-8") if action == "show" else path,
+            end="" if action == "show" else "\n",
+        )
         return 0
     known = presets()
     width = max((len(name) for name in known), default=0)

@@ -64,7 +64,14 @@ def _voc_to(boxes: list[list[float]], fmt: str, height: int, width: int) -> list
         elif fmt == "albumentations":
             out.append([x0 / width, y0 / height, x1 / width, y1 / height])
         elif fmt == "yolo":
-            out.append([(x0 + x1) / 2 / width, (y0 + y1) / 2 / height, (x1 - x0) / width, (y1 - y0) / height])
+            out.append(
+                [
+                    (x0 + x1) / 2 / width,
+                    (y0 + y1) / 2 / height,
+                    (x1 - x0) / width,
+                    (y1 - y0) / height,
+                ]
+            )
         else:
             out.append([x0, y0, x1, y1])
     return out
@@ -79,13 +86,22 @@ def _to_voc(boxes: Any, fmt: str, height: int, width: int) -> list[list[float]]:
         elif fmt == "albumentations":
             out.append([a * width, b * height, c * width, d * height])
         elif fmt == "yolo":
-            out.append([(a - c / 2) * width, (b - d / 2) * height, (a + c / 2) * width, (b + d / 2) * height])
+            out.append(
+                [
+                    (a - c / 2) * width,
+                    (b - d / 2) * height,
+                    (a + c / 2) * width,
+                    (b + d / 2) * height,
+                ]
+            )
         else:
             out.append([a, b, c, d])
     return out
 
 
-def augment_cell(pipe: Pipeline, item: PreviewImage, seed: int, caption: str, *, show_masks: bool) -> Cell:
+def augment_cell(
+    pipe: Pipeline, item: PreviewImage, seed: int, caption: str, *, show_masks: bool
+) -> Cell:
     """One augmented version of ``item`` as a grid cell (masks and boxes moved along)."""
     spec = pipe.spec
     channels_first = spec.data_format == "channels_first"
@@ -98,10 +114,15 @@ def augment_cell(pipe: Pipeline, item: PreviewImage, seed: int, caption: str, *,
     bbox = spec.bbox_params
     height, width = item.image.shape[:2]
     fmt = str(bbox.get("format", "pascal_voc")) if bbox else ""
+    fields = list((bbox or {}).get("label_fields") or ())
     if bbox is not None:
-        data["bboxes"] = _voc_to(item.boxes, fmt, height, width)
-        for name in bbox.get("label_fields") or ():
-            data[name] = list(item.labels)
+        boxes = _voc_to(item.boxes, fmt, height, width)
+        if fields:
+            for name in fields:
+                data[name] = list(item.labels)
+        else:  # the class id travels as a fifth value of each box
+            boxes = [[*box, label] for box, label in zip(boxes, item.labels, strict=True)]
+        data["bboxes"] = boxes
     out = pipe(seed=seed, **data)
     result = out["image"]
     if channels_first and result.ndim == 3:
@@ -109,14 +130,22 @@ def augment_cell(pipe: Pipeline, item: PreviewImage, seed: int, caption: str, *,
     cell = Cell(result, caption, out.get("mask") if show_masks else None)
     if bbox is not None:
         h, w = result.shape[:2]
-        cell.boxes = _to_voc(out.get("bboxes", []), fmt, h, w)
-        fields = bbox.get("label_fields") or ()
-        cell.labels = list(out[fields[0]]) if fields else [1] * len(cell.boxes)
+        moved = [list(box) for box in out.get("bboxes", [])]
+        cell.boxes = _to_voc([box[:4] for box in moved], fmt, h, w)
+        if fields:
+            cell.labels = list(out[fields[0]])
+        else:
+            cell.labels = [int(box[4]) if len(box) > 4 else 1 for box in moved]
     return cell
 
 
 def preview_rows(
-    pipe: Pipeline, items: Sequence[PreviewImage], *, count: int, seed: int, show_masks: bool = False
+    pipe: Pipeline,
+    items: Sequence[PreviewImage],
+    *,
+    count: int,
+    seed: int,
+    show_masks: bool = False,
 ) -> list[list[Cell]]:
     """Per item: the original, then ``count`` augmented versions (seeded by item and number)."""
     from confaug.compiler.pipeline import sample_seed
@@ -128,7 +157,9 @@ def preview_rows(
             original.boxes, original.labels = item.boxes, item.labels
         row = [original]
         row.extend(
-            augment_cell(pipe, item, sample_seed(seed, index, k), f"#{k + 1}", show_masks=show_masks)
+            augment_cell(
+                pipe, item, sample_seed(seed, index, k), f"#{k + 1}", show_masks=show_masks
+            )
             for k in range(count)
         )
         rows.append(row)
@@ -143,11 +174,15 @@ def run(args: argparse.Namespace) -> int:
     items = file_images(args.images) if args.images else embedded_images(args.samples or None)
     rows = preview_rows(pipe, items, count=args.count, seed=args.seed, show_masks=args.show_masks)
     columns = args.columns or min(args.count + 1, 9)
-    title = f"{args.config} | seed {args.seed}" + (f" | {' '.join(args.overrides)}" if args.overrides else "")
+    title = f"{args.config} | seed {args.seed}" + (
+        f" | {' '.join(args.overrides)}" if args.overrides else ""
+    )
     picture = render_grid(rows, cell_size=args.size, columns=columns, title=title)
     size = write_png(args.output, picture)
     height, width = picture.shape[:2]
-    print(f"wrote {args.output} ({len(items)} image(s) × {args.count} augmented, {width}×{height} px, {size / 1024:.0f} KB)")
+    print(
+        f"wrote {args.output} ({len(items)} image(s) × {args.count} augmented, {width}×{height} px, {size / 1024:.0f} KB)"
+    )
     return 0
 
 
@@ -167,7 +202,14 @@ def register(subparsers: Any) -> None:
         run=run,
     )
     parser.add_argument("config", metavar="FILE", help="config file, or preset:NAME")
-    parser.add_argument("--image", dest="images", action="append", default=[], metavar="PATH", help="an image file to augment (repeatable)")
+    parser.add_argument(
+        "--image",
+        dest="images",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="an image file to augment (repeatable)",
+    )
     parser.add_argument(
         "--sample",
         dest="samples",
@@ -177,10 +219,38 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         help=f"an embedded sample to use instead of all of them (repeatable): {', '.join(samples.names())}",
     )
-    parser.add_argument("-n", dest="count", type=positive_int, default=16, help="augmented versions per image (default 16)")
-    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the grid (default 0); same seed, same grid")
-    parser.add_argument("-o", "--output", default=DEFAULT_OUTPUT, metavar="PATH", help=f"PNG to write (default {DEFAULT_OUTPUT})")
-    parser.add_argument("--size", type=positive_int, default=128, help="cell size in pixels (default 128)")
-    parser.add_argument("--columns", type=positive_int, default=None, help="cells per line before wrapping (default: min(N + 1, 9))")
-    parser.add_argument("--show-masks", action="store_true", help="augment and draw the samples' masks too (for segmentation configs)")
+    parser.add_argument(
+        "-n",
+        dest="count",
+        type=positive_int,
+        default=16,
+        help="augmented versions per image (default 16)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="seed of the grid (default 0); same seed, same grid",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=DEFAULT_OUTPUT,
+        metavar="PATH",
+        help=f"PNG to write (default {DEFAULT_OUTPUT})",
+    )
+    parser.add_argument(
+        "--size", type=positive_int, default=128, help="cell size in pixels (default 128)"
+    )
+    parser.add_argument(
+        "--columns",
+        type=positive_int,
+        default=None,
+        help="cells per line before wrapping (default: min(N + 1, 9))",
+    )
+    parser.add_argument(
+        "--show-masks",
+        action="store_true",
+        help="augment and draw the samples' masks too (for segmentation configs)",
+    )
     add_config_options(parser)

@@ -52,7 +52,7 @@ class Progress:
     def line(self) -> str:
         """The bar as text, e.g. ``augment  42% |████      | 84/200 images 12.3/s ETA 0:09``."""
         fraction = self.done / self.total if self.total else 1.0
-        filled = int(round(fraction * self.width))
+        filled = round(fraction * self.width)
         bar = "█" * filled + " " * (self.width - filled)
         elapsed = time.perf_counter() - self._start
         rate = self.done / elapsed if elapsed > 0 else 0.0

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 
 def canonical_json(spec: Spec) -> str:
     """The resolved spec as canonical JSON: every key, sorted, no whitespace."""
-    return json.dumps(spec.to_data(full=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        spec.to_data(full=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
 
 
 def fingerprint(spec: Spec) -> str:
@@ -86,7 +88,13 @@ def register(subparsers: Any) -> None:
         run=run,
     )
     parser.add_argument("config", metavar="FILE", help="config file, or preset:NAME")
-    parser.add_argument("--fingerprint", action="store_true", help="print 'sha256:<hex> albumentations==X confaug==Y' only")
-    parser.add_argument("--set-only", action="store_true", help="leave out keys that are at their defaults")
+    parser.add_argument(
+        "--fingerprint",
+        action="store_true",
+        help="print 'sha256:<hex> albumentations==X confaug==Y' only",
+    )
+    parser.add_argument(
+        "--set-only", action="store_true", help="leave out keys that are at their defaults"
+    )
     parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
     add_config_options(parser)

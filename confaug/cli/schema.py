@@ -47,4 +47,6 @@ def register(subparsers: Any) -> None:
     )
     target = parser.add_mutually_exclusive_group()
     target.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
-    target.add_argument("--check", metavar="PATH", help="exit 1 when PATH differs from the current schema")
+    target.add_argument(
+        "--check", metavar="PATH", help="exit 1 when PATH differs from the current schema"
+    )

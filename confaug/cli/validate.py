@@ -57,6 +57,10 @@ def register(subparsers: Any) -> None:
         run=run,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="config files (or preset:NAME)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print problems only, no 'ok' lines")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default text)"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print problems only, no 'ok' lines"
+    )
     add_config_options(parser)

@@ -223,7 +223,7 @@ class IdgSampler:
     def sample(self, rng: np.random.Generator, height: int, width: int) -> IdgParams:
         """Draw one :class:`IdgParams` for an image of ``height`` × ``width`` pixels."""
 
-        def uniform(bounds: tuple[float, float] | None, default: float) -> float:
+        def uniform(bounds: tuple[float, float] | None, default: float | None) -> float | None:
             return default if bounds is None else float(rng.uniform(*bounds))
 
         zx, zy = (1.0, 1.0) if self._zoom is None else rng.uniform(*self._zoom, size=2)
@@ -236,8 +236,6 @@ class IdgSampler:
             zy=float(zy),
             flip_horizontal=bool(self.horizontal_flip and rng.random() < 0.5),
             flip_vertical=bool(self.vertical_flip and rng.random() < 0.5),
-            channel_shift_intensity=(
-                None if self._channel_shift is None else uniform(self._channel_shift, 0.0)
-            ),
-            brightness=None if self._brightness is None else uniform(self._brightness, 1.0),
+            channel_shift_intensity=uniform(self._channel_shift, None),
+            brightness=uniform(self._brightness, None),
         )

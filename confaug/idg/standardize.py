@@ -41,7 +41,7 @@ class NotFittedError(RuntimeError):
     """Featurewise statistics were needed but :meth:`Standardizer.fit` was never called."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class FeaturewiseStats:
     """Statistics from ``fit``: per-channel ``mean`` and ``std`` (shape ``(C,)``) and the
     ``zca_matrix`` (``(D, D)``, D = H·W·C); each ``None`` when not computed.
@@ -53,8 +53,8 @@ class FeaturewiseStats:
 
     def to_npz(self, path: str | os.PathLike[str]) -> None:
         """Save to a ``.npz`` file (no pickled objects)."""
-        arrays = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
-        np.savez(path, **arrays)
+        arrays = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        np.savez(path, **{name: array for name, array in arrays.items() if array is not None})
 
     @classmethod
     def from_npz(cls, path: str | os.PathLike[str]) -> FeaturewiseStats:

@@ -2,9 +2,9 @@
 
 Keras warps each channel with scipy; confaug makes one ``cv2.warpAffine`` per image with
 the same output→input matrix, about the true image centre ``((w-1)/2, (h-1)/2)`` — Keras
-uses ``(h/2 - 0.5, w/2 - 0.5)`` swapped, wrong on non-square images. Then, as Keras:
-channel shift, flips, brightness. Flips are folded into the warp's matrix when there is
-a warp (exactly equivalent, one pass fewer), else done with ``cv2.flip``.
+takes ``(h-1)/2`` as the x centre and ``(w-1)/2`` as the y centre, wrong on non-square
+images. Then, as Keras: channel shift, flips, brightness. Flips are folded into the warp's
+matrix when there is a warp (the same pixels, one pass fewer), else done by slicing.
 
 Value scales: images are uint8 (0–255) or float in [0, 1]. ``cval`` and the channel shift
 are given on the 0–255 scale, as Keras users write them, and divided by 255 for floats.
@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from types import ModuleType
 
 import cv2
 import numpy as np
 
+from confaug._albu import albumentations
 from confaug.idg.params import IdgParams
 
 BORDER_MODES: dict[str, int] = {
@@ -267,6 +269,14 @@ def apply_params_to_mask(mask: np.ndarray, params: IdgParams, *, fill_mode: str)
     return out.view(np.bool_) if as_bool else out
 
 
+def _albumentations_geometry() -> ModuleType:
+    """albumentations' geometric functions, imported offline (see ``confaug._albu``)."""
+    albumentations()
+    from albumentations.augmentations.geometric import functional
+
+    return functional
+
+
 def apply_params_to_keypoints(
     keypoints: np.ndarray, params: IdgParams, height: int, width: int, *, fill_mode: str
 ) -> np.ndarray:
@@ -276,8 +286,7 @@ def apply_params_to_keypoints(
     copies that become visible) and its flip functions, so angles and scales follow its
     conventions.
     """
-    from albumentations.augmentations.geometric import functional as fgeometric
-
+    fgeometric = _albumentations_geometry()
     forward = forward_matrix(params, height, width)
     scale = {"x": math.hypot(*forward[:2, 0]), "y": math.hypot(*forward[:2, 1])}
     out = fgeometric.keypoints_affine(
@@ -298,8 +307,7 @@ def apply_params_to_bboxes(
     Boxes live in continuous coordinates (a pixel spans ``[i, i+1]``), so the pixel-centre
     matrix is conjugated by a half-pixel shift before albumentations' ``bboxes_affine``.
     """
-    from albumentations.augmentations.geometric import functional as fgeometric
-
+    fgeometric = _albumentations_geometry()
     forward = _translation(0.5, 0.5) @ forward_matrix(params, height, width)
     forward = forward @ _translation(-0.5, -0.5)
     shape = (height, width)

@@ -42,9 +42,7 @@ def _short(name: Any) -> Any:
     return name
 
 
-def _convert_step(
-    raw: Any, old: Path, new: Path, source: SourceMap, target: SourceMap
-) -> Any:
+def _convert_step(raw: Any, old: Path, new: Path, source: SourceMap, target: SourceMap) -> Any:
     if not isinstance(raw, dict) or _CLASS not in raw:
         target.update(source.moved(old, new))
         return raw
@@ -66,7 +64,10 @@ def _convert_step(
                 _convert_step(item, (*old, key, i), (*step_path, key, i), source, target)
                 for i, item in enumerate(value)
             ]
-            for table_from, table_to in ((source.keys, target.keys), (source.values, target.values)):
+            for table_from, table_to in (
+                (source.keys, target.keys),
+                (source.values, target.values),
+            ):
                 if (*old, key) in table_from:
                     table_to[(*step_path, key)] = table_from[(*old, key)]
         else:

@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Union
 
+from confaug import resources
 from confaug.errors import ConfigError, Problem
-from confaug.reading.albu_format import is_albumentations_file, from_albumentations
+from confaug.reading.albu_format import from_albumentations, is_albumentations_file
 from confaug.reading.document import Document, Mark, SourceMap, dotted
 from confaug.reading.merge import merge_documents, split_key
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, decode_text, parse_yaml
-from confaug import resources
 
 Source = Union[str, os.PathLike[str], Mapping[str, Any]]
 Overrides = Union[Mapping[str, Any], Sequence[str], None]
@@ -137,7 +137,11 @@ class _Resolver:
     ) -> Document:
         def problem(message: str) -> ConfigError:
             return ConfigError(
-                [Problem(file, at.line if at else None, at.column if at else None, "extends", message)]
+                [
+                    Problem(
+                        file, at.line if at else None, at.column if at else None, "extends", message
+                    )
+                ]
             )
 
         if target.startswith("preset:"):
@@ -171,7 +175,10 @@ def parse_overrides(overrides: Overrides) -> list[tuple[tuple[str | int, ...], A
         for key, value in overrides.items():
             if not isinstance(key, str) or not _KEY.match(key):
                 raise ConfigError.single(
-                    f"override key {key!r} is not a dotted name", file="<overrides>", line=1, column=1
+                    f"override key {key!r} is not a dotted name",
+                    file="<overrides>",
+                    line=1,
+                    column=1,
                 )
             if split_key(key)[0] == "extends":
                 raise ConfigError.single(
@@ -190,7 +197,9 @@ def parse_overrides(overrides: Overrides) -> list[tuple[tuple[str | int, ...], A
         key = key.strip()
         if not sep or not _KEY.match(key):
             problems.append(
-                Problem(where, 1, 1, key, "an override is written key=value, e.g. rotation_range=20")
+                Problem(
+                    where, 1, 1, key, "an override is written key=value, e.g. rotation_range=20"
+                )
             )
             continue
         if split_key(key)[0] == "extends":
@@ -240,9 +249,7 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
                 node = None
                 break
         last = path[-1]
-        if isinstance(node, list) and isinstance(last, int) and last < len(node):
-            node[last] = value
-        elif isinstance(node, dict) and not isinstance(last, int):
+        if (isinstance(node, list) and isinstance(last, int) and last < len(node)) or (isinstance(node, dict) and not isinstance(last, int)):
             node[last] = value
         else:
             problems.append(
@@ -286,7 +293,9 @@ def load_document(
     """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``."""
     roots = [Path(r).resolve() for r in allowed_roots] + [resources.presets_dir().resolve()]
     if isinstance(source, Document):
-        document = Document(copy.deepcopy(source.data), copy.deepcopy(source.source_map), source.file)
+        document = Document(
+            copy.deepcopy(source.data), copy.deepcopy(source.source_map), source.file
+        )
         base = Path.cwd()
     elif isinstance(source, Mapping):
         document = Document(copy.deepcopy(dict(source)), SourceMap(), None)
@@ -301,7 +310,9 @@ def load_document(
         resolved = path.resolve()
         roots.append(resolved.parent)
         resolver = _Resolver(roots, limits)
-        document = _read_file(resolved, text if not text.startswith("preset:") else display_path(resolved), limits)
+        document = _read_file(
+            resolved, text if not text.startswith("preset:") else display_path(resolved), limits
+        )
         document.chain = (document.file or text,)
         document = resolver.with_parents(document, resolved.parent, (resolved,))
         return apply_overrides(document, overrides)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from confaug.reading.document import Document, Path, SourceMap
+from confaug.reading.document import Document, Path
 
 
 def deep_merge(parent: Any, child: Any) -> Any:

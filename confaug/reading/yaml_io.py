@@ -134,55 +134,90 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
     return text
 
 
-def _check_events(text: str, file: str | None, limits: Limits) -> None:
-    """Reject deep nesting, too many nodes and multiple documents before composing.
+class _Where:
+    """The path of the node a stream of parser events has reached (for error fields)."""
 
-    Composing is recursive (in C with libyaml), so depth must be bounded first.
+    def __init__(self) -> None:
+        # One frame per open collection: [is_mapping, key or index, expecting a key].
+        self.frames: list[list[Any]] = []
+
+    def path(self) -> Path:
+        parts: list[str | int] = []
+        for is_mapping, place, _ in self.frames:
+            if place is None:
+                break
+            parts.append(place if not is_mapping else str(place))
+        return tuple(parts)
+
+    def node(self, event: yaml.Event) -> None:
+        """A node starts (a scalar, an alias, or a collection's start)."""
+        if not self.frames:
+            return
+        frame = self.frames[-1]
+        if frame[0]:  # a mapping alternates key, value
+            if frame[2]:
+                frame[1] = event.value if isinstance(event, yaml.ScalarEvent) else None
+            frame[2] = not frame[2]
+        else:
+            frame[1] = 0 if frame[1] is None else frame[1] + 1
+
+    def open(self, mapping: bool) -> None:
+        self.frames.append([mapping, None, True])
+
+    def close(self) -> None:
+        if self.frames:
+            self.frames.pop()
+
+
+def _check_events(text: str, file: str | None, limits: Limits) -> None:
+    """Reject bad syntax, deep nesting, too many nodes and multiple documents before composing.
+
+    Composing is recursive (in C with libyaml), so depth must be bounded first. Errors
+    name the field the parser had reached.
     """
     depth = 0
     documents = 0
     events = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        events += 1
-        if events > 2 * limits.max_nodes + 8:
-            raise ConfigError(
-                [
-                    _problem(
-                        file,
-                        event.start_mark,
-                        "",
-                        f"more than {limits.max_nodes:,} values in one config",
+    anchors: set[str] = set()
+    where = _Where()
+
+    def fail(mark: yaml.Mark | None, message: str) -> ConfigError:
+        return ConfigError([_problem(file, mark, dotted(where.path()), message)])
+
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            events += 1
+            if events > 2 * limits.max_nodes + 8:
+                raise fail(event.start_mark, f"more than {limits.max_nodes:,} values in one config")
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                where.node(event)
+                if isinstance(event, yaml.AliasEvent) and event.anchor not in anchors:
+                    raise fail(
+                        event.start_mark, f"invalid YAML: alias '*{event.anchor}' names no anchor"
                     )
-                ]
-            )
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > limits.max_depth:
-                raise ConfigError(
-                    [
-                        _problem(
-                            file,
-                            event.start_mark,
-                            "",
-                            f"nesting deeper than {limits.max_depth} levels",
-                        )
-                    ]
-                )
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
-        elif isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise ConfigError(
-                    [
-                        _problem(
-                            file,
-                            event.start_mark,
-                            "",
-                            "more than one YAML document; a config is a single document",
-                        )
-                    ]
-                )
+                if getattr(event, "anchor", None) and not isinstance(event, yaml.AliasEvent):
+                    anchors.add(event.anchor)
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limits.max_depth:
+                    raise fail(event.start_mark, f"nesting deeper than {limits.max_depth} levels")
+                where.open(isinstance(event, yaml.MappingStartEvent))
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+                where.close()
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise fail(
+                        event.start_mark,
+                        "more than one YAML document; a config is a single document",
+                    )
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        message = " ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
+        if mark is not None and _char_at(text, mark) == "\t":
+            message += " (a tab; YAML indents with spaces)"
+        raise fail(mark, f"invalid YAML: {message}") from None
 
 
 def _check_expansion(root: yaml.Node, file: str | None, limits: Limits) -> None:
@@ -362,9 +397,11 @@ def parse_yaml(
         offset = max(0, min(int(getattr(err, "position", 0) or 0), len(text)))
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        message = f"character #x{err.character:04x} is not allowed in YAML text" if isinstance(
-            err.character, int
-        ) else "a character that is not allowed in YAML text"
+        message = (
+            f"character #x{err.character:04x} is not allowed in YAML text"
+            if isinstance(err.character, int)
+            else "a character that is not allowed in YAML text"
+        )
         raise ConfigError.single(message, file=file, line=line, column=column) from None
     except yaml.YAMLError as err:
         raise ConfigError.single(f"invalid YAML: {err}", file=file, line=1, column=1) from None

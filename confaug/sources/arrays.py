@@ -63,6 +63,19 @@ class ArraySource:
     def __len__(self) -> int:
         return len(self.x)
 
+    def part(self, start: int, stop: int) -> ArraySource:
+        """Samples ``start:stop`` as a new source (views of the arrays, no copies)."""
+        cut = slice(start, stop)
+        return ArraySource(
+            self.x[cut],
+            None if self.y is None else self.y[cut],
+            None if self.sample_weight is None else self.sample_weight[cut],
+            masks=None if self.masks is None else self.masks[cut],
+            targets={key: values[cut] for key, values in self.targets.items()},
+            data_format=self.data_format,
+            name=self.name,
+        )
+
     def describe(self, index: int) -> str:
         """``"x[N]"`` (the source's name and the index)."""
         return f"{self.name}[{index}]"

@@ -133,7 +133,7 @@ def _valid_rows(
             invalid.append(files[row])
     if invalid:
         logger.warning(
-            "confaug: ignoring %d row(s) whose file is missing or not an image, e.g. %s",
+            "ignoring %d row(s) whose file is missing or not an image, e.g. %s",
             len(invalid),
             ", ".join(invalid[:5]),
         )

@@ -62,7 +62,7 @@ class DirectorySource(FileSource):
                 os.path.join(self.directory, name), follow_links=follow_links, extensions=extensions
             )
             if not listed:
-                logger.warning("confaug: class folder %s has no images", name)
+                logger.warning("class folder %s has no images", name)
             listed_total += len(listed)
             start, stop = split_bounds(len(listed), subset, validation_split)
             for path in listed[start:stop]:

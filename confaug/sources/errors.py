@@ -1,7 +1,9 @@
-"""The error raised for bad input data: unreadable files, inconsistent arrays."""
+"""The error raised for bad input data: unreadable files, inconsistent arrays.
 
-from __future__ import annotations
+It is ``confaug.errors.DataError`` (one class for the whole package), re-exported here so the
+data layer can be used on its own.
+"""
 
+from confaug.errors import DataError
 
-class DataError(ValueError):
-    """Input data cannot be used; the message names the file or sample index at fault."""
+__all__ = ["DataError"]

@@ -36,7 +36,7 @@ def list_images(
                 continue
             identity = _identity(entry.path)
             if identity in ancestors:
-                logger.warning("confaug: skipping symlink loop at %s", entry.path)
+                logger.warning("skipping symlink loop at %s", entry.path)
                 continue
             pending.append((entry.path, ancestors | {identity}))
         folders.append((folder, sorted(files)))

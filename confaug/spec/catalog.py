@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from confaug._albu import albumentations
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, Probability
 
-COMPOSITES = ("OneOf", "SomeOf", "Sequential", "RandomOrder", "OneOrOther", "SelectiveChannelTransform")
+COMPOSITES = (
+    "OneOf",
+    "SomeOf",
+    "Sequential",
+    "RandomOrder",
+    "OneOrOther",
+    "SelectiveChannelTransform",
+)
 # Reach the file system or run code: reference_images/read_fn, font files, callables.
 EXCLUDED = frozenset(
     {
@@ -148,15 +155,29 @@ def check_params(
     problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
     for key in params:
         if key not in info.params:
-            problems.append(((key,), f"unknown parameter of {info.name}", did_you_mean(key, info.params)))
+            problems.append(
+                ((key,), f"unknown parameter of {info.name}", did_you_mean(key, info.params))
+            )
     for key in NAMED_BORDER_PARAMS:
         value = params.get(key)
         if isinstance(value, str) and value not in BORDER_MODES:
-            problems.append(((key,), f"unknown border mode {value!r}; use one of {sorted(BORDER_MODES)}", did_you_mean(value, BORDER_MODES)))
+            problems.append(
+                (
+                    (key,),
+                    f"unknown border mode {value!r}; use one of {sorted(BORDER_MODES)}",
+                    did_you_mean(value, BORDER_MODES),
+                )
+            )
     for key in NAMED_INTERPOLATION_PARAMS:
         value = params.get(key)
         if isinstance(value, str) and value not in INTERPOLATIONS:
-            problems.append(((key,), f"unknown interpolation {value!r}; use one of {sorted(INTERPOLATIONS)}", did_you_mean(value, INTERPOLATIONS)))
+            problems.append(
+                (
+                    (key,),
+                    f"unknown interpolation {value!r}; use one of {sorted(INTERPOLATIONS)}",
+                    did_you_mean(value, INTERPOLATIONS),
+                )
+            )
     problems.extend(_non_finite(params))
     if problems:
         return problems
@@ -204,9 +225,7 @@ def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int,
     path: list[str | int] = []
     node: Any = params
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)):
             node = node[part]
         else:
             continue  # a union member's name, or a place the data does not have
@@ -214,7 +233,9 @@ def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int,
     return tuple(path)
 
 
-def _non_finite(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _non_finite(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     """NaN or infinity anywhere in a transform's parameters (no parameter means either)."""
     if isinstance(value, float) and not math.isfinite(value):
         return [(path, f"must be a finite number, got {value}", None)]
@@ -236,6 +257,16 @@ def _check_composite(
     except ValidationError as err:
         for item in err.errors(include_url=False):
             problems.append((tuple(item["loc"]), item["msg"].removeprefix("Value error, "), None))
+    if info.name == "OneOf" and isinstance(children, list) and children:
+        weights = [_child_p(child) for child in children]
+        if all(w == 0 for w in weights):
+            problems.append(
+                (
+                    ("transforms",),
+                    "OneOf picks a child with its p as the weight, and every p here is 0",
+                    None,
+                )
+            )
     low, high = COMPOSITE_CHILDREN.get(info.name, (1, None))
     if isinstance(children, list) and (
         len(children) < low or (high is not None and len(children) > high)
@@ -245,3 +276,18 @@ def _check_composite(
             (("transforms",), f"{info.name} needs {wanted} transforms, got {len(children)}", None)
         )
     return problems
+
+
+def _child_p(child: Any) -> float | None:
+    """A child step's ``p`` (given, or its class default); None when it cannot be known."""
+    if isinstance(child, str):
+        name, params = child, {}
+    elif isinstance(child, dict) and len(child) == 1:
+        ((name, params),) = child.items()
+    else:
+        return None
+    info = catalog().get(name) if isinstance(name, str) else None
+    if info is None:
+        return None
+    p = (params or {}).get("p", info.defaults.get("p")) if isinstance(params, dict) else None
+    return float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else None

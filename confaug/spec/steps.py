@@ -25,9 +25,15 @@ class TransformStep(BaseModel):
             return value
         if isinstance(value, str):
             if value in COMPOSITES:
-                raise ValueError(f"{value} needs a 'transforms' list, e.g. '{value}: {{transforms: [...]}}'")
+                raise ValueError(
+                    f"{value} needs a 'transforms' list, e.g. '{value}: {{transforms: [...]}}'"
+                )
             return {"name": value}
-        if isinstance(value, dict) and set(value) >= {"name"} and set(value) <= {"name", "params", "transforms"}:
+        if (
+            isinstance(value, dict)
+            and set(value) >= {"name"}
+            and set(value) <= {"name", "params", "transforms"}
+        ):
             return value
         if not isinstance(value, dict) or len(value) != 1:
             raise ValueError(
@@ -38,7 +44,9 @@ class TransformStep(BaseModel):
         if params is None:
             params = {}
         if not isinstance(params, dict):
-            raise ValueError(f"the parameters of {name} must be a mapping, e.g. '{name}: {{p: 0.5}}'")
+            raise ValueError(
+                f"the parameters of {name} must be a mapping, e.g. '{name}: {{p: 0.5}}'"
+            )
         params = dict(params)
         children = params.pop("transforms", None) if name in COMPOSITES else None
         if name in COMPOSITES and not isinstance(children, list):
@@ -52,7 +60,9 @@ class TransformStep(BaseModel):
             body["transforms"] = [step._to_yaml_shape() for step in self.transforms]
         return {self.name: body} if body else self.name
 
-    def walk(self, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], TransformStep]]:
+    def walk(
+        self, path: tuple[str | int, ...]
+    ) -> list[tuple[tuple[str | int, ...], TransformStep]]:
         """This step and its descendants, with their YAML paths."""
         found = [(path, self)]
         for index, child in enumerate(self.transforms or ()):

@@ -32,9 +32,7 @@ def _yaml_path(data: Any, loc: tuple[Any, ...]) -> Path:
             path.append(name)
             node = body
         path.append(part)
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             node = node[part]
         else:
             node = None
@@ -46,7 +44,9 @@ class _Collector:
         self.document = document
         self.problems: list[Problem] = []
 
-    def add(self, path: Path, message: str, hint: str | None = None, *, at_key: bool = False) -> None:
+    def add(
+        self, path: Path, message: str, hint: str | None = None, *, at_key: bool = False
+    ) -> None:
         mark = self.document.source_map.locate(path, prefer_key=at_key)
         self.problems.append(
             Problem(
@@ -88,7 +88,9 @@ def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
             path = path[:-1]
         if not path and isinstance(data, dict):
             # A check across keys: point at the first key its message names.
-            named = [k for k in data if isinstance(k, str) and re.search(rf"\b{re.escape(k)}\b", message)]
+            named = [
+                k for k in data if isinstance(k, str) and re.search(rf"\b{re.escape(k)}\b", message)
+            ]
             if named:
                 path = (min(named, key=message.index),)
         collector.add(path, message, hint)

@@ -104,7 +104,9 @@ def zoom_range(value: Any) -> float | int | list[float]:
         return _pair(value, low_bound=0.0, strict_low=True)
     number = _number(value, "a number in [0, 1) or a [low, high] pair")
     if not 0 <= number < 1:
-        raise ValueError(f"a single zoom value z means [1 - z, 1 + z] and must be in [0, 1), got {number}")
+        raise ValueError(
+            f"a single zoom value z means [1 - z, 1 + z] and must be in [0, 1), got {number}"
+        )
     return number
 
 
@@ -122,7 +124,9 @@ def _fraction(value: Any) -> Any:
         try:
             result = float(top) / float(bottom)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"must be a number or a fraction like '1/255', got {value!r}") from None
+            raise ValueError(
+                f"must be a number or a fraction like '1/255', got {value!r}"
+            ) from None
         return result
     if value is None:
         return None
@@ -138,13 +142,20 @@ ShiftRange = Annotated[
     Any,
     BeforeValidator(shift_range),
     WithJsonSchema(
-        {"anyOf": [{"type": "number", "minimum": 0}, {"type": "array", "items": _NUMBER_SCHEMA, "minItems": 1}]}
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "array", "items": _NUMBER_SCHEMA, "minItems": 1},
+            ]
+        }
     ),
 ]
 ZoomRange = Annotated[
     Any,
     BeforeValidator(zoom_range),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1}, _PAIR_SCHEMA]}),
+    WithJsonSchema(
+        {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1}, _PAIR_SCHEMA]}
+    ),
 ]
 FactorRange = Annotated[
     Any,
@@ -155,7 +166,13 @@ Rescale = Annotated[
     Any,
     BeforeValidator(_fraction),
     WithJsonSchema(
-        {"anyOf": [{"type": "null"}, {"type": "number"}, {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*/\s*[0-9.eE+-]+\s*$"}]}
+        {
+            "anyOf": [
+                {"type": "null"},
+                {"type": "number"},
+                {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*/\s*[0-9.eE+-]+\s*$"},
+            ]
+        }
     ),
 ]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]

@@ -1,0 +1,592 @@
+"""The ``confaug`` command line: every command in-process, and once as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+import confaug
+from confaug import samples
+from confaug.cli import build_parser, main
+
+Run = Callable[..., tuple[int, str, str]]
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ("demo", "validate", "resolve", "preview", "augment", "schema", "presets", "from-keras")
+SEED_KEYWORDS = (
+    "rotation_range=15, width_shift_range=0.1, height_shift_range=0.1, shear_range=0.01, "
+    "zoom_range=[0.9, 1.25], horizontal_flip=True, vertical_flip=False, fill_mode='reflect', "
+    "data_format='channels_last', brightness_range=[0.5, 1.5]"
+)
+BAD_CONFIG = """\
+version: 1
+rotation_rang: 15
+zoom_range: [1.2, 0.9]
+transforms:
+  - GaussNoise: {std_range: [0.02, 0.08], p: 1.5}
+  - Blurr: {}
+"""
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run ``main`` in-process; return (exit code, stdout, stderr)."""
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    path = tmp_path / "aug.yaml"
+    path.write_text("version: 1\nrotation_range: 10\nhorizontal_flip: true\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def bad(tmp_path: Path) -> Path:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD_CONFIG, encoding="utf-8")
+    return path
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
+# ---- help and exit codes ------------------------------------------------------------------
+def test_help_lists_every_command(cli: Run) -> None:
+    code, out, _ = cli("--help")
+    assert code == 0
+    listed = set(re.findall(r"^\s{4}([a-z][a-z-]+)\s", out, flags=re.MULTILINE))
+    assert set(COMMANDS) <= listed
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_each_command_has_help_with_an_example(cli: Run, command: str) -> None:
+    code, out, _ = cli(command, "--help")
+    assert code == 0
+    assert "example:" in out
+    example = out.split("example:", 1)[1]
+    assert f"confaug {command}" in example
+
+
+def test_every_example_parses() -> None:
+    parser = build_parser()
+    for command in COMMANDS:
+        sub = parser._subparsers._group_actions[0].choices[command]  # type: ignore[union-attr]
+        for line in sub.epilog.splitlines()[1:]:
+            words = line.split("#")[0].split(">")[0].split()
+            assert words[0] == "confaug"
+            parser.parse_args(words[1:])  # raises SystemExit on a stale example
+
+
+@pytest.mark.parametrize("command", ["validate", "resolve", "preview", "augment", "demo"])
+def test_set_is_offered_wherever_a_config_is_read(cli: Run, command: str) -> None:
+    _, out, _ = cli(command, "--help")
+    assert "--set KEY=VALUE" in out
+
+
+def test_usage_errors_exit_2(cli: Run) -> None:
+    assert cli()[0] == 2
+    assert cli("frobnicate")[0] == 2
+    assert cli("validate")[0] == 2
+    assert cli("preview", "preset:keras_seed", "-n", "0")[0] == 2
+    assert cli("--version")[0] == 0
+
+
+def test_missing_file_is_invalid_input(cli: Run, tmp_path: Path) -> None:
+    code, out, _ = cli("validate", str(tmp_path / "nope.yaml"))
+    assert code == 1
+    assert "file not found" in out
+
+
+# ---- validate ------------------------------------------------------------------------------
+def test_validate_ok(cli: Run, good: Path) -> None:
+    code, out, _ = cli("validate", str(good), "preset:keras_seed")
+    assert code == 0
+    assert f"{good}: ok" in out
+    assert "2 valid, 0 invalid" in out
+
+
+def test_validate_prints_every_problem_with_position(cli: Run, bad: Path) -> None:
+    code, out, _ = cli("validate", str(bad))
+    assert code == 1
+    lines = out.splitlines()
+    assert f"{bad}:2:1: rotation_rang: unknown key (did you mean 'rotation_range'?)" in lines
+    assert any(line.startswith(f"{bad}:3:13: zoom_range: ") for line in lines)
+    assert any(line.startswith(f"{bad}:5:46: transforms.0.GaussNoise.p: ") for line in lines)
+    assert any(
+        line.startswith(f"{bad}:6:5: transforms.1.Blurr: unknown transform") for line in lines
+    )
+
+
+def test_validate_json(cli: Run, bad: Path, good: Path) -> None:
+    code, out, _ = cli("validate", str(bad), str(good), "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["valid"] is False
+    first, second = report["files"]
+    assert first["valid"] is False and second["valid"] is True
+    assert len(first["problems"]) == 4
+    assert first["problems"][0] == {
+        "file": str(bad),
+        "line": 2,
+        "column": 1,
+        "field": "rotation_rang",
+        "message": "unknown key",
+        "hint": "did you mean 'rotation_range'?",
+    }
+
+
+def test_validate_set_overrides(cli: Run, good: Path) -> None:
+    code, out, _ = cli("validate", str(good), "--set", "rotation_range=-1")
+    assert code == 1
+    assert "rotation_range=-1" in out and "must be ≥ 0" in out
+    assert (
+        cli("validate", str(good), "--set", "rotation_range=30", "--set", "zoom_range=[0.8, 1.2]")[
+            0
+        ]
+        == 0
+    )
+    code, out, _ = cli("validate", str(good), "--set", "rotation_range")
+    assert code == 1 and "key=value" in out
+
+
+def test_validate_reports_compile_errors_at_their_line(cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "crop.yaml"
+    path.write_text(
+        "version: 1\ntransforms:\n  - RandomCrop: {height: 64, width: 64}\n", encoding="utf-8"
+    )
+    assert (
+        cli("validate", str(path))[0] == 0
+    )  # valid until it meets a too-small image: not a config error
+    path.write_text(
+        "version: 1\ntransforms:\n  - RandomCrop: {height: -4, width: 64}\n", encoding="utf-8"
+    )
+    code, out, _ = cli("validate", str(path))
+    assert code == 1
+    assert out.startswith(f"{path}:3:")
+
+
+def test_import_registers_preprocessing_function(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "cli_test_functions.py"
+    module.write_text(
+        "import confaug\nconfaug.register('cli_test_fn', lambda x: x)\n", encoding="utf-8"
+    )
+    config = tmp_path / "fn.yaml"
+    config.write_text("version: 1\npreprocessing_function: cli_test_fn\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    try:
+        code, out, _ = cli("validate", str(config))
+        assert code == 1 and "no function is registered as 'cli_test_fn'" in out
+        assert cli("validate", str(config), "--import", "cli_test_functions")[0] == 0
+        assert cli("validate", str(config), "--import", "no_such_module_here")[0] == 2
+    finally:
+        confaug.unregister("cli_test_fn")
+        sys.modules.pop("cli_test_functions", None)
+
+
+# ---- resolve -------------------------------------------------------------------------------
+def test_resolve_round_trips(cli: Run, tmp_path: Path) -> None:
+    code, out, _ = cli("resolve", "preset:classification_medium", "--set", "rotation_range=5")
+    assert code == 0
+    assert out.startswith(
+        "# resolved by confaug from: preset:classification_medium -> preset:classification_light"
+    )
+    data = yaml.safe_load(out)
+    assert data["rotation_range"] == 5
+    assert data["fill_mode"] == "reflect"  # inherited from classification_light
+    assert data["interpolation"] == "bilinear"  # a default, filled in
+    expected = confaug.load_spec("preset:classification_medium", overrides=["rotation_range=5"])
+    assert confaug.load_spec(data) == expected
+    saved = tmp_path / "resolved.yaml"
+    assert (
+        cli(
+            "resolve", "preset:classification_medium", "--set", "rotation_range=5", "-o", str(saved)
+        )[0]
+        == 0
+    )
+    assert confaug.load_spec(str(saved)) == expected
+
+
+def test_resolve_set_only_leaves_defaults_out(cli: Run) -> None:
+    _, out, _ = cli("resolve", "preset:keras_seed", "--set-only")
+    data = yaml.safe_load(out)
+    assert "interpolation" not in data and "cval" not in data
+    assert data["rotation_range"] == 15
+
+
+def test_fingerprint_is_stable_and_sensitive(cli: Run, tmp_path: Path) -> None:
+    code, out, _ = cli("resolve", "preset:keras_seed", "--fingerprint")
+    assert code == 0
+    assert re.fullmatch(r"sha256:[0-9a-f]{64} albumentations==2\.0\.8 confaug==\S+\n", out)
+    # The same spec written differently (flattened, keys reordered, comments) → same hash.
+    data = yaml.safe_load(Path(confaug.resources.preset_path("keras_seed")).read_text())
+    flat = tmp_path / "flat.yaml"
+    flat.write_text(
+        "# mine\n" + yaml.safe_dump(dict(reversed(list(data.items())))), encoding="utf-8"
+    )
+    assert cli("resolve", str(flat), "--fingerprint")[1] == out
+    # Explicit defaults do not change what runs, so they do not change the hash either.
+    assert cli("resolve", str(flat), "--fingerprint", "--set", "cval=0.0")[1] == out
+    assert cli("resolve", str(flat), "--fingerprint", "--set", "rotation_range=16")[1] != out
+
+
+# ---- preview -------------------------------------------------------------------------------
+def _png(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    assert image is not None
+    return image
+
+
+def test_preview_embedded_samples(cli: Run, tmp_path: Path) -> None:
+    out_path = tmp_path / "grid.png"
+    code, out, _ = cli(
+        "preview", "preset:keras_seed", "-n", "3", "--size", "64", "-o", str(out_path)
+    )
+    assert code == 0 and "wrote" in out
+    grid = _png(out_path)
+    rows = len(samples.names())
+    # title 26 px, then per image one line of 4 cells: 64 px + 18 px caption + 4 px gap.
+    assert grid.shape == (26 + rows * (64 + 18 + 4) + 4, 4 + 4 * (64 + 4), 3)
+
+
+def test_preview_is_seeded(cli: Run, tmp_path: Path) -> None:
+    paths = [tmp_path / f"{i}.png" for i in range(3)]
+    args = ("preview", "preset:keras_seed", "--sample", "scene", "-n", "4", "--size", "48")
+    cli(*args, "--seed", "1", "-o", str(paths[0]))
+    cli(*args, "--seed", "1", "-o", str(paths[1]))
+    cli(*args, "--seed", "2", "-o", str(paths[2]))
+    assert np.array_equal(_png(paths[0]), _png(paths[1]))
+    assert not np.array_equal(_png(paths[0]), _png(paths[2]))
+
+
+def test_preview_user_images_and_errors(cli: Run, tmp_path: Path) -> None:
+    image = tmp_path / "cat.jpg"
+    cv2.imwrite(str(image), cv2.cvtColor(samples.load("scene"), cv2.COLOR_RGB2BGR))
+    out_path = tmp_path / "grid.png"
+    code, _, _ = cli(
+        "preview",
+        "preset:keras_seed",
+        "--image",
+        str(image),
+        "--image",
+        str(image),
+        "-n",
+        "2",
+        "--size",
+        "40",
+        "-o",
+        str(out_path),
+    )
+    assert code == 0
+    assert _png(out_path).shape[:2] == (26 + 2 * (40 + 18 + 4) + 4, 4 + 3 * 44)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    code, _, err = cli("preview", "preset:keras_seed", "--image", str(broken), "-o", str(out_path))
+    assert code == 1 and "broken.jpg: cannot decode image" in err
+    assert cli("preview", "preset:keras_seed", "--image", str(image), "--sample", "scene")[0] == 2
+
+
+def test_preview_detection_draws_boxes(cli: Run, tmp_path: Path) -> None:
+    out_path = tmp_path / "boxes.png"
+    assert (
+        cli("preview", "preset:detection", "--sample", "shapes", "-n", "1", "-o", str(out_path))[0]
+        == 0
+    )
+    assert (
+        cli(
+            "preview",
+            "preset:detection",
+            "--sample",
+            "shapes",
+            "-n",
+            "1",
+            "--set",
+            "bbox_params.format=yolo",
+            "-o",
+            str(out_path),
+        )[0]
+        == 0
+    )
+
+
+# ---- augment -------------------------------------------------------------------------------
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    src = tmp_path / "data"
+    for folder, names in (("cats", ("scene", "shapes")), ("dogs", ("checkerboard", "medical"))):
+        (src / folder).mkdir(parents=True)
+        for name in names:
+            image = samples.load(name)
+            small = cv2.resize(image, (64, 48))
+            if small.ndim == 3:
+                small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
+            cv2.imwrite(str(src / folder / f"{name}.png"), small)
+    (src / "notes.txt").write_text("not an image")
+    return src
+
+
+def test_augment_expands_resumes_and_reports(cli: Run, dataset: Path, tmp_path: Path) -> None:
+    dst = tmp_path / "out"
+    code, out, err = cli(
+        "augment",
+        str(dataset),
+        str(dst),
+        "--config",
+        "preset:keras_seed",
+        "--copies",
+        "2",
+        "--workers",
+        "1",
+    )
+    assert code == 0, err
+    written = sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*.png"))
+    assert written == [
+        "cats/scene_aug0.png", "cats/scene_aug1.png", "cats/shapes_aug0.png", "cats/shapes_aug1.png",
+        "dogs/checkerboard_aug0.png", "dogs/checkerboard_aug1.png", "dogs/medical_aug0.png", "dogs/medical_aug1.png",
+    ]  # fmt: skip
+    assert "8 written, 0 skipped" in out and "1 non-image file(s) ignored" in out
+    assert "100%" in err  # the progress bar
+    gray = cv2.imread(str(dst / "dogs/medical_aug0.png"), cv2.IMREAD_UNCHANGED)
+    assert gray.shape == (48, 64)  # grayscale stays grayscale, size kept
+    before = {p: p.stat().st_mtime_ns for p in dst.rglob("*.png")}
+    # Resume with more copies: only the new ones are written.
+    (dataset / "cats" / "broken.jpg").write_bytes(b"\xff\xd8 truncated")
+    code, out, err = cli(
+        "augment", str(dataset), str(dst), "--config", "preset:keras_seed", "--copies", "3", "-q"
+    )
+    assert code == 1
+    assert "4 written, 8 skipped" in out and "1 image(s) failed" in out
+    assert "broken.jpg" in err and "cannot decode" in err
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items())
+    assert len(list(dst.rglob("*_aug2.png"))) == 4
+
+
+def test_augment_same_files_for_any_worker_count(cli: Run, dataset: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert (
+        cli(
+            "augment",
+            str(dataset),
+            str(one),
+            "--config",
+            "preset:classification_medium",
+            "--copies",
+            "2",
+            "--workers",
+            "1",
+            "-q",
+        )[0]
+        == 0
+    )
+    assert (
+        cli(
+            "augment",
+            str(dataset),
+            str(two),
+            "--config",
+            "preset:classification_medium",
+            "--copies",
+            "2",
+            "--workers",
+            "2",
+            "-q",
+        )[0]
+        == 0
+    )
+    files = sorted(p.relative_to(one) for p in one.rglob("*.png"))
+    assert files and files == sorted(p.relative_to(two) for p in two.rglob("*.png"))
+    assert all((one / f).read_bytes() == (two / f).read_bytes() for f in files)
+    copies = [cv2.imread(str(one / f"cats/scene_aug{k}.png")) for k in range(2)]
+    assert not np.array_equal(*copies)  # copies differ from each other
+
+
+def test_augment_refuses_bad_paths(cli: Run, dataset: Path, tmp_path: Path) -> None:
+    code, _, err = cli(
+        "augment",
+        str(dataset),
+        str(dataset / "cats" / "aug"),
+        "--config",
+        "preset:keras_seed",
+        "--copies",
+        "1",
+    )
+    assert code == 2 and "inside SRC" in err
+    assert (
+        cli(
+            "augment", str(dataset), str(dataset), "--config", "preset:keras_seed", "--copies", "1"
+        )[0]
+        == 2
+    )
+    assert (
+        cli(
+            "augment",
+            str(tmp_path / "missing"),
+            str(tmp_path / "o"),
+            "--config",
+            "preset:keras_seed",
+            "--copies",
+            "1",
+        )[0]
+        == 2
+    )
+    assert (
+        cli(
+            "augment",
+            str(dataset),
+            str(tmp_path / "o"),
+            "--config",
+            "preset:keras_seed",
+            "--copies",
+            "0",
+        )[0]
+        == 2
+    )
+    assert not (dataset / "cats" / "aug").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert (
+        cli(
+            "augment",
+            str(empty),
+            str(tmp_path / "o"),
+            "--config",
+            "preset:keras_seed",
+            "--copies",
+            "1",
+        )[0]
+        == 1
+    )
+
+
+# ---- schema, presets, from-keras, demo ---------------------------------------------------
+def test_schema(cli: Run, tmp_path: Path) -> None:
+    from confaug.schema import schema_text
+
+    code, out, _ = cli("schema")
+    assert code == 0 and out == schema_text()
+    path = tmp_path / "s" / "confaug.schema.json"
+    assert cli("schema", "-o", str(path))[0] == 0
+    assert json.loads(path.read_text())["title"] == "confaug augmentation spec"
+    assert cli("schema", "--check", str(path))[0] == 0
+    path.write_text(path.read_text().replace("reflect", "reflekt"))
+    assert cli("schema", "--check", str(path))[0] == 1
+
+
+def test_presets_list_and_show(cli: Run) -> None:
+    code, out, _ = cli("presets")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == confaug.resources.preset_names()
+    assert (
+        "keras_seed             The seed project's Keras ImageDataGenerator config, keyword for keyword."
+        in out
+    )
+    code, out, _ = cli("presets", "show", "aerial")
+    assert code == 0 and out == confaug.resources.preset_path("aerial").read_text()
+    code, _, err = cli("presets", "show", "aeriel")
+    assert code == 1 and "did you mean 'aerial'" in err
+
+
+def test_from_keras_matches_the_seed_preset(cli: Run) -> None:
+    code, out, _ = cli("from-keras", SEED_KEYWORDS)
+    assert code == 0
+    assert confaug.load_spec(yaml.safe_load(out)) == confaug.load_spec("preset:keras_seed")
+    code, out, _ = cli(
+        "from-keras", "ImageDataGenerator(rotation_range=15,", "horizontal_flip=True, rescale=None)"
+    )
+    assert code == 0 and yaml.safe_load(out) == {
+        "version": 1,
+        "rotation_range": 15,
+        "horizontal_flip": True,
+        "rescale": None,
+    }
+
+
+def test_from_keras_never_evaluates(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli("from-keras", "rotation_range=__import__('os').system('touch PWNED')")
+    assert code == 1 and "not a Python literal" in err
+    assert not (tmp_path / "PWNED").exists()
+    code, _, err = cli("from-keras", "rotaton_range=3")
+    assert code == 1 and "did you mean 'rotation_range'" in err
+    assert cli("from-keras", "15")[0] == 1
+    code, out, _ = cli("from-keras", "preprocessing_function=my_fn, rotation_range=3")
+    assert code == 0 and "confaug.register('my_fn'" in out
+    assert yaml.safe_load(out)["preprocessing_function"] == "my_fn"
+    assert confaug.registry.lookup("my_fn") is None  # the placeholder is gone
+
+
+def test_demo_in_process(cli: Run, tmp_path: Path) -> None:
+    out_path = tmp_path / "demo.png"
+    code, out, _ = cli("demo", "--size", "64", "--rounds", "2", "-o", str(out_path))
+    assert code == 0
+    assert re.search(r"^x \(4, 64, 64, 3\) float32 [0-9.e-]+ [0-9.e-]+$", out, flags=re.MULTILINE)
+    assert "y (4, 4) float32 0.0 1.0" in out
+    assert _png(out_path).shape[1] == 4 + 3 * (160 + 4)
+
+
+def test_module_entry_point_runs_the_readme_first_command(tmp_path: Path) -> None:
+    """`python -m confaug.cli demo` on a clean working directory: the README's first command."""
+    result = subprocess.run(
+        [sys.executable, "-m", "confaug.cli", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "NO_ALBUMENTATIONS_UPDATE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "x (4, 400, 400, 3) float32" in result.stdout
+    assert (tmp_path / "confaug-demo.png").stat().st_size > 10_000
+    bad = subprocess.run(
+        [sys.executable, "-m", "confaug.cli", "validate"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert bad.returncode == 2
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    import io
+
+    from confaug.cli.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    with Progress(4, label="augment", unit="files", stream=stream, interval=0.0) as bar:
+        bar.advance(2)
+        bar.write("error: x.jpg: cannot decode image (skipped)")
+        bar.advance(2)
+    text = stream.getvalue()
+    assert "\r" in text and text.endswith("\n")
+    assert "error: x.jpg: cannot decode image (skipped)\n" in text
+    assert "augment 100% |" in text and "4/4 files" in text
+    quiet = Terminal()
+    with Progress(3, stream=quiet, enabled=False) as bar:
+        bar.advance(3)
+    assert quiet.getvalue() == ""

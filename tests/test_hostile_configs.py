@@ -1,0 +1,282 @@
+"""Issue 6, configs: every hostile config gives a located ConfigError, fast and small.
+
+Each case is a set of files; loading ``aug.yaml`` must raise ``ConfigError`` whose problem
+names the file, line, column and field, within a second and a bounded amount of memory.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import confaug
+from confaug import ConfigError
+from tests.conftest import position
+
+SECOND = 1.0
+MEMORY = 32 * 1024 * 1024  # bytes of Python allocations at the peak of one load
+
+
+@dataclass(frozen=True)
+class Case:
+    files: dict[str, str | bytes]
+    file: str  # where the problem is
+    needle: str | tuple[int, int]  # text at the problem's position, or (line, column)
+    field: str
+    words: str  # in the message
+    occurrence: int = 1
+
+    def expected_position(self) -> tuple[int, int]:
+        if isinstance(self.needle, tuple):
+            return self.needle
+        content = self.files[self.file]
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+        return position(text, self.needle, self.occurrence)
+
+
+def nested(levels: int = 9, width: int = 10) -> str:
+    lines = ["version: 1", "l0: &l0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * width) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+DEEP = "version: 1\nx: " + "[" * 10_000 + "]" * 10_000 + "\n"
+CASES: dict[str, Case] = {
+    "invalid syntax": Case(
+        {"aug.yaml": "version: 1\nzoom_range: [0.9, 1.1\nhorizontal_flip: true\n"},
+        "aug.yaml",
+        ": true",  # inside the unclosed [ ], the next key's colon is where parsing fails
+        "zoom_range.1",
+        "invalid YAML",
+    ),
+    "empty file": Case({"aug.yaml": ""}, "aug.yaml", (1, 1), "", "empty"),
+    "top level not a mapping": Case(
+        {"aug.yaml": "- rotation_range: 15\n- horizontal_flip: true\n"},
+        "aug.yaml",
+        (1, 1),
+        "",
+        "mapping",
+    ),
+    "non-UTF-8 bytes": Case(
+        {"aug.yaml": "version: 1\nfill_mode: r\xe9flect\n".encode("latin-1")},
+        "aug.yaml",
+        (2, 13),
+        "",
+        "UTF-8",
+    ),
+    "binary": Case(
+        {"aug.yaml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"},
+        "aug.yaml",
+        (1, 1),  # 0x89 cannot start a UTF-8 character
+        "",
+        "UTF-8",
+    ),
+    "NUL byte": Case(
+        {"aug.yaml": b"version: 1\nfill_mode: \x00reflect\n"},
+        "aug.yaml",
+        (2, 12),
+        "",
+        "binary",
+    ),
+    "over the size limit": Case(
+        {"aug.yaml": "version: 1\n" + "# padding\n" * 110_000},
+        "aug.yaml",
+        (1, 1),
+        "",
+        "1,048,576 bytes",
+    ),
+    "python object tag": Case(
+        {
+            "aug.yaml": "version: 1\nrotation_range: !!python/object/apply:os.system ['touch pwned']\n"
+        },
+        "aug.yaml",
+        "!!python",
+        "rotation_range",
+        "not allowed",
+    ),
+    "unknown tag": Case(
+        {"aug.yaml": "version: 1\ntransforms:\n  - !include other.yaml\n"},
+        "aug.yaml",
+        "!include",
+        "transforms.0",
+        "not allowed",
+    ),
+    "alias bomb": Case({"aug.yaml": nested()}, "aug.yaml", "&l3", "l3", "alias"),
+    "nesting 10,000 deep": Case(
+        {"aug.yaml": DEEP},
+        "aug.yaml",
+        (2, 4 + 63),  # root mapping is level 1, x's list (column 4) level 2: level 65 fails
+        "x" + ".0" * 63,  # the list that opens level 65 is item 0 of item 0 ... of x
+        "deeper than 64",
+    ),
+    "duplicate keys": Case(
+        {"aug.yaml": "version: 1\nrotation_range: 10\nzoom_range: 0.1\nrotation_range: 20\n"},
+        "aug.yaml",
+        "rotation_range",
+        "rotation_range",
+        "duplicate key",
+        occurrence=2,
+    ),
+    "YAML 1.1 boolean": Case(
+        {"aug.yaml": "version: 1\nfill_mode: no\n"}, "aug.yaml", "no", "fill_mode", "YAML 1.1"
+    ),
+    "nan in a range": Case(
+        {"aug.yaml": "version: 1\nbrightness_range: [.nan, 1.5]\n"},
+        "aug.yaml",
+        "[.nan",
+        "brightness_range",
+        "finite",
+    ),
+    "inf in a range": Case(
+        {"aug.yaml": "version: 1\nzoom_range: [0.9, .inf]\n"},
+        "aug.yaml",
+        "[0.9",
+        "zoom_range",
+        "finite",
+    ),
+    "high before low": Case(
+        {"aug.yaml": "version: 1\nbrightness_range: [1.5, 0.5]\n"},
+        "aug.yaml",
+        "[1.5",
+        "brightness_range",
+        "low ≤ high",
+    ),
+    "probability 1.5": Case(
+        {"aug.yaml": "version: 1\ntransforms:\n  - HorizontalFlip: {p: 1.5}\n"},
+        "aug.yaml",
+        "1.5",
+        "transforms.0.HorizontalFlip.p",
+        "less than or equal to 1",
+    ),
+    "unknown key with a typo": Case(
+        {"aug.yaml": "version: 1\nhorizontal_flpi: true\n"},
+        "aug.yaml",
+        "horizontal_flpi",
+        "horizontal_flpi",
+        "unknown key",
+    ),
+    "unknown transform": Case(
+        {"aug.yaml": "version: 1\ntransforms:\n  - GaussianBlurr: {blur_limit: 3}\n"},
+        "aug.yaml",
+        "GaussianBlurr",
+        "transforms.0.GaussianBlurr",
+        "unknown transform",
+    ),
+    "parameter of the wrong type": Case(
+        {"aug.yaml": "version: 1\ntransforms:\n  - GaussNoise: {std_range: strong}\n"},
+        "aug.yaml",
+        "strong",
+        "transforms.0.GaussNoise.std_range",
+        "tuple",
+    ),
+    "extends cycle of three files": Case(
+        {
+            "aug.yaml": "version: 1\nextends: b.yaml\n",
+            "b.yaml": "extends: c.yaml\n",
+            "c.yaml": "rotation_range: 3\nextends: aug.yaml\n",
+        },
+        "c.yaml",
+        "aug.yaml",
+        "extends",
+        "aug.yaml → b.yaml → c.yaml → aug.yaml",
+    ),
+    "extends leaves the tree": Case(
+        {"aug.yaml": "version: 1\nextends: ../../etc/passwd\n"},
+        "aug.yaml",
+        "../../etc/passwd",
+        "extends",
+        "outside the allowed roots",
+    ),
+    "extends a missing file": Case(
+        {"aug.yaml": "version: 1\nextends: base.yaml\n"},
+        "aug.yaml",
+        "base.yaml",
+        "extends",
+        "not found",
+    ),
+    "unregistered preprocessing_function": Case(
+        {"aug.yaml": "version: 1\npreprocessing_function: my_module.normalize\n"},
+        "aug.yaml",
+        "my_module",
+        "preprocessing_function",
+        "register",
+    ),
+    "unknown version": Case(
+        {"aug.yaml": "version: 3\nrotation_range: 3\n"}, "aug.yaml", "3", "version", "1"
+    ),
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def warm() -> None:
+    """Import albumentations and build its catalog once, outside the timed loads."""
+    confaug.load_pipeline({"version": 1, "transforms": [{"GaussNoise": {"p": 0.1}}]})
+
+
+def write_case(folder: Path, case: Case) -> None:
+    for name, content in case.files.items():
+        path = folder / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def load_error(in_tmp: Path) -> ConfigError:
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline("aug.yaml")
+    return err.value
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_config_gives_a_located_config_error(in_tmp: Path, name: str) -> None:
+    case = CASES[name]
+    write_case(in_tmp, case)
+    started = time.perf_counter()
+    err = load_error(in_tmp)
+    elapsed = time.perf_counter() - started
+    assert elapsed < SECOND, f"{name}: {elapsed:.2f} s"
+    assert len(err.problems) == 1, str(err)
+    (problem,) = err.problems
+    assert problem.file == case.file
+    assert (problem.line, problem.column) == case.expected_position()
+    assert problem.field == case.field
+    assert case.words in problem.message
+    rendered = str(err)
+    line, column = case.expected_position()
+    assert rendered.startswith(f"{case.file}:{line}:{column}: {case.field or '<root>'}: ")
+    assert "\n" not in rendered
+    assert not (in_tmp / "pwned").exists()
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_config_uses_bounded_memory(in_tmp: Path, name: str) -> None:
+    write_case(in_tmp, CASES[name])
+    tracemalloc.start()
+    try:
+        load_error(in_tmp)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MEMORY, f"{name}: {peak / 2**20:.1f} MiB"
+
+
+def test_all_problems_of_a_hostile_file_at_once(in_tmp: Path) -> None:
+    text = (
+        "version: 1\n"
+        "fill_mode: no\n"
+        "rotation_range: !!python/name:os.system\n"
+        "zoom_range: 0.1\n"
+        "zoom_range: 0.2\n"
+    )
+    (in_tmp / "aug.yaml").write_text(text)
+    err = load_error(in_tmp)
+    assert [(p.line, p.field) for p in err.problems] == [
+        (2, "fill_mode"),
+        (3, "rotation_range"),
+        (5, "zoom_range"),
+    ]

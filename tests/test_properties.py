@@ -1,0 +1,437 @@
+"""Property tests: random valid specs compile and run; anything else raises ConfigError only.
+
+``CONFAUG_FUZZ_EXAMPLES`` is the number of examples of the fuzz tests of this file in all
+(default 6,000, about 45 s on two cores), shared out by what an example costs. Raise it
+for a longer hunt: ``CONFAUG_FUZZ_EXAMPLES=100000 pytest tests/test_properties.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import confaug
+from confaug import ConfigError, Problem
+from confaug.spec.model import Spec
+
+TOTAL = int(os.environ.get("CONFAUG_FUZZ_EXAMPLES", "6000"))
+# Each test's share of TOTAL: cheap tests (bytes, text) take more examples than the ones
+# that compile and run a pipeline per example. The shares add up to 1.
+SHARES = {
+    "bytes": 0.25,
+    "text": 0.25,
+    "junk_keys": 0.08,
+    "mutated_text": 0.1,
+    "presets": 0.1,
+    "junk_steps": 0.08,
+    "mutated_values": 0.09,
+    "valid": 0.05,
+}
+
+
+def fuzz(share: str) -> settings:
+    return settings(
+        max_examples=max(int(TOTAL * SHARES[share]), 5),
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+# Cubic and Lanczos kernels ring past the input's range on float images; the compiler does
+# not clip them yet (see test_compile.test_float_output_is_clipped_to_its_range).
+OVERSHOOTS = {"bicubic", "lanczos"}
+IMAGE = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+
+# ---- strategies of valid specs --------------------------------------------------------
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+
+
+def ordered_pair(low: float, high: float) -> st.SearchStrategy[list[float]]:
+    bounds = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    return st.tuples(bounds, bounds).map(lambda pair: sorted(pair))
+
+
+probability = st.one_of(st.just(0.0), st.just(1.0), unit.map(lambda p: round(p, 3)))
+fill_mode = st.sampled_from(["constant", "nearest", "reflect", "wrap"])
+interpolation = st.sampled_from(["nearest", "bilinear", "bicubic", "area", "lanczos"])
+border_mode = st.sampled_from(
+    ["constant", "nearest", "replicate", "reflect", "wrap", "reflect_101"]
+)
+
+KERAS_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "rotation_range": st.one_of(st.integers(0, 90), ordered_pair(-45, 45)),
+    "width_shift_range": st.one_of(
+        st.floats(0, 0.3), st.integers(0, 4), st.lists(st.integers(-3, 3), min_size=1, max_size=3)
+    ),
+    "height_shift_range": st.one_of(st.floats(0, 0.3), st.integers(0, 4)),
+    "shear_range": st.floats(0, 20),
+    "zoom_range": st.one_of(st.floats(0, 0.5), ordered_pair(0.5, 1.5)),
+    "channel_shift_range": st.floats(0, 50),
+    "brightness_range": st.one_of(st.none(), ordered_pair(0.3, 1.7)),
+    "horizontal_flip": st.booleans(),
+    "vertical_flip": st.booleans(),
+    "fill_mode": fill_mode,
+    "cval": st.integers(0, 255),
+    "interpolation": interpolation,
+    "rescale": st.sampled_from([None, "1/255", 0.5, 1]),
+    "samplewise_center": st.booleans(),
+    "samplewise_std_normalization": st.booleans(),
+    "seed": st.one_of(st.none(), st.integers(0, 2**40)),
+    "dtype": st.sampled_from([None, "float32", "float64"]),
+}
+
+LEAF_STEPS: list[st.SearchStrategy[Any]] = [
+    st.sampled_from(["HorizontalFlip", "VerticalFlip", "ToGray", "Transpose", "RandomRotate90"]),
+    st.builds(lambda p: {"HorizontalFlip": {"p": p}}, probability),
+    st.builds(
+        lambda r, p: {"GaussNoise": {"std_range": r, "p": p}}, ordered_pair(0.0, 0.3), probability
+    ),
+    st.builds(
+        lambda a, b: {"GaussianBlur": {"blur_limit": sorted([a, b])}},
+        st.sampled_from([3, 5, 7]),
+        st.sampled_from([3, 5, 7]),
+    ),
+    st.builds(
+        lambda b, c, p: {
+            "RandomBrightnessContrast": {"brightness_limit": b, "contrast_limit": c, "p": p}
+        },
+        ordered_pair(-0.3, 0.3),
+        st.floats(0, 0.3),
+        probability,
+    ),
+    st.builds(
+        lambda rotate, scale, mode, interp, p: {
+            "Affine": {
+                "rotate": rotate,
+                "scale": scale,
+                "border_mode": mode,
+                "interpolation": interp,
+                "p": p,
+            }
+        },
+        ordered_pair(-30, 30),
+        ordered_pair(0.8, 1.2),
+        border_mode,
+        interpolation,
+        probability,
+    ),
+    st.builds(
+        lambda p: {"CoarseDropout": {"num_holes_range": [1, 3], "p": p}},
+        probability,
+    ),
+]
+leaf_step = st.one_of(*LEAF_STEPS)
+
+
+def weight(step: Any) -> float:
+    """A step's p (the default is never 0 for the steps drawn here)."""
+    if isinstance(step, dict):
+        (params,) = step.values()
+        return float(params.get("p", 0.5))
+    return 0.5
+
+
+def composite(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    kids = st.lists(children, min_size=1, max_size=3)
+    # OneOf uses its children's p as weights: all 0 is invalid (tested in test_spec_errors).
+    weighted = kids.filter(lambda t: any(weight(s) > 0 for s in t))
+    return st.one_of(
+        st.builds(lambda t, p: {"OneOf": {"transforms": t, "p": p}}, weighted, probability),
+        st.builds(lambda t: {"Sequential": {"transforms": t}}, kids),
+        kids.flatmap(
+            lambda t: st.builds(
+                lambda n, replace: {"SomeOf": {"transforms": t, "n": n, "replace": replace}},
+                st.integers(1, len(t)),
+                st.booleans(),
+            )
+        ),
+    )
+
+
+step = st.recursive(leaf_step, composite, max_leaves=6)
+
+
+@st.composite
+def valid_specs(draw: st.DrawFn) -> dict[str, Any]:
+    spec: dict[str, Any] = {"version": 1}
+    keys = draw(st.lists(st.sampled_from(sorted(KERAS_VALUES)), unique=True, max_size=8))
+    for key in keys:
+        spec[key] = draw(KERAS_VALUES[key])
+    if spec.get("samplewise_std_normalization"):
+        spec["samplewise_center"] = True
+    steps = draw(st.lists(step, max_size=4))
+    if steps or draw(st.booleans()):
+        spec["transforms"] = steps
+    return spec
+
+
+# ---- junk ------------------------------------------------------------------------------
+
+junk_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from(["no", "yes", "1/0", "nan", "", "preset:x", "../x", "__class__", "-1"]),
+)
+junk = st.recursive(
+    junk_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+SPEC_KEYS = sorted(Spec.model_fields)
+
+
+def paths(data: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from paths(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from paths(value, (*path, index))
+
+
+def set_at(data: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    node = data
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return data
+
+
+# ---- the properties --------------------------------------------------------------------
+
+
+def run_and_check(pipe: confaug.Pipeline) -> None:
+    out = pipe(image=IMAGE.copy(), seed=1)["image"]
+    assert out.dtype == np.uint8 and out.shape[2] == 3
+    batch = (np.stack([IMAGE, IMAGE[::-1]]) / 255.0).astype(np.float32)
+    result = pipe.apply_batch(batch, seed=2)
+    assert result.shape[0] == 2 and np.isfinite(result).all()
+    if pipe.spec.dtype is not None:
+        assert result.dtype == np.dtype(pipe.spec.dtype)
+    elif not pipe.spec.has_standardization:
+        assert result.dtype == np.float32
+        if not OVERSHOOTS.intersection(pipe.to_yaml().split()):
+            assert result.min() >= 0.0 and result.max() <= 1.0
+
+
+def assert_located(err: ConfigError, file: str | None) -> None:
+    assert err.problems, "a ConfigError lists at least one problem"
+    for problem in err.problems:
+        assert isinstance(problem, Problem)
+        assert problem.message
+        if file is not None:
+            assert problem.file is not None, problem
+            assert problem.line is not None and problem.line >= 1, problem
+            assert problem.column is not None and problem.column >= 1, problem
+    assert str(err).count("\n") == len(err.problems) - 1
+
+
+def load_or_config_error(source: Any, file: str | None = None) -> confaug.Pipeline | None:
+    """Load and run ``source``; the only exception allowed is a located ConfigError."""
+    try:
+        pipe = confaug.load_pipeline(source)
+    except ConfigError as err:
+        assert_located(err, file)
+        return None
+    run_and_check(pipe)
+    return pipe
+
+
+@given(valid_specs())
+@fuzz("valid")
+def test_valid_specs_compile_run_and_round_trip(spec: dict[str, Any]) -> None:
+    pipe = confaug.load_pipeline(spec)
+    run_and_check(pipe)
+    assert confaug.load_spec(yaml.safe_load(pipe.to_yaml())) == pipe.spec
+    from tests.test_schema import errors
+
+    assert errors(spec) == []
+
+
+@given(valid_specs(), st.data())
+@fuzz("mutated_values")
+def test_mutated_values_raise_config_error_or_work(
+    spec: dict[str, Any], data: st.DataObject
+) -> None:
+    mutated = copy.deepcopy(spec)
+    for _ in range(data.draw(st.integers(1, 3))):
+        places = [p for p in paths(mutated) if p]
+        if places and data.draw(st.booleans()):
+            target = data.draw(st.sampled_from(places))
+        else:
+            target = (data.draw(st.sampled_from(SPEC_KEYS)),)
+        value = data.draw(junk)
+        try:
+            mutated = set_at(mutated, target, value)
+        except (KeyError, IndexError, TypeError):
+            mutated[target[0]] = value
+    load_or_config_error(mutated)
+
+
+@given(valid_specs(), st.text(min_size=1, max_size=20), junk)
+@fuzz("junk_keys")
+def test_junk_keys_raise_config_error(spec: dict[str, Any], key: str, value: Any) -> None:
+    if key in Spec.model_fields or key == "extends":
+        key = f"x_{key}"
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline({**spec, key: value})
+    assert any(p.field == key and p.message == "unknown key" for p in err.value.problems)
+
+
+@given(valid_specs(), st.data())
+@fuzz("junk_steps")
+def test_junk_transform_names_and_parameters(spec: dict[str, Any], data: st.DataObject) -> None:
+    steps = spec.setdefault("transforms", [])
+    bad = data.draw(
+        st.one_of(
+            st.text(max_size=15).map(lambda name: {f"{name}Z": {}}),
+            st.dictionaries(st.text(max_size=6), junk, min_size=1, max_size=2).map(
+                lambda params: {"GaussNoise": {f"q{k}": v for k, v in params.items()}}
+            ),
+            junk.map(lambda v: {"HorizontalFlip": {"p": v}}),
+            junk.map(lambda v: {"Affine": {"rotate": v}}),
+            junk.map(lambda v: {"OneOf": {"transforms": v}}),
+            junk.map(lambda v: {"SomeOf": {"n": v, "transforms": ["Blur"]}}),
+            junk,
+        )
+    )
+    steps.insert(data.draw(st.integers(0, len(steps))), bad)
+    load_or_config_error(spec)
+
+
+@pytest.fixture(scope="module")
+def scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield Path(folder)
+
+
+YAML_ALPHABET = st.sampled_from(
+    list("abcdefgpvrsionz_0123456789 \n\t:-[]{},'\"#&*!|>?%@`.~\\")
+    + [
+        "version: 1\n",
+        "transforms:\n",
+        "  - ",
+        "GaussNoise",
+        "p: ",
+        "!!python/object:os.system",
+        "&a [",
+        "*a, ",
+        "extends: ",
+        "no",
+        ".nan",
+        ".inf",
+        "\x00",
+        "\ufeff",
+        "é",
+        "\x85",
+    ]
+)
+
+
+@given(st.lists(YAML_ALPHABET, max_size=60).map("".join))
+@fuzz("text")
+def test_random_yaml_text_raises_config_error_only(scratch: Path, text: str) -> None:
+    path = scratch / "random.yaml"
+    path.write_text(text, encoding="utf-8")
+    load_or_config_error(path, str(path))
+
+
+@given(st.binary(max_size=200))
+@fuzz("bytes")
+def test_random_bytes_raise_config_error_only(scratch: Path, blob: bytes) -> None:
+    path = scratch / "random.bin"
+    path.write_bytes(blob)
+    load_or_config_error(path, str(path))
+
+
+def mutate_text(text: str, data: st.DataObject) -> str:
+    for _ in range(data.draw(st.integers(1, 4))):
+        if not text:
+            text = data.draw(YAML_ALPHABET)
+            continue
+        at = data.draw(st.integers(0, len(text) - 1))
+        action = data.draw(st.sampled_from(["insert", "delete", "replace", "dup_line", "indent"]))
+        if action == "insert":
+            text = text[:at] + data.draw(YAML_ALPHABET) + text[at:]
+        elif action == "delete":
+            text = text[:at] + text[at + data.draw(st.integers(1, 8)) :]
+        elif action == "replace":
+            text = text[:at] + data.draw(YAML_ALPHABET) + text[at + 1 :]
+        else:
+            lines = text.split("\n")
+            row = data.draw(st.integers(0, len(lines) - 1))
+            if action == "dup_line":
+                lines.insert(row, lines[row])
+            else:
+                lines[row] = " " * data.draw(st.integers(1, 4)) + lines[row]
+            text = "\n".join(lines)
+    return text
+
+
+@given(valid_specs(), st.data())
+@fuzz("mutated_text")
+def test_mutated_yaml_text_raises_config_error_only(
+    scratch: Path, spec: dict[str, Any], data: st.DataObject
+) -> None:
+    text = mutate_text(yaml.safe_dump(spec, sort_keys=False), data)
+    path = scratch / "mutated.yaml"
+    path.write_text(text, encoding="utf-8")
+    load_or_config_error(path, str(path))
+
+
+def shipped_presets() -> list[Path]:
+    from confaug import resources
+
+    return sorted(resources.presets_dir().glob("*.yaml"))
+
+
+@pytest.mark.skipif(not shipped_presets(), reason="no shipped presets in presets/ yet")
+@given(st.data())
+@fuzz("presets")
+def test_mutated_shipped_presets_raise_config_error_only(
+    scratch: Path, data: st.DataObject
+) -> None:
+    preset = data.draw(st.sampled_from(shipped_presets()))
+    text = preset.read_text(encoding="utf-8")
+    if data.draw(st.booleans()):
+        text = mutate_text(text, data)
+    else:
+        loaded = yaml.safe_load(text)
+        places = [p for p in paths(loaded) if p]
+        if places:
+            loaded = set_at(loaded, data.draw(st.sampled_from(places)), data.draw(junk))
+        text = yaml.safe_dump(loaded, sort_keys=False)
+    path = scratch / "preset_mutant.yaml"
+    path.write_text(text, encoding="utf-8")
+    load_or_config_error(path, str(path))
+
+
+def test_shipped_presets_load_and_run() -> None:
+    presets = shipped_presets()
+    if not presets:
+        pytest.skip("no shipped presets in presets/ yet")
+    for path in presets:
+        pipe = confaug.load_pipeline(f"preset:{path.stem}")
+        assert pipe.spec == confaug.load_spec(path)
+        out = pipe(image=IMAGE.copy(), seed=0)["image"]
+        assert out.ndim in (2, 3) and math.prod(out.shape) > 0
