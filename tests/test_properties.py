@@ -326,8 +326,8 @@ def scratch() -> Iterator[Path]:
 
 
 YAML_ALPHABET = st.sampled_from(
-    list("abcdefgpvrsionz_0123456789 \n\t:-[]{},'\"#&*!|>?%@`.~\\")
-    + [
+    [
+        *"abcdefgpvrsionz_0123456789 \n\t:-[]{},'\"#&*!|>?%@`.~\\",
         "version: 1\n",
         "transforms:\n",
         "  - ",

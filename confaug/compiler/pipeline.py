@@ -120,7 +120,10 @@ class Pipeline:
         for key, kind in self.spec.additional_targets.items():
             if kind == "image" and key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
+        added = self._fill_absent_targets(data)
         out = compose(**data)
+        for key in added:
+            out.pop(key, None)
         out["image"] = from_working(out["image"], scale)
         for key, kind in self.spec.additional_targets.items():
             if kind == "image" and key in out:
@@ -128,6 +131,27 @@ class Pipeline:
         if self._channels_first:
             out = self._to_chw(out)
         return out
+
+    def _fill_absent_targets(self, data: dict[str, Any]) -> list[str]:
+        """Empty boxes / keypoints (and their label fields) for image-only calls.
+
+        albumentations refuses a call without the label fields its BboxParams name, which
+        would make a detection config unusable on plain images (previews, apply_batch).
+        """
+        added: list[str] = []
+        for target, params, width in (
+            ("bboxes", self.spec.bbox_params, 4),
+            ("keypoints", self.spec.keypoint_params, 2),
+        ):
+            if params is None or target in data:
+                continue
+            data[target] = np.zeros((0, width), dtype=np.float32)
+            added.append(target)
+            for field in params.get("label_fields") or ():
+                if field not in data:
+                    data[field] = []
+                    added.append(field)
+        return added
 
     def _to_hwc(self, data: dict[str, Any]) -> dict[str, Any]:
         data = dict(data)

@@ -80,7 +80,9 @@ def to_keras(
     """
     for name in ("__len__", "__getitem__", "on_epoch_end"):
         if not hasattr(generator, name):
-            raise TypeError(f"to_keras needs len(), [i] and on_epoch_end(); {generator!r} lacks {name}")
+            raise TypeError(
+                f"to_keras needs len(), [i] and on_epoch_end(); {generator!r} lacks {name}"
+            )
     cls = globals().get(_CLASS_NAME) or __getattr__(_CLASS_NAME)
     return cls(
         generator,

@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from confaug import resources
 from confaug.errors import ConfigError, Problem
@@ -22,8 +22,8 @@ from confaug.reading.document import Document, Mark, SourceMap, dotted
 from confaug.reading.merge import merge_documents, split_key
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, decode_text, parse_yaml
 
-Source = Union[str, os.PathLike[str], Mapping[str, Any]]
-Overrides = Union[Mapping[str, Any], Sequence[str], None]
+Source = str | os.PathLike[str] | Mapping[str, Any]
+Overrides = Mapping[str, Any] | Sequence[str] | None
 
 MAX_EXTENDS_DEPTH = 16
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
@@ -124,7 +124,7 @@ class _Resolver:
                 ]
             )
         merged: Document | None = None
-        for target, at in zip(parents, parent_marks):
+        for target, at in zip(parents, parent_marks, strict=True):
             parent = self.load_parent(target, base, stack, at, document.file)
             merged = parent if merged is None else merge_documents(merged, parent)
         assert merged is not None
@@ -249,7 +249,9 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
                 node = None
                 break
         last = path[-1]
-        if (isinstance(node, list) and isinstance(last, int) and last < len(node)) or (isinstance(node, dict) and not isinstance(last, int)):
+        if (isinstance(node, list) and isinstance(last, int) and last < len(node)) or (
+            isinstance(node, dict) and not isinstance(last, int)
+        ):
             node[last] = value
         else:
             problems.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -42,7 +42,7 @@ _YAML11_BOOL = "tag:confaug,2025:yaml11-bool"
 class _CoreResolver(yaml.resolver.BaseResolver):
     """YAML 1.2 core-schema resolution, plus a marker tag for YAML 1.1 booleans."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
 
 
 def _add(tag: str, pattern: str, first: str) -> None:

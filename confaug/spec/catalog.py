@@ -225,7 +225,9 @@ def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int,
     path: list[str | int] = []
     node: Any = params
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
         else:
             continue  # a union member's name, or a place the data does not have

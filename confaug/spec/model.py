@@ -243,12 +243,15 @@ class Spec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Spec:
         order = self.interpolation_order
-        if order is not None and "interpolation" in self.model_fields_set:
-            if ORDER_TO_INTERPOLATION[order] != self.interpolation:
-                raise ValueError(
-                    f"interpolation_order {order} ({ORDER_TO_INTERPOLATION[order]}) contradicts "
-                    f"interpolation '{self.interpolation}'; set only one"
-                )
+        if (
+            order is not None
+            and "interpolation" in self.model_fields_set
+            and ORDER_TO_INTERPOLATION[order] != self.interpolation
+        ):
+            raise ValueError(
+                f"interpolation_order {order} ({ORDER_TO_INTERPOLATION[order]}) contradicts "
+                f"interpolation '{self.interpolation}'; set only one"
+            )
         return self
 
     # Derived views used by the compiler.

@@ -32,7 +32,9 @@ def _yaml_path(data: Any, loc: tuple[Any, ...]) -> Path:
             path.append(name)
             node = body
         path.append(part)
-        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
         else:
             node = None

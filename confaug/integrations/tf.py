@@ -1,0 +1,140 @@
+"""A ``tf.data.Dataset`` over a confaug batch generator, with an explicit output signature.
+
+    ds = generator.as_tf()          # one epoch per pass; ds.repeat() for more
+    model.fit(ds, epochs=10)
+
+The signature is derived from the generator's first batch: ``x``, ``y`` and ``w`` keep their
+dtypes and per-sample shapes, the batch dimension is ``None`` (the last batch may be short).
+Each pass over the dataset is one epoch of the generator — batch ``i`` is ``generator[i]`` —
+and a completed pass moves the generator to its next epoch. With ``workers`` > 0 on the
+generator, batches are computed ahead in that many threads, in order.
+
+TensorFlow is imported when the dataset is built, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from confaug.batching.collate import PerSample
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One tensor of the signature: ``shape`` (None where it varies) and NumPy ``dtype``."""
+
+    shape: tuple[int | None, ...]
+    dtype: np.dtype[Any]
+
+
+def describe(batch: Any) -> Any:
+    """The structure of ``batch`` with each array replaced by its :class:`Leaf`.
+
+    Tuples and lists become tuples, dicts keep their keys; the first (batch) dimension is
+    None. Per-sample targets of varying length (bboxes, keypoints) have no fixed shape and
+    raise TypeError.
+    """
+    if isinstance(batch, PerSample):
+        raise TypeError(
+            "per-sample targets (bboxes, keypoints, …) vary in length and have no tf.data "
+            "signature; iterate the generator or use as_torch() for them"
+        )
+    if isinstance(batch, dict):
+        return {key: describe(value) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return tuple(describe(value) for value in batch)
+    array = np.asarray(batch)
+    if array.dtype == object:
+        raise TypeError(f"cannot describe a batch part of dtype object (shape {array.shape})")
+    if array.ndim == 0:
+        raise TypeError("a batch part is a scalar; expected arrays with a batch dimension")
+    return Leaf((None, *array.shape[1:]), array.dtype)
+
+
+def as_structure(batch: Any) -> Any:
+    """``batch`` with lists turned into tuples, as :func:`describe` shapes it."""
+    if isinstance(batch, dict):
+        return {key: as_structure(value) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return tuple(as_structure(value) for value in batch)
+    return batch
+
+
+def output_signature(batch: Any) -> Any:
+    """The ``tf.TensorSpec`` structure for batches shaped like ``batch``."""
+    import tensorflow as tf
+
+    def spec(node: Any) -> Any:
+        if isinstance(node, Leaf):
+            return tf.TensorSpec(shape=node.shape, dtype=tf.as_dtype(node.dtype))
+        if isinstance(node, dict):
+            return {key: spec(value) for key, value in node.items()}
+        return tuple(spec(value) for value in node)
+
+    return spec(describe(batch))
+
+
+def epoch_batches(generator: Any) -> Iterator[Any]:
+    """Batches ``0 … len-1`` of the generator's current epoch; then ``on_epoch_end()``.
+
+    Uses the generator's thread ``workers`` to compute batches ahead, in order. The epoch
+    advances only when the pass completes.
+    """
+    from confaug.batching.workers import ordered_map
+
+    workers = int(getattr(generator, "workers", 0) or 0)
+    results = ordered_map(
+        lambda index, should_stop=None: generator[index],
+        range(len(generator)),
+        workers=workers,
+        mode="thread",
+        max_queue_size=int(getattr(generator, "max_queue_size", 10) or 10),
+    )
+    try:
+        for _, batch in results:
+            yield as_structure(batch)
+    finally:
+        results.close()
+    generator.on_epoch_end()
+
+
+def to_tf(generator: Any) -> Any:
+    """A ``tf.data.Dataset`` of ``generator``'s batches (see the module docstring).
+
+    When the generator raises on bad files (``on_error="raise"``) the dataset's cardinality
+    is ``len(generator)``, so Keras knows the steps per epoch.
+    """
+    import tensorflow as tf
+
+    for name in ("__len__", "__getitem__", "on_epoch_end"):
+        if not hasattr(generator, name):
+            raise TypeError(
+                f"to_tf needs len(), [i] and on_epoch_end(); {generator!r} lacks {name}"
+            )
+    signature = output_signature(generator[0])
+    dataset = tf.data.Dataset.from_generator(
+        lambda: epoch_batches(generator), output_signature=signature
+    )
+    if getattr(generator, "on_error", "raise") == "raise":
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(generator)))
+    return dataset
+
+
+def adapt(generator: Any, **options: Any) -> Any:
+    """The hook behind ``BatchGenerator.as_tf(**options)``: :func:`to_tf`."""
+    return to_tf(generator, **options)
+
+
+__all__ = [
+    "Leaf",
+    "adapt",
+    "as_structure",
+    "describe",
+    "epoch_batches",
+    "output_signature",
+    "to_tf",
+]

@@ -1,0 +1,98 @@
+"""``confaug.keras.ImageDataGenerator`` against the real Keras legacy ImageDataGenerator."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "numpy")
+legacy = pytest.importorskip(
+    "keras.src.legacy.preprocessing.image",
+    reason="Keras 3 (with jax or numpy as backend) is needed to compare with the real generator",
+)
+
+from confaug.keras import ImageDataGenerator  # noqa: E402
+
+pytestmark = [
+    pytest.mark.keras,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+]
+
+SEED_KEYWORDS = dict(
+    rotation_range=15,
+    width_shift_range=0.1,
+    height_shift_range=0.1,
+    shear_range=0.01,
+    zoom_range=[0.9, 1.25],
+    horizontal_flip=True,
+    vertical_flip=False,
+    fill_mode="reflect",
+    data_format="channels_last",
+    brightness_range=[0.5, 1.5],
+)
+
+
+def _smooth_image(seed: int, size: int = 48) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    small = rng.uniform(0, 255, (6, 6, 3)).astype(np.float32)
+    import cv2
+
+    return cv2.resize(small, (size, size), interpolation=cv2.INTER_CUBIC).clip(0, 255)
+
+
+def test_same_parameters_give_the_same_image_as_keras() -> None:
+    ours = ImageDataGenerator(**SEED_KEYWORDS)
+    theirs = legacy.ImageDataGenerator(**SEED_KEYWORDS)
+    for seed in range(5):
+        image = _smooth_image(seed)
+        params = theirs.get_random_transform(image.shape, seed=seed)
+        params["brightness"] = None  # Keras quantizes brightness through 8-bit PIL
+        expected = theirs.apply_transform(image, params)
+        got = ours.apply_transform(image, params)
+        assert got.shape == expected.shape and got.dtype == np.float32
+        interior = (slice(4, -4), slice(4, -4))
+        assert np.abs(got[interior] - expected[interior]).mean() < 0.05
+
+
+def test_random_draws_have_keras_keys_and_are_seeded() -> None:
+    ours = ImageDataGenerator(**SEED_KEYWORDS)
+    theirs = legacy.ImageDataGenerator(**SEED_KEYWORDS)
+    draw = ours.get_random_transform((48, 48, 3), seed=3)
+    assert set(draw) == set(theirs.get_random_transform((48, 48, 3), seed=3))
+    assert draw == ours.get_random_transform((48, 48, 3), seed=3)
+    assert -15 <= draw["theta"] <= 15 and 0.9 <= draw["zx"] <= 1.25
+
+
+def test_fit_and_standardize_match_keras() -> None:
+    keywords = dict(featurewise_center=True, featurewise_std_normalization=True, rescale=1 / 255)
+    ours = ImageDataGenerator(**keywords)
+    theirs = legacy.ImageDataGenerator(**keywords)
+    data = np.stack([_smooth_image(i, 16) for i in range(12)])
+    ours.fit(data)
+    theirs.fit(data)
+    np.testing.assert_allclose(ours.mean.reshape(-1), theirs.mean.reshape(-1), rtol=1e-4)
+    np.testing.assert_allclose(ours.std.reshape(-1), theirs.std.reshape(-1), rtol=1e-4)
+    sample = data[:3].copy()
+    np.testing.assert_allclose(
+        ours.standardize(sample.copy()), theirs.standardize(sample.copy()), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_to_yaml_exports_the_keywords() -> None:
+    import yaml
+
+    exported = yaml.safe_load(ImageDataGenerator(**SEED_KEYWORDS).to_yaml())
+    for key, value in SEED_KEYWORDS.items():
+        assert exported[key] == value
+
+
+def test_invalid_keyword_value_is_a_config_error() -> None:
+    import confaug
+
+    with pytest.raises(confaug.ConfigError, match="zoom_range"):
+        ImageDataGenerator(zoom_range=[1.5, 0.5])
+    with pytest.raises(confaug.ConfigError, match="rotation_range"):
+        ImageDataGenerator(rotaton_range=10)

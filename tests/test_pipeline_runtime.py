@@ -1,0 +1,95 @@
+"""Pipeline behaviour at run time: seeding, threads, image-only detection calls."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import confaug
+from confaug.idg.standardize import NotFittedError
+
+
+def _image(seed: int = 0, size: int = 32) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
+
+
+def test_seeded_steps_draw_independently() -> None:
+    """Two p=0.5 flips must not always fire together (albumentations' set_random_seed does that)."""
+    pipe = confaug.load_pipeline(
+        {"version": 1, "transforms": [{"HorizontalFlip": {"p": 0.5}}, {"VerticalFlip": {"p": 0.5}}]}
+    )
+    image = np.arange(16, dtype=np.uint8).reshape(4, 4)
+    outcomes = set()
+    for seed in range(64):
+        out = pipe(image=image, seed=seed)["image"]
+        outcomes.add((bool(out[0, 0] in (3, 15)), bool(out[0, 0] in (12, 15))))
+    assert outcomes == {(False, False), (True, False), (False, True), (True, True)}
+
+
+def test_threads_with_explicit_seeds_match_serial_results() -> None:
+    pipe = confaug.load_pipeline("preset:keras_seed")
+    images = [_image(i) for i in range(24)]
+    serial = [pipe(image=im, seed=100 + i)["image"] for i, im in enumerate(images)]
+    results: dict[int, np.ndarray] = {}
+
+    def work(indices: range) -> None:
+        for i in indices:
+            results[i] = pipe(image=images[i], seed=100 + i)["image"]
+
+    threads = [threading.Thread(target=work, args=(range(k, 24, 3),)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i, expected in enumerate(serial):
+        assert np.array_equal(results[i], expected), f"sample {i} differs across threads"
+
+
+def test_detection_config_runs_on_images_without_boxes() -> None:
+    pipe = confaug.load_pipeline(
+        {
+            "version": 1,
+            "transforms": [{"HorizontalFlip": {"p": 1.0}}],
+            "bbox_params": {"format": "pascal_voc", "label_fields": ["labels"]},
+        }
+    )
+    out = pipe(image=_image())
+    assert set(out) == {"image"}
+    with_boxes = pipe(image=_image(), bboxes=[[1, 2, 11, 12]], labels=[7])
+    np.testing.assert_allclose(with_boxes["bboxes"][0], [21, 2, 31, 12], atol=1e-4)
+    assert list(with_boxes["labels"]) == [7]
+    assert pipe.apply_batch(np.stack([_image(1), _image(2)])).shape == (2, 32, 32, 3)
+
+
+def test_featurewise_statistics_unfitted_is_an_error_then_fit_works() -> None:
+    pipe = confaug.load_pipeline({"version": 1, "featurewise_center": True})
+    batch = np.stack([_image(i) for i in range(4)])
+    with pytest.raises(NotFittedError):
+        pipe.apply_batch(batch)
+    pipe.fit(batch)
+    out = pipe.apply_batch(batch)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0.0, atol=1e-3)
+
+
+def test_apply_batch_seed_is_independent_of_history() -> None:
+    pipe = confaug.load_pipeline("preset:keras_seed")
+    batch = np.stack([_image(i) for i in range(3)])
+    first = pipe.apply_batch(batch, seed=9)
+    pipe.apply_batch(batch)  # unseeded calls in between must not matter
+    assert np.array_equal(pipe.apply_batch(batch, seed=9), first)
+    assert not np.array_equal(pipe.apply_batch(batch, seed=10), first)
+
+
+def test_float_input_outside_known_ranges_is_a_data_error() -> None:
+    pipe = confaug.load_pipeline("preset:keras_seed")
+    with pytest.raises(confaug.DataError, match="value_range"):
+        pipe(image=np.full((8, 8, 3), 300.0, dtype=np.float32))
+    explicit = confaug.load_pipeline(
+        {"version": 1, "horizontal_flip": True, "value_range": [-1, 1]}
+    )
+    image = np.linspace(-1, 1, 8 * 8 * 3, dtype=np.float32).reshape(8, 8, 3)
+    out = explicit(image=image, seed=0)["image"]
+    assert out.dtype == np.float32 and out.min() >= -1 - 1e-6 and out.max() <= 1 + 1e-6

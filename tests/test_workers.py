@@ -1,0 +1,239 @@
+"""Workers: identical batches for any worker count or kind, bounded prefetch, prompt
+shutdown (break, close, garbage collection, Ctrl-C), and errors that keep their traceback."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from test_batching import StandInPipeline, batches_equal, images, write_folder
+
+from confaug.batching import SampleError, flow, flow_from_directory, wrap
+from confaug.sources import DataError
+
+
+class SlowPipeline:
+    """Sleeps per sample (releasing the GIL like OpenCV does) and counts its calls."""
+
+    data_format = "channels_last"
+
+    def __init__(self, delay: float = 0.02, fail_at: int | None = None) -> None:
+        self.delay = delay
+        self.fail_at = fail_at
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"delay": self.delay, "fail_at": self.fail_at, "calls": 0}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        with self._lock:
+            self.calls += 1
+        time.sleep(self.delay)
+        if self.fail_at is not None and int(data["image"][0, 0, 0]) == self.fail_at:
+            explode_on_purpose(self.fail_at)
+        return data
+
+    def standardize(self, batch: np.ndarray) -> np.ndarray:
+        return batch
+
+
+def explode_on_purpose(value: int) -> None:
+    raise ZeroDivisionError(f"sample with marker {value} is poisoned")
+
+
+def marked_images(count: int) -> np.ndarray:
+    """Images whose first pixel holds their index."""
+    x = np.zeros((count, 8, 8, 3), np.uint8)
+    x[:, 0, 0, 0] = np.arange(count)
+    return x
+
+
+def confaug_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("confaug-worker")]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> float:
+    """Seconds until ``condition()`` held; fails the test after ``timeout``."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"condition not met within {timeout} s")
+        time.sleep(0.01)
+    return time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> StandInPipeline:
+    return StandInPipeline()
+
+
+def test_batches_are_identical_for_0_1_2_4_threads(pipeline: StandInPipeline) -> None:
+    x, y = images(37), np.arange(37)
+    runs = [
+        list(flow(pipeline, x, y, batch_size=5, seed=11, epochs=2, workers=workers))
+        for workers in (0, 1, 2, 4)
+    ]
+    assert len(runs[0]) == 16
+    for other in runs[1:]:
+        assert batches_equal(runs[0], other)
+
+
+def test_batches_are_identical_in_worker_processes(pipeline: StandInPipeline) -> None:
+    x, y = images(20), np.arange(20)
+    inline = list(flow(pipeline, x, y, batch_size=6, seed=5, epochs=2))
+    in_processes = list(
+        flow(pipeline, x, y, batch_size=6, seed=5, epochs=2, workers=2, worker_mode="process")
+    )
+    assert batches_equal(inline, in_processes)
+    assert wait_until(lambda: not multiprocessing.active_children()) < 2
+
+
+def test_directory_batches_with_skips_are_identical_across_workers(tmp_path: Path) -> None:
+    write_folder(tmp_path, {"a": 9, "b": 8})
+    (tmp_path / "a" / "img003.png").write_bytes(b"")
+    (tmp_path / "b" / "img012.png").write_bytes(b"garbage")
+    runs = []
+    for workers in (0, 2, 4):
+        generator = flow_from_directory(
+            StandInPipeline(),
+            tmp_path,
+            target_size=(12, 12),
+            batch_size=4,
+            seed=2,
+            epochs=2,
+            workers=workers,
+            on_error="skip",
+        )
+        runs.append(list(generator))
+        assert len(generator.skipped) == 2
+    assert batches_equal(runs[0], runs[1]) and batches_equal(runs[0], runs[2])
+    assert [len(x) for x, _ in runs[0]] == [4, 4, 4, 3] * 2
+
+
+def test_wrap_is_identical_across_workers(pipeline: StandInPipeline) -> None:
+    batches = [(images(4, seed=s), np.arange(4)) for s in range(5)]
+    runs = [list(wrap(pipeline, batches, seed=3, workers=w)) for w in (0, 2)]
+    assert batches_equal(runs[0], runs[1])
+
+
+def test_breaking_out_of_a_loop_stops_the_threads_and_restores_opencv() -> None:
+    threads_before = cv2.getNumThreads()
+    generator = flow(SlowPipeline(), marked_images(64), batch_size=4, workers=3)
+    for _ in generator:
+        assert cv2.getNumThreads() == 1
+        break
+    assert wait_until(lambda: not confaug_threads()) < 2
+    assert cv2.getNumThreads() == threads_before
+
+
+def test_close_and_garbage_collection_stop_the_threads() -> None:
+    generator = flow(SlowPipeline(), marked_images(64), batch_size=4, workers=2)
+    next(generator)
+    assert confaug_threads()
+    generator.close()
+    assert wait_until(lambda: not confaug_threads()) < 2
+    iterator = iter(flow(SlowPipeline(), marked_images(64), batch_size=4, workers=2))
+    next(iterator)
+    del iterator
+    gc.collect()
+    assert wait_until(lambda: not confaug_threads()) < 2
+
+
+def test_breaking_out_stops_worker_processes() -> None:
+    generator = flow(
+        SlowPipeline(delay=0.05),
+        marked_images(64),
+        batch_size=4,
+        workers=2,
+        worker_mode="process",
+    )
+    for _ in generator:
+        break
+    assert wait_until(lambda: not multiprocessing.active_children()) < 2
+    assert wait_until(lambda: len(threading.enumerate()) == 1 or not _executor_threads()) < 2
+
+
+def _executor_threads() -> list[threading.Thread]:
+    return [
+        t for t in threading.enumerate() if "executor" in t.name.lower() or "QueueFeeder" in t.name
+    ]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
+def test_ctrl_c_stops_everything_promptly() -> None:
+    generator = flow(SlowPipeline(delay=0.2), marked_images(64), batch_size=8, workers=2)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in generator:
+            pass
+    assert time.monotonic() - start < 2.5
+    assert wait_until(lambda: not confaug_threads()) < 2
+
+
+def test_prefetch_is_bounded_by_max_queue_size() -> None:
+    slow = SlowPipeline(delay=0.001)
+    iterator = iter(flow(slow, marked_images(200), batch_size=2, workers=2, max_queue_size=3))
+    next(iterator)
+    time.sleep(0.3)
+    assert slow.calls <= (3 + 1) * 2
+    iterator.close()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_worker_errors_keep_their_traceback_and_name_the_sample(workers: int) -> None:
+    generator = flow(
+        SlowPipeline(delay=0, fail_at=13),
+        marked_images(30),
+        batch_size=4,
+        shuffle=False,
+        workers=workers,
+    )
+    with pytest.raises(SampleError, match=r"x\[13\].*ZeroDivisionError.*poisoned") as caught:
+        list(generator)
+    assert isinstance(caught.value.__cause__, ZeroDivisionError)
+    frames = traceback.extract_tb(caught.value.__cause__.__traceback__)
+    assert frames[-1].name == "explode_on_purpose"
+    assert wait_until(lambda: not confaug_threads()) < 2
+
+
+def test_worker_process_errors_carry_the_remote_traceback() -> None:
+    generator = flow(
+        SlowPipeline(delay=0, fail_at=5),
+        marked_images(12),
+        batch_size=4,
+        shuffle=False,
+        workers=2,
+        worker_mode="process",
+    )
+    with pytest.raises(SampleError, match=r"x\[5\]") as caught:
+        list(generator)
+    assert "explode_on_purpose" in str(caught.value.__cause__)
+    assert wait_until(lambda: not multiprocessing.active_children()) < 2
+
+
+def test_decode_errors_in_threads_name_the_file(tmp_path: Path) -> None:
+    write_folder(tmp_path, {"a": 8})
+    (tmp_path / "a" / "img005.png").write_bytes(b"GIF89a broken")
+    generator = flow_from_directory(
+        StandInPipeline(), tmp_path, target_size=(12, 12), batch_size=2, workers=2
+    )
+    with pytest.raises(DataError, match=r"img005\.png"):
+        list(generator)
