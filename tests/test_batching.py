@@ -9,7 +9,11 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import random
+import subprocess
+import sys
 import threading
+import types
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -50,8 +54,8 @@ class StandInPipeline:
         compose = getattr(self._local, "compose", None)
         if compose is None:
             compose = self._local.compose = copy.deepcopy(self._compose)
-        if seed is not None:
-            compose.set_random_seed(seed)
+        if seed is not None:  # one generator for all steps, as confaug.Pipeline seeds
+            compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
         if self.data_format == "channels_first":
             data["image"] = np.moveaxis(data["image"], 0, -1)
         out = compose(**data)
@@ -245,6 +249,7 @@ def test_invalid_options_are_reported(pipeline: StandInPipeline) -> None:
         {"workers": -1},
         {"worker_mode": "fiber"},
         {"on_error": "ignore"},
+        {"start_method": "teleport"},
         {"max_queue_size": 0},
         {"seed": -3},
     ):
@@ -349,10 +354,33 @@ def test_keras_attributes_are_reachable_on_the_generator(tmp_path: Path) -> None
         generator.not_an_attribute  # noqa: B018
 
 
-def test_adapter_hooks_import_their_integration_lazily(pipeline: StandInPipeline) -> None:
+@pytest.mark.parametrize("framework", ["keras", "torch", "tf"])
+def test_adapter_hooks_delegate_to_their_integration(
+    pipeline: StandInPipeline, monkeypatch: pytest.MonkeyPatch, framework: str
+) -> None:
+    module = types.ModuleType(f"confaug.integrations.{framework}")
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    setattr(module, f"to_{framework}", lambda generator, **kw: calls.append((generator, kw)))
+    monkeypatch.setitem(sys.modules, f"confaug.integrations.{framework}", module)
     generator = flow(pipeline, images())
-    with pytest.raises(ImportError, match=r"confaug\.integrations"):
-        generator.as_torch()
+    getattr(generator, f"as_{framework}")(workers=2)
+    assert calls == [(generator, {"workers": 2})]
+
+
+def test_importing_batching_imports_no_framework() -> None:
+    code = (
+        "import sys, confaug.batching, confaug.sources; "
+        "print(sorted(m for m in ('albumentations', 'torch', 'keras', 'tensorflow', "
+        "'confaug.integrations.keras') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_a_custom_source_works_through_the_protocol(pipeline: StandInPipeline) -> None:
@@ -371,3 +399,44 @@ class _Identity:
 
     def standardize(self, batch: np.ndarray) -> np.ndarray:
         return batch
+
+
+def test_the_compiled_pipeline_works_through_flow_and_wrap() -> None:
+    import confaug
+
+    pipe = confaug.load_pipeline(
+        {
+            "version": 1,
+            "rotation_range": 15,
+            "horizontal_flip": True,
+            "brightness_range": [0.5, 1.5],
+            "fill_mode": "reflect",
+        }
+    )
+    if getattr(pipe, "data_format", None) is None:
+        pytest.skip("confaug.Pipeline has no data_format attribute yet (SamplePipeline)")
+    x = images(8).astype(np.float32) / 255
+    first = list(flow(pipe, x, np.arange(8), batch_size=4, seed=1, epochs=1, workers=2))
+    again = list(flow(pipe, x, np.arange(8), batch_size=4, seed=1, epochs=1))
+    assert batches_equal(first, again)
+    ((out, _),) = list(confaug.batching.wrap(pipe, [(x, np.arange(8))], seed=0))
+    assert out.dtype == np.float32 and out.min() >= 0 and out.max() <= 1
+
+
+class _RejectsOdd(_Identity):
+    """Raises the pipeline's own DataError (no sample name in it) for odd markers."""
+
+    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        if int(data["image"][0, 0, 0]) % 2:
+            raise DataError("image: float image contains NaN or infinity")
+        return data
+
+
+def test_data_errors_from_the_pipeline_are_named_and_skippable() -> None:
+    x = np.zeros((6, 4, 4, 3), np.uint8)
+    x[:, 0, 0, 0] = np.arange(6)
+    with pytest.raises(DataError, match=r"^x\[1\]: image: float image"):
+        flow(_RejectsOdd(), x, batch_size=6, shuffle=False)[0]
+    generator = flow(_RejectsOdd(), x, batch_size=2, shuffle=False, epochs=1, on_error="skip")
+    assert [b[:, 0, 0, 0].tolist() for b in generator] == [[0, 2], [4]]
+    assert [name for name, _ in generator.skipped] == ["x[1]", "x[3]", "x[5]"]

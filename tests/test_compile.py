@@ -105,10 +105,6 @@ def test_float_batches_stay_floats_in_their_range(scale: float, dtype: type) -> 
     assert out.max() > 0.5 * scale  # not squashed into [0, 1] or to black
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="compiler/values.from_working does not clip float output: cubic kernels overshoot",
-)
 @pytest.mark.parametrize("interpolation", ["bicubic", "lanczos"])
 def test_float_output_is_clipped_to_its_range(interpolation: str) -> None:
     step = {"Affine": {"rotate": [10, 10], "interpolation": interpolation, "p": 1.0}}

@@ -146,6 +146,14 @@ def test_reduced_jpeg_decode_is_close_to_full_decode(tmp_path: Path) -> None:
     assert np.abs(reduced.astype(int) - full).mean() < 3
 
 
+def test_reduced_decode_in_grayscale_keeps_one_channel(tmp_path: Path) -> None:
+    path = _save(tmp_path / "big.jpg", cv2.resize(_gradient(), (400, 400)), quality=90)
+    gray = decode_image(path, DecodeOptions(color_mode="grayscale", target_size=(50, 50)))
+    assert gray.shape == (50, 50, 1)
+    rgba = decode_image(path, DecodeOptions(color_mode="rgba", target_size=(50, 50)))
+    assert rgba.shape == (50, 50, 4) and (rgba[..., 3] == 255).all()
+
+
 def test_keep_aspect_ratio_crops_the_centre_before_resizing(tmp_path: Path) -> None:
     image = np.zeros((100, 200, 3), np.uint8)
     image[:, :50] = (255, 0, 0)

@@ -188,6 +188,22 @@ def test_directory_options_reach_the_decoder(tmp_path: Path) -> None:
         flow_from_directory(Identity(), tmp_path, interpolation="sinc")
 
 
+def test_channels_first_pipelines_get_chw_images_from_folders(tmp_path: Path) -> None:
+    write_folder(tmp_path, {"a": 3})
+    chw = StandInPipeline(data_format="channels_first")
+    x, _ = flow_from_directory(chw, tmp_path, target_size=(12, 10), batch_size=3)[0]
+    assert x.shape == (3, 3, 12, 10)
+
+
+def test_array_subsets_take_the_first_fraction_as_validation() -> None:
+    x, y = np.zeros((10, 4, 4, 3), np.uint8), np.arange(10)
+    options = {"validation_split": 0.3, "shuffle": False, "batch_size": 10}
+    assert flow(Identity(), x, y, subset="validation", **options)[0][1].tolist() == [0, 1, 2]
+    assert flow(Identity(), x, y, subset="training", **options)[0][1].tolist() == list(range(3, 10))
+    with pytest.raises(ValueError, match="subset"):
+        flow(Identity(), x, y, subset="test", **options)
+
+
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))

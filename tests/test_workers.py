@@ -142,6 +142,14 @@ def test_breaking_out_of_a_loop_stops_the_threads_and_restores_opencv() -> None:
     assert cv2.getNumThreads() == threads_before
 
 
+def test_breaking_out_of_a_wrapped_stream_stops_its_threads() -> None:
+    batches = ((marked_images(8), np.arange(8)) for _ in range(100))
+    for _ in wrap(SlowPipeline(), batches, workers=2):
+        assert confaug_threads()
+        break
+    assert wait_until(lambda: not confaug_threads()) < 2
+
+
 def test_close_and_garbage_collection_stop_the_threads() -> None:
     generator = flow(SlowPipeline(), marked_images(64), batch_size=4, workers=2)
     next(generator)
@@ -155,7 +163,7 @@ def test_close_and_garbage_collection_stop_the_threads() -> None:
     assert wait_until(lambda: not confaug_threads()) < 2
 
 
-def test_breaking_out_stops_worker_processes() -> None:
+def test_breaking_out_stops_worker_processes_and_their_threads() -> None:
     generator = flow(
         SlowPipeline(delay=0.05),
         marked_images(64),
@@ -164,15 +172,16 @@ def test_breaking_out_stops_worker_processes() -> None:
         worker_mode="process",
     )
     for _ in generator:
+        assert multiprocessing.active_children() and _pool_threads()
         break
     assert wait_until(lambda: not multiprocessing.active_children()) < 2
-    assert wait_until(lambda: len(threading.enumerate()) == 1 or not _executor_threads()) < 2
+    assert wait_until(lambda: not _pool_threads()) < 2
 
 
-def _executor_threads() -> list[threading.Thread]:
-    return [
-        t for t in threading.enumerate() if "executor" in t.name.lower() or "QueueFeeder" in t.name
-    ]
+def _pool_threads() -> list[threading.Thread]:
+    """The helper threads of a process pool (result manager, queue feeder)."""
+    names = ("_ExecutorManagerThread", "QueueFeederThread")
+    return [t for t in threading.enumerate() if type(t).__name__ in names or t.name in names]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")

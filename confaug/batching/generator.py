@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from confaug.batching.collate import Batch, concat, take
-from confaug.batching.loader import BatchLoader, LoadResult, OnError, Task
+from confaug.batching.loader import BatchLoader, OnError, Task
 from confaug.batching.protocol import SamplePipeline
 from confaug.batching.seeding import epoch_order, resolve_seed, shard, shard_size
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
@@ -85,7 +85,8 @@ class BatchGenerator:
         world_size: int = 1,
         on_error: OnError = "raise",
     ) -> None:
-        _check_options(batch_size, epochs, workers, worker_mode, max_queue_size, on_error)
+        _check_options(batch_size, epochs, on_error)
+        check_worker_options(workers, worker_mode, max_queue_size, start_method)
         if not 0 <= rank < world_size:
             raise ValueError(f"rank={rank!r} must satisfy 0 <= rank < world_size={world_size!r}")
         if world_size > 1 and shuffle and seed is None:
@@ -108,6 +109,7 @@ class BatchGenerator:
         self.epoch = 0
         #: ``(path, reason)`` of every file skipped so far, each file once.
         self.skipped: list[tuple[str, str]] = []
+        self._skipped_paths: set[str] = set()
         self._loader = BatchLoader(source, pipeline, self.seed, on_error)
         self._lock = threading.Lock()
         self._order: tuple[int, np.ndarray] | None = None
@@ -208,7 +210,8 @@ class BatchGenerator:
         yielded = 0
         try:
             for task, result in results:
-                for batch in refill.add(self._collect(result)):
+                self._record(result.skipped)
+                for batch in refill.add(result.batch):
                     yielded += 1
                     yield batch.output()
                 if task.last:
@@ -217,32 +220,32 @@ class BatchGenerator:
                         yielded += 1
                         yield tail.output()
                     if yielded == 0:
-                        raise DataError(f"epoch {task.epoch}: no readable samples")
+                        raise DataError(
+                            f"epoch {task.epoch} gave no batch: every sample was skipped, or "
+                            "fewer than batch_size were readable with drop_last"
+                        )
                     yielded = 0
                     self.epoch = task.epoch + 1
         finally:
             results.close()
 
     def _tasks(self, epochs: Iterator[int] | range) -> Iterator[Task]:
+        # A dropped tail can only refill a batch when samples may be skipped.
+        planned = len(self) * self.batch_size if self.on_error == "raise" else None
         for epoch in epochs:
-            indices = self.epoch_indices(epoch)
+            indices = self.epoch_indices(epoch)[:planned]
             starts = range(0, len(indices), self.batch_size)
             for number, start in enumerate(starts):
                 last = number == len(starts) - 1
                 yield Task(epoch, number, last, indices[start : start + self.batch_size])
 
-    def _collect(self, result: LoadResult) -> Batch | None:
-        self._record(result.skipped)
-        return result.batch
-
     def _record(self, skipped: list[tuple[str, str]]) -> None:
         if not skipped:
             return
         with self._lock:
-            known = {path for path, _ in self.skipped}
             for path, reason in skipped:
-                if path not in known:
-                    known.add(path)
+                if path not in self._skipped_paths:
+                    self._skipped_paths.add(path)
                     self.skipped.append((path, reason))
                     logger.warning("skipping %s: %s", path, reason)
 
@@ -275,19 +278,11 @@ class _Refill:
         return concat(pieces, self.describe) if pieces else None
 
 
-def _check_options(
-    batch_size: int,
-    epochs: int | None,
-    workers: int,
-    worker_mode: str,
-    max_queue_size: int,
-    on_error: str,
-) -> None:
+def _check_options(batch_size: int, epochs: int | None, on_error: str) -> None:
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size={batch_size!r}; expected a positive int")
     if epochs is not None and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
         raise ValueError(f"epochs={epochs!r}; expected a positive int or None (endless)")
-    check_worker_options(workers, worker_mode, max_queue_size)
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error={on_error!r}; expected 'raise' or 'skip'")
 

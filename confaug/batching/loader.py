@@ -58,26 +58,28 @@ def load_batch(
     on_error: OnError = "raise",
     should_stop: StopCheck | None = None,
 ) -> LoadResult:
-    """Load, augment (seed from ``(seed, *key, index)``), stack and standardize samples."""
+    """Load, augment (seed from ``(seed, *key, index)``), stack and standardize samples.
+
+    A :class:`DataError` (from the source or the pipeline) skips the sample with
+    ``on_error="skip"`` and otherwise propagates naming it; any other exception becomes a
+    :class:`SampleError` naming the sample, with the original as ``__cause__``.
+    """
     outputs, kept, skipped = [], [], []
     for index in (int(i) for i in indices):
         if should_stop is not None and should_stop():
             raise Cancelled
+        name = source.describe(index)
         try:
-            data = source.load(index)
-        except DataError as exc:
-            if on_error == "raise":
+            outputs.append(pipeline(seed=derive_seed(seed, *key, index), **source.load(index)))
+        except DataError as exc:  # bad data, from the source or the pipeline's own checks
+            if on_error == "skip":
+                skipped.append((name, _reason(exc, name)))
+                continue
+            if name in str(exc):
                 raise
-            skipped.append((source.describe(index), _reason(exc, source.describe(index))))
-            continue
+            raise DataError(f"{name}: {exc}") from exc
         except Exception as exc:
-            raise SampleError(f"{source.describe(index)}: {type(exc).__name__}: {exc}") from exc
-        try:
-            outputs.append(pipeline(seed=derive_seed(seed, *key, index), **data))
-        except Exception as exc:
-            raise SampleError(
-                f"{source.describe(index)}: pipeline failed: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise SampleError(f"{name}: {type(exc).__name__}: {exc}") from exc
         kept.append(index)
     if not kept:
         return LoadResult(None, skipped)

@@ -81,7 +81,7 @@ class AugmentedStream:
         start_method: str = "spawn",
         max_queue_size: int = 10,
     ) -> None:
-        check_worker_options(workers, worker_mode, max_queue_size)
+        check_worker_options(workers, worker_mode, max_queue_size, start_method)
         self.pipeline = pipeline
         self.iterable = iterable
         self.seed = resolve_seed(seed)

@@ -23,7 +23,6 @@ import numpy as np
 
 WorkerMode = Literal["thread", "process"]
 TaskT = TypeVar("TaskT")
-ResultT = TypeVar("ResultT")
 Loader = Callable[..., Any]
 
 _JOIN_TIMEOUT = 1.0
@@ -33,14 +32,19 @@ _cv2_saved_threads = 0
 _process_loader: Loader | None = None
 
 
-def check_worker_options(workers: int, mode: str, max_queue_size: int) -> None:
-    """Raise ValueError for an unusable worker count, mode or queue size."""
+def check_worker_options(
+    workers: int, mode: str, max_queue_size: int, start_method: str = "spawn"
+) -> None:
+    """Raise ValueError for an unusable worker count, mode, queue size or start method."""
     if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 0:
         raise ValueError(f"workers={workers!r}; expected an int >= 0")
     if mode not in ("thread", "process"):
         raise ValueError(f"worker_mode={mode!r}; expected 'thread' or 'process'")
     if not isinstance(max_queue_size, int) or max_queue_size < 1:
         raise ValueError(f"max_queue_size={max_queue_size!r}; expected an int >= 1")
+    methods = multiprocessing.get_all_start_methods()
+    if start_method not in methods:
+        raise ValueError(f"start_method={start_method!r}; expected one of {methods}")
 
 
 def ordered_map(
@@ -55,7 +59,8 @@ def ordered_map(
     """Yield ``(task, loader(task, should_stop))`` in task order.
 
     ``workers=0`` runs in the caller's thread; threads share ``loader``; processes receive
-    it once, pickled, at start-up. Exceptions raised by ``loader`` reach the caller with
+    it once, pickled, at start-up (so an array source is copied into every process, and
+    each iteration pays the processes' start-up). Exceptions raised by ``loader`` reach the caller with
     their traceback (for processes, as the ``__cause__`` text).
     """
     if workers == 0:
@@ -74,13 +79,13 @@ def _threaded(
 ) -> Generator[tuple[Any, Any], None, None]:
     stop = threading.Event()
     executor = ThreadPoolExecutor(workers, thread_name_prefix="confaug-worker")
-    try:
-        with single_threaded_opencv():
+    with single_threaded_opencv():
+        try:
             submit = lambda task: executor.submit(loader, task, stop.is_set)  # noqa: E731
             yield from _in_order(submit, tasks, depth)
-    finally:
-        stop.set()
-        executor.shutdown(wait=True, cancel_futures=True)
+        finally:
+            stop.set()
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_processes(

@@ -36,17 +36,10 @@ def _seed_compose(compose: Any, seed: int) -> None:
 
 
 def _standardizer(spec: Spec, function: Callable[..., Any] | None, stats: Any) -> Standardizer:
-    return Standardizer(
-        preprocessing_function=function,
-        rescale=spec.rescale,
-        samplewise_center=spec.samplewise_center,
-        samplewise_std_normalization=spec.samplewise_std_normalization,
-        featurewise_center=spec.featurewise_center,
-        featurewise_std_normalization=spec.featurewise_std_normalization,
-        zca_whitening=spec.zca_whitening,
-        zca_epsilon=spec.zca_epsilon,
-        stats=stats,
-    )
+    standardizer = Standardizer.from_spec(spec, function)
+    if stats is not None:
+        standardizer.load_state(stats)
+    return standardizer
 
 
 class Pipeline:
@@ -72,6 +65,11 @@ class Pipeline:
         self._owner = threading.get_ident()
         if spec.seed is not None:
             _seed_compose(self.compose, spec.seed)
+
+    @property
+    def data_format(self) -> str:
+        """``channels_last`` (HWC / NHWC) or ``channels_first`` (CHW / NCHW)."""
+        return self.spec.data_format
 
     @staticmethod
     def _resolve_function(spec: Spec) -> Callable[..., Any] | None:
@@ -204,19 +202,7 @@ class Pipeline:
 
         Without any of them the batch is returned as it is (dtype and range kept).
         """
-        out = np.asarray(batch)
-        if not self.standardizer.is_identity:
-            if self._channels_first and out.ndim == 4:
-                out = np.moveaxis(self.standardizer(np.moveaxis(out, 1, -1)), -1, 1)
-            else:
-                out = self.standardizer(out)
-        if self.spec.dtype is not None and out.dtype != self.spec.dtype:
-            target = np.dtype(self.spec.dtype)
-            if np.issubdtype(target, np.integer):
-                info = np.iinfo(target)
-                out = np.clip(np.rint(out), info.min, info.max)
-            out = out.astype(target)
-        return out
+        return self.standardizer(batch, channels_first=self._channels_first, dtype=self.spec.dtype)
 
     def fit(
         self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: int | None = None
@@ -231,9 +217,7 @@ class Pipeline:
                     for r in range(rounds)
                 ]
             )
-        if self._channels_first:
-            data = np.moveaxis(data, 1, -1)
-        self.standardizer = self.standardizer.fit(data)
+        self.standardizer.fit(data, channels_first=self._channels_first)
         return self
 
     # ---- data sources -----------------------------------------------------------------
@@ -271,7 +255,7 @@ class Pipeline:
         return spec_to_yaml(self.spec)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "function": self._function, "stats": self.standardizer.stats}
+        return {"spec": self.spec, "function": self._function, "stats": self.standardizer.state()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._setup(state["spec"], state["function"], state["stats"])

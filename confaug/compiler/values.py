@@ -73,10 +73,12 @@ def from_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
         return (
             image if image.dtype == np.uint8 else np.clip(np.rint(image), 0, 255).astype(np.uint8)
         )
-    if scale.identity and image.dtype == np.float32:
-        return image
     if image.dtype == np.uint8:  # a step that turned floats into bytes
         image = image.astype(np.float32) / 255.0
+    # Cubic and Lanczos kernels overshoot: keep floats inside their range.
+    image = np.clip(image, 0.0, 1.0)
+    if scale.identity and image.dtype == np.float32:
+        return image
     span = scale.high - scale.low
     out = image.astype(np.float32, copy=False) * span + scale.low
     if np.issubdtype(scale.dtype, np.integer):

@@ -40,15 +40,15 @@ class ArraySource:
         self.channel_axis = 2 if data_format == "channels_last" else 0
         self.x = x if isinstance(x, np.ndarray) else list(x)
         if isinstance(self.x, np.ndarray):
-            _check_array(self.x, self.channel_axis + 1)
+            _check_array(self.x, self.channel_axis + 1, name)
         count = len(self.x)
         if count == 0:
-            raise DataError("x has no samples")
+            raise DataError(f"{name} has no samples")
         targets = targets or None
         given = {"y": y, "sample_weight": sample_weight, "masks": masks, **(targets or {})}
-        for name, values in given.items():
+        for key, values in given.items():
             if values is not None and len(values) != count:
-                raise DataError(f"x has {count} samples but {name} has {len(values)}")
+                raise DataError(f"{name} has {count} samples but {key} has {len(values)}")
         if sum(part is not None for part in (y, masks, targets)) > 1:
             raise ValueError("give at most one of y, masks and targets")
         if sample_weight is not None and y is None:
@@ -134,17 +134,17 @@ def _target_kind(y: Any, masks: Any, targets: Mapping[str, Any]) -> TargetKind:
     return "targets" if targets else "none"
 
 
-def _check_array(x: np.ndarray, channel_axis: int) -> None:
+def _check_array(x: np.ndarray, channel_axis: int, name: str) -> None:
     """Whole-array checks that need no pixel reads: rank, channels, dtype."""
     if x.ndim != 4:
         raise DataError(
-            f"x has shape {x.shape}; expected rank 4 (samples, height, width, channels) "
+            f"{name} has shape {x.shape}; expected rank 4 (samples, height, width, channels) "
             "or (samples, channels, height, width)"
         )
     if x.shape[channel_axis] not in _CHANNEL_COUNTS:
         raise DataError(
-            f"x has shape {x.shape}: {x.shape[channel_axis]} channels on axis {channel_axis}; "
+            f"{name} has shape {x.shape}: {x.shape[channel_axis]} channels on axis {channel_axis}; "
             "expected 1, 3 or 4 (is data_format right?)"
         )
     if x.dtype != np.uint8 and x.dtype.kind != "f":
-        raise DataError(f"x has dtype {x.dtype}; expected uint8 or float (e.g. float32)")
+        raise DataError(f"{name} has dtype {x.dtype}; expected uint8 or float (e.g. float32)")

@@ -28,15 +28,12 @@ def unpack_batch(
         x, rest = batch, ()
     if masks_in_y and not rest:
         raise DataError(f"batch {number}: masks_in_y needs (x, y) batches")
-    try:
-        source = ArraySource(
-            x if isinstance(x, np.ndarray) else np.asarray(x),
-            masks=rest[0] if masks_in_y else None,
-            data_format=data_format,
-            name=f"batch {number} x",
-        )
-        if rest and rest[0] is not None and len(rest[0]) != len(source):
-            raise DataError(f"x has {len(source)} samples but y has {len(rest[0])}")
-    except DataError as exc:
-        raise DataError(f"batch {number}: {exc}") from None
+    source = ArraySource(
+        x if isinstance(x, np.ndarray) else np.asarray(x),
+        masks=rest[0] if masks_in_y else None,
+        data_format=data_format,
+        name=f"batch {number} x",
+    )
+    if rest and rest[0] is not None and len(rest[0]) != len(source):
+        raise DataError(f"batch {number} x has {len(source)} samples but y has {len(rest[0])}")
     return source, rest
