@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,16 +56,36 @@ def _resolve_preset(name: str, *, at: Mark | None = None, field: str = "") -> Pa
     return path
 
 
+def _read_bytes(path: Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of a regular file; never blocks on a FIFO or a device."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise IsADirectoryError if stat.S_ISDIR(os.fstat(fd).st_mode) else _NotRegular
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit)
+    finally:
+        os.close(fd)
+
+
+class _NotRegular(OSError):
+    pass
+
+
 def _read_file(path: Path, shown: str, limits: Limits) -> Document:
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(limits.max_bytes + 1)
+        raw = _read_bytes(path, limits.max_bytes + 1)
     except FileNotFoundError:
         raise ConfigError.single("file not found", file=shown) from None
     except IsADirectoryError:
         raise ConfigError.single("is a directory, not a config file", file=shown) from None
-    except OSError as err:
-        raise ConfigError.single(f"cannot read: {err.strerror}", file=shown) from None
+    except _NotRegular:
+        raise ConfigError.single(
+            "is not a regular file (a pipe, a socket or a device)", file=shown
+        ) from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL character in the path
+        reason = getattr(err, "strerror", None) or str(err)
+        raise ConfigError.single(f"cannot read: {reason}", file=shown) from None
     document = parse_yaml(decode_text(raw, shown, limits), shown, limits=limits)
     if document.data is None:  # "---" or "~" alone
         raise ConfigError.single("the file is empty", file=shown, line=1, column=1)
