@@ -6,6 +6,8 @@ names the file, line, column and field, within a second and a bounded amount of 
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import tracemalloc
 from dataclasses import dataclass
@@ -280,3 +282,54 @@ def test_all_problems_of_a_hostile_file_at_once(in_tmp: Path) -> None:
         (3, "rotation_range"),
         (5, "zoom_range"),
     ]
+
+
+# ---- beyond the list: paths that are not plain files ------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_a_fifo_is_refused_without_blocking(in_tmp: Path) -> None:
+    os.mkfifo(in_tmp / "pipe.yaml")  # opening it for reading would wait for a writer
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            confaug.load_spec("pipe.yaml")
+            outcome.append(None)
+        except BaseException as err:  # reported to the test thread
+            outcome.append(err)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=5)
+    if worker.is_alive():  # unblock the reader so the thread can end
+        with open(in_tmp / "pipe.yaml", "w") as writer:
+            writer.write("version: 1\n")
+        pytest.fail("reading a FIFO blocked")
+    (error,) = outcome
+    assert isinstance(error, ConfigError) and "regular file" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ('"base\\0.yaml"', "cannot be used as a path"),
+        ("loop.yaml", "cannot be used as a path"),
+        ("folder", "not found"),
+        ("x" * 5000, "x"),
+    ],
+)
+def test_extends_of_odd_paths_is_located(in_tmp: Path, target: str, words: str) -> None:
+    (in_tmp / "folder").mkdir()
+    os.symlink("loop.yaml", in_tmp / "loop.yaml")
+    (in_tmp / "aug.yaml").write_text(f"version: 1\nextends: {target}\n")
+    err = load_error(in_tmp)
+    assert len(err.problems) == 1
+    (problem,) = err.problems
+    assert (problem.file, problem.line, problem.column, problem.field) == (
+        "aug.yaml",
+        2,
+        10,
+        "extends",
+    )
+    assert words in problem.message

@@ -163,3 +163,36 @@ def test_albumentations_set_random_seed_correlates_steps_and_confaug_does_not() 
     for _ in range(100):
         shared.append(flips(compose(image=FLIP_IMAGE)["image"]))
     assert len(set(shared)) == 4
+
+
+@pytest.mark.parametrize(
+    ("transform", "needle", "words"),
+    [
+        ("{__class_fullname__: [1, 2]}", "[1, 2]", "class name"),
+        ("{__class_fullname__: null}", "null", "class name"),
+        ("{__class_fullname__: Compose, transforms: 3}", "3}", "must be a list"),
+        (
+            "{__class_fullname__: Compose, transforms: [{__class_fullname__: {a: 1}}]}",
+            "{a: 1}",
+            "class name",
+        ),
+        ("{__class_fullname__: Compose, transforms: [7]}", "7]", "transform name"),
+        (
+            "{__class_fullname__: Compose, transforms: [{__class_fullname__: OneOf}]}",
+            "{__class_fullname__: OneOf",
+            "'transforms' list",
+        ),
+        ("{__class_fullname__: Compose, seed: 5, transforms: []}", "5,", "no confaug equivalent"),
+    ],
+)
+def test_malformed_albumentations_files(
+    in_tmp: Path, transform: str, needle: str, words: str
+) -> None:
+    text = f"__version__: 2.0.8\ntransform: {transform}\n"
+    Path("albu.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline("albu.yaml")
+    problem = only_problem(err)
+    assert problem.file == "albu.yaml"
+    assert (problem.line, problem.column) == position(text, needle)
+    assert words in problem.message

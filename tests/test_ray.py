@@ -10,6 +10,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ import pytest
 
 import confaug
 from confaug.integrations.ray import ERROR_COLUMN, RayAugmenter, ray_augment, row_key, row_seed
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
 
 CONFIG: dict[str, Any] = {
     "version": 1,
@@ -198,6 +201,14 @@ def test_a_pipeline_object_travels_with_its_registered_function(registered: Any)
     assert np.allclose(out["image"], 255.0 - images(2))
 
 
+def test_constructor_overrides_are_checked() -> None:
+    cls = ray_augment(CONFIG, seed=1)
+    assert cls(on_error="mark").on_error == "mark"
+    assert cls().on_error == "raise"
+    with pytest.raises(TypeError, match="unknown option"):
+        cls(on_eror="skip")
+
+
 def test_rejects_pandas_batches() -> None:
     with pytest.raises(TypeError, match='batch_format="numpy"'):
         ray_augment(CONFIG, seed=0)()([1, 2, 3])  # type: ignore[arg-type]
@@ -230,6 +241,7 @@ def _run(ray: Any, folder: Path, workers: int) -> dict[str, Any]:
     def call(self: RayAugmenter, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         out = RayAugmenter.__call__(self, batch)
         out["pid"] = np.full(len(out["path"]), os.getpid())  # which worker did the row
+        time.sleep(0.2)  # so that one actor cannot finish everything before the other starts
         return out
 
     probe = type("Probe", (ray_augment(CONFIG, seed=5),), {"__call__": call})
@@ -254,7 +266,8 @@ def test_ray_results_do_not_depend_on_the_number_of_workers(
     one = _run(ray_local, jpeg_folder, 1)
     two = _run(ray_local, jpeg_folder, 2)
     assert one["rows"] == two["rows"] == 24
-    assert len(one["pids"]) == 1 and len(two["pids"]) == 2  # two actors did share the work
+    assert len(one["pids"]) == 1, one["pids"]
+    assert len(two["pids"]) == 2, two["pids"]  # two actors did share the work
     assert one["images"].keys() == two["images"].keys()
     for path, image in one["images"].items():
         assert np.array_equal(image, two["images"][path]), path
@@ -277,9 +290,12 @@ def test_ray_bad_files_are_skipped_or_marked_never_lost(
     files = ray_local.data.read_binary_files(str(folder), include_paths=True)
     common = {"image_column": "bytes", "seed": 1}
 
+    augment = ray_augment(CONFIG, **common)  # type: ignore[arg-type]
+
     def run(on_error: str) -> list[dict[str, Any]]:
         return files.map_batches(
-            ray_augment(CONFIG, on_error=on_error, **common),  # type: ignore[arg-type]
+            augment,
+            fn_constructor_kwargs={"on_error": on_error},  # overrides what ray_augment bound
             batch_format="numpy",
             compute=ray_local.data.ActorPoolStrategy(size=1),
             num_cpus=0.5,

@@ -119,16 +119,7 @@ def _output(x: Any, y: Any, w: Any) -> Any:
 
 
 def _build_classes() -> dict[str, type]:
-    import torch
     from torch.utils.data import Dataset
-
-    def _limit_opencv_threads() -> None:
-        # Each DataLoader worker is one process: keep OpenCV from spawning more threads.
-        if torch.utils.data.get_worker_info() is not None:
-            import cv2
-
-            if cv2.getNumThreads() != 1:
-                cv2.setNumThreads(1)
 
     class TorchBatches(Dataset):  # type: ignore[type-arg]
         """Item ``i``: batch ``i`` of the generator's epoch ``epoch`` (see the module doc)."""
@@ -148,7 +139,6 @@ def _build_classes() -> dict[str, type]:
         def __getitem__(self, index: int) -> Any:
             if not 0 <= index < len(self):
                 raise IndexError(f"batch {index} out of range; this dataset has {len(self)}")
-            _limit_opencv_threads()
             size = self.plan.batch_size
             indices = self.plan.indices(self.epoch)[index * size : (index + 1) * size]
             batch = self.plan.load(self.epoch, indices, self.plan.on_error)
@@ -180,7 +170,6 @@ def _build_classes() -> dict[str, type]:
         def __getitem__(self, index: int) -> Any:
             if not 0 <= index < len(self):
                 raise IndexError(f"sample {index} out of range; this dataset has {len(self)}")
-            _limit_opencv_threads()
             batch = self.plan.load(self.epoch, np.asarray([index]), "raise")
             assert batch is not None  # on_error="raise": nothing is skipped
             return _output(

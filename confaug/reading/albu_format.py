@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from confaug.reading.document import Document, Mark, Path, SourceMap
+from confaug.errors import ConfigError, Problem
+from confaug.reading.document import Document, Mark, Path, SourceMap, dotted
 
 _CLASS = "__class_fullname__"
 _COMPOSE_KEYS = ("bbox_params", "keypoint_params", "additional_targets", "is_check_shapes")
@@ -42,68 +43,108 @@ def _short(name: Any) -> Any:
     return name
 
 
-def _convert_step(raw: Any, old: Path, new: Path, source: SourceMap, target: SourceMap) -> Any:
-    if not isinstance(raw, dict) or _CLASS not in raw:
-        target.update(source.moved(old, new))
-        return raw
-    name = _short(raw[_CLASS])
-    params: dict[str, Any] = {}
-    step_path = (*new, str(name))
-    mark: Mark | None = source.values.get(old)
-    if mark is not None:
-        target.values[new] = mark
-    name_mark = source.values.get((*old, _CLASS))
-    if name_mark is not None:
-        target.keys[step_path] = name_mark
-        target.values[step_path] = name_mark
-    for key, value in raw.items():
-        if key == _CLASS:
-            continue
-        if key == "transforms" and isinstance(value, list):
-            params[key] = [
-                _convert_step(item, (*old, key, i), (*step_path, key, i), source, target)
-                for i, item in enumerate(value)
-            ]
-            for table_from, table_to in (
-                (source.keys, target.keys),
-                (source.values, target.values),
-            ):
-                if (*old, key) in table_from:
-                    table_to[(*step_path, key)] = table_from[(*old, key)]
-        else:
-            params[key] = value
-            target.update(source.moved((*old, key), (*step_path, key)))
-    return {name: params}
+class _Converter:
+    """Rewrites steps while carrying their positions; collects what cannot be converted."""
+
+    def __init__(self, document: Document) -> None:
+        self.file = document.file
+        self.source = document.source_map
+        self.target = SourceMap()
+        self.problems: list[Problem] = []
+
+    def problem(self, at: Path, field: Path, message: str) -> None:
+        mark = self.source.locate(at)
+        self.problems.append(
+            Problem(
+                mark.file if mark else self.file,
+                mark.line if mark else None,
+                mark.column if mark else None,
+                dotted(field),
+                message,
+            )
+        )
+
+    def step(self, raw: Any, old: Path, new: Path) -> Any:
+        source, target = self.source, self.target
+        if not isinstance(raw, dict) or _CLASS not in raw:
+            target.update(source.moved(old, new))
+            return raw  # validation says what is wrong with it
+        name = _short(raw[_CLASS])
+        if not isinstance(name, str) or not name:
+            self.problem((*old, _CLASS), new, f"{_CLASS} must be a transform class name")
+            return {}
+        params: dict[str, Any] = {}
+        step_path = (*new, name)
+        mark: Mark | None = source.values.get(old)
+        if mark is not None:
+            target.values[new] = mark
+        name_mark = source.values.get((*old, _CLASS))
+        if name_mark is not None:
+            target.keys[step_path] = name_mark
+            target.values[step_path] = name_mark
+        for key, value in raw.items():
+            if key == _CLASS:
+                continue
+            if key == "transforms" and isinstance(value, list):
+                params[key] = [
+                    self.step(item, (*old, key, i), (*step_path, key, i))
+                    for i, item in enumerate(value)
+                ]
+                for table_from, table_to in (
+                    (source.keys, target.keys),
+                    (source.values, target.values),
+                ):
+                    if (*old, key) in table_from:
+                        table_to[(*step_path, key)] = table_from[(*old, key)]
+            else:
+                params[key] = value
+                target.update(source.moved((*old, key), (*step_path, key)))
+        return {name: params}
+
+    def compose_options(self, root: dict[str, Any], data: dict[str, Any]) -> None:
+        source, target = self.source, self.target
+        for key, value in root.items():
+            if key in (_CLASS, "transforms"):
+                continue
+            default = _COMPOSE_DEFAULTS.get(key, object())
+            if value == default and isinstance(value, bool) == isinstance(default, bool):
+                continue
+            if key not in _COMPOSE_KEYS:
+                message = f"the Compose option '{key}' has no confaug equivalent; remove it"
+                if key in _COMPOSE_DEFAULTS:
+                    message += f" (or set it to {default!r})"
+                self.problem(("transform", key), (key,), message)
+                continue
+            data[key] = value
+            target.update(source.moved(("transform", key), (key,)))
+            if ("transform", key) in source.keys:
+                target.keys[(key,)] = source.keys[("transform", key)]
 
 
 def from_albumentations(document: Document) -> Document:
     """Convert an albumentations serialized pipeline into confaug's spec shape."""
-    source = document.source_map
-    target = SourceMap()
+    converter = _Converter(document)
     root = document.data["transform"]
     data: dict[str, Any] = {"version": 1}
     if _short(root.get(_CLASS)) == "Compose":
         steps = root.get("transforms", [])
+        if not isinstance(steps, list):
+            converter.problem(
+                ("transform", "transforms"),
+                ("transforms",),
+                "a Compose's transforms must be a list",
+            )
+            steps = []
         data["transforms"] = [
-            _convert_step(step, ("transform", "transforms", i), ("transforms", i), source, target)
-            for i, step in enumerate(steps if isinstance(steps, list) else [])
+            converter.step(step, ("transform", "transforms", i), ("transforms", i))
+            for i, step in enumerate(steps)
         ]
-        for key in ("transform", ("transform", "transforms")):
-            path = key if isinstance(key, tuple) else (key,)
-            if path in source.values:
-                target.values[("transforms",)] = source.values[path]
-        for key, value in root.items():
-            if key in (_CLASS, "transforms"):
-                continue
-            if key in _COMPOSE_DEFAULTS and value == _COMPOSE_DEFAULTS[key]:
-                continue
-            new_key = key if key in _COMPOSE_KEYS else f"compose_{key}"
-            data[new_key] = value
-            target.update(source.moved(("transform", key), (new_key,)))
-            if ("transform", key) in source.keys:
-                target.keys[(new_key,)] = source.keys[("transform", key)]
+        for path in (("transform",), ("transform", "transforms")):
+            if path in document.source_map.values:
+                converter.target.values[("transforms",)] = document.source_map.values[path]
+        converter.compose_options(root, data)
     else:
-        data["transforms"] = [
-            _convert_step(root, ("transform",), ("transforms", 0), source, target)
-        ]
-    return Document(data, target, document.file, document.chain)
+        data["transforms"] = [converter.step(root, ("transform",), ("transforms", 0))]
+    if converter.problems:
+        raise ConfigError(converter.problems)
+    return Document(data, converter.target, document.file, document.chain)

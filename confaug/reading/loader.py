@@ -167,23 +167,28 @@ class _Resolver:
 
         if target.startswith("preset:"):
             path = _resolve_preset(target.removeprefix("preset:"), at=at, field="extends")
+        elif not target.strip():
+            raise problem("is empty")
         else:
-            if not target.strip():
-                raise problem("is empty")
-            path = (base / target).resolve()
-            if not self.allowed(path):
+            path = base / target
+        try:
+            path = path.resolve()
+            if not target.startswith("preset:") and not self.allowed(path):
                 raise problem(
                     f"'{target}' is outside the allowed roots (the config's own directory "
                     "tree and the shipped presets); pass allowed_roots to permit it"
                 )
-        path = path.resolve()
-        if path in stack:
-            chain = " → ".join(display_path(p) for p in (*stack, path))
-            raise problem(f"extends cycle: {chain}")
-        if len(stack) >= MAX_EXTENDS_DEPTH:
-            raise problem(f"extends chain longer than {MAX_EXTENDS_DEPTH} files")
-        if not path.is_file():
-            raise problem(f"'{target}' not found (looked for {display_path(path)})")
+            if path in stack:
+                chain = " → ".join(display_path(p) for p in (*stack, path))
+                raise problem(f"extends cycle: {chain}")
+            if len(stack) >= MAX_EXTENDS_DEPTH:
+                raise problem(f"extends chain longer than {MAX_EXTENDS_DEPTH} files")
+            if not path.is_file():
+                raise problem(f"'{target}' not found (looked for {display_path(path)})")
+        except ConfigError:
+            raise
+        except (OSError, ValueError, RuntimeError) as err:  # NUL, too long, a symlink loop
+            raise problem(f"'{target}' cannot be used as a path: {err}") from None
         return self.load(path, stack)
 
 
@@ -330,7 +335,10 @@ def load_document(
             path = _resolve_preset(text.removeprefix("preset:"))
         else:
             path = Path(text)
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (OSError, ValueError, RuntimeError) as err:  # NUL, too long, a symlink loop
+            raise ConfigError.single(f"cannot be used as a path: {err}", file=text) from None
         roots.append(resolved.parent)
         resolver = _Resolver(roots, limits)
         document = _read_file(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
@@ -179,6 +181,7 @@ def check_params(
                 )
             )
     problems.extend(_non_finite(params))
+    problems.extend(_too_large(params))
     if problems:
         return problems
     if info.composite:
@@ -233,6 +236,53 @@ def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int,
             continue  # a union member's name, or a place the data does not have
         path.append(part)
     return tuple(path)
+
+
+# Magnitudes beyond which a parameter is a denial of service rather than an augmentation:
+# OpenCV walks reflected borders step by step (a shift of 10^9 pixels takes minutes per
+# image), sizes allocate memory, counts loop, and uniform(-1e308, 1e308) overflows to NaN.
+MAX_PARAMETER = 1e9
+MAX_PIXELS = 32767  # OpenCV's own limit on image sides
+MAX_RELATIVE = 100.0  # shifts as a fraction of the image side
+_PIXEL_PARAMS = re.compile(
+    r"^(height|width|size|max_size(_hw)?|min_(height|width)|min_max_height|target_size"
+    r"|plasma_size|kernel_size|blur_limit|translate_px|sigma(_[xy])?_limit|tile_grid_size"
+    r"|unit_size_range|hole_(height|width)_range|drop_(width|length)|num_.*)$"
+)
+_RELATIVE_PARAMS = frozenset(
+    {"translate_percent", "shift_limit", "shift_limit_x", "shift_limit_y", "distort_limit"}
+)
+
+
+def _numbers(
+    value: Any, path: tuple[str | int, ...]
+) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _numbers(item, (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _numbers(item, (*path, index))
+
+
+def _too_large(params: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """Numbers too large to be an augmentation (see ``MAX_PARAMETER`` and the tables above)."""
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    for key, value in params.items():
+        if _PIXEL_PARAMS.match(str(key)):
+            limit, unit = float(MAX_PIXELS), " (pixels and counts stop at OpenCV's 32,767)"
+        elif key in _RELATIVE_PARAMS:
+            limit, unit = MAX_RELATIVE, " (100 image sides)"
+        else:
+            limit, unit = MAX_PARAMETER, ""
+        for path, number in _numbers(value, (key,)):
+            if math.isfinite(number) and abs(number) > limit:
+                problems.append((path, f"must be within ±{limit:,g}{unit}, got {number:g}", None))
+    return problems
 
 
 def _non_finite(

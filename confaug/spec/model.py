@@ -9,16 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validat
 from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import (
     ORDER_TO_INTERPOLATION,
+    ChannelShift,
     DataFormat,
     FactorRange,
     FillMode,
     Finite,
     InterpolationName,
-    NonNegative,
     OutputDtype,
     Rescale,
+    RotationRange,
+    ShearRange,
     ShiftRange,
-    SymmetricRange,
     ZoomRange,
 )
 
@@ -144,7 +145,7 @@ class Spec(BaseModel):
     zca_epsilon: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
         1e-6, description="Epsilon of ZCA whitening."
     )
-    rotation_range: SymmetricRange = Field(
+    rotation_range: RotationRange = Field(
         0, description="Degrees: r means U(-r, r); [low, high] means U(low, high)."
     )
     width_shift_range: ShiftRange = Field(
@@ -159,14 +160,14 @@ class Spec(BaseModel):
         None,
         description="[low, high]: multiply the image by U(low, high), clipped to the value range.",
     )
-    shear_range: SymmetricRange = Field(
+    shear_range: ShearRange = Field(
         0.0, description="Shear angle in degrees, counter-clockwise: s means U(-s, s)."
     )
     zoom_range: ZoomRange = Field(
         0.0,
         description="z means [1 - z, 1 + z]; or [low, high]. Width and height zoom are drawn independently; > 1 zooms out (content shrinks), as in Keras.",
     )
-    channel_shift_range: NonNegative = Field(
+    channel_shift_range: ChannelShift = Field(
         0.0,
         description="Add U(-c, c) to every channel (0–255 scale), clipped to the image's own min/max.",
     )

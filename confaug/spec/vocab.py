@@ -64,7 +64,23 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _pair(value: Any, *, low_bound: float | None, strict_low: bool = False) -> list[float]:
+# Bounds that keep a hostile config from hanging or overflowing the warp: OpenCV walks
+# reflected borders step by step, so a shift of 10^9 pixels takes minutes per image, and
+# uniform(-1e308, 1e308) overflows to NaN. Each is far beyond any useful augmentation.
+MAX_DEGREES = 360.0
+MAX_SHEAR_DEGREES = 89.0  # tan(90°) is infinite
+MAX_PIXELS = 32767  # OpenCV's own limit on image sides and coordinates
+MAX_ZOOM = 100.0
+MAX_CHANNEL_SHIFT = 255.0
+
+
+def _pair(
+    value: Any,
+    *,
+    low_bound: float | None,
+    strict_low: bool = False,
+    limit: float | None = None,
+) -> list[float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
         raise ValueError(f"must be a number or a [low, high] pair, got {_describe(value)}")
     low, high = (_number(v, "a number") for v in value)
@@ -73,17 +89,41 @@ def _pair(value: Any, *, low_bound: float | None, strict_low: bool = False) -> l
     if low_bound is not None and (low < low_bound or (strict_low and low == low_bound)):
         relation = ">" if strict_low else "≥"
         raise ValueError(f"low must be {relation} {low_bound}, got {low}")
+    if limit is not None:
+        _within(low, limit)
+        _within(high, limit)
     return [low, high]
 
 
-def symmetric_range(value: Any) -> float | int | list[float]:
-    """A number r ≥ 0 meaning [-r, r], or an explicit [low, high]."""
+def _within(number: float, limit: float) -> float:
+    if abs(number) > limit:
+        raise ValueError(f"must be within ±{limit:g}, got {number:g}")
+    return number
+
+
+def _symmetric(value: Any, limit: float) -> float | int | list[float]:
+    """A number r ≥ 0 meaning [-r, r], or an explicit [low, high]; |values| ≤ ``limit``."""
     if isinstance(value, (list, tuple)):
-        return _pair(value, low_bound=None)
+        return _pair(value, low_bound=None, limit=limit)
     number = _number(value, "a number ≥ 0 or a [low, high] pair")
     if number < 0:
         raise ValueError(f"must be ≥ 0 (it means the range [-r, r]), got {number}")
-    return number
+    return _within(number, limit)
+
+
+def rotation_range(value: Any) -> float | int | list[float]:
+    """Degrees: r ≥ 0 meaning [-r, r], or [low, high], within ±360."""
+    return _symmetric(value, MAX_DEGREES)
+
+
+def shear_range(value: Any) -> float | int | list[float]:
+    """Shear degrees: s ≥ 0 meaning [-s, s], or [low, high], within ±89."""
+    return _symmetric(value, MAX_SHEAR_DEGREES)
+
+
+def symmetric_range(value: Any) -> float | int | list[float]:
+    """A number r ≥ 0 meaning [-r, r], or an explicit [low, high] (unbounded)."""
+    return _symmetric(value, math.inf)
 
 
 def shift_range(value: Any) -> float | int | list[float | int]:
@@ -91,17 +131,17 @@ def shift_range(value: Any) -> float | int | list[float | int]:
     if isinstance(value, (list, tuple)):
         if not value:
             raise ValueError("must not be an empty list")
-        return [_number(v, "a list of numbers") for v in value]
+        return [_within(_number(v, "a list of numbers"), MAX_PIXELS) for v in value]
     number = _number(value, "a number ≥ 0 or a list of numbers")
     if number < 0:
         raise ValueError(f"must be ≥ 0, got {number}")
-    return number
+    return _within(number, MAX_PIXELS)
 
 
 def zoom_range(value: Any) -> float | int | list[float]:
-    """A number z in [0, 1) meaning [1 - z, 1 + z], or [low, high] with 0 < low ≤ high."""
+    """A number z in [0, 1) meaning [1 - z, 1 + z], or [low, high] with 0 < low ≤ high ≤ 100."""
     if isinstance(value, (list, tuple)):
-        return _pair(value, low_bound=0.0, strict_low=True)
+        return _pair(value, low_bound=0.0, strict_low=True, limit=MAX_ZOOM)
     number = _number(value, "a number in [0, 1) or a [low, high] pair")
     if not 0 <= number < 1:
         raise ValueError(
@@ -138,14 +178,49 @@ SymmetricRange = Annotated[
     BeforeValidator(symmetric_range),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, _PAIR_SCHEMA]}),
 ]
+
+
+def _bounded_pair(limit: float) -> dict[str, Any]:
+    number = {"type": "number", "minimum": -limit, "maximum": limit}
+    return {"type": "array", "items": number, "minItems": 2, "maxItems": 2}
+
+
+RotationRange = Annotated[
+    Any,
+    BeforeValidator(rotation_range),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": MAX_DEGREES},
+                _bounded_pair(MAX_DEGREES),
+            ]
+        }
+    ),
+]
+ShearRange = Annotated[
+    Any,
+    BeforeValidator(shear_range),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": MAX_SHEAR_DEGREES},
+                _bounded_pair(MAX_SHEAR_DEGREES),
+            ]
+        }
+    ),
+]
 ShiftRange = Annotated[
     Any,
     BeforeValidator(shift_range),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "array", "items": _NUMBER_SCHEMA, "minItems": 1},
+                {"type": "number", "minimum": 0, "maximum": MAX_PIXELS},
+                {
+                    "type": "array",
+                    "items": {"type": "number", "minimum": -MAX_PIXELS, "maximum": MAX_PIXELS},
+                    "minItems": 1,
+                },
             ]
         }
     ),
@@ -154,7 +229,17 @@ ZoomRange = Annotated[
     Any,
     BeforeValidator(zoom_range),
     WithJsonSchema(
-        {"anyOf": [{"type": "number", "minimum": 0, "exclusiveMaximum": 1}, _PAIR_SCHEMA]}
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+                {
+                    "type": "array",
+                    "items": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_ZOOM},
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            ]
+        }
     ),
 ]
 FactorRange = Annotated[
@@ -176,5 +261,6 @@ Rescale = Annotated[
     ),
 ]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+ChannelShift = Annotated[float, Field(ge=0, le=MAX_CHANNEL_SHIFT, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
