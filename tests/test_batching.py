@@ -27,20 +27,26 @@ from confaug.sources import ArraySource, DataError
 
 
 class StandInPipeline:
-    """HorizontalFlip + Affine; reseeded per call on a per-thread copy of the Compose."""
+    """HorizontalFlip + Affine (or ``transforms``), reseeded per call on a per-thread copy."""
 
     def __init__(
-        self, data_format: str = "channels_last", scale: float | None = None, **compose: Any
+        self,
+        data_format: str = "channels_last",
+        scale: float | None = None,
+        transforms: list[Any] | None = None,
+        **compose: Any,
     ) -> None:
         os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
         import albumentations as A
 
         self.data_format = data_format
         self.scale = scale
-        self._compose = A.Compose(
-            [A.HorizontalFlip(p=0.5), A.Affine(rotate=(-15, 15), translate_percent=0.1, p=1.0)],
-            **compose,
-        )
+        if transforms is None:
+            transforms = [
+                A.HorizontalFlip(p=0.5),
+                A.Affine(rotate=(-15, 15), translate_percent=0.1, p=1.0),
+            ]
+        self._compose = A.Compose(transforms, **compose)
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:

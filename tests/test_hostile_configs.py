@@ -333,3 +333,68 @@ def test_extends_of_odd_paths_is_located(in_tmp: Path, target: str, words: str) 
         "extends",
     )
     assert words in problem.message
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        # Each would hang OpenCV's border walk, overflow a sampler to NaN, or allocate
+        # gigabytes, at run time, on the first image.
+        ("rotation_range: 1.0e308", "rotation_range"),
+        ("shear_range: 90", "shear_range"),
+        ("width_shift_range: 1.0e12", "width_shift_range"),
+        ("height_shift_range: [5, 1.0e12]", "height_shift_range"),
+        ("zoom_range: [0.5, 1.0e30]", "zoom_range"),
+        ("channel_shift_range: 1.0e308", "channel_shift_range"),
+        (
+            "transforms: [{Affine: {translate_px: [1000000000, 1000000000], border_mode: reflect}}]",
+            "transforms.0.Affine.translate_px.0",
+        ),
+        (
+            "transforms: [{Affine: {translate_percent: [1000, 1000]}}]",
+            "transforms.0.Affine.translate_percent.0",
+        ),
+        ("transforms: [{Affine: {rotate: [-1.0e308, 1.0e308]}}]", "transforms.0.Affine.rotate.0"),
+        ("transforms: [{Resize: {height: 1000000, width: 1000000}}]", "transforms.0.Resize.height"),
+        ("transforms: [{PadIfNeeded: {min_height: 100000}}]", "transforms.0.PadIfNeeded.min_height"),
+        (
+            "transforms: [{CoarseDropout: {num_holes_range: [1, 1000000000]}}]",
+            "transforms.0.CoarseDropout.num_holes_range.1",
+        ),
+        ("transforms: [{ShiftScaleRotate: {shift_limit: 100}}]", "transforms.0.ShiftScaleRotate"),
+        # Strings that albumentations' schemas coerce into numbers are checked as numbers.
+        ("transforms: [{Affine: {rotate: 'nan'}}]", "transforms.0.Affine.rotate"),
+        ("transforms: [{Affine: {translate_px: '1e12'}}]", "transforms.0.Affine.translate_px"),
+    ],
+)
+def test_magnitudes_that_would_hang_or_explode_at_run_time(
+    in_tmp: Path, line: str, field: str
+) -> None:
+    (in_tmp / "aug.yaml").write_text(f"version: 1\n{line}\n")
+    started = time.perf_counter()
+    err = load_error(in_tmp)
+    assert time.perf_counter() - started < SECOND
+    assert field in [p.field for p in err.problems], str(err)
+    assert all(p.file == "aug.yaml" and p.line == 2 for p in err.problems)
+
+
+def test_largest_accepted_magnitudes_still_run_quickly() -> None:
+    import numpy as np
+
+    image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    for spec in (
+        {"version": 1, "width_shift_range": 32767, "fill_mode": "reflect"},
+        {"version": 1, "zoom_range": [100, 100], "rotation_range": 360, "shear_range": 89},
+        {
+            "version": 1,
+            "transforms": [
+                {"Affine": {"translate_px": [32767, 32767], "border_mode": "reflect", "p": 1}},
+                {"Affine": {"translate_percent": [100, 100], "border_mode": "wrap", "p": 1}},
+            ],
+        },
+    ):
+        pipe = confaug.load_pipeline(spec)
+        started = time.perf_counter()
+        for seed in range(3):
+            assert pipe(image=image, seed=seed)["image"].shape == image.shape
+        assert time.perf_counter() - started < SECOND

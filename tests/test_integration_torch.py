@@ -175,6 +175,7 @@ def test_folder_batches_with_workers_and_skipped_files(
     two = load_all(dataset, batch_size=None, num_workers=2)
     assert same(zero, two)
     assert sum(len(x) for x, _ in zero) == 12  # the broken file is left out, nothing else
+    assert [Path(path).name for path, _ in dataset.plan.skipped] == ["99_broken.jpg"]
     assert zero[0][0].shape[1:] == (3, 24, 24)
     assert zero[0][1].shape[1:] == (2,)  # one-hot, as Keras' categorical mode
 

@@ -221,6 +221,9 @@ def run_and_check(pipe: confaug.Pipeline) -> None:
     out = pipe(image=IMAGE.copy(), seed=1)["image"]
     assert out.dtype == np.uint8 and out.shape[2] == 3
     batch = (np.stack([IMAGE, IMAGE[::-1]]) / 255.0).astype(np.float32)
+    spec = pipe.spec
+    if spec.featurewise_center or spec.featurewise_std_normalization or spec.zca_whitening:
+        pipe.fit(batch)  # dataset statistics are the caller's to compute, as Keras' fit
     result = pipe.apply_batch(batch, seed=2)
     assert result.shape[0] == 2 and np.isfinite(result).all()
     if pipe.spec.dtype is not None:

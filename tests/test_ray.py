@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import confaug
+from confaug.batching import SampleError
 from confaug.integrations.ray import ERROR_COLUMN, RayAugmenter, ray_augment, row_key, row_seed
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
@@ -199,6 +200,18 @@ def test_a_pipeline_object_travels_with_its_registered_function(registered: Any)
     revived = pickle.loads(pickle.dumps(cls.options))  # what Ray ships to a worker
     out = RayAugmenter(revived.pop("pipeline"), **revived)(batch_of(images(2)))
     assert np.allclose(out["image"], 255.0 - images(2))
+
+
+def _explode(image: np.ndarray) -> np.ndarray:
+    raise RuntimeError("boom")
+
+
+def test_a_failing_pipeline_is_never_skipped(registered: Any) -> None:
+    registered("explode_for_ray_test", _explode)
+    config = {"version": 1, "preprocessing_function": "explode_for_ray_test"}
+    augment = ray_augment(config, seed=0, on_error="skip")()
+    with pytest.raises(SampleError, match=r"path=img/000\.jpg: pipeline failed: RuntimeError"):
+        augment(batch_of(images(2)))
 
 
 def test_constructor_overrides_are_checked() -> None:

@@ -390,10 +390,7 @@ def test_bboxes_pass_through_to_albumentations() -> None:
     import albumentations as A
 
     flip = StandInPipeline(
-        bbox_params=A.BboxParams(format="pascal_voc", label_fields=["class_labels"])
-    )
-    flip._compose = A.Compose(
-        [A.HorizontalFlip(p=1.0)],
+        transforms=[A.HorizontalFlip(p=1.0)],
         bbox_params=A.BboxParams(format="pascal_voc", label_fields=["class_labels"]),
     )
     x = np.zeros((2, 20, 40, 3), np.uint8)

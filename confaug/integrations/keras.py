@@ -5,7 +5,9 @@
 Batch ``i`` of the dataset is ``generator[i]`` of the generator's current epoch, and Keras'
 ``on_epoch_end`` moves the generator to its next epoch, so every epoch gets a new order and
 new augmentation, the same for any ``workers``. Keras shuffles the order in which it asks
-for batches unless ``fit(..., shuffle=False)``; the batches' content does not change.
+for batches unless ``fit(..., shuffle=False)``; the batches' content does not change. (Keras 3
+also signals an epoch end once when ``fit`` starts, so its first epoch uses the generator's
+epoch 1; runs stay reproducible.)
 
 Keras is imported when the first adapter is built, never when this module is imported.
 """

@@ -18,12 +18,13 @@ Python's salted ``hash`` — so the same rows give the same pixels on any number
 nodes or blocks, in any order. Iterating a dataset twice gives the same images: pass
 ``epoch=`` (a new class per epoch) for new augmentation.
 
-Bad rows (a file that does not decode, an array of the wrong shape) follow ``on_error``:
-``"raise"`` stops with a :class:`~confaug.errors.DataError` naming the row's key;
+Bad rows (a file that does not decode, an array of the wrong shape: a ``DataError``) follow
+``on_error``, as in the generator: ``"raise"`` stops with a ``DataError`` naming the row's key;
 ``"skip"`` drops the row and logs one warning per row (logger ``"confaug"``; Ray forwards
 worker logs to the driver); ``"mark"`` keeps every row and adds a string column
 ``confaug_error`` — empty for good rows, the reason for bad ones, whose image is then an
-empty array — so the bad rows can be counted or collected with ``ds.filter``.
+empty array — so the bad rows can be counted or collected with ``ds.filter``. Any other
+failure (a pipeline that cannot run on good data) raises ``SampleError`` naming the row.
 
 Nothing here imports Ray: the class only sees NumPy batches.
 """
@@ -37,6 +38,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from confaug.batching.loader import SampleError
 from confaug.compiler.pipeline import Pipeline, sample_seed
 from confaug.errors import DataError
 
@@ -153,16 +155,19 @@ class RayAugmenter:
             key = keys[row] if keys is not None else None
             try:
                 image, mask = self._augment(images[row], None if masks is None else masks[row], key)
-            except Exception as exc:
+            except DataError as exc:
                 label = self._label(key, images[row])
                 if self.on_error == "raise":
-                    raise DataError(f"{label}: {type(exc).__name__}: {exc}") from exc
-                reason = f"{type(exc).__name__}: {exc}"
+                    raise DataError(f"{label}: {exc}") from exc
+                reason = str(exc)
                 self.errors.append((label, reason))
                 reasons.append(reason)
                 if self.on_error == "skip":
                     logger.warning("confaug: skipping row %s: %s", label, reason)
                 image = mask = None
+            except Exception as exc:  # not the data's fault: never skipped
+                label = self._label(key, images[row])
+                raise SampleError(f"{label}: pipeline failed: {type(exc).__name__}: {exc}") from exc
             else:
                 reasons.append("")
             out_images.append(image)

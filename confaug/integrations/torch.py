@@ -19,6 +19,7 @@ PyTorch is imported when the first dataset is built, never when this module is i
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,7 @@ from confaug.batching.collate import Batch, PerSample
 from confaug.batching.loader import OnError, load_batch
 from confaug.batching.seeding import SAMPLE_STREAM, epoch_order, shard
 
+logger = logging.getLogger("confaug")
 _CLASS_NAMES = ("TorchBatches", "TorchSamples")
 
 
@@ -43,6 +45,8 @@ class _Plan:
         self.world_size = int(getattr(generator, "world_size", 1))
         self.on_error: OnError = getattr(generator, "on_error", "raise")
         self.num_batches = len(generator)
+        #: ``(path, reason)`` of the files this process skipped (each logged once).
+        self.skipped: list[tuple[str, str]] = []
         self._order: tuple[int, np.ndarray] | None = None
 
     def indices(self, epoch: int) -> np.ndarray:
@@ -62,6 +66,12 @@ class _Plan:
             key=(SAMPLE_STREAM, epoch),
             on_error=on_error,
         )
+        known = {path for path, _ in self.skipped}
+        for path, reason in result.skipped:
+            if path not in known:
+                known.add(path)
+                self.skipped.append((path, reason))
+                logger.warning("confaug: skipping %s: %s", path, reason)
         return result.batch
 
 
@@ -206,7 +216,8 @@ def to_torch(
     """A ``torch.utils.data.Dataset`` over a ``BatchGenerator`` (see the module docstring).
 
     ``samples=False``: items are the generator's batches (``DataLoader(ds, batch_size=None)``),
-    with its ``on_error`` policy (a batch is shorter by its skipped files).
+    with its ``on_error`` policy (a batch is shorter by its skipped files, each logged once per
+    process and listed in ``ds.plan.skipped`` of the process that read it).
     ``samples=True``: items are single samples, for PyTorch's own batching and samplers; a bad
     file raises. ``channels_first`` gives images as ``(C, H, W)``; ``float32`` converts them to
     float32 (uint8 divided by 255, floats kept in their range) — both together match

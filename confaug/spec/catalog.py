@@ -196,10 +196,14 @@ def check_params(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            schema(
+            validated = schema(
                 **{k: v for k, v in full.items() if k in fields or k in info.params},
                 strict=False,
             )
+        # The schema coerces (the string 'nan' becomes a float): check what it made too.
+        made = {k: getattr(validated, k) for k in params if k in fields}
+        for path, message, hint in (*_non_finite(made), *_too_large(made)):
+            problems.append((_data_path(params, path), message, hint))
     except ValidationError as err:
         by_place: dict[tuple[str | int, ...], list[str]] = {}
         for item in err.errors(include_url=False):
@@ -220,6 +224,17 @@ def check_params(
         problems.extend((loc, "; or: ".join(messages), None) for loc, messages in by_place.items())
     except Exception as err:  # a validator of albumentations' that raised something else
         problems.append(((), f"{type(err).__name__}: {err}", None))
+    if not problems:
+        # Some checks live in __init__ rather than the schema (ShiftScaleRotate's limits):
+        # building the transform here puts them before compiling, where they can be located.
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                info.cls(**to_opencv(params))
+        except Exception as err:  # albumentations raises assorted types from __init__
+            text = str(err).strip()
+            message = text.splitlines()[-1] if text else type(err).__name__
+            problems.append(((), message, None))
     return problems
 
 

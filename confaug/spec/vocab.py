@@ -121,11 +121,6 @@ def shear_range(value: Any) -> float | int | list[float]:
     return _symmetric(value, MAX_SHEAR_DEGREES)
 
 
-def symmetric_range(value: Any) -> float | int | list[float]:
-    """A number r ≥ 0 meaning [-r, r], or an explicit [low, high] (unbounded)."""
-    return _symmetric(value, math.inf)
-
-
 def shift_range(value: Any) -> float | int | list[float | int]:
     """Keras' shift forms: a float (uniform), an int or a list of values (choice × ±1)."""
     if isinstance(value, (list, tuple)):
@@ -171,13 +166,6 @@ def _fraction(value: Any) -> Any:
     if value is None:
         return None
     return _number(value, "a number or a fraction like '1/255'")
-
-
-SymmetricRange = Annotated[
-    Any,
-    BeforeValidator(symmetric_range),
-    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, _PAIR_SCHEMA]}),
-]
 
 
 def _bounded_pair(limit: float) -> dict[str, Any]:
