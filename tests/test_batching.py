@@ -211,11 +211,43 @@ def test_shards_are_disjoint_and_cover_each_epoch(
             epochs=1,
             rank=rank,
             world_size=world_size,
+            even_shards=False,
         )
         lengths.append(len(generator))
         seen += np.concatenate([y for _, y in generator]).tolist()
     assert Counter(seen) == Counter(range(23))
     assert max(lengths) - min(lengths) <= 1
+
+
+@pytest.mark.parametrize(
+    ("count", "world_size", "drop_last"), [(9, 2, False), (12, 5, True), (23, 3, False)]
+)
+def test_even_shards_give_every_rank_the_same_length(
+    pipeline: StandInPipeline, count: int, world_size: int, drop_last: bool
+) -> None:
+    """Distributed training hangs when ranks disagree on the number of steps."""
+    seen: list[int] = []
+    lengths = set()
+    for rank in range(world_size):
+        generator = flow(
+            pipeline,
+            images(count),
+            np.arange(count),
+            batch_size=2,
+            seed=3,
+            epochs=1,
+            rank=rank,
+            world_size=world_size,
+            drop_last=drop_last,
+        )
+        lengths.add(len(generator))
+        batches = [y for _, y in generator]
+        assert len(batches) == len(generator)
+        seen += np.concatenate(batches).tolist()
+    assert len(lengths) == 1
+    if not drop_last:  # every sample at least once, at most world_size - 1 repeated
+        assert set(seen) == set(range(count))
+        assert len(seen) - count < world_size
 
 
 def test_sharding_with_shuffle_needs_an_explicit_seed(pipeline: StandInPipeline) -> None:

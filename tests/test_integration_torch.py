@@ -146,7 +146,13 @@ def test_rank_shards_are_disjoint_and_cover_the_epoch(pipe: confaug.Pipeline) ->
     seen = []
     for rank in (0, 1):
         generator = pipe.flow(
-            images(), np.arange(22), batch_size=4, seed=2, rank=rank, world_size=2
+            images(),
+            np.arange(22),
+            batch_size=4,
+            seed=2,
+            rank=rank,
+            world_size=2,
+            even_shards=False,
         )
         for _, y in load_all(generator.as_torch(), batch_size=None, num_workers=2):
             seen.extend(int(v) for v in y)

@@ -83,6 +83,7 @@ class BatchGenerator:
         max_queue_size: int = 10,
         rank: int = 0,
         world_size: int = 1,
+        even_shards: bool = True,
         on_error: OnError = "raise",
     ) -> None:
         _check_options(batch_size, epochs, on_error)
@@ -104,6 +105,8 @@ class BatchGenerator:
         self.max_queue_size = max_queue_size
         self.rank = rank
         self.world_size = world_size
+        #: Shards padded to equal size (see ``seeding.shard``); False gives an exact cover.
+        self.even_shards = even_shards
         self.on_error: OnError = on_error
         #: The epoch that ``__getitem__`` serves and the next iteration starts with.
         self.epoch = 0
@@ -117,12 +120,12 @@ class BatchGenerator:
         self._stream: Iterator[Any] | None = None
         if len(self) == 0:
             raise ValueError(
-                f"no batches: {shard_size(len(source), rank, world_size)} sample(s) for rank "
+                f"no batches: {shard_size(len(source), rank, world_size, even=even_shards)} sample(s) for rank "
                 f"{rank}, batch_size={batch_size}, drop_last={drop_last}"
             )
 
     def __len__(self) -> int:
-        count = shard_size(len(self.source), self.rank, self.world_size)
+        count = shard_size(len(self.source), self.rank, self.world_size, even=self.even_shards)
         return count // self.batch_size if self.drop_last else math.ceil(count / self.batch_size)
 
     def __getitem__(self, index: int) -> Any:
@@ -147,7 +150,10 @@ class BatchGenerator:
         with self._lock:
             if self._order is None or self._order[0] != epoch:
                 order = epoch_order(len(self.source), self.seed, epoch, self.shuffle)
-                self._order = (epoch, shard(order, self.rank, self.world_size))
+                self._order = (
+                    epoch,
+                    shard(order, self.rank, self.world_size, even=self.even_shards),
+                )
             return self._order[1]
 
     def __iter__(self) -> Iterator[Any]:

@@ -36,11 +36,21 @@ def epoch_order(count: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
     return rng.permutation(count)
 
 
-def shard(order: np.ndarray, rank: int, world_size: int) -> np.ndarray:
-    """Rank ``rank``'s share of ``order``: every ``world_size``-th index, no padding."""
+def shard(order: np.ndarray, rank: int, world_size: int, *, even: bool = False) -> np.ndarray:
+    """Rank ``rank``'s share of ``order``: every ``world_size``-th index.
+
+    With ``even``, ``order`` is first extended cyclically to a multiple of ``world_size``
+    (as PyTorch's ``DistributedSampler`` pads), so every rank has the same number of samples
+    and the same ``len()`` — distributed training would otherwise hang on the extra step of
+    the longer ranks. At most ``world_size - 1`` samples then appear twice per epoch.
+    """
+    if even and len(order) % world_size:
+        order = np.resize(order, -(-len(order) // world_size) * world_size)
     return order[rank::world_size]
 
 
-def shard_size(count: int, rank: int, world_size: int) -> int:
-    """``len(shard(range(count), rank, world_size))`` without building it."""
+def shard_size(count: int, rank: int, world_size: int, *, even: bool = False) -> int:
+    """``len(shard(range(count), rank, world_size, even=even))`` without building it."""
+    if even:
+        return -(-count // world_size)
     return count // world_size + (1 if rank < count % world_size else 0)

@@ -43,6 +43,7 @@ class _Plan:
         self.batch_size = int(generator.batch_size)
         self.rank = int(getattr(generator, "rank", 0))
         self.world_size = int(getattr(generator, "world_size", 1))
+        self.even_shards = bool(getattr(generator, "even_shards", False))
         self.on_error: OnError = getattr(generator, "on_error", "raise")
         self.num_batches = len(generator)
         #: ``(path, reason)`` of the files this process skipped (each logged once).
@@ -53,7 +54,7 @@ class _Plan:
         """This rank's sample indices for ``epoch``, in order (as the generator's)."""
         if self._order is None or self._order[0] != epoch:
             order = epoch_order(len(self.source), self.seed, epoch, self.shuffle)
-            self._order = (epoch, shard(order, self.rank, self.world_size))
+            self._order = (epoch, shard(order, self.rank, self.world_size, even=self.even_shards))
         return self._order[1]
 
     def load(self, epoch: int, indices: np.ndarray, on_error: OnError) -> Batch | None:
