@@ -18,9 +18,10 @@ from confaug.api import (
     spec_to_yaml,
     wrap,
 )
-from confaug.compiler.pipeline import Pipeline, sample_seed
+from confaug.compiler.pipeline import Pipeline
 from confaug.errors import ConfigError, DataError, Problem
 from confaug.registry import register, unregister
+from confaug.seeding import sample_seed
 from confaug.spec.model import KERAS_KEYWORDS, Spec
 from confaug.spec.steps import TransformStep
 

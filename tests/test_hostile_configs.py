@@ -356,7 +356,10 @@ def test_extends_of_odd_paths_is_located(in_tmp: Path, target: str, words: str) 
         ),
         ("transforms: [{Affine: {rotate: [-1.0e308, 1.0e308]}}]", "transforms.0.Affine.rotate.0"),
         ("transforms: [{Resize: {height: 1000000, width: 1000000}}]", "transforms.0.Resize.height"),
-        ("transforms: [{PadIfNeeded: {min_height: 100000}}]", "transforms.0.PadIfNeeded.min_height"),
+        (
+            "transforms: [{PadIfNeeded: {min_height: 100000}}]",
+            "transforms.0.PadIfNeeded.min_height",
+        ),
         (
             "transforms: [{CoarseDropout: {num_holes_range: [1, 1000000000]}}]",
             "transforms.0.CoarseDropout.num_holes_range.1",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from confaug.seeding import sample_seed
+
 #: First words of the seed-sequence keys, so the streams never overlap.
 ORDER_STREAM, SAMPLE_STREAM, ITERABLE_STREAM = 0, 1, 2
 
@@ -22,10 +24,7 @@ def resolve_seed(seed: int | None) -> int:
     return int(seed)
 
 
-def derive_seed(seed: int, *key: int) -> int:
-    """A 63-bit pipeline seed determined by ``seed`` and the integers in ``key``."""
-    state = np.random.SeedSequence([seed, *key]).generate_state(1, np.uint64)
-    return int(state[0] >> np.uint64(1))
+derive_seed = sample_seed  # the batching layer's name for it
 
 
 def epoch_order(count: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:

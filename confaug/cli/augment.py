@@ -102,7 +102,7 @@ def image_key(relative: Path) -> int:
 
 def process(pipe: Pipeline, job: Job, seed: int, quality: int) -> tuple[int, int, str | None]:
     """Write the missing copies of one image: (written, skipped, error message or None)."""
-    from confaug.compiler.pipeline import sample_seed
+    from confaug.seeding import sample_seed
 
     todo = [
         (k, out)

@@ -148,7 +148,7 @@ def preview_rows(
     show_masks: bool = False,
 ) -> list[list[Cell]]:
     """Per item: the original, then ``count`` augmented versions (seeded by item and number)."""
-    from confaug.compiler.pipeline import sample_seed
+    from confaug.seeding import sample_seed
 
     rows = []
     for index, item in enumerate(items):

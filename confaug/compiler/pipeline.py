@@ -14,6 +14,7 @@ from confaug.compiler.build import build_compose
 from confaug.compiler.values import from_working, infer_scale, to_working
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer
+from confaug.seeding import sample_seed
 from confaug.spec.model import Spec
 
 if TYPE_CHECKING:
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
 
 _IMAGE_KEYS = ("image", "images")
 _MASK_KEYS = ("mask", "masks")
-
-
-def sample_seed(seed: int, *keys: int) -> int:
-    """A 63-bit seed for one sample, derived from a base seed and integer keys (e.g. an index)."""
-    state = np.random.SeedSequence([seed, *keys]).generate_state(2, np.uint32)
-    return (int(state[0]) << 31) ^ int(state[1])
 
 
 def _seed_compose(compose: Any, seed: int) -> None:

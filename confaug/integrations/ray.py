@@ -39,8 +39,9 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from confaug.batching.loader import SampleError
-from confaug.compiler.pipeline import Pipeline, sample_seed
+from confaug.compiler.pipeline import Pipeline
 from confaug.errors import DataError
+from confaug.seeding import sample_seed
 
 logger = logging.getLogger("confaug")
 
