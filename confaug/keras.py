@@ -72,12 +72,10 @@ class ImageDataGenerator:
 
     def flow_from_directory(self, directory: Any, **options: Any) -> Any:
         """Batches from class subfolders (Keras' ``flow_from_directory``)."""
-        options.setdefault("validation_split", self.spec.validation_split)
         return self.pipeline.flow_from_directory(directory, **options)
 
     def flow_from_dataframe(self, dataframe: Any, directory: Any = None, **options: Any) -> Any:
         """Batches from a DataFrame or CSV (Keras' ``flow_from_dataframe``)."""
-        options.setdefault("validation_split", self.spec.validation_split)
         return self.pipeline.flow_from_dataframe(dataframe, directory=directory, **options)
 
     # ---- statistics -----------------------------------------------------------------------

@@ -96,3 +96,34 @@ def test_invalid_keyword_value_is_a_config_error() -> None:
         ImageDataGenerator(zoom_range=[1.5, 0.5])
     with pytest.raises(confaug.ConfigError, match="rotation_range"):
         ImageDataGenerator(rotaton_range=10)
+
+
+def _seed_snippet_output(generator_class: type) -> tuple[np.ndarray, np.ndarray]:
+    """The seed's create_aug_gen, verbatim but for the class, on random [0, 1] batches."""
+    image_gen = generator_class(**SEED_KEYWORDS)
+
+    def create_aug_gen(in_gen):
+        for in_x, in_y in in_gen:
+            g_x = image_gen.flow(255 * in_x, in_y, batch_size=in_x.shape[0])
+            x, y = next(g_x)
+            yield x / 255.0, y
+
+    def generator():
+        rng = np.random.default_rng(0)
+        while True:
+            x = rng.random((4, 96, 96, 3), dtype=np.float32)
+            y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 4)]
+            yield x, y
+
+    return next(create_aug_gen(generator()))
+
+
+def test_seed_snippet_prints_the_same_shapes_dtypes_and_ranges_as_keras() -> None:
+    ours_x, ours_y = _seed_snippet_output(ImageDataGenerator)
+    keras_x, keras_y = _seed_snippet_output(legacy.ImageDataGenerator)
+    assert ours_x.shape == keras_x.shape == (4, 96, 96, 3)
+    assert ours_x.dtype == keras_x.dtype == np.float32
+    assert ours_y.shape == keras_y.shape and ours_y.dtype == keras_y.dtype
+    for x in (ours_x, keras_x):
+        assert 0.0 <= x.min() < 0.05 and 0.95 < x.max() <= 1.0
+    assert ours_y.min() == keras_y.min() == 0.0 and ours_y.max() == keras_y.max() == 1.0

@@ -93,3 +93,18 @@ def test_float_input_outside_known_ranges_is_a_data_error() -> None:
     image = np.linspace(-1, 1, 8 * 8 * 3, dtype=np.float32).reshape(8, 8, 3)
     out = explicit(image=image, seed=0)["image"]
     assert out.dtype == np.float32 and out.min() >= -1 - 1e-6 and out.max() <= 1 + 1e-6
+
+
+def test_spec_validation_split_reaches_directory_subsets(tmp_path) -> None:
+    import cv2
+
+    for klass in ("a", "b"):
+        (tmp_path / klass).mkdir()
+        for i in range(10):
+            cv2.imwrite(str(tmp_path / klass / f"{i}.png"), _image(i, 8))
+    pipe = confaug.load_pipeline({"version": 1, "validation_split": 0.2})
+    common = dict(target_size=(8, 8), batch_size=4, shuffle=False)
+    validation = pipe.flow_from_directory(tmp_path, subset="validation", **common)
+    training = pipe.flow_from_directory(tmp_path, subset="training", **common)
+    assert len(validation.filenames) == 4 and len(training.filenames) == 16
+    assert not set(validation.filenames) & set(training.filenames)

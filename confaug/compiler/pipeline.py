@@ -66,6 +66,11 @@ class Pipeline:
         """``channels_last`` (HWC / NHWC) or ``channels_first`` (CHW / NCHW)."""
         return self.spec.data_format
 
+    @property
+    def validation_split(self) -> float:
+        """Fraction held out for ``subset="validation"`` by directory and table sources."""
+        return self.spec.validation_split
+
     @staticmethod
     def _resolve_function(spec: Spec) -> Callable[..., Any] | None:
         if spec.preprocessing_function is None:

@@ -67,11 +67,11 @@ def _describe(value: Any) -> str:
 # Bounds that keep a hostile config from hanging or overflowing the warp: OpenCV walks
 # reflected borders step by step, so a shift of 10^9 pixels takes minutes per image, and
 # uniform(-1e308, 1e308) overflows to NaN. Each is far beyond any useful augmentation.
-MAX_DEGREES = 360.0
-MAX_SHEAR_DEGREES = 89.0  # tan(90°) is infinite
+MAX_DEGREES = 360
+MAX_SHEAR_DEGREES = 89  # tan(90°) is infinite
 MAX_PIXELS = 32767  # OpenCV's own limit on image sides and coordinates
-MAX_ZOOM = 100.0
-MAX_CHANNEL_SHIFT = 255.0
+MAX_ZOOM = 100
+MAX_CHANNEL_SHIFT = 255
 
 
 def _pair(
