@@ -108,3 +108,21 @@ def test_spec_validation_split_reaches_directory_subsets(tmp_path) -> None:
     training = pipe.flow_from_directory(tmp_path, subset="training", **common)
     assert len(validation.filenames) == 4 and len(training.filenames) == 16
     assert not set(validation.filenames) & set(training.filenames)
+
+
+def test_batch_value_range_is_inferred_once_for_the_whole_batch() -> None:
+    """A near-black 0–255 image in a 0–255 batch must not be taken for a [0, 1] image."""
+    pipe = confaug.load_pipeline({"version": 1, "brightness_range": [2.0, 2.0]})
+    bright = np.full((8, 8, 3), 200.0, dtype=np.float32)
+    dark = np.full((8, 8, 3), 0.5, dtype=np.float32)
+    out = pipe.apply_batch(np.stack([bright, dark]), seed=0)
+    np.testing.assert_allclose(out[0], 255.0, atol=1e-3)  # clipped to the 0–255 range
+    np.testing.assert_allclose(out[1], 1.0, atol=1e-3)  # 0.5 × 2 on the 0–255 scale
+
+
+def test_bad_sample_in_a_batch_is_named_by_index() -> None:
+    pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True})
+    batch = np.zeros((3, 8, 8, 3), dtype=np.float32)
+    batch[2, 0, 0, 0] = np.nan
+    with pytest.raises(confaug.DataError, match=r"x\[2\]: .*NaN"):
+        pipe.apply_batch(batch)

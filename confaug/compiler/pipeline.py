@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from confaug.compiler.build import build_compose
-from confaug.compiler.values import from_working, infer_scale, to_working
+from confaug.compiler.values import Scale, from_working, infer_scale, to_working
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer
 from confaug.seeding import sample_seed
@@ -20,8 +20,8 @@ from confaug.spec.model import Spec
 if TYPE_CHECKING:
     from confaug.batching.generator import BatchGenerator
 
-_IMAGE_KEYS = ("image", "images")
-_MASK_KEYS = ("mask", "masks")
+
+_INFER = object()  # infer the value range from the image itself
 
 
 def _seed_compose(compose: Any, seed: int) -> None:
@@ -58,6 +58,10 @@ class Pipeline:
         self._lock = threading.Lock()
         self._calls = 0
         self._owner = threading.get_ident()
+        # Other threads work on their own copy; their streams derive from this base.
+        self._thread_base = (
+            spec.seed if spec.seed is not None else int(np.random.SeedSequence().entropy) % 2**63
+        )
         if spec.seed is not None:
             _seed_compose(self.compose, spec.seed)
 
@@ -95,12 +99,18 @@ class Pipeline:
             with self._lock:
                 self._calls += 1
                 salt = self._calls
-            _seed_compose(compose, sample_seed(self.spec.seed or 0, 1 << 30, salt))
+            _seed_compose(compose, sample_seed(self._thread_base, salt))
             self._local.compose = compose
         return compose
 
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
         """Augment one sample. ``seed`` makes the result a pure function of the seed."""
+        return self._augment(data, seed, _INFER)
+
+    def _augment(
+        self, data: dict[str, Any], seed: int | None, batch_scale: Scale | object | None
+    ) -> dict[str, Any]:
+        """One sample; ``batch_scale`` is its batch's value range, or ``_INFER`` (its own)."""
         compose = self._thread_compose()
         if seed is not None:
             _seed_compose(compose, seed)
@@ -113,7 +123,10 @@ class Pipeline:
         if self._channels_first:
             data = self._to_hwc(data)
             image = data["image"]
-        scale = infer_scale(image, self.spec.value_range, where="image")
+        if batch_scale is _INFER:
+            scale = infer_scale(image, self.spec.value_range, where="image")
+        else:
+            scale = batch_scale  # type: ignore[assignment]
         data["image"] = to_working(image, scale)
         for key, kind in self.spec.additional_targets.items():
             if kind == "image" and key in data:
@@ -188,10 +201,15 @@ class Pipeline:
             raise DataError(
                 f"x: expected a batch of rank 4 ({self.spec.data_format}), got shape {batch.shape}"
             )
-        out = [
-            self(image=image, seed=None if seed is None else sample_seed(seed, i))["image"]
-            for i, image in enumerate(batch)
-        ]
+        # One value range for the whole batch: a dark 0–255 image must not pass for [0, 1].
+        scale = infer_scale(batch, self.spec.value_range, where="x")
+        out = []
+        for i, image in enumerate(batch):
+            try:
+                sample_seed_i = None if seed is None else sample_seed(seed, i)
+                out.append(self._augment({"image": image}, sample_seed_i, scale)["image"])
+            except DataError as err:
+                raise DataError(f"x[{i}]: {err}") from err
         result = np.stack(out) if out else batch.copy()
         if squeeze:
             result = result[..., 0]

@@ -43,6 +43,9 @@ def infer_scale(array: np.ndarray, value_range: Any, *, where: str = "input") ->
         return Scale(0.0, 1.0, dtype)
     low, high = float(array.min()), float(array.max())
     if not (np.isfinite(low) and np.isfinite(high)):
+        if array.ndim == 4:
+            bad = np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))
+            where = f"{where}[{', '.join(map(str, bad[:5]))}{', ...' if len(bad) > 5 else ''}]"
         raise DataError(f"{where}: float image contains NaN or infinity")
     if low >= 0.0 and high <= 1.0:
         return Scale(0.0, 1.0, dtype)
