@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 
 from confaug.api import spec_from_keras, spec_to_yaml
+from confaug.compiler.build import warp_order
 from confaug.compiler.pipeline import Pipeline
 from confaug.compiler.values import from_working, infer_scale, to_working
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
-
-_NAME_TO_ORDER = {"nearest": 0, "bilinear": 1, "bicubic": 3, "area": 1, "lanczos": 4}
 
 
 class ImageDataGenerator:
@@ -116,13 +115,12 @@ class ImageDataGenerator:
         if channels_first:
             image = np.moveaxis(image, 0, -1)
         scale = infer_scale(image, self.spec.value_range)
-        order = self.spec.interpolation_order
         out = apply_params(
             np.ascontiguousarray(to_working(image, scale)),
             IdgParams.from_keras(transform_parameters),
             fill_mode=self.spec.fill_mode,
             cval=self.spec.cval,
-            interpolation_order=_NAME_TO_ORDER[self.spec.interpolation] if order is None else order,
+            interpolation_order=warp_order(self.spec),
         )
         out = from_working(out, scale)
         return np.moveaxis(out, -1, 0) if channels_first else out

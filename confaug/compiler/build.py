@@ -22,15 +22,19 @@ def keras_step(spec: Spec) -> Any | None:
         return None
     from confaug.idg.transform import IdgTransform
 
-    order = spec.interpolation_order
-    if order is None:
-        order = _NAME_TO_ORDER[spec.interpolation]
     return IdgTransform(
         **{key: getattr(spec, key) for key in GEOMETRIC_KEYWORDS},
         fill_mode=spec.fill_mode,
         cval=spec.cval,
-        interpolation_order=order,
+        interpolation_order=warp_order(spec),
     )
+
+
+def warp_order(spec: Spec) -> int:
+    """The Keras-style spline order of the warp: ``interpolation_order``, else from the name."""
+    if spec.interpolation_order is not None:
+        return spec.interpolation_order
+    return _NAME_TO_ORDER[spec.interpolation]
 
 
 def _shared_defaults(spec: Spec, params: tuple[str, ...]) -> dict[str, Any]:
