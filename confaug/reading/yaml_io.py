@@ -169,12 +169,15 @@ class _Where:
             self.frames.pop()
 
 
-def _check_events(text: str, file: str | None, limits: Limits) -> None:
+def _check_events(
+    text: str, file: str | None, limits: Limits, loader: type[Any] | None = None
+) -> None:
     """Reject bad syntax, deep nesting, too many nodes and multiple documents before composing.
 
     Composing is recursive (in C with libyaml), so depth must be bounded first. Errors
     name the field the parser had reached.
     """
+    loader = loader or _Loader
     depth = 0
     documents = 0
     events = 0
@@ -185,7 +188,7 @@ def _check_events(text: str, file: str | None, limits: Limits) -> None:
         return ConfigError([_problem(file, mark, dotted(where.path()), message)])
 
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=loader):
             events += 1
             if events > 2 * limits.max_nodes + 8:
                 raise fail(event.start_mark, f"more than {limits.max_nodes:,} values in one config")
@@ -213,6 +216,10 @@ def _check_events(text: str, file: str | None, limits: Limits) -> None:
                         "more than one YAML document; a config is a single document",
                     )
     except yaml.MarkedYAMLError as err:
+        if loader is not _PyLoader and "nesting depth" in str(err.problem):
+            # libyaml (PyYAML >= 6.0.4) scans far ahead and stops at its own, deeper limit;
+            # the pure-Python parser streams, so our own limit is reached first, in place.
+            _check_events(text, file, limits, _PyLoader)
         mark = err.problem_mark or err.context_mark
         message = " ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
         if mark is not None and _char_at(text, mark) == "\t":
