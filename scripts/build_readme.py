@@ -40,6 +40,7 @@ def build(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Rewrite README.md, or with ``--check`` exit 1 when it is stale."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail when README.md is stale")
     args = parser.parse_args(argv)

@@ -146,36 +146,10 @@ def document(rng: np.random.Generator) -> tuple[np.ndarray, None]:
     for col in (14, 120, 180, w - 14):
         cv2.line(page, (col, top), (col, top + 72), (90, 90, 90), 1)
     for row in range(4):
-        cv2.putText(
-            page,
-            str(rng.choice(WORDS)),
-            (18, top + 13 + row * 18),
-            FONT,
-            0.35,
-            (30, 30, 30),
-            1,
-            cv2.LINE_AA,
-        )
-        cv2.putText(
-            page,
-            f"{rng.integers(1, 99):>2}",
-            (128, top + 13 + row * 18),
-            FONT,
-            0.35,
-            (30, 30, 30),
-            1,
-            cv2.LINE_AA,
-        )
-        cv2.putText(
-            page,
-            f"{rng.integers(10, 999)}.00",
-            (186, top + 13 + row * 18),
-            FONT,
-            0.35,
-            (30, 30, 30),
-            1,
-            cv2.LINE_AA,
-        )
+        cells = (str(rng.choice(WORDS)), f"{rng.integers(1, 99):>2}", f"{rng.integers(10, 999)}.00")
+        for x, text in zip((18, 128, 186), cells, strict=True):
+            y = top + 13 + row * 18
+            cv2.putText(page, text, (x, y), FONT, 0.35, (30, 30, 30), 1, cv2.LINE_AA)
     noise = rng.normal(0, 3, (h, w, 1)).astype(np.float32)
     return np.clip(page.astype(np.float32) + noise, 0, 255).astype(np.uint8), None
 
@@ -272,22 +246,22 @@ SAMPLES: dict[
 }
 
 
+def _imwrite(path: Path, image: np.ndarray, params: list[int]) -> None:
+    if not cv2.imwrite(str(path), image, params):
+        raise OSError(f"cannot write {path}")
+
+
 def write(out: Path = OUT) -> list[Path]:
     """Draw every sample into ``out``; return the files written."""
+    png = [cv2.IMWRITE_PNG_COMPRESSION, 9]
     written: list[Path] = []
     for index, (name, (draw, ext)) in enumerate(SAMPLES.items()):
         image, mask = draw(np.random.default_rng(1000 + index))
-        path = out / f"{name}{ext}"
-        params = (
-            [cv2.IMWRITE_JPEG_QUALITY, 88] if ext == ".jpg" else [cv2.IMWRITE_PNG_COMPRESSION, 9]
-        )
-        if not cv2.imwrite(str(path), image, params):
-            raise OSError(f"cannot write {path}")
-        written.append(path)
+        written.append(out / f"{name}{ext}")
+        _imwrite(written[-1], image, [cv2.IMWRITE_JPEG_QUALITY, 88] if ext == ".jpg" else png)
         if mask is not None:
-            mask_path = out / f"{name}_mask.png"
-            cv2.imwrite(str(mask_path), mask, [cv2.IMWRITE_PNG_COMPRESSION, 9])
-            written.append(mask_path)
+            written.append(out / f"{name}_mask.png")
+            _imwrite(written[-1], mask, png)
     return written
 
 

@@ -419,61 +419,22 @@ def test_augment_same_files_for_any_worker_count(cli: Run, dataset: Path, tmp_pa
 
 
 def test_augment_refuses_bad_paths(cli: Run, dataset: Path, tmp_path: Path) -> None:
-    code, _, err = cli(
-        "augment",
-        str(dataset),
-        str(dataset / "cats" / "aug"),
-        "--config",
-        "preset:keras_seed",
-        "--copies",
-        "1",
-    )
+    def augment(src: Path, dst: Path, copies: str = "1") -> tuple[int, str, str]:
+        return cli(
+            "augment", str(src), str(dst), "--config", "preset:keras_seed", "--copies", copies
+        )
+
+    code, _, err = augment(dataset, dataset / "cats" / "aug")
     assert code == 2 and "inside SRC" in err
-    assert (
-        cli(
-            "augment", str(dataset), str(dataset), "--config", "preset:keras_seed", "--copies", "1"
-        )[0]
-        == 2
-    )
-    assert (
-        cli(
-            "augment",
-            str(tmp_path / "missing"),
-            str(tmp_path / "o"),
-            "--config",
-            "preset:keras_seed",
-            "--copies",
-            "1",
-        )[0]
-        == 2
-    )
-    assert (
-        cli(
-            "augment",
-            str(dataset),
-            str(tmp_path / "o"),
-            "--config",
-            "preset:keras_seed",
-            "--copies",
-            "0",
-        )[0]
-        == 2
-    )
+    assert augment(dataset, dataset)[0] == 2
+    code, _, err = augment(tmp_path / "missing", tmp_path / "o")
+    assert code == 2 and f"SRC {tmp_path / 'missing'} is not a folder" in err
+    assert augment(dataset, tmp_path / "o", copies="0")[0] == 2
     assert not (dataset / "cats" / "aug").exists()
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert (
-        cli(
-            "augment",
-            str(empty),
-            str(tmp_path / "o"),
-            "--config",
-            "preset:keras_seed",
-            "--copies",
-            "1",
-        )[0]
-        == 1
-    )
+    code, _, err = augment(empty, tmp_path / "o")
+    assert code == 1 and f"no image files under {empty}" in err
 
 
 # ---- schema, presets, from-keras, demo ---------------------------------------------------
@@ -503,6 +464,45 @@ def test_presets_list_and_show(cli: Run) -> None:
     assert code == 0 and out == confaug.resources.preset_path("aerial").read_text()
     code, _, err = cli("presets", "show", "aeriel")
     assert code == 1 and "did you mean 'aerial'" in err
+
+
+def test_presets_path_and_unknown_name(cli: Run) -> None:
+    code, out, _ = cli("presets", "path", "preset:aerial")
+    assert code == 0 and out == f"{confaug.resources.preset_path('aerial')}\n"
+    code, out, err = cli("presets", "path", "zzz")
+    assert code == 1 and out == ""
+    assert err == "confaug presets: error: no preset named 'zzz'; see 'confaug presets'\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("resolve", "preset:keras_seed"),
+        ("from-keras", "rotation_range=3"),
+        ("schema",),
+    ],
+)
+def test_output_option_writes_the_printed_text(cli: Run, tmp_path: Path, argv: tuple) -> None:
+    code, printed, _ = cli(*argv)
+    assert code == 0
+    target = tmp_path / "new" / "folder" / "out.txt"
+    code, out, _ = cli(*argv, "-o", str(target))
+    assert code == 0 and out == f"wrote {target}\n"
+    assert target.read_text(encoding="utf-8") == printed
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("resolve", "preset:keras_seed", "-o"),
+        ("schema", "-o"),
+        ("preview", "preset:keras_seed", "-n", "1", "--sample", "scene", "-o"),
+    ],
+)
+def test_output_to_a_folder_is_an_error_naming_it(cli: Run, tmp_path: Path, argv: tuple) -> None:
+    code, _, err = cli(*argv, str(tmp_path))
+    assert code == 1
+    assert err == f"confaug {argv[0]}: error: [Errno 21] Is a directory: '{tmp_path}'\n"
 
 
 def test_from_keras_matches_the_seed_preset(cli: Run) -> None:
@@ -543,6 +543,23 @@ def test_demo_in_process(cli: Run, tmp_path: Path) -> None:
     assert re.search(r"^x \(4, 64, 64, 3\) float32 [0-9.e-]+ [0-9.e-]+$", out, flags=re.MULTILINE)
     assert "y (4, 4) float32 0.0 1.0" in out
     assert _png(out_path).shape[1] == 4 + 3 * (160 + 4)
+
+
+def test_demo_channels_first(cli: Run, tmp_path: Path) -> None:
+    out_path = tmp_path / "demo.png"
+    code, out, _ = cli(
+        "demo",
+        "--size",
+        "32",
+        "--batch",
+        "2",
+        "--set",
+        "data_format=channels_first",
+        "-o",
+        str(out_path),
+    )
+    assert code == 0 and "x (2, 3, 32, 32) float32" in out
+    assert _png(out_path).shape[1] == 4 + 6 * (160 + 4)  # the original, then 5 rounds
 
 
 def test_module_entry_point_runs_the_readme_first_command(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import importlib.util
 import re
 import shlex
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -18,7 +17,6 @@ from confaug.spec.model import Spec
 
 ROOT = Path(__file__).resolve().parents[1]
 READMES = sorted((ROOT / "docs" / "readme").glob("*.md"))
-Run = Callable[..., tuple[int, str, str]]
 
 
 def _script(name: str) -> ModuleType:

@@ -141,6 +141,13 @@ def test_bad_config_fails_on_the_driver_with_its_position() -> None:
         ray_augment(CONFIG, on_error="ignore")  # type: ignore[arg-type]
 
 
+def test_bad_decode_options_fail_on_the_driver_not_per_row() -> None:
+    with pytest.raises(ValueError, match="color_mode"):
+        ray_augment(CONFIG, color_mode="cmyk")
+    with pytest.raises(ValueError, match="target_size"):
+        RayAugmenter(CONFIG, seed=1, target_size=(0, 8))
+
+
 def _bad_batch() -> dict[str, np.ndarray]:
     x = np.empty(3, dtype=object)
     x[0], x[1], x[2] = images(1)[0], np.zeros(5, np.uint8), images(1, seed=9)[0]

@@ -448,3 +448,27 @@ def test_wrap_handles_x_only_weights_and_masks() -> None:
     assert ((x_out[..., 0] > 127) == (m_out == 1)).mean() > 0.95
     with pytest.raises(DataError, match="batch 0"):
         next(iter(wrap(StandInPipeline(), [(x, np.ones(3))])))
+
+
+def test_missing_folders_are_data_errors_naming_them(tmp_path: Path) -> None:
+    _png(tmp_path / "data" / "cat" / "0.png")
+    with pytest.raises(DataError, match=r"dog: no such directory"):
+        DirectorySource(tmp_path / "data", decode=DECODE, classes=["cat", "dog"])
+    with pytest.raises(DataError, match=r"nowhere: no such directory"):
+        flow_from_directory(Identity(), tmp_path / "nowhere", mask_dir=tmp_path / "masks")
+    with pytest.raises(DataError, match=r"masks: no such directory"):
+        flow_from_directory(Identity(), tmp_path / "data", mask_dir=tmp_path / "masks")
+
+
+def test_a_ragged_wrapped_batch_is_a_data_error_naming_the_batch() -> None:
+    ragged = [np.zeros((4, 4, 3), np.uint8), np.zeros((5, 5, 3), np.uint8)]
+    with pytest.raises(DataError, match=r"batch 0: x is not one array"):
+        list(wrap(Identity(), [(ragged, np.zeros(2))]))
+
+
+def test_a_non_numeric_weight_names_its_row(tmp_path: Path) -> None:
+    rows = _table_folder(tmp_path)
+    rows[3]["w"] = "heavy"
+    csv_path = _write_csv(tmp_path / "labels.csv", rows)
+    with pytest.raises(TypeError, match=r"'w' must be numeric; row 3 has 'heavy'"):
+        flow_from_dataframe(Identity(), csv_path, tmp_path / "images", weight_col="w")

@@ -2,11 +2,14 @@
 
 Order, seeds and sharding
     Epoch ``e`` visits samples in ``epoch_order(seed, e)`` (a seeded permutation when
-    shuffling); rank ``r`` of ``world_size`` takes every ``world_size``-th sample of it, so
-    shards are disjoint and together cover the epoch exactly once (no padding: shard sizes
-    differ by at most one sample). Sample ``i`` of epoch ``e`` is augmented with a seed derived
-    from ``(seed, e, i)`` only, so batches are bitwise identical for any number or kind of
-    workers, and for iteration versus ``__getitem__``.
+    shuffling); rank ``r`` of ``world_size`` takes every ``world_size``-th sample of it. By
+    default (``even_shards=True``) the order is first padded cyclically so that every rank
+    gets the same number of samples, as PyTorch's ``DistributedSampler`` does (at most
+    ``world_size - 1`` samples then appear twice); ``even_shards=False`` gives disjoint shards
+    that cover the epoch exactly once, their sizes differing by at most one. Sample ``i`` of
+    epoch ``e`` is augmented with a seed derived from ``(seed, e, i)`` only, so batches are
+    bitwise identical for any number or kind of workers, and for iteration versus
+    ``__getitem__``.
 
 Skipped files (``on_error="skip"``)
     A file that cannot be decoded is logged once (logger ``"confaug"``), recorded once in
@@ -21,24 +24,21 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import logging
 import math
 import threading
-import weakref
 from collections.abc import Generator, Iterator
 from typing import Any
 
 import numpy as np
 
 from confaug.batching.collate import Batch, concat, take
-from confaug.batching.loader import BatchLoader, OnError, Task
+from confaug.batching.loader import BatchLoader, OnError, SkipLog, Task
 from confaug.batching.protocol import SamplePipeline
-from confaug.batching.seeding import epoch_order, resolve_seed, shard, shard_size
+from confaug.batching.runs import ClosableRuns
+from confaug.batching.seeding import RankOrder, resolve_seed
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.sources.base import Source
 from confaug.sources.errors import DataError
-
-logger = logging.getLogger("confaug")
 
 _SOURCE_ATTRIBUTES = frozenset(
     {
@@ -54,7 +54,7 @@ _SOURCE_ATTRIBUTES = frozenset(
 )
 
 
-class BatchGenerator:
+class BatchGenerator(ClosableRuns):
     """Batches ``x``, ``(x, y)`` or ``(x, y, w)`` from ``source``, augmented by ``pipeline``.
 
     ``len()`` is the number of batches per epoch of this rank (ceil, or floor with
@@ -110,22 +110,24 @@ class BatchGenerator:
         self.on_error: OnError = on_error
         #: The epoch that ``__getitem__`` serves and the next iteration starts with.
         self.epoch = 0
-        #: ``(path, reason)`` of every file skipped so far, each file once.
-        self.skipped: list[tuple[str, str]] = []
-        self._skipped_paths: set[str] = set()
+        self._skips = SkipLog()
         self._loader = BatchLoader(source, pipeline, self.seed, on_error)
         self._lock = threading.Lock()
-        self._order: tuple[int, np.ndarray] | None = None
-        self._running: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
-        self._stream: Iterator[Any] | None = None
+        self._order = RankOrder(len(source), self.seed, shuffle, rank, world_size, even=even_shards)
+        super().__init__()
         if len(self) == 0:
             raise ValueError(
-                f"no batches: {shard_size(len(source), rank, world_size, even=even_shards)} sample(s) for rank "
+                f"no batches: {self._order.size} sample(s) for rank "
                 f"{rank}, batch_size={batch_size}, drop_last={drop_last}"
             )
 
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """``(path, reason)`` of every file skipped so far, each file once."""
+        return self._skips.entries
+
     def __len__(self) -> int:
-        count = shard_size(len(self.source), self.rank, self.world_size, even=self.even_shards)
+        count = self._order.size
         return count // self.batch_size if self.drop_last else math.ceil(count / self.batch_size)
 
     def __getitem__(self, index: int) -> Any:
@@ -148,39 +150,11 @@ class BatchGenerator:
     def epoch_indices(self, epoch: int) -> np.ndarray:
         """This rank's sample indices for ``epoch``, in order."""
         with self._lock:
-            if self._order is None or self._order[0] != epoch:
-                order = epoch_order(len(self.source), self.seed, epoch, self.shuffle)
-                self._order = (
-                    epoch,
-                    shard(order, self.rank, self.world_size, even=self.even_shards),
-                )
-            return self._order[1]
-
-    def __iter__(self) -> Iterator[Any]:
-        run = self._run()
-        self._running.add(run)
-        return run
+            return self._order(epoch)
 
     def __next__(self) -> Any:
         """The next batch of one endless (or ``epochs``-long) stream, as Keras' ``next()``."""
-        if self._stream is None:
-            self._stream = iter(self)
-        return next(self._stream)
-
-    def close(self) -> None:
-        """Stop every running iteration and its workers."""
-        self._stream = None
-        for run in list(self.__dict__.get("_running", ())):
-            run.close()
-
-    def __enter__(self) -> BatchGenerator:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+        return super().__next__()
 
     def __getattr__(self, name: str) -> Any:
         if name in _SOURCE_ATTRIBUTES and "source" in self.__dict__:
@@ -199,7 +173,7 @@ class BatchGenerator:
         """A ``tf.data.Dataset`` over this generator (``confaug.integrations.tf``)."""
         return _integration("tf").to_tf(self, **options)
 
-    def _run(self) -> Generator[Any, None, None]:
+    def _start(self) -> Generator[Any, None, None]:
         first = self.epoch
         epochs = (
             itertools.count(first) if self.epochs is None else range(first, first + self.epochs)
@@ -246,14 +220,9 @@ class BatchGenerator:
                 yield Task(epoch, number, last, indices[start : start + self.batch_size])
 
     def _record(self, skipped: list[tuple[str, str]]) -> None:
-        if not skipped:
-            return
-        with self._lock:
-            for path, reason in skipped:
-                if path not in self._skipped_paths:
-                    self._skipped_paths.add(path)
-                    self.skipped.append((path, reason))
-                    logger.warning("skipping %s: %s", path, reason)
+        if skipped:
+            with self._lock:
+                self._skips.add(skipped)
 
 
 class _Refill:

@@ -6,7 +6,8 @@ on the worker: each sample's seed comes from :func:`~confaug.batching.seeding.de
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,6 +18,8 @@ from confaug.batching.protocol import SamplePipeline
 from confaug.batching.seeding import SAMPLE_STREAM, derive_seed
 from confaug.sources.base import Source
 from confaug.sources.errors import DataError
+
+logger = logging.getLogger("confaug")
 
 OnError = Literal["raise", "skip"]
 StopCheck = Callable[[], bool]
@@ -84,6 +87,26 @@ def load_batch(
     if not kept:
         return LoadResult(None, skipped)
     return LoadResult(_collate(source, pipeline, outputs, np.asarray(kept)), skipped)
+
+
+class SkipLog:
+    """``(file, reason)`` of every skipped sample, each file listed and logged once.
+
+    Not thread-safe: a caller sharing one across threads serializes :meth:`add`.
+    """
+
+    def __init__(self) -> None:
+        #: ``(path, reason)`` in the order first seen.
+        self.entries: list[tuple[str, str]] = []
+        self._paths: set[str] = set()
+
+    def add(self, skipped: Iterable[tuple[str, str]]) -> None:
+        """Record and log (logger ``"confaug"``) the files not seen before."""
+        for path, reason in skipped:
+            if path not in self._paths:
+                self._paths.add(path)
+                self.entries.append((path, reason))
+                logger.warning("skipping %s: %s", path, reason)
 
 
 class BatchLoader:

@@ -53,3 +53,38 @@ def shard_size(count: int, rank: int, world_size: int, *, even: bool = False) ->
     if even:
         return -(-count // world_size)
     return count // world_size + (1 if rank < count % world_size else 0)
+
+
+class RankOrder:
+    """This rank's sample indices for each epoch, kept for the latest epoch asked.
+
+    Holds no lock (so it pickles into worker processes); callers sharing one across threads
+    serialize their calls.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        seed: int,
+        shuffle: bool,
+        rank: int = 0,
+        world_size: int = 1,
+        *,
+        even: bool = False,
+    ) -> None:
+        self.count = count
+        self.seed = seed
+        self.shuffle = shuffle
+        self.rank = rank
+        self.world_size = world_size
+        self.even = even
+        #: Number of samples this rank gets per epoch.
+        self.size = shard_size(count, rank, world_size, even=even)
+        self._cached: tuple[int, np.ndarray] | None = None
+
+    def __call__(self, epoch: int) -> np.ndarray:
+        """The indices of ``epoch``, in order."""
+        if self._cached is None or self._cached[0] != epoch:
+            order = epoch_order(self.count, self.seed, epoch, self.shuffle)
+            self._cached = (epoch, shard(order, self.rank, self.world_size, even=self.even))
+        return self._cached[1]

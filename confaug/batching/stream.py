@@ -13,8 +13,7 @@ thread, up to ``max_queue_size`` ahead of it.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from confaug.batching.loader import load_batch
 from confaug.batching.protocol import SamplePipeline, data_format_of
+from confaug.batching.runs import ClosableRuns
 from confaug.batching.seeding import ITERABLE_STREAM, resolve_seed
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.sources.iterable import unpack_batch
@@ -66,8 +66,12 @@ class _StreamLoader:
         return (result.batch.x, *rest)
 
 
-class AugmentedStream:
-    """Augmented batches of ``iterable``; see the module docstring for the guarantees."""
+class AugmentedStream(ClosableRuns):
+    """Augmented batches of ``iterable``; see the module docstring for the guarantees.
+
+    ``iter()`` starts a pass, ``next()`` continues one; ``close()`` (or ``with``) stops every
+    running pass and its workers, leaving the upstream iterable open.
+    """
 
     def __init__(
         self,
@@ -92,35 +96,11 @@ class AugmentedStream:
         #: Passes started so far; pass ``p`` draws its augmentation from ``(seed, p, …)``.
         self.passes = 0
         self._loader = _StreamLoader(pipeline, self.seed, masks_in_y)
-        self._running: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
-        self._stream: Iterator[Any] | None = None
+        super().__init__()
 
-    def __iter__(self) -> Iterator[Any]:
-        run = self._run(self.passes)
-        self.passes += 1
-        self._running.add(run)
-        return run
-
-    def __next__(self) -> Any:
-        """The next batch of one continuing pass (``next(stream)`` as with a generator)."""
-        if self._stream is None:
-            self._stream = iter(self)
-        return next(self._stream)
-
-    def close(self) -> None:
-        """Stop every running pass and its workers (the upstream iterable is left open)."""
-        self._stream = None
-        for run in list(self.__dict__.get("_running", ())):
-            run.close()
-
-    def __enter__(self) -> AugmentedStream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
+    def _start(self) -> Generator[Any, None, None]:
+        pass_number, self.passes = self.passes, self.passes + 1
+        return self._run(pass_number)
 
     def _run(self, pass_number: int) -> Generator[Any, None, None]:
         tasks = (

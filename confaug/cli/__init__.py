@@ -72,16 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         report_config_error(err)
         return EXIT_INVALID
-    except DataError as err:
-        print(f"{name}: error: {err}", file=sys.stderr)
-        return EXIT_INVALID
     except UsageError as err:
         print(f"{name}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `confaug resolve x.yaml | head`: the reader left
         _silence_stdout()
         return EXIT_BROKEN_PIPE
-    except OSError as err:
+    except (DataError, OSError) as err:  # an unreadable image, an unwritable output
         print(f"{name}: error: {err}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:

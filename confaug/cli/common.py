@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,13 +114,9 @@ def locate_problems(err: ConfigError, document: Document) -> ConfigError:
             path = tuple(int(p) if p.isdigit() else p for p in problem.field.split("."))
             mark = document.source_map.locate(path)
             if mark is not None:
-                problem = type(problem)(
-                    mark.file, mark.line, mark.column, problem.field, problem.message, problem.hint
-                )
+                problem = replace(problem, file=mark.file, line=mark.line, column=mark.column)
             else:
-                problem = type(problem)(
-                    document.file, None, None, problem.field, problem.message, problem.hint
-                )
+                problem = replace(problem, file=document.file, column=None)
         problems.append(problem)
     return ConfigError(problems)
 
@@ -143,6 +140,22 @@ def load_pipeline(source: str, args: argparse.Namespace) -> Pipeline:
     return load_checked(source, args)[2]
 
 
+def add_output_option(container: Any) -> None:
+    """``-o/--output PATH`` of a command that prints text (a parser or an argument group)."""
+    container.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print ``text``, or write it to ``output`` (parent folders made) and say so."""
+    if not output:
+        print(text, end="")
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {output}")
+
+
 def report_config_error(err: ConfigError, stream: Any = None) -> None:
     """One ``file:line:col: field: message`` line per problem."""
     stream = stream or sys.stderr
@@ -150,23 +163,22 @@ def report_config_error(err: ConfigError, stream: Any = None) -> None:
         print(problem, file=stream)
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer ≥ 1."""
+def _whole_number(text: str, low: int) -> int:
+    """``text`` as an integer ≥ ``low``, or the ``ArgumentTypeError`` argparse reports."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be ≥ 1, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be ≥ {low}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer ≥ 1."""
+    return _whole_number(text, 1)
 
 
 def non_negative_int(text: str) -> int:
     """argparse type: an integer ≥ 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be ≥ 0, got {value}")
-    return value
+    return _whole_number(text, 0)

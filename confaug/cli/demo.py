@@ -20,6 +20,7 @@ from confaug.cli.common import (
     non_negative_int,
     positive_int,
 )
+from confaug.cli.grid import Cell, render_grid, write_png
 
 DEMO_SAMPLES = ("scene", "shapes", "checkerboard", "aerial")
 DEFAULT_OUTPUT = "confaug-demo.png"
@@ -40,43 +41,37 @@ def sample_batch(size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
+def grid_rows(
+    originals: np.ndarray, batches: list[np.ndarray], *, channels_first: bool
+) -> list[list[Cell]]:
+    """Per image: the original, then its version in each augmented batch."""
+    rows = []
+    for i, original in enumerate(originals):
+        row = [Cell(original, f"original {DEMO_SAMPLES[i % len(DEMO_SAMPLES)]}")]
+        for r, batch in enumerate(batches, start=1):
+            row.append(Cell(batch[i].transpose(1, 2, 0) if channels_first else batch[i], f"#{r}"))
+        rows.append(row)
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
     """Augment a sample batch, print what came out, write the grid."""
-    from confaug.cli.grid import Cell, render_grid, write_png
-
     pipe = load_pipeline(args.config, args)
-    x, y = sample_batch(args.size, args.batch)
-    if pipe.spec.data_format == "channels_first":
-        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    channels_first = pipe.spec.data_format == "channels_first"
+    originals, y = sample_batch(args.size, args.batch)
+    x = np.ascontiguousarray(originals.transpose(0, 3, 1, 2)) if channels_first else originals
     start = time.perf_counter()
     t_x = pipe.apply_batch(x, seed=args.seed)
     elapsed = time.perf_counter() - start
-    t_y = y
     print(f"config {args.config}: {pipe!r}")
     print("x", t_x.shape, t_x.dtype, t_x.min(), t_x.max())
-    print("y", t_y.shape, t_y.dtype, t_y.min(), t_y.max())
+    print("y", y.shape, y.dtype, y.min(), y.max())
     print(f"augmented {len(t_x)} images of {args.size}×{args.size} in {elapsed * 1000:.0f} ms")
     if args.output:
-        shown = t_x.transpose(0, 2, 3, 1) if pipe.spec.data_format == "channels_first" else t_x
-        originals = x.transpose(0, 2, 3, 1) if pipe.spec.data_format == "channels_first" else x
-        extra = [pipe.apply_batch(x, seed=args.seed + r) for r in range(1, args.rounds)]
-        rows = []
-        for i in range(len(x)):
-            row = [
-                Cell(originals[i], f"original {DEMO_SAMPLES[i % len(DEMO_SAMPLES)]}"),
-                Cell(shown[i], "#1"),
-            ]
-            for r, batch in enumerate(extra, start=2):
-                image = (
-                    batch[i].transpose(1, 2, 0)
-                    if pipe.spec.data_format == "channels_first"
-                    else batch[i]
-                )
-                row.append(Cell(image, f"#{r}"))
-            rows.append(row)
-        size = write_png(
-            args.output, render_grid(rows, cell_size=160, title=f"confaug demo: {args.config}")
-        )
+        batches = [t_x] + [pipe.apply_batch(x, seed=args.seed + r) for r in range(1, args.rounds)]
+        rows = grid_rows(originals, batches, channels_first=channels_first)
+        title = f"confaug demo: {args.config}"
+        size = write_png(args.output, render_grid(rows, cell_size=160, title=title))
         print(f"wrote {args.output} ({size / 1024:.0f} KB): originals, then augmented versions")
     return 0
 

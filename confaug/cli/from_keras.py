@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import argparse
 import ast
-from pathlib import Path
 from typing import Any
 
-from confaug.cli.common import add_command
+from confaug.cli.common import add_command, add_output_option, write_output
 from confaug.errors import ConfigError, Problem
 
 _WHERE = "<keywords>"
@@ -131,11 +130,7 @@ def join_arguments(pieces: list[str]) -> str:
 def run(args: argparse.Namespace) -> int:
     """Convert and print (or write) the config."""
     text = convert(join_arguments(args.keywords), modeline=args.modeline)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}")
-    else:
-        print(text, end="")
+    write_output(text, args.output)
     return 0
 
 
@@ -163,4 +158,4 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="start the YAML with the JSON Schema modeline for editors",
     )
-    parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+    add_output_option(parser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +17,7 @@ IMAGE_EXTENSIONS = frozenset(
 """File suffixes treated as images (case-insensitive)."""
 
 WRITABLE = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
+"""File suffixes ``encode_image`` can write (``augment --format same`` keeps these)."""
 
 
 def _umask() -> int:
@@ -113,6 +115,8 @@ def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> b
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file, so no half-written file remains."""
+    if path.is_dir():  # else the error would name the temporary file
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:

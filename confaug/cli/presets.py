@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from confaug.cli.common import add_command
-from confaug.errors import did_you_mean
+from confaug.errors import DataError, did_you_mean
 
 MODELINE_PREFIX = "# yaml-language-server:"
 
@@ -42,34 +41,29 @@ def presets() -> dict[str, Path]:
     return found
 
 
-def _find(name: str) -> Path | None:
-    """The file of preset ``name``; None (after saying so on stderr) when there is none."""
+def _find(name: str) -> Path:
+    """The file of preset ``name`` (``preset:`` prefix allowed); ``DataError`` when there is none."""
     name = name.removeprefix("preset:")
     known = presets()
     if name not in known:
         hint = did_you_mean(name, known)
-        suffix = f" ({hint})" if hint else "; see 'confaug presets'"
-        print(f"confaug presets: error: no preset named '{name}'{suffix}", file=sys.stderr)
-        return None
+        raise DataError(
+            f"no preset named '{name}'" + (f" ({hint})" if hint else "; see 'confaug presets'")
+        )
     return known[name]
 
 
 def run(args: argparse.Namespace) -> int:
-    """List the presets, or print one."""
-    action = getattr(args, "action", None) or "list"
-    if action in ("show", "path"):
-        path = _find(args.name)
-        if path is None:
-            return 1
-        print(
-            path.read_text(encoding="utf-8") if action == "show" else path,
-            end="" if action == "show" else "\n",
-        )
-        return 0
-    known = presets()
-    width = max((len(name) for name in known), default=0)
-    for name, path in known.items():
-        print(f"{name:<{width}}  {description(path)}")
+    """List the presets, or print one preset's YAML (``show``) or file (``path``)."""
+    if args.action == "show":
+        print(_find(args.name).read_text(encoding="utf-8"), end="")
+    elif args.action == "path":
+        print(_find(args.name))
+    else:
+        known = presets()
+        width = max((len(name) for name in known), default=0)
+        for name, path in known.items():
+            print(f"{name:<{width}}  {description(path)}")
     return 0
 
 

@@ -9,7 +9,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from confaug.cli.common import add_command, add_config_options, load_checked
+from confaug.cli.common import (
+    add_command,
+    add_config_options,
+    add_output_option,
+    load_checked,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from confaug.spec.model import Spec
@@ -65,11 +71,7 @@ def run(args: argparse.Namespace) -> int:
             header.append(f"# overrides: {' '.join(args.overrides)}")
         header.append(f"# fingerprint: {fingerprint(spec)} {versions()}")
         text = "\n".join(header) + "\n" + spec_to_yaml(spec, full=not args.set_only)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}")
-    else:
-        print(text, end="")
+    write_output(text, args.output)
     return 0
 
 
@@ -96,5 +98,5 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--set-only", action="store_true", help="leave out keys that are at their defaults"
     )
-    parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+    add_output_option(parser)
     add_config_options(parser)

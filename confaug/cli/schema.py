@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from confaug.cli.common import add_command
+from confaug.cli.common import add_command, add_output_option, write_output
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,13 +22,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         print(f"{path}: up to date")
         return 0
-    if args.output:
-        path = Path(args.output)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path}")
-    else:
-        print(text, end="")
+    write_output(text, args.output)
     return 0
 
 
@@ -46,7 +40,7 @@ def register(subparsers: Any) -> None:
         run=run,
     )
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+    add_output_option(target)
     target.add_argument(
         "--check", metavar="PATH", help="exit 1 when PATH differs from the current schema"
     )

@@ -94,9 +94,4 @@ def to_keras(
     )
 
 
-def adapt(generator: Any, **options: Any) -> Any:
-    """The hook behind ``BatchGenerator.as_keras(**options)``: :func:`to_keras`."""
-    return to_keras(generator, **options)
-
-
-__all__ = ["adapt", "to_keras"]
+__all__ = ["to_keras"]

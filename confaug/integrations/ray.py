@@ -39,9 +39,11 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from confaug.batching.loader import SampleError
+from confaug.batching.seeding import resolve_seed
 from confaug.compiler.pipeline import Pipeline
 from confaug.errors import DataError
 from confaug.seeding import sample_seed
+from confaug.sources.decode import DecodeOptions, decode_image, decode_mask
 
 logger = logging.getLogger("confaug")
 
@@ -113,7 +115,7 @@ class RayAugmenter:
         target_size: tuple[int, int] | None = None,
         color_mode: str = "rgb",
     ) -> None:
-        _check_options(on_error, epoch)
+        self._decode = _checked_options(on_error, epoch, target_size, color_mode)
         self.pipeline = _compile(pipeline)
         if seed is None:
             seed = self.pipeline.spec.seed
@@ -191,13 +193,10 @@ class RayAugmenter:
         """An array as given, or encoded file bytes (``read_binary_files``) decoded."""
         if not isinstance(value, (bytes, bytearray)):
             return np.asarray(value)
-        from confaug.sources.decode import DecodeOptions, decode_image, decode_mask
-
         data = bytes(value)
         if is_mask:
-            return decode_mask(data, self.target_size)
-        options = DecodeOptions(color_mode=self.color_mode, target_size=self.target_size)  # type: ignore[arg-type]
-        pixels = decode_image(data, options)
+            return decode_mask(data, self._decode.target_size)
+        pixels = decode_image(data, self._decode)
         return np.ascontiguousarray(pixels.transpose(2, 0, 1)) if self._channels_first else pixels
 
     def _label(self, key: Any, image: Any) -> str:
@@ -266,11 +265,15 @@ def _missing_column(column: str, columns: list[str]) -> str:
     return f"column {column!r} is not in the batch (columns: {columns}){hint}"
 
 
-def _check_options(on_error: str, epoch: int) -> None:
+def _checked_options(
+    on_error: str, epoch: int, target_size: tuple[int, int] | None, color_mode: str
+) -> DecodeOptions:
+    """Raise ValueError for a bad option; return how encoded image bytes are decoded."""
     if on_error not in _ON_ERROR:
         raise ValueError(f"on_error={on_error!r}; expected one of {list(_ON_ERROR)}")
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
         raise ValueError(f"epoch={epoch!r}; expected an int >= 0")
+    return DecodeOptions(color_mode=color_mode, target_size=target_size)  # type: ignore[arg-type]
 
 
 def ray_augment(
@@ -297,12 +300,12 @@ def ray_augment(
     decoded with ``target_size`` / ``color_mode`` so that undecodable files follow
     ``on_error``.
     """
-    _check_options(on_error, epoch)
+    _checked_options(on_error, epoch, target_size, color_mode)  # fail on the driver
     pipeline = _compile(pipeline_or_config)
     if seed is None:
         seed = pipeline.spec.seed
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy) % 2**63
+        seed = resolve_seed(None)  # drawn once here, shared by every worker
     bound: dict[str, Any] = {
         "pipeline": pipeline.__getstate__(),
         "image_column": image_column,

@@ -124,14 +124,8 @@ def to_tf(generator: Any) -> Any:
     return dataset
 
 
-def adapt(generator: Any, **options: Any) -> Any:
-    """The hook behind ``BatchGenerator.as_tf(**options)``: :func:`to_tf`."""
-    return to_tf(generator, **options)
-
-
 __all__ = [
     "Leaf",
-    "adapt",
     "as_structure",
     "describe",
     "epoch_batches",

@@ -19,16 +19,15 @@ PyTorch is imported when the first dataset is built, never when this module is i
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import numpy as np
 
-from confaug.batching.collate import Batch, PerSample
-from confaug.batching.loader import OnError, load_batch
-from confaug.batching.seeding import SAMPLE_STREAM, epoch_order, shard
+from confaug.batching.collate import PerSample
+from confaug.batching.loader import LoadResult, OnError, SkipLog, load_batch
+from confaug.batching.seeding import SAMPLE_STREAM, RankOrder
+from confaug.sources.errors import DataError
 
-logger = logging.getLogger("confaug")
 _CLASS_NAMES = ("TorchBatches", "TorchSamples")
 
 
@@ -39,26 +38,31 @@ class _Plan:
         self.source = generator.source
         self.pipeline = generator.pipeline
         self.seed = int(generator.seed)
-        self.shuffle = bool(generator.shuffle)
         self.batch_size = int(generator.batch_size)
-        self.rank = int(getattr(generator, "rank", 0))
-        self.world_size = int(getattr(generator, "world_size", 1))
-        self.even_shards = bool(getattr(generator, "even_shards", False))
+        self.order = RankOrder(
+            len(self.source),
+            self.seed,
+            bool(generator.shuffle),
+            int(getattr(generator, "rank", 0)),
+            int(getattr(generator, "world_size", 1)),
+            even=bool(getattr(generator, "even_shards", False)),
+        )
         self.on_error: OnError = getattr(generator, "on_error", "raise")
         self.num_batches = len(generator)
-        #: ``(path, reason)`` of the files this process skipped (each logged once).
-        self.skipped: list[tuple[str, str]] = []
-        self._order: tuple[int, np.ndarray] | None = None
+        self._skips = SkipLog()
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """``(path, reason)`` of the files this process skipped (each logged once)."""
+        return self._skips.entries
 
     def indices(self, epoch: int) -> np.ndarray:
         """This rank's sample indices for ``epoch``, in order (as the generator's)."""
-        if self._order is None or self._order[0] != epoch:
-            order = epoch_order(len(self.source), self.seed, epoch, self.shuffle)
-            self._order = (epoch, shard(order, self.rank, self.world_size, even=self.even_shards))
-        return self._order[1]
+        return self.order(epoch)
 
-    def load(self, epoch: int, indices: np.ndarray, on_error: OnError) -> Batch | None:
-        """Samples ``indices`` of ``epoch``, augmented and standardized as the generator does."""
+    def load(self, epoch: int, indices: np.ndarray, on_error: OnError) -> LoadResult:
+        """Samples ``indices`` of ``epoch``, augmented and standardized as the generator does;
+        skipped files are recorded in :attr:`skipped`."""
         result = load_batch(
             self.source,
             self.pipeline,
@@ -67,13 +71,8 @@ class _Plan:
             key=(SAMPLE_STREAM, epoch),
             on_error=on_error,
         )
-        known = {path for path, _ in self.skipped}
-        for path, reason in result.skipped:
-            if path not in known:
-                known.add(path)
-                self.skipped.append((path, reason))
-                logger.warning("confaug: skipping %s: %s", path, reason)
-        return result.batch
+        self._skips.add(result.skipped)
+        return result
 
 
 class _Convert:
@@ -129,20 +128,24 @@ def _output(x: Any, y: Any, w: Any) -> Any:
     return (x, y) if w is None else (x, y, w)
 
 
+class _EpochItems:
+    """What both dataset views hold: the plan, the tensor conversion and the epoch served."""
+
+    def __init__(self, plan: _Plan, convert: _Convert, epoch: int) -> None:
+        self.plan = plan
+        self.convert = convert
+        self.epoch = epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        """Serve epoch ``epoch`` (its order and augmentation) from now on."""
+        self.epoch = int(epoch)
+
+
 def _build_classes() -> dict[str, type]:
     from torch.utils.data import Dataset
 
-    class TorchBatches(Dataset):  # type: ignore[type-arg]
+    class TorchBatches(_EpochItems, Dataset):  # type: ignore[type-arg]
         """Item ``i``: batch ``i`` of the generator's epoch ``epoch`` (see the module doc)."""
-
-        def __init__(self, plan: _Plan, convert: _Convert, epoch: int) -> None:
-            self.plan = plan
-            self.convert = convert
-            self.epoch = epoch
-
-        def set_epoch(self, epoch: int) -> None:
-            """Serve epoch ``epoch`` (its order and augmentation) from now on."""
-            self.epoch = int(epoch)
 
         def __len__(self) -> int:
             return self.plan.num_batches
@@ -152,28 +155,18 @@ def _build_classes() -> dict[str, type]:
                 raise IndexError(f"batch {index} out of range; this dataset has {len(self)}")
             size = self.plan.batch_size
             indices = self.plan.indices(self.epoch)[index * size : (index + 1) * size]
-            batch = self.plan.load(self.epoch, indices, self.plan.on_error)
+            result = self.plan.load(self.epoch, indices, self.plan.on_error)
+            batch = result.batch
             if batch is None:
-                from confaug.sources.errors import DataError
-
-                raise DataError(f"every sample of batch {index} was skipped")
+                raise DataError(f"every sample of batch {index} was skipped: {result.skipped}")
             return _output(
                 self.convert.images(batch.x, batched=True),
                 self.convert.value(batch.y),
                 self.convert.value(batch.w),
             )
 
-    class TorchSamples(Dataset):  # type: ignore[type-arg]
+    class TorchSamples(_EpochItems, Dataset):  # type: ignore[type-arg]
         """Item ``i``: sample ``i`` of the source, augmented for epoch ``epoch``."""
-
-        def __init__(self, plan: _Plan, convert: _Convert, epoch: int) -> None:
-            self.plan = plan
-            self.convert = convert
-            self.epoch = epoch
-
-        def set_epoch(self, epoch: int) -> None:
-            """Augment as in epoch ``epoch`` from now on."""
-            self.epoch = int(epoch)
 
         def __len__(self) -> int:
             return len(self.plan.source)
@@ -181,7 +174,7 @@ def _build_classes() -> dict[str, type]:
         def __getitem__(self, index: int) -> Any:
             if not 0 <= index < len(self):
                 raise IndexError(f"sample {index} out of range; this dataset has {len(self)}")
-            batch = self.plan.load(self.epoch, np.asarray([index]), "raise")
+            batch = self.plan.load(self.epoch, np.asarray([index]), "raise").batch
             assert batch is not None  # on_error="raise": nothing is skipped
             return _output(
                 self.convert.images(batch.x[0], batched=False),
@@ -250,9 +243,4 @@ def to_torch(
     return cls(plan, convert, start)
 
 
-def adapt(generator: Any, **options: Any) -> Any:
-    """The hook behind ``BatchGenerator.as_torch(**options)``: :func:`to_torch`."""
-    return to_torch(generator, **options)
-
-
-__all__ = ["adapt", "to_torch"]
+__all__ = ["to_torch"]

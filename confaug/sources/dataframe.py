@@ -195,5 +195,16 @@ def _column_array(
         return np.asarray([float(value) for value in picked], dtype=np.float32)
     except (TypeError, ValueError):
         if numeric:
-            raise TypeError(f"column {name!r} must be numeric") from None
+            row = next(row for row in rows if not _is_number(values[row]))
+            raise TypeError(
+                f"column {name!r} must be numeric; row {row} has {values[row]!r}"
+            ) from None
         return np.asarray(picked, dtype=object) if picked else np.asarray(picked)
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -28,8 +28,13 @@ def unpack_batch(
         x, rest = batch, ()
     if masks_in_y and not rest:
         raise DataError(f"batch {number}: masks_in_y needs (x, y) batches")
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except ValueError as exc:  # ragged: images of different shapes
+            raise DataError(f"batch {number}: x is not one array of images ({exc})") from None
     source = ArraySource(
-        x if isinstance(x, np.ndarray) else np.asarray(x),
+        x,
         masks=rest[0] if masks_in_y else None,
         data_format=data_format,
         name=f"batch {number} x",

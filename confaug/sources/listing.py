@@ -53,12 +53,16 @@ def _scan(folder: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(folder) as entries:
             return list(entries)
-    except FileNotFoundError:
-        raise DataError(f"{folder}: no such directory") from None
-    except NotADirectoryError:
-        raise DataError(f"{folder}: not a directory") from None
     except OSError as exc:
-        raise DataError(f"{folder}: cannot list directory ({exc.strerror or exc})") from None
+        raise _folder_error(folder, exc) from None
+
+
+def _folder_error(folder: str, exc: OSError) -> DataError:
+    if isinstance(exc, FileNotFoundError):
+        return DataError(f"{folder}: no such directory")
+    if isinstance(exc, NotADirectoryError):
+        return DataError(f"{folder}: not a directory")
+    return DataError(f"{folder}: cannot list directory ({exc.strerror or exc})")
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
@@ -69,5 +73,8 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
 
 
 def _identity(path: str) -> tuple[int, int]:
-    info = os.stat(path)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise _folder_error(path, exc) from None
     return info.st_dev, info.st_ino
