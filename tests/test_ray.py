@@ -287,7 +287,9 @@ def test_ray_results_do_not_depend_on_the_number_of_workers(
     two = _run(ray_local, jpeg_folder, 2)
     assert one["rows"] == two["rows"] == 24
     assert len(one["pids"]) == 1, one["pids"]
-    assert len(two["pids"]) == 2, two["pids"]  # two actors did share the work
+    # Two actors usually share the work; on a loaded machine Ray may give one all the blocks,
+    # which must not fail the test: the claim is that the pool size does not change results.
+    assert 1 <= len(two["pids"]) <= 2, two["pids"]
     assert one["images"].keys() == two["images"].keys()
     for path, image in one["images"].items():
         assert np.array_equal(image, two["images"][path]), path
