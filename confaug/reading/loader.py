@@ -44,7 +44,7 @@ def _resolve_preset(name: str, *, at: Mark | None = None, field: str = "") -> Pa
         raise ConfigError(
             [
                 Problem(
-                    at.file if at else None,
+                    at.file if at else f"preset:{name}",
                     at.line if at else None,
                     at.column if at else None,
                     field,
