@@ -65,17 +65,25 @@ class ImageDataGenerator:
         **options: Any,
     ) -> Any:
         """Batches from arrays (Keras' ``flow``)."""
-        return self.pipeline.flow(
-            x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed, **options
+        saving = _saving_options(options)
+        return _maybe_saving(
+            self.pipeline.flow(
+                x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, seed=seed, **options
+            ),
+            saving,
         )
 
     def flow_from_directory(self, directory: Any, **options: Any) -> Any:
         """Batches from class subfolders (Keras' ``flow_from_directory``)."""
-        return self.pipeline.flow_from_directory(directory, **options)
+        saving = _saving_options(options)
+        return _maybe_saving(self.pipeline.flow_from_directory(directory, **options), saving)
 
     def flow_from_dataframe(self, dataframe: Any, directory: Any = None, **options: Any) -> Any:
         """Batches from a DataFrame or CSV (Keras' ``flow_from_dataframe``)."""
-        return self.pipeline.flow_from_dataframe(dataframe, directory=directory, **options)
+        saving = _saving_options(options)
+        return _maybe_saving(
+            self.pipeline.flow_from_dataframe(dataframe, directory=directory, **options), saving
+        )
 
     # ---- statistics -----------------------------------------------------------------------
     def fit(self, x: Any, augment: bool = False, rounds: int = 1, seed: int | None = None) -> None:
@@ -132,3 +140,83 @@ class ImageDataGenerator:
     def to_yaml(self) -> str:
         """The equivalent confaug config."""
         return spec_to_yaml(self.spec)
+
+
+def _saving_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Pop Keras' ``save_to_dir`` / ``save_prefix`` / ``save_format`` from ``options``."""
+    return {
+        "directory": options.pop("save_to_dir", None),
+        "prefix": options.pop("save_prefix", ""),
+        "extension": options.pop("save_format", "png"),
+    }
+
+
+def _maybe_saving(generator: Any, saving: dict[str, Any]) -> Any:
+    if saving["directory"] is None:
+        return generator
+    return SavingGenerator(generator, **saving)
+
+
+class SavingGenerator:
+    """A generator that also writes every batch's images to a folder (Keras' ``save_to_dir``).
+
+    Images are scaled to 0–255 by their own min and max (as Keras' ``array_to_img``) and named
+    ``{prefix}_e{epoch}_b{batch}_{position}.{format}``, so reruns overwrite, not accumulate.
+    Everything else is the wrapped generator's.
+    """
+
+    def __init__(self, generator: Any, *, directory: Any, prefix: str, extension: str) -> None:
+        from pathlib import Path
+
+        if extension.lower() not in ("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"):
+            raise ValueError(f"save_format={extension!r}: use png, jpg, bmp, tif or webp")
+        self._generator = generator
+        self._directory = Path(directory)
+        self._directory.mkdir(parents=True, exist_ok=True)
+        self._prefix = prefix
+        self._extension = extension.lower()
+        self._served = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._generator, name)
+
+    def __len__(self) -> int:
+        return len(self._generator)
+
+    def __getitem__(self, index: int) -> Any:
+        batch = self._generator[index]
+        self._save(batch, self._generator.epoch, index)
+        return batch
+
+    def __iter__(self) -> Any:
+        for number, batch in enumerate(self._generator):
+            epoch, index = divmod(number, len(self._generator))
+            self._save(batch, epoch, index)
+            yield batch
+
+    def __next__(self) -> Any:
+        batch = next(self._generator)
+        epoch, index = divmod(self._served, len(self._generator))
+        self._served += 1
+        self._save(batch, epoch, index)
+        return batch
+
+    def _save(self, batch: Any, epoch: int, index: int) -> None:
+        import cv2
+
+        images = batch[0] if isinstance(batch, tuple) else batch
+        images = np.asarray(images)
+        if self._generator.pipeline.data_format == "channels_first":
+            images = np.moveaxis(images, 1, -1)
+        for position, image in enumerate(images):
+            pixels = image.astype(np.float64)
+            low, high = pixels.min(), pixels.max()
+            pixels = (pixels - low) * (255.0 / (high - low)) if high > low else pixels * 0
+            pixels = np.rint(pixels).astype(np.uint8)
+            if pixels.ndim == 3 and pixels.shape[-1] == 3:
+                pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+            elif pixels.ndim == 3 and pixels.shape[-1] == 4:
+                pixels = cv2.cvtColor(pixels, cv2.COLOR_RGBA2BGRA)
+            name = f"{self._prefix}_e{epoch}_b{index}_{position}.{self._extension}"
+            if not cv2.imwrite(str(self._directory / name), pixels):
+                raise OSError(f"could not write {self._directory / name}")

@@ -127,3 +127,31 @@ def test_seed_snippet_prints_the_same_shapes_dtypes_and_ranges_as_keras() -> Non
     for x in (ours_x, keras_x):
         assert 0.0 <= x.min() < 0.05 and 0.95 < x.max() <= 1.0
     assert ours_y.min() == keras_y.min() == 0.0 and ours_y.max() == keras_y.max() == 1.0
+
+
+def test_save_to_dir_writes_each_augmented_image(tmp_path) -> None:
+    import cv2
+
+    generator = ImageDataGenerator(horizontal_flip=True)
+    x = np.stack([_smooth_image(i, 16) for i in range(5)])
+    flow = generator.flow(
+        x,
+        np.arange(5),
+        batch_size=2,
+        shuffle=False,
+        seed=1,
+        save_to_dir=tmp_path / "out",
+        save_prefix="aug",
+        save_format="png",
+    )
+    assert len(flow) == 3
+    batch_x, batch_y = next(flow)
+    assert list(batch_y) == [0, 1]
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["aug_e0_b0_0.png", "aug_e0_b0_1.png"]
+    saved = cv2.imread(str(tmp_path / "out" / "aug_e0_b0_1.png"))[..., ::-1].astype(float)
+    expected = batch_x[1] - batch_x[1].min()
+    expected *= 255 / expected.max()
+    assert np.abs(saved - expected).max() <= 1.0
+    with pytest.raises(ValueError, match="save_format"):
+        generator.flow(x, save_to_dir=tmp_path, save_format="gif")
