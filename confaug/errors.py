@@ -86,16 +86,34 @@ class ConfigError(ValueError):
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A 'did you mean' hint for a misspelt name, or None when nothing is close."""
-    import difflib
+    """A 'did you mean' hint for a misspelt name, or None when nothing is close.
 
-    options = list(choices)
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    Case is ignored, and among close names a longer shared beginning wins: people misspell
+    the middle of a name more often than its start (``GausBlur`` → ``GaussianBlur``, not
+    ``GlassBlur``).
+    """
+    import difflib
+    from itertools import takewhile
+
+    lowered: dict[str, str] = {}
+    for choice in choices:
+        lowered.setdefault(choice.lower(), choice)
+    target = word.lower()
+    close = difflib.get_close_matches(target, list(lowered), n=5, cutoff=0.6)
     if not close:
-        lowered = {c.lower(): c for c in options}
-        close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-        close = [lowered[c] for c in close]
-    return f"did you mean '{close[0]}'?" if close else None
+        return None
+
+    def score(candidate: str) -> float:
+        ratio = difflib.SequenceMatcher(None, target, candidate).ratio()
+        shared = sum(
+            1
+            for _ in takewhile(
+                lambda pair: pair[0] == pair[1], zip(target, candidate, strict=False)
+            )
+        )
+        return ratio + 0.05 * min(shared, 6)
+
+    return f"did you mean '{lowered[max(close, key=score)]}'?"
 
 
 class DataError(ValueError):

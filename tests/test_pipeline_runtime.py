@@ -126,3 +126,17 @@ def test_bad_sample_in_a_batch_is_named_by_index() -> None:
     batch[2, 0, 0, 0] = np.nan
     with pytest.raises(confaug.DataError, match=r"x\[2\]: .*NaN"):
         pipe.apply_batch(batch)
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("GausBlur", "GaussianBlur"),
+        ("horizontalflip", "HorizontalFlip"),
+        ("GaussNoize", "GaussNoise"),
+    ],
+)
+def test_transform_name_hints_prefer_a_shared_beginning(typo: str, meant: str) -> None:
+    with pytest.raises(confaug.ConfigError) as err:
+        confaug.load_spec({"version": 1, "transforms": [typo]})
+    assert err.value.problems[0].hint == f"did you mean '{meant}'?"
