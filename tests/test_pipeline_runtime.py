@@ -140,3 +140,15 @@ def test_transform_name_hints_prefer_a_shared_beginning(typo: str, meant: str) -
     with pytest.raises(confaug.ConfigError) as err:
         confaug.load_spec({"version": 1, "transforms": [typo]})
     assert err.value.problems[0].hint == f"did you mean '{meant}'?"
+
+
+def test_array_split_that_loses_a_class_is_an_error() -> None:
+    pipe = confaug.load_pipeline({"version": 1, "validation_split": 0.25})
+    x = np.zeros((8, 4, 4, 3), dtype=np.uint8)
+    sorted_labels = np.array([0, 0, 1, 1, 1, 1, 1, 1])  # validation = first 2: only class 0
+    with pytest.raises(confaug.DataError, match="different classes"):
+        pipe.flow(x, sorted_labels, subset="training")
+    mixed = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    assert len(pipe.flow(x, mixed, subset="validation", batch_size=1)) == 2
+    one_hot = np.eye(2)[mixed]
+    assert len(pipe.flow(x, one_hot, subset="training", batch_size=2)) == 3

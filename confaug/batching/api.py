@@ -13,10 +13,13 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from confaug.batching.generator import BatchGenerator
 from confaug.batching.protocol import SamplePipeline, data_format_of
 from confaug.batching.stream import AugmentedStream
 from confaug.batching.workers import WorkerMode
+from confaug.errors import DataError
 from confaug.sources.arrays import ArraySource
 from confaug.sources.base import split_bounds
 from confaug.sources.dataframe import DataFrameSource
@@ -49,8 +52,28 @@ def flow(
         data_format=data_format_of(pipeline),
     )
     if subset is not None:
-        source = source.part(*split_bounds(len(source), subset, _split(pipeline, validation_split)))
+        split = _split(pipeline, validation_split)
+        if y is not None and masks is None and targets is None:
+            _check_split_classes(np.asarray(y), split_bounds(len(source), "validation", split)[1])
+        source = source.part(*split_bounds(len(source), subset, split))
     return BatchGenerator(source, pipeline, **options)
+
+
+def _check_split_classes(y: np.ndarray, cut: int) -> None:
+    """Keras' guard: a split that leaves a class out of one subset is an error, not a surprise."""
+    if y.ndim > 2 or (y.dtype.kind not in "biuU" and not (y.ndim == 2 and y.dtype.kind == "f")):
+        return  # regression targets or structured labels: nothing to compare
+    labels = y.argmax(axis=1) if y.ndim == 2 else y
+    validation, training = (
+        set(np.unique(labels[:cut]).tolist()),
+        set(np.unique(labels[cut:]).tolist()),
+    )
+    if cut and validation != training:
+        only = sorted(validation ^ training, key=str)
+        raise DataError(
+            f"the validation split (first {cut} samples) and the training split hold different "
+            f"classes (only in one of them: {only[:10]}); shuffle x and y before splitting"
+        )
 
 
 def flow_from_directory(
