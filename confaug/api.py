@@ -81,12 +81,9 @@ def spec_from_keras(**kwargs: Any) -> Spec:
     data: dict[str, Any] = {"version": 1}
     for key, value in kwargs.items():
         if key == "preprocessing_function" and callable(value):
-            from confaug.registry import lookup, register
+            from confaug.registry import register_as_available
 
-            name = getattr(value, "__name__", "preprocessing_function")
-            if lookup(name) is None:
-                register(name, value)
-            value = name
+            value = register_as_available(value)
         if key == "data_format" and value is None:
             continue
         if key == "dtype" and value is not None:

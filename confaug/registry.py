@@ -37,6 +37,20 @@ def register(
     return function
 
 
+def register_as_available(function: Callable[..., Any]) -> str:
+    """Register ``function`` under its own name, or a numbered variant when that is taken by
+    another function (lambdas become ``preprocessing_function``), and return the name used."""
+    base = getattr(function, "__name__", "")
+    if not base.isidentifier():
+        base = "preprocessing_function"
+    name, number = base, 1
+    while _FUNCTIONS.get(name) not in (None, function):
+        number += 1
+        name = f"{base}_{number}"
+    _FUNCTIONS[name] = function
+    return name
+
+
 def unregister(name: str) -> None:
     """Forget a registered name (no error when absent)."""
     _FUNCTIONS.pop(name, None)

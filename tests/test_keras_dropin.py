@@ -155,3 +155,20 @@ def test_save_to_dir_writes_each_augmented_image(tmp_path) -> None:
     assert np.abs(saved - expected).max() <= 1.0
     with pytest.raises(ValueError, match="save_format"):
         generator.flow(x, save_to_dir=tmp_path, save_format="gif")
+
+
+def test_preprocessing_functions_are_never_confused_by_name() -> None:
+    def make(offset: float):
+        def pre(x):
+            return x + offset
+
+        return pre
+
+    first = ImageDataGenerator(preprocessing_function=make(1.0))
+    second = ImageDataGenerator(preprocessing_function=make(2.0))
+    anonymous = ImageDataGenerator(preprocessing_function=lambda x: x * 3)
+    ones = np.ones((1, 2, 2, 3), np.float32)
+    assert first.standardize(ones.copy()).max() == 2.0
+    assert second.standardize(ones.copy()).max() == 3.0
+    assert anonymous.standardize(ones.copy()).max() == 3.0
+    assert first.spec.preprocessing_function != second.spec.preprocessing_function
