@@ -13,6 +13,8 @@ from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
 
 # scipy spline order used for the Keras warp when only a named interpolation is given.
+# warpAffine has no area kernel (OpenCV treats INTER_AREA as bilinear there), so "area"
+# applies to the listed transforms and the warp stays bilinear.
 _NAME_TO_ORDER = {"nearest": 0, "bilinear": 1, "bicubic": 3, "area": 1, "lanczos": 4}
 
 

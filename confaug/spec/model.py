@@ -179,7 +179,7 @@ class Spec(BaseModel):
     )
     preprocessing_function: str | None = Field(
         None,
-        description="Name of a function registered in Python with confaug.register(); runs on each batch after augmentation, before rescale.",
+        description="Name of a function registered in Python with confaug.register(); runs on each augmented image (as Keras does), before rescale.",
     )
     validation_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         0.0,
