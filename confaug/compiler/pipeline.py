@@ -52,6 +52,18 @@ class Pipeline:
         self.spec: Spec = spec
         self.compose: Any = build_compose(spec)
         self._channels_first = spec.data_format == "channels_first"
+        # Decided once here, not on every sample:
+        self._extra_images = tuple(
+            k for k, kind in spec.additional_targets.items() if kind == "image"
+        )
+        self._box_targets = tuple(
+            (target, width, tuple(params.get("label_fields") or ()))
+            for target, params, width in (
+                ("bboxes", spec.bbox_params, 4),
+                ("keypoints", spec.keypoint_params, 2),
+            )
+            if params is not None
+        )
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
@@ -128,16 +140,16 @@ class Pipeline:
         else:
             scale = batch_scale  # type: ignore[assignment]
         data["image"] = to_working(image, scale)
-        for key, kind in self.spec.additional_targets.items():
-            if kind == "image" and key in data:
+        for key in self._extra_images:
+            if key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
         added = self._fill_absent_targets(data)
         out = compose(**data)
         for key in added:
             out.pop(key, None)
         out["image"] = from_working(out["image"], scale)
-        for key, kind in self.spec.additional_targets.items():
-            if kind == "image" and key in out:
+        for key in self._extra_images:
+            if key in out:
                 out[key] = from_working(out[key], scale)
         if self._channels_first:
             out = self._to_chw(out)
@@ -150,15 +162,12 @@ class Pipeline:
         would make a detection config unusable on plain images (previews, apply_batch).
         """
         added: list[str] = []
-        for target, params, width in (
-            ("bboxes", self.spec.bbox_params, 4),
-            ("keypoints", self.spec.keypoint_params, 2),
-        ):
-            if params is None or target in data:
+        for target, width, label_fields in self._box_targets:
+            if target in data:
                 continue
             data[target] = np.zeros((0, width), dtype=np.float32)
             added.append(target)
-            for field in params.get("label_fields") or ():
+            for field in label_fields:
                 if field not in data:
                     data[field] = []
                     added.append(field)
