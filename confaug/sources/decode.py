@@ -1,8 +1,9 @@
 """Decode image and mask files into uint8 HWC arrays in RGB order.
 
-One file is read once. PIL parses the header lazily (size, format, mode, EXIF orientation)
-so the decompression-bomb guard runs before any pixels are decoded. Plain JPEGs are then
-decoded by OpenCV, at 1/2, 1/4 or 1/8 scale when the target size allows (libjpeg scales in
+One file is read once and its header parsed (size, format, mode, EXIF orientation) before any
+pixels are decoded, so the decompression-bomb guard runs first. Plain JPEG headers are read
+by :mod:`~confaug.sources.jpeg_header`, everything else by PIL. Plain JPEGs are decoded by
+OpenCV, at 1/2, 1/4 or 1/8 scale when the target size allows (libjpeg scales in
 the DCT, which is much cheaper than decoding fully and resizing); other formats go through
 PIL. EXIF orientation is applied for every format. Every failure is a :class:`DataError`
 that names the file.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import cv2
@@ -20,6 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from confaug.sources.errors import DataError
+from confaug.sources.jpeg_header import read_jpeg_header
 
 ColorMode = Literal["grayscale", "rgb", "rgba"]
 Interpolation = Literal["nearest", "bilinear", "bicubic", "area", "lanczos"]
@@ -90,18 +92,32 @@ class DecodeOptions:
 
 @dataclass(frozen=True)
 class OpenedImage:
-    """A file read into memory with its header parsed; no pixels decoded yet."""
+    """A file read into memory with its header parsed; no pixels decoded yet.
+
+    ``format`` and ``mode`` use PIL's names ("JPEG", "PNG"; "L", "RGB", "I;16", …).
+    """
 
     name: str
     data: bytes
-    header: Image.Image
+    format: str | None
+    mode: str
+    width: int
+    height: int
     orientation: int
+    pil: Image.Image | None = field(default=None, repr=False, compare=False)
 
     @property
     def size(self) -> tuple[int, int]:
         """``(height, width)`` after EXIF orientation."""
-        width, height = self.header.size
-        return (width, height) if self.orientation >= 5 else (height, width)
+        return (self.width, self.height) if self.orientation >= 5 else (self.height, self.width)
+
+    @property
+    def header(self) -> Image.Image:
+        """The file opened (lazily) by PIL, pixels not yet loaded."""
+        if self.pil is None:
+            object.__setattr__(self, "pil", _pil_open(self.name, self.data))
+        assert self.pil is not None
+        return self.pil
 
 
 def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> OpenedImage:
@@ -110,8 +126,34 @@ def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     data = source if isinstance(source, bytes) else _read(name)
     if not data:
         raise DataError(f"{name}: empty file (0 bytes)")
+    jpeg = read_jpeg_header(data)
+    if jpeg is not None and not _beyond_pil_limit(jpeg.width * jpeg.height):
+        _check_pixels(name, jpeg.width, jpeg.height, max_pixels)
+        mode = "L" if jpeg.components == 1 else "RGB"
+        orientation = jpeg.orientation if 1 <= jpeg.orientation <= 8 else 1
+        return OpenedImage(name, data, "JPEG", mode, jpeg.width, jpeg.height, orientation)
+    header = _pil_open(name, data)
+    width, height = header.size
+    _check_pixels(name, width, height, max_pixels)
     try:
-        header = Image.open(io.BytesIO(data))
+        orientation = int(header.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception as exc:  # some formats decode everything to find their metadata
+        raise DataError(f"{name}: corrupt or truncated image ({exc})") from exc
+    return OpenedImage(
+        name,
+        data,
+        header.format,
+        header.mode,
+        width,
+        height,
+        orientation if 1 <= orientation <= 8 else 1,
+        header,
+    )
+
+
+def _pil_open(name: str, data: bytes) -> Image.Image:
+    try:
+        return Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise DataError(f"{name}: not a recognised image (starts with {data[:12]!r})") from None
     except Image.DecompressionBombError as exc:
@@ -121,17 +163,20 @@ def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS)
         ) from None
     except Exception as exc:  # PIL raises many types for malformed headers
         raise DataError(f"{name}: cannot read image header ({exc})") from exc
-    width, height = header.size
+
+
+def _beyond_pil_limit(pixels: int) -> bool:
+    """True where PIL would refuse the image as a bomb (left to PIL to say so)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    return limit is not None and pixels > 2 * limit
+
+
+def _check_pixels(name: str, width: int, height: int, max_pixels: int | None) -> None:
     if max_pixels is not None and width * height > max_pixels:
         raise DataError(
             f"{name}: {width}x{height} = {width * height:,} pixels exceeds "
             f"max_pixels={max_pixels:,} (decompression-bomb guard); raise max_pixels to allow it"
         )
-    try:
-        orientation = int(header.getexif().get(_EXIF_ORIENTATION, 1))
-    except Exception as exc:  # some formats decode everything to find their metadata
-        raise DataError(f"{name}: corrupt or truncated image ({exc})") from exc
-    return OpenedImage(name, data, header, orientation if 1 <= orientation <= 8 else 1)
 
 
 def decode_image(
@@ -142,8 +187,7 @@ def decode_image(
     opened = _opened(source, options.max_pixels)
     target = options.target_size
     crop = _crop_box(opened.size, target) if target and options.keep_aspect_ratio else None
-    header = opened.header
-    if header.format == "JPEG" and header.mode in ("L", "RGB"):
+    if opened.format == "JPEG" and opened.mode in ("L", "RGB"):
         factor = _reduction(opened.size, crop, target) if options.reduced_decode else 1
         pixels = _decode_jpeg(opened, options.color_mode, factor)
         if factor > 1 and crop is not None:
