@@ -448,3 +448,23 @@ def test_all_23_keras_keywords_are_accepted() -> None:
     )
     assert set(confaug.KERAS_KEYWORDS) <= set(spec.model_fields_set)
     assert spec.rescale == pytest.approx(1 / 255)
+
+
+def test_additional_targets_cannot_shadow_albumentations_targets(write: WriteConfig) -> None:
+    text = "version: 1\nadditional_targets:\n  image2: image\n  mask: image\n  bad name: mask\n"
+    shadow, bad_name = problems_of(write, text)
+    assert (shadow.line, shadow.column, shadow.field) == (4, 3, "additional_targets.mask")
+    assert "albumentations' own target" in shadow.message and "'mask2'" in shadow.message
+    assert (bad_name.line, bad_name.column) == (5, 3)
+    assert "identifier" in bad_name.message
+
+
+def test_additional_target_named_like_a_label_field_is_refused(write: WriteConfig) -> None:
+    text = (
+        "version: 1\n"
+        "additional_targets: {labels: mask}\n"
+        "bbox_params: {format: pascal_voc, label_fields: [labels]}\n"
+    )
+    (problem,) = problems_of(write, text)
+    assert problem.line == 2
+    assert "label_fields" in problem.message

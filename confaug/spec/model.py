@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import (
@@ -75,6 +83,22 @@ TargetKind = Literal[
     "masks3d",
 ]
 """Kinds of input albumentations transforms (anything else would pass through unaugmented)."""
+
+_RESERVED_TARGETS = frozenset(get_args(TargetKind))
+
+
+def _target_name(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"'{name}' cannot be a target name: it must be a Python identifier")
+    if name in _RESERVED_TARGETS:
+        raise ValueError(
+            f"'{name}' is albumentations' own target; an additional target needs a new name, "
+            f"e.g. '{name.rstrip('s')}2'"
+        )
+    return name
+
+
+TargetName = Annotated[str, AfterValidator(_target_name)]
 
 ValueRange = Annotated[
     Any,
@@ -205,7 +229,7 @@ class Spec(BaseModel):
         None,
         description="albumentations KeypointParams (format, label_fields, remove_invisible, ...).",
     )
-    additional_targets: dict[str, TargetKind] = Field(
+    additional_targets: dict[TargetName, TargetKind] = Field(
         default_factory=dict,
         description="Extra inputs and their kind, e.g. {image2: image, mask2: mask}.",
     )
@@ -253,6 +277,13 @@ class Spec(BaseModel):
                 f"interpolation_order {order} ({ORDER_TO_INTERPOLATION[order]}) contradicts "
                 f"interpolation '{self.interpolation}'; set only one"
             )
+        for params in (self.bbox_params, self.keypoint_params):
+            clash = set((params or {}).get("label_fields") or ()) & set(self.additional_targets)
+            if clash:
+                raise ValueError(
+                    f"additional_targets {sorted(clash)} also named as label_fields; "
+                    "a name is either a target or a label field"
+                )
         return self
 
     # Derived views used by the compiler.

@@ -73,7 +73,8 @@ def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
     data = collector.document.data
     for item in err.errors(include_url=False):
         loc = tuple(item["loc"])
-        path = _yaml_path(data, loc)
+        at_key = loc[-1:] == ("[key]",)  # a mapping key failed its own check
+        path = _yaml_path(data, loc[:-1] if at_key else loc)
         kind = item["type"]
         message = item["msg"].removeprefix("Value error, ")
         hint = None
@@ -95,7 +96,7 @@ def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
             ]
             if named:
                 path = (min(named, key=message.index),)
-        collector.add(path, message, hint)
+        collector.add(path, message, hint, at_key=at_key)
 
 
 def _split_step(raw: Any, path: Path) -> tuple[str, Any, Path, Path] | None:
