@@ -1,4 +1,4 @@
-"""Shared fixtures: config files written to a temporary working directory."""
+"""Shared fixtures: config files written to a temporary working directory, the CLI in-process."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 WriteConfig = Callable[..., Path]
 Register = Callable[[str, Callable[..., object]], None]
+Run = Callable[..., tuple[int, str, str]]
 
 
 def only_problem(err: pytest.ExceptionInfo[Any]) -> Any:
@@ -52,6 +53,20 @@ def write(in_tmp: Path) -> WriteConfig:
         return path
 
     return _write
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``cli("validate", "aug.yaml")`` runs ``confaug`` in-process: (exit code, stdout, stderr)."""
+    from confaug.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 @pytest.fixture

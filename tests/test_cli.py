@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -16,9 +15,9 @@ import yaml
 
 import confaug
 from confaug import samples
-from confaug.cli import build_parser, main
+from confaug.cli import build_parser
+from tests.conftest import Run
 
-Run = Callable[..., tuple[int, str, str]]
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("demo", "validate", "resolve", "preview", "augment", "schema", "presets", "from-keras")
 SEED_KEYWORDS = (
@@ -34,19 +33,6 @@ transforms:
   - GaussNoise: {std_range: [0.02, 0.08], p: 1.5}
   - Blurr: {}
 """
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run ``main`` in-process; return (exit code, stdout, stderr)."""
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture
@@ -461,9 +447,97 @@ def test_presets_list_and_show(cli: Run) -> None:
         in out
     )
     code, out, _ = cli("presets", "show", "aerial")
-    assert code == 0 and out == confaug.resources.preset_path("aerial").read_text()
+    shipped = confaug.resources.preset_path("aerial").read_text().splitlines(keepends=True)
+    assert code == 0 and out.splitlines(keepends=True)[1:] == shipped[1:]  # only line 1 differs
     code, _, err = cli("presets", "show", "aeriel")
     assert code == 1 and "did you mean 'aerial'" in err
+
+
+MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
+
+
+def _schema_of(config: Path) -> Path:
+    """The file the config's first line points editors at, resolved as they resolve it."""
+    match = MODELINE.match(config.read_text(encoding="utf-8"))
+    assert match, f"{config}: first line is not a schema modeline"
+    return (config.parent / match.group(1)).resolve()
+
+
+def _show_examples(cli: Run) -> list[tuple[list[str], str, str]]:
+    """The example pairs of `presets show --help`: (show argv, config file, schema file)."""
+    code, out, _ = cli("presets", "show", "--help")
+    assert code == 0
+    lines = [line.strip() for line in out.split("example:\n", 1)[1].splitlines() if line.strip()]
+    pairs = []
+    for show, schema in zip(lines[::2], lines[1::2], strict=True):
+        argv, _, config = show.partition(" > ")
+        assert schema.startswith("confaug schema -o "), schema
+        pairs.append((argv.split()[1:], config, schema.split()[-1]))
+    return pairs
+
+
+def test_presets_show_points_at_the_schema_the_help_says_to_write(cli: Run, in_tmp: Path) -> None:
+    examples = _show_examples(cli)
+    assert examples[0] == (["presets", "show", "segmentation"], "aug.yaml", "confaug.schema.json")
+    assert any("--schema" in argv for argv, _, _ in examples)
+    for argv, config, schema in examples:
+        code, out, _ = cli(*argv)
+        assert code == 0
+        (in_tmp / config).parent.mkdir(parents=True, exist_ok=True)
+        (in_tmp / config).write_text(out, encoding="utf-8")
+        assert cli("schema", "-o", schema)[0] == 0
+        assert _schema_of(in_tmp / config) == (in_tmp / schema).resolve()
+        assert cli("validate", config)[0] == 0
+        assert cli("schema", "--check", str(_schema_of(in_tmp / config)))[0] == 0
+
+
+@pytest.mark.parametrize("name", confaug.resources.preset_names())
+def test_every_shown_preset_satisfies_the_schema_it_points_at(
+    cli: Run, in_tmp: Path, name: str
+) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    (in_tmp / "aug.yaml").write_text(cli("presets", "show", name)[1], encoding="utf-8")
+    schema = in_tmp / "confaug.schema.json"
+    assert cli("schema", "-o", "confaug.schema.json")[0] == 0
+    assert _schema_of(in_tmp / "aug.yaml") == schema
+    data = yaml.safe_load((in_tmp / "aug.yaml").read_text(encoding="utf-8"))
+    jsonschema.validate(data, json.loads(schema.read_text(encoding="utf-8")))
+    assert cli("validate", "aug.yaml")[0] == 0
+
+
+def test_presets_show_schema_and_no_modeline(cli: Run) -> None:
+    shipped = confaug.resources.preset_path("detection").read_text()
+    body = shipped.split("\n", 1)[1]
+    for where in ("../schemas/confaug.schema.json", "https://example.org/confaug.schema.json"):
+        code, out, _ = cli("presets", "show", "detection", "--schema", where)
+        assert code == 0 and out == f"# yaml-language-server: $schema={where}\n{body}"
+    code, out, _ = cli("presets", "show", "preset:detection", "--no-modeline")
+    assert code == 0 and out == body and "yaml-language-server" not in out
+    assert confaug.load_spec(yaml.safe_load(out)) == confaug.load_spec("preset:detection")
+    assert cli("presets", "show", "detection", "--schema", "my schemas/s.json")[0] == 2
+    assert cli("presets", "show", "detection", "--schema", "")[0] == 2
+    assert cli("presets", "show", "detection", "--schema", "s.json", "--no-modeline")[0] == 2
+
+
+def test_presets_show_adds_the_modeline_a_preset_lacks(cli: Run, presets: Path) -> None:
+    (presets / "bare.yaml").write_text("# A preset without a modeline.\nversion: 1\n")
+    code, out, _ = cli("presets", "show", "bare")
+    assert code == 0
+    assert out == (
+        "# yaml-language-server: $schema=confaug.schema.json\n"
+        "# A preset without a modeline.\nversion: 1\n"
+    )
+    assert cli("presets", "show", "bare", "--no-modeline")[1] == (presets / "bare.yaml").read_text()
+
+
+def test_quickstart_preset_copy_points_at_the_schema_it_writes(cli: Run, in_tmp: Path) -> None:
+    text = (ROOT / "docs" / "readme" / "quickstart-cli.md").read_text(encoding="utf-8")
+    show = re.search(r"^\$ confaug (presets show \S+) > (\S+)$", text, flags=re.MULTILINE)
+    schema = re.search(r"^\$ confaug (schema -o \S+)", text, flags=re.MULTILINE)
+    assert show and schema, "the quick start copies a preset and writes the schema"
+    (in_tmp / show.group(2)).write_text(cli(*show.group(1).split())[1], encoding="utf-8")
+    assert cli(*schema.group(1).split())[0] == 0
+    assert _schema_of(in_tmp / show.group(2)) == (in_tmp / schema.group(1).split()[-1]).resolve()
 
 
 def test_presets_path_and_unknown_name(cli: Run) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,27 +16,15 @@ import pytest
 import yaml
 
 import confaug
-from confaug.cli import main
+from tests.conftest import Run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "readme" / "sharing.md"
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$")
-Run = Callable[..., tuple[int, str, str]]
 
 
 def _blocks(kind: str) -> list[str]:
     return re.findall(rf"```{kind}\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture
@@ -104,6 +91,25 @@ def test_schema_modeline_points_at_the_schema_and_the_files_satisfy_it(project: 
         wrong = {**yaml.safe_load(config.read_text(encoding="utf-8")), "rotation_rang": 3}
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(wrong, schema)  # the editor flags typos too
+
+
+def test_a_config_started_from_a_preset_points_at_the_project_schema(
+    project: Path, cli: Run
+) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    documented = re.search(r"`confaug (presets show NAME --schema \S+) > aug\.yaml`", text)
+    assert documented, "sharing.md shows how to start a config from a preset"
+    argv = documented.group(1).replace("NAME", "segmentation").split()
+    code, out, _ = cli(*argv)
+    assert code == 0
+    (project / "started.yaml").write_text(out, encoding="utf-8")
+    match = MODELINE.match(out.splitlines()[0])
+    assert (
+        match
+        and (project / match.group(1)).resolve()
+        == (project / "augment" / "confaug.schema.json").resolve()
+    )
+    assert cli("validate", "started.yaml")[0] == 0
 
 
 def test_resolved_file_runs_like_the_original(project: Path, cli: Run) -> None:

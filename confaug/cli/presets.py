@@ -1,4 +1,9 @@
-"""``confaug presets``: the shipped presets with their one-line descriptions; ``show NAME``."""
+"""``confaug presets``: the shipped presets with their one-line descriptions; ``show NAME``.
+
+A shipped preset's first line points editors at the schema inside the confaug repository
+(``../schemas/confaug.schema.json``); ``show`` rewrites it to a path that makes sense in the
+user's project, by default ``confaug.schema.json`` next to the config.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from confaug.cli.common import add_command
+from confaug.cli.common import Formatter, add_command
 from confaug.errors import DataError, did_you_mean
 
 MODELINE_PREFIX = "# yaml-language-server:"
+DEFAULT_SCHEMA = "confaug.schema.json"
 
 
 def header_lines(path: Path) -> list[str]:
@@ -53,10 +59,35 @@ def _find(name: str) -> Path:
     return known[name]
 
 
+def modeline(schema: str) -> str:
+    """The first line that points the YAML language server at ``schema``."""
+    return f"{MODELINE_PREFIX} $schema={schema}"
+
+
+def with_modeline(text: str, schema: str | None) -> str:
+    """``text`` with its leading modeline replaced by one for ``schema`` (dropped when None)."""
+    lines = text.splitlines(keepends=True)
+    while lines and lines[0].startswith(MODELINE_PREFIX):
+        lines.pop(0)
+    if schema is not None:
+        lines.insert(0, modeline(schema) + "\n")
+    return "".join(lines)
+
+
+def schema_location(text: str) -> str:
+    """argparse type of ``--schema``: one modeline word (editors stop reading at a space)."""
+    if not text or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(
+            f"must be a path or URL without spaces (the modeline ends at one), got {text!r}"
+        )
+    return text
+
+
 def run(args: argparse.Namespace) -> int:
     """List the presets, or print one preset's YAML (``show``) or file (``path``)."""
     if args.action == "show":
-        print(_find(args.name).read_text(encoding="utf-8"), end="")
+        text = _find(args.name).read_text(encoding="utf-8")
+        print(with_modeline(text, args.schema), end="")
     elif args.action == "path":
         print(_find(args.name))
     else:
@@ -77,12 +108,43 @@ def register(subparsers: Any) -> None:
         "config is read, and as 'extends: preset:NAME' in your own configs.",
         example="confaug presets\n"
         "confaug presets show segmentation > aug.yaml\n"
+        f"confaug schema -o {DEFAULT_SCHEMA}   # the schema aug.yaml's first line points at\n"
         "confaug preview preset:aerial --sample aerial",
         run=run,
     )
     actions = parser.add_subparsers(dest="action", metavar="{list,show,path}")
     actions.add_parser("list", help="names and one-line descriptions (the default)")
-    show = actions.add_parser("show", help="print a preset's YAML, comments included")
-    show.add_argument("name", metavar="NAME")
+    show = actions.add_parser(
+        "show",
+        help="print a preset's YAML, comments included, to start a config from",
+        description="Print a preset's YAML, comments included. Its first line, "
+        f"'{modeline(DEFAULT_SCHEMA)}', points editors with the YAML language server at the "
+        "JSON Schema for completion and checking as you type. Editors read that path relative "
+        "to the config file, so write the schema next to it with "
+        f"'confaug schema -o {DEFAULT_SCHEMA}', or choose another path with --schema.",
+        epilog="example:\n"
+        "  confaug presets show segmentation > aug.yaml\n"
+        f"  confaug schema -o {DEFAULT_SCHEMA}\n"
+        "  confaug presets show aerial --schema ../schemas/confaug.schema.json > configs/aug.yaml\n"
+        "  confaug schema -o schemas/confaug.schema.json",
+        formatter_class=Formatter,
+    )
+    show.add_argument("name", metavar="NAME", help="a preset, as listed by 'confaug presets'")
+    schema = show.add_mutually_exclusive_group()
+    schema.add_argument(
+        "--schema",
+        type=schema_location,
+        default=DEFAULT_SCHEMA,
+        metavar="PATH",
+        help="the schema the first line points at, relative to the config file (or a URL); "
+        f"default: {DEFAULT_SCHEMA}",
+    )
+    schema.add_argument(
+        "--no-modeline",
+        dest="schema",
+        action="store_const",
+        const=None,
+        help="leave the schema line out",
+    )
     path = actions.add_parser("path", help="print the file of a preset")
     path.add_argument("name", metavar="NAME")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from confaug.cli.common import add_command, add_output_option, write_output
+from confaug.cli.presets import DEFAULT_SCHEMA
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,8 +35,11 @@ def register(subparsers: Any) -> None:
         help="print or write the JSON Schema of configs",
         description="The JSON Schema of confaug configs, every albumentations transform and its "
         "parameters included. Point an editor at it with a first line "
-        "'# yaml-language-server: $schema=PATH' for completion and checking as you type.",
-        example="confaug schema -o schemas/confaug.schema.json\n"
+        "'# yaml-language-server: $schema=PATH' for completion and checking as you type; PATH "
+        "is relative to the config file. A config from 'confaug presets show' points at "
+        f"{DEFAULT_SCHEMA} next to it.",
+        example=f"confaug schema -o {DEFAULT_SCHEMA}   # next to aug.yaml from 'presets show'\n"
+        "confaug schema -o schemas/confaug.schema.json\n"
         "confaug schema --check schemas/confaug.schema.json   # in CI",
         run=run,
     )
