@@ -15,8 +15,6 @@ from confaug.reading.loader import Overrides, Source, load_document
 from confaug.spec.model import KERAS_KEYWORDS, Spec
 from confaug.spec.validate import validate_document
 
-SCHEMA_MODELINE = "# yaml-language-server: $schema=https://raw.githubusercontent.com/confaug/confaug/main/schemas/confaug.schema.json"
-
 
 def resolve(
     source: Source | Document,
@@ -55,10 +53,19 @@ def load_pipeline(
     return Pipeline(load_spec(source, overrides=overrides, allowed_roots=allowed_roots))
 
 
-def spec_to_yaml(spec: Spec, *, full: bool = False, modeline: bool = False) -> str:
-    """The spec as a YAML document (only the keys that were set, unless ``full``)."""
+def spec_to_yaml(spec: Spec, *, full: bool = False, modeline: bool | str = False) -> str:
+    """The spec as a YAML document (only the keys that were set, unless ``full``).
+
+    ``modeline`` starts it with the editor schema line: ``True`` points at
+    ``confaug.schema.json`` next to the config (write it with ``confaug schema -o``), a string
+    at that path or URL.
+    """
     body = yaml.safe_dump(spec.to_data(full=full), sort_keys=False, allow_unicode=True)
-    return f"{SCHEMA_MODELINE}\n{body}" if modeline else body
+    if modeline is False:
+        return body
+    from confaug.resources import SCHEMA_FILE, schema_modeline
+
+    return f"{schema_modeline(SCHEMA_FILE if modeline is True else modeline)}\n{body}"
 
 
 def spec_from_keras(**kwargs: Any) -> Spec:

@@ -6,6 +6,10 @@ import re
 from functools import cache
 from pathlib import Path
 
+#: Where a project keeps the schema by default: next to its config (``confaug schema -o``).
+SCHEMA_FILE = "confaug.schema.json"
+_MODELINE_PREFIX = "# yaml-language-server:"
+
 _PACKAGE = Path(__file__).resolve().parent
 _PRESET_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 
@@ -25,6 +29,11 @@ def presets_dir() -> Path:
 def schemas_dir() -> Path:
     """The directory holding the shipped JSON Schema."""
     return _shipped("schemas")
+
+
+def schema_modeline(schema: str = SCHEMA_FILE) -> str:
+    """The comment line that points the YAML language server at ``schema`` (relative to the config)."""
+    return f"{_MODELINE_PREFIX} $schema={schema}"
 
 
 def preset_names() -> list[str]:

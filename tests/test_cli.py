@@ -594,6 +594,21 @@ def test_from_keras_matches_the_seed_preset(cli: Run) -> None:
     }
 
 
+def test_from_keras_modeline_points_at_a_schema_the_user_writes(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli("from-keras", "rotation_range=5", "--modeline")
+    first = out.splitlines()[0]
+    assert code == 0 and first == "# yaml-language-server: $schema=confaug.schema.json"
+    assert cli("schema", "-o", "confaug.schema.json")[0] == 0
+    assert (tmp_path / first.split("$schema=")[1]).is_file()
+    code, out, _ = cli("from-keras", "rotation_range=5", "--schema", "../s/confaug.schema.json")
+    assert out.startswith("# yaml-language-server: $schema=../s/confaug.schema.json\n")
+    assert yaml.safe_load(out) == {"version": 1, "rotation_range": 5}
+    assert cli("from-keras", "rotation_range=5", "--schema", "a b.json")[0] == 2
+
+
 def test_from_keras_never_evaluates(
     cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -211,7 +211,9 @@ def test_to_yaml_round_trips(spec: dict[str, Any], write: WriteConfig) -> None:
     write("round.yaml", text)
     assert confaug.load_spec("round.yaml") == pipe.spec
     full = confaug.spec_to_yaml(pipe.spec, full=True, modeline=True)
-    assert full.startswith("# yaml-language-server: $schema=")
+    assert full.startswith("# yaml-language-server: $schema=confaug.schema.json\n")
+    elsewhere = confaug.spec_to_yaml(pipe.spec, modeline="../schemas/confaug.schema.json")
+    assert elsewhere.startswith("# yaml-language-server: $schema=../schemas/confaug.schema.json\n")
     assert confaug.load_spec(yaml.safe_load(full)).model_dump() == pipe.spec.model_dump()
 
 

@@ -11,6 +11,7 @@ import ast
 from typing import Any
 
 from confaug.cli.common import add_command, add_output_option, write_output
+from confaug.cli.presets import schema_location
 from confaug.errors import ConfigError, Problem
 
 _WHERE = "<keywords>"
@@ -90,7 +91,7 @@ def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
     return values, functions
 
 
-def convert(text: str, *, modeline: bool = False) -> str:
+def convert(text: str, *, modeline: bool | str = False) -> str:
     """The YAML config equivalent to the keyword arguments in ``text``."""
     from confaug import register, unregister
     from confaug.api import spec_from_keras, spec_to_yaml
@@ -129,7 +130,8 @@ def join_arguments(pieces: list[str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Convert and print (or write) the config."""
-    text = convert(join_arguments(args.keywords), modeline=args.modeline)
+    schema = args.schema if args.schema is not None else args.modeline
+    text = convert(join_arguments(args.keywords), modeline=schema)
     write_output(text, args.output)
     return 0
 
@@ -156,6 +158,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--modeline",
         action="store_true",
-        help="start the YAML with the JSON Schema modeline for editors",
+        help="start the YAML with the editor schema line, pointing at confaug.schema.json next "
+        "to the config (write it with 'confaug schema -o confaug.schema.json')",
+    )
+    parser.add_argument(
+        "--schema",
+        metavar="PATH",
+        type=schema_location,
+        help="like --modeline, pointing at PATH (relative to the config) or a URL",
     )
     add_output_option(parser)

@@ -13,9 +13,10 @@ from typing import Any
 
 from confaug.cli.common import Formatter, add_command
 from confaug.errors import DataError, did_you_mean
+from confaug.resources import SCHEMA_FILE, schema_modeline
 
 MODELINE_PREFIX = "# yaml-language-server:"
-DEFAULT_SCHEMA = "confaug.schema.json"
+DEFAULT_SCHEMA = SCHEMA_FILE
 
 
 def header_lines(path: Path) -> list[str]:
@@ -61,7 +62,7 @@ def _find(name: str) -> Path:
 
 def modeline(schema: str) -> str:
     """The first line that points the YAML language server at ``schema``."""
-    return f"{MODELINE_PREFIX} $schema={schema}"
+    return schema_modeline(schema)
 
 
 def with_modeline(text: str, schema: str | None) -> str:
