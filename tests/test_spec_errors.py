@@ -468,3 +468,10 @@ def test_additional_target_named_like_a_label_field_is_refused(write: WriteConfi
     (problem,) = problems_of(write, text)
     assert problem.line == 2
     assert "label_fields" in problem.message
+
+
+@pytest.mark.parametrize("value", [3.4e38, -2e6, "1e400/1", "1/1e-300"])
+def test_rescale_that_would_overflow_float32_is_refused(value: object) -> None:
+    with pytest.raises(ConfigError, match="rescale: must be"):
+        confaug.load_spec({"version": 1, "rescale": value})
+    assert confaug.load_spec({"version": 1, "rescale": "1/255"}).rescale == pytest.approx(1 / 255)

@@ -72,6 +72,7 @@ MAX_SHEAR_DEGREES = 89  # tan(90°) is infinite
 MAX_PIXELS = 32767  # OpenCV's own limit on image sides and coordinates
 MAX_ZOOM = 100
 MAX_CHANNEL_SHIFT = 255
+MAX_RESCALE = 1e6  # generous (configs use 1/255, 1/127.5); keeps x * rescale far from float32 max
 
 
 def _pair(
@@ -153,19 +154,17 @@ def factor_range(value: Any) -> list[float] | None:
 
 
 def _fraction(value: Any) -> Any:
-    """``"1/255"`` → 1/255; numbers pass through (YAML has no arithmetic)."""
+    """``"1/255"`` → 1/255; numbers pass through (YAML has no arithmetic); |value| ≤ MAX_RESCALE."""
+    what = "a number or a fraction like '1/255'"
     if isinstance(value, str) and value.count("/") == 1:
         top, bottom = value.split("/")
         try:
-            result = float(top) / float(bottom)
+            value = float(top) / float(bottom)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(
-                f"must be a number or a fraction like '1/255', got {value!r}"
-            ) from None
-        return result
+            raise ValueError(f"must be {what}, got {value!r}") from None
     if value is None:
         return None
-    return _number(value, "a number or a fraction like '1/255'")
+    return _within(_number(value, what), MAX_RESCALE)
 
 
 def _bounded_pair(limit: float) -> dict[str, Any]:
@@ -242,7 +241,7 @@ Rescale = Annotated[
         {
             "anyOf": [
                 {"type": "null"},
-                {"type": "number"},
+                {"type": "number", "minimum": -MAX_RESCALE, "maximum": MAX_RESCALE},
                 {"type": "string", "pattern": r"^\s*[0-9.eE+-]+\s*/\s*[0-9.eE+-]+\s*$"},
             ]
         }
