@@ -1,8 +1,9 @@
 """``as_torch()``: PyTorch datasets that a real ``DataLoader`` loads identically with 0 or 2
-worker processes."""
+worker processes, each running OpenCV on one thread."""
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from pathlib import Path
 from typing import Any
@@ -205,3 +206,48 @@ def test_a_source_with_a_pipeline_gives_samples(pipe: confaug.Pipeline) -> None:
         to_torch(source)
     with pytest.raises(TypeError, match="BatchGenerator"):
         to_torch([1, 2, 3])
+
+
+class ThreadCountPipeline:
+    """Writes its process's OpenCV thread count into the first channel of every pixel."""
+
+    data_format = "channels_last"
+
+    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        image = data["image"].copy()
+        image[..., 0] = cv2.getNumThreads()
+        return {**data, "image": image}
+
+    def standardize(self, batch: np.ndarray) -> np.ndarray:
+        return batch
+
+
+def thread_counts(batches: list[Any]) -> set[int]:
+    return {int(value) for x, _ in batches for value in x[..., 0].unique()}
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_dataloader_workers_run_opencv_on_one_thread_and_main_keeps_its_own(
+    context: str,
+) -> None:
+    if context not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"start method {context!r} is not available on this platform")
+    saved = cv2.getNumThreads()
+    cv2.setNumThreads(3)
+    try:
+        # Start OpenCV's pool in this process: a forked worker then inherits it without its
+        # threads, and pinning the worker's OpenCV used to hang (the timeout fails instead).
+        warp = cv2.getRotationMatrix2D((200, 200), 10, 1.0)
+        cv2.warpAffine(images(1, (400, 400))[0], warp, (400, 400))
+        source = ArraySource(images(8, (6, 6)), np.arange(8))
+        dataset = to_torch(source, pipeline=ThreadCountPipeline(), seed=0)
+        assert thread_counts(load_all(dataset, batch_size=4)) == {3}
+        in_workers = load_all(
+            dataset, batch_size=4, num_workers=2, multiprocessing_context=context, timeout=60
+        )
+        assert thread_counts(in_workers) == {1}
+        assert len(in_workers) == 2
+        assert cv2.getNumThreads() == 3
+        assert thread_counts(load_all(dataset, batch_size=4)) == {3}
+    finally:
+        cv2.setNumThreads(saved)

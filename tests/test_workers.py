@@ -1,5 +1,6 @@
 """Workers: identical batches for any worker count or kind, bounded prefetch, prompt
-shutdown (break, close, garbage collection, Ctrl-C), and errors that keep their traceback."""
+shutdown (break, close, garbage collection, Ctrl-C), errors that keep their traceback, and
+forked workers that do not hang on OpenCV's thread pool."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import gc
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -246,3 +249,97 @@ def test_decode_errors_in_threads_name_the_file(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match=r"img005\.png"):
         list(generator)
+
+
+FORK_SCRIPT = """
+import os, sys
+import multiprocessing
+import cv2
+import numpy as np
+from confaug.batching import flow
+from confaug.batching.workers import keep_opencv_usable_across_fork
+
+
+class ThreadCount:
+    \"\"\"Warps a 400x400 image, then writes its process's OpenCV thread count at (0, 0, 1).\"\"\"
+
+    data_format = "channels_last"
+
+    def __call__(self, *, seed=None, **data):
+        cv2.warpAffine(np.zeros((400, 400, 3), np.uint8), np.eye(2, 3), (400, 400))
+        image = data["image"].copy()
+        image[0, 0, 1] = cv2.getNumThreads()
+        return {**data, "image": image}
+
+    def standardize(self, batch):
+        return batch
+
+
+def threads():
+    return len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else None
+
+
+def child(answer):
+    inherited = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    answer.put((inherited, cv2.getNumThreads()))
+
+
+if __name__ == "__main__":
+    cv2.setNumThreads(2)  # a pool with a worker thread, whatever the number of cores
+    before = threads()
+    image = np.random.default_rng(0).integers(0, 256, (400, 400, 3), np.uint8)
+    cv2.warpAffine(image, cv2.getRotationMatrix2D((200, 200), 10, 1.0), (400, 400))
+    assert before is None or threads() > before, "OpenCV's pool did not start a thread"
+    if sys.argv[1] == "hooks":  # any fork, once the hooks are registered
+        keep_opencv_usable_across_fork()
+        fork = multiprocessing.get_context("fork")
+        answer = fork.SimpleQueue()
+        process = fork.Process(target=child, args=(answer,))
+        process.start()
+        process.join()
+        assert process.exitcode == 0 and answer.get() == (2, 1), process.exitcode
+        assert cv2.getNumThreads() == 2, cv2.getNumThreads()
+        print("ok")
+        sys.exit()
+    x = np.zeros((12, 8, 8, 3), np.uint8)
+    x[:, 0, 0, 0] = np.arange(12)
+    generator = flow(ThreadCount(), x, np.arange(12), batch_size=4, shuffle=False, epochs=1,
+                     workers=2, worker_mode="process", start_method=sys.argv[1])
+    seen = np.concatenate([batch[0] for batch in generator])
+    assert seen[:, 0, 0, 0].tolist() == list(range(12)), seen[:, 0, 0, 0]
+    assert set(seen[:, 0, 0, 1].tolist()) == {1}, seen[:, 0, 0, 1]  # one thread per worker
+    assert cv2.getNumThreads() == 2, cv2.getNumThreads()  # the parent's setting is back
+    print("ok")
+"""
+
+
+@pytest.mark.parametrize("start_method", ["fork", "forkserver", "hooks"])
+def test_forked_workers_do_not_hang_after_the_parent_used_opencv_threads(
+    start_method: str, tmp_path: Path
+) -> None:
+    # The child of a fork inherits OpenCV's thread pool without its threads; changing the
+    # thread count there used to block for ever. "hooks": a plain fork after
+    # keep_opencv_usable_across_fork(). A subprocess keeps a regression from hanging the suite.
+    method = "fork" if start_method == "hooks" else start_method
+    if method not in multiprocessing.get_all_start_methods():
+        pytest.skip(f"start method {method!r} is not available on this platform")
+    script = tmp_path / "fork_after_opencv.py"
+    script.write_text(FORK_SCRIPT, encoding="utf-8")
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen(
+        [sys.executable, str(script), start_method],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,  # one process group: the script and its workers
+    )
+    try:
+        output, _ = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"{start_method} workers hung after the parent used OpenCV:\n{output}")
+    assert process.returncode == 0 and output.strip().endswith("ok"), output

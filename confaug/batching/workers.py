@@ -9,13 +9,14 @@ they are on, processes are terminated.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Literal, TypeVar
 
 import cv2
@@ -29,6 +30,8 @@ _JOIN_TIMEOUT = 1.0
 _cv2_lock = threading.Lock()
 _cv2_users = 0
 _cv2_saved_threads = 0
+_fork_saved_threads = 0
+_fork_hooks = False
 _process_loader: Loader | None = None
 
 
@@ -91,16 +94,23 @@ def _threaded(
 def _in_processes(
     loader: Loader, tasks: Iterator[Any], workers: int, depth: int, start_method: str
 ) -> Generator[tuple[Any, Any], None, None]:
-    executor = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context(start_method),
-        initializer=_start_process,
-        initargs=(loader,),
-    )
-    try:
-        yield from _in_order(lambda task: executor.submit(_run_in_process, task), tasks, depth)
-    finally:
-        _terminate(executor)
+    # A forked child inherits OpenCV's thread pool (its condition variables still counting the
+    # parent's idle workers as waiters) but none of its threads, and cv2.setNumThreads(1) in
+    # the child then blocks for ever in pthread_cond_destroy. One OpenCV thread in the parent
+    # joins the pool's workers before the processes fork (all at the first submit).
+    pin = single_threaded_opencv() if start_method == "fork" else nullcontext()
+    with pin:
+        executor = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context(start_method),
+            initializer=_start_process,
+            initargs=(loader,),
+        )
+        try:
+            submit = lambda task: executor.submit(_run_in_process, task)  # noqa: E731
+            yield from _in_order(submit, tasks, depth)
+        finally:
+            _terminate(executor)
 
 
 def _in_order(
@@ -128,7 +138,8 @@ _END = object()
 def _start_process(loader: Loader) -> None:
     global _process_loader
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    cv2.setNumThreads(1)
+    if cv2.getNumThreads() != 1:  # a forked child inherits 1: leave its copied pool alone
+        cv2.setNumThreads(1)
     _process_loader = loader
 
 
@@ -171,3 +182,37 @@ def single_threaded_opencv() -> Iterator[None]:
             _cv2_users -= 1
             if _cv2_users == 0:
                 cv2.setNumThreads(_cv2_saved_threads)
+
+
+def keep_opencv_usable_across_fork() -> None:
+    """Make every later ``os.fork`` of this process safe for OpenCV (hooks registered once).
+
+    A child forked while OpenCV's thread pool has workers inherits the pool without its
+    threads, and its first ``cv2.setNumThreads(1)`` blocks for ever. Around each fork OpenCV
+    is held at one thread (which joins the workers), then both processes get their thread
+    count back, so a child may change it safely (PyTorch's DataLoader workers fork).
+    """
+    global _fork_hooks
+    with _cv2_lock:
+        if _fork_hooks or not hasattr(os, "register_at_fork"):
+            return
+        _fork_hooks = True
+    os.register_at_fork(
+        before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork
+    )
+
+
+def _before_fork() -> None:
+    global _fork_saved_threads
+    _cv2_lock.acquire()  # released after the fork, in the parent and in the child
+    _fork_saved_threads = cv2.getNumThreads()
+    if _fork_saved_threads != 1:
+        cv2.setNumThreads(1)
+
+
+def _after_fork() -> None:
+    try:
+        if _fork_saved_threads != 1:
+            cv2.setNumThreads(_fork_saved_threads)
+    finally:
+        _cv2_lock.release()

@@ -14,21 +14,31 @@ bitwise identical for ``num_workers`` 0, 1, 2, … . Call ``ds.set_epoch(epoch)`
 epoch, as with ``DistributedSampler``; worker processes copy the dataset when an iterator
 starts, so ``persistent_workers=True`` would keep serving the epoch they started with.
 
+In a DataLoader worker process OpenCV runs on one thread (set at the worker's first item), as
+the workers already share the cores; the main process keeps its setting. Building a dataset
+makes later forks of the process safe for OpenCV's thread pool (see
+``confaug.batching.workers.keep_opencv_usable_across_fork``): the ``fork`` workers of a
+process that has used OpenCV could otherwise hang when they change its thread count.
+
 PyTorch is imported when the first dataset is built, never when this module is imported.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import cv2
 import numpy as np
 
 from confaug.batching.collate import PerSample
 from confaug.batching.loader import LoadResult, OnError, SkipLog, load_batch
 from confaug.batching.seeding import SAMPLE_STREAM, RankOrder
+from confaug.batching.workers import keep_opencv_usable_across_fork
 from confaug.sources.errors import DataError
 
 _CLASS_NAMES = ("TorchBatches", "TorchSamples")
+_checked_pid = 0  # the process whose OpenCV thread count was last settled
 
 
 class _Plan:
@@ -128,17 +138,43 @@ def _output(x: Any, y: Any, w: Any) -> Any:
     return (x, y) if w is None else (x, y, w)
 
 
+def _one_opencv_thread_in_workers() -> None:
+    """In a DataLoader worker process, hold OpenCV at one thread (checked once per process)."""
+    global _checked_pid
+    pid = os.getpid()
+    if pid == _checked_pid:
+        return
+    from torch.utils.data import get_worker_info
+
+    if get_worker_info() is not None and cv2.getNumThreads() != 1:
+        cv2.setNumThreads(1)
+    _checked_pid = pid
+
+
 class _EpochItems:
     """What both dataset views hold: the plan, the tensor conversion and the epoch served."""
+
+    #: One OpenCV thread in DataLoader worker processes (False keeps OpenCV's default there).
+    one_opencv_thread_in_workers = True
 
     def __init__(self, plan: _Plan, convert: _Convert, epoch: int) -> None:
         self.plan = plan
         self.convert = convert
         self.epoch = epoch
+        keep_opencv_usable_across_fork()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        keep_opencv_usable_across_fork()
 
     def set_epoch(self, epoch: int) -> None:
         """Serve epoch ``epoch`` (its order and augmentation) from now on."""
         self.epoch = int(epoch)
+
+    def _enter(self) -> None:
+        """Called first by ``__getitem__``."""
+        if self.one_opencv_thread_in_workers:
+            _one_opencv_thread_in_workers()
 
 
 def _build_classes() -> dict[str, type]:
@@ -153,6 +189,7 @@ def _build_classes() -> dict[str, type]:
         def __getitem__(self, index: int) -> Any:
             if not 0 <= index < len(self):
                 raise IndexError(f"batch {index} out of range; this dataset has {len(self)}")
+            self._enter()
             size = self.plan.batch_size
             indices = self.plan.indices(self.epoch)[index * size : (index + 1) * size]
             result = self.plan.load(self.epoch, indices, self.plan.on_error)
@@ -174,6 +211,7 @@ def _build_classes() -> dict[str, type]:
         def __getitem__(self, index: int) -> Any:
             if not 0 <= index < len(self):
                 raise IndexError(f"sample {index} out of range; this dataset has {len(self)}")
+            self._enter()
             batch = self.plan.load(self.epoch, np.asarray([index]), "raise").batch
             assert batch is not None  # on_error="raise": nothing is skipped
             return _output(
