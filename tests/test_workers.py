@@ -97,6 +97,22 @@ def test_batches_are_identical_for_0_1_2_4_threads(pipeline: StandInPipeline) ->
         assert batches_equal(runs[0], other)
 
 
+@pytest.mark.parametrize("count", [40, 37])
+def test_the_runs_last_batch_is_shared_by_the_workers_and_joined(
+    pipeline: StandInPipeline, count: int
+) -> None:
+    """Split so no worker idles through it alone; the caller still sees whole batches."""
+    x, y = images(count), np.arange(count)
+    inline = list(flow(pipeline, x, y, batch_size=8, seed=4, epochs=2))
+    generator = flow(pipeline, x, y, batch_size=8, seed=4, epochs=2, workers=3)
+    tasks = list(generator._tasks(range(2)))
+    assert [len(task.indices) for task in tasks[-3:]] == ([3, 3, 2] if count == 40 else [2, 2, 1])
+    assert [task.last for task in tasks[-3:]] == [False, False, True]
+    threaded = list(generator)
+    assert batches_equal(inline, threaded)
+    assert [len(batch) for batch, _ in threaded][-5:] == [8] * 4 + [8 if count == 40 else 5]
+
+
 def test_batches_are_identical_in_worker_processes(pipeline: StandInPipeline) -> None:
     x, y = images(20), np.arange(20)
     inline = list(flow(pipeline, x, y, batch_size=6, seed=5, epochs=2))

@@ -212,12 +212,21 @@ class BatchGenerator(ClosableRuns):
     def _tasks(self, epochs: Iterator[int] | range) -> Iterator[Task]:
         # A dropped tail can only refill a batch when samples may be skipped.
         planned = len(self) * self.batch_size if self.on_error == "raise" else None
+        final_epoch = epochs[-1] if isinstance(epochs, range) else None
         for epoch in epochs:
             indices = self.epoch_indices(epoch)[:planned]
             starts = range(0, len(indices), self.batch_size)
             for number, start in enumerate(starts):
                 last = number == len(starts) - 1
-                yield Task(epoch, number, last, indices[start : start + self.batch_size])
+                batch = indices[start : start + self.batch_size]
+                if last and epoch == final_epoch and self.workers > 1:
+                    # The run's last batch alone would leave the other workers idle for a
+                    # whole batch; its pieces are joined again before they are yielded.
+                    pieces = [p for p in np.array_split(batch, self.workers) if len(p)]
+                    for piece in pieces[:-1]:
+                        yield Task(epoch, number, False, piece)
+                    batch = pieces[-1]
+                yield Task(epoch, number, last, batch)
 
     def _record(self, skipped: list[tuple[str, str]]) -> None:
         if skipped:
