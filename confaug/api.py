@@ -13,7 +13,7 @@ from confaug.errors import ConfigError, Problem
 from confaug.reading.document import Document
 from confaug.reading.loader import Overrides, Source, load_document
 from confaug.spec.model import KERAS_KEYWORDS, Spec
-from confaug.spec.validate import validate_document
+from confaug.spec.validate import locate, validate_document
 
 
 def resolve(
@@ -50,7 +50,15 @@ def load_pipeline(
     allowed_roots: Iterable[str | os.PathLike[str]] = (),
 ) -> Pipeline:
     """Read, validate and compile a config into a ``Pipeline`` — or raise ``ConfigError``."""
-    return Pipeline(load_spec(source, overrides=overrides, allowed_roots=allowed_roots))
+    if isinstance(source, Spec) and overrides is None:
+        return Pipeline(source)
+    data = source.to_data() if isinstance(source, Spec) else source
+    document = resolve(data, overrides=overrides, allowed_roots=allowed_roots)
+    spec = validate_document(document)
+    try:
+        return Pipeline(spec)
+    except ConfigError as error:  # found only when compiling: give it the file and line too
+        raise locate(error, document) from None
 
 
 def spec_to_yaml(spec: Spec, *, full: bool = False, modeline: bool | str = False) -> str:

@@ -475,3 +475,20 @@ def test_rescale_that_would_overflow_float32_is_refused(value: object) -> None:
     with pytest.raises(ConfigError, match="rescale: must be"):
         confaug.load_spec({"version": 1, "rescale": value})
     assert confaug.load_spec({"version": 1, "rescale": "1/255"}).rescale == pytest.approx(1 / 255)
+
+
+def test_errors_found_only_when_compiling_are_located_in_the_file(
+    write: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation builds every transform, so this is a fallback; it must still say where."""
+    import confaug.api
+
+    def failing_compile(spec: object) -> None:
+        raise ConfigError([Problem(None, None, None, "transforms.1.GaussNoise", "boom")])
+
+    write("aug.yaml", AUG.replace("[0.5, 0.1]", "[0.1, 0.5]"))
+    monkeypatch.setattr(confaug.api, "Pipeline", failing_compile)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline("aug.yaml")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.line, problem.field) == ("aug.yaml", 7, "transforms.1.GaussNoise")

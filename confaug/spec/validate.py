@@ -221,6 +221,18 @@ def _check_compose_options(data: dict[str, Any], collector: _Collector) -> None:
             collector.add((key,), str(err))
 
 
+def locate(error: ConfigError, document: Document) -> ConfigError:
+    """``error`` with each problem that lacks a place located in ``document`` by its field."""
+    collector = _Collector(document)
+    for problem in error.problems:
+        if problem.line is not None:
+            collector.problems.append(problem)
+            continue
+        path = tuple(int(part) if part.isdigit() else part for part in problem.field.split("."))
+        collector.add(path if problem.field else (), problem.message, problem.hint)
+    return ConfigError(collector.problems)
+
+
 def validate_document(document: Document) -> Spec:
     """Validate a read document; raise ConfigError naming every problem."""
     collector = _Collector(document)
