@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from test_batching import StandInPipeline, batches_equal, images, write_folder
 
-from confaug.batching import SampleError, flow, flow_from_directory, wrap
+from confaug.batching import SampleError, WorkerProcessDied, flow, flow_from_directory, wrap
 from confaug.sources import DataError
 
 
@@ -359,3 +359,33 @@ def test_forked_workers_do_not_hang_after_the_parent_used_opencv_threads(
         output, _ = process.communicate()
         pytest.fail(f"{start_method} workers hung after the parent used OpenCV:\n{output}")
     assert process.returncode == 0 and output.strip().endswith("ok"), output
+
+
+class DiesInWorker(StandInPipeline):
+    """Ends its process abruptly when called anywhere but in the process that made it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parent = os.getpid()
+
+    def __call__(self, **kwargs: Any) -> Any:
+        if os.getpid() != self.parent:
+            os._exit(3)
+        return super().__call__(**kwargs)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork here")
+def test_a_dead_worker_process_is_reported_clearly_and_nothing_is_left() -> None:
+    generator = flow(
+        DiesInWorker(),
+        images(12),
+        batch_size=4,
+        epochs=1,
+        workers=2,
+        worker_mode="process",
+        start_method="fork",
+    )
+    with pytest.raises(WorkerProcessDied, match="ended without returning its batch") as err:
+        list(generator)
+    assert "out of memory" in str(err.value) and "__main__" not in str(err.value)
+    assert wait_until(lambda: not multiprocessing.active_children()) < 2

@@ -10,6 +10,7 @@ from confaug.batching.generator import BatchGenerator
 from confaug.batching.loader import SampleError
 from confaug.batching.protocol import SamplePipeline
 from confaug.batching.stream import AugmentedStream
+from confaug.batching.workers import WorkerProcessDied
 
 __all__ = [
     "AugmentedStream",
@@ -17,6 +18,7 @@ __all__ = [
     "PerSample",
     "SampleError",
     "SamplePipeline",
+    "WorkerProcessDied",
     "flow",
     "flow_from_dataframe",
     "flow_from_directory",

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, nullcontext
 from typing import Any, Literal, TypeVar
 
@@ -33,6 +34,10 @@ _cv2_saved_threads = 0
 _fork_saved_threads = 0
 _fork_hooks = False
 _process_loader: Loader | None = None
+
+
+class WorkerProcessDied(RuntimeError):
+    """A worker process ended without returning its batch (``__cause__`` is the pool's error)."""
 
 
 def check_worker_options(
@@ -109,6 +114,19 @@ def _in_processes(
         try:
             submit = lambda task: executor.submit(_run_in_process, task)  # noqa: E731
             yield from _in_order(submit, tasks, depth)
+        except BrokenProcessPool as exc:
+            raise WorkerProcessDied(
+                f"a worker process ended without returning its batch ({exc}). With "
+                f"start_method={start_method!r} "
+                + (
+                    "the script that creates the generator must guard its entry point with "
+                    "`if __name__ == '__main__':`, or the workers re-run it and fail; "
+                    if start_method != "fork"
+                    else ""
+                )
+                + "other causes are running out of memory or a crash in native code. "
+                "The worker's own error, if it printed one, is above."
+            ) from exc
         finally:
             _terminate(executor)
 
