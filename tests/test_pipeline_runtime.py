@@ -152,3 +152,88 @@ def test_array_split_that_loses_a_class_is_an_error() -> None:
     assert len(pipe.flow(x, mixed, subset="validation", batch_size=1)) == 2
     one_hot = np.eye(2)[mixed]
     assert len(pipe.flow(x, one_hot, subset="training", batch_size=2)) == 3
+
+
+def _crop_pipeline(**extra: object) -> confaug.Pipeline:
+    """Keeps the top-left 32×32 of a 64×64 image, so boxes outside it are dropped."""
+    return confaug.load_pipeline(
+        {
+            "version": 1,
+            "transforms": [{"Crop": {"x_min": 0, "y_min": 0, "x_max": 32, "y_max": 32}}],
+            "bbox_params": {"format": "pascal_voc", "label_fields": ["labels", "ids"]},
+            **extra,
+        }
+    )
+
+
+BOXES = np.array([[1, 1, 10, 10], [40, 40, 60, 60], [5, 5, 20, 20]], dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        [1, 2, 3],
+        np.array([7, 8, 9], dtype=np.int64),
+        ["cat", "dog", "cow"],
+        [("a", 1), ("b", 2), ("c", 3)],
+    ],
+    ids=["int list", "int64 array", "strings", "tuples"],
+)
+def test_labels_follow_their_boxes_unchanged_in_type(labels: object) -> None:
+    pipe = _crop_pipeline()
+    out = pipe(image=_image(size=64), bboxes=BOXES, labels=labels, ids=[10, 11, 12], seed=0)
+    assert len(out["bboxes"]) == 2  # the middle box lies outside the crop
+    assert out["ids"] == [10, 12]
+    expected = [labels[0], labels[2]]
+    if isinstance(labels, np.ndarray):
+        assert out["labels"].dtype == labels.dtype
+    else:
+        assert type(out["labels"]) is list
+    assert [type(v) for v in out["labels"]] == [type(v) for v in expected]
+    assert list(out["labels"]) == expected
+
+
+def test_label_handling_does_not_depend_on_earlier_calls() -> None:
+    """albumentations fixes a label field's encoding at its first call; confaug must not."""
+    pipe = _crop_pipeline()
+    image = _image(size=64)
+    pipe(image=image)  # an image-only call first (empty boxes and labels)
+    for labels in ([1], ["cat"], [2.5], ["dog"]):
+        out = pipe(image=image, bboxes=BOXES[:1], labels=labels, ids=[0], seed=1)
+        assert out["labels"] == labels and type(out["labels"][0]) is type(labels[0])
+
+
+def test_keypoint_labels_follow_their_keypoints() -> None:
+    pipe = confaug.load_pipeline(
+        {
+            "version": 1,
+            "transforms": [{"Crop": {"x_min": 0, "y_min": 0, "x_max": 32, "y_max": 32}}],
+            "keypoint_params": {"format": "xy", "label_fields": ["names"]},
+        }
+    )
+    points = np.array([[3, 4], [50, 50], [30, 2]], dtype=np.float32)
+    out = pipe(image=_image(size=64), keypoints=points, names=["eye", "far", "ear"], seed=0)
+    assert out["names"] == ["eye", "ear"] and len(out["keypoints"]) == 2
+
+
+def test_label_count_must_match_the_boxes() -> None:
+    with pytest.raises(confaug.DataError, match="labels: 2 label"):
+        _crop_pipeline()(image=_image(size=64), bboxes=BOXES, labels=[1, 2], ids=[0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    ("spec", "given", "needed"),
+    [
+        ({}, {"bboxes": BOXES}, "bbox_params"),
+        ({}, {"keypoints": [[1.0, 2.0]]}, "keypoint_params"),
+        ({"additional_targets": {"boxes2": "bboxes"}}, {"boxes2": BOXES}, "bbox_params"),
+    ],
+)
+def test_boxes_or_points_without_their_params_are_refused(
+    spec: dict[str, object], given: dict[str, object], needed: str
+) -> None:
+    """Without params albumentations returns array boxes empty: silent loss of targets."""
+    pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True, **spec})
+    with pytest.raises(confaug.ConfigError, match=f"spec has no {needed}") as err:
+        pipe(image=_image(), **given)
+    assert err.value.problems[0].field == needed

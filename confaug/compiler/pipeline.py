@@ -64,6 +64,18 @@ class Pipeline:
             )
             if params is not None
         )
+        # Boxes or keypoints given to a spec without their params would come back empty or
+        # untouched (albumentations cannot know their format): refused when they arrive.
+        self._unformatted = frozenset(
+            key
+            for key, kind in (
+                ("bboxes", "bboxes"),
+                ("keypoints", "keypoints"),
+                *spec.additional_targets.items(),
+            )
+            if kind in ("bboxes", "keypoints")
+            and (spec.bbox_params if kind == "bboxes" else spec.keypoint_params) is None
+        )
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
@@ -123,12 +135,14 @@ class Pipeline:
         self, data: dict[str, Any], seed: int | None, batch_scale: Scale | object | None
     ) -> dict[str, Any]:
         """One sample; ``batch_scale`` is its batch's value range, or ``_INFER`` (its own)."""
+        if self._unformatted and not self._unformatted.isdisjoint(data):
+            self._refuse_unformatted(data)
         compose = self._thread_compose()
         if seed is not None:
             _seed_compose(compose, seed)
         image = data.get("image")
         if image is None:
-            return compose(**data)
+            return self._run(compose, data)
         image = np.asarray(image)
         if image.ndim not in (2, 3):
             raise DataError(f"image: expected a 2-D or 3-D array, got shape {image.shape}")
@@ -144,7 +158,7 @@ class Pipeline:
             if key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
         added = self._fill_absent_targets(data)
-        out = compose(**data)
+        out = self._run(compose, data)
         for key in added:
             out.pop(key, None)
         out["image"] = from_working(out["image"], scale)
@@ -154,6 +168,49 @@ class Pipeline:
         if self._channels_first:
             out = self._to_chw(out)
         return out
+
+    def _run(self, compose: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """``compose(**data)`` with label fields handed over as row numbers.
+
+        albumentations 2.0.8 decides how to encode a label field from the first call it sees
+        and keeps that for later calls (int labels then come back as floats, and strings
+        after numbers fail), so each copy of a pipeline would behave by its history. Row
+        numbers are always numeric; the caller's labels are picked back by them, unchanged.
+        """
+        originals: list[tuple[str, Any]] = []
+        for target, _, label_fields in self._box_targets:
+            if target not in data:
+                continue
+            count = len(data[target])
+            for field in label_fields:
+                if field in data:
+                    labels = data[field]
+                    if len(labels) != count:
+                        raise DataError(
+                            f"{field}: {len(labels)} label(s) for {count} {target}; "
+                            "give one per row"
+                        )
+                    originals.append((field, labels))
+                    data[field] = np.arange(count, dtype=np.float32)
+        out = compose(**data)
+        for field, labels in originals:
+            rows = np.asarray(out[field], dtype=np.float64).reshape(-1).astype(np.intp)
+            out[field] = (
+                labels[rows] if isinstance(labels, np.ndarray) else [labels[i] for i in rows]
+            )
+        return out
+
+    def _refuse_unformatted(self, data: dict[str, Any]) -> None:
+        key = min(self._unformatted.intersection(data))
+        kind = self.spec.additional_targets.get(key, key)
+        params = "bbox_params" if kind == "bboxes" else "keypoint_params"
+        example = "{format: pascal_voc}" if kind == "bboxes" else "{format: xy}"
+        raise ConfigError.single(
+            f"'{key}' were passed, but the spec has no {params}, so their format is unknown "
+            f"and they would not follow the image; add e.g. '{params}: {example}' to the "
+            "config" + (" (preset:detection has one)" if kind == "bboxes" else ""),
+            field=params,
+        )
 
     def _fill_absent_targets(self, data: dict[str, Any]) -> list[str]:
         """Empty boxes / keypoints (and their label fields) for image-only calls.
@@ -169,7 +226,7 @@ class Pipeline:
             added.append(target)
             for field in label_fields:
                 if field not in data:
-                    data[field] = []
+                    data[field] = np.zeros(0, dtype=np.float32)
                     added.append(field)
         return added
 
