@@ -175,3 +175,30 @@ def test_preprocessing_functions_are_never_confused_by_name() -> None:
     assert second.standardize(ones.copy()).max() == 3.0
     assert anonymous.standardize(ones.copy()).max() == 3.0
     assert first.spec.preprocessing_function != second.spec.preprocessing_function
+
+
+def test_importing_the_dropin_does_not_import_keras() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, confaug.keras; print('keras' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_without_keras_the_iterators_keep_keras_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import confaug.keras as dropin
+    import confaug.keras_iterators as iterators
+
+    monkeypatch.delitem(iterators.__dict__, "KerasPyDatasetIterator", raising=False)
+    monkeypatch.setitem(sys.modules, "keras", None)  # import keras raises ImportError
+    x = np.stack([_smooth_image(i, 8) for i in range(5)])
+    flow = ImageDataGenerator(horizontal_flip=True).flow(
+        x, np.arange(5), batch_size=2, shuffle=False
+    )
+    assert type(flow) is dropin.KerasIterator
+    assert len(flow) == 3 and flow.n == 5 and iter(flow) is flow
+    assert [next(flow)[1].tolist() for _ in range(4)] == [[0, 1], [2, 3], [4], [0, 1]]
+    assert flow[2][1].tolist() == [4]

@@ -21,7 +21,8 @@ class ArraySource:
     augmented masks; ``targets`` (e.g. ``{"bboxes": ..., "class_labels": ...}``, one entry
     per sample) are forwarded to the pipeline and come back as ``y``, a dict of lists.
     Problems found in one sample (wrong rank or channels, NaN) raise :class:`DataError`
-    naming its index when that sample is loaded.
+    naming its index when that sample is loaded. ``channel_counts`` are the channel counts
+    accepted (None: any).
     """
 
     def __init__(
@@ -34,13 +35,15 @@ class ArraySource:
         targets: Mapping[str, Sequence[Any]] | None = None,
         data_format: str = "channels_last",
         name: str = "x",
+        channel_counts: tuple[int, ...] | None = _CHANNEL_COUNTS,
     ) -> None:
         self.data_format = check_data_format(data_format)
         self.name = name
         self.channel_axis = 2 if data_format == "channels_last" else 0
+        self.channel_counts = channel_counts
         self.x = x if isinstance(x, np.ndarray) else list(x)
         if isinstance(self.x, np.ndarray):
-            _check_array(self.x, self.channel_axis + 1, name)
+            _check_array(self.x, self.channel_axis + 1, name, channel_counts)
         count = len(self.x)
         if count == 0:
             raise DataError(f"{name} has no samples")
@@ -74,6 +77,7 @@ class ArraySource:
             targets={key: values[cut] for key, values in self.targets.items()},
             data_format=self.data_format,
             name=self.name,
+            channel_counts=self.channel_counts,
         )
 
     def describe(self, index: int) -> str:
@@ -104,7 +108,7 @@ class ArraySource:
         if image.ndim != 3:
             raise DataError(f"{where} has shape {image.shape}; expected rank 3 (one image)")
         channels = image.shape[self.channel_axis]
-        if channels not in _CHANNEL_COUNTS:
+        if self.channel_counts is not None and channels not in self.channel_counts:
             raise DataError(
                 f"{where} has {channels} channels on axis {self.channel_axis} "
                 f"({self.data_format}); expected 1, 3 or 4"
@@ -134,14 +138,16 @@ def _target_kind(y: Any, masks: Any, targets: Mapping[str, Any]) -> TargetKind:
     return "targets" if targets else "none"
 
 
-def _check_array(x: np.ndarray, channel_axis: int, name: str) -> None:
+def _check_array(
+    x: np.ndarray, channel_axis: int, name: str, channel_counts: tuple[int, ...] | None
+) -> None:
     """Whole-array checks that need no pixel reads: rank, channels, dtype."""
     if x.ndim != 4:
         raise DataError(
             f"{name} has shape {x.shape}; expected rank 4 (samples, height, width, channels) "
             "or (samples, channels, height, width)"
         )
-    if x.shape[channel_axis] not in _CHANNEL_COUNTS:
+    if channel_counts is not None and x.shape[channel_axis] not in channel_counts:
         raise DataError(
             f"{name} has shape {x.shape}: {x.shape[channel_axis]} channels on axis {channel_axis}; "
             "expected 1, 3 or 4 (is data_format right?)"

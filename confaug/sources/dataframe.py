@@ -50,8 +50,8 @@ class DataFrameSource(FileSource):
     """Rows of a table: image file in ``x_col``, labels in ``y_col``, weights in ``weight_col``.
 
     Attributes as Keras: ``filenames`` (``x_col`` values kept), ``filepaths``, ``classes``
-    and ``class_indices`` (classification modes), ``labels``, ``invalid_filenames`` (rows
-    dropped by ``validate_filenames``).
+    and ``class_indices`` (classification modes), ``labels``, ``samples``,
+    ``invalid_filenames`` (rows dropped by ``validate_filenames``).
     """
 
     def __init__(
@@ -117,6 +117,11 @@ class DataFrameSource(FileSource):
             target_kind=target_kind(class_mode),  # type: ignore[arg-type]
             weights=weights,
         )
+
+    @property
+    def samples(self) -> int:
+        """Number of samples."""
+        return len(self.filenames)
 
 
 def _valid_rows(

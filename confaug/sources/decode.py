@@ -7,6 +7,10 @@ OpenCV, at 1/2, 1/4 or 1/8 scale when the target size allows (libjpeg scales in
 the DCT, which is much cheaper than decoding fully and resizing); other formats go through
 PIL. EXIF orientation is applied for every format. Every failure is a :class:`DataError`
 that names the file.
+
+With ``DecodeOptions(decoder="pil")`` every file is decoded, converted and resized by PIL with
+PIL's filters, as Keras' ``load_img`` does (the same pixels, EXIF orientation aside), and
+``"box"`` and ``"hamming"`` interpolation are available.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from confaug.sources.errors import DataError
 from confaug.sources.jpeg_header import read_jpeg_header
 
 ColorMode = Literal["grayscale", "rgb", "rgba"]
-Interpolation = Literal["nearest", "bilinear", "bicubic", "area", "lanczos"]
+Interpolation = Literal["nearest", "bilinear", "bicubic", "area", "lanczos", "box", "hamming"]
+Decoder = Literal["opencv", "pil"]
 
 #: File extensions listed as images (compared case-insensitively).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
@@ -38,6 +43,15 @@ INTERPOLATIONS: dict[str, int] = {
     "bicubic": cv2.INTER_CUBIC,
     "area": cv2.INTER_AREA,
     "lanczos": cv2.INTER_LANCZOS4,
+}
+#: PIL's filters, by the names Keras' ``load_img`` accepts (``decoder="pil"``).
+PIL_INTERPOLATIONS: dict[str, Image.Resampling] = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "hamming": Image.Resampling.HAMMING,
+    "box": Image.Resampling.BOX,
+    "lanczos": Image.Resampling.LANCZOS,
 }
 _EXIF_ORIENTATION = 0x0112
 _HIGH_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
@@ -60,7 +74,10 @@ PathOrBytes = str | os.PathLike[str] | bytes
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    """How files become arrays; ``target_size`` is ``(height, width)``, None keeps the size."""
+    """How files become arrays; ``target_size`` is ``(height, width)``, None keeps the size.
+
+    ``decoder="pil"`` decodes and resizes with PIL as Keras' ``load_img`` (no reduced decode).
+    """
 
     color_mode: ColorMode = "rgb"
     target_size: tuple[int, int] | None = (256, 256)
@@ -68,13 +85,18 @@ class DecodeOptions:
     keep_aspect_ratio: bool = False
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     reduced_decode: bool = True
+    decoder: Decoder = "opencv"
 
     def __post_init__(self) -> None:
         if self.color_mode not in CHANNELS:
             raise ValueError(f"color_mode={self.color_mode!r}; expected one of {list(CHANNELS)}")
-        if self.interpolation not in INTERPOLATIONS:
+        if self.decoder not in ("opencv", "pil"):
+            raise ValueError(f"decoder={self.decoder!r}; expected 'opencv' or 'pil'")
+        methods = PIL_INTERPOLATIONS if self.decoder == "pil" else INTERPOLATIONS
+        if self.interpolation not in methods:
             raise ValueError(
-                f"interpolation={self.interpolation!r}; expected one of {list(INTERPOLATIONS)}"
+                f"interpolation={self.interpolation!r}; expected one of {list(methods)}"
+                + (" (or decoder='pil')" if self.interpolation in PIL_INTERPOLATIONS else "")
             )
         if self.target_size is not None:
             size = tuple(int(v) for v in self.target_size)
@@ -187,6 +209,9 @@ def decode_image(
     opened = _opened(source, options.max_pixels)
     target = options.target_size
     crop = _crop_box(opened.size, target) if target and options.keep_aspect_ratio else None
+    if options.decoder == "pil":
+        pixels = _orient(_convert(_load(opened), options.color_mode), opened.orientation)
+        return _fit_pil(pixels, target, crop, PIL_INTERPOLATIONS[options.interpolation])
     if opened.format == "JPEG" and opened.mode in ("L", "RGB"):
         factor = _reduction(opened.size, crop, target) if options.reduced_decode else 1
         pixels = _decode_jpeg(opened, options.color_mode, factor)
@@ -341,3 +366,18 @@ def _fit(
         )
         pixels = resized.reshape(target + pixels.shape[2:])  # cv2 drops a single channel
     return np.ascontiguousarray(pixels)
+
+
+def _fit_pil(
+    pixels: np.ndarray,
+    target: tuple[int, int] | None,
+    crop: tuple[int, int, int, int] | None,
+    resample: Image.Resampling,
+) -> np.ndarray:
+    """:func:`_fit` with PIL's ``resize`` (``box`` = the crop), exactly as Keras' ``load_img``."""
+    if target is None or pixels.shape[:2] == target:
+        return np.ascontiguousarray(pixels)
+    image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels)
+    box = None if crop is None else (crop[1], crop[0], crop[3], crop[2])
+    resized = np.asarray(image.resize((target[1], target[0]), resample, box=box))
+    return np.ascontiguousarray(resized.reshape(target + pixels.shape[2:]))
