@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -237,3 +238,15 @@ def test_boxes_or_points_without_their_params_are_refused(
     with pytest.raises(confaug.ConfigError, match=f"spec has no {needed}") as err:
         pipe(image=_image(), **given)
     assert err.value.problems[0].field == needed
+
+
+def test_a_misspelt_target_is_pointed_out_once_and_metadata_passes_quietly() -> None:
+    pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True})
+    mask = _image()[..., 0]
+    with pytest.warns(UserWarning, match="'maks' is not a target.*did you mean 'masks'"):
+        out = pipe(image=_image(), maks=mask, filename="a.jpg", seed=0)
+    assert out["maks"] is mask and out["filename"] == "a.jpg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe(image=_image(), maks=mask, filename="b.jpg", seed=1)  # said once is enough
+        pipe(image=_image(), path="c.jpg", image_size=32, seed=2)  # not near a target name

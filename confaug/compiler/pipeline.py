@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import difflib
 import random
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -12,10 +14,10 @@ import numpy as np
 
 from confaug.compiler.build import build_compose
 from confaug.compiler.values import Scale, from_working, infer_scale, to_working
-from confaug.errors import ConfigError, DataError
+from confaug.errors import ConfigError, DataError, did_you_mean
 from confaug.idg.standardize import Standardizer
 from confaug.seeding import sample_seed
-from confaug.spec.model import Spec
+from confaug.spec.model import RESERVED_TARGETS, Spec
 
 if TYPE_CHECKING:
     from confaug.batching.generator import BatchGenerator
@@ -64,6 +66,11 @@ class Pipeline:
             )
             if params is not None
         )
+        self._targets = RESERVED_TARGETS | frozenset(spec.additional_targets)
+        self._known = self._targets.union(
+            *(label_fields for _, _, label_fields in self._box_targets)
+        )
+        self._warned: set[str] = set()
         # Boxes or keypoints given to a spec without their params would come back empty or
         # untouched (albumentations cannot know their format): refused when they arrive.
         self._unformatted = frozenset(
@@ -137,6 +144,8 @@ class Pipeline:
         """One sample; ``batch_scale`` is its batch's value range, or ``_INFER`` (its own)."""
         if self._unformatted and not self._unformatted.isdisjoint(data):
             self._refuse_unformatted(data)
+        if not self._known.issuperset(data):
+            self._warn_near_misses(data)
         compose = self._thread_compose()
         if seed is not None:
             _seed_compose(compose, seed)
@@ -199,6 +208,27 @@ class Pipeline:
                 labels[rows] if isinstance(labels, np.ndarray) else [labels[i] for i in rows]
             )
         return out
+
+    def _warn_near_misses(self, data: dict[str, Any]) -> None:
+        """Other keys pass through untouched (metadata); one that looks like a misspelt
+        target would leave that target unaugmented, so it is pointed out once."""
+        for key in set(data) - self._known - self._warned:
+            self._warned.add(key)
+            # Stricter than a did-you-mean for config keys: metadata such as 'image_id' or
+            # 'class' must not be mistaken for 'image' or 'masks'.
+            near = [
+                target
+                for target in self._targets
+                if abs(len(key) - len(target)) <= 2
+                and difflib.SequenceMatcher(None, key.lower(), target).ratio() >= 0.75
+            ]
+            if near:
+                warnings.warn(
+                    f"'{key}' is not a target of this pipeline and passes through unchanged "
+                    f"({did_you_mean(key, near)})",
+                    UserWarning,
+                    stacklevel=4,
+                )
 
     def _refuse_unformatted(self, data: dict[str, Any]) -> None:
         key = min(self._unformatted.intersection(data))

@@ -84,13 +84,14 @@ TargetKind = Literal[
 ]
 """Kinds of input albumentations transforms (anything else would pass through unaugmented)."""
 
-_RESERVED_TARGETS = frozenset(get_args(TargetKind))
+#: The inputs albumentations itself knows by name.
+RESERVED_TARGETS = frozenset(get_args(TargetKind))
 
 
 def _target_name(name: str) -> str:
     if not name.isidentifier():
         raise ValueError(f"'{name}' cannot be a target name: it must be a Python identifier")
-    if name in _RESERVED_TARGETS:
+    if name in RESERVED_TARGETS:
         raise ValueError(
             f"'{name}' is albumentations' own target; an additional target needs a new name, "
             f"e.g. '{name.rstrip('s')}2'"
