@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 
 import cv2
@@ -145,7 +146,24 @@ def odd_exif_type() -> bytes:
     return with_segment(pil_jpeg(), 0xE1, b"Exif\x00\x00" + tiff)
 
 
+def exif_entry_pointing_outside() -> bytes:
+    """PIL stops reading IFD0 at an entry whose values lie outside the EXIF block."""
+    make = (0x010F, 2, 10, struct.pack("<I", 0x7FFF0))
+    orientation = (0x0112, 3, 1, struct.pack("<HH", 6, 0))
+    return with_segment(pil_jpeg(), 0xE1, b"Exif\x00\x00" + tiff_ifd("<", [make, orientation]))
+
+
+def restart_marker_in_the_header() -> bytes:
+    """A standalone RST0 has no length: reading one would skip the EXIF segment after it."""
+    app1 = exif_orientation("<", 6)
+    segment = b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1
+    data = pil_jpeg()
+    return data[:2] + b"\xff\xd0" + struct.pack(">H", len(segment) + 2) + segment + data[2:]
+
+
 DECLINED = {
+    "EXIF entry pointing outside": exif_entry_pointing_outside,
+    "restart marker before the scan": restart_marker_in_the_header,
     "CMYK": cmyk,
     "12-bit": twelve_bit,
     "XMP that may hold the orientation": xmp_without_exif,
@@ -173,15 +191,26 @@ def test_xmp_does_not_matter_when_exif_has_the_orientation() -> None:
     assert fast_view(header) == pil_view(data)
 
 
+MUTATIONS = int(os.environ.get("CONFAUG_JPEG_MUTATIONS", "3000"))
+
+
 def test_mutated_headers_never_raise_and_agree_with_pil_when_answered() -> None:
     rng = np.random.default_rng(7)
-    seed_file = with_segment(pil_jpeg((48, 32)), 0xE1, exif_orientation(">", 5))
+    maker = (0x010F, 2, 3, b"ab\x00\x00")  # an entry before the orientation
+    tiff = tiff_ifd(">", [maker, (0x0112, 3, 1, struct.pack(">HH", 5, 0))])
+    seed_file = with_segment(pil_jpeg((48, 32)), 0xE1, b"Exif\x00\x00" + tiff)
     header_end = seed_file.find(b"\xff\xda")
     answered = 0
-    for _ in range(1500):
+    for _ in range(MUTATIONS):
         data = bytearray(seed_file)
         for _ in range(int(rng.integers(1, 4))):
-            data[int(rng.integers(0, header_end))] = int(rng.integers(0, 256))
+            at, kind = int(rng.integers(2, header_end)), rng.random()
+            if kind < 0.6:
+                data[at] = int(rng.integers(0, 256))
+            elif kind < 0.8:
+                del data[at]
+            else:
+                data.insert(at, int(rng.integers(0, 256)))
         header = read_jpeg_header(bytes(data))
         if header is None:
             continue

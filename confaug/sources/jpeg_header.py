@@ -19,6 +19,9 @@ _SOF_MARKERS = frozenset(
     {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 )
 _SOS = 0xDA
+# Segments with a length field that may come before the scan: DHT, DAC, DQT, DRI, APPn, COM.
+# Anything else there (standalone RSTn/SOI/EOI, DNL, DHP, JPGn, ...) is left to PIL.
+_HEADER_MARKERS = frozenset({0xC4, 0xCC, 0xDB, 0xDD, 0xFE, *range(0xE0, 0xF0)})
 _APP1 = 0xE1
 _APP2 = 0xE2
 _EXIF_PREFIX = b"Exif\x00\x00"
@@ -26,6 +29,8 @@ _XMP_PREFIX = b"http://ns.adobe.com/xap/1.0/\x00"
 _MPF_PREFIX = b"MPF\x00"
 _ORIENTATION_TAG = 0x0112
 _SHORT, _LONG = 3, 4
+# Bytes per value of the TIFF field types (1 BYTE ... 12 DOUBLE).
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
 _ABSENT = object()  # no orientation tag: upright
 _ODD = object()  # a structure PIL may read differently
 
@@ -62,6 +67,8 @@ def read_jpeg_header(data: bytes) -> JpegHeader | None:
             return None
         if marker == _SOS:
             break
+        if marker not in _SOF_MARKERS and marker not in _HEADER_MARKERS:
+            return None
         if marker in _SOF_MARKERS:
             if frame is not None:
                 return None
@@ -119,6 +126,11 @@ def _orientation(tiff: bytes) -> int | object:
     found: int | object = _ABSENT
     for entry in range(ifd + 2, ifd + 2 + 12 * count, 12):
         tag, kind, values = struct.unpack_from(order + "HHI", tiff, entry)
+        size = _TYPE_SIZES.get(kind, 0) * values
+        if size > 4:  # the values live elsewhere: PIL stops at an entry pointing outside
+            (offset,) = struct.unpack_from(order + "I", tiff, entry + 8)
+            if offset + size > len(tiff):
+                return _ODD
         if tag != _ORIENTATION_TAG:
             continue
         if found is not _ABSENT or values != 1 or kind not in (_SHORT, _LONG):
