@@ -250,3 +250,33 @@ def test_a_misspelt_target_is_pointed_out_once_and_metadata_passes_quietly() -> 
         warnings.simplefilter("error")
         pipe(image=_image(), maks=mask, filename="b.jpg", seed=1)  # said once is enough
         pipe(image=_image(), path="c.jpg", image_size=32, seed=2)  # not near a target name
+
+
+def test_labels_in_a_pandas_series_or_tuple_are_taken_by_position() -> None:
+    pd = pytest.importorskip("pandas")
+    pipe = _crop_pipeline()
+    series = pd.Series(["in", "out", "edge"], index=[9, 3, 5])  # index labels are not rows
+    out = pipe(image=_image(size=64), bboxes=BOXES, labels=series, ids=(10, 11, 12), seed=0)
+    assert out["labels"] == ["in", "edge"] and out["ids"] == (10, 12)
+
+
+def test_mosaic_keeps_every_sample_its_own_labels() -> None:
+    """Mosaic mixes in other samples' boxes; their labels must not be read as row numbers."""
+    pipe = confaug.load_pipeline(
+        {
+            "version": 1,
+            "bbox_params": {"format": "pascal_voc", "label_fields": ["labels"]},
+            "transforms": [{"Mosaic": {"target_size": [64, 64], "cell_shape": [64, 64], "p": 1.0}}],
+        }
+    )
+    box = np.array([[8, 8, 56, 56]], dtype=np.float32)
+    others = [
+        {"image": _image(seed, 64), "bboxes": box, "labels": [name]}
+        for seed, name in enumerate(["zebra", "giraffe", "lion"], start=1)
+    ]
+    for seed in range(4):
+        out = pipe(
+            image=_image(size=64), bboxes=box, labels=["cat"], mosaic_metadata=others, seed=seed
+        )
+        assert len(out["labels"]) == len(out["bboxes"]) > 1
+        assert set(out["labels"]) <= {"cat", "zebra", "giraffe", "lion"}

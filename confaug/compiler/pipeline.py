@@ -32,6 +32,13 @@ def _seed_compose(compose: Any, seed: int) -> None:
     compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
 
 
+def _reads_metadata(transform: Any) -> bool:
+    """Whether a transform (or one nested in a composite) takes other samples' data."""
+    if getattr(transform, "metadata_key", None):
+        return True
+    return any(_reads_metadata(child) for child in getattr(transform, "transforms", ()))
+
+
 def _standardizer(spec: Spec, function: Callable[..., Any] | None, stats: Any) -> Standardizer:
     standardizer = Standardizer.from_spec(spec, function)
     if stats is not None:
@@ -65,6 +72,13 @@ class Pipeline:
                 ("keypoints", spec.keypoint_params, 2),
             )
             if params is not None
+        )
+        # Labels go to albumentations as row numbers (see _run) unless other boxes can join
+        # a sample's own: more targets of the same kind, or a transform that mixes in other
+        # samples (Mosaic's metadata), whose labels albumentations reads as they are.
+        self._relabel = bool(self._box_targets) and not (
+            any(kind in ("bboxes", "keypoints") for kind in spec.additional_targets.values())
+            or _reads_metadata(self.compose)
         )
         self._targets = RESERVED_TARGETS | frozenset(spec.additional_targets)
         self._known = self._targets.union(
@@ -186,6 +200,8 @@ class Pipeline:
         after numbers fail), so each copy of a pipeline would behave by its history. Row
         numbers are always numeric; the caller's labels are picked back by them, unchanged.
         """
+        if not self._relabel:
+            return compose(**data)
         originals: list[tuple[str, Any]] = []
         for target, _, label_fields in self._box_targets:
             if target not in data:
@@ -204,9 +220,12 @@ class Pipeline:
         out = compose(**data)
         for field, labels in originals:
             rows = np.asarray(out[field], dtype=np.float64).reshape(-1).astype(np.intp)
-            out[field] = (
-                labels[rows] if isinstance(labels, np.ndarray) else [labels[i] for i in rows]
-            )
+            if isinstance(labels, np.ndarray):
+                out[field] = labels[rows]
+            else:  # by position, also for a pandas Series (whose [i] is by index label)
+                values = labels if isinstance(labels, (list, tuple)) else list(labels)
+                picked = [values[i] for i in rows]
+                out[field] = tuple(picked) if isinstance(labels, tuple) else picked
         return out
 
     def _warn_near_misses(self, data: dict[str, Any]) -> None:
