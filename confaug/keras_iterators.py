@@ -7,6 +7,7 @@ first iterator, not with this module); :class:`SavingGenerator` adds ``save_to_d
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ class KerasIterator:
         self._labels = labels
         self._weights = weights
         self._label_dtype = label_dtype
+        self._next_lock = threading.Lock()  # Keras' iterators allow next() from any thread
         self.__dict__.update(attributes or {})
 
     @property
@@ -59,7 +61,9 @@ class KerasIterator:
         return self._finish(self._generator[index])
 
     def __next__(self) -> Any:
-        return self._finish(next(self._generator))
+        with self._next_lock:
+            batch = next(self._generator)
+        return self._finish(batch)
 
     def __iter__(self) -> KerasIterator:
         return self

@@ -202,3 +202,28 @@ def test_without_keras_the_iterators_keep_keras_api(monkeypatch: pytest.MonkeyPa
     assert len(flow) == 3 and flow.n == 5 and iter(flow) is flow
     assert [next(flow)[1].tolist() for _ in range(4)] == [[0, 1], [2, 3], [4], [0, 1]]
     assert flow[2][1].tolist() == [4]
+
+
+def test_next_is_safe_from_several_threads() -> None:
+    """Keras' iterators take next() from any thread; a bare generator would raise."""
+    import threading
+
+    x = np.stack([_smooth_image(i, 8) for i in range(16)])
+    flow = ImageDataGenerator(rotation_range=10).flow(x, np.arange(16), batch_size=4, seed=0)
+    seen: list[int] = []
+    errors: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            for _ in range(8):
+                seen.extend(next(flow)[1].tolist())
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(seen) == sorted(list(range(16)) * 8)  # 32 batches = 8 epochs, each once
