@@ -322,7 +322,11 @@ if __name__ == "__main__":
     x[:, 0, 0, 0] = np.arange(12)
     generator = flow(ThreadCount(), x, np.arange(12), batch_size=4, shuffle=False, epochs=1,
                      workers=2, worker_mode="process", start_method=sys.argv[1])
-    seen = np.concatenate([batch[0] for batch in generator])
+    batches = []
+    for batch in generator:  # the parent's OpenCV is pinned only until the workers exist
+        assert cv2.getNumThreads() == 2, ("parent pinned while workers run", cv2.getNumThreads())
+        batches.append(batch[0])
+    seen = np.concatenate(batches)
     assert seen[:, 0, 0, 0].tolist() == list(range(12)), seen[:, 0, 0, 0]
     assert set(seen[:, 0, 0, 1].tolist()) == {1}, seen[:, 0, 0, 1]  # one thread per worker
     assert cv2.getNumThreads() == 2, cv2.getNumThreads()  # the parent's setting is back

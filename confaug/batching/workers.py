@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from typing import Any, Literal, TypeVar
 
 import cv2
@@ -102,17 +102,24 @@ def _in_processes(
     # A forked child inherits OpenCV's thread pool (its condition variables still counting the
     # parent's idle workers as waiters) but none of its threads, and cv2.setNumThreads(1) in
     # the child then blocks for ever in pthread_cond_destroy. One OpenCV thread in the parent
-    # joins the pool's workers before the processes fork (all at the first submit).
-    pin = single_threaded_opencv() if start_method == "fork" else nullcontext()
-    with pin:
+    # joins the pool's workers before the processes fork. A fork-started pool forks all of
+    # them at its first submit, so the parent gets its OpenCV threads back right after.
+    with ExitStack() as pin:
+        if start_method == "fork":
+            pin.enter_context(single_threaded_opencv())
         executor = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context(start_method),
             initializer=_start_process,
             initargs=(loader,),
         )
+
+        def submit(task: Any) -> Future[Any]:
+            future = executor.submit(_run_in_process, task)
+            pin.close()  # every process exists now; later calls find the stack empty
+            return future
+
         try:
-            submit = lambda task: executor.submit(_run_in_process, task)  # noqa: E731
             yield from _in_order(submit, tasks, depth)
         except BrokenProcessPool as exc:
             raise WorkerProcessDied(
