@@ -127,9 +127,3 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def write_image(path: str | os.PathLike[str], image: np.ndarray, *, jpeg_quality: int = 95) -> None:
-    """Encode ``image`` by the suffix of ``path`` and write it atomically."""
-    file = Path(path)
-    write_bytes_atomic(file, encode_image(image, file.suffix or ".png", jpeg_quality=jpeg_quality))
