@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import random
 import threading
-import warnings
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from confaug.compiler.build import build_compose
+from confaug.compiler.targets import Targets
 from confaug.compiler.values import Scale, from_working, infer_scale, to_working
-from confaug.errors import ConfigError, DataError, did_you_mean
+from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer
 from confaug.seeding import sample_seed
-from confaug.spec.model import RESERVED_TARGETS, Spec
+from confaug.spec.model import Spec
 
 if TYPE_CHECKING:
     from confaug.batching.generator import BatchGenerator
@@ -30,13 +29,6 @@ def _seed_compose(compose: Any, seed: int) -> None:
     # One generator shared by all steps: albumentations' own set_random_seed gives every
     # step an identical stream, so e.g. two p=0.5 flips would always fire together.
     compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
-
-
-def _reads_metadata(transform: Any) -> bool:
-    """Whether a transform (or one nested in a composite) takes other samples' data."""
-    if getattr(transform, "metadata_key", None):
-        return True
-    return any(_reads_metadata(child) for child in getattr(transform, "transforms", ()))
 
 
 def _standardizer(spec: Spec, function: Callable[..., Any] | None, stats: Any) -> Standardizer:
@@ -61,42 +53,7 @@ class Pipeline:
         self.spec: Spec = spec
         self.compose: Any = build_compose(spec)
         self._channels_first = spec.data_format == "channels_first"
-        # Decided once here, not on every sample:
-        self._extra_images = tuple(
-            k for k, kind in spec.additional_targets.items() if kind == "image"
-        )
-        self._box_targets = tuple(
-            (target, width, tuple(params.get("label_fields") or ()))
-            for target, params, width in (
-                ("bboxes", spec.bbox_params, 4),
-                ("keypoints", spec.keypoint_params, 2),
-            )
-            if params is not None
-        )
-        # Labels go to albumentations as row numbers (see _run) unless other boxes can join
-        # a sample's own: more targets of the same kind, or a transform that mixes in other
-        # samples (Mosaic's metadata), whose labels albumentations reads as they are.
-        self._relabel = bool(self._box_targets) and not (
-            any(kind in ("bboxes", "keypoints") for kind in spec.additional_targets.values())
-            or _reads_metadata(self.compose)
-        )
-        self._targets = RESERVED_TARGETS | frozenset(spec.additional_targets)
-        self._known = self._targets.union(
-            *(label_fields for _, _, label_fields in self._box_targets)
-        )
-        self._warned: set[str] = set()
-        # Boxes or keypoints given to a spec without their params would come back empty or
-        # untouched (albumentations cannot know their format): refused when they arrive.
-        self._unformatted = frozenset(
-            key
-            for key, kind in (
-                ("bboxes", "bboxes"),
-                ("keypoints", "keypoints"),
-                *spec.additional_targets.items(),
-            )
-            if kind in ("bboxes", "keypoints")
-            and (spec.bbox_params if kind == "bboxes" else spec.keypoint_params) is None
-        )
+        self._targets = Targets(spec, self.compose)  # decided once, not per sample
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
@@ -156,16 +113,13 @@ class Pipeline:
         self, data: dict[str, Any], seed: int | None, batch_scale: Scale | object | None
     ) -> dict[str, Any]:
         """One sample; ``batch_scale`` is its batch's value range, or ``_INFER`` (its own)."""
-        if self._unformatted and not self._unformatted.isdisjoint(data):
-            self._refuse_unformatted(data)
-        if not self._known.issuperset(data):
-            self._warn_near_misses(data)
+        self._targets.check(data)
         compose = self._thread_compose()
         if seed is not None:
             _seed_compose(compose, seed)
         image = data.get("image")
         if image is None:
-            return self._run(compose, data)
+            return self._targets.run(compose, data)
         image = np.asarray(image)
         if image.ndim not in (2, 3):
             raise DataError(f"image: expected a 2-D or 3-D array, got shape {image.shape}")
@@ -177,107 +131,20 @@ class Pipeline:
         else:
             scale = batch_scale  # type: ignore[assignment]
         data["image"] = to_working(image, scale)
-        for key in self._extra_images:
+        for key in self._targets.extra_images:
             if key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
-        added = self._fill_absent_targets(data)
-        out = self._run(compose, data)
+        added = self._targets.fill_absent(data)
+        out = self._targets.run(compose, data)
         for key in added:
             out.pop(key, None)
         out["image"] = from_working(out["image"], scale)
-        for key in self._extra_images:
+        for key in self._targets.extra_images:
             if key in out:
                 out[key] = from_working(out[key], scale)
         if self._channels_first:
             out = self._to_chw(out)
         return out
-
-    def _run(self, compose: Any, data: dict[str, Any]) -> dict[str, Any]:
-        """``compose(**data)`` with label fields handed over as row numbers.
-
-        albumentations 2.0.8 decides how to encode a label field from the first call it sees
-        and keeps that for later calls (int labels then come back as floats, and strings
-        after numbers fail), so each copy of a pipeline would behave by its history. Row
-        numbers are always numeric; the caller's labels are picked back by them, unchanged.
-        """
-        if not self._relabel:
-            return compose(**data)
-        originals: list[tuple[str, Any]] = []
-        for target, _, label_fields in self._box_targets:
-            if target not in data:
-                continue
-            count = len(data[target])
-            for field in label_fields:
-                if field in data:
-                    labels = data[field]
-                    if len(labels) != count:
-                        raise DataError(
-                            f"{field}: {len(labels)} label(s) for {count} {target}; "
-                            "give one per row"
-                        )
-                    originals.append((field, labels))
-                    data[field] = np.arange(count, dtype=np.float32)
-        out = compose(**data)
-        for field, labels in originals:
-            rows = np.asarray(out[field], dtype=np.float64).reshape(-1).astype(np.intp)
-            if isinstance(labels, np.ndarray):
-                out[field] = labels[rows]
-            else:  # by position, also for a pandas Series (whose [i] is by index label)
-                values = labels if isinstance(labels, (list, tuple)) else list(labels)
-                picked = [values[i] for i in rows]
-                out[field] = tuple(picked) if isinstance(labels, tuple) else picked
-        return out
-
-    def _warn_near_misses(self, data: dict[str, Any]) -> None:
-        """Other keys pass through untouched (metadata); one that looks like a misspelt
-        target would leave that target unaugmented, so it is pointed out once."""
-        for key in set(data) - self._known - self._warned:
-            self._warned.add(key)
-            # Stricter than a did-you-mean for config keys: metadata such as 'image_id' or
-            # 'class' must not be mistaken for 'image' or 'masks'.
-            near = [
-                target
-                for target in self._targets
-                if abs(len(key) - len(target)) <= 2
-                and difflib.SequenceMatcher(None, key.lower(), target).ratio() >= 0.75
-            ]
-            if near:
-                warnings.warn(
-                    f"'{key}' is not a target of this pipeline and passes through unchanged "
-                    f"({did_you_mean(key, near)})",
-                    UserWarning,
-                    stacklevel=4,
-                )
-
-    def _refuse_unformatted(self, data: dict[str, Any]) -> None:
-        key = min(self._unformatted.intersection(data))
-        kind = self.spec.additional_targets.get(key, key)
-        params = "bbox_params" if kind == "bboxes" else "keypoint_params"
-        example = "{format: pascal_voc}" if kind == "bboxes" else "{format: xy}"
-        raise ConfigError.single(
-            f"'{key}' were passed, but the spec has no {params}, so their format is unknown "
-            f"and they would not follow the image; add e.g. '{params}: {example}' to the "
-            "config" + (" (preset:detection has one)" if kind == "bboxes" else ""),
-            field=params,
-        )
-
-    def _fill_absent_targets(self, data: dict[str, Any]) -> list[str]:
-        """Empty boxes / keypoints (and their label fields) for image-only calls.
-
-        albumentations refuses a call without the label fields its BboxParams name, which
-        would make a detection config unusable on plain images (previews, apply_batch).
-        """
-        added: list[str] = []
-        for target, width, label_fields in self._box_targets:
-            if target in data:
-                continue
-            data[target] = np.zeros((0, width), dtype=np.float32)
-            added.append(target)
-            for field in label_fields:
-                if field not in data:
-                    data[field] = np.zeros(0, dtype=np.float32)
-                    added.append(field)
-        return added
 
     def _to_hwc(self, data: dict[str, Any]) -> dict[str, Any]:
         data = dict(data)
