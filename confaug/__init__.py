@@ -7,6 +7,7 @@ its ``flow*`` and ``wrap`` methods stream augmented batches for Keras, PyTorch o
 Importing confaug never imports albumentations, TensorFlow, PyTorch or Keras.
 """
 
+from confaug._version import __version__
 from confaug.api import (
     flow,
     flow_from_dataframe,
@@ -25,12 +26,10 @@ from confaug.seeding import sample_seed
 from confaug.spec.model import KERAS_KEYWORDS, Spec
 from confaug.spec.steps import TransformStep
 
-__version__ = "0.1.0"
-
 
 def json_schema() -> dict[str, object]:
     """The JSON Schema of confaug configs (imports albumentations to list every transform)."""
-    from confaug.schema import json_schema as build
+    from confaug.spec.schema import json_schema as build
 
     return build()
 

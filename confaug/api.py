@@ -6,18 +6,20 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
-
 from confaug.compiler.pipeline import Pipeline
-from confaug.errors import ConfigError, Problem
+from confaug.errors import ConfigError, Problem, did_you_mean
+from confaug.reading.compose import ConfigSource, load_document
 from confaug.reading.document import Document
-from confaug.reading.loader import Overrides, Source, load_document
-from confaug.spec.model import KERAS_KEYWORDS, Spec
-from confaug.spec.validate import locate, validate_document
+from confaug.reading.overrides import Overrides
+from confaug.registry import register_as_available
+from confaug.spec import KERAS_KEYWORDS, Spec, locate, validate_document
+
+#: What ``load_pipeline`` and the ``flow*`` functions take as a pipeline.
+PipelineLike = Pipeline | ConfigSource | Spec
 
 
 def resolve(
-    source: Source | Document,
+    source: ConfigSource | Document,
     *,
     overrides: Overrides = None,
     allowed_roots: Iterable[str | os.PathLike[str]] = (),
@@ -26,8 +28,19 @@ def resolve(
     return load_document(source, overrides=overrides, allowed_roots=allowed_roots)
 
 
+def _document(
+    source: ConfigSource | Spec | Document,
+    overrides: Overrides,
+    allowed_roots: Iterable[str | os.PathLike[str]],
+) -> Document:
+    if isinstance(source, Document) and overrides is None:
+        return source  # already resolved, e.g. by the CLI, which shows it too
+    data = source.to_data() if isinstance(source, Spec) else source
+    return resolve(data, overrides=overrides, allowed_roots=allowed_roots)
+
+
 def load_spec(
-    source: Source | Spec,
+    source: ConfigSource | Spec | Document,
     *,
     overrides: Overrides = None,
     allowed_roots: Iterable[str | os.PathLike[str]] = (),
@@ -36,15 +49,13 @@ def load_spec(
 
     Raises ``ConfigError`` listing every problem, each with file, line, column and field.
     """
-    if isinstance(source, Spec):
-        if overrides is None:
-            return source
-        source = source.to_data()
-    return validate_document(resolve(source, overrides=overrides, allowed_roots=allowed_roots))
+    if isinstance(source, Spec) and overrides is None:
+        return source
+    return validate_document(_document(source, overrides, allowed_roots))
 
 
 def load_pipeline(
-    source: Source | Spec,
+    source: ConfigSource | Spec | Document,
     *,
     overrides: Overrides = None,
     allowed_roots: Iterable[str | os.PathLike[str]] = (),
@@ -52,8 +63,7 @@ def load_pipeline(
     """Read, validate and compile a config into a ``Pipeline`` — or raise ``ConfigError``."""
     if isinstance(source, Spec) and overrides is None:
         return Pipeline(source)
-    data = source.to_data() if isinstance(source, Spec) else source
-    document = resolve(data, overrides=overrides, allowed_roots=allowed_roots)
+    document = _document(source, overrides, allowed_roots)
     spec = validate_document(document)
     try:
         return Pipeline(spec)
@@ -62,26 +72,14 @@ def load_pipeline(
 
 
 def spec_to_yaml(spec: Spec, *, full: bool = False, modeline: bool | str = False) -> str:
-    """The spec as a YAML document (only the keys that were set, unless ``full``).
-
-    ``modeline`` starts it with the editor schema line: ``True`` points at
-    ``confaug.schema.json`` next to the config (write it with ``confaug schema -o``), a string
-    at that path or URL.
-    """
-    body = yaml.safe_dump(spec.to_data(full=full), sort_keys=False, allow_unicode=True)
-    if modeline is False:
-        return body
-    from confaug.resources import SCHEMA_FILE, schema_modeline
-
-    return f"{schema_modeline(SCHEMA_FILE if modeline is True else modeline)}\n{body}"
+    """The spec as a YAML document; see :meth:`Spec.to_yaml`."""
+    return spec.to_yaml(full=full, modeline=modeline)
 
 
 def spec_from_keras(**kwargs: Any) -> Spec:
     """The spec equivalent to ``ImageDataGenerator(**kwargs)``; unknown keywords raise ConfigError."""
     unknown = [k for k in kwargs if k not in KERAS_KEYWORDS]
     if unknown:
-        from confaug.errors import did_you_mean
-
         raise ConfigError(
             Problem(
                 None,
@@ -96,8 +94,6 @@ def spec_from_keras(**kwargs: Any) -> Spec:
     data: dict[str, Any] = {"version": 1}
     for key, value in kwargs.items():
         if key == "preprocessing_function" and callable(value):
-            from confaug.registry import register_as_available
-
             value = register_as_available(value)
         if key == "data_format" and value is None:
             continue
@@ -109,25 +105,25 @@ def spec_from_keras(**kwargs: Any) -> Spec:
     return load_spec(data)
 
 
-def _as_pipeline(pipeline: Pipeline | Source | Spec) -> Pipeline:
+def _as_pipeline(pipeline: PipelineLike) -> Pipeline:
     return pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
 
 
-def flow(x: Any, pipeline: Pipeline | Source | Spec, y: Any = None, **options: Any) -> Any:
+def flow(x: Any, pipeline: PipelineLike, y: Any = None, **options: Any) -> Any:
     """Batches from arrays through ``pipeline`` (a Pipeline, a config path or preset:NAME)."""
     return _as_pipeline(pipeline).flow(x, y, **options)
 
 
-def flow_from_directory(directory: Any, pipeline: Pipeline | Source | Spec, **options: Any) -> Any:
+def flow_from_directory(directory: Any, pipeline: PipelineLike, **options: Any) -> Any:
     """Batches from a folder of class subfolders through ``pipeline``."""
     return _as_pipeline(pipeline).flow_from_directory(directory, **options)
 
 
-def flow_from_dataframe(dataframe: Any, pipeline: Pipeline | Source | Spec, **options: Any) -> Any:
+def flow_from_dataframe(dataframe: Any, pipeline: PipelineLike, **options: Any) -> Any:
     """Batches from a DataFrame or CSV file through ``pipeline``."""
     return _as_pipeline(pipeline).flow_from_dataframe(dataframe, **options)
 
 
-def wrap(batches: Iterable[Any], pipeline: Pipeline | Source | Spec, **options: Any) -> Any:
+def wrap(batches: Iterable[Any], pipeline: PipelineLike, **options: Any) -> Any:
     """Augment an iterable of ``(x, y)`` batches through ``pipeline`` (the seed's create_aug_gen)."""
     return _as_pipeline(pipeline).wrap(batches, **options)

@@ -425,7 +425,7 @@ def test_augment_refuses_bad_paths(cli: Run, dataset: Path, tmp_path: Path) -> N
 
 # ---- schema, presets, from-keras, demo ---------------------------------------------------
 def test_schema(cli: Run, tmp_path: Path) -> None:
-    from confaug.schema import schema_text
+    from confaug.spec.schema import schema_text
 
     code, out, _ = cli("schema")
     assert code == 0 and out == schema_text()

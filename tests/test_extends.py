@@ -9,7 +9,7 @@ import pytest
 
 import confaug
 from confaug import ConfigError
-from confaug.reading.loader import MAX_EXTENDS_DEPTH
+from confaug.reading.extends import MAX_EXTENDS_DEPTH
 from confaug.reading.merge import deep_merge
 from tests.conftest import WriteConfig, only_problem, position
 

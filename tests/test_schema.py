@@ -10,7 +10,7 @@ import pytest
 
 import confaug
 from confaug import resources
-from confaug.schema import schema_text
+from confaug.spec.schema import schema_text
 from confaug.spec.catalog import EXCLUDED, transform_names
 from confaug.spec.model import Spec
 
@@ -20,7 +20,7 @@ REGENERATE = (
     "schemas/confaug.schema.json is stale; regenerate it with\n"
     "    confaug schema -o schemas/confaug.schema.json\n"
     "or\n"
-    '    python -c "from confaug.schema import schema_text; '
+    '    python -c "from confaug.spec.schema import schema_text; '
     "open('schemas/confaug.schema.json', 'w', encoding='utf-8').write(schema_text())\"\n"
     "and commit the result."
 )

@@ -31,7 +31,7 @@ Each command has --help with an example. Exit codes: 0 ok, 1 invalid input, 2 us
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command."""
-    from confaug import __version__
+    from confaug._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="confaug",

@@ -6,7 +6,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,6 @@ if TYPE_CHECKING:
     from confaug.reading.document import Document
     from confaug.spec.model import Spec
 
-EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
@@ -106,33 +104,13 @@ def read_document(source: str, args: argparse.Namespace) -> Document:
     return resolve(source, overrides=args.overrides or None, allowed_roots=args.allowed_roots)
 
 
-def locate_problems(err: ConfigError, document: Document) -> ConfigError:
-    """Give compile-time problems (no file or line) the position of their field in ``document``."""
-    problems = []
-    for problem in err.problems:
-        if problem.file is None and problem.line is None and problem.field:
-            path = tuple(int(p) if p.isdigit() else p for p in problem.field.split("."))
-            mark = document.source_map.locate(path)
-            if mark is not None:
-                problem = replace(problem, file=mark.file, line=mark.line, column=mark.column)
-            else:
-                problem = replace(problem, file=document.file, column=None)
-        problems.append(problem)
-    return ConfigError(problems)
-
-
 def load_checked(source: str, args: argparse.Namespace) -> tuple[Document, Spec, Pipeline]:
     """Read, validate and compile ``source``; every problem located in its file."""
-    from confaug.compiler.pipeline import Pipeline
-    from confaug.spec.validate import validate_document
+    from confaug.api import load_pipeline
 
     document = read_document(source, args)
-    spec = validate_document(document)
-    try:
-        pipeline = Pipeline(spec)
-    except ConfigError as err:
-        raise locate_problems(err, document) from None
-    return document, spec, pipeline
+    pipeline = load_pipeline(document)  # the same checks and error places as in Python
+    return document, pipeline.spec, pipeline
 
 
 def load_pipeline(source: str, args: argparse.Namespace) -> Pipeline:

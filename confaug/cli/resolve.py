@@ -42,7 +42,7 @@ def versions() -> str:
         except metadata.PackageNotFoundError:
             return "unknown"
 
-    from confaug import __version__
+    from confaug._version import __version__
 
     return f"albumentations=={version('albumentations')} confaug=={__version__}"
 

@@ -12,7 +12,7 @@ from confaug.cli.presets import DEFAULT_SCHEMA
 
 def run(args: argparse.Namespace) -> int:
     """Print, write or check the schema."""
-    from confaug.schema import schema_text
+    from confaug.spec.schema import schema_text
 
     text = schema_text()
     if args.check:

@@ -250,9 +250,7 @@ class Pipeline:
     # ---- sharing ----------------------------------------------------------------------
     def to_yaml(self) -> str:
         """The spec as YAML; ``load_spec`` of it equals ``self.spec``."""
-        from confaug.api import spec_to_yaml
-
-        return spec_to_yaml(self.spec)
+        return self.spec.to_yaml()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"spec": self.spec, "function": self._function, "stats": self.standardizer.state()}

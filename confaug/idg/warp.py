@@ -20,44 +20,30 @@ from __future__ import annotations
 import itertools
 import math
 from types import ModuleType
+from typing import get_args
 
 import cv2
 import numpy as np
 
 from confaug._albu import albumentations
 from confaug.idg.params import IdgParams
+from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, ORDER_TO_INTERPOLATION, FillMode
 
-BORDER_MODES: dict[str, int] = {
-    "constant": cv2.BORDER_CONSTANT,
-    "nearest": cv2.BORDER_REPLICATE,
-    "reflect": cv2.BORDER_REFLECT,
-    "wrap": cv2.BORDER_WRAP,
-}
-INTERPOLATIONS: dict[int, int] = {
-    0: cv2.INTER_NEAREST,
-    1: cv2.INTER_LINEAR,
-    2: cv2.INTER_CUBIC,
-    3: cv2.INTER_CUBIC,
-    4: cv2.INTER_LANCZOS4,
-    5: cv2.INTER_LANCZOS4,
-}
+_FILL_MODES = get_args(FillMode)  # Keras' four, not every border mode albumentations takes
 _IDENTITY = np.eye(3)
 
 
 def border_mode(fill_mode: str) -> int:
     """The OpenCV border mode for a Keras ``fill_mode``."""
-    try:
-        return BORDER_MODES[fill_mode]
-    except KeyError:
-        raise ValueError(
-            f"fill_mode must be one of {', '.join(BORDER_MODES)}, got {fill_mode!r}"
-        ) from None
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(f"fill_mode must be one of {', '.join(_FILL_MODES)}, got {fill_mode!r}")
+    return BORDER_MODES[fill_mode]
 
 
 def interpolation_flag(order: int) -> int:
     """The OpenCV interpolation for a Keras ``interpolation_order`` (0–5)."""
     try:
-        return INTERPOLATIONS[order]
+        return INTERPOLATIONS[ORDER_TO_INTERPOLATION[order]]
     except (KeyError, TypeError):
         raise ValueError(f"interpolation_order must be an integer 0–5, got {order!r}") from None
 

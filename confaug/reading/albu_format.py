@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from confaug.errors import ConfigError, Problem
-from confaug.reading.document import Document, Mark, Path, SourceMap, dotted
+from confaug.reading.document import Document, KeyPath, Mark, SourceMap, dotted, problem_at
 
 _CLASS = "__class_fullname__"
 _COMPOSE_KEYS = ("bbox_params", "keypoint_params", "additional_targets", "is_check_shapes")
@@ -52,19 +52,12 @@ class _Converter:
         self.target = SourceMap()
         self.problems: list[Problem] = []
 
-    def problem(self, at: Path, field: Path, message: str) -> None:
-        mark = self.source.locate(at)
+    def problem(self, at: KeyPath, field: KeyPath, message: str) -> None:
         self.problems.append(
-            Problem(
-                mark.file if mark else self.file,
-                mark.line if mark else None,
-                mark.column if mark else None,
-                dotted(field),
-                message,
-            )
+            problem_at(self.source.locate(at), dotted(field), message, file=self.file)
         )
 
-    def step(self, raw: Any, old: Path, new: Path) -> Any:
+    def step(self, raw: Any, old: KeyPath, new: KeyPath) -> Any:
         source, target = self.source, self.target
         if not isinstance(raw, dict) or _CLASS not in raw:
             target.update(source.moved(old, new))

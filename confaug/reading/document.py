@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-Path = tuple[str | int, ...]
+from confaug.errors import Problem
+
+#: Where a value sits in nested config data: ``('transforms', 1, 'GaussNoise', 'p')``.
+KeyPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,10 @@ class Mark:
 class SourceMap:
     """Positions of every key and value of a document, by path from the root."""
 
-    values: dict[Path, Mark] = field(default_factory=dict)
-    keys: dict[Path, Mark] = field(default_factory=dict)
+    values: dict[KeyPath, Mark] = field(default_factory=dict)
+    keys: dict[KeyPath, Mark] = field(default_factory=dict)
 
-    def locate(self, path: Path, *, prefer_key: bool = False) -> Mark | None:
+    def locate(self, path: KeyPath, *, prefer_key: bool = False) -> Mark | None:
         """The mark of ``path``, or of its nearest ancestor that has one."""
         for end in range(len(path), -1, -1):
             sub = path[:end]
@@ -46,7 +48,7 @@ class SourceMap:
             {p: m for p, m in self.keys.items() if path_exists(data, p)},
         )
 
-    def moved(self, old: Path, new: Path) -> SourceMap:
+    def moved(self, old: KeyPath, new: KeyPath) -> SourceMap:
         """Entries under ``old`` re-rooted at ``new`` (others dropped)."""
         n = len(old)
         return SourceMap(
@@ -65,7 +67,7 @@ class Document:
     chain: tuple[str, ...] = ()
 
 
-def path_exists(data: Any, path: Path) -> bool:
+def path_exists(data: Any, path: KeyPath) -> bool:
     node = data
     for part in path:
         if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
@@ -77,17 +79,27 @@ def path_exists(data: Any, path: Path) -> bool:
     return True
 
 
-def dotted(path: Path) -> str:
+def dotted(path: KeyPath) -> str:
     """``('transforms', 1, 'GaussNoise')`` → ``'transforms.1.GaussNoise'``."""
     return ".".join(str(p) for p in path)
 
 
-def walk(data: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Every (path, value) of nested dicts and lists, parents first."""
-    yield path, data
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from walk(value, (*path, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from walk(value, (*path, index))
+def key_path(dotted_key: str) -> KeyPath:
+    """``'transforms.0.GaussNoise.p'`` → ``('transforms', 0, 'GaussNoise', 'p')``."""
+    return tuple(int(part) if part.isdigit() else part for part in dotted_key.split("."))
+
+
+def line_column(text: str | bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of position ``offset`` in ``text`` (characters or bytes)."""
+    newline: Any = b"\n" if isinstance(text, bytes) else "\n"
+    line = text.count(newline, 0, offset) + 1
+    return line, offset - (text.rfind(newline, 0, offset) + 1) + 1
+
+
+def problem_at(
+    mark: Mark | None, field: str, message: str, hint: str | None = None, *, file: str | None = None
+) -> Problem:
+    """A problem placed at ``mark``; without one, in ``file`` with no line."""
+    if mark is None:
+        return Problem(file, None, None, field, message, hint)
+    return Problem(mark.file, mark.line, mark.column, field, message, hint)

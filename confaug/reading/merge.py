@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from confaug.reading.document import Document, Path
+from confaug.reading.document import Document
 
 
 def deep_merge(parent: Any, child: Any) -> Any:
@@ -24,8 +24,3 @@ def merge_documents(parent: Document, child: Document) -> Document:
     source_map = parent.source_map.restricted_to(data)
     source_map.update(child.source_map)
     return Document(data, source_map, child.file, parent.chain + child.chain)
-
-
-def split_key(key: str) -> Path:
-    """``'transforms.0.GaussNoise.p'`` → ``('transforms', 0, 'GaussNoise', 'p')``."""
-    return tuple(int(part) if part.isdigit() else part for part in key.split("."))

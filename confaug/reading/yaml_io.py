@@ -15,7 +15,15 @@ from typing import Any, ClassVar
 import yaml
 
 from confaug.errors import ConfigError, Problem
-from confaug.reading.document import Document, Mark, Path, SourceMap, dotted
+from confaug.reading.document import (
+    Document,
+    KeyPath,
+    Mark,
+    SourceMap,
+    dotted,
+    line_column,
+    problem_at,
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +107,7 @@ def _mark(file: str | None, mark: yaml.Mark | None) -> Mark:
 
 
 def _problem(file: str | None, mark: yaml.Mark | None, field: str, message: str) -> Problem:
-    m = _mark(file, mark)
-    return Problem(file, m.line, m.column, field, message)
+    return problem_at(_mark(file, mark), field, message)
 
 
 def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -115,9 +122,7 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        before = raw[: err.start]
-        line = before.count(b"\n") + 1
-        column = err.start - (before.rfind(b"\n") + 1) + 1
+        line, column = line_column(raw, err.start)
         raise ConfigError.single(
             f"not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start})",
             file=file,
@@ -125,9 +130,7 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
             column=column,
         ) from None
     if "\x00" in text:
-        offset = text.index("\x00")
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        line, column = line_column(text, text.index("\x00"))
         raise ConfigError.single(
             "binary data (NUL byte) in a config", file=file, line=line, column=column
         )
@@ -141,7 +144,7 @@ class _Where:
         # One frame per open collection: [is_mapping, key or index, expecting a key].
         self.frames: list[list[Any]] = []
 
-    def path(self) -> Path:
+    def path(self) -> KeyPath:
         parts: list[str | int] = []
         for is_mapping, place, _ in self.frames:
             if place is None:
@@ -235,9 +238,9 @@ def _check_expansion(root: yaml.Node, file: str | None, limits: Limits) -> None:
     """
     sizes: dict[int, int] = {}
     uses: dict[int, int] = {}
-    order: list[tuple[Path, yaml.Node]] = []
+    order: list[tuple[KeyPath, yaml.Node]] = []
 
-    def size(node: yaml.Node, path: Path) -> int:
+    def size(node: yaml.Node, path: KeyPath) -> int:
         uses[id(node)] = uses.get(id(node), 0) + 1
         known = sizes.get(id(node))
         if known is not None:
@@ -277,10 +280,10 @@ class _Builder:
         self.source_map = SourceMap()
         self.problems: list[Problem] = []
 
-    def add(self, mark: yaml.Mark | None, path: Path, message: str) -> None:
+    def add(self, mark: yaml.Mark | None, path: KeyPath, message: str) -> None:
         self.problems.append(_problem(self.file, mark, dotted(path), message))
 
-    def build(self, node: yaml.Node, path: Path) -> Any:
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
             raise ConfigError(
@@ -303,7 +306,7 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         return self._scalar(node, path)
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         if node.tag != _MAP:
             self.add(node.start_mark, path, f"tag '{node.tag}' is not allowed")
         result: dict[str, Any] = {}
@@ -332,7 +335,7 @@ class _Builder:
             result[key] = self.build(value_node, key_path)
         return result
 
-    def _scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+    def _scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
         value: str = node.value
         tag = node.tag
         if tag == _STR:
@@ -385,8 +388,7 @@ def parse_yaml(
         try:
             encoded = text.encode("utf-8")
         except UnicodeEncodeError as err:  # lone surrogates, only possible from Python strings
-            line = text.count("\n", 0, err.start) + 1
-            column = err.start - (text.rfind("\n", 0, err.start) + 1) + 1
+            line, column = line_column(text, err.start)
             raise ConfigError.single(
                 "not valid Unicode text (a lone surrogate)", file=file, line=line, column=column
             ) from None
@@ -402,8 +404,7 @@ def parse_yaml(
         raise ConfigError([_problem(file, mark, "", f"invalid YAML: {message}")]) from None
     except yaml.reader.ReaderError as err:
         offset = max(0, min(int(getattr(err, "position", 0) or 0), len(text)))
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        line, column = line_column(text, offset)
         message = (
             f"character #x{err.character:04x} is not allowed in YAML text"
             if isinstance(err.character, int)

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from confaug._albu import albumentations
-from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, Probability
+from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, MAX_PIXELS, Probability
 
 COMPOSITES = (
     "OneOf",
@@ -257,7 +257,6 @@ def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int,
 # OpenCV walks reflected borders step by step (a shift of 10^9 pixels takes minutes per
 # image), sizes allocate memory, counts loop, and uniform(-1e308, 1e308) overflows to NaN.
 MAX_PARAMETER = 1e9
-MAX_PIXELS = 32767  # OpenCV's own limit on image sides
 MAX_RELATIVE = 100.0  # shifts as a fraction of the image side
 _PIXEL_PARAMS = re.compile(
     r"^(height|width|size|max_size(_hw)?|min_(height|width)|min_max_height|target_size"

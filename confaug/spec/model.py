@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -289,13 +290,6 @@ class Spec(BaseModel):
 
     # Derived views used by the compiler.
     @property
-    def warp_interpolation(self) -> str:
-        """The interpolation of the Keras warp."""
-        if self.interpolation_order is not None:
-            return ORDER_TO_INTERPOLATION[self.interpolation_order]
-        return self.interpolation
-
-    @property
     def has_keras_augmentation(self) -> bool:
         """True when any random Keras keyword is on."""
         defaults = Spec.model_fields
@@ -319,3 +313,17 @@ class Spec(BaseModel):
         data = self.model_dump(mode="json", exclude_unset=not full)
         data = {"version": 1, **{k: v for k, v in data.items() if k != "version"}}
         return data
+
+    def to_yaml(self, *, full: bool = False, modeline: bool | str = False) -> str:
+        """The spec as a YAML document (only the keys that were set, unless ``full``).
+
+        ``modeline`` starts it with the editor schema line: ``True`` points at
+        ``confaug.schema.json`` next to the config (write it with ``confaug schema -o``), a
+        string at that path or URL.
+        """
+        body = yaml.safe_dump(self.to_data(full=full), sort_keys=False, allow_unicode=True)
+        if modeline is False:
+            return body
+        from confaug.resources import SCHEMA_FILE, schema_modeline
+
+        return f"{schema_modeline(SCHEMA_FILE if modeline is True else modeline)}\n{body}"

@@ -59,12 +59,3 @@ class TransformStep(BaseModel):
         if self.transforms is not None:
             body["transforms"] = [step._to_yaml_shape() for step in self.transforms]
         return {self.name: body} if body else self.name
-
-    def walk(
-        self, path: tuple[str | int, ...]
-    ) -> list[tuple[tuple[str | int, ...], TransformStep]]:
-        """This step and its descendants, with their YAML paths."""
-        found = [(path, self)]
-        for index, child in enumerate(self.transforms or ()):
-            found.extend(child.walk((*path, self.name, "transforms", index)))
-        return found

@@ -9,14 +9,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from confaug.errors import ConfigError, Problem, did_you_mean
-from confaug.reading.document import Document, Path, dotted
+from confaug.reading.document import Document, KeyPath, dotted, key_path, problem_at
 from confaug.spec.catalog import COMPOSITES, catalog, check_params
 from confaug.spec.model import Spec
 
 _QUOTED = re.compile(r"'([^']*)'")
 
 
-def _yaml_path(data: Any, loc: tuple[Any, ...]) -> Path:
+def _yaml_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
     """Pydantic's location → the path in the YAML (composite names put back in)."""
     path: list[str | int] = []
     node = data
@@ -47,19 +47,10 @@ class _Collector:
         self.problems: list[Problem] = []
 
     def add(
-        self, path: Path, message: str, hint: str | None = None, *, at_key: bool = False
+        self, path: KeyPath, message: str, hint: str | None = None, *, at_key: bool = False
     ) -> None:
         mark = self.document.source_map.locate(path, prefer_key=at_key)
-        self.problems.append(
-            Problem(
-                mark.file if mark else self.document.file,
-                mark.line if mark else None,
-                mark.column if mark else None,
-                dotted(path),
-                message,
-                hint,
-            )
-        )
+        self.problems.append(problem_at(mark, dotted(path), message, hint, file=self.document.file))
 
 
 def _literal_hint(item: Any) -> str | None:
@@ -99,7 +90,7 @@ def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
         collector.add(path, message, hint, at_key=at_key)
 
 
-def _split_step(raw: Any, path: Path) -> tuple[str, Any, Path, Path] | None:
+def _split_step(raw: Any, path: KeyPath) -> tuple[str, Any, KeyPath, KeyPath] | None:
     """A step's (name, params, path of its name, path of its params) in any shape, or None."""
     if isinstance(raw, str):
         return raw, {}, path, path
@@ -120,7 +111,7 @@ def _split_step(raw: Any, path: Path) -> tuple[str, Any, Path, Path] | None:
     return None
 
 
-def _check_steps(steps: Any, base: Path, collector: _Collector) -> None:
+def _check_steps(steps: Any, base: KeyPath, collector: _Collector) -> None:
     if not isinstance(steps, list):
         return
     known = catalog()
@@ -228,8 +219,8 @@ def locate(error: ConfigError, document: Document) -> ConfigError:
         if problem.line is not None:
             collector.problems.append(problem)
             continue
-        path = tuple(int(part) if part.isdigit() else part for part in problem.field.split("."))
-        collector.add(path if problem.field else (), problem.message, problem.hint)
+        path = key_path(problem.field) if problem.field else ()
+        collector.add(path, problem.message, problem.hint)
     return ConfigError(collector.problems)
 
 

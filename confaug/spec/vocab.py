@@ -247,7 +247,6 @@ Rescale = Annotated[
         }
     ),
 ]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 ChannelShift = Annotated[float, Field(ge=0, le=MAX_CHANNEL_SHIFT, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]

@@ -1,0 +1,65 @@
+"""From a path, ``preset:NAME`` or a mapping to one merged document: ``extends`` and overrides.
+
+Composing is its own step (as in Hydra): the result is plain data with positions, which
+``confaug resolve`` can print before anything is validated or built.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from confaug import resources
+from confaug.errors import ConfigError
+from confaug.reading.document import Document, SourceMap
+from confaug.reading.extends import Resolver, display_path, read_file, resolve_preset
+from confaug.reading.overrides import Overrides, apply_overrides
+from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits
+
+#: Where a config comes from: a file path, ``preset:NAME``, or the data itself.
+ConfigSource = str | os.PathLike[str] | Mapping[str, Any]
+
+
+def load_document(
+    source: ConfigSource | Document,
+    *,
+    overrides: Overrides = None,
+    allowed_roots: Iterable[str | os.PathLike[str]] = (),
+    limits: Limits = DEFAULT_LIMITS,
+) -> Document:
+    """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``."""
+    roots = [Path(r).resolve() for r in allowed_roots] + [resources.presets_dir().resolve()]
+    if isinstance(source, Document):
+        document = Document(
+            copy.deepcopy(source.data), copy.deepcopy(source.source_map), source.file
+        )
+        base = Path.cwd()
+    elif isinstance(source, Mapping):
+        document = Document(copy.deepcopy(dict(source)), SourceMap(), None)
+        base = Path.cwd()
+        roots.append(base.resolve())
+    else:
+        text = os.fspath(source)
+        if text.startswith("preset:"):
+            path = resolve_preset(text.removeprefix("preset:"))
+        else:
+            path = Path(text)
+        try:
+            resolved = path.resolve()
+        except (OSError, ValueError, RuntimeError) as err:  # NUL, too long, a symlink loop
+            raise ConfigError.single(f"cannot be used as a path: {err}", file=text) from None
+        roots.append(resolved.parent)
+        resolver = Resolver(roots, limits)
+        document = read_file(
+            resolved, text if not text.startswith("preset:") else display_path(resolved), limits
+        )
+        document.chain = (document.file or text,)
+        document = resolver.with_parents(document, resolved.parent, (resolved,))
+        return apply_overrides(document, overrides)
+    resolver = Resolver(roots, limits)
+    if isinstance(document.data, dict):
+        document = resolver.with_parents(document, base, ())
+    return apply_overrides(document, overrides)
