@@ -77,7 +77,7 @@ def spec_to_yaml(spec: Spec, *, full: bool = False, modeline: bool | str = False
 
 
 def spec_from_keras(**kwargs: Any) -> Spec:
-    """The spec equivalent to ``ImageDataGenerator(**kwargs)``; unknown keywords raise ConfigError."""
+    """The spec equivalent to ``ImageDataGenerator(**kwargs)``; unknown keywords: ConfigError."""
     unknown = [k for k in kwargs if k not in KERAS_KEYWORDS]
     if unknown:
         raise ConfigError(
@@ -125,5 +125,5 @@ def flow_from_dataframe(dataframe: Any, pipeline: PipelineLike, **options: Any) 
 
 
 def wrap(batches: Iterable[Any], pipeline: PipelineLike, **options: Any) -> Any:
-    """Augment an iterable of ``(x, y)`` batches through ``pipeline`` (the seed's create_aug_gen)."""
+    """Augment an iterable of ``(x, y)`` batches through ``pipeline`` (the seed's generator)."""
     return _as_pipeline(pipeline).wrap(batches, **options)

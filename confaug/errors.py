@@ -117,4 +117,4 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 class DataError(ValueError):
-    """Bad input data (a corrupt file, a wrong shape, NaN in float input); names the file or index."""
+    """Bad input data (a corrupt file, a wrong shape, NaN in float input); names file or index."""

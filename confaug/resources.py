@@ -32,7 +32,7 @@ def schemas_dir() -> Path:
 
 
 def schema_modeline(schema: str = SCHEMA_FILE) -> str:
-    """The comment line that points the YAML language server at ``schema`` (relative to the config)."""
+    """The comment that points the YAML language server at ``schema`` (relative to the config)."""
     return f"{_MODELINE_PREFIX} $schema={schema}"
 
 

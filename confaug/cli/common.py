@@ -46,7 +46,7 @@ def add_command(
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """``--set``, ``--allow-root`` and ``--import``: options of every command that reads a config."""
+    """``--set``, ``--allow-root`` and ``--import``: options of each command that reads a config."""
     group = parser.add_argument_group("config options")
     group.add_argument(
         "--set",

@@ -27,7 +27,7 @@ DEFAULT_OUTPUT = "confaug-demo.png"
 
 
 def sample_batch(size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` embedded RGB samples resized to ``size``², float32 in [0, 1], and one-hot labels."""
+    """``count`` embedded RGB samples resized to ``size``², float32 in [0, 1], one-hot labels."""
     import cv2
 
     from confaug import samples

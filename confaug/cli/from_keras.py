@@ -145,8 +145,11 @@ def register(subparsers: Any) -> None:
         description="Convert the keyword arguments of a Keras ImageDataGenerator call into a "
         "confaug YAML config. Paste the keywords (or the whole call); values must be Python "
         "literals (numbers, strings, lists, True/False/None). Nothing is evaluated.",
-        example='confaug from-keras "rotation_range=15, zoom_range=[0.9, 1.25], horizontal_flip=True"\n'
-        "confaug from-keras \"ImageDataGenerator(rotation_range=15, fill_mode='reflect')\" -o aug.yaml",
+        example=(
+            'confaug from-keras "rotation_range=15, zoom_range=[0.9, 1.25], horizontal_flip=True"\n'
+            "confaug from-keras "
+            "\"ImageDataGenerator(rotation_range=15, fill_mode='reflect')\" -o aug.yaml"
+        ),
         run=run,
     )
     parser.add_argument(

@@ -49,7 +49,7 @@ def presets() -> dict[str, Path]:
 
 
 def _find(name: str) -> Path:
-    """The file of preset ``name`` (``preset:`` prefix allowed); ``DataError`` when there is none."""
+    """The file of preset ``name`` (``preset:`` prefix allowed); ``DataError`` if there is none."""
     name = name.removeprefix("preset:")
     known = presets()
     if name not in known:

@@ -1,1 +1,15 @@
-"""Reading configs: safe YAML with positions, ``extends`` and overrides (layer 1)."""
+"""Reading configs (layer 1): safe YAML with the position of every node, ``extends``, overrides.
+
+``yaml_io`` parses one YAML text within size, nesting and alias limits; ``document`` holds the
+plain data with its source map (``Mark`` per key and value) and the helpers that place a
+problem; ``extends`` reads files and follows parent chains inside the allowed roots;
+``overrides`` applies dotted ``key=value`` overrides; ``albu_format`` converts files written by
+albumentations' ``A.save``; ``compose`` puts these together. The output is plain data plus a
+source map: nothing here knows the spec's models.
+"""
+
+from confaug.reading.compose import ConfigSource, load_document
+from confaug.reading.document import Document, KeyPath, Mark, SourceMap
+from confaug.reading.overrides import Overrides
+
+__all__ = ["ConfigSource", "Document", "KeyPath", "Mark", "Overrides", "SourceMap", "load_document"]

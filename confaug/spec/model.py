@@ -129,27 +129,43 @@ class Spec(BaseModel):
     # Shared vocabulary.
     data_format: DataFormat = Field(
         "channels_last",
-        description="Layout of images and batches: HWC/NHWC (channels_last) or CHW/NCHW (channels_first).",
+        description=(
+            "Layout of images and batches: HWC/NHWC (channels_last) or CHW/NCHW (channels_first)."
+        ),
     )
     fill_mode: FillMode = Field(
         "nearest",
-        description="How points outside the image are filled by geometric steps (Keras' fill_mode): constant (cval), nearest (edge repeated), reflect (mirror, edge included), wrap (tile).",
+        description=(
+            "How points outside the image are filled by geometric steps (Keras' fill_mode): "
+            "constant (cval), nearest (edge repeated), reflect (mirror, edge included), wrap "
+            "(tile)."
+        ),
     )
     cval: Finite = Field(
         0.0,
-        description="Fill value for fill_mode 'constant', on the 0–255 scale (divided by 255 for float images).",
+        description=(
+            "Fill value for fill_mode 'constant', on the 0–255 scale (divided by 255 for float "
+            "images)."
+        ),
     )
     interpolation: InterpolationName = Field(
         "bilinear",
-        description="Interpolation of the Keras warp and the default for listed transforms that take one.",
+        description=(
+            "Interpolation of the Keras warp and the default for listed transforms that take one."
+        ),
     )
     dtype: OutputDtype | None = Field(
         None,
-        description="Output dtype; by default the input's dtype is kept (float32 when standardization or rescale is on).",
+        description=(
+            "Output dtype; by default the input's dtype is kept (float32 when standardization or "
+            "rescale is on)."
+        ),
     )
     seed: Annotated[int, Field(ge=0)] | None = Field(
         None,
-        description="Seed making every run of the pipeline identical; per-sample seeds derive from it.",
+        description=(
+            "Seed making every run of the pipeline identical; per-sample seeds derive from it."
+        ),
     )
     value_range: ValueRange = "auto"
 
@@ -160,7 +176,9 @@ class Spec(BaseModel):
     samplewise_center: bool = Field(False, description="Subtract each sample's mean.")
     featurewise_std_normalization: bool = Field(
         False,
-        description="Divide by the dataset std per channel (needs pipe.fit(x)); implies featurewise_center.",
+        description=(
+            "Divide by the dataset std per channel (needs pipe.fit(x)); implies featurewise_center."
+        ),
     )
     samplewise_std_normalization: bool = Field(
         False, description="Divide each sample by its std; implies samplewise_center."
@@ -176,7 +194,10 @@ class Spec(BaseModel):
     )
     width_shift_range: ShiftRange = Field(
         0.0,
-        description="Horizontal shift: float r → U(-r, r); int n → choice(0..n-1) × ±1; list → choice(list) × ±1; values < 1 are fractions of the width, else pixels.",
+        description=(
+            "Horizontal shift: float r → U(-r, r); int n → choice(0..n-1) × ±1; list → "
+            "choice(list) × ±1; values < 1 are fractions of the width, else pixels."
+        ),
     )
     height_shift_range: ShiftRange = Field(
         0.0,
@@ -191,41 +212,61 @@ class Spec(BaseModel):
     )
     zoom_range: ZoomRange = Field(
         0.0,
-        description="z means [1 - z, 1 + z]; or [low, high]. Width and height zoom are drawn independently; > 1 zooms out (content shrinks), as in Keras.",
+        description=(
+            "z means [1 - z, 1 + z]; or [low, high]. Width and height zoom are drawn "
+            "independently; > 1 zooms out (content shrinks), as in Keras."
+        ),
     )
     channel_shift_range: ChannelShift = Field(
         0.0,
-        description="Add U(-c, c) to every channel (0–255 scale), clipped to the image's own min/max.",
+        description=(
+            "Add U(-c, c) to every channel (0–255 scale), clipped to the image's own min/max."
+        ),
     )
     horizontal_flip: bool = Field(False, description="Flip left-right with probability 0.5.")
     vertical_flip: bool = Field(False, description="Flip up-down with probability 0.5.")
     rescale: Rescale = Field(
         None,
-        description="Multiply by this after augmentation (e.g. 0.00392 or '1/255'); null or 0 means none.",
+        description=(
+            "Multiply by this after augmentation (e.g. 0.00392 or '1/255'); null or 0 means none."
+        ),
     )
     preprocessing_function: str | None = Field(
         None,
-        description="Name of a function registered in Python with confaug.register(); runs on each augmented image (as Keras does), before rescale.",
+        description=(
+            "Name of a function registered in Python with confaug.register(); runs on each "
+            "augmented image (as Keras does), before rescale."
+        ),
     )
     validation_split: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = Field(
         0.0,
-        description="Fraction of images reserved for subset='validation' in directory and dataframe sources.",
+        description=(
+            "Fraction of images reserved for subset='validation' in directory and dataframe "
+            "sources."
+        ),
     )
     interpolation_order: Annotated[int, Field(ge=0, le=5)] | None = Field(
         None,
-        description="Keras' spline order of the warp: 0 nearest, 1 bilinear, 2-3 bicubic, 4-5 lanczos. Overrides 'interpolation' for the Keras warp.",
+        description=(
+            "Keras' spline order of the warp: 0 nearest, 1 bilinear, 2-3 bicubic, 4-5 lanczos. "
+            "Overrides 'interpolation' for the Keras warp."
+        ),
     )
 
     # Listed albumentations transforms.
     transforms: tuple[TransformStep, ...] = Field(
         (),
-        description="albumentations transforms by class name, applied in order after the Keras part.",
+        description=(
+            "albumentations transforms by class name, applied in order after the Keras part."
+        ),
     )
 
     # albumentations Compose options.
     bbox_params: dict[str, Any] | None = Field(
         None,
-        description="albumentations BboxParams (format, label_fields, min_area, min_visibility, ...).",
+        description=(
+            "albumentations BboxParams (format, label_fields, min_area, min_visibility, ...)."
+        ),
     )
     keypoint_params: dict[str, Any] | None = Field(
         None,

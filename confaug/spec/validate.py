@@ -245,7 +245,8 @@ def validate_document(document: Document) -> Spec:
         if lookup(function) is None:
             collector.add(
                 ("preprocessing_function",),
-                f"no function is registered as '{function}'; call confaug.register('{function}', fn) "
+                f"no function is registered as '{function}'; "
+                f"call confaug.register('{function}', fn) "
                 "in Python before loading (configs cannot import code)",
                 did_you_mean(function, registered_names()),
             )
