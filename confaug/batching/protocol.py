@@ -19,7 +19,10 @@ class SamplePipeline(Protocol):
     must treat samples independently, since batches may be re-cut after skipped samples.
     """
 
-    data_format: str
+    @property
+    def data_format(self) -> str:
+        """``channels_last`` or ``channels_first``: the layout of ``image`` in and out."""
+        ...
 
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]: ...
 

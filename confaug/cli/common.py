@@ -137,8 +137,8 @@ def write_output(text: str, output: str | None) -> None:
 def report_config_error(err: ConfigError, stream: Any = None) -> None:
     """One ``file:line:col: field: message`` line per problem."""
     stream = stream or sys.stderr
-    for problem in err.problems or [err]:
-        print(problem, file=stream)
+    for line in [str(problem) for problem in err.problems] or [str(err)]:
+        print(line, file=stream)
 
 
 def _whole_number(text: str, low: int) -> int:

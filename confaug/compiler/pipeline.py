@@ -15,7 +15,7 @@ from confaug.compiler.targets import Targets
 from confaug.compiler.values import Scale, from_working, infer_scale, to_working
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer
-from confaug.seeding import sample_seed
+from confaug.seeding import resolve_seed, sample_seed
 from confaug.spec.model import Spec
 
 if TYPE_CHECKING:
@@ -61,9 +61,7 @@ class Pipeline:
         self._calls = 0
         self._owner = threading.get_ident()
         # Other threads work on their own copy; their streams derive from this base.
-        self._thread_base = (
-            spec.seed if spec.seed is not None else int(np.random.SeedSequence().entropy) % 2**63
-        )
+        self._thread_base = resolve_seed(spec.seed)
         if spec.seed is not None:
             _seed_compose(self.compose, spec.seed)
 
@@ -225,25 +223,25 @@ class Pipeline:
         self, x: Any, y: Any = None, sample_weight: Any = None, **options: Any
     ) -> BatchGenerator:
         """Batches from in-memory arrays, as Keras' ``flow``."""
-        from confaug.batching.api import flow
+        from confaug.batching.factory import flow
 
         return flow(self, x, y, sample_weight, **options)
 
     def flow_from_directory(self, directory: Any, **options: Any) -> BatchGenerator:
         """Batches from a folder of class subfolders, as Keras' ``flow_from_directory``."""
-        from confaug.batching.api import flow_from_directory
+        from confaug.batching.factory import flow_from_directory
 
         return flow_from_directory(self, directory, **options)
 
     def flow_from_dataframe(self, dataframe: Any, **options: Any) -> BatchGenerator:
         """Batches from a pandas DataFrame or a CSV file, as Keras' ``flow_from_dataframe``."""
-        from confaug.batching.api import flow_from_dataframe
+        from confaug.batching.factory import flow_from_dataframe
 
         return flow_from_dataframe(self, dataframe, **options)
 
     def wrap(self, batches: Iterable[Any], **options: Any) -> Any:
         """Augment an existing iterable of ``(x, y)`` batches on the fly."""
-        from confaug.batching.api import wrap
+        from confaug.batching.factory import wrap
 
         return wrap(self, batches, **options)
 

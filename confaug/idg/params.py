@@ -17,7 +17,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeGuard
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class IdgParams:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[numbers.Real]:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -223,19 +223,19 @@ class IdgSampler:
     def sample(self, rng: np.random.Generator, height: int, width: int) -> IdgParams:
         """Draw one :class:`IdgParams` for an image of ``height`` × ``width`` pixels."""
 
-        def uniform(bounds: tuple[float, float] | None, default: float | None) -> float | None:
-            return default if bounds is None else float(rng.uniform(*bounds))
+        def uniform(bounds: tuple[float, float] | None) -> float | None:
+            return None if bounds is None else float(rng.uniform(*bounds))
 
         zx, zy = (1.0, 1.0) if self._zoom is None else rng.uniform(*self._zoom, size=2)
         return IdgParams(
-            theta=uniform(self._rotation, 0.0),
+            theta=0.0 if self._rotation is None else float(rng.uniform(*self._rotation)),
             tx=0.0 if self._width_shift is None else self._width_shift.sample(rng, width),
             ty=0.0 if self._height_shift is None else self._height_shift.sample(rng, height),
-            shear=uniform(self._shear, 0.0),
+            shear=0.0 if self._shear is None else float(rng.uniform(*self._shear)),
             zx=float(zx),
             zy=float(zy),
             flip_horizontal=bool(self.horizontal_flip and rng.random() < 0.5),
             flip_vertical=bool(self.vertical_flip and rng.random() < 0.5),
-            channel_shift_intensity=uniform(self._channel_shift, None),
-            brightness=uniform(self._brightness, None),
+            channel_shift_intensity=uniform(self._channel_shift),
+            brightness=uniform(self._brightness),
         )

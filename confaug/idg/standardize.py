@@ -224,7 +224,7 @@ class Standardizer:
             or (self.featurewise_std_normalization and stats.std is None)
             or (self.zca_whitening and stats.zca_matrix is None)
         )
-        if missing:
+        if missing or stats is None:
             raise NotFittedError(
                 "featurewise_center, featurewise_std_normalization and zca_whitening need "
                 "statistics of training data: call fit(x) first (pipe.fit(x)), or load "
@@ -234,14 +234,15 @@ class Standardizer:
             out -= stats.mean
         if self.featurewise_std_normalization:
             out /= stats.std + np.float32(_EPSILON)
-        if self.zca_whitening:
+        if self.zca_whitening and stats.zca_matrix is not None:
             flat = out.reshape(len(out), -1)
-            if flat.shape[1] != stats.zca_matrix.shape[0]:
+            matrix = stats.zca_matrix
+            if flat.shape[1] != matrix.shape[0]:
                 raise ValueError(
-                    f"the ZCA matrix was fit on {stats.zca_matrix.shape[0]} values per image, "
+                    f"the ZCA matrix was fit on {matrix.shape[0]} values per image, "
                     f"these images have {flat.shape[1]} (shape {out.shape[1:]}, HWC)"
                 )
-            out = (flat @ stats.zca_matrix).reshape(out.shape)
+            out = (flat @ matrix).reshape(out.shape)
         return out
 
 

@@ -24,6 +24,7 @@ from confaug.idg.warp import (
 )
 
 A = albumentations()
+_DualTransform: Any = A.DualTransform  # a base class the type checker cannot see
 
 _SAMPLER_ARGS = tuple(f.name for f in fields(IdgSampler) if f.init)
 _INIT_ARGS = (*_SAMPLER_ARGS, "fill_mode", "cval", "interpolation_order")
@@ -40,7 +41,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class IdgTransform(A.DualTransform):
+class IdgTransform(_DualTransform):
     """Keras ``ImageDataGenerator``'s random transform: one warp per image, then channel
     shift, flips and brightness, with Keras' distributions (see :class:`IdgSampler` for the
     deliberate differences) and ``fill_mode``/``cval``/``interpolation_order`` as in Keras.

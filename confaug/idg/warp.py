@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from types import ModuleType
-from typing import get_args
+from typing import Any, get_args
 
 import cv2
 import numpy as np
@@ -126,7 +126,7 @@ def warp(
 ) -> np.ndarray:
     """One ``cv2.warpAffine`` with an output→input 3×3 ``matrix``; HW or HWC, any channels."""
     height, width = image.shape[:2]
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "M": matrix[:2],
         "dsize": (width, height),
         "flags": interpolation | cv2.WARP_INVERSE_MAP,
@@ -167,7 +167,7 @@ def _photometric_uint8(
     """Brightness alone as one saturating multiply; with a channel shift (or RGBA) through
     a 256-entry lookup table (one per channel for RGBA).
     """
-    gains = None if brightness is None else _gains(image, brightness)
+    gains: Any = None if brightness is None else _gains(image, brightness)
     if shift is None and np.ndim(gains) == 0:
         result = cv2.convertScaleAbs(image, dst=out, alpha=gains)
         return result.reshape(image.shape)

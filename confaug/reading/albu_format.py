@@ -87,8 +87,9 @@ class _Converter:
                     (source.keys, target.keys),
                     (source.values, target.values),
                 ):
-                    if (*old, key) in table_from:
-                        table_to[(*step_path, key)] = table_from[(*old, key)]
+                    old_key, new_key = (*old, key), (*step_path, key)
+                    if old_key in table_from:
+                        table_to[new_key] = table_from[old_key]
             else:
                 params[key] = value
                 target.update(source.moved((*old, key), (*step_path, key)))

@@ -70,12 +70,13 @@ class Document:
 def path_exists(data: Any, path: KeyPath) -> bool:
     node = data
     for part in path:
-        if (isinstance(node, dict) and isinstance(part, str) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
             node = node[part]
-        else:
-            return False
+            continue
+        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            continue
+        return False
     return True
 
 

@@ -106,12 +106,7 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
             else:
                 node = None
                 break
-        last = path[-1]
-        if (isinstance(node, list) and isinstance(last, int) and last < len(node)) or (
-            isinstance(node, dict) and not isinstance(last, int)
-        ):
-            node[last] = value
-        else:
+        if not _assign(node, path[-1], value):
             message = "does not name a key or an existing list item of the config"
             problems.append(problem_at(mark, dotted(path), message, file="<overrides>"))
             continue
@@ -126,6 +121,17 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
     if problems:
         raise ConfigError(problems)
     return document
+
+
+def _assign(node: Any, key: str | int, value: Any) -> bool:
+    """Set ``node[key]``; False when ``key`` names no key or existing list item of ``node``."""
+    if isinstance(node, list) and isinstance(key, int) and key < len(node):
+        node[key] = value
+        return True
+    if isinstance(node, dict) and isinstance(key, str):
+        node[key] = value
+        return True
+    return False
 
 
 def _forget(source_map: SourceMap, path: KeyPath) -> None:

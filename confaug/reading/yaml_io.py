@@ -47,10 +47,15 @@ _MAP = "tag:yaml.org,2002:map"
 _YAML11_BOOL = "tag:confaug,2025:yaml11-bool"
 
 
+_Resolvers = dict[str | None, list[tuple[str, re.Pattern[str]]]]
+
+
 class _CoreResolver(yaml.resolver.BaseResolver):
     """YAML 1.2 core-schema resolution, plus a marker tag for YAML 1.1 booleans."""
 
-    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+    # A class-level table of its own, so the stock resolvers stay untouched (the stubs call it
+    # an instance variable; PyYAML reads and writes it on the class).
+    yaml_implicit_resolvers: ClassVar[_Resolvers] = {}  # type: ignore[misc]
 
 
 def _add(tag: str, pattern: str, first: str) -> None:
@@ -89,12 +94,13 @@ class _PyLoader(
 
 _Loader: type[Any] = _PyLoader
 if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser  # only there when PyYAML was built with libyaml
 
-    class _CLoader(yaml.cyaml.CParser, _CoreResolver):  # type: ignore[misc]
+    class _CLoader(CParser, _CoreResolver):
         """The same composer on libyaml: ~15x faster, so a 1 MiB file is cheap to reject."""
 
         def __init__(self, stream: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             _CoreResolver.__init__(self)
 
     _Loader = _CLoader
@@ -187,7 +193,7 @@ def _check_events(
     anchors: set[str] = set()
     where = _Where()
 
-    def fail(mark: yaml.Mark | None, message: str) -> ConfigError:
+    def fail(mark: Any, message: str) -> ConfigError:  # a PyYAML or a libyaml mark
         return ConfigError([_problem(file, mark, dotted(where.path()), message)])
 
     try:
@@ -201,8 +207,9 @@ def _check_events(
                     raise fail(
                         event.start_mark, f"invalid YAML: alias '*{event.anchor}' names no anchor"
                     )
-                if getattr(event, "anchor", None) and not isinstance(event, yaml.AliasEvent):
-                    anchors.add(event.anchor)
+                anchor = getattr(event, "anchor", None)
+                if anchor and not isinstance(event, yaml.AliasEvent):
+                    anchors.add(anchor)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > limits.max_depth:
@@ -304,6 +311,7 @@ class _Builder:
             if node.tag != _SEQ:
                 self.add(node.start_mark, path, f"tag '{node.tag}' is not allowed")
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)  # the composer makes no other kind
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:

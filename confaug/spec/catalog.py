@@ -100,6 +100,7 @@ def catalog() -> dict[str, TransformInfo]:
     from albumentations.core.transforms_interface import BasicTransform
 
     found: dict[str, TransformInfo] = {}
+    cls: type
     for name, cls in SERIALIZABLE_REGISTRY.items():
         short = name.rsplit(".", 1)[-1]
         if short in EXCLUDED or short.startswith("Base") or short in found:
@@ -346,6 +347,7 @@ def _check_composite(
 
 def _child_p(child: Any) -> float | None:
     """A child step's ``p`` (given, or its class default); None when it cannot be known."""
+    params: Any
     if isinstance(child, str):
         name, params = child, {}
     elif isinstance(child, dict) and len(child) == 1:

@@ -166,10 +166,10 @@ def _options_model(kind: str) -> tuple[type[BaseModel], list[str]]:
         if kind == "keypoint_params" and name == "format":
             from albumentations.core.keypoints_utils import keypoint_formats
 
-            annotation = Literal[tuple(sorted(keypoint_formats))]  # type: ignore[valid-type]
+            annotation = Literal[tuple(sorted(keypoint_formats))]
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (annotation, default)
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{cls.__name__}Options",
         __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
         **fields,
