@@ -190,7 +190,7 @@ def test_without_keras_the_iterators_keep_keras_api(monkeypatch: pytest.MonkeyPa
     import sys
 
     import confaug.keras as dropin
-    import confaug.keras_iterators as iterators
+    import confaug.keras.iterators as iterators
 
     monkeypatch.delitem(iterators.__dict__, "KerasPyDatasetIterator", raising=False)
     monkeypatch.setitem(sys.modules, "keras", None)  # import keras raises ImportError

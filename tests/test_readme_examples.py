@@ -54,6 +54,7 @@ NOT_RUN: dict[str, str] = {
     "pip install": "installs the package: the tests run against this checkout",
     "python -m pip install": "installs packages: CI's job (tests/test_readme.py holds it to .ci/run)",
     "ruff": "the linter: CI's job (tests/test_readme.py holds the command to .ci/run)",
+    "mypy": "the type checker: CI's job (tests/test_readme.py holds the command to .ci/run)",
     "python -m pytest": "the whole test suite, this file included",
     "ray start": "starts the nodes of a multi-node Ray cluster",
     "python augment_on_ray.py": "the Ray cluster driver (skipped above)",

@@ -1,0 +1,76 @@
+"""Float data of any value range, kept in its own units as Keras keeps it.
+
+Keras works on raw values, so its ``cval`` and channel shift are in the data's units.
+confaug's pipeline reads float data as [0, 1] or [0, 255]; for float data beyond that, the
+data's range [low, high] (``cval`` included) is mapped onto the working range, and ``cval``
+and the channel shift are rescaled so that they keep the data's units.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from confaug.api import load_spec
+from confaug.compiler.pipeline import Pipeline
+from confaug.compiler.values import Scale, infer_scale
+from confaug.spec.model import Spec
+
+
+def keras_values(x: Any) -> np.ndarray:
+    """``x`` as an array; integer types other than uint8 become float32, as in Keras."""
+    array = np.asarray(x)
+    if array.dtype != np.uint8 and array.dtype.kind in "biu":
+        array = array.astype(np.float32)
+    return array
+
+
+def raw_range(spec: Spec, x: np.ndarray) -> tuple[float, float, float] | None:
+    """``(low, high, cval)`` for float data outside [0, 255] (cval included), else None."""
+    if x.dtype.kind != "f" or x.size == 0 or spec.value_range != "auto":
+        return None
+    low, high = float(np.min(x)), float(np.max(x))
+    if not (np.isfinite(low) and np.isfinite(high)) or (low >= 0.0 and high <= 255.0):
+        return None
+    cval = float(spec.cval)
+    low, high = min(low, cval), max(high, cval)
+    return low, max(high, low + 1.0), cval  # a constant image still needs a span
+
+
+def pipeline_for(spec: Spec, pipeline: Pipeline, x: np.ndarray) -> Pipeline:
+    """``pipeline``, or for float data beyond [0, 255] one working in the data's range.
+
+    The new pipeline is compiled from ``spec`` with ``value_range`` set to the data's range
+    and ``cval`` and ``channel_shift_range`` rescaled; it shares ``pipeline``'s standardizer
+    (and so ``fit``'s statistics).
+    """
+    limits = raw_range(spec, x)
+    if limits is None:
+        return pipeline
+    low, high, cval = limits
+    span = high - low
+    shift = min(spec.channel_shift_range * 255.0 / span, 255.0)
+    data = {**spec.to_data(), "value_range": [low, high]}
+    data.update(cval=(cval - low) * 255.0 / span, channel_shift_range=shift)
+    raw = Pipeline(load_spec(data))
+    raw.standardizer = pipeline.standardizer
+    return raw
+
+
+def image_units(
+    spec: Spec, image: np.ndarray, params: dict[str, Any]
+) -> tuple[Scale | None, float, dict[str, Any]]:
+    """The working scale (None for uint8) and ``cval`` for one HWC image, with Keras' ``params``.
+
+    ``params`` is returned with its channel shift in working units when the image is in raw
+    units (as :func:`pipeline_for` does for a batch); it is not changed in place.
+    """
+    params = dict(params)
+    limits = raw_range(spec, image)
+    if limits is None:
+        return infer_scale(image, spec.value_range), spec.cval, params
+    low, high, cval = limits
+    if params.get("channel_shift_intensity") is not None:
+        params["channel_shift_intensity"] *= 255.0 / (high - low)
+    return Scale(low, high, image.dtype), (cval - low) * 255.0 / (high - low), params

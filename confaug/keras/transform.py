@@ -1,0 +1,79 @@
+"""Keras' single-image API: random parameter draws, ``apply_transform`` and ``standardize``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from confaug.compiler.build import warp_order
+from confaug.compiler.pipeline import Pipeline
+from confaug.compiler.values import from_working, to_working
+from confaug.keras.raw_units import image_units
+from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
+
+
+class RandomDraws:
+    """Draws of Keras' transform parameters for one generator, from its own RNG.
+
+    The sampler is built from the spec's geometric keywords on the first draw.
+    """
+
+    def __init__(self, spec: Spec) -> None:
+        self._spec = spec
+        self._rng = np.random.default_rng()
+        self._sampler: Any = None
+
+    def draw(self, img_shape: tuple[int, ...], seed: int | None) -> dict[str, Any]:
+        """One draw as Keras' parameter dict; ``seed`` gives a draw of its own."""
+        from confaug.idg.params import IdgSampler
+
+        if self._sampler is None:
+            keywords = {k: getattr(self._spec, k) for k in GEOMETRIC_KEYWORDS}
+            self._sampler = IdgSampler(**keywords)
+        rng = self._rng if seed is None else np.random.default_rng(seed)
+        row, col = (1, 2) if self._spec.data_format == "channels_first" else (0, 1)
+        return self._sampler.sample(rng, int(img_shape[row]), int(img_shape[col])).to_keras()
+
+
+def transform_image(spec: Spec, x: np.ndarray, transform_parameters: dict[str, Any]) -> np.ndarray:
+    """Exactly the given parameters applied to one image, in the image's own units."""
+    from confaug.idg.params import IdgParams
+    from confaug.idg.warp import apply_params
+
+    image = np.asarray(x)
+    channels_first = spec.data_format == "channels_first"
+    if channels_first:
+        image = np.moveaxis(image, 0, -1)
+    scale, cval, params = image_units(spec, image, transform_parameters)
+    out = apply_params(
+        np.ascontiguousarray(to_working(image, scale)),
+        IdgParams.from_keras(params),
+        fill_mode=spec.fill_mode,
+        cval=cval,
+        interpolation_order=warp_order(spec),
+    )
+    out = from_working(out, scale)
+    return np.moveaxis(out, -1, 0) if channels_first else out
+
+
+def standardize_like_keras(spec: Spec, pipeline: Pipeline, x: np.ndarray) -> np.ndarray:
+    """Keras' ``standardize`` on one image or a batch.
+
+    As in Keras, a float array is changed in place (and returned) unless a
+    ``preprocessing_function`` is set; other input gives a new array.
+    """
+    array = np.asarray(x)
+    out = pipeline.standardize(array[None] if array.ndim == 3 else array)
+    out = out[0] if array.ndim == 3 else out
+    in_place = (
+        isinstance(x, np.ndarray)
+        and x.dtype.kind == "f"
+        and x.flags.writeable
+        and x.shape == out.shape
+        and spec.preprocessing_function is None
+    )
+    if in_place and out is not x:
+        x[...] = out
+        return x
+    return out
