@@ -1,11 +1,13 @@
-"""Shared fixtures: config files written to a temporary working directory, the CLI in-process."""
+"""Shared fixtures: config files written to a temporary working directory, the CLI in-process.
+
+Plain helper functions (images, folders, stand-in pipelines, counters) are in ``helpers.py``.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,22 +16,6 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 WriteConfig = Callable[..., Path]
 Register = Callable[[str, Callable[..., object]], None]
 Run = Callable[..., tuple[int, str, str]]
-
-
-def only_problem(err: pytest.ExceptionInfo[Any]) -> Any:
-    """The single problem of a raised ConfigError."""
-    problems = err.value.problems
-    assert len(problems) == 1, str(err.value)
-    return problems[0]
-
-
-def position(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
-    """1-based (line, column) of the ``occurrence``-th ``needle`` in ``text``."""
-    offset = -1
-    for _ in range(occurrence):
-        offset = text.index(needle, offset + 1)
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 @pytest.fixture

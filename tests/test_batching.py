@@ -1,18 +1,15 @@
 """BatchGenerator: length, order, epochs, seeds, sharding, outputs, skip policy.
 
-``StandInPipeline`` implements the ``SamplePipeline`` protocol with a real albumentations
-``Compose`` until ``confaug.compiler.Pipeline`` lands; the other test modules import it.
+``StandInPipeline`` (tests/helpers.py) implements the ``SamplePipeline`` protocol with a real
+albumentations ``Compose``, so batching is tested apart from confaug's compiler.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
-import random
 import subprocess
 import sys
-import threading
 import types
 from collections import Counter
 from pathlib import Path
@@ -24,82 +21,14 @@ from PIL import Image
 
 from confaug.batching import BatchGenerator, SamplePipeline, flow, flow_from_directory
 from confaug.sources import ArraySource, DataError
-
-
-class StandInPipeline:
-    """HorizontalFlip + Affine (or ``transforms``), reseeded per call on a per-thread copy."""
-
-    def __init__(
-        self,
-        data_format: str = "channels_last",
-        scale: float | None = None,
-        transforms: list[Any] | None = None,
-        **compose: Any,
-    ) -> None:
-        os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
-        import albumentations as A
-
-        self.data_format = data_format
-        self.scale = scale
-        if transforms is None:
-            transforms = [
-                A.HorizontalFlip(p=0.5),
-                A.Affine(rotate=(-15, 15), translate_percent=0.1, p=1.0),
-            ]
-        self._compose = A.Compose(transforms, **compose)
-        self._local = threading.local()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {key: value for key, value in self.__dict__.items() if key != "_local"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._local = threading.local()
-
-    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
-        compose = getattr(self._local, "compose", None)
-        if compose is None:
-            compose = self._local.compose = copy.deepcopy(self._compose)
-        if seed is not None:  # one generator for all steps, as confaug.Pipeline seeds
-            compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
-        if self.data_format == "channels_first":
-            data["image"] = np.moveaxis(data["image"], 0, -1)
-        out = compose(**data)
-        if self.data_format == "channels_first":
-            out["image"] = np.ascontiguousarray(np.moveaxis(out["image"], -1, 0))
-        return out
-
-    def standardize(self, batch: np.ndarray) -> np.ndarray:
-        return batch if self.scale is None else batch.astype(np.float32) * self.scale
-
-
-def images(count: int = 20, size: int = 16, seed: int = 0) -> np.ndarray:
-    """Random uint8 NHWC images."""
-    return np.random.default_rng(seed).integers(0, 256, (count, size, size, 3), dtype=np.uint8)
-
-
-def batches_equal(first: list[Any], second: list[Any]) -> bool:
-    """Bitwise equality of two lists of (x, y[, w]) batches."""
-    if len(first) != len(second):
-        return False
-    for a, b in zip(first, second, strict=True):
-        parts_a = a if isinstance(a, tuple) else (a,)
-        parts_b = b if isinstance(b, tuple) else (b,)
-        if not all(np.array_equal(p, q) for p, q in zip(parts_a, parts_b, strict=True)):
-            return False
-    return True
-
-
-def write_folder(root: Path, counts: dict[str, int], size: int = 12) -> Path:
-    """Class subfolders of small PNGs whose red value encodes a running index."""
-    number = 0
-    for name, count in counts.items():
-        (root / name).mkdir(parents=True, exist_ok=True)
-        for _ in range(count):
-            image = np.full((size, size, 3), number % 256, np.uint8)
-            Image.fromarray(image).save(root / name / f"img{number:03d}.png")
-            number += 1
-    return root
+from tests.helpers import (
+    Identity,
+    StandInPipeline,
+    batches_equal,
+    images,
+    marked_images,
+    write_class_folders,
+)
 
 
 @pytest.fixture(scope="module")
@@ -296,7 +225,7 @@ def test_invalid_options_are_reported(pipeline: StandInPipeline) -> None:
 
 
 def _folder_with_bad_files(root: Path) -> tuple[Path, list[str]]:
-    write_folder(root, {"a": 7, "b": 6})
+    write_class_folders(root, {"a": 7, "b": 6})
     bad = [root / "a" / "img001.png", root / "b" / "img010.png", root / "b" / "zz.jpg"]
     bad[0].write_bytes(b"")
     bad[1].write_bytes(b"not an image")
@@ -332,7 +261,7 @@ def test_skip_reports_each_bad_file_once_and_refills_batches(
 
 def test_skip_keeps_each_good_sample_exactly_once(tmp_path: Path) -> None:
     root, _ = _folder_with_bad_files(tmp_path)
-    identity = _Identity()
+    identity = Identity()
     generator = flow_from_directory(
         identity,
         root,
@@ -351,7 +280,7 @@ def test_skip_keeps_each_good_sample_exactly_once(tmp_path: Path) -> None:
 def test_getitem_with_skips_returns_a_shorter_batch(tmp_path: Path) -> None:
     root, _ = _folder_with_bad_files(tmp_path)
     generator = flow_from_directory(
-        _Identity(),
+        Identity(),
         root,
         target_size=(12, 12),
         class_mode=None,
@@ -372,10 +301,10 @@ def test_raise_policy_names_the_bad_file(tmp_path: Path, pipeline: StandInPipeli
 
 
 def test_different_image_sizes_without_target_size_name_the_files(tmp_path: Path) -> None:
-    write_folder(tmp_path, {"a": 2})
+    write_class_folders(tmp_path, {"a": 2})
     Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "a" / "wide.png")
     generator = flow_from_directory(
-        _Identity(), tmp_path, target_size=None, batch_size=3, shuffle=False
+        Identity(), tmp_path, target_size=None, batch_size=3, shuffle=False
     )
     with pytest.raises(DataError, match=r"wide\.png") as caught:
         generator[0]
@@ -383,8 +312,8 @@ def test_different_image_sizes_without_target_size_name_the_files(tmp_path: Path
 
 
 def test_keras_attributes_are_reachable_on_the_generator(tmp_path: Path) -> None:
-    write_folder(tmp_path, {"cat": 2, "dog": 3})
-    generator = flow_from_directory(_Identity(), tmp_path, target_size=(8, 8))
+    write_class_folders(tmp_path, {"cat": 2, "dog": 3})
+    generator = flow_from_directory(Identity(), tmp_path, target_size=(8, 8))
     assert generator.class_indices == {"cat": 0, "dog": 1}
     assert generator.classes.tolist() == [0, 0, 1, 1, 1]
     assert generator.filenames[0] == os.path.join("cat", "img000.png")
@@ -427,18 +356,6 @@ def test_a_custom_source_works_through_the_protocol(pipeline: StandInPipeline) -
     assert [y.tolist() for _, y in generator] == [[0, 1, 2], [3, 4, 5]]
 
 
-class _Identity:
-    """A pipeline that returns its input unchanged (to read labels encoded in pixels)."""
-
-    data_format = "channels_last"
-
-    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
-        return data
-
-    def standardize(self, batch: np.ndarray) -> np.ndarray:
-        return batch
-
-
 def test_the_compiled_pipeline_works_through_flow_and_wrap() -> None:
     import confaug
 
@@ -451,9 +368,7 @@ def test_the_compiled_pipeline_works_through_flow_and_wrap() -> None:
             "fill_mode": "reflect",
         }
     )
-    if getattr(pipe, "data_format", None) is None:
-        pytest.skip("confaug.Pipeline has no data_format attribute yet (SamplePipeline)")
-    x = images(8).astype(np.float32) / 255
+    x = images(8, dtype=np.float32)
     first = list(flow(pipe, x, np.arange(8), batch_size=4, seed=1, epochs=1, workers=2))
     again = list(flow(pipe, x, np.arange(8), batch_size=4, seed=1, epochs=1))
     assert batches_equal(first, again)
@@ -461,7 +376,7 @@ def test_the_compiled_pipeline_works_through_flow_and_wrap() -> None:
     assert out.dtype == np.float32 and out.min() >= 0 and out.max() <= 1
 
 
-class _RejectsOdd(_Identity):
+class _RejectsOdd(Identity):
     """Raises the pipeline's own DataError (no sample name in it) for odd markers."""
 
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
@@ -471,8 +386,7 @@ class _RejectsOdd(_Identity):
 
 
 def test_data_errors_from_the_pipeline_are_named_and_skippable() -> None:
-    x = np.zeros((6, 4, 4, 3), np.uint8)
-    x[:, 0, 0, 0] = np.arange(6)
+    x = marked_images(6, size=4)
     with pytest.raises(DataError, match=r"^x\[1\]: image: float image"):
         flow(_RejectsOdd(), x, batch_size=6, shuffle=False)[0]
     generator = flow(_RejectsOdd(), x, batch_size=2, shuffle=False, epochs=1, on_error="skip")

@@ -13,17 +13,12 @@ import yaml
 import confaug
 from confaug import Pipeline
 from tests.conftest import Register, WriteConfig
+from tests.helpers import images, one_image, seed_keywords
 
+SIZE = 24  # sides of the test images
 KERAS_AND_STEPS: dict[str, Any] = {
     "version": 1,
-    "fill_mode": "reflect",
-    "rotation_range": 15,
-    "width_shift_range": 0.1,
-    "height_shift_range": 0.1,
-    "shear_range": 0.01,
-    "zoom_range": [0.9, 1.25],
-    "horizontal_flip": True,
-    "brightness_range": [0.5, 1.5],
+    **seed_keywords(),
     "transforms": [
         {"GaussNoise": {"std_range": [0.02, 0.08], "p": 0.3}},
         {
@@ -38,10 +33,6 @@ KERAS_AND_STEPS: dict[str, Any] = {
     ],
 }
 FLIP = {"version": 1, "transforms": [{"HorizontalFlip": {"p": 1.0}}]}
-
-
-def images(n: int = 4, size: int = 24, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
 
 
 def test_load_pipeline_from_path_preset_mapping_and_spec(write: WriteConfig, presets: Path) -> None:
@@ -64,7 +55,7 @@ def test_load_pipeline_from_path_preset_mapping_and_spec(write: WriteConfig, pre
 
 def test_a_sample_is_a_dict_like_albumentations() -> None:
     pipe = confaug.load_pipeline(FLIP)
-    image = images(1)[0]
+    image = one_image(SIZE)
     mask = np.zeros(image.shape[:2], np.uint8)
     mask[2:6, 1:4] = 1
     out = pipe(image=image, mask=mask)
@@ -89,7 +80,7 @@ def test_mask_follows_the_keras_warp() -> None:
 
 def test_uint8_batch_keeps_dtype_and_shape() -> None:
     pipe = confaug.load_pipeline(KERAS_AND_STEPS)
-    x = images(3)
+    x = images(3, SIZE)
     out = pipe.apply_batch(x, seed=1)
     assert out.dtype == np.uint8 and out.shape == x.shape
     assert not np.array_equal(out, x)
@@ -98,7 +89,7 @@ def test_uint8_batch_keeps_dtype_and_shape() -> None:
 @pytest.mark.parametrize(("scale", "dtype"), [(1.0, np.float32), (255.0, np.float32)])
 def test_float_batches_stay_floats_in_their_range(scale: float, dtype: type) -> None:
     pipe = confaug.load_pipeline(KERAS_AND_STEPS)
-    x = (images(4).astype(np.float64) / 255.0 * scale).astype(dtype)
+    x = (images(4, SIZE).astype(np.float64) / 255.0 * scale).astype(dtype)
     out = pipe.apply_batch(x, seed=3)
     assert out.dtype == dtype and out.shape == x.shape
     assert out.min() >= 0.0 and out.max() <= scale
@@ -117,7 +108,7 @@ def test_float_output_is_clipped_to_its_range(interpolation: str) -> None:
 
 def test_float64_and_exact_values_survive_a_flip() -> None:
     pipe = confaug.load_pipeline(FLIP)
-    x = images(2).astype(np.float64)  # [0, 255] floats
+    x = images(2, SIZE).astype(np.float64)  # [0, 255] floats
     out = pipe.apply_batch(x)
     assert out.dtype == np.float64
     np.testing.assert_allclose(out, x[:, :, ::-1], atol=1e-3)
@@ -128,7 +119,7 @@ def test_float64_and_exact_values_survive_a_flip() -> None:
 def test_channels_first_batches() -> None:
     last = confaug.load_pipeline(KERAS_AND_STEPS)
     first = confaug.load_pipeline({**KERAS_AND_STEPS, "data_format": "channels_first"})
-    x = images(3)
+    x = images(3, SIZE)
     nchw = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
     out = first.apply_batch(nchw, seed=5)
     assert out.shape == nchw.shape
@@ -139,13 +130,13 @@ def test_channels_first_batches() -> None:
 
 def test_grayscale_nhw_batch() -> None:
     pipe = confaug.load_pipeline(FLIP)
-    x = images(2)[..., 0]
+    x = images(2, SIZE)[..., 0]
     np.testing.assert_array_equal(pipe.apply_batch(x), x[:, :, ::-1])
 
 
 def test_fixed_seed_gives_identical_output() -> None:
     pipe = confaug.load_pipeline(KERAS_AND_STEPS)
-    x = images(4)
+    x = images(4, SIZE)
     a = pipe.apply_batch(x, seed=11)
     pipe.apply_batch(x)  # unseeded calls in between change nothing
     np.testing.assert_array_equal(a, pipe.apply_batch(x, seed=11))
@@ -159,7 +150,7 @@ def test_fixed_seed_gives_identical_output() -> None:
 
 def test_spec_seed_makes_runs_repeatable() -> None:
     seeded = {**KERAS_AND_STEPS, "seed": 7}
-    x = images(1)[0]
+    x = one_image(SIZE)
     a, b = confaug.load_pipeline(seeded), confaug.load_pipeline(seeded)
     runs_a = [a(image=x)["image"] for _ in range(4)]
     runs_b = [b(image=x)["image"] for _ in range(4)]
@@ -172,7 +163,7 @@ def test_pipeline_pickles(registered: Register) -> None:
     pipe = confaug.load_pipeline({**KERAS_AND_STEPS, "seed": 2})
     clone = pickle.loads(pickle.dumps(pipe))
     assert clone.spec == pipe.spec
-    x = images(3)
+    x = images(3, SIZE)
     np.testing.assert_array_equal(clone.apply_batch(x, seed=9), pipe.apply_batch(x, seed=9))
 
 
@@ -250,7 +241,7 @@ def test_composites_nest() -> None:
     assert type(vertical).__name__ == "VerticalFlip"
     assert type(one_of).__name__ == "OneOf" and one_of.p == 1.0
     assert [type(t).__name__ for t in one_of.transforms] == ["Blur", "ToGray"]
-    out = pipe.apply_batch(images(2), seed=0)
+    out = pipe.apply_batch(images(2, SIZE), seed=0)
     assert out.shape == (2, 24, 24, 3)
 
 
@@ -289,7 +280,7 @@ def test_named_border_mode_changes_pixels() -> None:
 
 def test_horizontal_flip_keyword_only_flips() -> None:
     pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True})
-    image = images(1)[0]
+    image = one_image(SIZE)
     seen = set()
     for seed in range(30):
         out = pipe(image=image, seed=seed)["image"]
@@ -303,14 +294,14 @@ def test_horizontal_flip_keyword_only_flips() -> None:
 
 def test_identity_spec_passes_images_through() -> None:
     pipe = confaug.load_pipeline({"version": 1})
-    x = images(2)
+    x = images(2, SIZE)
     np.testing.assert_array_equal(pipe.apply_batch(x), x)
     assert "identity" in repr(pipe)
 
 
 def test_rescale_and_dtype_apply_after_augmentation() -> None:
     pipe = confaug.load_pipeline({"version": 1, "rescale": "1/255", "dtype": "float32"})
-    x = images(2)
+    x = images(2, SIZE)
     out = pipe.apply_batch(x)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, x / 255.0, rtol=1e-6)

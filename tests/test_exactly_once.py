@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 import confaug
+from tests.helpers import images, save_image
 
 BAD = {3: b"", 7: b"not an image at all", 12: b"\xff\xd8\xff\xe0 truncated jpeg"}
 COUNT = 17
@@ -19,13 +18,12 @@ COUNT = 17
 def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("exactly_once")
     rows = ["file,index"]
-    rng = np.random.default_rng(0)
-    for index in range(COUNT):
+    for index, pixels in enumerate(images(COUNT, (10, 12))):
         name = f"img{index:02d}.jpg" if index in BAD else f"img{index:02d}.png"
         if index in BAD:
             (folder / name).write_bytes(BAD[index])
         else:
-            cv2.imwrite(str(folder / name), rng.integers(0, 256, (10, 12, 3), dtype=np.uint8))
+            save_image(folder / name, pixels)
         rows.append(f"{name},{index}")
     (folder / "table.csv").write_text("\n".join(rows) + "\n")
     return folder

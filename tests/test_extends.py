@@ -11,7 +11,8 @@ import confaug
 from confaug import ConfigError
 from confaug.reading.extends import MAX_EXTENDS_DEPTH
 from confaug.reading.merge import deep_merge
-from tests.conftest import WriteConfig, only_problem, position
+from tests.conftest import WriteConfig
+from tests.helpers import only_problem, position
 
 BASE = """\
 version: 1

@@ -43,6 +43,7 @@ from scipy.stats import ks_2samp  # noqa: E402
 from confaug._albu import albumentations  # noqa: E402
 from confaug.idg import IdgParams, IdgSampler, apply_params, flip_matrix, inverse_matrix  # noqa: E402
 from confaug.idg.transform import IdgTransform  # noqa: E402
+from tests.helpers import seed_keywords  # noqa: E402
 
 pytestmark = [
     pytest.mark.keras,
@@ -75,15 +76,7 @@ KEYWORDS: dict[str, dict] = {
     },
 }
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
-SEED_CONFIG = {
-    "rotation_range": 15,
-    "width_shift_range": 0.1,
-    "height_shift_range": 0.1,
-    "shear_range": 0.01,
-    "zoom_range": [0.9, 1.25],
-    "horizontal_flip": True,
-    "brightness_range": [0.5, 1.5],
-}
+SEED_CONFIG = seed_keywords(without=("fill_mode", "data_format"))  # the sampler's keywords
 
 
 def make_image(channels: int = 3, seed: int = 0) -> np.ndarray:

@@ -24,17 +24,9 @@ from confaug.idg import (
     inverse_matrix,
 )
 from confaug.idg.transform import IdgTransform
+from tests.helpers import seed_keywords
 
-SEED_CONFIG = {
-    "rotation_range": 15,
-    "width_shift_range": 0.1,
-    "height_shift_range": 0.1,
-    "shear_range": 0.01,
-    "zoom_range": [0.9, 1.25],
-    "horizontal_flip": True,
-    "fill_mode": "reflect",
-    "brightness_range": [0.5, 1.5],
-}
+SEED_CONFIG = seed_keywords(without=("data_format",))  # IdgTransform's keywords
 GEOMETRY = IdgParams(theta=-17, tx=4.2, ty=-3.1, shear=8, zx=1.15, zy=0.9)
 
 

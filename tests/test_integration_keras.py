@@ -15,12 +15,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 
 import confaug
 from confaug.integrations.keras import to_keras
+from tests.helpers import images, write_images
 
 os.environ.setdefault("KERAS_BACKEND", "numpy")
 keras = pytest.importorskip("keras", reason="Keras is not installed: pip install -e '.[keras]'")
@@ -34,18 +34,10 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def images(count: int, size: tuple[int, int] = (16, 16), seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (count, *size, 3), dtype=np.uint8)
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     top = tmp_path_factory.mktemp("keras_folder")
-    for index, image in enumerate(images(20, (24, 24), seed=1)):
-        klass = top / ("a" if index % 2 else "b")
-        klass.mkdir(exist_ok=True)
-        cv2.imwrite(str(klass / f"{index:02d}.jpg"), image)
-    return top
+    return write_images(top, images(20, 24, seed=1), classes=("b", "a"), suffix=".jpg")
 
 
 def test_as_keras_serves_the_generators_batches_and_epochs() -> None:

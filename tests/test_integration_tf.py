@@ -14,12 +14,10 @@ import pytest
 import confaug
 from confaug.batching.collate import PerSample
 from confaug.integrations.tf import Leaf, as_structure, describe, epoch_batches
+from tests.helpers import images
 
 CONFIG: dict[str, Any] = {"version": 1, "rotation_range": 15, "horizontal_flip": True}
-
-
-def images(count: int, size: tuple[int, int] = (12, 14), seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (count, *size, 3), dtype=np.uint8)
+SIZE = (12, 14)  # height, width of the test images
 
 
 # ---- the signature, without TensorFlow ----------------------------------------------------
@@ -54,8 +52,8 @@ def test_as_structure_turns_lists_into_tuples() -> None:
 
 def test_one_pass_is_one_epoch_and_only_a_complete_pass_moves_on() -> None:
     pipe = confaug.load_pipeline(CONFIG)
-    generator = pipe.flow(images(10), np.arange(10), batch_size=4, seed=1, workers=2)
-    reference = pipe.flow(images(10), np.arange(10), batch_size=4, seed=1)
+    generator = pipe.flow(images(10, SIZE), np.arange(10), batch_size=4, seed=1, workers=2)
+    reference = pipe.flow(images(10, SIZE), np.arange(10), batch_size=4, seed=1)
     batches = list(epoch_batches(generator))
     assert generator.epoch == 1
     assert len(batches) == 3
@@ -77,8 +75,8 @@ def tf() -> Any:
 
 def test_as_tf_has_the_signature_and_the_generators_batches(tf: Any) -> None:
     pipe = confaug.load_pipeline(CONFIG)
-    generator = pipe.flow(images(10), np.arange(10, dtype=np.int64), batch_size=4, seed=3)
-    reference = pipe.flow(images(10), np.arange(10, dtype=np.int64), batch_size=4, seed=3)
+    generator = pipe.flow(images(10, SIZE), np.arange(10, dtype=np.int64), batch_size=4, seed=3)
+    reference = pipe.flow(images(10, SIZE), np.arange(10, dtype=np.int64), batch_size=4, seed=3)
     dataset = generator.as_tf()
     x_spec, y_spec = dataset.element_spec
     assert x_spec.shape.as_list() == [None, 12, 14, 3] and x_spec.dtype == tf.uint8
@@ -98,7 +96,11 @@ def test_as_tf_with_sample_weights_feeds_keras_style_tuples(tf: Any) -> None:
     pipe = confaug.load_pipeline(CONFIG)
     weights = np.linspace(0.5, 1.0, 8).astype(np.float32)
     generator = pipe.flow(
-        images(8), np.eye(2, dtype=np.float32)[np.arange(8) % 2], weights, batch_size=4, seed=0
+        images(8, SIZE),
+        np.eye(2, dtype=np.float32)[np.arange(8) % 2],
+        weights,
+        batch_size=4,
+        seed=0,
     )
     dataset = generator.as_tf()
     assert len(dataset.element_spec) == 3

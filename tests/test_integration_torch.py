@@ -15,6 +15,7 @@ import pytest
 import confaug
 from confaug.integrations.torch import to_torch
 from confaug.sources import ArraySource
+from tests.helpers import HANG_TIMEOUT, images, write_images
 
 torch = pytest.importorskip(
     "torch", reason="PyTorch is not installed (pip install torch==2.13.0, the CPU wheel)"
@@ -29,15 +30,12 @@ CONFIG: dict[str, Any] = {
     "brightness_range": [0.6, 1.4],
     "transforms": [{"GaussNoise": {"std_range": [0.02, 0.1], "p": 0.5}}],
 }
+SIZE = (20, 24)  # height, width of the test images
 
 
 @pytest.fixture(scope="module")
 def pipe() -> confaug.Pipeline:
     return confaug.load_pipeline(CONFIG)
-
-
-def images(count: int = 22, size: tuple[int, int] = (20, 24), seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (count, *size, 3), dtype=np.uint8)
 
 
 def load_all(dataset: Any, **loader: Any) -> list[Any]:
@@ -56,7 +54,7 @@ def same(a: Any, b: Any) -> bool:
 
 
 def test_batch_items_are_the_generators_batches(pipe: confaug.Pipeline) -> None:
-    generator = pipe.flow(images(), np.arange(22), batch_size=4, seed=3)
+    generator = pipe.flow(images(22, SIZE), np.arange(22), batch_size=4, seed=3)
     dataset = generator.as_torch()
     assert isinstance(dataset, torch.utils.data.Dataset)
     assert len(dataset) == len(generator) == 6
@@ -71,7 +69,7 @@ def test_batch_items_are_the_generators_batches(pipe: confaug.Pipeline) -> None:
 def test_batches_are_bitwise_equal_for_0_and_2_dataloader_workers(
     pipe: confaug.Pipeline,
 ) -> None:
-    generator = pipe.flow(images(), np.arange(22), batch_size=4, seed=3)
+    generator = pipe.flow(images(22, SIZE), np.arange(22), batch_size=4, seed=3)
     dataset = generator.as_torch()
     epochs: dict[int, list[list[Any]]] = {}
     for workers in (0, 2):
@@ -90,7 +88,7 @@ def test_batches_are_bitwise_equal_for_0_and_2_dataloader_workers(
 def test_samples_view_matches_the_generator_and_is_worker_independent(
     pipe: confaug.Pipeline,
 ) -> None:
-    generator = pipe.flow(images(), np.arange(22), batch_size=4, seed=8, shuffle=False)
+    generator = pipe.flow(images(22, SIZE), np.arange(22), batch_size=4, seed=8, shuffle=False)
     dataset = generator.as_torch(samples=True)
     assert len(dataset) == 22
     zero = load_all(dataset, batch_size=4, num_workers=0)
@@ -106,7 +104,7 @@ def test_samples_view_matches_the_generator_and_is_worker_independent(
 def test_samples_shuffled_by_a_seeded_sampler_are_worker_independent(
     pipe: confaug.Pipeline,
 ) -> None:
-    dataset = pipe.flow(images(), np.arange(22), seed=8).as_torch(samples=True)
+    dataset = pipe.flow(images(22, SIZE), np.arange(22), seed=8).as_torch(samples=True)
 
     def run(workers: int) -> list[Any]:
         order = torch.Generator().manual_seed(1)
@@ -116,7 +114,7 @@ def test_samples_shuffled_by_a_seeded_sampler_are_worker_independent(
 
 
 def test_set_epoch_changes_augmentation_not_labels(pipe: confaug.Pipeline) -> None:
-    dataset = pipe.flow(images(), np.arange(22), seed=8).as_torch(samples=True)
+    dataset = pipe.flow(images(22, SIZE), np.arange(22), seed=8).as_torch(samples=True)
     x0, y0 = dataset[5]
     dataset.set_epoch(3)
     x3, y3 = dataset[5]
@@ -127,7 +125,7 @@ def test_set_epoch_changes_augmentation_not_labels(pipe: confaug.Pipeline) -> No
 
 
 def test_channels_first_float32_is_totensor_layout(pipe: confaug.Pipeline) -> None:
-    generator = pipe.flow(images(), np.arange(22), batch_size=4, seed=1)
+    generator = pipe.flow(images(22, SIZE), np.arange(22), batch_size=4, seed=1)
     raw = generator.as_torch()[0][0]
     x, _ = generator.as_torch(channels_first=True, float32=True)[0]
     assert x.shape == (4, 3, 20, 24) and x.dtype == torch.float32
@@ -138,7 +136,7 @@ def test_channels_first_float32_is_totensor_layout(pipe: confaug.Pipeline) -> No
 
 def test_channels_first_pipeline_is_not_transposed_twice() -> None:
     pipe = confaug.load_pipeline({**CONFIG, "data_format": "channels_first"})
-    x = np.ascontiguousarray(images().transpose(0, 3, 1, 2))
+    x = np.ascontiguousarray(images(22, SIZE).transpose(0, 3, 1, 2))
     batch, _ = pipe.flow(x, np.arange(22), batch_size=4, seed=1).as_torch(channels_first=True)[0]
     assert batch.shape == (4, 3, 20, 24)
 
@@ -147,7 +145,7 @@ def test_rank_shards_are_disjoint_and_cover_the_epoch(pipe: confaug.Pipeline) ->
     seen = []
     for rank in (0, 1):
         generator = pipe.flow(
-            images(),
+            images(22, SIZE),
             np.arange(22),
             batch_size=4,
             seed=2,
@@ -163,10 +161,7 @@ def test_rank_shards_are_disjoint_and_cover_the_epoch(pipe: confaug.Pipeline) ->
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     top = tmp_path_factory.mktemp("torch_folder")
-    for index, image in enumerate(images(12, (32, 32), seed=4)):
-        klass = top / ("cat" if index % 2 else "dog")
-        klass.mkdir(exist_ok=True)
-        cv2.imwrite(str(klass / f"{index:02d}.jpg"), image)
+    write_images(top, images(12, 32, seed=4), classes=("dog", "cat"), suffix=".jpg")
     (top / "cat" / "99_broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
     return top
 
@@ -188,7 +183,7 @@ def test_folder_batches_with_workers_and_skipped_files(
 
 
 def test_dataset_pickles_for_spawned_workers(pipe: confaug.Pipeline) -> None:
-    generator = pipe.flow(images(8), np.arange(8), batch_size=4, seed=1)
+    generator = pipe.flow(images(8, SIZE), np.arange(8), batch_size=4, seed=1)
     dataset = generator.as_torch()
     clone = pickle.loads(pickle.dumps(dataset))
     assert type(clone) is type(dataset)
@@ -198,7 +193,7 @@ def test_dataset_pickles_for_spawned_workers(pipe: confaug.Pipeline) -> None:
 
 
 def test_a_source_with_a_pipeline_gives_samples(pipe: confaug.Pipeline) -> None:
-    source = ArraySource(images(6), np.arange(6))
+    source = ArraySource(images(6, SIZE), np.arange(6))
     dataset = to_torch(source, pipeline=pipe, seed=4)
     assert len(dataset) == 6
     assert same(load_all(dataset, batch_size=3, num_workers=2), load_all(dataset, batch_size=3))
@@ -243,7 +238,11 @@ def test_dataloader_workers_run_opencv_on_one_thread_and_main_keeps_its_own(
         dataset = to_torch(source, pipeline=ThreadCountPipeline(), seed=0)
         assert thread_counts(load_all(dataset, batch_size=4)) == {3}
         in_workers = load_all(
-            dataset, batch_size=4, num_workers=2, multiprocessing_context=context, timeout=60
+            dataset,
+            batch_size=4,
+            num_workers=2,
+            multiprocessing_context=context,
+            timeout=HANG_TIMEOUT,  # per batch; only a hang waits this long
         )
         assert thread_counts(in_workers) == {1}
         assert len(in_workers) == 2

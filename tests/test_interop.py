@@ -12,7 +12,7 @@ import pytest
 import confaug
 from confaug import ConfigError
 from confaug.compiler.pipeline import _seed_compose
-from tests.conftest import only_problem, position
+from tests.helpers import images, only_problem, position
 
 A = pytest.importorskip("albumentations")
 cv2 = pytest.importorskip("cv2")
@@ -35,8 +35,7 @@ def reference_compose() -> Any:
 
 
 def sample_images(count: int = 3) -> list[np.ndarray]:
-    rng = np.random.default_rng(1)
-    return [rng.integers(0, 256, (40, 48, 3), dtype=np.uint8) for _ in range(count)]
+    return list(images(count, (40, 48), seed=1))
 
 
 @pytest.mark.parametrize("data_format", ["yaml", "json"])

@@ -14,6 +14,7 @@ legacy = pytest.importorskip(
 )
 
 from confaug.keras import ImageDataGenerator  # noqa: E402
+from tests.helpers import seed_keywords  # noqa: E402
 
 pytestmark = [
     pytest.mark.keras,
@@ -21,18 +22,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::UserWarning"),
 ]
 
-SEED_KEYWORDS = dict(
-    rotation_range=15,
-    width_shift_range=0.1,
-    height_shift_range=0.1,
-    shear_range=0.01,
-    zoom_range=[0.9, 1.25],
-    horizontal_flip=True,
-    vertical_flip=False,
-    fill_mode="reflect",
-    data_format="channels_last",
-    brightness_range=[0.5, 1.5],
-)
+SEED_KEYWORDS = seed_keywords()
 
 
 def _smooth_image(seed: int, size: int = 48) -> np.ndarray:

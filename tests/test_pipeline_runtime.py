@@ -10,10 +10,9 @@ import pytest
 
 import confaug
 from confaug.idg.standardize import NotFittedError
+from tests.helpers import images, one_image, write_images
 
-
-def _image(seed: int = 0, size: int = 32) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (size, size, 3), dtype=np.uint8)
+SIZE = 32  # sides of the test images
 
 
 def test_seeded_steps_draw_independently() -> None:
@@ -31,7 +30,7 @@ def test_seeded_steps_draw_independently() -> None:
 
 def test_threads_with_explicit_seeds_match_serial_results() -> None:
     pipe = confaug.load_pipeline("preset:keras_seed")
-    images = [_image(i) for i in range(24)]
+    images = [one_image(SIZE, seed=i) for i in range(24)]
     serial = [pipe(image=im, seed=100 + i)["image"] for i, im in enumerate(images)]
     results: dict[int, np.ndarray] = {}
 
@@ -56,17 +55,22 @@ def test_detection_config_runs_on_images_without_boxes() -> None:
             "bbox_params": {"format": "pascal_voc", "label_fields": ["labels"]},
         }
     )
-    out = pipe(image=_image())
+    out = pipe(image=one_image(SIZE))
     assert set(out) == {"image"}
-    with_boxes = pipe(image=_image(), bboxes=[[1, 2, 11, 12]], labels=[7])
+    with_boxes = pipe(image=one_image(SIZE), bboxes=[[1, 2, 11, 12]], labels=[7])
     np.testing.assert_allclose(with_boxes["bboxes"][0], [21, 2, 31, 12], atol=1e-4)
     assert list(with_boxes["labels"]) == [7]
-    assert pipe.apply_batch(np.stack([_image(1), _image(2)])).shape == (2, 32, 32, 3)
+    assert pipe.apply_batch(np.stack([one_image(SIZE, seed=1), one_image(SIZE, seed=2)])).shape == (
+        2,
+        32,
+        32,
+        3,
+    )
 
 
 def test_featurewise_statistics_unfitted_is_an_error_then_fit_works() -> None:
     pipe = confaug.load_pipeline({"version": 1, "featurewise_center": True})
-    batch = np.stack([_image(i) for i in range(4)])
+    batch = np.stack([one_image(SIZE, seed=i) for i in range(4)])
     with pytest.raises(NotFittedError):
         pipe.apply_batch(batch)
     pipe.fit(batch)
@@ -77,7 +81,7 @@ def test_featurewise_statistics_unfitted_is_an_error_then_fit_works() -> None:
 
 def test_apply_batch_seed_is_independent_of_history() -> None:
     pipe = confaug.load_pipeline("preset:keras_seed")
-    batch = np.stack([_image(i) for i in range(3)])
+    batch = np.stack([one_image(SIZE, seed=i) for i in range(3)])
     first = pipe.apply_batch(batch, seed=9)
     pipe.apply_batch(batch)  # unseeded calls in between must not matter
     assert np.array_equal(pipe.apply_batch(batch, seed=9), first)
@@ -97,12 +101,7 @@ def test_float_input_outside_known_ranges_is_a_data_error() -> None:
 
 
 def test_spec_validation_split_reaches_directory_subsets(tmp_path) -> None:
-    import cv2
-
-    for klass in ("a", "b"):
-        (tmp_path / klass).mkdir()
-        for i in range(10):
-            cv2.imwrite(str(tmp_path / klass / f"{i}.png"), _image(i, 8))
+    write_images(tmp_path, images(20, 8), classes=("a", "b"))
     pipe = confaug.load_pipeline({"version": 1, "validation_split": 0.2})
     common = dict(target_size=(8, 8), batch_size=4, shuffle=False)
     validation = pipe.flow_from_directory(tmp_path, subset="validation", **common)
@@ -182,7 +181,7 @@ BOXES = np.array([[1, 1, 10, 10], [40, 40, 60, 60], [5, 5, 20, 20]], dtype=np.fl
 )
 def test_labels_follow_their_boxes_unchanged_in_type(labels: object) -> None:
     pipe = _crop_pipeline()
-    out = pipe(image=_image(size=64), bboxes=BOXES, labels=labels, ids=[10, 11, 12], seed=0)
+    out = pipe(image=one_image(64), bboxes=BOXES, labels=labels, ids=[10, 11, 12], seed=0)
     assert len(out["bboxes"]) == 2  # the middle box lies outside the crop
     assert out["ids"] == [10, 12]
     expected = [labels[0], labels[2]]
@@ -197,7 +196,7 @@ def test_labels_follow_their_boxes_unchanged_in_type(labels: object) -> None:
 def test_label_handling_does_not_depend_on_earlier_calls() -> None:
     """albumentations fixes a label field's encoding at its first call; confaug must not."""
     pipe = _crop_pipeline()
-    image = _image(size=64)
+    image = one_image(64)
     pipe(image=image)  # an image-only call first (empty boxes and labels)
     for labels in ([1], ["cat"], [2.5], ["dog"]):
         out = pipe(image=image, bboxes=BOXES[:1], labels=labels, ids=[0], seed=1)
@@ -213,13 +212,13 @@ def test_keypoint_labels_follow_their_keypoints() -> None:
         }
     )
     points = np.array([[3, 4], [50, 50], [30, 2]], dtype=np.float32)
-    out = pipe(image=_image(size=64), keypoints=points, names=["eye", "far", "ear"], seed=0)
+    out = pipe(image=one_image(64), keypoints=points, names=["eye", "far", "ear"], seed=0)
     assert out["names"] == ["eye", "ear"] and len(out["keypoints"]) == 2
 
 
 def test_label_count_must_match_the_boxes() -> None:
     with pytest.raises(confaug.DataError, match="labels: 2 label"):
-        _crop_pipeline()(image=_image(size=64), bboxes=BOXES, labels=[1, 2], ids=[0, 1, 2])
+        _crop_pipeline()(image=one_image(64), bboxes=BOXES, labels=[1, 2], ids=[0, 1, 2])
 
 
 @pytest.mark.parametrize(
@@ -236,27 +235,27 @@ def test_boxes_or_points_without_their_params_are_refused(
     """Without params albumentations returns array boxes empty: silent loss of targets."""
     pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True, **spec})
     with pytest.raises(confaug.ConfigError, match=f"spec has no {needed}") as err:
-        pipe(image=_image(), **given)
+        pipe(image=one_image(SIZE), **given)
     assert err.value.problems[0].field == needed
 
 
 def test_a_misspelt_target_is_pointed_out_once_and_metadata_passes_quietly() -> None:
     pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True})
-    mask = _image()[..., 0]
+    mask = one_image(SIZE)[..., 0]
     with pytest.warns(UserWarning, match="'maks' is not a target.*did you mean 'masks'"):
-        out = pipe(image=_image(), maks=mask, filename="a.jpg", seed=0)
+        out = pipe(image=one_image(SIZE), maks=mask, filename="a.jpg", seed=0)
     assert out["maks"] is mask and out["filename"] == "a.jpg"
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        pipe(image=_image(), maks=mask, filename="b.jpg", seed=1)  # said once is enough
-        pipe(image=_image(), path="c.jpg", image_size=32, seed=2)  # not near a target name
+        pipe(image=one_image(SIZE), maks=mask, filename="b.jpg", seed=1)  # said once is enough
+        pipe(image=one_image(SIZE), path="c.jpg", image_size=32, seed=2)  # not near a target name
 
 
 def test_labels_in_a_pandas_series_or_tuple_are_taken_by_position() -> None:
     pd = pytest.importorskip("pandas")
     pipe = _crop_pipeline()
     series = pd.Series(["in", "out", "edge"], index=[9, 3, 5])  # index labels are not rows
-    out = pipe(image=_image(size=64), bboxes=BOXES, labels=series, ids=(10, 11, 12), seed=0)
+    out = pipe(image=one_image(64), bboxes=BOXES, labels=series, ids=(10, 11, 12), seed=0)
     assert out["labels"] == ["in", "edge"] and out["ids"] == (10, 12)
 
 
@@ -271,12 +270,12 @@ def test_mosaic_keeps_every_sample_its_own_labels() -> None:
     )
     box = np.array([[8, 8, 56, 56]], dtype=np.float32)
     others = [
-        {"image": _image(seed, 64), "bboxes": box, "labels": [name]}
+        {"image": one_image(64, seed=seed), "bboxes": box, "labels": [name]}
         for seed, name in enumerate(["zebra", "giraffe", "lion"], start=1)
     ]
     for seed in range(4):
         out = pipe(
-            image=_image(size=64), bboxes=box, labels=["cat"], mosaic_metadata=others, seed=seed
+            image=one_image(64), bboxes=box, labels=["cat"], mosaic_metadata=others, seed=seed
         )
         assert len(out["labels"]) == len(out["bboxes"]) > 1
         assert set(out["labels"]) <= {"cat", "zebra", "giraffe", "lion"}

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 import confaug
 from confaug import ConfigError, Problem
 from confaug.spec.model import Spec
+from tests.helpers import one_image
 
 TOTAL = int(os.environ.get("CONFAUG_FUZZ_EXAMPLES", "6000"))
 # CI draws the same examples every run, so a submission's result does not depend on luck;
@@ -52,7 +53,7 @@ def fuzz(share: str) -> settings:
     )
 
 
-IMAGE = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+IMAGE = one_image(16)
 
 # ---- strategies of valid specs --------------------------------------------------------
 

@@ -22,6 +22,7 @@ import pytest
 import confaug
 from confaug.batching import SampleError
 from confaug.integrations.ray import ERROR_COLUMN, RayAugmenter, ray_augment, row_key, row_seed
+from tests import helpers
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
 
@@ -39,8 +40,7 @@ FLIPS: dict[str, Any] = {
 
 
 def images(count: int, size: tuple[int, int] = (24, 32), seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, (count, *size, 3), dtype=np.uint8)
+    return helpers.images(count, size, seed=seed)  # this module's default size
 
 
 def batch_of(x: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
@@ -252,9 +252,7 @@ def ray_local() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def jpeg_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ray_jpegs")
-    for index, image in enumerate(images(24, (40, 48), seed=3)):
-        cv2.imwrite(str(folder / f"{index:02d}.jpg"), image)
-    return folder
+    return helpers.write_images(folder, images(24, (40, 48), seed=3), suffix=".jpg")
 
 
 def _run(ray: Any, folder: Path, workers: int) -> dict[str, Any]:

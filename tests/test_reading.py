@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 import confaug
 from confaug import ConfigError
+from confaug.reading import yaml_io
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, parse_yaml
-from tests.conftest import WriteConfig, only_problem, position
+from tests.conftest import WriteConfig
+from tests.helpers import only_problem, position, python_calls, watch_reading
 
 # ---- positions ------------------------------------------------------------------------
 
@@ -200,15 +202,24 @@ def test_aliases_within_bounds_expand() -> None:
 
 
 # ---- limits ---------------------------------------------------------------------------
+# The limits exist to keep hostile files cheap, and the tests below check that by counting
+# the work, never by timing it: bytes read, parser events, compositions of the node graph,
+# steps of the alias-size walk and values built (see helpers.watch_reading). Each count has
+# a limit that stops a runaway at once instead of letting it hang the suite.
 
 
-def test_file_over_one_mebibyte_is_refused_before_parsing(write: WriteConfig) -> None:
+def test_file_over_one_mebibyte_is_refused_before_parsing(
+    write: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert DEFAULT_LIMITS.max_bytes == 1 << 20
-    write("big.yaml", "version: 1\n" + "#" * (1 << 20) + "\n")
-    started = time.perf_counter()
+    path = write("big.yaml", "version: 1\n" + "#" * (1 << 20) + "\n")
+    work = watch_reading(monkeypatch, events=0, compositions=0)
     with pytest.raises(ConfigError) as err:
         confaug.load_spec("big.yaml")
-    assert time.perf_counter() - started < 1
+    # Cost bounded by the limit, not the file: one byte past the limit is read (enough to
+    # know it is over), and the parser never sees any of it.
+    assert work.reads == [DEFAULT_LIMITS.max_bytes + 1] and path.stat().st_size > work.reads[0]
+    assert work.events.value == work.compositions.value == 0
     problem = only_problem(err)
     assert (problem.file, problem.line, problem.column) == ("big.yaml", 1, 1)
     assert "1,048,576 bytes" in problem.message
@@ -240,13 +251,28 @@ def alias_bomb(levels: int = 9, width: int = 10) -> str:
     return "version: 1\n" + "\n".join(lines) + "\n"
 
 
-def test_alias_bomb_is_refused_quickly_and_named(write: WriteConfig) -> None:
+def written_nodes(text: str) -> int:
+    """Nodes as written: one parser event each (an alias once, however large its anchor)."""
+    return sum(isinstance(event, yaml.NodeEvent) for event in yaml.parse(text))
+
+
+def test_alias_bomb_is_refused_quickly_and_named(
+    write: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = alias_bomb()
     write("bomb.yaml", text)
-    started = time.perf_counter()
-    with pytest.raises(ConfigError) as err:
+    nodes = written_nodes(text)
+    # The bomb expands to ~10^10 values. "Quickly" means nothing is expanded: the size check
+    # walks the composed graph once per node as written (an alias is a shared node, its size
+    # remembered), and no Python value is built. Limits stop an expanding walk at once.
+    work = watch_reading(monkeypatch, compositions=1, values_built=0)
+    with (
+        python_calls(function="size", module=yaml_io, limit=len(text)) as walked,
+        pytest.raises(ConfigError) as err,
+    ):
         confaug.load_spec("bomb.yaml")
-    assert time.perf_counter() - started < 1
+    assert 0 < walked.value <= nodes
+    assert work.compositions.value == 1 and work.values_built.value == 0
     problem = only_problem(err)
     assert "alias" in problem.message
     # a_k holds (10^(k+2) - 1) / 9 values and is repeated 10 times: a3 is the first
@@ -256,12 +282,20 @@ def test_alias_bomb_is_refused_quickly_and_named(write: WriteConfig) -> None:
     assert (problem.line, problem.column) == position(text, "&a3")
 
 
-def test_deep_nesting_is_refused_before_composing(write: WriteConfig) -> None:
+def test_deep_nesting_is_refused_before_composing(
+    write: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write("deep.yaml", "version: 1\nx: " + "[" * 10_000 + "]" * 10_000 + "\n")
-    started = time.perf_counter()
+    # The parser is stopped at the first collection past the limit: its events are the few
+    # that open the document and one per level, not the 20,000 of the file (twice that when
+    # libyaml first stops at its own, deeper limit and the pure-Python parser reruns it).
+    # Nothing is composed: a limit of 0 refuses it, as composing recurses once per level.
+    bound = 2 * (DEFAULT_LIMITS.max_depth + 8)
+    work = watch_reading(monkeypatch, events=bound, compositions=0)
     with pytest.raises(ConfigError) as err:
         confaug.load_spec("deep.yaml")
-    assert time.perf_counter() - started < 1
+    assert DEFAULT_LIMITS.max_depth < work.events.value <= bound
+    assert work.compositions.value == work.values_built.value == 0
     problem = only_problem(err)
     assert f"deeper than {DEFAULT_LIMITS.max_depth}" in problem.message
     # The first collection past the limit: the root mapping is level 1, x's list (column 4)
@@ -275,12 +309,20 @@ def test_block_style_nesting_is_bounded_too() -> None:
         parse_yaml(text)
 
 
-def test_many_values_without_aliases_are_bounded() -> None:
+def test_many_values_without_aliases_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     text = "x: [" + ",".join(["0"] * (DEFAULT_LIMITS.max_nodes + 5)) + "]\n"
-    started = time.perf_counter()
-    with pytest.raises(ConfigError, match="values"):
+    # Linear work, cut off at the limit: the parser streams at most 2 * max_nodes + 8 events
+    # whatever the length, the size check visits each node once, and nothing is built.
+    events = 2 * DEFAULT_LIMITS.max_nodes + 9
+    work = watch_reading(monkeypatch, events=events, compositions=1, values_built=0)
+    with (
+        python_calls(function="size", module=yaml_io, limit=events) as walked,
+        pytest.raises(ConfigError, match="values"),
+    ):
         parse_yaml(text)
-    assert time.perf_counter() - started < 2
+    assert DEFAULT_LIMITS.max_nodes < work.events.value <= events
+    assert 0 < walked.value <= work.events.value
+    assert work.values_built.value == 0
 
 
 # ---- bytes and encodings ----------------------------------------------------------------

@@ -10,9 +10,9 @@ import pytest
 
 import confaug
 from confaug import resources
-from confaug.spec.schema import schema_text
 from confaug.spec.catalog import EXCLUDED, transform_names
 from confaug.spec.model import Spec
+from confaug.spec.schema import schema_text
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -17,6 +17,7 @@ import yaml
 
 import confaug
 from tests.conftest import Run
+from tests.helpers import one_image
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "readme" / "sharing.md"
@@ -115,7 +116,7 @@ def test_a_config_started_from_a_preset_points_at_the_project_schema(
 def test_resolved_file_runs_like_the_original(project: Path, cli: Run) -> None:
     assert cli("resolve", "aug.yaml", "-o", "resolved.yaml")[0] == 0
     assert confaug.load_spec("resolved.yaml") == confaug.load_spec("aug.yaml")
-    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    image = one_image(64)
     one = confaug.load_pipeline("aug.yaml")(image=image, seed=5)["image"]
     two = confaug.load_pipeline("resolved.yaml")(image=image, seed=5)["image"]
     assert np.array_equal(one, two)

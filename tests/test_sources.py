@@ -13,24 +13,12 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from test_batching import StandInPipeline, write_folder
 
 from confaug.batching import PerSample, flow, flow_from_dataframe, flow_from_directory, wrap
 from confaug.sources import DataError, DecodeOptions, DirectorySource, read_table
+from tests.helpers import Identity, StandInPipeline, write_class_folders
 
 DECODE = DecodeOptions(target_size=(8, 8))
-
-
-class Identity:
-    """Returns its input: batches then show exactly what the source produced."""
-
-    data_format = "channels_last"
-
-    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
-        return data
-
-    def standardize(self, batch: np.ndarray) -> np.ndarray:
-        return batch
 
 
 def _png(path: Path, value: int = 0, size: tuple[int, int] = (8, 8)) -> Path:
@@ -150,7 +138,7 @@ def test_symlink_loops_do_not_hang_and_links_follow_the_option(tmp_path: Path) -
     ],
 )
 def test_class_modes(tmp_path: Path, class_mode: str, check: Any) -> None:
-    write_folder(tmp_path, {"a": 2, "b": 2})
+    write_class_folders(tmp_path, {"a": 2, "b": 2})
     generator = flow_from_directory(
         StandInPipeline(), tmp_path, target_size=(12, 12), class_mode=class_mode, batch_size=4
     )
@@ -159,7 +147,7 @@ def test_class_modes(tmp_path: Path, class_mode: str, check: Any) -> None:
 
 
 def test_class_mode_none_yields_x_alone_and_labels_follow_the_files(tmp_path: Path) -> None:
-    write_folder(tmp_path, {"a": 2, "b": 3})
+    write_class_folders(tmp_path, {"a": 2, "b": 3})
     alone = flow_from_directory(Identity(), tmp_path, target_size=(12, 12), class_mode=None)
     assert isinstance(alone[0], np.ndarray)
     sparse = flow_from_directory(
@@ -189,7 +177,7 @@ def test_directory_options_reach_the_decoder(tmp_path: Path) -> None:
 
 
 def test_channels_first_pipelines_get_chw_images_from_folders(tmp_path: Path) -> None:
-    write_folder(tmp_path, {"a": 3})
+    write_class_folders(tmp_path, {"a": 3})
     chw = StandInPipeline(data_format="channels_first")
     x, _ = flow_from_directory(chw, tmp_path, target_size=(12, 10), batch_size=3)[0]
     assert x.shape == (3, 3, 12, 10)

@@ -8,7 +8,8 @@ import pytest
 import confaug
 from confaug import ConfigError, Problem
 from confaug.errors import did_you_mean
-from tests.conftest import Register, WriteConfig, only_problem, position
+from tests.conftest import Register, WriteConfig
+from tests.helpers import only_problem, position
 
 AUG = """\
 version: 1

@@ -1,6 +1,13 @@
 """Workers: identical batches for any worker count or kind, bounded prefetch, prompt
 shutdown (break, close, garbage collection, Ctrl-C), errors that keep their traceback, and
-forked workers that do not hang on OpenCV's thread pool."""
+forked workers that do not hang on OpenCV's thread pool.
+
+"Prompt" is checked by counting work, never by timing it: worker threads may finish the
+sample they are on when the run stops, so at most one sample per thread starts after the
+stop (see :class:`Watch`); worker processes are terminated, so a sample that would take
+forever never completes. Waits for threads and processes to be gone fail only past a
+generous timeout (helpers.HANG_TIMEOUT), which only a hang reaches.
+"""
 
 from __future__ import annotations
 
@@ -8,45 +15,120 @@ import gc
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-from test_batching import StandInPipeline, batches_equal, images, write_folder
 
 from confaug.batching import SampleError, WorkerProcessDied, flow, flow_from_directory, wrap
+from confaug.batching import workers as worker_pools
 from confaug.sources import DataError
+from tests.helpers import (
+    StandInPipeline,
+    batches_equal,
+    images,
+    marked_images,
+    run_python,
+    wait_until,
+    write_class_folders,
+)
+
+_RUN = threading.local()  # in a worker thread: has the run it works for been stopped?
+
+
+class Watch:
+    """Watches the worker threads of a run (``workers._threaded``): the tasks taken from the
+    run, and when the run was stopped, so that a pipeline can tell a sample that started
+    after the stop (see SlowPipeline).
+
+    The run counts as stopped from the moment its consumer lets go of it (``break``,
+    ``close()``, garbage collection: the watch sees the close before the pool does), from
+    :meth:`press_ctrl_c`, or once the run's own ``should_stop`` flag is up, whichever is first.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.tasks_taken = 0
+        self.stopped = threading.Event()  # of the latest run
+        threaded = worker_pools._threaded
+
+        def watched(loader: Any, tasks: Iterator[Any], *args: Any) -> Iterator[Any]:
+            self.stopped = stopped = threading.Event()
+            run = threaded(_Published(loader, stopped), self._taking(tasks), *args)
+            try:
+                for batch in run:  # noqa: UP028 (``yield from`` closes the run before ``finally``)
+                    yield batch
+            finally:
+                stopped.set()  # before the pool is told, by closing the run
+                run.close()
+
+        monkeypatch.setattr(worker_pools, "_threaded", watched)
+
+    def _taking(self, tasks: Iterator[Any]) -> Iterator[Any]:
+        for task in tasks:
+            self.tasks_taken += 1
+            yield task
+
+    def press_ctrl_c(self) -> None:
+        """Ctrl-C: the run counts as stopped, then SIGINT reaches the main thread."""
+        self.stopped.set()
+        os.kill(os.getpid(), signal.SIGINT)
+
+
+class _Published:
+    """A loader that lets the pipeline it calls ask whether its run has been stopped."""
+
+    def __init__(self, loader: Any, stopped: threading.Event) -> None:
+        self.loader = loader
+        self.stopped = stopped
+
+    def __call__(self, task: Any, should_stop: Any = None) -> Any:
+        _RUN.stopped = lambda: self.stopped.is_set() or bool(should_stop and should_stop())
+        try:
+            return self.loader(task, should_stop)
+        finally:
+            _RUN.stopped = None
+
+
+@pytest.fixture
+def watch(monkeypatch: pytest.MonkeyPatch) -> Watch:
+    return Watch(monkeypatch)
 
 
 class SlowPipeline:
-    """Sleeps per sample (releasing the GIL like OpenCV does) and counts its calls."""
+    """Sleeps per sample (releasing the GIL like OpenCV does) and counts its calls.
+
+    Under a :class:`Watch`, ``after_stop`` counts the samples started once the run was asked
+    to stop, and ``watched`` those that could tell (so a test knows the watch was on).
+    """
 
     data_format = "channels_last"
 
     def __init__(self, delay: float = 0.02, fail_at: int | None = None) -> None:
         self.delay = delay
         self.fail_at = fail_at
-        self.calls = 0
+        self.calls = self.after_stop = self.watched = 0
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"delay": self.delay, "fail_at": self.fail_at, "calls": 0}
+        return {"delay": self.delay, "fail_at": self.fail_at, "calls": 0, "after_stop": 0}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+        self.__dict__.update(state, watched=0)
         self._lock = threading.Lock()
 
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        stopped = getattr(_RUN, "stopped", None)
         with self._lock:
             self.calls += 1
+            if stopped is not None:
+                self.watched += 1
+                self.after_stop += stopped()
         time.sleep(self.delay)
         if self.fail_at is not None and int(data["image"][0, 0, 0]) == self.fail_at:
             explode_on_purpose(self.fail_at)
@@ -60,25 +142,24 @@ def explode_on_purpose(value: int) -> None:
     raise ZeroDivisionError(f"sample with marker {value} is poisoned")
 
 
-def marked_images(count: int) -> np.ndarray:
-    """Images whose first pixel holds their index."""
-    x = np.zeros((count, 8, 8, 3), np.uint8)
-    x[:, 0, 0, 0] = np.arange(count)
-    return x
-
-
 def confaug_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("confaug-worker")]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 2.0) -> float:
-    """Seconds until ``condition()`` held; fails the test after ``timeout``."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            pytest.fail(f"condition not met within {timeout} s")
-        time.sleep(0.01)
-    return time.monotonic() - start
+def no_threads_left() -> None:
+    wait_until(lambda: not confaug_threads(), "confaug worker threads still running")
+
+
+def no_processes_left() -> None:
+    wait_until(lambda: not multiprocessing.active_children(), "worker processes still alive")
+
+
+def stopped_promptly(pipeline: SlowPipeline, workers: int) -> None:
+    """At most one sample per worker thread started after the stop: a thread may have passed
+    its check for the stop just before it came, and checks again before the next sample."""
+    no_threads_left()
+    assert pipeline.watched > 0, "the watch saw no sample: does workers._threaded still run?"
+    assert pipeline.after_stop <= workers, (pipeline.after_stop, pipeline.calls)
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +201,11 @@ def test_batches_are_identical_in_worker_processes(pipeline: StandInPipeline) ->
         flow(pipeline, x, y, batch_size=6, seed=5, epochs=2, workers=2, worker_mode="process")
     )
     assert batches_equal(inline, in_processes)
-    assert wait_until(lambda: not multiprocessing.active_children()) < 2
+    no_processes_left()
 
 
 def test_directory_batches_with_skips_are_identical_across_workers(tmp_path: Path) -> None:
-    write_folder(tmp_path, {"a": 9, "b": 8})
+    write_class_folders(tmp_path, {"a": 9, "b": 8})
     (tmp_path / "a" / "img003.png").write_bytes(b"")
     (tmp_path / "b" / "img012.png").write_bytes(b"garbage")
     runs = []
@@ -151,50 +232,87 @@ def test_wrap_is_identical_across_workers(pipeline: StandInPipeline) -> None:
     assert batches_equal(runs[0], runs[1])
 
 
-def test_breaking_out_of_a_loop_stops_the_threads_and_restores_opencv() -> None:
+def test_breaking_out_of_a_loop_stops_the_threads_and_restores_opencv(watch: Watch) -> None:
     threads_before = cv2.getNumThreads()
-    generator = flow(SlowPipeline(), marked_images(64), batch_size=4, workers=3)
+    slow = SlowPipeline()
+    generator = flow(slow, marked_images(64), batch_size=4, workers=3)
     for _ in generator:
         assert cv2.getNumThreads() == 1
         break
-    assert wait_until(lambda: not confaug_threads()) < 2
+    stopped_promptly(slow, workers=3)
     assert cv2.getNumThreads() == threads_before
 
 
-def test_breaking_out_of_a_wrapped_stream_stops_its_threads() -> None:
+def test_breaking_out_of_a_wrapped_stream_stops_its_threads(watch: Watch) -> None:
     batches = ((marked_images(8), np.arange(8)) for _ in range(100))
-    for _ in wrap(SlowPipeline(), batches, workers=2):
+    slow = SlowPipeline()
+    for _ in wrap(slow, batches, workers=2):
         assert confaug_threads()
         break
-    assert wait_until(lambda: not confaug_threads()) < 2
+    stopped_promptly(slow, workers=2)
 
 
-def test_close_and_garbage_collection_stop_the_threads() -> None:
-    generator = flow(SlowPipeline(), marked_images(64), batch_size=4, workers=2)
+def test_close_and_garbage_collection_stop_the_threads(watch: Watch) -> None:
+    closed = SlowPipeline()
+    generator = flow(closed, marked_images(64), batch_size=4, workers=2)
     next(generator)
     assert confaug_threads()
     generator.close()
-    assert wait_until(lambda: not confaug_threads()) < 2
-    iterator = iter(flow(SlowPipeline(), marked_images(64), batch_size=4, workers=2))
+    stopped_promptly(closed, workers=2)
+    collected = SlowPipeline()
+    iterator = iter(flow(collected, marked_images(64), batch_size=4, workers=2))
     next(iterator)
     del iterator
     gc.collect()
-    assert wait_until(lambda: not confaug_threads()) < 2
+    stopped_promptly(collected, workers=2)
 
 
-def test_breaking_out_stops_worker_processes_and_their_threads() -> None:
+BLOCKED = 60.0  # far longer than a worker can take to be stopped, even on a slow machine
+
+
+class BlocksInWorkers:
+    """Passes samples through, except that the first of each batch after the first (markers
+    4, 8, … with batches of 4) blocks its worker for BLOCKED seconds, then notes in
+    ``done_file`` that it completed."""
+
+    data_format = "channels_last"
+
+    def __init__(self, done_file: Path) -> None:
+        self.done_file = str(done_file)
+
+    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        marker = int(data["image"][0, 0, 0])
+        if marker >= 4 and marker % 4 == 0:
+            time.sleep(BLOCKED)
+            with open(self.done_file, "a") as done:
+                done.write(f"{marker}\n")
+        return data
+
+    def standardize(self, batch: np.ndarray) -> np.ndarray:
+        return batch
+
+
+def test_breaking_out_stops_worker_processes_and_their_threads(tmp_path: Path) -> None:
+    # Once the first batch is out, both workers are stuck in samples that never end on their
+    # own: only terminating the processes lets the loop end, and no such sample may complete.
+    # If closing waited for the workers instead, the blocked samples would complete (after
+    # BLOCKED seconds) and be counted.
+    done = tmp_path / "done.txt"
     generator = flow(
-        SlowPipeline(delay=0.05),
-        marked_images(64),
+        BlocksInWorkers(done),
+        marked_images(12),
         batch_size=4,
+        shuffle=False,
         workers=2,
+        max_queue_size=1,
         worker_mode="process",
     )
     for _ in generator:
         assert multiprocessing.active_children() and _pool_threads()
         break
-    assert wait_until(lambda: not multiprocessing.active_children()) < 2
-    assert wait_until(lambda: not _pool_threads()) < 2
+    no_processes_left()
+    wait_until(lambda: not _pool_threads(), "process pool threads still running")
+    assert not done.exists(), f"samples completed after the stop: {done.read_text().split()}"
 
 
 def _pool_threads() -> list[threading.Thread]:
@@ -203,32 +321,51 @@ def _pool_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if type(t).__name__ in names or t.name in names]
 
 
+class PressesCtrlC(SlowPipeline):
+    """Presses Ctrl-C (``press``) as its first sample starts: an interrupt in mid-run, never
+    before the loop has started (as a timer could)."""
+
+    def __init__(self, delay: float, press: Callable[[], None]) -> None:
+        super().__init__(delay)
+        self.press: Callable[[], None] | None = press
+
+    def __call__(self, **data: Any) -> dict[str, Any]:
+        with self._lock:
+            press, self.press = self.press, None
+        if press is not None:
+            press()
+        return super().__call__(**data)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
-def test_ctrl_c_stops_everything_promptly() -> None:
-    generator = flow(SlowPipeline(delay=0.2), marked_images(64), batch_size=8, workers=2)
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    start = time.monotonic()
+def test_ctrl_c_stops_everything_promptly(watch: Watch) -> None:
+    # 64 samples of 0.2 s each are queued; after Ctrl-C at most one per thread may start.
+    slow = PressesCtrlC(delay=0.2, press=watch.press_ctrl_c)
+    generator = flow(slow, marked_images(64), batch_size=8, workers=2)
     with pytest.raises(KeyboardInterrupt):
         for _ in generator:
             pass
-    assert time.monotonic() - start < 2.5
-    assert wait_until(lambda: not confaug_threads()) < 2
+    stopped_promptly(slow, workers=2)
 
 
-def test_prefetch_is_bounded_by_max_queue_size() -> None:
+def test_prefetch_is_bounded_by_max_queue_size(watch: Watch) -> None:
+    # Tasks are taken from the run only in the consumer's thread: after one next(), the
+    # one consumed plus max_queue_size ahead, however long the workers then run.
     slow = SlowPipeline(delay=0.001)
     iterator = iter(flow(slow, marked_images(200), batch_size=2, workers=2, max_queue_size=3))
     next(iterator)
-    time.sleep(0.3)
+    assert watch.tasks_taken == 3 + 1
+    wait_until(lambda: slow.calls == watch.tasks_taken * 2, "the prefetched batches never ran")
     assert slow.calls <= (3 + 1) * 2
+    assert watch.tasks_taken == 3 + 1
     iterator.close()
 
 
 @pytest.mark.parametrize("workers", [0, 2])
-def test_worker_errors_keep_their_traceback_and_name_the_sample(workers: int) -> None:
+def test_worker_errors_keep_their_traceback_and_name_the_sample(workers: int, watch: Watch) -> None:
+    slow = SlowPipeline(delay=0, fail_at=13)
     generator = flow(
-        SlowPipeline(delay=0, fail_at=13),
+        slow,
         marked_images(30),
         batch_size=4,
         shuffle=False,
@@ -239,7 +376,8 @@ def test_worker_errors_keep_their_traceback_and_name_the_sample(workers: int) ->
     assert isinstance(caught.value.__cause__, ZeroDivisionError)
     frames = traceback.extract_tb(caught.value.__cause__.__traceback__)
     assert frames[-1].name == "explode_on_purpose"
-    assert wait_until(lambda: not confaug_threads()) < 2
+    no_threads_left()
+    assert slow.after_stop <= workers
 
 
 def test_worker_process_errors_carry_the_remote_traceback() -> None:
@@ -254,11 +392,11 @@ def test_worker_process_errors_carry_the_remote_traceback() -> None:
     with pytest.raises(SampleError, match=r"x\[5\]") as caught:
         list(generator)
     assert "explode_on_purpose" in str(caught.value.__cause__)
-    assert wait_until(lambda: not multiprocessing.active_children()) < 2
+    no_processes_left()
 
 
 def test_decode_errors_in_threads_name_the_file(tmp_path: Path) -> None:
-    write_folder(tmp_path, {"a": 8})
+    write_class_folders(tmp_path, {"a": 8})
     (tmp_path / "a" / "img005.png").write_bytes(b"GIF89a broken")
     generator = flow_from_directory(
         StandInPipeline(), tmp_path, target_size=(12, 12), batch_size=2, workers=2
@@ -346,23 +484,9 @@ def test_forked_workers_do_not_hang_after_the_parent_used_opencv_threads(
         pytest.skip(f"start method {method!r} is not available on this platform")
     script = tmp_path / "fork_after_opencv.py"
     script.write_text(FORK_SCRIPT, encoding="utf-8")
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    process = subprocess.Popen(
-        [sys.executable, str(script), start_method],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,  # one process group: the script and its workers
-    )
-    try:
-        output, _ = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
-        pytest.fail(f"{start_method} workers hung after the parent used OpenCV:\n{output}")
-    assert process.returncode == 0 and output.strip().endswith("ok"), output
+    what = f"{start_method} workers after the parent used OpenCV"
+    done = run_python(script, start_method, what=what)  # killed with its workers on a hang
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stdout
 
 
 class DiesInWorker(StandInPipeline):
@@ -392,4 +516,4 @@ def test_a_dead_worker_process_is_reported_clearly_and_nothing_is_left() -> None
     with pytest.raises(WorkerProcessDied, match="ended without returning its batch") as err:
         list(generator)
     assert "out of memory" in str(err.value) and "__main__" not in str(err.value)
-    assert wait_until(lambda: not multiprocessing.active_children()) < 2
+    no_processes_left()

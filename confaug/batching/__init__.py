@@ -4,8 +4,8 @@ A sample's randomness comes only from ``(seed, epoch, index)``, so batches are i
 any number of workers. Heavy frameworks are never imported here.
 """
 
-from confaug.batching.api import flow, flow_from_dataframe, flow_from_directory, wrap
 from confaug.batching.collate import PerSample
+from confaug.batching.factory import flow, flow_from_dataframe, flow_from_directory, wrap
 from confaug.batching.generator import BatchGenerator
 from confaug.batching.loader import SampleError
 from confaug.batching.protocol import SamplePipeline

@@ -11,7 +11,7 @@ import numpy as np
 from confaug.sources.errors import DataError
 
 
-class PerSample(list):  # type: ignore[type-arg]
+class PerSample(list[Any]):
     """One entry per sample, for targets whose size varies (bboxes, keypoints)."""
 
 

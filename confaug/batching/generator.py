@@ -22,21 +22,21 @@ Skipped files (``on_error="skip"``)
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
 import threading
 from collections.abc import Generator, Iterator
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
 from confaug.batching.collate import Batch, concat, take
-from confaug.batching.loader import BatchLoader, OnError, SkipLog, Task
+from confaug.batching.loader import BatchLoader, OnError, SkipLog, Task, require_batch
+from confaug.batching.order import RankOrder
 from confaug.batching.protocol import SamplePipeline
 from confaug.batching.runs import ClosableRuns
-from confaug.batching.seeding import RankOrder, resolve_seed
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
+from confaug.seeding import resolve_seed
 from confaug.sources.base import Source
 from confaug.sources.errors import DataError
 
@@ -105,7 +105,7 @@ class BatchGenerator(ClosableRuns):
         self.max_queue_size = max_queue_size
         self.rank = rank
         self.world_size = world_size
-        #: Shards padded to equal size (see ``seeding.shard``); False gives an exact cover.
+        #: Shards padded to equal size (see ``order.shard``); False gives an exact cover.
         self.even_shards = even_shards
         self.on_error: OnError = on_error
         #: The epoch that ``__getitem__`` serves and the next iteration starts with.
@@ -135,13 +135,11 @@ class BatchGenerator(ClosableRuns):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range; this generator has {len(self)}")
         epoch = self.epoch
-        start = index * self.batch_size
-        indices = self.epoch_indices(epoch)[start : start + self.batch_size]
+        with self._lock:
+            indices = self._order.batch(epoch, index, self.batch_size)
         result = self._loader(Task(epoch, index, False, indices))
         self._record(result.skipped)
-        if result.batch is None:
-            raise DataError(f"every sample of batch {index} was skipped: {result.skipped}")
-        return result.batch.output()
+        return require_batch(result, index).output()
 
     def on_epoch_end(self) -> None:
         """Move to the next epoch: new order, new augmentation (Keras calls this)."""
@@ -163,15 +161,24 @@ class BatchGenerator(ClosableRuns):
 
     def as_keras(self, **options: Any) -> Any:
         """A Keras ``PyDataset`` over this generator (``confaug.integrations.keras``)."""
-        return _integration("keras").to_keras(self, **options)
+        # A façade method: the adapter sits a layer above, so it is imported on use, upward.
+        from confaug.integrations.keras import to_keras
+
+        return to_keras(self, **options)
 
     def as_torch(self, **options: Any) -> Any:
         """A PyTorch dataset over this generator (``confaug.integrations.torch``)."""
-        return _integration("torch").to_torch(self, **options)
+        # A façade method: the adapter sits a layer above, so it is imported on use, upward.
+        from confaug.integrations.torch import to_torch
+
+        return to_torch(self, **options)
 
     def as_tf(self, **options: Any) -> Any:
         """A ``tf.data.Dataset`` over this generator (``confaug.integrations.tf``)."""
-        return _integration("tf").to_tf(self, **options)
+        # A façade method: the adapter sits a layer above, so it is imported on use, upward.
+        from confaug.integrations.tf import to_tf
+
+        return to_tf(self, **options)
 
     def _start(self) -> Generator[Any, None, None]:
         first = self.epoch
@@ -267,9 +274,5 @@ def _check_options(batch_size: int, epochs: int | None, on_error: str) -> None:
         raise ValueError(f"batch_size={batch_size!r}; expected a positive int")
     if epochs is not None and (not isinstance(epochs, (int, np.integer)) or epochs < 1):
         raise ValueError(f"epochs={epochs!r}; expected a positive int or None (endless)")
-    if on_error not in ("raise", "skip"):
+    if on_error not in get_args(OnError):
         raise ValueError(f"on_error={on_error!r}; expected 'raise' or 'skip'")
-
-
-def _integration(name: str) -> Any:
-    return importlib.import_module(f"confaug.integrations.{name}")

@@ -1,7 +1,17 @@
-"""Turn a list of sample indices into one augmented, standardized batch.
+"""Augment samples of a source: the one per-sample loop, and batches built from it.
 
-This is the only work a worker does, whatever kind of worker it is, so results cannot depend
-on the worker: each sample's seed comes from :func:`~confaug.batching.seeding.derive_seed`.
+Everything that augments samples of a source goes through :func:`augment_samples` — the
+generators and their workers, the PyTorch datasets, Ray rows, ``confaug augment`` copies —
+so all of them share one seed derivation, one decoder (the source's) and one error policy:
+
+- sample ``i`` is augmented with ``sample_seed(seed, *stream, source.sample_key(i))``; epoch
+  ``e`` of an indexed source is the stream ``(SAMPLE_STREAM, e)`` (see ``confaug.seeding``);
+- a :class:`DataError` (bad data, from the source or the pipeline's own checks) skips the
+  sample with ``on_error="skip"`` and otherwise propagates, naming the sample;
+- any other exception is the pipeline's fault, never the data's: a :class:`SampleError`
+  naming the sample, with the original as ``__cause__``, whatever ``on_error`` says.
+
+Nothing depends on which worker does the work, so results cannot depend on the workers.
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import numpy as np
 
 from confaug.batching.collate import Batch, PerSample, stack
 from confaug.batching.protocol import SamplePipeline
-from confaug.batching.seeding import SAMPLE_STREAM, derive_seed
+from confaug.seeding import SAMPLE_STREAM, sample_seed
 from confaug.sources.base import Source
 from confaug.sources.errors import DataError
 
@@ -31,6 +41,16 @@ class SampleError(RuntimeError):
 
 class Cancelled(Exception):
     """A worker noticed that its consumer has gone away."""
+
+
+@dataclass(frozen=True)
+class Augmented:
+    """The pipeline outputs of the ``kept`` samples, in order, and ``(name, reason)`` of
+    every sample skipped."""
+
+    outputs: list[dict[str, Any]]
+    kept: np.ndarray
+    skipped: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -51,21 +71,22 @@ class Task:
     indices: np.ndarray
 
 
-def load_batch(
+def augment_samples(
     source: Source,
     pipeline: SamplePipeline,
-    indices: np.ndarray,
+    indices: Iterable[int] | np.ndarray,
     *,
     seed: int,
-    key: tuple[int, ...],
+    stream: tuple[int, ...],
     on_error: OnError = "raise",
     should_stop: StopCheck | None = None,
-) -> LoadResult:
-    """Load, augment (seed from ``(seed, *key, index)``), stack and standardize samples.
+    standardize: bool = False,
+) -> Augmented:
+    """Load and augment each sample of ``indices`` (see the module docstring).
 
-    A :class:`DataError` (from the source or the pipeline) skips the sample with
-    ``on_error="skip"`` and otherwise propagates naming it; any other exception becomes a
-    :class:`SampleError` naming the sample, with the original as ``__cause__``.
+    ``standardize`` also runs each output image through ``pipeline.standardize`` (as a batch
+    of one), under the same error policy, for callers that hand samples on one at a time;
+    :func:`load_batch` standardizes the stacked batch instead.
     """
     outputs, kept, skipped = [], [], []
     for index in (int(i) for i in indices):
@@ -73,7 +94,12 @@ def load_batch(
             raise Cancelled
         name = source.describe(index)
         try:
-            outputs.append(pipeline(seed=derive_seed(seed, *key, index), **source.load(index)))
+            data = source.load(index)
+            key = source.sample_key(index)
+            out = pipeline(seed=sample_seed(seed, *stream, key), **data)
+            if standardize:
+                out = {**out, "image": pipeline.standardize(out["image"][None])[0]}
+            outputs.append(out)
         except DataError as exc:  # bad data, from the source or the pipeline's own checks
             if on_error == "skip":
                 skipped.append((name, _reason(exc, name)))
@@ -82,35 +108,69 @@ def load_batch(
                 raise
             raise DataError(f"{name}: {exc}") from exc
         except Exception as exc:
-            raise SampleError(f"{name}: {type(exc).__name__}: {exc}") from exc
+            raise SampleError(f"{name}: pipeline failed: {type(exc).__name__}: {exc}") from exc
         kept.append(index)
-    if not kept:
-        return LoadResult(None, skipped)
-    return LoadResult(_collate(source, pipeline, outputs, np.asarray(kept)), skipped)
+    return Augmented(outputs, np.asarray(kept, dtype=np.int64), skipped)
+
+
+def load_batch(
+    source: Source,
+    pipeline: SamplePipeline,
+    indices: np.ndarray,
+    *,
+    seed: int,
+    stream: tuple[int, ...],
+    on_error: OnError = "raise",
+    should_stop: StopCheck | None = None,
+) -> LoadResult:
+    """:func:`augment_samples`, then the kept samples stacked, standardized and given their
+    ``y`` (per the source's ``y_mode``) and weights."""
+    done = augment_samples(
+        source,
+        pipeline,
+        indices,
+        seed=seed,
+        stream=stream,
+        on_error=on_error,
+        should_stop=should_stop,
+    )
+    if not len(done.kept):
+        return LoadResult(None, done.skipped)
+    return LoadResult(_collate(source, pipeline, done), done.skipped)
+
+
+def require_batch(result: LoadResult, number: int) -> Batch:
+    """The batch of ``result``; a DataError when every sample of batch ``number`` was skipped."""
+    if result.batch is None:
+        raise DataError(f"every sample of batch {number} was skipped: {result.skipped}")
+    return result.batch
 
 
 class SkipLog:
-    """``(file, reason)`` of every skipped sample, each file listed and logged once.
+    """``(file, reason)`` of every skipped sample, each file listed (and logged) once.
 
-    Not thread-safe: a caller sharing one across threads serializes :meth:`add`.
+    ``log=False`` lists without logging, for callers that report skips themselves. Not
+    thread-safe: a caller sharing one across threads serializes :meth:`add`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, log: bool = True) -> None:
         #: ``(path, reason)`` in the order first seen.
         self.entries: list[tuple[str, str]] = []
+        self.log = log
         self._paths: set[str] = set()
 
     def add(self, skipped: Iterable[tuple[str, str]]) -> None:
-        """Record and log (logger ``"confaug"``) the files not seen before."""
+        """Record (and log, logger ``"confaug"``) the files not seen before."""
         for path, reason in skipped:
             if path not in self._paths:
                 self._paths.add(path)
                 self.entries.append((path, reason))
-                logger.warning("skipping %s: %s", path, reason)
+                if self.log:
+                    logger.warning("skipping %s: %s", path, reason)
 
 
 class BatchLoader:
-    """:func:`load_batch` bound to one source and pipeline; picklable for process workers."""
+    """:func:`load_batch` of one source's epochs; picklable for process workers."""
 
     def __init__(
         self, source: Source, pipeline: SamplePipeline, seed: int, on_error: OnError
@@ -127,25 +187,24 @@ class BatchLoader:
             self.pipeline,
             task.indices,
             seed=self.seed,
-            key=(SAMPLE_STREAM, task.epoch),
+            stream=(SAMPLE_STREAM, task.epoch),
             on_error=self.on_error,
             should_stop=should_stop,
         )
 
 
-def _collate(
-    source: Source, pipeline: SamplePipeline, outputs: list[dict[str, Any]], kept: np.ndarray
-) -> Batch:
+def _collate(source: Source, pipeline: SamplePipeline, done: Augmented) -> Batch:
+    outputs, kept = done.outputs, done.kept
     names = [source.describe(int(index)) for index in kept]
     x = pipeline.standardize(stack([out["image"] for out in outputs], names))
-    kind = source.target_kind
-    if kind == "labels":
+    mode = source.y_mode
+    if mode == "labels":
         y = source.labels_for(kept)
-    elif kind == "input":
+    elif mode == "input":
         y = x.copy()
-    elif kind == "mask":
+    elif mode == "mask":
         y = stack([out["mask"] for out in outputs], names, what="masks")
-    elif kind == "targets":
+    elif mode == "targets":
         y = {key: PerSample(out[key] for out in outputs) for key in source.target_keys}
     else:
         y = None

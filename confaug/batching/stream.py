@@ -22,8 +22,8 @@ import numpy as np
 from confaug.batching.loader import load_batch
 from confaug.batching.protocol import SamplePipeline, data_format_of
 from confaug.batching.runs import ClosableRuns
-from confaug.batching.seeding import ITERABLE_STREAM, resolve_seed
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
+from confaug.seeding import ITERABLE_STREAM, resolve_seed
 from confaug.sources.iterable import unpack_batch
 
 
@@ -55,7 +55,7 @@ class _StreamLoader:
             self.pipeline,
             np.arange(len(source)),
             seed=self.seed,
-            key=(ITERABLE_STREAM, task.pass_number, task.number),
+            stream=(ITERABLE_STREAM, task.pass_number, task.number),
             should_stop=should_stop,
         )
         assert result.batch is not None  # on_error="raise": nothing is skipped

@@ -68,8 +68,8 @@ def ordered_map(
 
     ``workers=0`` runs in the caller's thread; threads share ``loader``; processes receive
     it once, pickled, at start-up (so an array source is copied into every process, and
-    each iteration pays the processes' start-up). Exceptions raised by ``loader`` reach the caller with
-    their traceback (for processes, as the ``__cause__`` text).
+    each iteration pays the processes' start-up). Exceptions raised by ``loader`` reach the
+    caller with their traceback (for processes, as the ``__cause__`` text).
     """
     if workers == 0:
         for task in tasks:

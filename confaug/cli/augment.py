@@ -1,8 +1,11 @@
 """``confaug augment``: offline expansion of a folder of images into N augmented copies each.
 
-Output ``DST/<same subfolders>/<stem>_aug<k><suffix>``; copy ``k`` of an image is seeded by
-(seed, the image's relative path, k), so reruns, resumed runs and any number of workers
-write the same pixels. Existing outputs are skipped; files are written atomically.
+Output ``DST/<same subfolders>/<stem>_aug<k><suffix>``. Each image is a one-sample source for
+the batching layer's loader: decoded by ``confaug.sources.decode`` (pixel limit first; its own
+size, gray stays gray, 16-bit grayscale stays 16-bit, alpha dropped), keyed by its relative
+path, and copy ``k`` is its augmentation in epoch ``k`` (the seed a Ray row keyed by that
+path gets in epoch ``k``). So reruns, resumed runs and any number of workers write the same
+pixels. Existing outputs are skipped; files are written atomically.
 """
 
 from __future__ import annotations
@@ -10,13 +13,16 @@ from __future__ import annotations
 import argparse
 import os
 import time
-import zlib
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from confaug.batching.loader import SampleError, StopCheck, augment_samples
+from confaug.batching.workers import ordered_map
 from confaug.cli.common import (
     UsageError,
     add_command,
@@ -25,18 +31,17 @@ from confaug.cli.common import (
     non_negative_int,
     positive_int,
 )
-from confaug.cli.imageio import (
-    WRITABLE,
-    encode_image,
-    is_image_file,
-    read_image,
-    write_bytes_atomic,
-)
+from confaug.cli.imageio import WRITABLE, encode_image, write_bytes_atomic
 from confaug.cli.progress import Progress
 from confaug.errors import DataError
+from confaug.seeding import SAMPLE_STREAM, row_key
+from confaug.sources.base import Source, YMode, to_layout
+from confaug.sources.decode import IMAGE_EXTENSIONS, decode_as_stored
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
+
+_ONLY_SAMPLE = (0,)
 
 
 @dataclass
@@ -58,8 +63,18 @@ class Job:
     outputs: tuple[Path, ...]
 
 
+@dataclass
+class Outcome:
+    """What became of one job: copies written, copies already there, the error if any."""
+
+    written: int = 0
+    skipped: int = 0
+    error: str | None = None
+
+
 def find_images(src: Path) -> tuple[list[Path], int]:
-    """Image files under ``src`` (hidden files and folders left out), sorted; and the count of others."""
+    """Image files under ``src`` (suffixes as the generators list them; hidden files and
+    folders left out), sorted; and the count of other files."""
     images: list[Path] = []
     others = 0
     for root, dirs, files in os.walk(src):
@@ -68,7 +83,7 @@ def find_images(src: Path) -> tuple[list[Path], int]:
             if name.startswith("."):
                 continue
             path = Path(root) / name
-            if is_image_file(path):
+            if path.suffix.lower() in IMAGE_EXTENSIONS:
                 images.append(path)
             else:
                 others += 1
@@ -95,66 +110,101 @@ def plan(src: Path, dst: Path, images: list[Path], copies: int, fmt: str) -> lis
     return jobs
 
 
-def image_key(relative: Path) -> int:
-    """A stable integer for a relative path (its CRC-32), part of each copy's seed."""
-    return zlib.crc32(relative.as_posix().encode("utf-8"))
+class OriginalImage(Source):
+    """One image file as a source of one sample, decoded once, keyed by its relative path."""
+
+    y_mode: YMode = "none"
+    target_keys: tuple[str, ...] = ()
+
+    def __init__(self, job: Job, data_format: str) -> None:
+        self.path = job.source
+        self.key = row_key(job.relative.as_posix())
+        self.data_format = data_format
+        self._image: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return 1
+
+    def describe(self, index: int) -> str:
+        """The file's path."""
+        return str(self.path)
+
+    def sample_key(self, index: int) -> int:
+        """:func:`~confaug.seeding.row_key` of the path relative to SRC (``/``-separated)."""
+        return self.key
+
+    def load(self, index: int) -> dict[str, Any]:
+        """The decoded image, in the pipeline's layout (decoded on the first call only)."""
+        if self._image is None:
+            self._image = to_layout(decode_as_stored(self.path), self.data_format)
+        return {"image": self._image}
+
+    def labels_for(self, indices: np.ndarray) -> None:
+        """None: offline expansion has no labels."""
+        return None
+
+    def weights_for(self, indices: np.ndarray) -> None:
+        """None: offline expansion has no weights."""
+        return None
 
 
-def process(pipe: Pipeline, job: Job, seed: int, quality: int) -> tuple[int, int, str | None]:
-    """Write the missing copies of one image: (written, skipped, error message or None)."""
-    from confaug.seeding import sample_seed
+class CopyWriter:
+    """Writes the missing copies of one job; called by worker threads, one job at a time."""
 
-    todo = [
-        (k, out)
-        for k, out in enumerate(job.outputs)
-        if not (out.is_file() and out.stat().st_size > 0)
-    ]
-    skipped = len(job.outputs) - len(todo)
-    if not todo:
-        return 0, skipped, None
-    written = 0
-    try:
-        image = read_image(job.source)
-        channels_first = pipe.spec.data_format == "channels_first" and image.ndim == 3
-        key = image_key(job.relative)
-        for k, out in todo:
-            data = image.transpose(2, 0, 1) if channels_first else image
-            result = pipe(image=data, seed=sample_seed(seed, key, k))["image"]
-            if channels_first:
-                result = result.transpose(1, 2, 0)
-            write_bytes_atomic(out, encode_image(result, out.suffix, jpeg_quality=quality))
-            written += 1
-    except DataError as err:
-        message = str(err)
-        return (
-            written,
-            skipped,
-            message if message.startswith(str(job.source)) else f"{job.source}: {message}",
-        )
-    except OSError as err:
-        return written, skipped, f"{job.source}: {err}"
-    except Exception as err:  # a transform rejecting this image: report it, go on with the rest
-        return written, skipped, f"{job.source}: {type(err).__name__}: {err}"
-    return written, skipped, None
+    def __init__(self, pipe: Pipeline, seed: int, quality: int) -> None:
+        self.pipe = pipe
+        self.seed = seed
+        self.quality = quality
+        self.channels_first = pipe.spec.data_format == "channels_first"
+
+    def __call__(self, job: Job, should_stop: StopCheck | None = None) -> Outcome:
+        """Augment and write each copy not yet on disk; stop at the image's first failure."""
+        missing = [
+            (k, out)
+            for k, out in enumerate(job.outputs)
+            if not (out.is_file() and out.stat().st_size > 0)
+        ]
+        outcome = Outcome(skipped=len(job.outputs) - len(missing))
+        original = OriginalImage(job, self.pipe.spec.data_format)
+        for k, out in missing:
+            try:
+                done = augment_samples(
+                    original,
+                    self.pipe,
+                    _ONLY_SAMPLE,
+                    seed=self.seed,
+                    stream=(SAMPLE_STREAM, k),  # copy k is the image's epoch k
+                    should_stop=should_stop,
+                )
+                image = done.outputs[0]["image"]
+                if self.channels_first:
+                    image = np.moveaxis(image, 0, -1)
+                write_bytes_atomic(out, encode_image(image, out.suffix, jpeg_quality=self.quality))
+            except (DataError, SampleError) as err:  # both name the file
+                outcome.error = _naming(str(err), job.source)
+                break
+            except OSError as err:
+                outcome.error = f"{job.source}: {err}"
+                break
+            outcome.written += 1
+        return outcome
+
+
+def _naming(message: str, path: Path) -> str:
+    return message if message.startswith(str(path)) else f"{path}: {message}"
 
 
 def _run_jobs(
     pipe: Pipeline, jobs: list[Job], args: argparse.Namespace, seed: int
-) -> Iterator[tuple[Job, tuple[int, int, str | None]]]:
-    if args.workers <= 1:
-        for job in jobs:
-            yield job, process(pipe, job, seed, args.quality)
-        return
-    import cv2
-
-    threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)  # parallel across images, not inside each warp
-    try:
-        with ThreadPoolExecutor(max_workers=args.workers) as pool:
-            results = pool.map(lambda job: process(pipe, job, seed, args.quality), jobs)
-            yield from zip(jobs, results, strict=True)
-    finally:
-        cv2.setNumThreads(threads)
+) -> Generator[tuple[Job, Outcome], None, None]:
+    # Threads share the pipeline; ordered_map holds OpenCV at one thread while they run
+    # (parallel across images, not inside each warp) and gives it back when it is closed.
+    return ordered_map(
+        CopyWriter(pipe, seed, args.quality),
+        jobs,
+        workers=args.workers if args.workers > 1 else 0,
+        mode="thread",
+    )
 
 
 def check_paths(src: Path, dst: Path) -> None:
@@ -181,13 +231,14 @@ def run(args: argparse.Namespace) -> int:
     tally = Tally(ignored=others)
     start = time.perf_counter()
     total = len(jobs) * args.copies
-    with Progress(total, label="augment", unit="files", enabled=not args.quiet) as bar:
-        for job, (written, skipped, error) in _run_jobs(pipe, jobs, args, seed):
-            tally.written += written
-            tally.skipped += skipped
-            if error is not None:
-                tally.failed.append(error)
-                bar.write(f"error: {error} (skipped)")
+    progress = Progress(total, label="augment", unit="files", enabled=not args.quiet)
+    with progress as bar, closing(_run_jobs(pipe, jobs, args, seed)) as results:
+        for job, outcome in results:
+            tally.written += outcome.written
+            tally.skipped += outcome.skipped
+            if outcome.error is not None:
+                tally.failed.append(outcome.error)
+                bar.write(f"error: {outcome.error} (skipped)")
             bar.advance(len(job.outputs))
     elapsed = time.perf_counter() - start
     summary = (
@@ -213,7 +264,8 @@ def register(subparsers: Any) -> None:
         "seeded by --seed, its path and its number, so reruns give the same files. Only "
         "the augmentation runs (no rescale or standardization). Unreadable images are "
         "reported and skipped; the exit code is then 1. DST may not lie inside SRC.",
-        example="confaug augment data/train data/train_aug --config aug.yaml --copies 5 --workers 2",
+        example="confaug augment data/train data/train_aug --config aug.yaml --copies 5 "
+        "--workers 2",
         run=run,
     )
     parser.add_argument("src", metavar="SRC", help="folder of images (subfolders kept)")

@@ -1,4 +1,4 @@
-"""Reading and writing image files for the commands: OpenCV first, Pillow as a fallback."""
+"""Writing image files for the commands (reading is ``confaug.sources.decode``'s job)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,7 @@ import numpy as np
 
 from confaug.errors import DataError
 
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm", ".pnm"}
-)
-"""File suffixes treated as images (case-insensitive)."""
-
-WRITABLE = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"})
+WRITABLE = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm"})
 """File suffixes ``encode_image`` can write (``augment --format same`` keeps these)."""
 
 
@@ -27,56 +22,6 @@ def _umask() -> int:
 
 
 _FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone gives 0600
-
-
-def is_image_file(path: Path) -> bool:
-    """True when ``path`` has an image suffix."""
-    return path.suffix.lower() in IMAGE_EXTENSIONS
-
-
-def _decode_cv2(data: np.ndarray) -> np.ndarray | None:
-    import cv2
-
-    if data.size == 0:
-        return None
-    try:
-        # Any depth (16-bit stays 16-bit), gray stays gray, EXIF orientation applied; alpha dropped.
-        image = cv2.imdecode(data, cv2.IMREAD_ANYDEPTH | cv2.IMREAD_ANYCOLOR)
-    except cv2.error:
-        return None
-    if image is None:
-        return None
-    if image.ndim == 3 and image.shape[2] == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return image
-
-
-def _decode_pil(path: Path) -> np.ndarray:
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = ImageOps.exif_transpose(opened)
-            if image.mode not in ("L", "RGB", "I;16"):
-                image = image.convert("RGB")
-            array = np.asarray(image)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
-        raise DataError(f"{path}: cannot decode image ({err})") from None
-    return array.astype(np.uint16) if array.dtype != np.uint8 else array
-
-
-def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """An image file as HxW (gray) or HxWx3 (RGB), uint8 or uint16; ``DataError`` if unreadable."""
-    file = Path(path)
-    try:
-        data = np.fromfile(file, dtype=np.uint8)
-    except OSError as err:
-        raise DataError(f"{file}: cannot read ({err.strerror or err})") from None
-    if data.size == 0:
-        raise DataError(f"{file}: empty file")
-    image = _decode_cv2(data)
-    return image if image is not None else _decode_pil(file)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -107,7 +52,10 @@ def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> b
     if array.ndim == 3 and array.shape[2] == 3:
         array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
     params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix in (".jpg", ".jpeg") else []
-    ok, buffer = cv2.imencode(suffix, array, params)
+    try:
+        ok, buffer = cv2.imencode(suffix, array, params)
+    except cv2.error:  # e.g. a channel count the format cannot hold
+        ok = False
     if not ok:
         raise DataError(f"cannot encode an image of shape {array.shape} as {suffix}")
     return buffer.tobytes()

@@ -19,6 +19,7 @@ from confaug.cli.common import (
     positive_int,
 )
 from confaug.cli.grid import Cell, render_grid, write_png
+from confaug.sources.decode import decode_as_stored
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
@@ -50,10 +51,9 @@ def embedded_images(names: Sequence[str] | None = None) -> list[PreviewImage]:
 
 
 def file_images(paths: Sequence[str]) -> list[PreviewImage]:
-    """Images read from files (``DataError`` for an unreadable one)."""
-    from confaug.cli.imageio import read_image
-
-    return [PreviewImage(Path(p).name, read_image(p)) for p in paths]
+    """Images decoded from files at their own size and depth, with the decoder's pixel limit
+    (``DataError`` for an unreadable or oversized one)."""
+    return [PreviewImage(Path(p).name, decode_as_stored(p)) for p in paths]
 
 
 def _voc_to(boxes: list[list[float]], fmt: str, height: int, width: int) -> list[list[float]]:
@@ -181,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
     size = write_png(args.output, picture)
     height, width = picture.shape[:2]
     print(
-        f"wrote {args.output} ({len(items)} image(s) × {args.count} augmented, {width}×{height} px, {size / 1024:.0f} KB)"
+        f"wrote {args.output} ({len(items)} image(s) × {args.count} augmented, "
+        f"{width}×{height} px, {size / 1024:.0f} KB)"
     )
     return 0
 
@@ -217,7 +218,8 @@ def register(subparsers: Any) -> None:
         default=[],
         choices=samples.names(),
         metavar="NAME",
-        help=f"an embedded sample to use instead of all of them (repeatable): {', '.join(samples.names())}",
+        help="an embedded sample to use instead of all of them (repeatable): "
+        + ", ".join(samples.names()),
     )
     parser.add_argument(
         "-n",

@@ -12,22 +12,27 @@ this package) never imports Keras, PyTorch, TensorFlow or Ray:
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-_EXPORTS = {
-    "to_keras": "keras",
-    "to_torch": "torch",
-    "to_tf": "tf",
-    "ray_augment": "ray",
-    "RayAugmenter": "ray",
-}
-
-__all__ = sorted(_EXPORTS)
+__all__ = ["RayAugmenter", "ray_augment", "to_keras", "to_tf", "to_torch"]
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    # Each adapter module is imported when its name is first used, not with this package.
+    if name == "to_keras":
+        from confaug.integrations.keras import to_keras
+
+        return to_keras
+    if name == "to_torch":
+        from confaug.integrations.torch import to_torch
+
+        return to_torch
+    if name == "to_tf":
+        from confaug.integrations.tf import to_tf
+
+        return to_tf
+    if name in ("ray_augment", "RayAugmenter"):
+        from confaug.integrations import ray
+
+        return getattr(ray, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ _CLASS_NAME = "GeneratorPyDataset"
 def _build_class() -> type:
     import keras
 
-    class GeneratorPyDataset(keras.utils.PyDataset):  # type: ignore[misc,name-defined]
+    class GeneratorPyDataset(keras.utils.PyDataset):
         """Keras' view of a confaug ``BatchGenerator``: ``len``, ``[i]``, ``on_epoch_end``."""
 
         def __init__(

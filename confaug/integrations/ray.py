@@ -12,11 +12,17 @@
 fails there, with file, line and column) and returns a class; Ray builds one instance per
 actor, which compiles the pipeline once in ``__init__``: no worker reads the YAML file.
 
-Determinism: row ``r`` is augmented with a seed derived from ``(seed, epoch, key(r))``, where
-``key(r)`` is a BLAKE2 hash of the row's ``key_column`` value (its path, by default) — not
-Python's salted ``hash`` — so the same rows give the same pixels on any number of workers,
-nodes or blocks, in any order. Iterating a dataset twice gives the same images: pass
-``epoch=`` (a new class per epoch) for new augmentation.
+Each NumPy batch becomes a small source (its rows: arrays as given, encoded bytes decoded by
+``confaug.sources.decode`` with its pixel limit) that the batching layer's loader augments,
+so rows get the generator's seeds, decoder and error policy.
+
+Determinism: row ``r`` is augmented with ``row_seed(seed, epoch, key(r))``, the seed that the
+loader gives the sample key ``row_key(key(r))`` in that epoch; ``key(r)`` is the row's
+``key_column`` value (its path, by default), hashed with BLAKE2 — not Python's salted
+``hash`` — so the same rows give the same pixels on any number of workers, nodes or blocks,
+in any order. An integer key is its own sample key: a row keyed by index ``i`` gets the
+augmentation a generator gives sample ``i`` in that epoch. Iterating a dataset twice gives
+the same images: pass ``epoch=`` (a new class per epoch) for new augmentation.
 
 Bad rows (a file that does not decode, an array of the wrong shape: a ``DataError``) follow
 ``on_error``, as in the generator: ``"raise"`` stops with a ``DataError`` naming the row's key;
@@ -31,50 +37,26 @@ Nothing here imports Ray: the class only sees NumPy batches.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
-from confaug.batching.loader import SampleError
-from confaug.batching.seeding import resolve_seed
+from confaug.batching.loader import Augmented, SkipLog, augment_samples
 from confaug.compiler.pipeline import Pipeline
-from confaug.errors import DataError
-from confaug.seeding import sample_seed
-from confaug.sources.decode import DecodeOptions, decode_image, decode_mask
+from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key, sample_seed
+from confaug.sources.base import Source, YMode, to_layout
+from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, decode_options
 
-logger = logging.getLogger("confaug")
-
-OnError = Literal["raise", "skip", "mark"]
+#: What happens to a bad row: the loader's ``on_error`` (raise, skip), or kept and marked.
+OnRowError = Literal["raise", "skip", "mark"]
 #: The column that ``on_error="mark"`` adds.
 ERROR_COLUMN = "confaug_error"
-_ON_ERROR = ("raise", "skip", "mark")
-_PERSON = b"confaug-ray-row"
-
-
-def row_key(value: Any) -> int:
-    """A stable 128-bit integer for a row key (a path, bytes, an int or anything ``str``-able).
-
-    Equal keys give equal integers in every process and on every machine.
-    """
-    if isinstance(value, np.ndarray):
-        data = b"%s|%s|" % (str(value.dtype).encode(), str(value.shape).encode())
-        data += np.ascontiguousarray(value).tobytes()
-    elif isinstance(value, (bytes, bytearray, memoryview)):
-        data = bytes(value)
-    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        data = str(int(value)).encode()
-    else:
-        data = str(value).encode("utf-8", "surrogatepass")
-    digest = hashlib.blake2b(data, digest_size=16, person=_PERSON).digest()
-    return int.from_bytes(digest, "little")
 
 
 def row_seed(seed: int, epoch: int, key: Any) -> int:
-    """The augmentation seed of the row whose key is ``key``."""
-    return sample_seed(seed, epoch, row_key(key))
+    """The augmentation seed of the row whose key is ``key`` (see the module docstring)."""
+    return sample_seed(seed, SAMPLE_STREAM, epoch, row_key(key))
 
 
 def _compile(pipeline: Any) -> Pipeline:
@@ -88,6 +70,68 @@ def _compile(pipeline: Any) -> Pipeline:
     from confaug.api import load_pipeline
 
     return load_pipeline(pipeline)
+
+
+class _Rows(Source):
+    """The rows of one NumPy batch as a source, keyed by ``key_column`` (or by the pixels)."""
+
+    def __init__(
+        self,
+        batch: Mapping[str, np.ndarray],
+        augmenter: RayAugmenter,
+    ) -> None:
+        self.images = batch[augmenter.image_column]
+        mask_column, key_column = augmenter.mask_column, augmenter.key_column
+        self.masks = None if mask_column is None else batch[mask_column]
+        self.keys = None if key_column is None else batch[key_column]
+        self.key_column = key_column
+        self.decode = augmenter.decode
+        self.data_format = augmenter.pipeline.spec.data_format
+        self.y_mode: YMode = "none" if mask_column is None else "mask"
+        self.target_keys = ()
+        self._sample_keys: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def describe(self, index: int) -> str:
+        """``key_column=value``, or the pixel hash without a key column."""
+        if self.keys is not None:
+            return f"{self.key_column}={_text(self.keys[index])}"
+        return f"row with pixel hash {self.sample_key(index):032x}"
+
+    def sample_key(self, index: int) -> int:
+        """:func:`row_key` of the row's key, or of its image value (array or bytes)."""
+        if index not in self._sample_keys:
+            value = self.images[index] if self.keys is None else self.keys[index]
+            if self.keys is None and not isinstance(value, (bytes, bytearray)):
+                value = np.asarray(value)
+            self._sample_keys[index] = row_key(value)
+        return self._sample_keys[index]
+
+    def load(self, index: int) -> dict[str, Any]:
+        """The row's image (and mask): arrays as given, encoded bytes decoded."""
+        data = {"image": self._pixels(self.images[index], is_mask=False)}
+        if self.masks is not None:
+            data["mask"] = self._pixels(self.masks[index], is_mask=True)
+        return data
+
+    def labels_for(self, indices: np.ndarray) -> None:
+        """None: a row's other columns pass through untouched."""
+        return None
+
+    def weights_for(self, indices: np.ndarray) -> None:
+        """None: a row's other columns pass through untouched."""
+        return None
+
+    def _pixels(self, value: Any, *, is_mask: bool) -> np.ndarray:
+        """An array as given, or encoded file bytes (``read_binary_files``) decoded."""
+        if not isinstance(value, (bytes, bytearray)):
+            return np.asarray(value)
+        options = self.decode
+        if is_mask:
+            return decode_mask(bytes(value), options.target_size, max_pixels=options.max_pixels)
+        return to_layout(decode_image(bytes(value), options), self.data_format)
 
 
 class RayAugmenter:
@@ -110,12 +154,13 @@ class RayAugmenter:
         key_column: str | None = "path",
         seed: int | None = None,
         epoch: int = 0,
-        on_error: OnError = "raise",
+        on_error: OnRowError = "raise",
         standardize: bool = True,
         target_size: tuple[int, int] | None = None,
         color_mode: str = "rgb",
     ) -> None:
-        self._decode = _checked_options(on_error, epoch, target_size, color_mode)
+        #: How encoded image bytes are decoded.
+        self.decode = _checked_options(on_error, epoch, target_size, color_mode)
         self.pipeline = _compile(pipeline)
         if seed is None:
             seed = self.pipeline.spec.seed
@@ -129,13 +174,16 @@ class RayAugmenter:
         self.image_column = image_column
         self.mask_column = mask_column
         self.key_column = key_column
-        self.on_error: OnError = on_error
+        self.on_error: OnRowError = on_error
         self.standardize = standardize
-        self.target_size = None if target_size is None else tuple(target_size)
+        self.target_size = self.decode.target_size
         self.color_mode = color_mode
-        self._channels_first = self.pipeline.spec.data_format == "channels_first"
-        #: ``(key, reason)`` of every row this instance skipped or marked.
-        self.errors: list[tuple[str, str]] = []
+        self._skips = SkipLog(log=on_error == "skip")  # marked rows are reported in a column
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        """``(key, reason)`` of every row this instance skipped or marked, each row once."""
+        return self._skips.entries
 
     # ---- one batch ----------------------------------------------------------------------
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -148,84 +196,43 @@ class RayAugmenter:
         for column in (self.image_column, self.mask_column, self.key_column):
             if column is not None and column not in batch:
                 raise KeyError(_missing_column(column, list(batch)))
-        images = batch[self.image_column]
-        masks = batch[self.mask_column] if self.mask_column is not None else None
-        keys = batch[self.key_column] if self.key_column is not None else None
-        out_images: list[np.ndarray | None] = []
-        out_masks: list[np.ndarray | None] = []
-        reasons: list[str] = []
-        for row in range(len(images)):
-            key = keys[row] if keys is not None else None
-            try:
-                image, mask = self._augment(images[row], None if masks is None else masks[row], key)
-            except DataError as exc:
-                label = self._label(key, images[row])
-                if self.on_error == "raise":
-                    raise DataError(f"{label}: {exc}") from exc
-                reason = str(exc)
-                self.errors.append((label, reason))
-                reasons.append(reason)
-                if self.on_error == "skip":
-                    logger.warning("confaug: skipping row %s: %s", label, reason)
-                image = mask = None
-            except Exception as exc:  # not the data's fault: never skipped
-                label = self._label(key, images[row])
-                raise SampleError(f"{label}: pipeline failed: {type(exc).__name__}: {exc}") from exc
-            else:
-                reasons.append("")
-            out_images.append(image)
-            out_masks.append(mask)
-        return self._assemble(batch, out_images, out_masks, reasons)
-
-    def _augment(self, image: Any, mask: Any, key: Any) -> tuple[np.ndarray, np.ndarray | None]:
-        image = self._pixels(image, is_mask=False)
-        data: dict[str, Any] = {"image": image}
-        if mask is not None:
-            data["mask"] = self._pixels(mask, is_mask=True)
-        seed = row_seed(self.seed, self.epoch, image if self.key_column is None else key)
-        out = self.pipeline(seed=seed, **data)
-        result = out["image"]
-        if self.standardize:
-            result = self.pipeline.standardize(result[None])[0]
-        return result, out.get("mask") if mask is not None else None
-
-    def _pixels(self, value: Any, *, is_mask: bool) -> np.ndarray:
-        """An array as given, or encoded file bytes (``read_binary_files``) decoded."""
-        if not isinstance(value, (bytes, bytearray)):
-            return np.asarray(value)
-        data = bytes(value)
-        if is_mask:
-            return decode_mask(data, self._decode.target_size)
-        pixels = decode_image(data, self._decode)
-        return np.ascontiguousarray(pixels.transpose(2, 0, 1)) if self._channels_first else pixels
-
-    def _label(self, key: Any, image: Any) -> str:
-        if self.key_column is not None:
-            return f"{self.key_column}={_text(key)}"
-        return f"row with pixel hash {row_key(np.asarray(image)):032x}"
+        rows = _Rows(batch, self)
+        done = augment_samples(
+            rows,
+            self.pipeline,
+            range(len(rows)),
+            seed=self.seed,
+            stream=(SAMPLE_STREAM, self.epoch),
+            on_error="raise" if self.on_error == "raise" else "skip",
+            standardize=self.standardize,
+        )
+        self._skips.add(done.skipped)
+        return self._assemble(batch, done)
 
     # ---- output -------------------------------------------------------------------------
-    def _assemble(
-        self,
-        batch: Mapping[str, np.ndarray],
-        images: list[np.ndarray | None],
-        masks: list[np.ndarray | None],
-        reasons: list[str],
-    ) -> dict[str, np.ndarray]:
-        failed = [bool(reason) for reason in reasons]
-        if self.on_error == "skip" and any(failed):
-            kept = np.flatnonzero(~np.asarray(failed))
-            out = {name: np.asarray(values)[kept] for name, values in batch.items()}
-            images = [images[i] for i in kept]
-            masks = [masks[i] for i in kept]
-        else:
-            out = dict(batch)
-        reference = batch[self.image_column]
-        out[self.image_column] = _column(images, reference)
+    def _assemble(self, batch: Mapping[str, np.ndarray], done: Augmented) -> dict[str, Any]:
+        """The batch with the augmented columns; bad rows dropped (skip) or marked (mark)."""
+        count = len(batch[self.image_column])
+        augmented = {self.image_column: [out["image"] for out in done.outputs]}
         if self.mask_column is not None:
-            out[self.mask_column] = _column(masks, batch[self.mask_column])
-        if self.on_error == "mark":
-            out[ERROR_COLUMN] = np.asarray(reasons, dtype=object)
+            augmented[self.mask_column] = [out["mask"] for out in done.outputs]
+        mark = self.on_error == "mark"
+        if mark or len(done.kept) == count:
+            out = dict(batch)
+        else:
+            out = {name: np.asarray(values)[done.kept] for name, values in batch.items()}
+        for name, values in augmented.items():
+            rows: list[np.ndarray | None] = list(values)
+            if mark:  # every row stays; a bad row's value is an empty array
+                rows = [None] * count
+                for index, value in zip(done.kept, values, strict=True):
+                    rows[index] = value
+            out[name] = _column(rows, batch[name])
+        if mark:
+            reasons = np.full(count, "", dtype=object)
+            bad = np.setdiff1d(np.arange(count), done.kept)  # in order, as done.skipped
+            reasons[bad] = [reason for _, reason in done.skipped]
+            out[ERROR_COLUMN] = reasons
         return out
 
 
@@ -269,11 +276,11 @@ def _checked_options(
     on_error: str, epoch: int, target_size: tuple[int, int] | None, color_mode: str
 ) -> DecodeOptions:
     """Raise ValueError for a bad option; return how encoded image bytes are decoded."""
-    if on_error not in _ON_ERROR:
-        raise ValueError(f"on_error={on_error!r}; expected one of {list(_ON_ERROR)}")
+    if on_error not in get_args(OnRowError):
+        raise ValueError(f"on_error={on_error!r}; expected one of {list(get_args(OnRowError))}")
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
         raise ValueError(f"epoch={epoch!r}; expected an int >= 0")
-    return DecodeOptions(color_mode=color_mode, target_size=target_size)  # type: ignore[arg-type]
+    return decode_options(color_mode, target_size)
 
 
 def ray_augment(
@@ -284,7 +291,7 @@ def ray_augment(
     key_column: str | None = "path",
     seed: int | None = None,
     epoch: int = 0,
-    on_error: OnError = "raise",
+    on_error: OnRowError = "raise",
     standardize: bool = True,
     target_size: tuple[int, int] | None = None,
     color_mode: str = "rgb",

@@ -31,11 +31,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from confaug.batching.collate import PerSample
-from confaug.batching.loader import LoadResult, OnError, SkipLog, load_batch
-from confaug.batching.seeding import SAMPLE_STREAM, RankOrder
+from confaug.batching.collate import Batch, PerSample
+from confaug.batching.loader import BatchLoader, OnError, SkipLog, Task, require_batch
+from confaug.batching.order import RankOrder
 from confaug.batching.workers import keep_opencv_usable_across_fork
-from confaug.sources.errors import DataError
 
 _CLASS_NAMES = ("TorchBatches", "TorchSamples")
 _checked_pid = 0  # the process whose OpenCV thread count was last settled
@@ -57,8 +56,11 @@ class _Plan:
             int(getattr(generator, "world_size", 1)),
             even=bool(getattr(generator, "even_shards", False)),
         )
-        self.on_error: OnError = getattr(generator, "on_error", "raise")
+        on_error: OnError = getattr(generator, "on_error", "raise")
         self.num_batches = len(generator)
+        #: Loaders as the generator's: for the batch view, and for samples (never skipped).
+        self.batches = BatchLoader(self.source, self.pipeline, self.seed, on_error)
+        self.samples = BatchLoader(self.source, self.pipeline, self.seed, "raise")
         self._skips = SkipLog()
 
     @property
@@ -66,23 +68,17 @@ class _Plan:
         """``(path, reason)`` of the files this process skipped (each logged once)."""
         return self._skips.entries
 
-    def indices(self, epoch: int) -> np.ndarray:
-        """This rank's sample indices for ``epoch``, in order (as the generator's)."""
-        return self.order(epoch)
-
-    def load(self, epoch: int, indices: np.ndarray, on_error: OnError) -> LoadResult:
-        """Samples ``indices`` of ``epoch``, augmented and standardized as the generator does;
-        skipped files are recorded in :attr:`skipped`."""
-        result = load_batch(
-            self.source,
-            self.pipeline,
-            indices,
-            seed=self.seed,
-            key=(SAMPLE_STREAM, epoch),
-            on_error=on_error,
-        )
+    def batch(self, epoch: int, number: int) -> Batch:
+        """Batch ``number`` of ``epoch``, as the generator's ``[number]``; skipped files are
+        recorded in :attr:`skipped`."""
+        indices = self.order.batch(epoch, number, self.batch_size)
+        result = self.batches(Task(epoch, number, False, indices))
         self._skips.add(result.skipped)
-        return result
+        return require_batch(result, number)
+
+    def sample(self, epoch: int, index: int) -> Batch:
+        """Sample ``index`` of the source, augmented for ``epoch``, as a batch of one."""
+        return require_batch(self.samples(Task(epoch, index, False, np.asarray([index]))), index)
 
 
 class _Convert:
@@ -180,7 +176,7 @@ class _EpochItems:
 def _build_classes() -> dict[str, type]:
     from torch.utils.data import Dataset
 
-    class TorchBatches(_EpochItems, Dataset):  # type: ignore[type-arg]
+    class TorchBatches(_EpochItems, Dataset):
         """Item ``i``: batch ``i`` of the generator's epoch ``epoch`` (see the module doc)."""
 
         def __len__(self) -> int:
@@ -190,19 +186,14 @@ def _build_classes() -> dict[str, type]:
             if not 0 <= index < len(self):
                 raise IndexError(f"batch {index} out of range; this dataset has {len(self)}")
             self._enter()
-            size = self.plan.batch_size
-            indices = self.plan.indices(self.epoch)[index * size : (index + 1) * size]
-            result = self.plan.load(self.epoch, indices, self.plan.on_error)
-            batch = result.batch
-            if batch is None:
-                raise DataError(f"every sample of batch {index} was skipped: {result.skipped}")
+            batch = self.plan.batch(self.epoch, index)
             return _output(
                 self.convert.images(batch.x, batched=True),
                 self.convert.value(batch.y),
                 self.convert.value(batch.w),
             )
 
-    class TorchSamples(_EpochItems, Dataset):  # type: ignore[type-arg]
+    class TorchSamples(_EpochItems, Dataset):
         """Item ``i``: sample ``i`` of the source, augmented for epoch ``epoch``."""
 
         def __len__(self) -> int:
@@ -212,8 +203,7 @@ def _build_classes() -> dict[str, type]:
             if not 0 <= index < len(self):
                 raise IndexError(f"sample {index} out of range; this dataset has {len(self)}")
             self._enter()
-            batch = self.plan.load(self.epoch, np.asarray([index]), "raise").batch
-            assert batch is not None  # on_error="raise": nothing is skipped
+            batch = self.plan.sample(self.epoch, index)
             return _output(
                 self.convert.images(batch.x[0], batched=False),
                 self.convert.value(_pick(batch.y, 0)),

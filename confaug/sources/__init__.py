@@ -4,14 +4,16 @@ Nothing here loads a whole dataset: files are listed up front and decoded one at
 """
 
 from confaug.sources.arrays import ArraySource
-from confaug.sources.base import Source, TargetKind
+from confaug.sources.base import Source, YMode
 from confaug.sources.dataframe import DataFrameSource, read_table
 from confaug.sources.decode import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
     DecodeOptions,
+    decode_as_stored,
     decode_image,
     decode_mask,
+    decode_options,
     open_image,
 )
 from confaug.sources.directory import DirectorySource, PairedDirectorySource
@@ -30,9 +32,11 @@ __all__ = [
     "FileSource",
     "PairedDirectorySource",
     "Source",
-    "TargetKind",
+    "YMode",
+    "decode_as_stored",
     "decode_image",
     "decode_mask",
+    "decode_options",
     "open_image",
     "read_table",
     "unpack_batch",

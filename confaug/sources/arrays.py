@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from confaug.sources.base import TargetKind, check_data_format
+from confaug.sources.base import Source, YMode, check_data_format
 from confaug.sources.errors import DataError
 
 _CHANNEL_COUNTS = (1, 3, 4)
 
 
-class ArraySource:
+class ArraySource(Source):
     """Samples ``x[i]`` in the pipeline's data format, uint8 or float.
 
     ``x`` is an array of rank 4 or a sequence of rank-3 arrays (sizes may differ). ``y`` and
@@ -60,7 +60,7 @@ class ArraySource:
         self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
         self.masks = masks
         self.targets = dict(targets or {})
-        self.target_kind: TargetKind = _target_kind(y, masks, self.targets)
+        self.y_mode: YMode = _y_mode(y, masks, self.targets)
         self.target_keys = tuple(self.targets)
 
     def __len__(self) -> int:
@@ -130,7 +130,7 @@ class ArraySource:
         return mask
 
 
-def _target_kind(y: Any, masks: Any, targets: Mapping[str, Any]) -> TargetKind:
+def _y_mode(y: Any, masks: Any, targets: Mapping[str, Any]) -> YMode:
     if y is not None:
         return "labels"
     if masks is not None:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import numpy as np
 
-DataFormat = Literal["channels_last", "channels_first"]
+from confaug.spec.vocab import DataFormat
+
 #: How a batch's ``y`` is made: from label metadata, a copy of ``x``, the augmented masks,
-#: the augmented extra targets (a dict of per-sample lists), or not at all.
-TargetKind = Literal["labels", "input", "mask", "targets", "none"]
-DATA_FORMATS = ("channels_last", "channels_first")
+#: the augmented extra targets (a dict of per-sample lists), or not at all. (Not to be
+#: confused with the spec's ``TargetKind``: the kinds of input a transform augments.)
+YMode = Literal["labels", "input", "mask", "targets", "none"]
 
 
 class Source(Protocol):
-    """A dataset read one sample at a time; nothing is loaded until :meth:`load`."""
+    """A dataset read one sample at a time; nothing is loaded until :meth:`load`.
 
-    target_kind: TargetKind
-    #: Pipeline output keys gathered into ``y`` when ``target_kind == "targets"``, else ().
+    Sources subclass it explicitly to inherit :meth:`sample_key`.
+    """
+
+    y_mode: YMode
+    #: Pipeline output keys gathered into ``y`` when ``y_mode == "targets"``, else ().
     target_keys: tuple[str, ...]
 
     def __len__(self) -> int: ...
@@ -26,12 +30,17 @@ class Source(Protocol):
         """The file path, or ``"index N"``, used in error messages."""
         ...
 
+    def sample_key(self, index: int) -> int:
+        """The stable integer that seeds sample ``index``'s augmentation (a non-negative
+        int, the same in every process): by default the index itself."""
+        return index
+
     def load(self, index: int) -> dict[str, Any]:
         """Keyword data for one pipeline call: ``image`` and any ``mask``/``bboxes``/… ."""
         ...
 
     def labels_for(self, indices: np.ndarray) -> Any:
-        """``y`` for these samples when ``target_kind == "labels"``, else None."""
+        """``y`` for these samples when ``y_mode == "labels"``, else None."""
         ...
 
     def weights_for(self, indices: np.ndarray) -> np.ndarray | None:
@@ -41,8 +50,9 @@ class Source(Protocol):
 
 def check_data_format(data_format: str) -> DataFormat:
     """Return ``data_format`` if valid, else raise ValueError."""
-    if data_format not in DATA_FORMATS:
-        raise ValueError(f"data_format={data_format!r}; expected one of {list(DATA_FORMATS)}")
+    formats = get_args(DataFormat)
+    if data_format not in formats:
+        raise ValueError(f"data_format={data_format!r}; expected one of {list(formats)}")
     return data_format  # type: ignore[return-value]
 
 

@@ -24,7 +24,7 @@ from confaug.sources.labels import (
     ClassLabels,
     RawLabels,
     check_class_mode,
-    target_kind,
+    y_mode_of,
 )
 
 logger = logging.getLogger("confaug")
@@ -114,7 +114,7 @@ class DataFrameSource(FileSource):
             decode=decode,
             data_format=data_format,
             labels=labels,
-            target_kind=target_kind(class_mode),  # type: ignore[arg-type]
+            y_mode=y_mode_of(class_mode),
             weights=weights,
         )
 

@@ -1,4 +1,4 @@
-"""Decode image and mask files into uint8 HWC arrays in RGB order.
+"""Decode image and mask files into HWC arrays in RGB order (uint8, or uint16 on request).
 
 One file is read once and its header parsed (size, format, mode, EXIF orientation) before any
 pixels are decoded, so the decompression-bomb guard runs first. Plain JPEG headers are read
@@ -10,13 +10,15 @@ that names the file.
 
 With ``DecodeOptions(decoder="pil")`` every file is decoded, converted and resized by PIL with
 PIL's filters, as Keras' ``load_img`` does (the same pixels, EXIF orientation aside), and
-``"box"`` and ``"hamming"`` interpolation are available.
+``"box"`` and ``"hamming"`` interpolation are available. :func:`decode_as_stored` keeps a
+file's own size, channels and 16-bit depth (for ``confaug augment`` and ``preview``).
 """
 
 from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -37,7 +39,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".
 DEFAULT_MAX_PIXELS = 89_478_485
 
 CHANNELS: dict[str, int] = {"grayscale": 1, "rgb": 3, "rgba": 4}
-INTERPOLATIONS: dict[str, int] = {
+#: OpenCV's resize flags, by the interpolation names of ``DecodeOptions``.
+RESIZE_INTERPOLATIONS: dict[str, int] = {
     "nearest": cv2.INTER_NEAREST,
     "bilinear": cv2.INTER_LINEAR,
     "bicubic": cv2.INTER_CUBIC,
@@ -56,6 +59,7 @@ PIL_INTERPOLATIONS: dict[str, Image.Resampling] = {
 _EXIF_ORIENTATION = 0x0112
 _HIGH_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 _MASK_MODES = _HIGH_BIT_MODES | {"1", "L", "P", "RGB", "RGBA"}
+_GRAY_MODES = _HIGH_BIT_MODES | {"1", "L", "LA", "La"}
 _REDUCED_FLAGS = {
     ("color", 1): cv2.IMREAD_COLOR,
     ("color", 2): cv2.IMREAD_REDUCED_COLOR_2,
@@ -77,6 +81,8 @@ class DecodeOptions:
     """How files become arrays; ``target_size`` is ``(height, width)``, None keeps the size.
 
     ``decoder="pil"`` decodes and resizes with PIL as Keras' ``load_img`` (no reduced decode).
+    ``keep_16bit`` keeps 16-bit grayscale files (and 32-bit ones, clipped to 16 bits) as
+    uint16 instead of scaling them to uint8; colour files are 8-bit as PIL reads them.
     """
 
     color_mode: ColorMode = "rgb"
@@ -86,13 +92,14 @@ class DecodeOptions:
     max_pixels: int | None = DEFAULT_MAX_PIXELS
     reduced_decode: bool = True
     decoder: Decoder = "opencv"
+    keep_16bit: bool = False
 
     def __post_init__(self) -> None:
         if self.color_mode not in CHANNELS:
             raise ValueError(f"color_mode={self.color_mode!r}; expected one of {list(CHANNELS)}")
         if self.decoder not in ("opencv", "pil"):
             raise ValueError(f"decoder={self.decoder!r}; expected 'opencv' or 'pil'")
-        methods = PIL_INTERPOLATIONS if self.decoder == "pil" else INTERPOLATIONS
+        methods = PIL_INTERPOLATIONS if self.decoder == "pil" else RESIZE_INTERPOLATIONS
         if self.interpolation not in methods:
             raise ValueError(
                 f"interpolation={self.interpolation!r}; expected one of {list(methods)}"
@@ -110,6 +117,30 @@ class DecodeOptions:
     def channels(self) -> int:
         """Channels of a decoded image: 1, 3 or 4."""
         return CHANNELS[self.color_mode]
+
+
+def decode_options(
+    color_mode: str = "rgb",
+    target_size: Sequence[int] | None = (256, 256),
+    interpolation: str = "nearest",
+    keep_aspect_ratio: bool = False,
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    reduced_decode: bool = True,
+    decoder: str = "opencv",
+) -> DecodeOptions:
+    """:class:`DecodeOptions` from the keyword options users pass (``flow_from_directory``,
+    ``ray_augment``, the Keras drop-in): plain strings and any sequence for ``target_size``,
+    checked by ``DecodeOptions`` itself (ValueError naming the option)."""
+    return DecodeOptions(
+        color_mode=color_mode,  # type: ignore[arg-type]
+        target_size=None if target_size is None else tuple(target_size),  # type: ignore[arg-type]
+        interpolation=interpolation,  # type: ignore[arg-type]
+        keep_aspect_ratio=keep_aspect_ratio,
+        max_pixels=max_pixels,
+        reduced_decode=reduced_decode,
+        decoder=decoder,  # type: ignore[arg-type]
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +178,7 @@ def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     name = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
     data = source if isinstance(source, bytes) else _read(name)
     if not data:
-        raise DataError(f"{name}: empty file (0 bytes)")
+        raise DataError(f"{name}: cannot decode image: empty file (0 bytes)")
     jpeg = read_jpeg_header(data)
     if jpeg is not None and not _beyond_pil_limit(jpeg.width * jpeg.height):
         _check_pixels(name, jpeg.width, jpeg.height, max_pixels)
@@ -160,7 +191,7 @@ def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     try:
         orientation = int(header.getexif().get(_EXIF_ORIENTATION, 1))
     except Exception as exc:  # some formats decode everything to find their metadata
-        raise DataError(f"{name}: corrupt or truncated image ({exc})") from exc
+        raise DataError(f"{name}: cannot decode image: corrupt or truncated ({exc})") from exc
     return OpenedImage(
         name,
         data,
@@ -177,14 +208,17 @@ def _pil_open(name: str, data: bytes) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise DataError(f"{name}: not a recognised image (starts with {data[:12]!r})") from None
+        raise DataError(
+            f"{name}: cannot decode image: not a recognised image format "
+            f"(starts with {data[:12]!r})"
+        ) from None
     except Image.DecompressionBombError as exc:
         raise DataError(
             f"{name}: refused as a decompression bomb by PIL ({exc}); PIL's own limit "
             "PIL.Image.MAX_IMAGE_PIXELS applies beyond confaug's max_pixels"
         ) from None
     except Exception as exc:  # PIL raises many types for malformed headers
-        raise DataError(f"{name}: cannot read image header ({exc})") from exc
+        raise DataError(f"{name}: cannot decode image: unreadable header ({exc})") from exc
 
 
 def _beyond_pil_limit(pixels: int) -> bool:
@@ -210,7 +244,7 @@ def decode_image(
     target = options.target_size
     crop = _crop_box(opened.size, target) if target and options.keep_aspect_ratio else None
     if options.decoder == "pil":
-        pixels = _orient(_convert(_load(opened), options.color_mode), opened.orientation)
+        pixels = _orient(_convert(_load(opened), options), opened.orientation)
         return _fit_pil(pixels, target, crop, PIL_INTERPOLATIONS[options.interpolation])
     if opened.format == "JPEG" and opened.mode in ("L", "RGB"):
         factor = _reduction(opened.size, crop, target) if options.reduced_decode else 1
@@ -218,8 +252,24 @@ def decode_image(
         if factor > 1 and crop is not None:
             crop = _crop_box(pixels.shape[:2], target)
     else:
-        pixels = _orient(_convert(_load(opened), options.color_mode), opened.orientation)
-    return _fit(pixels, target, crop, INTERPOLATIONS[options.interpolation])
+        pixels = _orient(_convert(_load(opened), options), opened.orientation)
+    return _fit(pixels, target, crop, RESIZE_INTERPOLATIONS[options.interpolation])
+
+
+def decode_as_stored(
+    source: PathOrBytes | OpenedImage, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
+    """An image file at its own size and depth, EXIF orientation applied: ``(H, W, 1)`` for
+    a grayscale file (uint16 when it has 16 bits), else ``(H, W, 3)`` RGB (alpha dropped)."""
+    opened = _opened(source, max_pixels)
+    gray = opened.mode in _GRAY_MODES
+    options = DecodeOptions(
+        color_mode="grayscale" if gray else "rgb",
+        target_size=None,
+        max_pixels=max_pixels,
+        keep_16bit=True,
+    )
+    return decode_image(opened, options)
 
 
 def decode_mask(
@@ -263,7 +313,9 @@ def _load(opened: OpenedImage) -> Image.Image:
     try:
         opened.header.load()
     except Exception as exc:
-        raise DataError(f"{opened.name}: corrupt or truncated image ({exc})") from exc
+        raise DataError(
+            f"{opened.name}: cannot decode image: corrupt or truncated ({exc})"
+        ) from exc
     return opened.header
 
 
@@ -282,12 +334,14 @@ def _reduction(
 
 def _decode_jpeg(opened: OpenedImage, color_mode: str, factor: int) -> np.ndarray:
     if _CV2_ACCEPTS_TRUNCATED_JPEG and _jpeg_is_truncated(opened.data):
-        raise DataError(f"{opened.name}: truncated JPEG (no end-of-image marker)")
+        raise DataError(
+            f"{opened.name}: cannot decode image: truncated JPEG (no end-of-image marker)"
+        )
     flags = _REDUCED_FLAGS[("gray" if color_mode == "grayscale" else "color", factor)]
     buffer = np.frombuffer(opened.data, np.uint8)
     pixels = cv2.imdecode(buffer, flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if pixels is None:
-        raise DataError(f"{opened.name}: corrupt or truncated JPEG")
+        raise DataError(f"{opened.name}: cannot decode image: corrupt or truncated JPEG")
     if color_mode == "grayscale":
         pixels = pixels[:, :, None]
     else:
@@ -301,13 +355,17 @@ def _jpeg_is_truncated(data: bytes) -> bool:
     return data.rfind(b"\xff\xd9") < data.rfind(b"\xff\xda")
 
 
-def _convert(image: Image.Image, color_mode: str) -> np.ndarray:
-    """PIL image in any mode → uint8 HWC with the channels of ``color_mode``."""
+def _convert(image: Image.Image, options: DecodeOptions) -> np.ndarray:
+    """PIL image in any mode → HWC with the channels of ``color_mode`` (uint8, or uint16 for
+    a high-bit file with ``keep_16bit``)."""
+    color_mode = options.color_mode
     if image.mode in _HIGH_BIT_MODES:
-        gray = _to_uint8(np.asarray(image))
+        wide = np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+        gray = wide if options.keep_16bit else _to_uint8(wide)
         if color_mode == "grayscale":
             return gray[:, :, None]
-        planes = [gray] * 3 + ([np.full_like(gray, 255)] if color_mode == "rgba" else [])
+        opaque = np.iinfo(gray.dtype).max
+        planes = [gray] * 3 + ([np.full_like(gray, opaque)] if color_mode == "rgba" else [])
         return np.stack(planes, axis=-1)
     pil_mode = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}[color_mode]
     if image.mode != pil_mode:
@@ -317,8 +375,8 @@ def _convert(image: Image.Image, color_mode: str) -> np.ndarray:
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
-    """Scale 16-bit (or 32-bit int/float treated as 16-bit) samples to 0..255 with rounding."""
-    wide = np.clip(values, 0, 65535).astype(np.uint32)
+    """Scale 16-bit samples to 0..255 with rounding."""
+    wide = values.astype(np.uint32)
     return ((wide * 255 + 32767) // 65535).astype(np.uint8)
 
 

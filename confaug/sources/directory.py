@@ -17,7 +17,7 @@ from confaug.sources.labels import (
     DIRECTORY_CLASS_MODES,
     ClassLabels,
     check_class_mode,
-    target_kind,
+    y_mode_of,
 )
 from confaug.sources.listing import list_images, list_subfolders
 
@@ -81,7 +81,7 @@ class DirectorySource(FileSource):
             labels=None
             if class_mode in ("input", None)
             else ClassLabels(class_mode, self.classes, self.num_classes),
-            target_kind=target_kind(class_mode),  # type: ignore[arg-type]
+            y_mode=y_mode_of(class_mode),
         )
 
     @property

@@ -7,13 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from confaug.sources.base import TargetKind, check_data_format, to_layout
+from confaug.sources.base import Source, YMode, check_data_format, to_layout
 from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, open_image
 from confaug.sources.errors import DataError
 from confaug.sources.labels import ClassLabels, RawLabels
 
 
-class FileSource:
+class FileSource(Source):
     """Image files with optional labels, weights or masks; one file decoded per :meth:`load`."""
 
     def __init__(
@@ -23,7 +23,7 @@ class FileSource:
         decode: DecodeOptions,
         data_format: str = "channels_last",
         labels: ClassLabels | RawLabels | None = None,
-        target_kind: TargetKind = "none",
+        y_mode: YMode = "none",
         weights: np.ndarray | None = None,
         mask_paths: Sequence[str] | None = None,
     ) -> None:
@@ -31,7 +31,7 @@ class FileSource:
         self.decode = decode
         self.data_format = check_data_format(data_format)
         self.label_encoder = labels
-        self.target_kind: TargetKind = "mask" if mask_paths is not None else target_kind
+        self.y_mode: YMode = "mask" if mask_paths is not None else y_mode
         self.target_keys: tuple[str, ...] = ()
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.mask_paths = None if mask_paths is None else list(mask_paths)

@@ -94,7 +94,7 @@ def read_jpeg_header(data: bytes) -> JpegHeader | None:
     if orientation is _ODD or (orientation is _ABSENT and has_xmp):
         return None  # unreadable EXIF, or XMP that PIL would search for an orientation
     width, height, components = frame
-    return JpegHeader(width, height, components, 1 if orientation is _ABSENT else orientation)
+    return JpegHeader(width, height, components, orientation if isinstance(orientation, int) else 1)
 
 
 def _frame(payload: bytes) -> tuple[int, int, int] | None:

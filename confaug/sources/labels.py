@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from confaug.sources.base import YMode
+
 CLASSIFICATION_MODES = ("categorical", "binary", "sparse")
 DIRECTORY_CLASS_MODES = (*CLASSIFICATION_MODES, "input", None)
 DATAFRAME_CLASS_MODES = (*DIRECTORY_CLASS_MODES, "raw", "multi_output")
@@ -15,7 +17,9 @@ DATAFRAME_CLASS_MODES = (*DIRECTORY_CLASS_MODES, "raw", "multi_output")
 class ClassLabels:
     """Class indices per sample (a list of indices for multi-label rows), encoded per mode."""
 
-    def __init__(self, class_mode: str, classes: Sequence[Any], num_classes: int) -> None:
+    def __init__(
+        self, class_mode: str, classes: Sequence[Any] | np.ndarray, num_classes: int
+    ) -> None:
         self.class_mode = class_mode
         self.num_classes = num_classes
         multi = any(isinstance(c, (list, tuple)) for c in classes)
@@ -50,8 +54,8 @@ def check_class_mode(class_mode: str | None, allowed: Sequence[str | None]) -> N
         raise ValueError(f"class_mode={class_mode!r}; expected one of {list(allowed)}")
 
 
-def target_kind(class_mode: str | None) -> str:
-    """The batching target kind that a Keras ``class_mode`` implies."""
+def y_mode_of(class_mode: str | None) -> YMode:
+    """How a batch's ``y`` is made under a Keras ``class_mode``."""
     if class_mode is None:
         return "none"
     return "input" if class_mode == "input" else "labels"

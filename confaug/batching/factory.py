@@ -1,4 +1,4 @@
-"""The functions behind ``Pipeline.flow*`` and ``Pipeline.wrap``.
+"""The generator factory: the functions behind ``Pipeline.flow*`` and ``Pipeline.wrap``.
 
 Every ``flow*`` function returns a :class:`BatchGenerator`; ``**options`` are its keyword
 options (``batch_size``, ``shuffle``, ``seed``, ``drop_last``, ``epochs``, ``workers``,
@@ -23,7 +23,7 @@ from confaug.errors import DataError
 from confaug.sources.arrays import ArraySource
 from confaug.sources.base import split_bounds
 from confaug.sources.dataframe import DataFrameSource
-from confaug.sources.decode import DEFAULT_MAX_PIXELS, DecodeOptions
+from confaug.sources.decode import DEFAULT_MAX_PIXELS, decode_options
 from confaug.sources.directory import DirectorySource, PairedDirectorySource
 
 
@@ -102,11 +102,11 @@ def flow_from_directory(
     keeps each image's size (a batch then needs equal sizes). ``max_pixels`` bounds the
     pixels of any one file; ``reduced_decode`` lets large JPEGs decode at 1/2, 1/4 or 1/8.
     """
-    decode = DecodeOptions(
-        color_mode=color_mode,  # type: ignore[arg-type]
-        target_size=target_size,
-        interpolation=interpolation,  # type: ignore[arg-type]
-        keep_aspect_ratio=keep_aspect_ratio,
+    decode = decode_options(
+        color_mode,
+        target_size,
+        interpolation,
+        keep_aspect_ratio,
         max_pixels=max_pixels,
         reduced_decode=reduced_decode,
     )
@@ -162,11 +162,11 @@ def flow_from_dataframe(
     ``flow_from_dataframe``: file names in ``x_col`` (relative to ``directory``), labels in
     ``y_col`` per ``class_mode`` (also ``"raw"`` and ``"multi_output"``), weights in
     ``weight_col``; ``validate_filenames`` drops rows whose file is missing, with a warning."""
-    decode = DecodeOptions(
-        color_mode=color_mode,  # type: ignore[arg-type]
-        target_size=target_size,
-        interpolation=interpolation,  # type: ignore[arg-type]
-        keep_aspect_ratio=keep_aspect_ratio,
+    decode = decode_options(
+        color_mode,
+        target_size,
+        interpolation,
+        keep_aspect_ratio,
         max_pixels=max_pixels,
         reduced_decode=reduced_decode,
     )

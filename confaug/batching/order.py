@@ -1,38 +1,21 @@
-"""Where every random number of the batching layer comes from.
+"""Which samples each epoch visits, in which order, on which rank.
 
-A sample's augmentation seed is a pure function of ``(seed, epoch, index)`` and an epoch's
-order of ``(seed, epoch)``, both through ``numpy.random.SeedSequence``; nothing depends on
-which worker did the work or when, so batches are identical for any number of workers.
+An epoch's order is a pure function of ``(seed, epoch)`` (through ``confaug.seeding``), so
+every rank and every worker agrees on it without talking to the others.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from confaug.seeding import sample_seed
-
-#: First words of the seed-sequence keys, so the streams never overlap.
-ORDER_STREAM, SAMPLE_STREAM, ITERABLE_STREAM = 0, 1, 2
-
-
-def resolve_seed(seed: int | None) -> int:
-    """``seed`` checked, or a fresh random one (fixed for the object's lifetime)."""
-    if seed is None:
-        return int(np.random.SeedSequence().entropy) % 2**63
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r}; expected a non-negative int or None")
-    return int(seed)
-
-
-derive_seed = sample_seed  # the batching layer's name for it
+from confaug.seeding import order_rng
 
 
 def epoch_order(count: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
     """All sample indices in this epoch's order (a seeded permutation when shuffling)."""
     if not shuffle:
         return np.arange(count)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, ORDER_STREAM, epoch]))
-    return rng.permutation(count)
+    return order_rng(seed, epoch).permutation(count)
 
 
 def shard(order: np.ndarray, rank: int, world_size: int, *, even: bool = False) -> np.ndarray:
@@ -88,3 +71,7 @@ class RankOrder:
             order = epoch_order(self.count, self.seed, epoch, self.shuffle)
             self._cached = (epoch, shard(order, self.rank, self.world_size, even=self.even))
         return self._cached[1]
+
+    def batch(self, epoch: int, number: int, batch_size: int) -> np.ndarray:
+        """The indices of batch ``number`` of ``epoch`` (the last one may be short)."""
+        return self(epoch)[number * batch_size : (number + 1) * batch_size]

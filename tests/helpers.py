@@ -1,0 +1,427 @@
+"""Plain helpers the test modules share (``from tests.helpers import ...``); fixtures live in
+``conftest.py``.
+
+Images and image folders, stand-in pipelines for the batching protocol, the seed project's
+Keras keywords (read from ``preset:keras_seed``, never retyped), and the tools that bound a
+test's *work* instead of its wall-clock time: counters that wrap a function and stop a
+runaway past a limit, and a subprocess runner whose generous timeout turns a hang into a
+failure.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: How long a call that takes well under a few seconds here may take before it counts as hung:
+#: generous enough for a machine ten times slower and busy. Only a hang ever waits this long.
+HANG_TIMEOUT = 300.0
+
+# ---- problems and positions ---------------------------------------------------------------
+
+
+def only_problem(err: pytest.ExceptionInfo[Any]) -> Any:
+    """The single problem of a raised ConfigError."""
+    problems = err.value.problems
+    assert len(problems) == 1, str(err.value)
+    return problems[0]
+
+
+def position(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:
+    """1-based (line, column) of the ``occurrence``-th ``needle`` in ``text``."""
+    offset = -1
+    for _ in range(occurrence):
+        offset = text.index(needle, offset + 1)
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+# ---- images -------------------------------------------------------------------------------
+
+
+def images(
+    count: int = 20,
+    size: int | tuple[int, int] = 16,
+    *,
+    seed: int = 0,
+    channels: int = 3,
+    dtype: Any = np.uint8,
+) -> np.ndarray:
+    """Random NHWC images: uint8 on 0–255, or (any float dtype) the same pixels / 255.
+
+    ``size`` is a side or ``(height, width)``. The same seed gives the same pixels whatever
+    the dtype, and ``images(1, ...)[0]`` equals ``one_image(...)``.
+    """
+    height, width = (size, size) if isinstance(size, int) else size
+    shape = (count, height, width, channels)
+    pixels = np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8)
+    if np.dtype(dtype) == np.uint8:
+        return pixels
+    return pixels.astype(dtype) / 255
+
+
+def one_image(size: int | tuple[int, int] = 16, *, seed: int = 0, **options: Any) -> np.ndarray:
+    """One random HWC image (see :func:`images`)."""
+    return images(1, size, seed=seed, **options)[0]
+
+
+def marked_images(count: int, size: int = 8) -> np.ndarray:
+    """Black uint8 images whose first pixel holds their index (to follow samples around)."""
+    x = np.zeros((count, size, size, 3), np.uint8)
+    x[:, 0, 0, 0] = np.arange(count)
+    return x
+
+
+# ---- image files --------------------------------------------------------------------------
+
+
+def save_image(path: Path, pixels: np.ndarray, **options: Any) -> Path:
+    """Write an RGB (or gray) uint8 array as the format of ``path``'s suffix.
+
+    JPEGs default to quality 95 (OpenCV's default), so that they stay close to the array.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() in (".jpg", ".jpeg"):
+        options.setdefault("quality", 95)
+    Image.fromarray(pixels).save(path, **options)
+    return path
+
+
+def write_images(
+    folder: Path,
+    pixels: Iterable[np.ndarray],
+    *,
+    classes: Sequence[str] = (),
+    suffix: str = ".png",
+    stem: str = "{index:02d}",
+) -> Path:
+    """Write each image as ``folder/[class/]<stem><suffix>``; returns ``folder``.
+
+    Image ``i`` goes to ``classes[i % len(classes)]`` (class subfolders, as Keras'
+    ``flow_from_directory`` reads them), or straight into ``folder`` without classes.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, one in enumerate(pixels):
+        where = folder / classes[index % len(classes)] if classes else folder
+        save_image(where / f"{stem.format(index=index)}{suffix}", one)
+    return folder
+
+
+def write_class_folders(root: Path, counts: Mapping[str, int], size: int = 12) -> Path:
+    """Class subfolders of flat grey ``img000.png``… whose value is a running index (mod 256).
+
+    The classes are filled in order, so a batch's pixels tell which files it holds.
+    """
+    number = 0
+    for name, count in counts.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for _ in range(count):
+            flat = np.full((size, size, 3), number % 256, np.uint8)
+            save_image(root / name / f"img{number:03d}.png", flat)
+            number += 1
+    return root
+
+
+# ---- stand-in pipelines (the batching protocol, confaug.batching.SamplePipeline) ----------
+
+
+class StandInPipeline:
+    """HorizontalFlip + Affine (or ``transforms``), reseeded per call on a per-thread copy.
+
+    A real albumentations ``Compose`` behind the ``SamplePipeline`` protocol, so batching is
+    tested without confaug's compiler; picklable for worker processes.
+    """
+
+    def __init__(
+        self,
+        data_format: str = "channels_last",
+        scale: float | None = None,
+        transforms: list[Any] | None = None,
+        **compose: Any,
+    ) -> None:
+        os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+        import albumentations as A
+
+        self.data_format = data_format
+        self.scale = scale
+        if transforms is None:
+            transforms = [
+                A.HorizontalFlip(p=0.5),
+                A.Affine(rotate=(-15, 15), translate_percent=0.1, p=1.0),
+            ]
+        self._compose = A.Compose(transforms, **compose)
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if key != "_local"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        compose = getattr(self._local, "compose", None)
+        if compose is None:
+            compose = self._local.compose = copy.deepcopy(self._compose)
+        if seed is not None:  # one generator for all steps, as confaug.Pipeline seeds
+            compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
+        if self.data_format == "channels_first":
+            data["image"] = np.moveaxis(data["image"], 0, -1)
+        out = compose(**data)
+        if self.data_format == "channels_first":
+            out["image"] = np.ascontiguousarray(np.moveaxis(out["image"], -1, 0))
+        return out
+
+    def standardize(self, batch: np.ndarray) -> np.ndarray:
+        return batch if self.scale is None else batch.astype(np.float32) * self.scale
+
+
+class Identity:
+    """Returns its input unchanged: batches then show exactly what the source produced."""
+
+    data_format = "channels_last"
+
+    def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        return data
+
+    def standardize(self, batch: np.ndarray) -> np.ndarray:
+        return batch
+
+
+def batches_equal(first: list[Any], second: list[Any]) -> bool:
+    """Bitwise equality of two lists of (x, y[, w]) batches."""
+    if len(first) != len(second):
+        return False
+    for a, b in zip(first, second, strict=True):
+        parts_a = a if isinstance(a, tuple) else (a,)
+        parts_b = b if isinstance(b, tuple) else (b,)
+        if not all(np.array_equal(p, q) for p, q in zip(parts_a, parts_b, strict=True)):
+            return False
+    return True
+
+
+# ---- the seed project's configuration -----------------------------------------------------
+
+
+def seed_keywords(*, without: Iterable[str] = ()) -> dict[str, Any]:
+    """The seed's ``ImageDataGenerator`` keywords, read from the shipped ``preset:keras_seed``.
+
+    A fresh dict each call (``version`` left out), so callers may change it; ``without`` drops
+    keywords a callee does not take (e.g. ``data_format`` for an albumentations transform).
+    """
+    from confaug import resources
+
+    path = resources.preset_path("keras_seed")
+    assert path is not None, "the shipped preset keras_seed is missing"
+    keywords = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del keywords["version"]
+    for name in without:
+        del keywords[name]
+    return dict(keywords)
+
+
+# ---- bounding work instead of time --------------------------------------------------------
+
+
+class WorkLimitExceeded(BaseException):
+    """A counter passed its limit: the work is unbounded; stopped before it hangs the suite.
+
+    A BaseException, so that no ``except Exception`` in the code under test swallows it.
+    """
+
+
+@dataclass
+class Count:
+    """How often something happened; past ``limit`` it raises :class:`WorkLimitExceeded`."""
+
+    what: str
+    limit: int | None = None
+    value: int = 0
+
+    def add(self, amount: int = 1) -> None:
+        self.value += amount
+        if self.limit is not None and self.value > self.limit:
+            raise WorkLimitExceeded(f"{self.what}: more than {self.limit:,}")
+
+
+def count_calls(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, *, limit: int | None = None
+) -> Count:
+    """Replace ``owner.name`` (a function, or a method on a class) by a counting wrapper.
+
+    Patch the module that *calls* the function: a ``from x import f`` elsewhere keeps the
+    original.
+    """
+    original = getattr(owner, name)
+    count = Count(f"calls to {name}", limit)
+
+    @functools.wraps(original)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count.add()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return count
+
+
+def count_yields(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, *, limit: int | None = None
+) -> Count:
+    """Replace the generator function ``owner.name`` by one that counts the items it yields."""
+    original = getattr(owner, name)
+    count = Count(f"items from {name}", limit)
+
+    @functools.wraps(original)
+    def counted(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        for item in original(*args, **kwargs):
+            count.add()
+            yield item
+
+    monkeypatch.setattr(owner, name, counted)
+    return count
+
+
+@contextmanager
+def python_calls(
+    *, limit: int | None = None, function: str | None = None, module: Any = None
+) -> Iterator[Count]:
+    """Count the Python function calls made in this thread inside the block.
+
+    With ``function`` (and ``module``), only calls of functions of that name (defined in that
+    module) count: this reaches nested functions that no monkeypatch can wrap. Calls into C
+    are not counted; a resumed generator counts as a call. Uses ``sys.settrace``, so a
+    coverage tracer pauses inside the block.
+    """
+    count = Count(f"calls of {function}" if function else "Python calls", limit)
+    filename = getattr(module, "__file__", None)
+
+    def trace(frame: Any, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        code = frame.f_code
+        if function is None or (
+            code.co_name == function and (filename is None or code.co_filename == filename)
+        ):
+            count.add()  # past the limit this raises, and Python removes the tracer
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        yield count
+    finally:
+        sys.settrace(previous)
+
+
+@dataclass
+class ReadingWork:
+    """What reading configs did while watched (see :func:`watch_reading`)."""
+
+    reads: list[int]  # bytes returned by each read of a config file
+    events: Count  # parser events (one per node, plus a few per document)
+    compositions: Count  # calls to yaml.compose, which builds the whole node graph
+    values_built: Count  # Python values built from nodes (aliases expanded, each counted)
+
+    @property
+    def bytes_read(self) -> int:
+        return sum(self.reads)
+
+
+def watch_reading(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    events: int | None = None,
+    compositions: int | None = None,
+    values_built: int | None = None,
+) -> ReadingWork:
+    """Count the work of reading configs, each count stopped past its limit (None: no limit).
+
+    ``confaug.reading.yaml_io`` calls the parser and the composer through the ``yaml``
+    module, so patching that module's functions sees every call; a limit of 0 compositions
+    refuses to compose at all (a 10,000-deep graph would crash the C composer).
+    """
+    from confaug.reading import extends, yaml_io
+
+    work = ReadingWork(
+        reads=[],
+        events=count_yields(monkeypatch, yaml, "parse", limit=events),
+        compositions=count_calls(monkeypatch, yaml, "compose", limit=compositions),
+        values_built=count_calls(monkeypatch, yaml_io._Builder, "build", limit=values_built),
+    )
+    read_bytes = extends._read_bytes
+
+    def read(path: Path, limit: int) -> bytes:
+        raw = read_bytes(path, limit)
+        work.reads.append(len(raw))
+        return raw
+
+    monkeypatch.setattr(extends, "_read_bytes", read)
+    return work
+
+
+def run_python(
+    source: str | Path,
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = HANG_TIMEOUT,
+    what: str = "the subprocess",
+) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` (code, or a script's path) in a fresh interpreter, the checkout first on
+    its path; stdout and stderr are merged into ``stdout``.
+
+    The child runs in its own process group, so on timeout it is killed together with any
+    worker processes it started, and the test fails saying that ``what`` hung.
+    """
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    program = ["-c", source] if isinstance(source, str) else [str(source)]
+    process = subprocess.Popen(
+        [sys.executable, *program, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
+        start_new_session=hasattr(os, "killpg"),
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        output, _ = process.communicate()
+        pytest.fail(f"{what} hung: no result within {timeout:.0f} s\n{output}")
+    return subprocess.CompletedProcess(process.args, process.returncode, output, None)
+
+
+def wait_until(
+    condition: Callable[[], bool], what: str = "condition", timeout: float = HANG_TIMEOUT
+) -> None:
+    """Poll until ``condition()`` holds; fail the test only if it never does (a hang).
+
+    Says nothing about speed: a test that cares bounds the work done, not the time taken.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: still not true after {timeout:.0f} s")
+        time.sleep(0.01)
