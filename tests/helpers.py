@@ -236,7 +236,7 @@ def seed_keywords(*, without: Iterable[str] = ()) -> dict[str, Any]:
     del keywords["version"]
     for name in without:
         del keywords[name]
-    return dict(keywords)
+    return keywords
 
 
 # ---- bounding work instead of time --------------------------------------------------------
@@ -340,10 +340,6 @@ class ReadingWork:
     compositions: Count  # calls to yaml.compose, which builds the whole node graph
     values_built: Count  # Python values built from nodes (aliases expanded, each counted)
 
-    @property
-    def bytes_read(self) -> int:
-        return sum(self.reads)
-
 
 def watch_reading(
     monkeypatch: pytest.MonkeyPatch,
@@ -355,8 +351,9 @@ def watch_reading(
     """Count the work of reading configs, each count stopped past its limit (None: no limit).
 
     ``confaug.reading.yaml_io`` calls the parser and the composer through the ``yaml``
-    module, so patching that module's functions sees every call; a limit of 0 compositions
-    refuses to compose at all (a 10,000-deep graph would crash the C composer).
+    module, so patching that module's functions sees every call. A limit is checked before
+    the call it counts: ``compositions=0`` refuses to compose at all (composing recurses once
+    per nesting level).
     """
     from confaug.reading import extends, yaml_io
 

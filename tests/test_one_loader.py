@@ -22,6 +22,7 @@ from confaug.seeding import SAMPLE_STREAM, row_key, sample_seed
 from confaug.sources import ArraySource
 from confaug.sources.decode import decode_as_stored
 from tests.conftest import Run
+from tests.helpers import images
 
 CONFIG: dict[str, Any] = {
     "version": 1,
@@ -33,10 +34,6 @@ CONFIG: dict[str, Any] = {
 }
 AUGMENT = ("--config", "preset:keras_seed", "--seed", "3", "-q")
 BOMB_PIXELS = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-
-
-def _images(count: int, size: tuple[int, int] = (24, 32), seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (count, *size, 3), dtype=np.uint8)
 
 
 def _png_header(width: int, height: int) -> bytes:
@@ -52,7 +49,7 @@ def folder(tmp_path: Path) -> Path:
     """SRC with a PNG and a JPEG in a class folder, and a 16-bit grayscale PNG."""
     src = tmp_path / "src"
     (src / "cats").mkdir(parents=True)
-    pictures = _images(2, (40, 48), seed=4)
+    pictures = images(2, (40, 48), seed=4)
     cv2.imwrite(str(src / "cats" / "a.png"), pictures[0])
     cv2.imwrite(str(src / "cats" / "b.jpg"), pictures[1])
     deep = np.random.default_rng(5).integers(0, 65536, (30, 36), dtype=np.uint16)
@@ -71,7 +68,7 @@ def test_a_sources_sample_key_seeds_its_augmentation() -> None:
             return 1000 + index
 
     pipe = confaug.load_pipeline({**CONFIG, "samplewise_center": False})
-    x = _images(3)
+    x = images(3, (24, 32))
     batch = BatchGenerator(Keyed(x), pipe, seed=9, shuffle=False, batch_size=3)[0]
     for index in range(3):
         seed = sample_seed(9, SAMPLE_STREAM, 0, 1000 + index)
@@ -81,7 +78,7 @@ def test_a_sources_sample_key_seeds_its_augmentation() -> None:
 @pytest.mark.parametrize("epoch", [0, 3])
 def test_a_ray_row_keyed_by_index_gets_the_generators_pixels(epoch: int) -> None:
     pipe = confaug.load_pipeline(CONFIG)
-    x = _images(6)
+    x = images(6, (24, 32))
     generator = flow(pipe, x, seed=5, shuffle=True, batch_size=6)
     generator.epoch = epoch
     order = generator.epoch_indices(epoch)

@@ -262,7 +262,7 @@ def test_alias_bomb_is_refused_quickly_and_named(
     text = alias_bomb()
     write("bomb.yaml", text)
     nodes = written_nodes(text)
-    # The bomb expands to ~10^10 values. "Quickly" means nothing is expanded: the size check
+    # The bomb expands to over 10^9 values. "Quickly": nothing is expanded. The size check
     # walks the composed graph once per node as written (an alias is a shared node, its size
     # remembered), and no Python value is built. Limits stop an expanding walk at once.
     work = watch_reading(monkeypatch, compositions=1, values_built=0)

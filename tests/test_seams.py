@@ -12,6 +12,7 @@ import numpy as np
 
 import confaug
 from confaug.batching.protocol import SamplePipeline
+from tests.helpers import one_image
 
 
 def test_the_compiled_pipeline_is_a_sample_pipeline() -> None:
@@ -28,7 +29,7 @@ def test_the_compiled_pipeline_is_a_sample_pipeline() -> None:
 
 def test_the_compiled_pipeline_keeps_the_protocols_promises() -> None:
     pipe: SamplePipeline = confaug.load_pipeline("preset:keras_seed")
-    image = np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+    image = one_image((24, 32))
     first = pipe(image=image, seed=5)
     assert set(first) == {"image"}
     assert first["image"].dtype == image.dtype and first["image"].shape == image.shape

@@ -39,33 +39,23 @@ from tests.helpers import (
     write_class_folders,
 )
 
-_RUN = threading.local()  # in a worker thread: has the run it works for been stopped?
+_RUN = threading.local()  # in a worker thread: the should_stop of the run it works for
 
 
 class Watch:
     """Watches the worker threads of a run (``workers._threaded``): the tasks taken from the
-    run, and when the run was stopped, so that a pipeline can tell a sample that started
-    after the stop (see SlowPipeline).
-
-    The run counts as stopped from the moment its consumer lets go of it (``break``,
-    ``close()``, garbage collection: the watch sees the close before the pool does), from
-    :meth:`press_ctrl_c`, or once the run's own ``should_stop`` flag is up, whichever is first.
+    run, and the run's stop flag, which the loader checks before each sample (the documented
+    ``loader(task, should_stop)`` call). The flag is published to the worker thread, so that
+    a pipeline can tell a sample that started after the stop (see SlowPipeline).
     """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.tasks_taken = 0
-        self.stopped = threading.Event()  # of the latest run
+        self.should_stop: Callable[[], bool] | None = None  # of the latest run
         threaded = worker_pools._threaded
 
         def watched(loader: Any, tasks: Iterator[Any], *args: Any) -> Iterator[Any]:
-            self.stopped = stopped = threading.Event()
-            run = threaded(_Published(loader, stopped), self._taking(tasks), *args)
-            try:
-                for batch in run:  # noqa: UP028 (``yield from`` closes the run before ``finally``)
-                    yield batch
-            finally:
-                stopped.set()  # before the pool is told, by closing the run
-                run.close()
+            return threaded(_Published(loader, self), self._taking(tasks), *args)
 
         monkeypatch.setattr(worker_pools, "_threaded", watched)
 
@@ -74,25 +64,20 @@ class Watch:
             self.tasks_taken += 1
             yield task
 
-    def press_ctrl_c(self) -> None:
-        """Ctrl-C: the run counts as stopped, then SIGINT reaches the main thread."""
-        self.stopped.set()
-        os.kill(os.getpid(), signal.SIGINT)
-
 
 class _Published:
-    """A loader that lets the pipeline it calls ask whether its run has been stopped."""
+    """A loader that makes its run's ``should_stop`` visible to the pipeline it calls."""
 
-    def __init__(self, loader: Any, stopped: threading.Event) -> None:
+    def __init__(self, loader: Any, watch: Watch) -> None:
         self.loader = loader
-        self.stopped = stopped
+        self.watch = watch
 
-    def __call__(self, task: Any, should_stop: Any = None) -> Any:
-        _RUN.stopped = lambda: self.stopped.is_set() or bool(should_stop and should_stop())
+    def __call__(self, task: Any, should_stop: Callable[[], bool] | None = None) -> Any:
+        self.watch.should_stop = _RUN.should_stop = should_stop
         try:
             return self.loader(task, should_stop)
         finally:
-            _RUN.stopped = None
+            _RUN.should_stop = None
 
 
 @pytest.fixture
@@ -103,8 +88,8 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Watch:
 class SlowPipeline:
     """Sleeps per sample (releasing the GIL like OpenCV does) and counts its calls.
 
-    Under a :class:`Watch`, ``after_stop`` counts the samples started once the run was asked
-    to stop, and ``watched`` those that could tell (so a test knows the watch was on).
+    Under a :class:`Watch`, ``after_stop`` counts the samples started once the run had raised
+    its stop flag, and ``watched`` those that could tell (so a test knows the watch was on).
     """
 
     data_format = "channels_last"
@@ -123,12 +108,12 @@ class SlowPipeline:
         self._lock = threading.Lock()
 
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
-        stopped = getattr(_RUN, "stopped", None)
+        should_stop = getattr(_RUN, "should_stop", None)
         with self._lock:
             self.calls += 1
-            if stopped is not None:
+            if should_stop is not None:
                 self.watched += 1
-                self.after_stop += stopped()
+                self.after_stop += should_stop()
         time.sleep(self.delay)
         if self.fail_at is not None and int(data["image"][0, 0, 0]) == self.fail_at:
             explode_on_purpose(self.fail_at)
@@ -154,11 +139,13 @@ def no_processes_left() -> None:
     wait_until(lambda: not multiprocessing.active_children(), "worker processes still alive")
 
 
-def stopped_promptly(pipeline: SlowPipeline, workers: int) -> None:
-    """At most one sample per worker thread started after the stop: a thread may have passed
-    its check for the stop just before it came, and checks again before the next sample."""
+def stopped_promptly(pipeline: SlowPipeline, watch: Watch, workers: int) -> None:
+    """The run raised its stop flag, and at most one sample per worker thread started after
+    it: a thread may have passed its check just before the flag went up, and checks again
+    before its next sample. A pool that kept going would start every queued sample."""
     no_threads_left()
     assert pipeline.watched > 0, "the watch saw no sample: does workers._threaded still run?"
+    assert watch.should_stop is not None and watch.should_stop(), "the run was never stopped"
     assert pipeline.after_stop <= workers, (pipeline.after_stop, pipeline.calls)
 
 
@@ -239,7 +226,7 @@ def test_breaking_out_of_a_loop_stops_the_threads_and_restores_opencv(watch: Wat
     for _ in generator:
         assert cv2.getNumThreads() == 1
         break
-    stopped_promptly(slow, workers=3)
+    stopped_promptly(slow, watch, workers=3)
     assert cv2.getNumThreads() == threads_before
 
 
@@ -249,7 +236,7 @@ def test_breaking_out_of_a_wrapped_stream_stops_its_threads(watch: Watch) -> Non
     for _ in wrap(slow, batches, workers=2):
         assert confaug_threads()
         break
-    stopped_promptly(slow, workers=2)
+    stopped_promptly(slow, watch, workers=2)
 
 
 def test_close_and_garbage_collection_stop_the_threads(watch: Watch) -> None:
@@ -258,13 +245,13 @@ def test_close_and_garbage_collection_stop_the_threads(watch: Watch) -> None:
     next(generator)
     assert confaug_threads()
     generator.close()
-    stopped_promptly(closed, workers=2)
+    stopped_promptly(closed, watch, workers=2)
     collected = SlowPipeline()
     iterator = iter(flow(collected, marked_images(64), batch_size=4, workers=2))
     next(iterator)
     del iterator
     gc.collect()
-    stopped_promptly(collected, workers=2)
+    stopped_promptly(collected, watch, workers=2)
 
 
 BLOCKED = 60.0  # far longer than a worker can take to be stopped, even on a slow machine
@@ -322,30 +309,30 @@ def _pool_threads() -> list[threading.Thread]:
 
 
 class PressesCtrlC(SlowPipeline):
-    """Presses Ctrl-C (``press``) as its first sample starts: an interrupt in mid-run, never
-    before the loop has started (as a timer could)."""
+    """Presses Ctrl-C (SIGINT to this process) as its first sample starts: an interrupt in
+    mid-run, never before the loop has started (as a timer could on a busy machine)."""
 
-    def __init__(self, delay: float, press: Callable[[], None]) -> None:
+    def __init__(self, delay: float) -> None:
         super().__init__(delay)
-        self.press: Callable[[], None] | None = press
+        self.pressed = False
 
     def __call__(self, **data: Any) -> dict[str, Any]:
         with self._lock:
-            press, self.press = self.press, None
-        if press is not None:
-            press()
+            press, self.pressed = not self.pressed, True
+        if press:
+            os.kill(os.getpid(), signal.SIGINT)
         return super().__call__(**data)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX signals")
 def test_ctrl_c_stops_everything_promptly(watch: Watch) -> None:
     # 64 samples of 0.2 s each are queued; after Ctrl-C at most one per thread may start.
-    slow = PressesCtrlC(delay=0.2, press=watch.press_ctrl_c)
+    slow = PressesCtrlC(delay=0.2)
     generator = flow(slow, marked_images(64), batch_size=8, workers=2)
     with pytest.raises(KeyboardInterrupt):
         for _ in generator:
             pass
-    stopped_promptly(slow, workers=2)
+    stopped_promptly(slow, watch, workers=2)
 
 
 def test_prefetch_is_bounded_by_max_queue_size(watch: Watch) -> None:
