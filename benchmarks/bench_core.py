@@ -41,7 +41,8 @@ def main() -> None:
     import confaug
 
     print(
-        f"import confaug:            {_import_time('confaug') * 1000:7.1f} ms (median of 5, fresh processes)"
+        f"import confaug:            {_import_time('confaug') * 1000:7.1f} ms "
+        "(median of 5, fresh processes)"
     )
     start = time.perf_counter()
     confaug.load_pipeline("preset:keras_seed")
@@ -66,10 +67,12 @@ def main() -> None:
     seeded = _rate(lambda im: pipe(image=im, seed=next(seeds)), images)
     print(f"bare Compose:              {bare:7.0f} images/s (400x400 uint8, seed preset)")
     print(
-        f"Pipeline.__call__:         {wrapped:7.0f} images/s  overhead {100 * (bare / wrapped - 1):+.1f}%"
+        f"Pipeline.__call__:         {wrapped:7.0f} images/s  "
+        f"overhead {100 * (bare / wrapped - 1):+.1f}%"
     )
     print(
-        f"Pipeline.__call__(seed=):  {seeded:7.0f} images/s  overhead {100 * (bare / seeded - 1):+.1f}%"
+        f"Pipeline.__call__(seed=):  {seeded:7.0f} images/s  "
+        f"overhead {100 * (bare / seeded - 1):+.1f}%"
     )
 
 

@@ -182,10 +182,11 @@ def peak_rss_mib(count: int, image_size: int) -> float:
     Linux keeps ``ru_maxrss`` across ``exec``, so a child would report at least its parent's
     peak: run this before the parent grows (``main`` does it first).
     """
+    here = Path(__file__).resolve().parent
     code = f"""
 import os, resource, sys, tempfile
 from pathlib import Path
-sys.path[:0] = [{str(Path(__file__).resolve().parent)!r}, {str(Path(__file__).resolve().parents[1])!r}]
+sys.path[:0] = [{str(here)!r}, {str(here.parent)!r}]
 import cv2, numpy as np
 from bench_generator import ComposePipeline
 import confaug
@@ -258,7 +259,8 @@ def main() -> None:
             ("workers=1", ""),
         ):
             print(
-                f"  workers=2 / {baseline:<28} {two / rates[f'{kind} {baseline}']:5.2f}x  {note}".rstrip()
+                f"  workers=2 / {baseline:<28} "
+                f"{two / rates[f'{kind} {baseline}']:5.2f}x  {note}".rstrip()
             )
         ceiling = 2 * rates[f"{kind} workers=1"] / rates[f"{kind} workers=0"]
         print(f"  ceiling 2 x workers=1 / workers=0      {ceiling:5.2f}x")

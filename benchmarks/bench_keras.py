@@ -136,7 +136,8 @@ def main() -> None:
 
     print(f"{args.size}x{args.size}x3, median of {args.repeats}, cv2 threads {cv2.getNumThreads()}")
     print(
-        f"| {'workload':<38} | {'images/s':>9} | {'vs Keras':>8} | {'vs warpAffine, same dtype':>25} |"
+        f"| {'workload':<38} | {'images/s':>9} | {'vs Keras':>8} "
+        f"| {'vs warpAffine, same dtype':>25} |"
     )
     print(f"|{'-' * 40}|{'-' * 10}:|{'-' * 9}:|{'-' * 26}:|")
     for name, (_, dtype) in workloads.items():

@@ -134,7 +134,8 @@ def generate() -> str:
         kind = type_text(properties.get(name, {}))
         description = field.description or ""
         rows.append(
-            f"| `{name}` | {keras} | {_cell(kind)} | {_cell(default_text(field))} | {_cell(description)} |"
+            f"| `{name}` | {keras} | {_cell(kind)} | {_cell(default_text(field))} "
+            f"| {_cell(description)} |"
         )
     composites = ", ".join(f"`{name}`" for name in COMPOSITES)
     return HEADER + "\n".join(rows) + "\n" + FOOTER.format(composites=composites)

@@ -5,7 +5,7 @@ segmentation-like presets, boxes for detection): the original, then augmented ve
 all seeded, so a rerun gives the same picture with the same library versions.
 
     python scripts/make_previews.py           # render every preview, rewrite presets.md
-    python scripts/make_previews.py --check   # exit 1 when presets.md is stale or a preview is missing
+    python scripts/make_previews.py --check   # exit 1: presets.md stale or a preview missing
 """
 
 from __future__ import annotations

@@ -345,9 +345,15 @@ def test_augment_expands_resumes_and_reports(cli: Run, dataset: Path, tmp_path: 
     assert code == 0, err
     written = sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*.png"))
     assert written == [
-        "cats/scene_aug0.png", "cats/scene_aug1.png", "cats/shapes_aug0.png", "cats/shapes_aug1.png",
-        "dogs/checkerboard_aug0.png", "dogs/checkerboard_aug1.png", "dogs/medical_aug0.png", "dogs/medical_aug1.png",
-    ]  # fmt: skip
+        f"{folder}/{name}_aug{k}.png"
+        for folder, name in [
+            ("cats", "scene"),
+            ("cats", "shapes"),
+            ("dogs", "checkerboard"),
+            ("dogs", "medical"),
+        ]
+        for k in (0, 1)
+    ]
     assert "8 written, 0 skipped" in out and "1 non-image file(s) ignored" in out
     assert "100%" in err  # the progress bar
     gray = cv2.imread(str(dst / "dogs/medical_aug0.png"), cv2.IMREAD_UNCHANGED)
@@ -443,8 +449,8 @@ def test_presets_list_and_show(cli: Run) -> None:
     names = [line.split()[0] for line in out.splitlines()]
     assert names == confaug.resources.preset_names()
     assert (
-        "keras_seed             The seed project's Keras ImageDataGenerator config, keyword for keyword."
-        in out
+        "keras_seed             "
+        "The seed project's Keras ImageDataGenerator config, keyword for keyword." in out
     )
     code, out, _ = cli("presets", "show", "aerial")
     shipped = confaug.resources.preset_path("aerial").read_text().splitlines(keepends=True)

@@ -52,7 +52,7 @@ SKIPPED_BLOCKS: dict[str, str] = {
 #: Shell commands (by their first words) that are not run, and why.
 NOT_RUN: dict[str, str] = {
     "pip install": "installs the package: the tests run against this checkout",
-    "python -m pip install": "installs packages: CI's job (tests/test_readme.py holds it to .ci/run)",
+    "python -m pip install": "installs packages: CI's job (tests/test_readme.py: same as .ci/run)",
     "ruff": "the linter: CI's job (tests/test_readme.py holds the command to .ci/run)",
     "mypy": "the type checker: CI's job (tests/test_readme.py holds the command to .ci/run)",
     "python -m pytest": "the whole test suite, this file included",

@@ -30,7 +30,8 @@ def _blocks(kind: str) -> list[str]:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Run) -> Path:
-    """The documented layout: my-project/{aug.yaml, augment/team-base.yaml, augment/confaug.schema.json}."""
+    """The documented layout: my-project/ holds aug.yaml, augment/team-base.yaml and
+    augment/confaug.schema.json."""
     base_text, project_text = _blocks("yaml")[:2]
     root = tmp_path / "my-project"
     (root / "augment").mkdir(parents=True)
@@ -53,7 +54,8 @@ def test_resolve_shows_the_documented_merge(project: Path, cli: Run) -> None:
         lines[0]
         == expected[0]
         == (
-            "# resolved by confaug from: aug.yaml -> augment/team-base.yaml -> preset:classification_light"
+            "# resolved by confaug from: aug.yaml -> augment/team-base.yaml -> "
+            "preset:classification_light"
         )
     )
     assert re.fullmatch(
