@@ -223,24 +223,28 @@ class Pipeline:
         self, x: Any, y: Any = None, sample_weight: Any = None, **options: Any
     ) -> BatchGenerator:
         """Batches from in-memory arrays, as Keras' ``flow``."""
+        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
         from confaug.batching.factory import flow
 
         return flow(self, x, y, sample_weight, **options)
 
     def flow_from_directory(self, directory: Any, **options: Any) -> BatchGenerator:
         """Batches from a folder of class subfolders, as Keras' ``flow_from_directory``."""
+        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
         from confaug.batching.factory import flow_from_directory
 
         return flow_from_directory(self, directory, **options)
 
     def flow_from_dataframe(self, dataframe: Any, **options: Any) -> BatchGenerator:
         """Batches from a pandas DataFrame or a CSV file, as Keras' ``flow_from_dataframe``."""
+        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
         from confaug.batching.factory import flow_from_dataframe
 
         return flow_from_dataframe(self, dataframe, **options)
 
     def wrap(self, batches: Iterable[Any], **options: Any) -> Any:
         """Augment an existing iterable of ``(x, y)`` batches on the fly."""
+        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
         from confaug.batching.factory import wrap
 
         return wrap(self, batches, **options)
