@@ -101,7 +101,8 @@ CASES: dict[str, Case] = {
     ),
     "python object tag": Case(
         {
-            "aug.yaml": "version: 1\nrotation_range: !!python/object/apply:os.system ['touch pwned']\n"
+            "aug.yaml": "version: 1\n"
+            "rotation_range: !!python/object/apply:os.system ['touch pwned']\n"
         },
         "aug.yaml",
         "!!python",
@@ -362,7 +363,8 @@ def test_extends_of_odd_paths_is_located(in_tmp: Path, target: str, words: str) 
         ("zoom_range: [0.5, 1.0e30]", "zoom_range"),
         ("channel_shift_range: 1.0e308", "channel_shift_range"),
         (
-            "transforms: [{Affine: {translate_px: [1000000000, 1000000000], border_mode: reflect}}]",
+            "transforms: [{Affine: {translate_px: [1000000000, 1000000000], "
+            "border_mode: reflect}}]",
             "transforms.0.Affine.translate_px.0",
         ),
         (
