@@ -702,3 +702,34 @@ def test_progress_bar_on_a_terminal() -> None:
     with Progress(3, stream=quiet, enabled=False) as bar:
         bar.advance(3)
     assert quiet.getvalue() == ""
+
+
+def test_from_keras_folds_constant_arithmetic_and_takes_a_pasted_line(cli: Run) -> None:
+    code, out, err = cli("from-keras", "rescale=1./255, rotation_range=15, zoom_range=[1-0.2, 1.2]")
+    assert code == 0, err
+    data = yaml.safe_load(out)
+    assert data["rescale"] == pytest.approx(1 / 255)
+    assert data["zoom_range"] == pytest.approx([0.8, 1.2])
+    line = "datagen = ImageDataGenerator(rescale=1/255.0, horizontal_flip=True)"
+    code, out, err = cli("from-keras", line)
+    assert code == 0, err
+    assert yaml.safe_load(out)["horizontal_flip"] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("10**10**10", "power"),
+        ("2**1000", "power"),
+        ("1/0", "division by zero"),
+        ("1e308*10", "limited"),
+        ("'a'*3", "numbers only"),
+        ("abs(-1)", "not a Python literal"),
+    ],
+)
+def test_from_keras_arithmetic_is_bounded_and_never_runs_code(
+    cli: Run, value: str, reason: str
+) -> None:
+    code, _, err = cli("from-keras", f"rescale={value}")
+    assert code == 1 and reason in err, err
+    assert "rescale" in err

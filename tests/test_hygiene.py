@@ -100,3 +100,43 @@ def test_keras_only_spec_validates_without_albumentations() -> None:
         """
     )
     assert found == {"albumentations": False}
+
+
+def test_loading_and_running_a_config_never_imports_torch() -> None:
+    found = run_python(
+        """
+        import json, sys
+        import numpy as np
+        import confaug
+        pipe = confaug.load_pipeline("preset:classification_heavy")
+        pipe(image=np.zeros((32, 32, 3), np.uint8), seed=0)
+        confaug.json_schema()
+        print(json.dumps({"torch": "torch" in sys.modules}))
+        """
+    )
+    assert found["torch"] is False
+
+
+def test_the_catalog_is_the_same_whether_or_not_torch_came_first() -> None:
+    listing = (
+        "import json\n"
+        "from confaug.spec.catalog import catalog\n"
+        'print(json.dumps({"names": sorted(catalog())}))\n'
+    )
+    plain = run_python(listing)["names"]
+    torch_first = run_python("import torch, albumentations.pytorch\n" + listing)["names"]
+    assert plain == torch_first
+    assert "ToTensorV2" not in plain and "ToTensor3D" not in plain
+
+
+def test_albumentations_pytorch_stays_importable_for_the_program() -> None:
+    found = run_python(
+        """
+        import json
+        import confaug
+        confaug.load_pipeline("preset:keras_seed")
+        from albumentations.pytorch import ToTensorV2
+        print(json.dumps({"name": ToTensorV2.__name__}))
+        """
+    )
+    assert found["name"] == "ToTensorV2"

@@ -1,13 +1,16 @@
 """``confaug from-keras``: ImageDataGenerator keyword arguments → a confaug config.
 
-The text is parsed with :mod:`ast` (never evaluated) and each value read with
-``ast.literal_eval``: numbers, strings, lists, tuples, ``True``/``False``/``None`` only.
+The text is parsed with :mod:`ast` (never evaluated): the keywords, a whole
+``ImageDataGenerator(...)`` call, or a pasted ``datagen = ImageDataGenerator(...)`` line. Values
+are numbers, strings, lists, tuples and ``True``/``False``/``None``, with constant arithmetic on
+numbers folded (``rescale=1./255``) within fixed bounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import operator
 from typing import Any
 
 from confaug.cli.common import add_command, add_output_option, write_output
@@ -27,6 +30,75 @@ def _problem(
     return Problem(_WHERE, line, None if column is None else column + 1, field, message)
 
 
+def _pasted_call(source: str) -> ast.Call | None:
+    """The call in ``ImageDataGenerator(...)`` or ``datagen = ImageDataGenerator(...)``."""
+    try:
+        tree = ast.parse(source, mode="exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(tree.body) != 1:
+        return None
+    statement = tree.body[0]
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        return statement.value
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and isinstance(statement.value, ast.Call):
+        func = statement.value.func  # a line pasted from a script; not keyword=call(...)
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        return statement.value if name == "ImageDataGenerator" else None
+    return None
+
+
+_ARITHMETIC: dict[type[ast.operator], Any] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_LARGEST = 1e300  # arithmetic stays far inside float range, so nothing overflows or hangs
+
+
+def literal_value(node: ast.AST) -> Any:
+    """A keyword's value: a Python literal, with constant arithmetic folded (``1./255``).
+
+    Numbers, strings, True/False/None, lists and tuples of them; ``+ - * / // % **`` between
+    numbers, with every operand and result bounded by 1e300 (and integer powers by 64), so a
+    pasted ``10**10**10`` is refused instead of computed. Nothing is evaluated as Python.
+    """
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, type(None))):
+        if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return _bounded(node.value)
+        return node.value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [literal_value(item) for item in node.elts]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+        operand = _number(literal_value(node.operand))
+        return operand if isinstance(node.op, ast.UAdd) else -operand
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        left, right = _number(literal_value(node.left)), _number(literal_value(node.right))
+        if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 1e6):
+            raise ValueError("a power this large is not a config value")
+        try:
+            return _bounded(_ARITHMETIC[type(node.op)](left, right))
+        except (ZeroDivisionError, OverflowError) as err:
+            raise ValueError(f"the arithmetic fails ({err})") from None
+    raise ValueError("write a number, a string, a list, True/False/None, or arithmetic on numbers")
+
+
+def _number(value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("arithmetic works on numbers only")
+    return value
+
+
+def _bounded(value: Any) -> float | int:
+    if isinstance(value, complex) or not abs(value) <= _LARGEST:
+        raise ValueError(f"numbers are limited to ±{_LARGEST:g}")
+    return value
+
+
 def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
     """``"rotation_range=15, zoom_range=[0.9, 1.25]"`` (or a whole ``ImageDataGenerator(...)``
     call) as ``({keyword: value}, [names of function references])``.
@@ -37,13 +109,10 @@ def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
     source = text.strip()
     if len(source) > MAX_CHARS:
         raise ConfigError([_problem(f"more than {MAX_CHARS:,} characters of keywords")])
-    try:
-        tree = ast.parse(source, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        tree = None
+    pasted = _pasted_call(source)
     wrapped = f"f(\n{source}\n)"
-    if isinstance(tree, ast.Expression) and isinstance(tree.body, ast.Call):
-        call, shift, parsed = tree.body, 0, source
+    if pasted is not None:
+        call, shift, parsed = pasted, 0, source
     else:
         shift, parsed = 1, wrapped
         try:
@@ -79,12 +148,10 @@ def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
             functions.append(name)
             continue
         try:
-            values[keyword.arg] = ast.literal_eval(node)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            values[keyword.arg] = literal_value(node)
+        except ValueError as err:
             segment = ast.get_source_segment(parsed, node) or ast.dump(node)
-            message = (
-                f"value {segment!r} is not a Python literal (number, string, list, True/False/None)"
-            )
+            message = f"value {segment!r} is not a Python literal: {err}"
             problems.append(_problem(message, node, keyword.arg, shift=shift))
     if problems:
         raise ConfigError(problems)
@@ -144,7 +211,8 @@ def register(subparsers: Any) -> None:
         help="turn ImageDataGenerator(...) keywords into a config",
         description="Convert the keyword arguments of a Keras ImageDataGenerator call into a "
         "confaug YAML config. Paste the keywords (or the whole call); values must be Python "
-        "literals (numbers, strings, lists, True/False/None). Nothing is evaluated.",
+        "literals (numbers, strings, lists, True/False/None); arithmetic on numbers such as "
+        "1./255 is folded. Nothing is evaluated.",
         example=(
             'confaug from-keras "rotation_range=15, zoom_range=[0.9, 1.25], horizontal_flip=True"\n'
             "confaug from-keras "

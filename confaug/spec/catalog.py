@@ -29,7 +29,9 @@ COMPOSITES = (
     "OneOrOther",
     "SelectiveChannelTransform",
 )
-# Reach the file system or run code: reference_images/read_fn, font files, callables.
+# Reach the file system or run code: reference_images/read_fn, font files, callables. And
+# albumentations.pytorch's tensors: they exist only where torch was imported first, so the
+# catalog (and the schema) would differ between machines; the adapters make tensors instead.
 EXCLUDED = frozenset(
     {
         "BaseDomainAdaptation",
@@ -39,6 +41,7 @@ EXCLUDED = frozenset(
         "TextImage",
         "Lambda",
         "ToTensorV2",
+        "ToTensor3D",
     }
 )
 NAMED_BORDER_PARAMS = ("border_mode",)
