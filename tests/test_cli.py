@@ -733,3 +733,59 @@ def test_from_keras_arithmetic_is_bounded_and_never_runs_code(
     code, _, err = cli("from-keras", f"rescale={value}")
     assert code == 1 and reason in err, err
     assert "rescale" in err
+
+
+def test_diff_names_each_changed_key_down_to_the_step_parameter() -> None:
+    from confaug.cli.diff import MISSING, changes
+
+    old = {"rotation_range": 15, "transforms": [{"GaussNoise": {"p": 0.3}}, {"ToGray": {}}]}
+    new = {"rotation_range": 15, "transforms": [{"GaussNoise": {"p": 0.5}}, {"CLAHE": {}}, "X"]}
+    assert list(changes(old, new)) == [
+        ("transforms.0.GaussNoise.p", 0.3, 0.5),
+        ("transforms.1", {"ToGray": {}}, {"CLAHE": {}}),
+        ("transforms.2", MISSING, "X"),
+    ]
+    assert list(changes(old, old)) == []
+    assert list(changes({"a": 1}, {"a": 1.0})) == [("a", 1, 1.0)]  # types matter in a spec
+
+
+def test_diff_of_two_configs_in_text_json_and_exit_code(cli: Run, tmp_path: Path) -> None:
+    base = tmp_path / "base.yaml"
+    base.write_text("version: 1\nrotation_range: 10\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("version: 1\nextends: base.yaml\ntransforms:\n  - GaussNoise: {p: 0.2}\n")
+    code, out, err = cli("diff", str(base), str(child))
+    assert code == 0, err
+    assert "rotation_range" not in out  # inherited: the same once resolved
+    assert "transforms.0: (absent) -> " in out and '"GaussNoise"' in out
+    assert cli("diff", str(base), str(child), "--exit-code")[0] == 1
+    code, out, _ = cli("diff", str(base), str(base), "--exit-code")
+    assert code == 0 and out.startswith("no difference")
+    code, out, _ = cli(
+        "diff", str(base), str(base), "--set", "rotation_range=30", "--format", "json"
+    )
+    assert code == 0
+    assert json.loads(out)["changes"] == [{"key": "rotation_range", "old": 10, "new": 30}]
+
+
+def test_diff_writes_both_configs_previews_with_the_same_seeds(cli: Run, tmp_path: Path) -> None:
+    from PIL import Image
+
+    out_path = tmp_path / "diff.png"
+    args = ("diff", "preset:keras_seed", "preset:keras_seed", "--sample", "scene", "-n", "2")
+    code, out, err = cli(*args, "--size", "32", "-o", str(out_path))
+    assert code == 0, err
+    assert "wrote" in out
+    same = np.asarray(Image.open(out_path))
+    # Identical configs give identical rows: the B row repeats the A row, captions aside.
+    step = 32 + 18 + 4
+    top = 26
+    row_a = same[top : top + 32]
+    row_b = same[top + step : top + step + 32]
+    assert np.array_equal(row_a, row_b)
+    code, _, err = cli(*args, "--size", "32", "-o", str(out_path), "--set", "rotation_range=90")
+    assert code == 0, err
+    changed = np.asarray(Image.open(out_path))
+    assert np.array_equal(changed[top : top + 32], row_a)  # A is untouched by --set
+    assert not np.array_equal(changed[top + step : top + step + 32], row_b)
+    assert cli("diff", "preset:keras_seed", "preset:nope")[0] == 1

@@ -9,12 +9,22 @@ import argparse
 import os
 import sys
 
-from confaug.cli import augment, demo, from_keras, presets, preview, resolve, schema, validate
+from confaug.cli import (
+    augment,
+    demo,
+    diff,
+    from_keras,
+    presets,
+    preview,
+    resolve,
+    schema,
+    validate,
+)
 from confaug.cli.common import EXIT_INVALID, EXIT_USAGE, Formatter, UsageError, report_config_error
 from confaug.errors import ConfigError, DataError
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report it
-COMMANDS = (demo, validate, resolve, preview, augment, schema, presets, from_keras)
+COMMANDS = (demo, validate, resolve, diff, preview, augment, schema, presets, from_keras)
 
 EXAMPLES = """\
 examples:
@@ -22,6 +32,7 @@ examples:
   confaug validate aug.yaml                      # exit 0, or file:line:col problems and exit 1
   confaug resolve aug.yaml --set rotation_range=20
   confaug preview aug.yaml --image cat.jpg -o grid.png
+  confaug diff main.yaml aug.yaml -o diff.png     # what a change does, side by side
   confaug augment data/ out/ --config aug.yaml --copies 5
   confaug presets                                # shipped presets, usable as preset:NAME
 

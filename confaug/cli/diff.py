@@ -1,0 +1,160 @@
+"""``confaug diff``: what a change to a config does — the resolved keys that differ and, with
+``-o``, both configs' augmentations of the same images with the same seeds, side by side.
+
+Both configs are resolved completely (``extends``, overrides, defaults), so a change made in a
+parent file, or one that only restates a default, shows as what it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from confaug.cli.common import (
+    UsageError,
+    add_command,
+    add_config_options,
+    load_checked,
+    non_negative_int,
+    positive_int,
+)
+
+
+class _Missing:
+    """Stands for a key or list item that one side does not have."""
+
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+MISSING: Any = _Missing()
+#: A key whose value differs: the dotted path and the two values (``MISSING`` where absent).
+Change = tuple[str, Any, Any]
+
+
+def changes(old: Any, new: Any, path: str = "") -> Iterator[Change]:
+    """Every leaf that differs between two resolved specs, in document order.
+
+    Mappings are compared key by key and lists item by item (``transforms.2`` is the third
+    step), so editing one step's parameter names that parameter, not the whole list.
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        if len(old) == len(new) == 1 and set(old) != set(new):  # a step replaced by another
+            yield path, old, new
+            return
+        for key in [*old, *(k for k in new if k not in old)]:
+            yield from changes(old.get(key, MISSING), new.get(key, MISSING), _join(path, key))
+    elif isinstance(old, list) and isinstance(new, list):
+        for index in range(max(len(old), len(new))):
+            left = old[index] if index < len(old) else MISSING
+            right = new[index] if index < len(new) else MISSING
+            yield from changes(left, right, _join(path, index))
+    elif old != new or type(old) is not type(new):
+        yield path, old, new
+
+
+def _join(path: str, key: str | int) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _text(value: Any) -> str:
+    if value is MISSING:
+        return "(absent)"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def describe(found: list[Change], old_name: str, new_name: str) -> str:
+    """The changes as lines ``key: old -> new``, or a line saying there are none."""
+    if not found:
+        return f"no difference: {old_name} and {new_name} resolve to the same spec\n"
+    lines = [f"--- {old_name}", f"+++ {new_name}"]
+    lines += [f"{key}: {_text(old)} -> {_text(new)}" for key, old, new in found]
+    return "\n".join(lines) + "\n"
+
+
+def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
+    """Write the side-by-side grid; return the line that says so."""
+    from confaug.cli.grid import render_grid, write_png
+    from confaug.cli.preview import embedded_images, file_images, preview_rows
+
+    items = file_images(args.images) if args.images else embedded_images(args.samples or None)
+    rows = []
+    for item in items:  # the same image and seeds in both rows, the second config below
+        (first,) = preview_rows(old, [item], count=args.count, seed=args.seed)
+        (second,) = preview_rows(new, [item], count=args.count, seed=args.seed)
+        first[0].caption, second[0].caption = f"A: {item.name}", f"B: {item.name}"
+        rows += [first, second]
+    overrides = "".join(f" --set {item}" for item in args.overrides)
+    title = f"A: {args.old} | B: {args.new}{overrides} | seed {args.seed}"
+    picture = render_grid(rows, cell_size=args.size, columns=args.count + 1, title=title)
+    size = write_png(args.output, picture)
+    return f"wrote {args.output} ({len(items)} image(s), A above B, {size / 1024:.0f} KB)\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the differing keys (text or JSON) and, with ``-o``, write the grid."""
+    if args.images and args.samples:
+        raise UsageError("use either --image or --sample, not both")
+    _, old_spec, old = load_checked(args.old, argparse.Namespace(**{**vars(args), "overrides": []}))
+    _, new_spec, new = load_checked(args.new, args)  # --set: "what would this override do"
+    found = list(changes(old_spec.to_data(full=True), new_spec.to_data(full=True)))
+    if args.format == "json":
+        rows = [
+            {"key": key, "old": None if a is MISSING else a, "new": None if b is MISSING else b}
+            for key, a, b in found
+        ]
+        print(json.dumps({"old": args.old, "new": args.new, "changes": rows}, indent=2))
+    else:
+        print(describe(found, args.old, args.new), end="")
+    if args.output:
+        message = _grid(args, old, new)
+        # JSON on stdout stays parseable; the note goes to stderr then.
+        print(message, end="", file=sys.stdout if args.format == "text" else sys.stderr)
+    return 1 if args.exit_code and found else 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``diff`` command."""
+    from confaug import samples
+
+    parser = add_command(
+        subparsers,
+        "diff",
+        help="show what a config change does: differing keys, and a side-by-side preview",
+        description="Resolve two configs completely (extends, defaults; --set overrides apply "
+        "to B only) and print each key whose value differs as 'key: old -> new'. With -o, also "
+        "write a PNG "
+        "grid: for each image, a row augmented by A above a row augmented by B, with the same "
+        "seeds, so a reviewer sees the effect of the change, not only its text.",
+        example="confaug diff main/aug.yaml aug.yaml\n"
+        "confaug diff aug.yaml aug.yaml --set rotation_range=30 -o what-if.png\n"
+        "confaug diff preset:classification_light preset:classification_heavy -o diff.png -n 6",
+        run=run,
+    )
+    parser.add_argument("old", metavar="A", help="the config before (a file or preset:NAME)")
+    parser.add_argument("new", metavar="B", help="the config after")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--exit-code", action="store_true", help="exit 1 when the configs differ (as git diff)"
+    )
+    grid = parser.add_argument_group("side-by-side preview")
+    grid.add_argument("-o", "--output", metavar="PNG", help="write the preview grid to PNG")
+    grid.add_argument(
+        "--image", dest="images", action="append", default=[], metavar="PATH", help="image file"
+    )
+    grid.add_argument(
+        "--sample",
+        dest="samples",
+        action="append",
+        default=[],
+        choices=samples.names(),
+        metavar="NAME",
+        help="embedded sample instead of all of them (repeatable)",
+    )
+    grid.add_argument("-n", dest="count", type=positive_int, default=6, help="versions per row")
+    grid.add_argument("--seed", type=non_negative_int, default=0, help="seed of the grid")
+    grid.add_argument("--size", type=positive_int, default=128, help="cell size in pixels")
+    add_config_options(parser)
