@@ -14,13 +14,12 @@ right. Values are compared on the 0–255 scale; the tolerances and their reason
   areas can sit higher); confaug keeps floats exact and rounds uint8 twice (after the warp,
   then ×b, and after the lookup table).
 
-Borders: ``nearest`` and ``reflect`` are held to the same bounds everywhere. ``constant``
-differs only in a one-pixel band where OpenCV blends the edge pixel with ``cval`` and scipy
-does not; ``wrap`` differs outside the image because scipy's ``wrap`` repeats with period
-n - 1 — and since the channel shift clips to the image's own range, border included, ``wrap``
-is compared to Keras' ``wrap`` without it. Both are also compared everywhere, channel shift
-included, with scipy's ``grid-constant``/``grid-wrap`` (passed through Keras), which share
-OpenCV's convention.
+Borders: ``nearest``, ``reflect`` and ``constant`` are held to the same bounds everywhere
+(``constant`` is scipy's: exactly ``cval`` outside, no blend of the edge pixels with it).
+``wrap`` differs outside the image because scipy's ``wrap`` repeats with period n - 1 — and
+since the channel shift clips to the image's own range, border included, ``wrap`` is compared
+to Keras' ``wrap`` without it, and everywhere, channel shift included, with scipy's
+``grid-wrap`` (passed through Keras), which shares OpenCV's convention.
 """
 
 from __future__ import annotations
@@ -41,7 +40,14 @@ legacy = pytest.importorskip(
 from scipy.stats import ks_2samp  # noqa: E402
 
 from confaug._albu import albumentations  # noqa: E402
-from confaug.idg import IdgParams, IdgSampler, apply_params, flip_matrix, inverse_matrix  # noqa: E402
+from confaug.idg import (  # noqa: E402
+    IdgParams,
+    IdgSampler,
+    apply_params,
+    apply_params_to_mask,
+    flip_matrix,
+    inverse_matrix,
+)
 from confaug.idg.transform import IdgTransform  # noqa: E402
 from tests.helpers import seed_keywords  # noqa: E402
 
@@ -177,16 +183,19 @@ def test_keyword_matches_keras(name: str, fill_mode: str, data_format: str) -> N
         for dtype in ("uint8", "float32"):
             ours = confaug_apply(image, params, dtype, fill_mode=fill_mode, cval=CVAL)
             assert_close(ours, keras, inside, params, dtype)
-            if fill_mode in ("nearest", "reflect"):
+            if fill_mode in ("nearest", "reflect", "constant"):
                 assert_close(ours, keras, ~inside, params, dtype)
-            elif fill_mode == "constant":
-                assert_close(ours, keras, ~inside & ~band, params, dtype)
+            if fill_mode == "constant":  # the band OpenCV's own constant border would blend
+                assert_close(ours, keras, band, params, dtype)
 
 
 @pytest.mark.parametrize(
-    ("fill_mode", "scipy_mode"), [("constant", "grid-constant"), ("wrap", "grid-wrap")]
+    ("fill_mode", "scipy_mode"), [("constant", "constant"), ("wrap", "grid-wrap")]
 )
-def test_constant_and_wrap_borders_match_scipys_grid_modes(fill_mode: str, scipy_mode: str) -> None:
+def test_constant_border_is_scipys_and_wrap_is_scipys_grid_wrap(
+    fill_mode: str, scipy_mode: str
+) -> None:
+    """Everywhere, channel shift included: ``constant`` as Keras' own (issue 13, item 9)."""
     config = dict(KEYWORDS["all"])
     image = make_image()
     generator = ImageDataGenerator(**config)
@@ -196,6 +205,41 @@ def test_constant_and_wrap_borders_match_scipys_grid_modes(fill_mode: str, scipy
         for dtype in ("uint8", "float32"):
             ours = confaug_apply(image, params, dtype, fill_mode=fill_mode, cval=CVAL)
             assert_close(ours, keras, everywhere, params, dtype)
+
+
+@pytest.mark.parametrize("order", [0, 1, 3])
+def test_constant_fill_covers_exactly_the_pixels_read_from_outside(order: int) -> None:
+    """Issue 13, item 9: ``cval`` exactly where scipy's ``constant`` puts it (the source
+    point beyond the outermost pixel centres), the image's own values everywhere else —
+    for images and masks, also on quarter turns and flips, where rows read one column."""
+    rng = np.random.default_rng(4)
+    image = np.full((SIZE, SIZE), 200, np.uint8)
+    draws = [
+        IdgParams(theta=90.0),
+        IdgParams(theta=-90.0, flip_horizontal=True, tx=3.0),
+        IdgParams(theta=180.0, zx=1.5, zy=0.7),
+        *(
+            IdgParams(
+                theta=float(rng.uniform(-180, 180)),
+                tx=float(rng.uniform(-9, 9)),
+                shear=float(rng.uniform(-20, 20)),
+                zx=float(rng.uniform(0.6, 1.4)),
+                zy=float(rng.uniform(0.6, 1.4)),
+                flip_vertical=bool(rng.integers(2)),
+            )
+            for _ in range(20)
+        ),
+    ]
+    for params in draws:
+        sx, sy = source_coordinates(params)
+        tolerance = 1e-6
+        outside = (sx < -tolerance) | (sx > SIZE - 1 + tolerance)
+        outside |= (sy < -tolerance) | (sy > SIZE - 1 + tolerance)
+        out = apply_params(image, params, fill_mode="constant", cval=9, interpolation_order=order)
+        np.testing.assert_array_equal(out == 9, outside)
+        assert (out[~outside] == 200).all()
+        mask = apply_params_to_mask(np.ones((SIZE, SIZE), np.uint8), params, fill_mode="constant")
+        np.testing.assert_array_equal(mask == 0, outside)
 
 
 @pytest.mark.parametrize("channels", [1, 4])

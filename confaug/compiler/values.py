@@ -58,16 +58,20 @@ def infer_scale(array: np.ndarray, value_range: Any, *, where: str = "input") ->
 
 
 def to_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
-    if scale is None:
+    """``image`` on the working scale: uint8 as it is, anything else float32 in [0, 1].
+
+    The map is ``(x - low) / span`` in float32, with a true division (not a multiplication
+    by ``1 / span``): the quotient is then correctly rounded, which is what lets
+    :func:`from_working` give the input values back (see there).
+    """
+    if scale is None or scale.identity:
         return image
-    if scale.identity:
-        return image
-    span = scale.high - scale.low
     out = image.astype(np.float32, copy=True)
     if scale.low:
-        out -= scale.low
+        out -= np.float32(scale.low)  # exact for integer-valued data
+    span = np.float32(scale.high - scale.low)
     if span != 1.0:
-        out *= 1.0 / span
+        out /= span
     return out
 
 
@@ -82,8 +86,15 @@ def from_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
     image = np.clip(image, 0.0, 1.0)
     if scale.identity and image.dtype == np.float32:
         return image
-    span = scale.high - scale.low
-    out = image.astype(np.float32, copy=False) * span + scale.low
+    # ``w * span + low``, undoing to_working step by step with correctly rounded float32
+    # operations: integer-valued images (0–255 floats, label maps, uint16) come back exactly
+    # and other floats within a float32 step of the working scale. (Multiplying by a rounded
+    # ``1 / span`` on the way in moved about half of the values 0..255 by one step.)
+    span = np.float32(scale.high - scale.low)
+    out = image.astype(np.float32, copy=False)  # np.clip made a copy: safe to scale in place
+    out *= span
+    if scale.low:
+        out += np.float32(scale.low)
     if np.issubdtype(scale.dtype, np.integer):
         info = np.iinfo(scale.dtype)
         return np.clip(np.rint(out), info.min, info.max).astype(scale.dtype)

@@ -9,9 +9,12 @@ matrix when there is a warp (the same pixels, one pass fewer), else done by slic
 Value scales: images are uint8 (0–255) or float in [0, 1]. ``cval`` and the channel shift
 are given on the 0–255 scale, as Keras users write them, and divided by 255 for floats.
 
-Fill modes map to OpenCV border modes: ``constant`` → ``BORDER_CONSTANT`` (with ``cval``),
-``nearest`` → ``BORDER_REPLICATE``, ``reflect`` → ``BORDER_REFLECT``, ``wrap`` →
-``BORDER_WRAP``. Interpolation orders map to OpenCV kernels, not scipy splines:
+Fill modes map to OpenCV border modes: ``nearest`` → ``BORDER_REPLICATE``, ``reflect`` →
+``BORDER_REFLECT``, ``wrap`` → ``BORDER_WRAP``. ``constant`` is Keras' (scipy's): a pixel
+whose source lies outside the image is exactly ``cval`` and every other pixel is
+interpolated from the image alone — OpenCV's ``BORDER_CONSTANT`` would blend the edge
+pixels with ``cval`` over a one-pixel band, so the warp replicates the border and the
+outside is then filled. Interpolation orders map to OpenCV kernels, not scipy splines:
 0 → nearest, 1 → bilinear, 2 and 3 → bicubic, 4 and 5 → Lanczos-4.
 """
 
@@ -31,6 +34,9 @@ from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, ORDER_TO_INTERPOLAT
 
 _FILL_MODES = get_args(FillMode)  # Keras' four, not every border mode albumentations takes
 _IDENTITY = np.eye(3)
+#: How far (in pixels) a source point may lie beyond the outermost pixel centres and still
+#: count as inside: rounding noise of the matrix (cos 90° is 6e-17, not 0), nothing more.
+_EDGE_TOLERANCE = 1e-6
 
 
 def border_mode(fill_mode: str) -> int:
@@ -124,24 +130,63 @@ def warp(
     interpolation: int,
     fill: float,
 ) -> np.ndarray:
-    """One ``cv2.warpAffine`` with an output→input 3×3 ``matrix``; HW or HWC, any channels."""
+    """One ``cv2.warpAffine`` with an output→input 3×3 ``matrix``; HW or HWC, any channels.
+
+    ``BORDER_CONSTANT`` follows scipy's ``constant`` (see the module docstring): pixels read
+    from outside the image are ``fill``, the others are interpolated from the image only.
+    """
     height, width = image.shape[:2]
+    constant = border == cv2.BORDER_CONSTANT
     kwargs: dict[str, Any] = {
         "M": matrix[:2],
         "dsize": (width, height),
         "flags": interpolation | cv2.WARP_INVERSE_MAP,
-        "borderMode": border,
+        "borderMode": cv2.BORDER_REPLICATE if constant else border,
         "borderValue": (fill, fill, fill, fill),
     }
-    if image.ndim == 2:
-        return cv2.warpAffine(image, **kwargs)
-    channels = image.shape[2]
-    if channels in (3, 4):
-        return cv2.warpAffine(image, **kwargs)
-    parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(channels)]
-    # cv2 drops a trailing channel axis of 1.
-    parts = [p[..., None] if p.ndim == 2 else p for p in parts]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+    if image.ndim == 2 or image.shape[2] in (3, 4):
+        out = cv2.warpAffine(image, **kwargs)
+    else:
+        parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(image.shape[2])]
+        # cv2 drops a trailing channel axis of 1.
+        parts = [p[..., None] if p.ndim == 2 else p for p in parts]
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+    if constant:
+        outside = outside_source(matrix, height, width)
+        if outside is not None:  # one masked copy of a filled image: 20x faster than out[m] = v
+            out = cv2.copyTo(np.full_like(out, fill), outside.view(np.uint8), out)
+    return out
+
+
+def outside_source(matrix: np.ndarray, height: int, width: int) -> np.ndarray | None:
+    """Which pixels of a ``height`` × ``width`` output read from outside a same-sized input.
+
+    ``matrix`` maps output to input (x, y). A row of output pixels maps onto a line, so the
+    pixels of a row that read inside form one run of columns: its bounds are solved per row
+    (two linear inequalities per source axis) and turned into a boolean (H, W) mask. Returns
+    None when every pixel reads inside.
+    """
+    first = np.zeros(height)
+    last = np.full(height, width - 1.0)
+    rows = np.arange(height, dtype=np.float64)
+    for axis, size in ((0, width), (1, height)):
+        slope = matrix[axis, 0]  # change of the source coordinate per output column
+        offset = matrix[axis, 1] * rows + matrix[axis, 2]  # its value at column 0, per row
+        low, high = -_EDGE_TOLERANCE, size - 1 + _EDGE_TOLERANCE
+        if abs(slope) < 1e-12:  # the whole row reads one source column (or row)
+            inside = (offset >= low) & (offset <= high)
+            last = np.where(inside, last, -1.0)
+            continue
+        bounds = np.sort(np.stack([(low - offset) / slope, (high - offset) / slope]), axis=0)
+        first = np.maximum(first, np.ceil(bounds[0]))
+        last = np.minimum(last, np.floor(bounds[1]))
+    if (first <= 0).all() and (last >= width - 1).all():
+        return None
+    # int32 comparisons: twice as fast as float64 ones on the (H, W) grid
+    first_column = np.clip(first, 0, width).astype(np.int32)[:, None]
+    last_column = np.clip(last, -1, width - 1).astype(np.int32)[:, None]
+    columns = np.arange(width, dtype=np.int32)
+    return (columns < first_column) | (columns > last_column)
 
 
 def _flip(image: np.ndarray, params: IdgParams) -> np.ndarray:

@@ -15,7 +15,7 @@ def keras_keywords(keywords: dict[str, Any]) -> dict[str, Any]:
     is its "off" value); ``dtype`` defaults to Keras' floatx and is passed by name.
     """
     keywords = {k: v for k, v in keywords.items() if v is not None or k == "brightness_range"}
-    keywords["dtype"] = _dtype_name(keywords.get("dtype", "float32"))
+    keywords["dtype"] = dtype_name(keywords.get("dtype", "float32"))
     return keywords
 
 
@@ -39,8 +39,11 @@ def warn_implied_flags(keywords: dict[str, Any]) -> None:
         warnings.warn(f"This ImageDataGenerator specifies {message} (as Keras)", stacklevel=3)
 
 
-def _dtype_name(dtype: Any) -> Any:
-    """``np.float64``, ``np.dtype("float64")`` or ``"float"`` as the name ``"float64"``."""
+def dtype_name(dtype: Any) -> Any:
+    """``np.float64``, ``np.dtype("float64")`` or ``"float"`` as the name ``"float64"``
+    (None stays None)."""
+    if dtype is None:
+        return None
     try:
         return np.dtype(dtype).name
     except TypeError:

@@ -1,24 +1,48 @@
 """Keras' three ``flow*`` methods: their option checks, prints and warnings, then a batch
-generator over a confaug source, wrapped in a :class:`KerasIterator`.
+generator over a confaug source — or, where Keras finds no image, an empty one.
 
-Each function is called by the ``ImageDataGenerator`` method it serves, so a warning
-raised here points two frames up (``stacklevel=3``): at the user's ``flow*`` call.
+Each function returns the arguments of a :class:`~confaug.keras.iterators.KerasIterator`
+(``generator``, ``rebuild``, ``label_dtype``, ``attributes``), so that the ``flow*``
+methods and the Keras-named iterator classes build the same iterator. Each is called by
+the method (or constructor) it serves, so a warning raised here points two frames up
+(``stacklevel=3``): at the user's call. ``seed=None`` takes a seed from NumPy's global
+random state (:mod:`~confaug.keras.global_seed`).
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from confaug.compiler.pipeline import Pipeline
-from confaug.keras.arrays import check_class_split, check_subset, images_of, split_inputs
-from confaug.keras.iterators import KerasIterator, make_iterator, with_saving
+from confaug.errors import DataError
+from confaug.keras.arrays import (
+    ExtraInputs,
+    check_class_split,
+    check_lengths,
+    check_subset,
+    images_of,
+    split_inputs,
+)
+from confaug.keras.dataframe import (
+    ROW_COLUMNS,
+    TableTargets,
+    check_weight_column,
+    has_no_usable_rows,
+    is_dataframe,
+    rows_of,
+)
+from confaug.keras.empty import EmptyBatches
+from confaug.keras.global_seed import seed_or_global
 from confaug.keras.raw_units import pipeline_for
+from confaug.keras.saving import with_saving
 from confaug.spec.model import Spec
 
 if TYPE_CHECKING:
+    from confaug.sources.base import Source
     from confaug.sources.decode import DecodeOptions
 
 #: File suffixes Keras' legacy iterators list (compared case-insensitively).
@@ -29,6 +53,8 @@ _DEPRECATED_DATAFRAME_OPTIONS = {
     "drop_duplicates": "drop_duplicates is deprecated: use pandas.DataFrame.drop_duplicates",
 }
 _LABEL_FREE_MODES = ("input", "multi_output", "raw", None)
+_CLASSIFICATION_MODES = ("categorical", "binary", "sparse")
+_SOURCE_ATTRIBUTES = ("class_indices", "classes", "filenames", "filepaths", "labels")
 
 
 def array_flow(
@@ -47,21 +73,16 @@ def array_flow(
     ignore_class_split: bool,
     subset: str | None,
     options: dict[str, Any],
-) -> KerasIterator:
+) -> dict[str, Any]:
     """Batches from arrays (Keras' ``flow``); ``x`` may be ``(images, extra_inputs)``."""
     from confaug.batching.generator import BatchGenerator
     from confaug.sources.arrays import ArraySource
 
     images, extra = split_inputs(x)
-    images = images_of(images, spec.data_format, stacklevel=4)
     y = None if y is None else np.asarray(y)
     weights = None if sample_weight is None else np.asarray(sample_weight)
-    for name, values in (("y", y), ("sample_weight", weights), *(("x[1]", e) for e in extra)):
-        if values is not None and len(values) != len(images):
-            raise ValueError(
-                f"x has {len(images)} samples but {name} has {len(values)}; "
-                "they must have the same length"
-            )
+    check_lengths(images, extra, y, weights)
+    images = images_of(images, spec.data_format, stacklevel=4)
     if y is None and weights is not None:
         warnings.warn("sample_weight is ignored when y is None (as Keras)", stacklevel=3)
         weights = None
@@ -74,8 +95,8 @@ def array_flow(
         images, extra = images[part], [e[part] for e in extra]
         y = None if y is None else y[part]
         weights = None if weights is None else weights[part]
-    # With extra inputs the source's labels are the sample indices; KerasIterator
-    # builds ([x, *extra], y, w) from them.
+    # With extra inputs the source's labels are the sample indices; ExtraInputs builds
+    # ([x, *extra], y, w) from them.
     source = ArraySource(
         images,
         np.arange(len(images)) if extra else y,
@@ -88,16 +109,20 @@ def array_flow(
         pipeline_for(spec, pipeline, images),
         batch_size=batch_size,
         shuffle=shuffle,
-        seed=seed,
+        seed=seed_or_global(seed),
         **options,
     )
-    return make_iterator(
-        with_saving(batches, save_to_dir, save_prefix, save_format),
-        extra=extra or None,
-        labels=y,
-        weights=weights,
-        attributes={"x": images, "y": y, "sample_weight": weights, "subset": subset},
-    )
+    return {
+        "generator": with_saving(batches, save_to_dir, save_prefix, save_format),
+        "rebuild": ExtraInputs(extra, y, weights) if extra else None,
+        "attributes": {
+            "x": images,
+            "x_misc": extra,
+            "y": y,
+            "sample_weight": weights,
+            "subset": subset,
+        },
+    }
 
 
 def directory_flow(
@@ -120,32 +145,66 @@ def directory_flow(
     interpolation: str,
     keep_aspect_ratio: bool,
     options: dict[str, Any],
-) -> KerasIterator:
+) -> dict[str, Any]:
     """Batches from class subfolders (Keras' ``flow_from_directory``)."""
-    from confaug.batching.generator import BatchGenerator
     from confaug.sources.directory import DirectorySource
 
     decode = _decode_options(color_mode, target_size, interpolation, keep_aspect_ratio, options)
-    source = DirectorySource(
-        directory,
-        decode=decode,
-        data_format=spec.data_format,
-        classes=None if classes is None else list(classes),
+    names = list(classes) if classes else None
+    source: Any = None  # a DirectorySource, or None when Keras would find no image
+    try:
+        source = DirectorySource(
+            directory,
+            decode=decode,
+            data_format=spec.data_format,
+            classes=names,
+            class_mode=class_mode,
+            follow_links=follow_links,
+            subset=check_subset(subset),
+            validation_split=spec.validation_split,
+            extensions=KERAS_EXTENSIONS,
+        )
+    except DataError:
+        names = _class_folders_without_images(os.fspath(directory), names, follow_links)
+        if names is None:
+            raise
+    samples = 0 if source is None else len(source)
+    num_classes = len(names or []) if source is None else source.num_classes
+    print(f"Found {samples} images belonging to {num_classes} classes.")
+    attributes = _file_attributes(spec, decode, class_mode, subset, directory)
+    attributes["num_classes"] = num_classes
+    return _parts(
+        spec,
+        pipeline,
+        source,
         class_mode=class_mode,
-        follow_links=follow_links,
-        subset=check_subset(subset),
-        validation_split=spec.validation_split,
-        extensions=KERAS_EXTENSIONS,
+        class_names=names or [],
+        attributes=attributes,
+        batching={"batch_size": batch_size, "shuffle": shuffle, "seed": seed, **options},
+        saving=(save_to_dir, save_prefix, save_format),
     )
-    print(f"Found {source.samples} images belonging to {source.num_classes} classes.")
-    batches = BatchGenerator(
-        source, pipeline, batch_size=batch_size, shuffle=shuffle, seed=seed, **options
-    )
-    return make_iterator(
-        with_saving(batches, save_to_dir, save_prefix, save_format),
-        label_dtype=_label_dtype(spec, class_mode),
-        attributes=_file_attributes(spec, decode, class_mode, subset, directory),
-    )
+
+
+def _class_folders_without_images(
+    directory: str, names: list[str] | None, follow_links: bool
+) -> list[str] | None:
+    """The class folders (``names``, or the subfolders) when none holds an image Keras
+    would list — Keras' empty case; None otherwise (or when the folder cannot be read)."""
+    from confaug.sources.listing import list_images, list_subfolders
+
+    try:
+        names = names or list_subfolders(directory)
+        listed = [
+            list_images(
+                os.path.join(directory, name),
+                follow_links=follow_links,
+                extensions=KERAS_EXTENSIONS,
+            )
+            for name in names
+        ]
+    except DataError:
+        return None
+    return None if any(listed) else names
 
 
 def dataframe_flow(
@@ -172,9 +231,8 @@ def dataframe_flow(
     validate_filenames: bool,
     keep_aspect_ratio: bool,
     options: dict[str, Any],
-) -> KerasIterator:
+) -> dict[str, Any]:
     """Batches from a DataFrame or CSV (Keras' ``flow_from_dataframe``)."""
-    from confaug.batching.generator import BatchGenerator
     from confaug.sources.dataframe import DataFrameSource
 
     for name, message in _DEPRECATED_DATAFRAME_OPTIONS.items():
@@ -187,47 +245,132 @@ def dataframe_flow(
     if classes and class_mode in _LABEL_FREE_MODES:
         warnings.warn(f"classes are ignored with class_mode={class_mode!r}", stacklevel=3)
         classes = None
+    check_weight_column(dataframe, weight_col)
     decode = _decode_options(color_mode, target_size, interpolation, keep_aspect_ratio, options)
-    source = DataFrameSource(
-        dataframe,
-        decode=decode,
-        data_format=spec.data_format,
-        directory=directory,
-        x_col=x_col,
-        y_col=y_col,
-        weight_col=weight_col,
-        classes=None if classes is None else list(classes),
-        class_mode=class_mode,
-        subset=check_subset(subset),
-        validation_split=spec.validation_split,
-        validate_filenames=validate_filenames,
-        extensions=KERAS_EXTENSIONS,
-    )
-    if source.invalid_filenames:
+    table, source_y, source_mode, targets = dataframe, y_col, class_mode, None
+    if class_mode in ("raw", "multi_output") and is_dataframe(dataframe):
+        # The source gets row numbers as raw targets; the batches' targets come from the
+        # DataFrame itself, in its own dtype (see confaug.keras.dataframe).
+        targets = TableTargets(dataframe, y_col, class_mode)
+        table = TableTargets.carrier(dataframe, x_col, weight_col)
+        source_y, source_mode = list(ROW_COLUMNS), "raw"
+    folder = "" if directory is None else os.fspath(directory)
+    source: Any = None  # a DataFrameSource, or None when no row is usable
+    try:
+        source = DataFrameSource(
+            table,
+            decode=decode,
+            data_format=spec.data_format,
+            directory=directory,
+            x_col=x_col,
+            y_col=source_y,
+            weight_col=weight_col,
+            classes=None if classes is None else list(classes),
+            class_mode=source_mode,
+            subset=check_subset(subset),
+            validation_split=spec.validation_split,
+            validate_filenames=validate_filenames,
+            extensions=KERAS_EXTENSIONS,
+        )
+    except DataError:
+        empty = has_no_usable_rows(
+            table,
+            directory=folder,
+            x_col=x_col,
+            y_col=source_y,
+            classes=classes,
+            class_mode=class_mode,
+            validate_filenames=validate_filenames,
+            extensions=KERAS_EXTENSIONS,
+        )
+        if not empty:
+            raise
+    invalid = [] if source is None else source.invalid_filenames
+    if invalid:
         warnings.warn(
-            f"{len(source.invalid_filenames)} invalid image file name(s) in "
-            f"x_col={x_col!r} (missing, or not {'/'.join(KERAS_EXTENSIONS)}) are ignored",
+            f"{len(invalid)} invalid image file name(s) in x_col={x_col!r} (missing, or not "
+            f"{'/'.join(KERAS_EXTENSIONS)}) are ignored",
             stacklevel=3,
         )
+    names = list(dict.fromkeys(classes)) if classes else []
+    if source is not None and class_mode in _CLASSIFICATION_MODES:
+        names = list(source.class_indices)
     validated = "validated" if validate_filenames else "non-validated"
-    found = f"Found {source.samples} {validated} image filenames"
+    found = f"Found {0 if source is None else len(source)} {validated} image filenames"
     if class_mode in _LABEL_FREE_MODES:
         print(f"{found}.")
     else:
-        print(f"{found} belonging to {len(source.class_indices)} classes.")
-    batches = BatchGenerator(
-        source, pipeline, batch_size=batch_size, shuffle=shuffle, seed=seed, **options
+        print(f"{found} belonging to {len(names)} classes.")
+    attributes = _file_attributes(spec, decode, class_mode, subset, directory)
+    if targets is not None and source is not None:
+        attributes["labels"] = targets.take(rows_of(source.labels))
+    return _parts(
+        spec,
+        pipeline,
+        source,
+        class_mode=class_mode,
+        class_names=names if class_mode in _CLASSIFICATION_MODES else None,
+        attributes=attributes,
+        batching={"batch_size": batch_size, "shuffle": shuffle, "seed": seed, **options},
+        saving=(save_to_dir, save_prefix, save_format),
+        rebuild=targets,
+        outputs=len(y_col) if class_mode == "multi_output" else 1,
+        weighted=bool(weight_col),
     )
-    return make_iterator(
-        with_saving(batches, save_to_dir, save_prefix, save_format),
-        label_dtype=_label_dtype(spec, class_mode),
-        attributes=_file_attributes(spec, decode, class_mode, subset, directory),
+
+
+def _parts(
+    spec: Spec,
+    pipeline: Pipeline,
+    source: Source | None,
+    *,
+    class_mode: str | None,
+    class_names: list[str] | None,
+    attributes: dict[str, Any],
+    batching: dict[str, Any],
+    saving: tuple[Any, str, str],
+    rebuild: Any = None,
+    outputs: int = 1,
+    weighted: bool = False,
+) -> dict[str, Any]:
+    """The iterator's arguments: batches of ``source``, or none when it has no sample."""
+    from confaug.batching.generator import BatchGenerator
+
+    if source is not None and len(source):
+        batching["seed"] = seed_or_global(batching["seed"])
+        batches = BatchGenerator(source, pipeline, **batching)
+        return {
+            "generator": with_saving(batches, *saving),
+            "rebuild": rebuild,
+            "label_dtype": _label_dtype(spec, class_mode),
+            "attributes": attributes,
+        }
+    if source is not None:  # a subset with no sample keeps the source's attributes
+        found = {
+            name: getattr(source, name) for name in _SOURCE_ATTRIBUTES if hasattr(source, name)
+        }
+        attributes = {**found, **attributes}
+    elif class_names is not None:  # Keras' class_indices, from classes= (or none found)
+        attributes.setdefault("class_indices", {name: i for i, name in enumerate(class_names)})
+    shape = attributes["image_shape"] or (0, 0, 0)
+    empty = EmptyBatches(
+        image_shape=tuple(shape),
+        dtype=spec.dtype or "float32",
+        class_mode=class_mode,
+        num_classes=len(attributes.get("class_indices") or {}),
+        outputs=outputs,
+        weighted=weighted,
+        batch_size=batching["batch_size"],
+        shuffle=batching["shuffle"],
+        seed=batching["seed"],
+        attributes=attributes,
     )
+    return {"generator": empty, "attributes": attributes}
 
 
 def _label_dtype(spec: Spec, class_mode: str | None) -> str | None:
     """Keras gives class labels the generator's dtype; confaug's are float32."""
-    classification = class_mode in ("categorical", "binary", "sparse")
+    classification = class_mode in _CLASSIFICATION_MODES
     return spec.dtype if classification and spec.dtype != "float32" else None
 
 

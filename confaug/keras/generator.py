@@ -9,15 +9,17 @@ data of any range in its own units (:mod:`~confaug.keras.raw_units`).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 
-from confaug.api import spec_from_keras, spec_to_yaml
+from confaug.api import load_spec, spec_from_keras, spec_to_yaml
 from confaug.compiler.pipeline import Pipeline
-from confaug.keras.config import keras_keywords, warn_implied_flags
+from confaug.keras.config import dtype_name, keras_keywords, warn_implied_flags
 from confaug.keras.flows import array_flow, dataframe_flow, directory_flow
-from confaug.keras.iterators import KerasIterator
+from confaug.keras.global_seed import seed_or_global
+from confaug.keras.iterators import KerasIterator, make_iterator
 from confaug.keras.statistics import fit_statistics, read_statistic, write_statistic
 from confaug.keras.transform import RandomDraws, standardize_like_keras, transform_image
 from confaug.spec.model import Spec
@@ -85,21 +87,23 @@ class ImageDataGenerator:
 
         ``**options`` are confaug's ``BatchGenerator`` options (``workers``, ``drop_last``...).
         """
-        return array_flow(
-            self.spec,
-            self.pipeline,
-            x,
-            y,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            sample_weight=sample_weight,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            ignore_class_split=ignore_class_split,
-            subset=subset,
-            options=options,
+        return self._iterator(
+            array_flow(
+                self.spec,
+                self.pipeline,
+                x,
+                y,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                sample_weight=sample_weight,
+                seed=seed,
+                save_to_dir=save_to_dir,
+                save_prefix=save_prefix,
+                save_format=save_format,
+                ignore_class_split=ignore_class_split,
+                subset=subset,
+                options=options,
+            )
         )
 
     def flow_from_directory(
@@ -122,25 +126,27 @@ class ImageDataGenerator:
         **options: Any,
     ) -> KerasIterator:
         """Batches from class subfolders (Keras' ``flow_from_directory``)."""
-        return directory_flow(
-            self.spec,
-            self.pipeline,
-            directory,
-            target_size=target_size,
-            color_mode=color_mode,
-            classes=classes,
-            class_mode=class_mode,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            follow_links=follow_links,
-            subset=subset,
-            interpolation=interpolation,
-            keep_aspect_ratio=keep_aspect_ratio,
-            options=options,
+        return self._iterator(
+            directory_flow(
+                self.spec,
+                self.pipeline,
+                directory,
+                target_size=target_size,
+                color_mode=color_mode,
+                classes=classes,
+                class_mode=class_mode,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                seed=seed,
+                save_to_dir=save_to_dir,
+                save_prefix=save_prefix,
+                save_format=save_format,
+                follow_links=follow_links,
+                subset=subset,
+                interpolation=interpolation,
+                keep_aspect_ratio=keep_aspect_ratio,
+                options=options,
+            ),
         )
 
     def flow_from_dataframe(
@@ -167,35 +173,45 @@ class ImageDataGenerator:
         **options: Any,
     ) -> KerasIterator:
         """Batches from a DataFrame or CSV (Keras' ``flow_from_dataframe``)."""
-        return dataframe_flow(
-            self.spec,
-            self.pipeline,
-            dataframe,
-            directory,
-            x_col=x_col,
-            y_col=y_col,
-            weight_col=weight_col,
-            target_size=target_size,
-            color_mode=color_mode,
-            classes=classes,
-            class_mode=class_mode,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            subset=subset,
-            interpolation=interpolation,
-            validate_filenames=validate_filenames,
-            keep_aspect_ratio=keep_aspect_ratio,
-            options=options,
+        return self._iterator(
+            dataframe_flow(
+                self.spec,
+                self.pipeline,
+                dataframe,
+                directory,
+                x_col=x_col,
+                y_col=y_col,
+                weight_col=weight_col,
+                target_size=target_size,
+                color_mode=color_mode,
+                classes=classes,
+                class_mode=class_mode,
+                batch_size=batch_size,
+                shuffle=shuffle,
+                seed=seed,
+                save_to_dir=save_to_dir,
+                save_prefix=save_prefix,
+                save_format=save_format,
+                subset=subset,
+                interpolation=interpolation,
+                validate_filenames=validate_filenames,
+                keep_aspect_ratio=keep_aspect_ratio,
+                options=options,
+            ),
         )
+
+    def _iterator(self, parts: dict[str, Any]) -> KerasIterator:
+        """The iterator over a flow's parts, with Keras' ``image_data_generator`` attribute."""
+        attributes = {**parts.get("attributes", {}), "image_data_generator": self}
+        return make_iterator(**{**parts, "attributes": attributes})
 
     # ---- statistics -----------------------------------------------------------------------
     def fit(self, x: Any, augment: bool = False, rounds: int = 1, seed: int | None = None) -> None:
-        """Compute featurewise statistics from ``x`` (Keras' ``fit``)."""
-        fit_statistics(self.spec, self.pipeline, x, augment, rounds, seed)
+        """Compute featurewise statistics from ``x`` (Keras' ``fit``); with ``augment`` and no
+        ``seed``, the augmentation is seeded from NumPy's global random state, as Keras'."""
+        fit_statistics(
+            self.spec, self.pipeline, x, augment, rounds, seed_or_global(seed) if augment else seed
+        )
 
     def standardize(self, x: np.ndarray) -> np.ndarray:
         """Keras' ``standardize`` on one image or a batch.
@@ -219,6 +235,23 @@ class ImageDataGenerator:
     def random_transform(self, x: np.ndarray, seed: int | None = None) -> np.ndarray:
         """A random transform of one image (Keras' ``random_transform``)."""
         return self.apply_transform(x, self.get_random_transform(np.shape(x), seed))
+
+    def with_options(self, *, data_format: str | None, dtype: Any) -> ImageDataGenerator:
+        """This generator, or a copy of it with another ``data_format`` / ``dtype`` (None:
+        keep) that shares its ``fit`` statistics: what an iterator given those runs with."""
+        changes = {
+            name: value
+            for name, value in (("data_format", data_format), ("dtype", dtype_name(dtype)))
+            if value is not None and value != getattr(self.spec, name)
+        }
+        if not changes:
+            return self
+        variant = copy.copy(self)
+        variant.spec = load_spec({**self.spec.to_data(), **changes})
+        variant.pipeline = Pipeline(variant.spec)
+        variant.pipeline.standardizer = self.pipeline.standardizer
+        variant._draws = RandomDraws(variant.spec)
+        return variant
 
     def to_yaml(self) -> str:
         """The equivalent confaug config."""

@@ -9,29 +9,31 @@ import numpy as np
 from confaug.compiler.build import warp_order
 from confaug.compiler.pipeline import Pipeline
 from confaug.compiler.values import from_working, to_working
+from confaug.keras.global_seed import seed_or_global
 from confaug.keras.raw_units import image_units
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 
 
 class RandomDraws:
-    """Draws of Keras' transform parameters for one generator, from its own RNG.
+    """Draws of Keras' transform parameters for one generator.
 
-    The sampler is built from the spec's geometric keywords on the first draw.
+    A draw with ``seed`` is that seed's; without, it is seeded from NumPy's global random
+    state, as Keras draws from it (so ``np.random.seed`` reproduces a run). The sampler is
+    built from the spec's geometric keywords on the first draw.
     """
 
     def __init__(self, spec: Spec) -> None:
         self._spec = spec
-        self._rng = np.random.default_rng()
         self._sampler: Any = None
 
     def draw(self, img_shape: tuple[int, ...], seed: int | None) -> dict[str, Any]:
-        """One draw as Keras' parameter dict; ``seed`` gives a draw of its own."""
+        """One draw as Keras' parameter dict."""
         from confaug.idg.params import IdgSampler
 
         if self._sampler is None:
             keywords = {k: getattr(self._spec, k) for k in GEOMETRIC_KEYWORDS}
             self._sampler = IdgSampler(**keywords)
-        rng = self._rng if seed is None else np.random.default_rng(seed)
+        rng = np.random.default_rng(seed_or_global(seed))
         row, col = (1, 2) if self._spec.data_format == "channels_first" else (0, 1)
         return self._sampler.sample(rng, int(img_shape[row]), int(img_shape[col])).to_keras()
 

@@ -1,0 +1,222 @@
+"""Keras' iterator classes, built directly with Keras' constructors.
+
+``NumpyArrayIterator(x, y, image_data_generator, ...)``, ``DirectoryIterator(directory,
+image_data_generator, ...)`` and ``DataFrameIterator(dataframe, directory, ...)`` give the
+iterator that the generator's ``flow`` / ``flow_from_directory`` / ``flow_from_dataframe``
+gives, with every Keras argument. ``image_data_generator`` is a drop-in
+``ImageDataGenerator`` or None (no augmentation, as Keras' ``DataFrameIterator`` default);
+a ``data_format`` or ``dtype`` other than the generator's gives the iterator its own copy of
+the generator with that value (sharing ``fit``'s statistics). Extra keyword arguments are
+confaug's ``BatchGenerator`` options (``workers``, ``drop_last``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from confaug.keras.flows import array_flow, dataframe_flow, directory_flow
+from confaug.keras.generator import ImageDataGenerator
+from confaug.keras.iterators import KerasIterator
+from confaug.keras.pydataset import PyDatasetWhenInstalled
+
+
+def generator_for(generator: Any, data_format: str | None, dtype: Any) -> ImageDataGenerator:
+    """The drop-in generator an iterator runs with (see the module docstring)."""
+    if generator is None:
+        generator = ImageDataGenerator()
+    elif not isinstance(generator, ImageDataGenerator):
+        raise TypeError(
+            "image_data_generator must be a confaug.keras.ImageDataGenerator (or None); "
+            f"got {type(generator).__module__}.{type(generator).__name__}"
+        )
+    return generator.with_options(data_format=data_format, dtype=dtype)
+
+
+def _keras_attributes(parts: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """``parts`` with Keras' constructor arguments added to the iterator's attributes."""
+    return {**parts, "attributes": {**parts.get("attributes", {}), **values}}
+
+
+class NumpyArrayIterator(PyDatasetWhenInstalled, KerasIterator):
+    """Batches from arrays; Keras' ``NumpyArrayIterator`` (what ``flow`` returns)."""
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        image_data_generator: Any,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        sample_weight: Any = None,
+        seed: int | None = None,
+        data_format: str | None = None,
+        save_to_dir: Any = None,
+        save_prefix: str = "",
+        save_format: str = "png",
+        subset: str | None = None,
+        ignore_class_split: bool = False,
+        dtype: Any = None,
+        **options: Any,
+    ) -> None:
+        generator = generator_for(image_data_generator, data_format, dtype)
+        parts = array_flow(
+            generator.spec,
+            generator.pipeline,
+            x,
+            y,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            sample_weight=sample_weight,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            ignore_class_split=ignore_class_split,
+            subset=subset,
+            options=options,
+        )
+        super().__init__(
+            **_keras_attributes(
+                parts,
+                image_data_generator=image_data_generator,
+                data_format=generator.spec.data_format,
+                dtype=generator.spec.dtype,
+                save_to_dir=save_to_dir,
+                save_prefix=save_prefix,
+                save_format=save_format,
+            )
+        )
+
+
+class DirectoryIterator(PyDatasetWhenInstalled, KerasIterator):
+    """Batches from class subfolders; Keras' ``DirectoryIterator``."""
+
+    allowed_class_modes: ClassVar[frozenset[str | None]] = frozenset(
+        {"categorical", "binary", "sparse", "input", None}
+    )
+
+    def __init__(
+        self,
+        directory: Any,
+        image_data_generator: Any,
+        target_size: tuple[int, int] = (256, 256),
+        color_mode: str = "rgb",
+        classes: Any = None,
+        class_mode: str | None = "categorical",
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        data_format: str | None = None,
+        save_to_dir: Any = None,
+        save_prefix: str = "",
+        save_format: str = "png",
+        follow_links: bool = False,
+        subset: str | None = None,
+        interpolation: str = "nearest",
+        keep_aspect_ratio: bool = False,
+        dtype: Any = None,
+        **options: Any,
+    ) -> None:
+        generator = generator_for(image_data_generator, data_format, dtype)
+        parts = directory_flow(
+            generator.spec,
+            generator.pipeline,
+            directory,
+            target_size=target_size,
+            color_mode=color_mode,
+            classes=classes,
+            class_mode=class_mode,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            follow_links=follow_links,
+            subset=subset,
+            interpolation=interpolation,
+            keep_aspect_ratio=keep_aspect_ratio,
+            options=options,
+        )
+        super().__init__(
+            **_keras_attributes(
+                parts,
+                image_data_generator=image_data_generator,
+                data_format=generator.spec.data_format,
+                dtype=generator.spec.dtype,
+                save_to_dir=save_to_dir,
+                save_prefix=save_prefix,
+                save_format=save_format,
+            )
+        )
+
+
+class DataFrameIterator(PyDatasetWhenInstalled, KerasIterator):
+    """Batches from a DataFrame of file names; Keras' ``DataFrameIterator``."""
+
+    allowed_class_modes: ClassVar[frozenset[str | None]] = frozenset(
+        {"binary", "categorical", "input", "multi_output", "raw", "sparse", None}
+    )
+
+    def __init__(
+        self,
+        dataframe: Any,
+        directory: Any = None,
+        image_data_generator: Any = None,
+        x_col: str = "filename",
+        y_col: Any = "class",
+        weight_col: str | None = None,
+        target_size: tuple[int, int] = (256, 256),
+        color_mode: str = "rgb",
+        classes: Any = None,
+        class_mode: str | None = "categorical",
+        batch_size: int = 32,
+        shuffle: bool = True,
+        seed: int | None = None,
+        data_format: str = "channels_last",
+        save_to_dir: Any = None,
+        save_prefix: str = "",
+        save_format: str = "png",
+        subset: str | None = None,
+        interpolation: str = "nearest",
+        keep_aspect_ratio: bool = False,
+        dtype: Any = "float32",
+        validate_filenames: bool = True,
+        **options: Any,
+    ) -> None:
+        generator = generator_for(image_data_generator, data_format, dtype)
+        parts = dataframe_flow(
+            generator.spec,
+            generator.pipeline,
+            dataframe,
+            directory,
+            x_col=x_col,
+            y_col=y_col,
+            weight_col=weight_col,
+            target_size=target_size,
+            color_mode=color_mode,
+            classes=classes,
+            class_mode=class_mode,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            save_to_dir=save_to_dir,
+            save_prefix=save_prefix,
+            save_format=save_format,
+            subset=subset,
+            interpolation=interpolation,
+            validate_filenames=validate_filenames,
+            keep_aspect_ratio=keep_aspect_ratio,
+            options=options,
+        )
+        super().__init__(
+            **_keras_attributes(
+                parts,
+                image_data_generator=image_data_generator,
+                data_format=generator.spec.data_format,
+                dtype=generator.spec.dtype,
+                save_to_dir=save_to_dir,
+                save_prefix=save_prefix,
+                save_format=save_format,
+            )
+        )
