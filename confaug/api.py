@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +12,7 @@ from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.compose import ConfigSource, load_document
 from confaug.reading.document import Document
 from confaug.reading.overrides import Overrides
-from confaug.registry import register_as_available
+from confaug.registry import register_owned
 from confaug.spec import KERAS_KEYWORDS, Spec, locate, validate_document
 
 #: What ``load_pipeline`` and the ``flow*`` functions take as a pipeline.
@@ -77,7 +78,13 @@ def spec_to_yaml(spec: Spec, *, full: bool = False, modeline: bool | str = False
 
 
 def spec_from_keras(**kwargs: Any) -> Spec:
-    """The spec equivalent to ``ImageDataGenerator(**kwargs)``; unknown keywords: ConfigError."""
+    """The spec equivalent to ``ImageDataGenerator(**kwargs)``; unknown keywords: ConfigError.
+
+    A ``preprocessing_function`` given as a function gets a private name owned by the spec
+    returned (see ``confaug.registry.register_owned``): the spec, and pipelines compiled from
+    it or from specs derived while it lives, find the function; no config can name it, and
+    the name is released with the spec. A name (a string) must be registered already.
+    """
     unknown = [k for k in kwargs if k not in KERAS_KEYWORDS]
     if unknown:
         raise ConfigError(
@@ -92,9 +99,11 @@ def spec_from_keras(**kwargs: Any) -> Spec:
             for key in unknown
         )
     data: dict[str, Any] = {"version": 1}
+    function = kwargs.get("preprocessing_function")
+    anchor = _Anchor() if callable(function) else None
     for key, value in kwargs.items():
-        if key == "preprocessing_function" and callable(value):
-            value = register_as_available(value)
+        if key == "preprocessing_function" and anchor is not None:
+            value = register_owned(value, anchor)  # owned by the anchor until the spec holds it
         if key == "data_format" and value is None:
             continue
         if key == "dtype" and value is not None:
@@ -102,7 +111,19 @@ def spec_from_keras(**kwargs: Any) -> Spec:
         if isinstance(value, tuple):
             value = list(value)
         data[key] = value
-    return load_spec(data)
+    spec = load_spec(data)
+    if anchor is not None:
+        # The anchor (and so the name) now lives as long as the spec: a finalizer holds it.
+        weakref.finalize(spec, anchor.release)
+    return spec
+
+
+class _Anchor:
+    """What owns a ``preprocessing_function``'s private name until the spec exists; the
+    spec's finalizer keeps it alive, and so the name, until the spec is collected."""
+
+    def release(self) -> None:
+        """Called when the spec is collected; dropping the last reference frees the name."""
 
 
 def _as_pipeline(pipeline: PipelineLike) -> Pipeline:

@@ -1,13 +1,30 @@
-"""Functions a config may name: registered from Python, never imported from a config."""
+"""Functions a config may name: registered from Python, never imported from a config.
+
+Two kinds of entries:
+
+- **named** ones, which the program registers with :func:`register` under a name it chooses
+  (an identifier), for its configs to name; they stay until :func:`unregister`;
+- **owned** ones, made by :func:`register_owned` for a function handed over as an object
+  (the Keras drop-in's ``preprocessing_function=lambda x: ...``): a spec has to hold a name,
+  so the function gets one — ``<its own name>@<64 random bits>``, which no config can guess
+  and no :func:`register` name can take — and the entry lasts only as long as its owner
+  (the spec made for it): when the owner is garbage-collected, the name is gone. Owned names
+  are not offered in :func:`registered_names` (so never suggested in a hint).
+"""
 
 from __future__ import annotations
 
+import secrets
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {}
+_OWNED: dict[str, Callable[..., Any]] = {}
+_OWNED_LOCK = threading.Lock()  # finalizers run in whatever thread collects the owner
 
 
 def register(
@@ -37,30 +54,50 @@ def register(
     return function
 
 
-def register_as_available(function: Callable[..., Any]) -> str:
-    """Register ``function`` under its own name, or a numbered variant when that is taken by
-    another function (lambdas become ``preprocessing_function``), and return the name used."""
+def register_owned(function: Callable[..., Any], owner: object) -> str:
+    """Give ``function`` a name for as long as ``owner`` lives, and return it.
+
+    The name is ``<function's name>@<16 hex digits>`` (``preprocessing_function@…`` for a
+    lambda): unguessable, so no config can name it, and not an identifier, so no
+    :func:`register` name can collide with it. It is released when ``owner`` (which must
+    support weak references) is collected.
+    """
     base = getattr(function, "__name__", "")
     if not base.isidentifier():
         base = "preprocessing_function"
-    name, number = base, 1
-    while _FUNCTIONS.get(name) not in (None, function):
-        number += 1
-        name = f"{base}_{number}"
-    _FUNCTIONS[name] = function
+    name = f"{base}@{secrets.token_hex(8)}"
+    with _OWNED_LOCK:
+        _OWNED[name] = function
+    weakref.finalize(owner, _release, name)
     return name
 
 
+def _release(name: str) -> None:
+    with _OWNED_LOCK:
+        _OWNED.pop(name, None)
+
+
 def unregister(name: str) -> None:
-    """Forget a registered name (no error when absent)."""
+    """Forget a registered name (no error when absent); owned names too."""
     _FUNCTIONS.pop(name, None)
+    _release(name)
 
 
 def lookup(name: str) -> Callable[..., Any] | None:
-    """The function registered under ``name``, or None."""
-    return _FUNCTIONS.get(name)
+    """The function registered under ``name`` (named or owned), or None."""
+    function = _FUNCTIONS.get(name)
+    if function is None:
+        with _OWNED_LOCK:
+            function = _OWNED.get(name)
+    return function
 
 
 def registered_names() -> list[str]:
-    """Every registered name, sorted."""
+    """Every name registered with :func:`register`, sorted (owned names are private)."""
     return sorted(_FUNCTIONS)
+
+
+def owned_count() -> int:
+    """How many owned names are alive (each one's owner not yet collected)."""
+    with _OWNED_LOCK:
+        return len(_OWNED)

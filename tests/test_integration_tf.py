@@ -14,7 +14,7 @@ import pytest
 import confaug
 from confaug.batching.collate import PerSample
 from confaug.integrations.tf import Leaf, as_structure, describe, epoch_batches
-from tests.helpers import images
+from tests.helpers import images, run_python
 
 CONFIG: dict[str, Any] = {"version": 1, "rotation_range": 15, "horizontal_flip": True}
 SIZE = (12, 14)  # height, width of the test images
@@ -106,3 +106,18 @@ def test_as_tf_with_sample_weights_feeds_keras_style_tuples(tf: Any) -> None:
     assert len(dataset.element_spec) == 3
     x, y, w = next(iter(dataset))
     assert x.shape == (4, 12, 14, 3) and y.shape == (4, 2) and w.dtype == tf.float32
+
+
+def test_a_missing_tensorflow_names_the_extra() -> None:
+    code = """
+import sys; sys.modules["tensorflow"] = None
+import numpy as np, confaug
+gen = confaug.load_pipeline({"version": 1}).flow(np.zeros((2, 8, 8, 3), np.uint8))
+try:
+    gen.as_tf()
+except ImportError as exc:
+    print("ERROR", exc)
+"""
+    done = run_python(code, what="as_tf without TensorFlow")
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("ERROR"))
+    assert 'pip install "confaug[tf]"' in line, line

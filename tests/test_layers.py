@@ -48,7 +48,8 @@ UPWARD: dict[tuple[str, str], str] = {
         "Pipeline.flow*/wrap: the pipeline is what users hold, so it offers the generators"
     ),
     ("confaug.batching.generator", "confaug.integrations"): (
-        "BatchGenerator.as_keras/as_torch/as_tf: adapters reached from the generator"
+        "BatchGenerator.as_keras/as_torch/as_tf: adapters reached from the generator; "
+        "BatchGenerator.__new__: a keras.utils.PyDataset too when Keras is loaded"
     ),
 }
 

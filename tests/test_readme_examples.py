@@ -308,6 +308,22 @@ def _check_ddp(ns: dict[str, Any]) -> None:
     assert x.dtype == torch.float32 and x.min() >= 0.0 and x.max() <= 1.0  # "float32 in [0, 1]"
 
 
+def _check_hf_datasets(ns: dict[str, Any]) -> None:
+    import numpy as np
+
+    image = ns["train"][0]["image"]
+    assert image.shape == (3, 48, 64) and image.dtype == np.float32, image.shape  # "(3, H, W)"
+    batch = next(iter(ns["loader"]))
+    assert tuple(batch["image"].shape) == (4, 3, 48, 64) and len(batch["label"]) == 4
+
+
+def _check_grain(ns: dict[str, Any]) -> None:
+    batches = list(ns["train"])
+    assert len(batches) == 4  # 8 records, 2 epochs, batches of 4
+    image = batches[0]["image"]
+    assert image.shape == (4, 64, 64, 3) and image.dtype.name == "uint8", image.shape
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "Quick start (Python) / import confaug": _check_quick_start,
     'Streaming batches: the generator factory / pipe = confaug.load_pipeline("aug.yaml")': (
@@ -316,6 +332,8 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     BEFORE: _check_floats_stay_in_range,
     "Migrating from Keras' ImageDataGenerator / import confaug": _check_floats_stay_in_range,
     "PyTorch DDP / # train_ddp.py": _check_ddp,
+    "Hugging Face datasets / import datasets": _check_hf_datasets,
+    "Grain (JAX) / import grain": _check_grain,
 }
 
 
@@ -399,7 +417,8 @@ def child_main(payload_path: str) -> None:
     ast.increment_lineno(tree, payload["line"])  # tracebacks name README.md's own lines
     exec(compile(tree, str(README), "exec"), ns)
     for name in payload["bound"]:
-        exercise(ns[name])
+        if name in ns:  # (not a comprehension's own variable)
+            exercise(ns[name])
     if payload["key"] in CHECKS:
         CHECKS[payload["key"]](ns)
     if "ray" in sys.modules and sys.modules["ray"].is_initialized():
@@ -426,6 +445,11 @@ def _torchrun_env() -> dict[str, str]:
 #: Environment variables a block's launcher would set.
 ENVIRONMENTS: dict[str, Callable[[], dict[str, str]]] = {
     "PyTorch DDP / # train_ddp.py": _torchrun_env,
+    # datasets' cache in the workspace, and no attempt to reach the hub
+    "Hugging Face datasets / import datasets": lambda: {
+        "HF_DATASETS_CACHE": "hf-cache",
+        "HF_HUB_OFFLINE": "1",
+    },
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from confaug.sources.errors import DataError
+from confaug.sources.errors import DataError, shown
 
 
 class PerSample(list[Any]):
@@ -41,8 +41,8 @@ def stack(arrays: Sequence[np.ndarray], names: Sequence[str], what: str = "image
     for array, name in zip(arrays, names, strict=True):
         if array.shape != first:
             raise DataError(
-                f"{what} in one batch differ in shape: {names[0]} is {first}, {name} is "
-                f"{array.shape}; set target_size to resize them to one size"
+                f"{what} in one batch differ in shape: {shown(names[0])} is {first}, "
+                f"{shown(name)} is {array.shape}; set target_size to resize them to one size"
             )
     return np.stack(arrays)
 

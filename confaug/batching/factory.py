@@ -25,6 +25,7 @@ from confaug.sources.base import split_bounds
 from confaug.sources.dataframe import DataFrameSource
 from confaug.sources.decode import DEFAULT_MAX_PIXELS, decode_options
 from confaug.sources.directory import DirectorySource, PairedDirectorySource
+from confaug.sources.file_bytes import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TABLE_BYTES
 
 
 def flow(
@@ -92,6 +93,7 @@ def flow_from_directory(
     mask_dir: str | os.PathLike[str] | None = None,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     reduced_decode: bool = True,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
     **options: Any,
 ) -> BatchGenerator:
     """Batches from one subfolder per class, as Keras' ``flow_from_directory``.
@@ -100,7 +102,8 @@ def flow_from_directory(
     name (suffix aside) with the masks in ``mask_dir``; ``y`` is then the mask batch and
     ``classes``/``class_mode`` are not used. ``target_size`` is ``(height, width)``, None
     keeps each image's size (a batch then needs equal sizes). ``max_pixels`` bounds the
-    pixels of any one file; ``reduced_decode`` lets large JPEGs decode at 1/2, 1/4 or 1/8.
+    pixels of any one file, ``max_file_bytes`` its size; ``reduced_decode`` lets large JPEGs
+    decode at 1/2, 1/4 or 1/8. With ``follow_links``, a folder reached twice is listed once.
     """
     decode = decode_options(
         color_mode,
@@ -109,6 +112,7 @@ def flow_from_directory(
         keep_aspect_ratio,
         max_pixels=max_pixels,
         reduced_decode=reduced_decode,
+        max_file_bytes=max_file_bytes,
     )
     split = _split(pipeline, validation_split)
     if mask_dir is not None:
@@ -156,12 +160,20 @@ def flow_from_dataframe(
     validate_filenames: bool = True,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     reduced_decode: bool = True,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+    allow_outside_directory: bool = False,
+    max_table_bytes: int | None = DEFAULT_MAX_TABLE_BYTES,
     **options: Any,
 ) -> BatchGenerator:
     """Batches from a pandas DataFrame or a CSV file (read without pandas), as Keras'
     ``flow_from_dataframe``: file names in ``x_col`` (relative to ``directory``), labels in
     ``y_col`` per ``class_mode`` (also ``"raw"`` and ``"multi_output"``), weights in
-    ``weight_col``; ``validate_filenames`` drops rows whose file is missing, with a warning."""
+    ``weight_col``; ``validate_filenames`` drops rows whose file is missing, with a warning.
+
+    File names must stay inside ``directory`` (no absolute paths, no ``..`` out of it) unless
+    ``allow_outside_directory``; a row that breaks that, or lacks a file name or a finite
+    label or weight, raises a DataError naming it when loaded (skipped with
+    ``on_error="skip"``). A CSV may be at most ``max_table_bytes`` long."""
     decode = decode_options(
         color_mode,
         target_size,
@@ -169,6 +181,7 @@ def flow_from_dataframe(
         keep_aspect_ratio,
         max_pixels=max_pixels,
         reduced_decode=reduced_decode,
+        max_file_bytes=max_file_bytes,
     )
     source = DataFrameSource(
         dataframe,
@@ -183,6 +196,8 @@ def flow_from_dataframe(
         subset=subset,
         validation_split=_split(pipeline, validation_split),
         validate_filenames=validate_filenames,
+        allow_outside_directory=allow_outside_directory,
+        max_table_bytes=max_table_bytes,
     )
     return BatchGenerator(source, pipeline, **options)
 

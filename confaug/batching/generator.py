@@ -18,12 +18,25 @@ Skipped files (``on_error="skip"``)
     appears exactly once per epoch; an epoch may then yield fewer batches than ``len()``.
     ``__getitem__(i)`` cannot know about files it has not read yet, so the batch it returns
     is shorter by the samples skipped in it.
+
+Skipped files on shards (``world_size > 1``)
+    Distributed training needs every rank to take the same number of steps, and no rank can
+    know what another skips. So a sharded iteration yields exactly ``len()`` batches per
+    epoch, each of the size it has without skips (full, the last one short unless
+    ``drop_last``): after refilling from its later samples, a rank that still lacks samples
+    pads with its own readable samples of the epoch, taken again from the start of its shard
+    in epoch order (and augmented as before: the same seed, the same pixels). Every readable
+    sample still appears at least once per epoch; a rank repeats at most as many samples as
+    it skipped, as ``even_shards`` repeats up to ``world_size - 1``. ``len()`` is then the
+    same on every rank (with ``even_shards``), and so is the number of steps. A rank none of
+    whose samples of an epoch is readable raises a DataError.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import sys
 import threading
 from collections.abc import Generator, Iterator
 from typing import Any, get_args
@@ -31,7 +44,14 @@ from typing import Any, get_args
 import numpy as np
 
 from confaug.batching.collate import Batch, concat, take
-from confaug.batching.loader import BatchLoader, OnError, SkipLog, Task, require_batch
+from confaug.batching.loader import (
+    BatchLoader,
+    LoadResult,
+    OnError,
+    SkipLog,
+    Task,
+    require_batch,
+)
 from confaug.batching.order import RankOrder
 from confaug.batching.protocol import SamplePipeline
 from confaug.batching.runs import ClosableRuns
@@ -66,6 +86,14 @@ class BatchGenerator(ClosableRuns):
     (``class_indices``, ``filenames``, ``classes``, ``filepaths``, ``labels``,
     ``invalid_filenames``).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> BatchGenerator:
+        if "keras" in sys.modules:  # then it is a keras.utils.PyDataset too, for model.fit
+            # A façade, as as_keras: the adapter sits a layer above, imported on use, upward.
+            from confaug.integrations.keras_fit import fit_ready_class
+
+            cls = fit_ready_class(cls)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -195,15 +223,24 @@ class BatchGenerator(ClosableRuns):
         )
         refill = _Refill(self.batch_size, self.source.describe)
         yielded = 0
+        readable: list[np.ndarray] = []  # this epoch's samples read, in order (for padding)
+        sharded = self.world_size > 1
         try:
             for task, result in results:
                 self._record(result.skipped)
+                if sharded and result.batch is not None:
+                    readable.append(result.batch.indices)
                 for batch in refill.add(result.batch):
                     yielded += 1
                     yield batch.output()
                 if task.last:
                     tail = refill.flush()
-                    if tail is not None and not self.drop_last:
+                    if sharded:
+                        for batch in self._padded(task.epoch, tail, yielded, readable):
+                            yielded += 1
+                            yield batch.output()
+                        readable = []
+                    elif tail is not None and not self.drop_last:
                         yielded += 1
                         yield tail.output()
                     if yielded == 0:
@@ -215,6 +252,49 @@ class BatchGenerator(ClosableRuns):
                     self.epoch = task.epoch + 1
         finally:
             results.close()
+
+    def _batch_sizes(self) -> list[int]:
+        """The size of each of the ``len()`` batches of an epoch without skips."""
+        count, size = self._order.size, self.batch_size
+        sizes = [size] * (count // size)
+        if count % size and not self.drop_last:
+            sizes.append(count % size)
+        return sizes
+
+    def _padded(
+        self, epoch: int, tail: Batch | None, yielded: int, readable: list[np.ndarray]
+    ) -> Iterator[Batch]:
+        """The batches that bring a sharded epoch to ``len()`` (see the module docstring):
+        ``tail`` (the refill's short remainder) topped up with this epoch's ``readable``
+        samples, taken again in order, cyclically."""
+        missing = self._batch_sizes()[yielded:]
+        need = sum(missing) - (0 if tail is None else len(tail))
+        pieces = [] if tail is None else [tail]
+        pool = np.concatenate(readable) if readable else np.zeros(0, dtype=np.int64)
+        taken = 0
+        while need > 0:
+            if not len(pool):
+                raise DataError(
+                    f"rank {self.rank}: no sample of its shard of epoch {epoch} could be read, "
+                    "so it cannot take its len() steps; see gen.skipped"
+                )
+            chunk = np.resize(np.roll(pool, -(taken % len(pool))), min(need, len(pool)))
+            result = self._loader(Task(epoch, len(self) + taken, False, chunk))
+            self._record(result.skipped)
+            taken += len(chunk)
+            if result.skipped:  # readable before, unreadable now (changed on disk): not again
+                failed = np.setdiff1d(chunk, _kept(result))
+                pool = pool[~np.isin(pool, failed)]
+            if result.batch is not None:
+                pieces.append(result.batch)
+                need -= len(result.batch)
+        if not missing:
+            return
+        joined = concat(pieces, self.source.describe)
+        start = 0
+        for size in missing:
+            yield take(joined, start, start + size)
+            start += size
 
     def _tasks(self, epochs: Iterator[int] | range) -> Iterator[Task]:
         # A dropped tail can only refill a batch when samples may be skipped.
@@ -267,6 +347,10 @@ class _Refill:
         """The short remainder of an epoch, if any."""
         pieces, self.pieces = self.pieces, []
         return concat(pieces, self.describe) if pieces else None
+
+
+def _kept(result: LoadResult) -> np.ndarray:
+    return np.zeros(0, dtype=np.int64) if result.batch is None else result.batch.indices
 
 
 def _check_options(batch_size: int, epochs: int | None, on_error: str) -> None:

@@ -6,12 +6,20 @@ so all of them share one seed derivation, one decoder (the source's) and one err
 
 - sample ``i`` is augmented with ``sample_seed(seed, *stream, source.sample_key(i))``; epoch
   ``e`` of an indexed source is the stream ``(SAMPLE_STREAM, e)`` (see ``confaug.seeding``);
-- a :class:`DataError` (bad data, from the source or the pipeline's own checks) skips the
-  sample with ``on_error="skip"`` and otherwise propagates, naming the sample;
+- float samples of one source share one value range (``ArraySource.value_bounds`` through
+  ``Pipeline.for_value_bounds``), never one range per sample;
+- a :class:`DataError` (bad data: from the source, from the pipeline's own checks, from what
+  albumentations cannot do with this sample, from a ``preprocessing_function``), and running
+  out of memory or failing to read while loading one sample, skip the sample with
+  ``on_error="skip"`` and otherwise propagate as a DataError naming the sample; this holds
+  for the batch-level ``standardize`` stage too, which is retried one sample at a time to
+  find the sample it fails on;
 - any other exception is the pipeline's fault, never the data's: a :class:`SampleError`
   naming the sample, with the original as ``__cause__``, whatever ``on_error`` says.
 
-Nothing depends on which worker does the work, so results cannot depend on the workers.
+Names in messages and log lines are escaped (``confaug.sources.errors.shown``); the paths in
+the ``skipped`` lists are kept as they are. Nothing depends on which worker does the work, so
+results cannot depend on the workers.
 """
 
 from __future__ import annotations
@@ -25,9 +33,10 @@ import numpy as np
 
 from confaug.batching.collate import Batch, PerSample, stack
 from confaug.batching.protocol import SamplePipeline
+from confaug.idg.standardize import NotFittedError
 from confaug.seeding import SAMPLE_STREAM, sample_seed
 from confaug.sources.base import Source
-from confaug.sources.errors import DataError
+from confaug.sources.errors import DataError, one_line, shown
 
 logger = logging.getLogger("confaug")
 
@@ -88,29 +97,73 @@ def augment_samples(
     of one), under the same error policy, for callers that hand samples on one at a time;
     :func:`load_batch` standardizes the stacked batch instead.
     """
+    pipeline = in_one_range(pipeline, source)
     outputs, kept, skipped = [], [], []
     for index in (int(i) for i in indices):
         if should_stop is not None and should_stop():
             raise Cancelled
         name = source.describe(index)
         try:
-            data = source.load(index)
-            key = source.sample_key(index)
-            out = pipeline(seed=sample_seed(seed, *stream, key), **data)
-            if standardize:
-                out = {**out, "image": pipeline.standardize(out["image"][None])[0]}
-            outputs.append(out)
+            outputs.append(_one_sample(source, pipeline, index, name, seed, stream, standardize))
         except DataError as exc:  # bad data, from the source or the pipeline's own checks
             if on_error == "skip":
                 skipped.append((name, _reason(exc, name)))
                 continue
-            if name in str(exc):
-                raise
-            raise DataError(f"{name}: {exc}") from exc
-        except Exception as exc:
-            raise SampleError(f"{name}: pipeline failed: {type(exc).__name__}: {exc}") from exc
+            raise _naming(exc, name)  # noqa: B904 (the cause is kept)
         kept.append(index)
     return Augmented(outputs, np.asarray(kept, dtype=np.int64), skipped)
+
+
+def in_one_range(pipeline: SamplePipeline, source: Source) -> SamplePipeline:
+    """``pipeline`` working in the one value range of ``source``'s float samples, when the
+    source knows their bounds (``value_bounds``) and the pipeline takes them
+    (``for_value_bounds``, as ``confaug.Pipeline``); else ``pipeline`` itself."""
+    bounds_of = getattr(source, "value_bounds", None)
+    narrow = getattr(pipeline, "for_value_bounds", None)
+    if bounds_of is None or narrow is None:
+        return pipeline
+    bounds = bounds_of()
+    return pipeline if bounds is None else narrow(*bounds)
+
+
+def _one_sample(
+    source: Source,
+    pipeline: SamplePipeline,
+    index: int,
+    name: str,
+    seed: int,
+    stream: tuple[int, ...],
+    standardize: bool,
+) -> dict[str, Any]:
+    """One sample loaded and augmented: a DataError when the data is at fault, else a
+    SampleError naming the sample."""
+    try:
+        data = source.load(index)
+        key = source.sample_key(index)
+    except DataError:
+        raise
+    except (MemoryError, OSError) as exc:  # reading this sample failed: the data's problem
+        raise DataError(f"{shown(name)}: cannot load it ({_why(exc)})") from exc
+    except Exception as exc:
+        raise SampleError(f"{shown(name)}: loading failed: {_why(exc)}") from exc
+    out = _guarded(name, pipeline, seed=sample_seed(seed, *stream, key), **data)
+    if standardize:
+        image = _guarded(name, pipeline.standardize, out["image"][None])[0]
+        out = {**out, "image": image}
+    return out
+
+
+def _guarded(name: str, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``; its DataError as it is, MemoryError as a DataError,
+    anything else as a SampleError — each naming the sample ``name``."""
+    try:
+        return function(*args, **kwargs)
+    except DataError:
+        raise
+    except MemoryError as exc:  # this sample is too large to augment
+        raise DataError(f"{shown(name)}: not enough memory to augment it") from exc
+    except Exception as exc:
+        raise SampleError(f"{shown(name)}: pipeline failed: {_why(exc)}") from exc
 
 
 def load_batch(
@@ -136,13 +189,15 @@ def load_batch(
     )
     if not len(done.kept):
         return LoadResult(None, done.skipped)
-    return LoadResult(_collate(source, pipeline, done), done.skipped)
+    batch, skipped = _collate(source, pipeline, done, on_error)
+    return LoadResult(batch, done.skipped + skipped)
 
 
 def require_batch(result: LoadResult, number: int) -> Batch:
     """The batch of ``result``; a DataError when every sample of batch ``number`` was skipped."""
     if result.batch is None:
-        raise DataError(f"every sample of batch {number} was skipped: {result.skipped}")
+        reasons = "; ".join(f"{shown(name)}: {reason}" for name, reason in result.skipped)
+        raise DataError(f"every sample of batch {number} was skipped: {reasons}")
     return result.batch
 
 
@@ -166,7 +221,7 @@ class SkipLog:
                 self._paths.add(path)
                 self.entries.append((path, reason))
                 if self.log:
-                    logger.warning("skipping %s: %s", path, reason)
+                    logger.warning("skipping %s: %s", shown(path), one_line(reason))
 
 
 class BatchLoader:
@@ -179,6 +234,9 @@ class BatchLoader:
         self.pipeline = pipeline
         self.seed = seed
         self.on_error = on_error
+        bounds_of = getattr(source, "value_bounds", None)
+        if bounds_of is not None:
+            bounds_of()  # scanned once here, not once in every worker process it is sent to
 
     def __call__(self, task: Task, should_stop: StopCheck | None = None) -> LoadResult:
         """Load one task's batch."""
@@ -193,10 +251,20 @@ class BatchLoader:
         )
 
 
-def _collate(source: Source, pipeline: SamplePipeline, done: Augmented) -> Batch:
+def _collate(
+    source: Source, pipeline: SamplePipeline, done: Augmented, on_error: OnError
+) -> tuple[Batch | None, list[tuple[str, str]]]:
+    """The batch of ``done`` (None when standardizing failed on every sample), and the
+    samples that standardizing skipped."""
     outputs, kept = done.outputs, done.kept
     names = [source.describe(int(index)) for index in kept]
-    x = pipeline.standardize(stack([out["image"] for out in outputs], names))
+    images = stack([out["image"] for out in outputs], names)
+    x, keep, skipped = _standardize(pipeline, images, names, on_error)
+    if x is None:
+        return None, skipped
+    if keep is not None:
+        outputs = [out for out, kept_one in zip(outputs, keep, strict=True) if kept_one]
+        kept, names = kept[keep], [name for name, k in zip(names, keep, strict=True) if k]
     mode = source.y_mode
     if mode == "labels":
         y = source.labels_for(kept)
@@ -208,9 +276,58 @@ def _collate(source: Source, pipeline: SamplePipeline, done: Augmented) -> Batch
         y = {key: PerSample(out[key] for out in outputs) for key in source.target_keys}
     else:
         y = None
-    return Batch(x, y, source.weights_for(kept), kept)
+    return Batch(x, y, source.weights_for(kept), kept), skipped
+
+
+def _standardize(
+    pipeline: SamplePipeline, images: np.ndarray, names: list[str], on_error: OnError
+) -> tuple[np.ndarray | None, np.ndarray | None, list[tuple[str, str]]]:
+    """``pipeline.standardize(images)``, the mask of the samples kept (None: all), and the
+    samples skipped. When the batch fails, each sample is standardized alone to find the
+    ones it fails on, which follow the error policy like any sample (the protocol has
+    standardize treat samples independently)."""
+    try:
+        return pipeline.standardize(images), None, []
+    except NotFittedError:
+        raise  # the stage is not ready, whatever the samples: as it is
+    except Exception as exc:
+        failure = exc
+    keep = np.ones(len(images), dtype=bool)
+    skipped: list[tuple[str, str]] = []
+    for position, name in enumerate(names):
+        try:
+            _guarded(name, pipeline.standardize, images[position : position + 1])
+        except DataError as exc:
+            if on_error != "skip":
+                raise _naming(exc, name)  # noqa: B904 (the cause is kept)
+            skipped.append((name, _reason(exc, name)))
+            keep[position] = False
+    if keep.all():  # it fails on the batch only, not on any one sample
+        first = shown(names[0])
+        raise SampleError(
+            f"standardizing the batch of {first} and {len(names) - 1} more failed: {_why(failure)}"
+        ) from failure
+    if not keep.any():
+        return None, keep, skipped
+    rest = names[int(np.flatnonzero(keep)[0])]
+    return _guarded(rest, pipeline.standardize, images[keep]), keep, skipped
+
+
+def _naming(error: DataError, name: str) -> DataError:
+    """``error`` if its message names the sample, else a DataError that does."""
+    if str(error).startswith(shown(name)):
+        return error
+    renamed = DataError(f"{shown(name)}: {one_line(error)}")
+    renamed.__cause__ = error.__cause__ or error
+    return renamed
 
 
 def _reason(error: DataError, name: str) -> str:
-    message = str(error)
-    return message[len(name) + 2 :] if message.startswith(f"{name}: ") else message
+    message = one_line(error)
+    prefix = f"{shown(name)}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def _why(exc: BaseException) -> str:
+    """``Type: message`` of an exception, on one line."""
+    return f"{type(exc).__name__}: {one_line(exc)}"

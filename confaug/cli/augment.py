@@ -37,6 +37,7 @@ from confaug.errors import DataError
 from confaug.seeding import SAMPLE_STREAM, row_key
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import IMAGE_EXTENSIONS, decode_as_stored
+from confaug.sources.errors import one_line, shown
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
@@ -181,17 +182,19 @@ class CopyWriter:
                     image = np.moveaxis(image, 0, -1)
                 write_bytes_atomic(out, encode_image(image, out.suffix, jpeg_quality=self.quality))
             except (DataError, SampleError) as err:  # both name the file
-                outcome.error = _naming(str(err), job.source)
+                outcome.error = _naming(one_line(err), job.source)
                 break
             except OSError as err:
-                outcome.error = f"{job.source}: {err}"
+                outcome.error = f"{shown(job.source)}: {one_line(err)}"
                 break
             outcome.written += 1
         return outcome
 
 
 def _naming(message: str, path: Path) -> str:
-    return message if message.startswith(str(path)) else f"{path}: {message}"
+    """``message`` starting with the file's (escaped) name, as every line of output names it."""
+    name = shown(path)
+    return message if message.startswith(name) else f"{name}: {message}"
 
 
 def _run_jobs(

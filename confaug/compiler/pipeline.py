@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import random
 import threading
 from collections.abc import Callable, Iterable
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from confaug._albu import albumentations
 from confaug.compiler.build import build_compose
 from confaug.compiler.targets import Targets
 from confaug.compiler.values import Scale, from_working, infer_scale, to_working
@@ -23,6 +25,26 @@ if TYPE_CHECKING:
 
 
 _INFER = object()  # infer the value range from the image itself
+_MASK_KEYS = ("mask",)  # besides additional targets of kind mask or image
+
+
+@functools.cache
+def _sample_failures() -> tuple[type[BaseException], ...]:
+    """What albumentations and OpenCV raise for a sample they cannot work on (too small for a
+    crop, sizes that disagree, no pixels, too large for memory): a valid config fails only
+    so on data, so these are the data's errors (:class:`DataError`), not the pipeline's."""
+    import cv2
+
+    crops = getattr(getattr(albumentations().augmentations, "crops", None), "transforms", None)
+    crop_size = getattr(crops, "CropSizeError", None)
+    extra = (crop_size,) if isinstance(crop_size, type) else ()
+    return (ValueError, MemoryError, cv2.error, *extra)
+
+
+def _shapes(data: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{key} {np.shape(value)}" for key, value in data.items() if isinstance(value, np.ndarray)
+    )
 
 
 def _seed_compose(compose: Any, seed: int) -> None:
@@ -58,6 +80,7 @@ class Pipeline:
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._ranged: dict[tuple[float, float], Pipeline] = {}
         self._calls = 0
         self._owner = threading.get_ident()
         # Other threads work on their own copy; their streams derive from this base.
@@ -88,6 +111,30 @@ class Pipeline:
                 field="preprocessing_function",
             )
         return function
+
+    def for_value_bounds(self, low: float, high: float) -> Pipeline:
+        """This pipeline for float data whose values all lie in ``[low, high]``.
+
+        With ``value_range: auto`` the range ([0, 1] or [0, 255]) is decided once from these
+        bounds, not per sample, so a dark image of a 0–255 dataset is not taken for a [0, 1]
+        one; the sources call this with the bounds of their whole dataset. A ``DataError``
+        when the bounds fit neither range. With a fixed ``value_range``, ``self``. The
+        pipeline returned shares this one's standardizer (and so ``fit``'s statistics).
+        """
+        if self.spec.value_range != "auto":
+            return self
+        scale = infer_scale(np.asarray([low, high], dtype=np.float64), "auto", where="x")
+        assert scale is not None
+        key = (scale.low, scale.high)
+        with self._lock:
+            ranged = self._ranged.get(key)
+            if ranged is None:
+                ranged = Pipeline.__new__(Pipeline)
+                spec = self.spec.model_copy(update={"value_range": key})
+                ranged._setup(spec, self._function, stats=None)
+                ranged.standardizer = self.standardizer
+                self._ranged[key] = ranged
+        return ranged
 
     # ---- one sample -------------------------------------------------------------------
     def _thread_compose(self) -> Any:
@@ -124,16 +171,28 @@ class Pipeline:
         if self._channels_first:
             data = self._to_hwc(data)
             image = data["image"]
+        self._check_sizes(data, image)
         if batch_scale is _INFER:
             scale = infer_scale(image, self.spec.value_range, where="image")
         else:
             scale = batch_scale  # type: ignore[assignment]
+        fixed_range = self.spec.value_range != "auto"  # "auto" looks at min and max already
+        if image.dtype.kind == "f" and fixed_range and not np.isfinite(image).all():
+            raise DataError("image: float image contains NaN or infinity")
         data["image"] = to_working(image, scale)
         for key in self._targets.extra_images:
             if key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
         added = self._targets.fill_absent(data)
-        out = self._targets.run(compose, data)
+        shapes = _shapes(data)
+        try:
+            out = self._targets.run(compose, data)
+        except DataError:
+            raise
+        except _sample_failures() as exc:
+            raise DataError(
+                f"cannot augment this sample ({shapes}): {type(exc).__name__}: {exc}"
+            ) from exc
         for key in added:
             out.pop(key, None)
         out["image"] = from_working(out["image"], scale)
@@ -143,6 +202,20 @@ class Pipeline:
         if self._channels_first:
             out = self._to_chw(out)
         return out
+
+    def _check_sizes(self, data: dict[str, Any], image: np.ndarray) -> None:
+        """An image with pixels, and masks (and other images) of its height and width."""
+        if min(image.shape[:2]) < 1:
+            raise DataError(f"image: shape {image.shape} has no pixels")
+        for key, value in data.items():
+            if key == "image" or not (key in _MASK_KEYS or self._is_pixels(key)):
+                continue
+            shape = np.shape(value)
+            if len(shape) < 2 or shape[:2] != image.shape[:2]:
+                raise DataError(
+                    f"{key} has shape {shape}, the image {image.shape}: it must have the "
+                    "image's height and width"
+                )
 
     def _to_hwc(self, data: dict[str, Any]) -> dict[str, Any]:
         data = dict(data)
@@ -170,7 +243,7 @@ class Pipeline:
         With ``seed``, image ``i`` gets the seed ``sample_seed(seed, i)``: the result does
         not depend on what ran before.
         """
-        batch = np.asarray(x)
+        batch = _as_batch(x)
         expected = 4
         if batch.ndim == 3 and not self._channels_first:
             batch = batch[..., None]  # NHW grayscale
@@ -205,8 +278,13 @@ class Pipeline:
     def fit(
         self, x: np.ndarray, augment: bool = False, rounds: int = 1, seed: int | None = None
     ) -> Pipeline:
-        """Compute featurewise mean / std / ZCA from sample data ``x`` (as Keras' ``fit``)."""
-        data = np.asarray(x)
+        """Compute featurewise mean / std / ZCA from sample data ``x`` (as Keras' ``fit``).
+
+        A NaN or infinite value would spoil every statistic and so every later output: it is
+        a ``DataError`` naming the samples that hold one.
+        """
+        data = _as_batch(x)
+        _require_finite(data, "x")
         if augment:
             base = 0 if seed is None else seed
             data = np.concatenate(
@@ -215,6 +293,7 @@ class Pipeline:
                     for r in range(rounds)
                 ]
             )
+            _require_finite(data, "augmented x")
         self.standardizer.fit(data, channels_first=self._channels_first)
         return self
 
@@ -263,3 +342,27 @@ class Pipeline:
     def __repr__(self) -> str:
         names = [type(t).__name__ for t in self.compose.transforms]
         return f"Pipeline({', '.join(names) or 'identity'})"
+
+
+def _as_batch(x: Any) -> np.ndarray:
+    """``x`` as one array; a list of images of different shapes is a ``DataError``."""
+    try:
+        return np.asarray(x)
+    except ValueError:
+        shapes = [np.shape(image) for image in list(x)[:5]]
+        raise DataError(
+            f"x: the images differ in shape ({', '.join(map(str, shapes))}, ...); a batch "
+            "is one array of images of one size"
+        ) from None
+
+
+def _require_finite(data: np.ndarray, where: str) -> None:
+    if data.dtype.kind not in "fc" or np.isfinite(data).all():
+        return
+    flat = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(-1, 1)
+    bad = np.flatnonzero(~np.isfinite(flat).all(axis=1))
+    more = ", ..." if len(bad) > 5 else ""
+    raise DataError(
+        f"{where}[{', '.join(map(str, bad[:5]))}{more}]: NaN or infinite values; "
+        "statistics need finite data"
+    )

@@ -7,14 +7,28 @@ this package) never imports Keras, PyTorch, TensorFlow or Ray:
 - :func:`to_torch` (``confaug.integrations.torch``) — a ``torch.utils.data.Dataset``;
 - :func:`to_tf` (``confaug.integrations.tf``) — a ``tf.data.Dataset`` with an output signature;
 - :func:`ray_augment` (``confaug.integrations.ray``) — a callable class for Ray Data's
-  ``Dataset.map_batches``.
+  ``Dataset.map_batches``;
+- :func:`hf_transform` (``confaug.integrations.hf_datasets``) — a transform for a Hugging Face
+  ``Dataset.with_transform`` / ``set_transform``;
+- :class:`GrainAugment` / :class:`GrainRandomAugment` (``confaug.integrations.grain``) — a
+  ``grain.transforms.Map`` / ``RandomMap`` for JAX input pipelines.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RayAugmenter", "ray_augment", "to_keras", "to_tf", "to_torch"]
+__all__ = [
+    "GrainAugment",
+    "GrainRandomAugment",
+    "HFTransform",
+    "RayAugmenter",
+    "hf_transform",
+    "ray_augment",
+    "to_keras",
+    "to_tf",
+    "to_torch",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -35,4 +49,12 @@ def __getattr__(name: str) -> Any:
         from confaug.integrations import ray
 
         return getattr(ray, name)
+    if name in ("hf_transform", "HFTransform"):
+        from confaug.integrations import hf_datasets
+
+        return getattr(hf_datasets, name)
+    if name in ("GrainAugment", "GrainRandomAugment"):
+        from confaug.integrations import grain
+
+        return getattr(grain, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,9 @@ actor, which compiles the pipeline once in ``__init__``: no worker reads the YAM
 
 Each NumPy batch becomes a small source (its rows: arrays as given, encoded bytes decoded by
 ``confaug.sources.decode`` with its pixel limit) that the batching layer's loader augments,
-so rows get the generator's seeds, decoder and error policy.
+so rows get the generator's seeds, decoder and error policy. A row is augmented alone, with
+no dataset around it: for float arrays give the config a ``value_range`` (with ``auto`` each
+row's range is taken from that row, so a dark row of a 0–255 dataset would pass for [0, 1]).
 
 Determinism: row ``r`` is augmented with ``row_seed(seed, epoch, key(r))``, the seed that the
 loader gives the sample key ``row_key(key(r))`` in that epoch; ``key(r)`` is the row's

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from confaug.batching.collate import PerSample
+from confaug.integrations.frameworks import import_tensorflow
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def as_structure(batch: Any) -> Any:
 
 def output_signature(batch: Any) -> Any:
     """The ``tf.TensorSpec`` structure for batches shaped like ``batch``."""
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     def spec(node: Any) -> Any:
         if isinstance(node, Leaf):
@@ -108,7 +109,7 @@ def to_tf(generator: Any) -> Any:
     When the generator raises on bad files (``on_error="raise"``) the dataset's cardinality
     is ``len(generator)``, so Keras knows the steps per epoch.
     """
-    import tensorflow as tf
+    tf = import_tensorflow()
 
     for name in ("__len__", "__getitem__", "on_epoch_end"):
         if not hasattr(generator, name):

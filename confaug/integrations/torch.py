@@ -1,24 +1,36 @@
-"""PyTorch datasets over a confaug batch generator, deterministic for any ``num_workers``.
+"""PyTorch datasets over a confaug batch generator: tensors a torch model takes, a new epoch
+on every pass, bitwise the same for any ``num_workers``.
 
-Two views, both map-style ``torch.utils.data.Dataset`` objects:
+Two views:
 
-- ``to_torch(generator)`` — item ``i`` is the generator's batch ``i`` (same order, shuffle,
-  ``rank``/``world_size`` shard and augmentation as iterating the generator). Load it with
-  ``DataLoader(ds, batch_size=None, num_workers=2)``.
-- ``to_torch(generator, samples=True)`` — item ``i`` is sample ``i`` of the source, augmented
-  exactly as the generator augments it; PyTorch batches, shuffles and shards it
-  (``DataLoader(ds, batch_size=32, shuffle=True, num_workers=2)``, ``DistributedSampler``).
+- ``to_torch(generator)`` — the generator's batches, an ``IterableDataset``:
+  ``DataLoader(ds, batch_size=None, num_workers=2)``. Each pass is one epoch of the
+  generator (its order, shuffle, ``rank``/``world_size`` shard and augmentation); worker
+  ``w`` of ``W`` makes batches ``w, w + W, …`` and the DataLoader hands them on in order.
+- ``to_torch(generator, samples=True)`` — single samples, a map-style ``Dataset`` for
+  PyTorch's own batching and samplers: ``DataLoader(ds, batch_size=32,
+  sampler=ds.sampler(), num_workers=2)``. ``ds.sampler()`` shuffles with the generator's
+  seed and makes each pass a new epoch; ``ds.sampler(DistributedSampler(ds))`` wraps
+  another sampler (and calls its ``set_epoch``). With a sampler that yields plain indices
+  (``shuffle=True``), every pass serves the epoch ``set_epoch`` chose.
 
-Either way an item's randomness comes only from ``(seed, epoch, index)``, so results are
-bitwise identical for ``num_workers`` 0, 1, 2, … . Call ``ds.set_epoch(epoch)`` before each
-epoch, as with ``DistributedSampler``; worker processes copy the dataset when an iterator
-starts, so ``persistent_workers=True`` would keep serving the epoch they started with.
+Epochs: pass ``k`` over the dataset serves epoch ``start + k`` (``start`` is the generator's
+epoch, or ``epoch=``) in every worker, with or without ``persistent_workers``, forked or
+spawned (``confaug.integrations.torch_epochs``). ``ds.set_epoch(e)`` makes the next pass
+epoch ``e`` (the ``DistributedSampler`` habit keeps working). An item's randomness comes
+only from ``(seed, epoch, index)``, never torch's RNG.
+
+What an item holds, by default (what ``nn.Conv2d`` and ``F.cross_entropy`` take): images as
+``(N, C, H, W)`` float32 — uint8 divided by 255, the pipeline's own float output (rescaled or
+standardized) kept; class indices (``class_mode="sparse"``, integer label arrays) and
+single-channel masks as int64; one-hot (``categorical``) and ``binary`` labels as float32;
+weights as given. ``channels_first=False``, ``float32=False`` and ``int64_labels=False``
+give the generator's (Keras') layout instead. Per-sample targets (bboxes, …) come as lists.
 
 In a DataLoader worker process OpenCV runs on one thread (set at the worker's first item), as
 the workers already share the cores; the main process keeps its setting. Building a dataset
 makes later forks of the process safe for OpenCV's thread pool (see
-``confaug.batching.workers.keep_opencv_usable_across_fork``): the ``fork`` workers of a
-process that has used OpenCV could otherwise hang when they change its thread count.
+``confaug.batching.workers.keep_opencv_usable_across_fork``).
 
 PyTorch is imported when the first dataset is built, never when this module is imported.
 """
@@ -26,86 +38,90 @@ PyTorch is imported when the first dataset is built, never when this module is i
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import cv2
 import numpy as np
 
 from confaug.batching.collate import Batch, PerSample
-from confaug.batching.loader import BatchLoader, OnError, SkipLog, Task, require_batch
-from confaug.batching.order import RankOrder
 from confaug.batching.workers import keep_opencv_usable_across_fork
+from confaug.integrations.frameworks import import_torch
+from confaug.integrations.plan import GeneratorPlan
+from confaug.integrations.torch_epochs import EpochClock, as_index
 
-_CLASS_NAMES = ("TorchBatches", "TorchSamples")
+_CLASS_NAMES = ("TorchBatches", "TorchSamples", "EpochSampler")
 _checked_pid = 0  # the process whose OpenCV thread count was last settled
-
-
-class _Plan:
-    """What an item needs, without the generator's threads and locks (so it pickles)."""
-
-    def __init__(self, generator: Any) -> None:
-        self.source = generator.source
-        self.pipeline = generator.pipeline
-        self.seed = int(generator.seed)
-        self.batch_size = int(generator.batch_size)
-        self.order = RankOrder(
-            len(self.source),
-            self.seed,
-            bool(generator.shuffle),
-            int(getattr(generator, "rank", 0)),
-            int(getattr(generator, "world_size", 1)),
-            even=bool(getattr(generator, "even_shards", False)),
-        )
-        on_error: OnError = getattr(generator, "on_error", "raise")
-        self.num_batches = len(generator)
-        #: Loaders as the generator's: for the batch view, and for samples (never skipped).
-        self.batches = BatchLoader(self.source, self.pipeline, self.seed, on_error)
-        self.samples = BatchLoader(self.source, self.pipeline, self.seed, "raise")
-        self._skips = SkipLog()
-
-    @property
-    def skipped(self) -> list[tuple[str, str]]:
-        """``(path, reason)`` of the files this process skipped (each logged once)."""
-        return self._skips.entries
-
-    def batch(self, epoch: int, number: int) -> Batch:
-        """Batch ``number`` of ``epoch``, as the generator's ``[number]``; skipped files are
-        recorded in :attr:`skipped`."""
-        indices = self.order.batch(epoch, number, self.batch_size)
-        result = self.batches(Task(epoch, number, False, indices))
-        self._skips.add(result.skipped)
-        return require_batch(result, number)
-
-    def sample(self, epoch: int, index: int) -> Batch:
-        """Sample ``index`` of the source, augmented for ``epoch``, as a batch of one."""
-        return require_batch(self.samples(Task(epoch, index, False, np.asarray([index]))), index)
+_warned_pid = 0  # the process that warned about plain indices
 
 
 class _Convert:
-    """Batch parts to tensors: images optionally CHW and float32 in [0, 1]."""
+    """Batch parts to tensors in the layout chosen (see the module docstring)."""
 
-    def __init__(self, channels_first: bool, data_format: str, float32: bool) -> None:
+    def __init__(
+        self,
+        *,
+        channels_first: bool,
+        float32: bool,
+        int64_labels: bool,
+        data_format: str,
+        y_mode: str,
+        class_mode: str | None,
+    ) -> None:
         self.move = channels_first and data_format != "channels_first"
         self.float32 = float32
+        self.int64_labels = int64_labels
+        self.y_mode = y_mode
+        self.class_mode = class_mode
 
     def images(self, x: np.ndarray, batched: bool) -> Any:
-        import torch
-
+        torch = import_torch()
         if self.move and x.ndim >= 3:
             x = np.moveaxis(x, -1, 1 if batched else 0)
         if self.float32:
             x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x.astype(np.float32)
         return torch.from_numpy(np.ascontiguousarray(x))
 
-    def value(self, value: Any) -> Any:
-        import torch
+    def y(self, y: Any, batched: bool) -> Any:
+        """A batch's (or a sample's) ``y`` by how it was made."""
+        if y is None:
+            return None
+        if self.y_mode == "input":
+            return self.images(y, batched)
+        if self.y_mode == "mask":
+            return self.value(self._mask(np.asarray(y), batched))
+        if self.y_mode == "labels":
+            return self.value(self._labels(y))
+        return self.value(y)
 
+    def _labels(self, y: Any) -> Any:
+        if isinstance(y, list):  # multi_output: one array per output
+            return [self._labels(part) for part in y]
+        if not self.int64_labels or not isinstance(y, (np.ndarray, np.generic)):
+            return y
+        if self.class_mode == "sparse" or (y.dtype.kind in "iu" and self.class_mode is None):
+            return np.asarray(y).astype(np.int64)
+        return y
+
+    def _mask(self, mask: np.ndarray, batched: bool) -> np.ndarray:
+        single = mask.ndim == (3 if batched else 2)  # (N, H, W): one class index per pixel
+        if single:
+            return mask.astype(np.int64) if self.int64_labels else mask
+        if self.move:
+            mask = np.moveaxis(mask, -1, 1 if batched else 0)
+        return mask
+
+    def value(self, value: Any) -> Any:
+        torch = import_torch()
         if value is None:
             return None
         if isinstance(value, np.ndarray):
             if value.dtype == object:
                 return [self.value(item) for item in value]
-            return torch.from_numpy(np.ascontiguousarray(value))
+            if not value.flags.c_contiguous:  # (ascontiguousarray would make a scalar 1-D)
+                value = np.ascontiguousarray(value)
+            return torch.from_numpy(value)
         if isinstance(value, dict):
             return {key: self.value(item) for key, item in value.items()}
         if isinstance(value, (list, tuple)):
@@ -134,83 +150,172 @@ def _output(x: Any, y: Any, w: Any) -> Any:
     return (x, y) if w is None else (x, y, w)
 
 
+def _worker() -> Any:
+    """``torch.utils.data.get_worker_info()``: None in the main process."""
+    return import_torch().utils.data.get_worker_info()
+
+
 def _one_opencv_thread_in_workers() -> None:
     """In a DataLoader worker process, hold OpenCV at one thread (checked once per process)."""
     global _checked_pid
     pid = os.getpid()
     if pid == _checked_pid:
         return
-    from torch.utils.data import get_worker_info
-
-    if get_worker_info() is not None and cv2.getNumThreads() != 1:
+    if _worker() is not None and cv2.getNumThreads() != 1:
         cv2.setNumThreads(1)
     _checked_pid = pid
 
 
 class _EpochItems:
-    """What both dataset views hold: the plan, the tensor conversion and the epoch served."""
+    """What both views hold: the plan, the tensor conversion and the epoch clock."""
 
     #: One OpenCV thread in DataLoader worker processes (False keeps OpenCV's default there).
     one_opencv_thread_in_workers = True
 
-    def __init__(self, plan: _Plan, convert: _Convert, epoch: int) -> None:
+    def __init__(self, plan: GeneratorPlan, convert: _Convert, epoch: int) -> None:
         self.plan = plan
         self.convert = convert
-        self.epoch = epoch
+        self.clock = EpochClock(epoch)
         keep_opencv_usable_across_fork()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         keep_opencv_usable_across_fork()
 
+    @property
+    def epoch(self) -> int:
+        """The epoch the next pass serves (and that ``ds[i]`` reads)."""
+        return self.clock.next_epoch
+
     def set_epoch(self, epoch: int) -> None:
-        """Serve epoch ``epoch`` (its order and augmentation) from now on."""
-        self.epoch = int(epoch)
+        """Make the next pass epoch ``epoch`` (its order and augmentation), in every worker,
+        persistent ones included; later passes count on from there."""
+        self.clock.choose(int(epoch))
 
     def _enter(self) -> None:
-        """Called first by ``__getitem__``."""
+        """Called before an item is made."""
         if self.one_opencv_thread_in_workers:
             _one_opencv_thread_in_workers()
 
+    def _batch_item(self, batch: Batch) -> Any:
+        convert = self.convert
+        return _output(
+            convert.images(batch.x, batched=True),
+            convert.y(batch.y, batched=True),
+            convert.value(batch.w),
+        )
+
+    def _sample_item(self, batch: Batch) -> Any:
+        convert = self.convert
+        return _output(
+            convert.images(batch.x[0], batched=False),
+            convert.y(_pick(batch.y, 0), batched=False),
+            convert.value(_pick(batch.w, 0)),
+        )
+
+
+def _batches_of_pass(items: Any, epoch: int, numbers: Iterable[int], worker: Any) -> Iterator[Any]:
+    """The items of one pass: batches ``numbers`` of ``epoch``."""
+    first = True
+    for number in numbers:
+        items._enter()
+        if first:
+            items.clock.started(epoch, worker)
+            first = False
+        yield items._batch_item(items.plan.batch(epoch, number))
+
+
+def _warn_plain_indices(clock: EpochClock) -> None:
+    """Once per worker process: plain indices never move to a new epoch by themselves."""
+    global _warned_pid
+    if _warned_pid == os.getpid() or clock.chosen or _worker() is None:
+        return
+    _warned_pid = os.getpid()
+    warnings.warn(
+        "confaug: this DataLoader's sampler gives plain indices, so every pass serves epoch "
+        f"{clock.next_epoch} (the same augmentation each time). Pass sampler=ds.sampler() "
+        "(or ds.sampler(your_sampler)) for a new epoch each pass, or call ds.set_epoch(e).",
+        stacklevel=3,
+    )
+
 
 def _build_classes() -> dict[str, type]:
-    from torch.utils.data import Dataset
+    import_torch()  # the install command when PyTorch is missing
+    from torch.utils.data import Dataset, IterableDataset, Sampler
 
-    class TorchBatches(_EpochItems, Dataset):
-        """Item ``i``: batch ``i`` of the generator's epoch ``epoch`` (see the module doc)."""
+    class TorchBatches(_EpochItems, IterableDataset):
+        """The generator's batches, one epoch per pass (see the module docstring)."""
 
         def __len__(self) -> int:
             return self.plan.num_batches
 
+        def __iter__(self) -> Iterator[Any]:
+            worker = _worker()
+            epoch = self.clock.begin(worker)  # now, not at the first next(): one per pass
+            numbers = range(len(self))
+            if worker is not None:  # worker w of W: batches w, w + W, ... (handed on in order)
+                numbers = numbers[worker.id :: worker.num_workers]
+            return _batches_of_pass(self, epoch, numbers, worker)
+
         def __getitem__(self, index: int) -> Any:
+            """Batch ``index`` of :attr:`epoch` (the next pass's)."""
             if not 0 <= index < len(self):
                 raise IndexError(f"batch {index} out of range; this dataset has {len(self)}")
             self._enter()
-            batch = self.plan.batch(self.epoch, index)
-            return _output(
-                self.convert.images(batch.x, batched=True),
-                self.convert.value(batch.y),
-                self.convert.value(batch.w),
-            )
+            return self._batch_item(self.plan.batch(self.epoch, index))
 
     class TorchSamples(_EpochItems, Dataset):
-        """Item ``i``: sample ``i`` of the source, augmented for epoch ``epoch``."""
+        """Sample ``i`` of the source, augmented for an epoch: item ``(epoch, i)`` as
+        :meth:`sampler` yields them, or ``i`` for :attr:`epoch`."""
 
         def __len__(self) -> int:
             return len(self.plan.source)
 
-        def __getitem__(self, index: int) -> Any:
+        def __getitem__(self, key: Any) -> Any:
+            epoch, index = as_index(key)
             if not 0 <= index < len(self):
                 raise IndexError(f"sample {index} out of range; this dataset has {len(self)}")
+            if epoch is None:
+                _warn_plain_indices(self.clock)
+                epoch = self.epoch
             self._enter()
-            batch = self.plan.sample(self.epoch, index)
-            return _output(
-                self.convert.images(batch.x[0], batched=False),
-                self.convert.value(_pick(batch.y, 0)),
-                self.convert.value(_pick(batch.w, 0)),
-            )
+            return self._sample_item(self.plan.sample(epoch, index))
 
-    classes: dict[str, type] = {"TorchBatches": TorchBatches, "TorchSamples": TorchSamples}
+        def sampler(self, base: Any = None) -> Any:
+            """A sampler that makes each pass of the DataLoader a new epoch (see
+            :class:`EpochSampler`)."""
+            return EpochSampler(self, base)
+
+    class EpochSampler(Sampler):
+        """Yields ``(epoch, index)`` keys of a :class:`TorchSamples` dataset, a new epoch
+        each time the DataLoader starts a pass (in the main process, so every worker
+        agrees). The indices are ``base``'s — a ``DistributedSampler``, say, whose
+        ``set_epoch`` it calls — or the source in the generator's order for that epoch
+        (shuffled by its seed when it shuffles)."""
+
+        def __init__(self, dataset: Any, base: Any = None) -> None:
+            self.dataset = dataset
+            self.base = base
+
+        def __len__(self) -> int:
+            return len(self.dataset) if self.base is None else len(self.base)
+
+        def __iter__(self) -> Iterator[tuple[int, int]]:
+            epoch = self.dataset.clock.claim()
+            if self.base is None:
+                indices: Iterable[Any] = self.dataset.plan.sample_order(epoch)
+            else:
+                if callable(getattr(self.base, "set_epoch", None)):
+                    self.base.set_epoch(epoch)
+                indices = self.base
+            for index in indices:
+                yield epoch, int(index)
+
+    classes: dict[str, type] = {
+        "TorchBatches": TorchBatches,
+        "TorchSamples": TorchSamples,
+        "EpochSampler": EpochSampler,
+    }
     for name, cls in classes.items():
         cls.__module__ = __name__
         cls.__qualname__ = name
@@ -225,26 +330,31 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _class_mode(source: Any) -> str | None:
+    """The Keras ``class_mode`` of a folder or table source's labels (None otherwise)."""
+    return getattr(getattr(source, "label_encoder", None), "class_mode", None)
+
+
 def to_torch(
     generator_or_source: Any,
     *,
     samples: bool = False,
-    channels_first: bool = False,
-    float32: bool = False,
+    channels_first: bool = True,
+    float32: bool = True,
+    int64_labels: bool = True,
     epoch: int | None = None,
     pipeline: Any = None,
     seed: int | None = None,
 ) -> Any:
-    """A ``torch.utils.data.Dataset`` over a ``BatchGenerator`` (see the module docstring).
+    """A PyTorch dataset over a ``BatchGenerator`` (see the module docstring).
 
-    ``samples=False``: items are the generator's batches (``DataLoader(ds, batch_size=None)``),
-    with its ``on_error`` policy (a batch is shorter by its skipped files, each logged once per
-    process and listed in ``ds.plan.skipped`` of the process that read it).
-    ``samples=True``: items are single samples, for PyTorch's own batching and samplers; a bad
-    file raises. ``channels_first`` gives images as ``(C, H, W)``; ``float32`` converts them to
-    float32 (uint8 divided by 255, floats kept in their range) — both together match
-    torchvision's ``ToTensor``. ``epoch`` defaults to the generator's current epoch.
-    Images, labels and weights come as tensors; per-sample targets (bboxes, …) as lists.
+    ``samples=False``: the generator's batches, an ``IterableDataset``
+    (``DataLoader(ds, batch_size=None)``), with its ``on_error`` policy (a batch is shorter by
+    its skipped files, each logged once per process and listed in ``ds.plan.skipped`` of the
+    process that read it). ``samples=True``: single samples for PyTorch's batching and
+    samplers (use ``sampler=ds.sampler()``); a bad file raises. ``channels_first``,
+    ``float32`` and ``int64_labels`` (all True) choose the layout. ``epoch`` is the first
+    pass's epoch (default: the generator's current one).
 
     A data source (``confaug.sources``: arrays, folder, table) with ``pipeline=`` and
     ``seed=`` gives the sample view directly.
@@ -262,9 +372,15 @@ def to_torch(
     for name in ("source", "pipeline", "seed", "batch_size", "shuffle"):
         if not hasattr(generator, name):
             raise TypeError(f"to_torch needs a BatchGenerator (flow*, not wrap); got {generator!r}")
-    plan = _Plan(generator)
-    data_format = getattr(generator.pipeline, "data_format", "channels_last")
-    convert = _Convert(channels_first, data_format, float32)
+    plan = GeneratorPlan(generator)
+    convert = _Convert(
+        channels_first=channels_first,
+        float32=float32,
+        int64_labels=int64_labels,
+        data_format=getattr(generator.pipeline, "data_format", "channels_last"),
+        y_mode=getattr(plan.source, "y_mode", "labels"),
+        class_mode=_class_mode(plan.source),
+    )
     start = int(generator.epoch if epoch is None else epoch)
     name = "TorchSamples" if samples else "TorchBatches"
     cls = globals().get(name) or __getattr__(name)

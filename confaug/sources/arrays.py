@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,11 @@ class ArraySource(Source):
     Problems found in one sample (wrong rank or channels, NaN) raise :class:`DataError`
     naming its index when that sample is loaded. ``channel_counts`` are the channel counts
     accepted (None: any).
+
+    Float samples are one dataset, so they have one value range: :meth:`value_bounds` gives
+    the lowest and highest finite value of all of ``x`` (computed once, in slices), from which
+    the pipeline takes one range for every sample — a dark image of a 0–255 array is not
+    taken for a [0, 1] image.
     """
 
     def __init__(
@@ -62,14 +68,24 @@ class ArraySource(Source):
         self.targets = dict(targets or {})
         self.y_mode: YMode = _y_mode(y, masks, self.targets)
         self.target_keys = tuple(self.targets)
+        self._bounds: tuple[float, float] | None = None
+        self._bounds_found = False  # a flag, not a sentinel object: the source is pickled
 
     def __len__(self) -> int:
         return len(self.x)
 
+    def value_bounds(self) -> tuple[float, float] | None:
+        """``(lowest, highest)`` finite value of the float samples of ``x``; None when no
+        sample is float (or none has a finite value). Computed on first use, then kept."""
+        if not self._bounds_found:
+            self._bounds, self._bounds_found = _finite_bounds(self.x), True
+        return self._bounds
+
     def part(self, start: int, stop: int) -> ArraySource:
-        """Samples ``start:stop`` as a new source (views of the arrays, no copies)."""
+        """Samples ``start:stop`` as a new source (views of the arrays, no copies), with the
+        value bounds of the whole: a subset is read in the range of its dataset."""
         cut = slice(start, stop)
-        return ArraySource(
+        part = ArraySource(
             self.x[cut],
             None if self.y is None else self.y[cut],
             None if self.sample_weight is None else self.sample_weight[cut],
@@ -79,6 +95,8 @@ class ArraySource(Source):
             name=self.name,
             channel_counts=self.channel_counts,
         )
+        part._bounds, part._bounds_found = self.value_bounds(), True
+        return part
 
     def describe(self, index: int) -> str:
         """``"x[N]"`` (the source's name and the index)."""
@@ -107,6 +125,9 @@ class ArraySource(Source):
         where = self.describe(index)
         if image.ndim != 3:
             raise DataError(f"{where} has shape {image.shape}; expected rank 3 (one image)")
+        spatial = image.shape[:2] if self.channel_axis == 2 else image.shape[1:]
+        if min(spatial) < 1:
+            raise DataError(f"{where} has shape {image.shape}: an image with no pixels")
         channels = image.shape[self.channel_axis]
         if self.channel_counts is not None and channels not in self.channel_counts:
             raise DataError(
@@ -128,6 +149,27 @@ class ArraySource(Source):
                 f"the image is {height}x{width}"
             )
         return mask
+
+
+_SLICE_VALUES = 1 << 24  # values looked at per step when computing bounds (64 MB of float32)
+
+
+def _finite_bounds(x: np.ndarray | list[np.ndarray]) -> tuple[float, float] | None:
+    """Lowest and highest finite value of the float samples, a few samples at a time (a
+    memory-mapped array is read once, never copied whole)."""
+    low, high = math.inf, -math.inf
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind != "f" or x.size == 0:
+            return None
+        step = max(1, _SLICE_VALUES // max(1, x[0].size))
+        parts: Any = (x[start : start + step] for start in range(0, len(x), step))
+    else:
+        parts = (part for part in map(np.asarray, x) if part.dtype.kind == "f")
+    for part in parts:
+        finite = part[np.isfinite(part)]
+        if finite.size:
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    return None if low > high else (low, high)
 
 
 def _y_mode(y: Any, masks: Any, targets: Mapping[str, Any]) -> YMode:

@@ -1,13 +1,30 @@
 """A table of file names and labels as a source: a pandas DataFrame or a CSV file.
 
-A CSV path is read with the csv module, so pandas is not needed; a DataFrame is read through
-its own columns. Semantics follow Keras' ``flow_from_dataframe``.
+A CSV path is read with the csv module, so pandas is not needed, through the sources' one
+file reader (a regular file, at most ``max_table_bytes``); a DataFrame is read through its own
+columns. Semantics follow Keras' ``flow_from_dataframe``. Tables come from other teams and
+scrapes, so every problem is a :class:`DataError` (Keras' own ``TypeError`` for a column of the
+wrong type aside) that names the file, line, column or row:
+
+- a problem of the whole table (not UTF-8, a field beyond the csv module's limit, a NUL byte,
+  a column name given twice, a missing column) raises when the source is built;
+- a problem of one row (the wrong number of fields; no file name; a file name that leads
+  outside ``directory``; a missing, NaN or infinite label or weight) makes that row a sample
+  that cannot be loaded: loading it raises a DataError naming the row, and with
+  ``on_error="skip"`` it is skipped and reported in ``gen.skipped`` like an unreadable file.
+
+File names are confined to ``directory``: an absolute name, or one that climbs out of it with
+``..``, is a bad row (and is never opened or even looked up) unless the caller passes
+``allow_outside_directory=True``. Without a ``directory`` names are used as given (Keras'
+absolute paths). Messages quote a table's names and cells escaped, never a file's content.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import logging
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,7 +33,8 @@ import numpy as np
 
 from confaug.sources.base import split_bounds
 from confaug.sources.decode import IMAGE_EXTENSIONS, DecodeOptions
-from confaug.sources.errors import DataError
+from confaug.sources.errors import DataError, one_line, shown
+from confaug.sources.file_bytes import DEFAULT_MAX_TABLE_BYTES, read_data_file
 from confaug.sources.files import FileSource
 from confaug.sources.labels import (
     CLASSIFICATION_MODES,
@@ -29,21 +47,88 @@ from confaug.sources.labels import (
 
 logger = logging.getLogger("confaug")
 
-Table = dict[str, list[Any]]
+
+class Table(dict[str, list[Any]]):
+    """Columns by name. ``problems`` maps a row (0-based, header aside) to what is wrong with
+    it; ``name`` is the CSV file's, ``lines`` the CSV line each row ends on."""
+
+    def __init__(
+        self,
+        columns: Mapping[str, list[Any]],
+        *,
+        name: str | None = None,
+        problems: Mapping[int, str] | None = None,
+        lines: Sequence[int] | None = None,
+    ) -> None:
+        super().__init__(columns)
+        self.name = name
+        self.problems: dict[int, str] = dict(problems or {})
+        self.lines = list(lines or [])
+
+    def where(self, row: int) -> str:
+        """``row N`` (with its CSV line when known), as messages name a row."""
+        if row < len(self.lines):
+            return f"row {row} (line {self.lines[row]})"
+        return f"row {row}"
 
 
-def read_table(data: Any) -> Table:
-    """Columns of a CSV path, a pandas DataFrame or a mapping of column → values."""
+def read_table(data: Any, *, max_bytes: int | None = DEFAULT_MAX_TABLE_BYTES) -> Table:
+    """Columns of a CSV path, a pandas DataFrame or a mapping of column → values.
+
+    A CSV row with too few or too many fields is kept, padded with None or cut, and listed in
+    ``Table.problems``; anything that spoils the whole table raises :class:`DataError`.
+    """
     if isinstance(data, (str, os.PathLike)):
-        with open(data, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-            columns = {name: [row[name] for row in rows] for name in (rows[0] if rows else {})}
-        return columns
+        return _read_csv(data, max_bytes)
     if hasattr(data, "columns") and hasattr(data, "__getitem__"):  # a pandas DataFrame
-        return {str(name): list(data[name].tolist()) for name in data.columns}
+        names = [str(name) for name in data.columns]
+        _refuse_repeats(names, "the DataFrame")
+        return Table({str(name): list(data[name].tolist()) for name in data.columns})
     if isinstance(data, Mapping):
-        return {str(name): list(values) for name, values in data.items()}
+        return Table({str(name): list(values) for name, values in data.items()})
     raise TypeError(f"expected a CSV path, a pandas DataFrame or a mapping; got {type(data)}")
+
+
+def _read_csv(path: str | os.PathLike[str], max_bytes: int | None) -> Table:
+    name = shown(os.fspath(path))
+    raw = read_data_file(path, max_bytes=max_bytes, option="max_table_bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(
+            f"{name}: line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+            "save the table as UTF-8"
+        ) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    try:
+        header = next(reader, [])
+        for record in reader:
+            if record:  # a blank line is no row, as csv.DictReader has it
+                records.append((reader.line_num, record))
+    except csv.Error as exc:
+        raise DataError(f"{name}: line {reader.line_num}: cannot parse ({one_line(exc)})") from None
+    _refuse_repeats(header, name)
+    width = len(header)
+    columns: dict[str, list[Any]] = {column: [] for column in header}
+    problems: dict[int, str] = {}
+    for row, (_, record) in enumerate(records):
+        if len(record) != width:
+            problems[row] = f"has {len(record)} field(s), the header {width}"
+        values = record[:width] + [None] * (width - len(record))
+        for column, value in zip(header, values, strict=True):
+            columns[column].append(value)
+    return Table(columns, name=name, problems=problems, lines=[line for line, _ in records])
+
+
+def _refuse_repeats(names: Sequence[str], where: str) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise DataError(
+            f"{where}: column name(s) {[shown(name) for name in repeated]} appear more than "
+            "once; give every column its own name"
+        )
 
 
 class DataFrameSource(FileSource):
@@ -51,7 +136,8 @@ class DataFrameSource(FileSource):
 
     Attributes as Keras: ``filenames`` (``x_col`` values kept), ``filepaths``, ``classes``
     and ``class_indices`` (classification modes), ``labels``, ``samples``,
-    ``invalid_filenames`` (rows dropped by ``validate_filenames``).
+    ``invalid_filenames`` (rows dropped by ``validate_filenames``). Bad rows (see the module
+    docstring) stay samples that raise when loaded; ``problems`` maps their index to why.
     """
 
     def __init__(
@@ -70,45 +156,55 @@ class DataFrameSource(FileSource):
         validation_split: float = 0.0,
         validate_filenames: bool = True,
         extensions: Sequence[str] = IMAGE_EXTENSIONS,
+        allow_outside_directory: bool = False,
+        max_table_bytes: int | None = DEFAULT_MAX_TABLE_BYTES,
     ) -> None:
         check_class_mode(class_mode, DATAFRAME_CLASS_MODES)
         if class_mode == "multi_output" and isinstance(y_col, str):
             raise TypeError('class_mode="multi_output" needs y_col to be a list of columns')
-        table = read_table(dataframe)
+        table = read_table(dataframe, max_bytes=max_table_bytes)
+        self.table_name = table.name or "the table"
         y_cols = [] if class_mode in ("input", None) else _as_list(y_col)
         _require_columns(table, [x_col, *y_cols, *([weight_col] if weight_col else [])])
         self.directory = os.fspath(directory) if directory is not None else ""
-        files = table[x_col]
-        for row, name in enumerate(files):
-            if not isinstance(name, str):
-                raise TypeError(f"row {row}: x_col={x_col!r} value {name!r} is not a string")
+        confined = directory is not None and not allow_outside_directory
+        #: What is wrong with each bad row, by row of the table.
+        bad = {row: f"{table.where(row)}: {reason}" for row, reason in table.problems.items()}
+        files = _file_names(table, x_col, bad, self.directory if confined else None)
         rows = list(range(len(files)))
         self.invalid_filenames: list[str] = []
         if validate_filenames:
             suffixes = tuple(ext.lower() for ext in extensions)
-            rows, self.invalid_filenames = _valid_rows(files, rows, self.directory, suffixes)
+            rows, self.invalid_filenames = _valid_rows(files, rows, bad, self.directory, suffixes)
         labels: ClassLabels | RawLabels | None = None
         self.labels: Any = None
         if class_mode in CLASSIFICATION_MODES:
-            rows, names = _filter_classes(table[str(y_col)], rows, classes, class_mode)
+            column = str(y_col)
+            _mark_missing(table, column, rows, bad, "no label")
+            rows, names = _filter_classes(table[column], rows, bad, classes, class_mode)
             self.class_indices = {name: index for index, name in enumerate(names)}
         if not rows:
             raise DataError("no usable rows: every file name was invalid or filtered out")
         start, stop = split_bounds(len(rows), subset, validation_split)
         rows = rows[start:stop]
         if class_mode in CLASSIFICATION_MODES:
-            self.classes = _class_indices(table[str(y_col)], rows, self.class_indices)
+            self.classes = _class_indices(table[str(y_col)], rows, bad, self.class_indices)
             labels = ClassLabels(class_mode, self.classes, len(self.class_indices))
             self.labels = self.classes
         elif class_mode in ("raw", "multi_output"):
-            columns = [_column_array(table[col], rows, col) for col in y_cols]
+            columns = [_column_array(table, col, rows, bad) for col in y_cols]
             values = np.stack(columns, axis=1) if not isinstance(y_col, str) else columns[0]
             self.labels = columns if class_mode == "multi_output" else values
             labels = RawLabels(self.labels)
         self.filenames = [files[row] for row in rows]
         weights = None
         if weight_col:
-            weights = _column_array(table[weight_col], rows, weight_col, numeric=True)
+            weights = _column_array(table, weight_col, rows, bad, numeric=True)
+        self._row_names = {
+            index: f"{self.table_name}, {table.where(row)}"
+            for index, row in enumerate(rows)
+            if not files[row]
+        }
         super().__init__(
             [os.path.join(self.directory, name) for name in self.filenames],
             decode=decode,
@@ -116,6 +212,7 @@ class DataFrameSource(FileSource):
             labels=labels,
             y_mode=y_mode_of(class_mode),
             weights=weights,
+            problems={index: bad[row] for index, row in enumerate(rows) if row in bad},
         )
 
     @property
@@ -123,15 +220,59 @@ class DataFrameSource(FileSource):
         """Number of samples."""
         return len(self.filenames)
 
+    def describe(self, index: int) -> str:
+        """The image file's path, or ``"<table>, row N"`` for a row without a file name."""
+        return self._row_names.get(index) or self.filepaths[index]
+
+
+def _file_names(table: Table, x_col: str, bad: dict[int, str], confine: str | None) -> list[str]:
+    """``x_col`` of every row ("" where there is none); marks rows without a usable name.
+
+    A value of another type than text raises TypeError (as Keras); a missing one, or with
+    ``confine`` (the directory) one leading outside it, marks its row bad.
+    """
+    names: list[str] = []
+    for row, value in enumerate(table[x_col]):
+        if row in bad or _missing(value) or value == "":
+            if row not in bad:
+                bad[row] = f"{table.where(row)}: no file name in column {shown(x_col)!r}"
+            names.append(value if isinstance(value, str) else "")
+            continue
+        if not isinstance(value, str):
+            raise TypeError(f"row {row}: x_col={x_col!r} value {_cell(value)} is not a string")
+        if "\0" in value:
+            bad[row] = f"{table.where(row)}: file name {_cell(value)} holds a NUL character"
+        elif confine is not None and not _inside(value):
+            bad[row] = (
+                f"{table.where(row)}: file name {_cell(value)} leads outside the directory "
+                f"{shown(confine)!r} (pass allow_outside_directory=True to allow it)"
+            )
+        names.append(value)
+    return names
+
+
+def _inside(name: str) -> bool:
+    """Whether the relative file name ``name`` stays inside the folder it is joined to."""
+    if os.path.isabs(name) or os.path.splitdrive(name)[0]:
+        return False
+    parts = os.path.normpath(name).split(os.sep)
+    return parts[0] != ".." and (os.altsep is None or not name.startswith(os.altsep))
+
 
 def _valid_rows(
-    files: list[str], rows: list[int], directory: str, suffixes: tuple[str, ...]
+    files: list[str],
+    rows: list[int],
+    bad: dict[int, str],
+    directory: str,
+    suffixes: tuple[str, ...],
 ) -> tuple[list[int], list[str]]:
-    """Rows whose file exists with an image suffix, and the names of the others."""
+    """Rows whose file exists with an image suffix (and the bad rows, which are reported
+    when loaded, never looked up), and the names of the others."""
     kept, invalid = [], []
     for row in rows:
-        if files[row].lower().endswith(suffixes) and os.path.isfile(
-            os.path.join(directory, files[row])
+        if row in bad or (
+            files[row].lower().endswith(suffixes)
+            and os.path.isfile(os.path.join(directory, files[row]))
         ):
             kept.append(row)
         else:
@@ -140,7 +281,7 @@ def _valid_rows(
         logger.warning(
             "ignoring %d row(s) whose file is missing or not an image, e.g. %s",
             len(invalid),
-            ", ".join(invalid[:5]),
+            ", ".join(shown(name) for name in invalid[:5]),
         )
     return kept, invalid
 
@@ -152,25 +293,42 @@ def _as_list(columns: str | Sequence[str]) -> list[str]:
 def _require_columns(table: Table, names: list[str]) -> None:
     missing = [name for name in names if name not in table]
     if missing:
-        raise DataError(f"missing column(s) {missing}; the table has {list(table)}")
+        raise DataError(
+            f"missing column(s) {[shown(name) for name in missing]}; "
+            f"the table has {[shown(name) for name in table]}"
+        )
+
+
+def _mark_missing(
+    table: Table, column: str, rows: list[int], bad: dict[int, str], what: str
+) -> None:
+    for row in rows:
+        if row not in bad and _missing(table[column][row]):
+            bad[row] = f"{table.where(row)}: {what} in column {shown(column)!r}"
 
 
 def _filter_classes(
-    labels: list[Any], rows: list[int], classes: Sequence[str] | None, class_mode: str
+    labels: list[Any],
+    rows: list[int],
+    bad: dict[int, str],
+    classes: Sequence[str] | None,
+    class_mode: str,
 ) -> tuple[list[int], list[str]]:
-    """Rows whose label survives ``classes`` and the ordered class names."""
+    """Rows whose label survives ``classes`` (bad rows stay) and the ordered class names."""
     allowed = (list, tuple) if class_mode == "categorical" else ()
-    for row in rows:
+    good = [row for row in rows if row not in bad]
+    for row in good:
         if not isinstance(labels[row], (str, *allowed)):
             kinds = "a string, list or tuple" if allowed else "a string"
             raise TypeError(
-                f"row {row}: class_mode={class_mode!r} needs {kinds} label; got {labels[row]!r}"
+                f"row {row}: class_mode={class_mode!r} needs {kinds} label; "
+                f"got {_cell(labels[row])}"
             )
     if classes:
         names = list(dict.fromkeys(classes))
-        rows = [row for row in rows if set(_label_list(labels[row])) & set(names)]
+        rows = [row for row in rows if row in bad or set(_label_list(labels[row])) & set(names)]
     else:
-        names = sorted({name for row in rows for name in _label_list(labels[row])})
+        names = sorted({name for row in good for name in _label_list(labels[row])})
     if class_mode == "binary" and len(names) != 2:
         raise ValueError(f'class_mode="binary" needs exactly 2 classes; found {len(names)}')
     return rows, names
@@ -180,11 +338,16 @@ def _label_list(label: Any) -> list[str]:
     return list(label) if isinstance(label, (list, tuple)) else [label]
 
 
-def _class_indices(labels: list[Any], rows: list[int], indices: dict[str, int]) -> list[Any]:
+def _class_indices(
+    labels: list[Any], rows: list[int], bad: dict[int, str], indices: dict[str, int]
+) -> list[Any]:
+    """Class indices of ``rows``; a bad row gets class 0, never used (it is not loaded)."""
     encoded: list[Any] = []
     for row in rows:
         label = labels[row]
-        if isinstance(label, (list, tuple)):
+        if row in bad:
+            encoded.append(0)
+        elif isinstance(label, (list, tuple)):
             encoded.append([indices[name] for name in label if name in indices])
         else:
             encoded.append(indices[label])
@@ -192,24 +355,56 @@ def _class_indices(labels: list[Any], rows: list[int], indices: dict[str, int]) 
 
 
 def _column_array(
-    values: list[Any], rows: list[int], name: str, numeric: bool = False
+    table: Table, name: str, rows: list[int], bad: dict[int, str], *, numeric: bool = False
 ) -> np.ndarray:
-    """Values of ``rows``; numbers (also numeric CSV strings) become float32."""
-    picked = [values[row] for row in rows]
-    try:
-        return np.asarray([float(value) for value in picked], dtype=np.float32)
-    except (TypeError, ValueError):
-        if numeric:
-            row = next(row for row in rows if not _is_number(values[row]))
-            raise TypeError(
-                f"column {name!r} must be numeric; row {row} has {values[row]!r}"
-            ) from None
-        return np.asarray(picked, dtype=object) if picked else np.asarray(picked)
+    """Values of ``rows``: float32 when every value is a number (numeric CSV strings too),
+    else objects (``numeric``: a TypeError naming the row). A missing, NaN or infinite
+    number marks its row bad (it keeps 0, never used)."""
+    values = table[name]
+    numbers: dict[int, float] = {}
+    for row in rows:
+        if row in bad:
+            continue
+        value = values[row]
+        try:
+            numbers[row] = math.nan if _missing_number(value) else float(value)
+        except (TypeError, ValueError):
+            if numeric:
+                raise TypeError(
+                    f"column {name!r} must be numeric; row {row} has {_cell(value)}"
+                ) from None
+            picked = [values[row] for row in rows]
+            return np.asarray(picked, dtype=object) if picked else np.asarray(picked)
+    for row, number in numbers.items():
+        if not math.isfinite(number):
+            what = "weights" if numeric else "labels"
+            bad[row] = (
+                f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}; "
+                f"{what} must be finite numbers"
+            )
+    finite = [
+        numbers[row] if row in numbers and math.isfinite(numbers[row]) else 0.0 for row in rows
+    ]
+    return np.asarray(finite, dtype=np.float32)
 
 
-def _is_number(value: Any) -> bool:
-    try:
-        float(value)
-    except (TypeError, ValueError):
+def _missing(value: Any) -> bool:
+    """None, NaN, pandas' NA / NaT: a cell with no value."""
+    if value is None:
+        return True
+    if isinstance(value, (str, list, tuple, np.ndarray)):
         return False
-    return True
+    try:
+        return bool(value != value)  # NaN and NaT differ from themselves
+    except (TypeError, ValueError):  # pandas.NA refuses to be a bool
+        return True
+
+
+def _missing_number(value: Any) -> bool:
+    return _missing(value) or (isinstance(value, str) and not value.strip())
+
+
+def _cell(value: Any) -> str:
+    """A table cell as a message quotes it: its repr, escaped, at most 60 characters."""
+    text = shown(repr(value))
+    return text if len(text) <= 60 else text[:57] + "..."

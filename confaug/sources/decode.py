@@ -8,6 +8,16 @@ the DCT, which is much cheaper than decoding fully and resizing); other formats 
 PIL. EXIF orientation is applied for every format. Every failure is a :class:`DataError`
 that names the file.
 
+What is read is bounded before it costs anything: a path is read by
+:func:`~confaug.sources.file_bytes.read_data_file` (regular files only, ``max_file_bytes``);
+PIL may only open the formats of :data:`PIL_FORMATS` (an ICO, PSD or EPS named ``.png`` is
+refused before its header is parsed); a JPEG too short for the size its header claims is
+refused before decoding; and a decoded image must have the size its header announced.
+Decoders fill what a truncated JPEG lacks with flat grey: such a file is refused too.
+High-bit files are scaled from what their pixels mean: 16-bit integers as 0..65535, 32-bit
+integers only when they fit in 16 bits, floats as [0, 1] (or the range the TIFF declares);
+NaN, infinity and values outside that range are a ``DataError``, never clipped.
+
 With ``DecodeOptions(decoder="pil")`` every file is decoded, converted and resized by PIL with
 PIL's filters, as Keras' ``load_img`` does (the same pixels, EXIF orientation aside), and
 ``"box"`` and ``"hamming"`` interpolation are available. :func:`decode_as_stored` keeps a
@@ -26,8 +36,13 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from confaug.sources.errors import DataError
-from confaug.sources.jpeg_header import read_jpeg_header
+from confaug.sources.errors import DataError, one_line, shown
+from confaug.sources.file_bytes import DEFAULT_MAX_FILE_BYTES, read_data_file
+from confaug.sources.jpeg_header import (
+    JpegHeader,
+    read_jpeg_header,
+    scans_cover_every_coefficient,
+)
 from confaug.spec.vocab import INTERPOLATIONS  # OpenCV's codes, by the names configs use
 
 ColorMode = Literal["grayscale", "rgb", "rgba"]
@@ -38,6 +53,10 @@ Decoder = Literal["opencv", "pil"]
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".tif", ".tiff", ".webp")
 #: Pixel limit of the decompression-bomb guard; the same default as PIL's warning limit.
 DEFAULT_MAX_PIXELS = 89_478_485
+#: The only formats PIL may open (its names): what the listed extensions hold, and GIF. Any
+#: other plugin (ICO, ICNS, PSD, EPS, …) could hide a larger image than its header says, or
+#: run an external program.
+PIL_FORMATS = ("JPEG", "PNG", "BMP", "PPM", "TIFF", "WEBP", "GIF")
 
 CHANNELS: dict[str, int] = {"grayscale": 1, "rgb": 3, "rgba": 4}
 #: OpenCV's resize flags, by the interpolation names of ``DecodeOptions``.
@@ -51,6 +70,12 @@ PIL_INTERPOLATIONS: dict[str, Image.Resampling] = {
     "lanczos": Image.Resampling.LANCZOS,
 }
 _EXIF_ORIENTATION = 0x0112
+# TIFF tags that declare the range of float samples (SMinSampleValue, SMaxSampleValue).
+_SAMPLE_RANGE_TAGS = (340, 341)
+_EOI = b"\xff\xd9"
+# Inserted before a JPEG's end marker to tell a complete file (whose pixels it cannot change)
+# from one whose data ran out (whose missing blocks it fills): no 0xFF, so no marker.
+_FILLER = b"\x55\xaa" * 32
 _HIGH_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 _MASK_MODES = _HIGH_BIT_MODES | {"1", "L", "P", "RGB", "RGBA"}
 _GRAY_MODES = _HIGH_BIT_MODES | {"1", "L", "LA", "La"}
@@ -75,8 +100,9 @@ class DecodeOptions:
     """How files become arrays; ``target_size`` is ``(height, width)``, None keeps the size.
 
     ``decoder="pil"`` decodes and resizes with PIL as Keras' ``load_img`` (no reduced decode).
-    ``keep_16bit`` keeps 16-bit grayscale files (and 32-bit ones, clipped to 16 bits) as
+    ``keep_16bit`` keeps high-bit grayscale files (16-bit, 32-bit within 16 bits, float) as
     uint16 instead of scaling them to uint8; colour files are 8-bit as PIL reads them.
+    ``max_file_bytes`` bounds the size of a file read (None: no bound).
     """
 
     color_mode: ColorMode = "rgb"
@@ -87,6 +113,7 @@ class DecodeOptions:
     reduced_decode: bool = True
     decoder: Decoder = "opencv"
     keep_16bit: bool = False
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES
 
     def __post_init__(self) -> None:
         if self.color_mode not in CHANNELS:
@@ -106,6 +133,10 @@ class DecodeOptions:
             object.__setattr__(self, "target_size", size)
         if self.max_pixels is not None and self.max_pixels < 1:
             raise ValueError(f"max_pixels={self.max_pixels!r}; expected a positive int or None")
+        if self.max_file_bytes is not None and self.max_file_bytes < 1:
+            raise ValueError(
+                f"max_file_bytes={self.max_file_bytes!r}; expected a positive int or None"
+            )
 
     @property
     def channels(self) -> int:
@@ -122,6 +153,7 @@ def decode_options(
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     reduced_decode: bool = True,
     decoder: str = "opencv",
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
 ) -> DecodeOptions:
     """:class:`DecodeOptions` from the keyword options users pass (``flow_from_directory``,
     ``ray_augment``, the Keras drop-in): plain strings and any sequence for ``target_size``,
@@ -134,6 +166,7 @@ def decode_options(
         max_pixels=max_pixels,
         reduced_decode=reduced_decode,
         decoder=decoder,  # type: ignore[arg-type]
+        max_file_bytes=max_file_bytes,
     )
 
 
@@ -167,15 +200,28 @@ class OpenedImage:
         return self.pil
 
 
-def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> OpenedImage:
-    """Read a file (or bytes) and parse its header, enforcing the pixel limit."""
-    name = "<bytes>" if isinstance(source, bytes) else os.fspath(source)
-    data = source if isinstance(source, bytes) else _read(name)
+def open_image(
+    source: PathOrBytes,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    *,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
+) -> OpenedImage:
+    """Read a file (or bytes) and parse its header, enforcing the size and pixel limits.
+
+    ``OpenedImage.name`` is the name as messages show it (escaped, see ``errors.shown``).
+    """
+    if isinstance(source, bytes):
+        name, data = "<bytes>", source
+    else:
+        name = shown(os.fspath(source))
+        data = read_data_file(source, max_bytes=max_file_bytes)
     if not data:
         raise DataError(f"{name}: cannot decode image: empty file (0 bytes)")
     jpeg = read_jpeg_header(data)
     if jpeg is not None and not _beyond_pil_limit(jpeg.width * jpeg.height):
         _check_pixels(name, jpeg.width, jpeg.height, max_pixels)
+        _check_jpeg_length(name, jpeg, len(data))
+        _check_progressive_scans(name, jpeg, data)
         mode = "L" if jpeg.components == 1 else "RGB"
         orientation = jpeg.orientation if 1 <= jpeg.orientation <= 8 else 1
         return OpenedImage(name, data, "JPEG", mode, jpeg.width, jpeg.height, orientation)
@@ -185,7 +231,7 @@ def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     try:
         orientation = int(header.getexif().get(_EXIF_ORIENTATION, 1))
     except Exception as exc:  # some formats decode everything to find their metadata
-        raise DataError(f"{name}: cannot decode image: corrupt or truncated ({exc})") from exc
+        raise DataError(f"{name}: cannot decode image: corrupt or truncated ({_why(exc)})") from exc
     return OpenedImage(
         name,
         data,
@@ -200,25 +246,61 @@ def open_image(source: PathOrBytes, max_pixels: int | None = DEFAULT_MAX_PIXELS)
 
 def _pil_open(name: str, data: bytes) -> Image.Image:
     try:
-        return Image.open(io.BytesIO(data))
+        return Image.open(io.BytesIO(data), formats=PIL_FORMATS)
     except UnidentifiedImageError:
+        # Never the file's bytes: a table may name any file, and its first bytes are secret.
         raise DataError(
             f"{name}: cannot decode image: not a recognised image format "
-            f"(starts with {data[:12]!r})"
+            f"(formats read: {', '.join(PIL_FORMATS)})"
         ) from None
     except Image.DecompressionBombError as exc:
         raise DataError(
-            f"{name}: refused as a decompression bomb by PIL ({exc}); PIL's own limit "
+            f"{name}: refused as a decompression bomb by PIL ({_why(exc)}); PIL's own limit "
             "PIL.Image.MAX_IMAGE_PIXELS applies beyond confaug's max_pixels"
         ) from None
     except Exception as exc:  # PIL raises many types for malformed headers
-        raise DataError(f"{name}: cannot decode image: unreadable header ({exc})") from exc
+        raise DataError(f"{name}: cannot decode image: unreadable header ({_why(exc)})") from exc
+
+
+def _why(exc: BaseException) -> str:
+    """An exception's text for a message: one line, bounded."""
+    text = one_line(exc) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _beyond_pil_limit(pixels: int) -> bool:
     """True where PIL would refuse the image as a bomb (left to PIL to say so)."""
     limit = Image.MAX_IMAGE_PIXELS
     return limit is not None and pixels > 2 * limit
+
+
+def _check_jpeg_length(name: str, header: JpegHeader, size: int) -> None:
+    """Refuse a JPEG whose data cannot hold the blocks its header claims.
+
+    Huffman coding spends at least one bit on each 8x8 block of the first component (its DC
+    code), so a file smaller than blocks / 8 bytes is truncated, or its size is forged.
+    (Arithmetic coding has no such floor.)
+    """
+    if header.arithmetic:
+        return
+    blocks = -(-header.width // 8) * -(-header.height // 8)
+    if size < blocks // 8:
+        raise DataError(
+            f"{name}: cannot decode image: a {header.width}x{header.height} JPEG needs at least "
+            f"{blocks // 8:,} bytes, the file has {size:,} (truncated, or a forged size)"
+        )
+
+
+def _check_progressive_scans(name: str, header: JpegHeader, data: bytes) -> None:
+    """Refuse a progressive JPEG cut short: its scans stop before every coefficient is
+    complete, and inserting filler before its end marker changes its pixels (a complete file
+    that simply sends fewer scans ignores the filler, so it is still read)."""
+    if not header.progressive or scans_cover_every_coefficient(data, header):
+        return
+    if _changed_by_filler(data, scale=1):
+        raise DataError(
+            f"{name}: cannot decode image: truncated JPEG (its data ends before its last scans)"
+        )
 
 
 def _check_pixels(name: str, width: int, height: int, max_pixels: int | None) -> None:
@@ -234,11 +316,11 @@ def decode_image(
 ) -> np.ndarray:
     """Decode an image file into a ``(H, W, C)`` uint8 RGB/RGBA/gray array per ``options``."""
     options = options or DecodeOptions()
-    opened = _opened(source, options.max_pixels)
+    opened = _opened(source, options.max_pixels, options.max_file_bytes)
     target = options.target_size
     crop = _crop_box(opened.size, target) if target and options.keep_aspect_ratio else None
     if options.decoder == "pil":
-        pixels = _orient(_convert(_load(opened), options), opened.orientation)
+        pixels = _orient(_convert(_load(opened), options, opened.name), opened.orientation)
         return _fit_pil(pixels, target, crop, PIL_INTERPOLATIONS[options.interpolation])
     if opened.format == "JPEG" and opened.mode in ("L", "RGB"):
         factor = _reduction(opened.size, crop, target) if options.reduced_decode else 1
@@ -246,22 +328,27 @@ def decode_image(
         if factor > 1 and crop is not None:
             crop = _crop_box(pixels.shape[:2], target)
     else:
-        pixels = _orient(_convert(_load(opened), options), opened.orientation)
+        pixels = _orient(_convert(_load(opened), options, opened.name), opened.orientation)
     return _fit(pixels, target, crop, INTERPOLATIONS[options.interpolation])
 
 
 def decode_as_stored(
-    source: PathOrBytes | OpenedImage, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    source: PathOrBytes | OpenedImage,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    *,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
 ) -> np.ndarray:
     """An image file at its own size and depth, EXIF orientation applied: ``(H, W, 1)`` for
-    a grayscale file (uint16 when it has 16 bits), else ``(H, W, 3)`` RGB (alpha dropped)."""
-    opened = _opened(source, max_pixels)
+    a grayscale file (uint16 when it has more than 8 bits), else ``(H, W, 3)`` RGB (alpha
+    dropped). The same limits and checks as :func:`decode_image`."""
+    opened = _opened(source, max_pixels, max_file_bytes)
     gray = opened.mode in _GRAY_MODES
     options = DecodeOptions(
         color_mode="grayscale" if gray else "rgb",
         target_size=None,
         max_pixels=max_pixels,
         keep_16bit=True,
+        max_file_bytes=max_file_bytes,
     )
     return decode_image(opened, options)
 
@@ -272,12 +359,14 @@ def decode_mask(
     *,
     keep_aspect_ratio: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
 ) -> np.ndarray:
     """Decode a mask keeping its raw values (palette indices stay indices); resize nearest.
 
-    Returns ``(H, W)`` for single-channel masks, ``(H, W, C)`` otherwise.
+    Returns ``(H, W)`` for single-channel masks, ``(H, W, C)`` otherwise. A float mask with
+    NaN or infinity is a ``DataError``.
     """
-    opened = _opened(source, max_pixels)
+    opened = _opened(source, max_pixels, max_file_bytes)
     image = _load(opened)
     if image.mode in ("LA", "La"):
         image = image.convert("L")
@@ -286,31 +375,39 @@ def decode_mask(
     pixels = np.asarray(image)
     if pixels.dtype == bool:  # mode "1"
         pixels = pixels.astype(np.uint8)
+    if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
+        raise DataError(f"{opened.name}: mask holds NaN or infinite values")
     pixels = _orient(pixels, opened.orientation)
     crop = _crop_box(pixels.shape[:2], target_size) if target_size and keep_aspect_ratio else None
     return _fit(pixels, target_size, crop, cv2.INTER_NEAREST_EXACT)
 
 
-def _read(name: str) -> bytes:
-    try:
-        with open(name, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise DataError(f"{name}: cannot read file ({exc.strerror or exc})") from None
-
-
-def _opened(source: PathOrBytes | OpenedImage, max_pixels: int | None) -> OpenedImage:
-    return source if isinstance(source, OpenedImage) else open_image(source, max_pixels)
+def _opened(
+    source: PathOrBytes | OpenedImage, max_pixels: int | None, max_file_bytes: int | None
+) -> OpenedImage:
+    if isinstance(source, OpenedImage):
+        return source
+    return open_image(source, max_pixels, max_file_bytes=max_file_bytes)
 
 
 def _load(opened: OpenedImage) -> Image.Image:
+    image = opened.header
     try:
-        opened.header.load()
+        image.load()
+    except MemoryError:
+        raise DataError(f"{opened.name}: cannot decode image: not enough memory") from None
     except Exception as exc:
         raise DataError(
-            f"{opened.name}: cannot decode image: corrupt or truncated ({exc})"
+            f"{opened.name}: cannot decode image: corrupt or truncated ({_why(exc)})"
         ) from exc
-    return opened.header
+    if image.size != (opened.width, opened.height):  # a container that hid its real size
+        raise DataError(
+            f"{opened.name}: cannot decode image: its header says {opened.width}x"
+            f"{opened.height}, its pixels are {image.size[0]}x{image.size[1]}"
+        )
+    if opened.format == "JPEG" and image.mode in ("L", "RGB"):
+        _refuse_grey_fill(opened, np.asarray(image.getpixel((image.width - 1, image.height - 1))))
+    return image
 
 
 def _reduction(
@@ -336,6 +433,7 @@ def _decode_jpeg(opened: OpenedImage, color_mode: str, factor: int) -> np.ndarra
     pixels = cv2.imdecode(buffer, flags | cv2.IMREAD_IGNORE_ORIENTATION)
     if pixels is None:
         raise DataError(f"{opened.name}: cannot decode image: corrupt or truncated JPEG")
+    _refuse_grey_fill(opened, pixels[-1, -1])
     if color_mode == "grayscale":
         pixels = pixels[:, :, None]
     else:
@@ -349,12 +447,51 @@ def _jpeg_is_truncated(data: bytes) -> bool:
     return data.rfind(b"\xff\xd9") < data.rfind(b"\xff\xda")
 
 
-def _convert(image: Image.Image, options: DecodeOptions) -> np.ndarray:
+def _refuse_grey_fill(opened: OpenedImage, last_pixel: np.ndarray) -> None:
+    """Refuse a JPEG whose data ran out before its last block (an end marker appended to a
+    cut file hides that from :func:`_jpeg_is_truncated`).
+
+    libjpeg fills the blocks it has no data for with zeros, which decode to flat grey (128),
+    the last block (bottom right, as stored) first. Only when that pixel is grey is the file
+    checked: decoded again (by PIL, silently, at 1/8 scale) with filler bytes inserted before
+    its end marker. A complete file ignores them; a cut one decodes them into its missing
+    blocks, so the two differ.
+    """
+    if np.abs(np.asarray(last_pixel, dtype=np.int16) - 128).max() > 3:
+        return
+    if _changed_by_filler(opened.data, scale=8):
+        raise DataError(
+            f"{opened.name}: cannot decode image: truncated JPEG (its data ends before its last "
+            "blocks, which would decode as flat grey)"
+        )
+
+
+def _changed_by_filler(data: bytes, scale: int) -> bool:
+    """Whether the JPEG ``data`` decodes (by PIL, which keeps libjpeg's warnings quiet, at
+    ``1/scale``) differently with :data:`_FILLER` inserted before its end marker."""
+    end = data.rfind(_EOI)
+    if end < 0:
+        return False
+    whole, padded = _decoded(data, scale), _decoded(data[:end] + _FILLER + data[end:], scale)
+    return whole is None or padded is None or not np.array_equal(whole, padded)
+
+
+def _decoded(data: bytes, scale: int) -> np.ndarray | None:
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
+            if scale > 1:
+                image.draft("L", (max(1, image.width // scale), max(1, image.height // scale)))
+            return np.asarray(image)
+    except Exception:  # any failure to decode counts as a difference
+        return None
+
+
+def _convert(image: Image.Image, options: DecodeOptions, name: str) -> np.ndarray:
     """PIL image in any mode → HWC with the channels of ``color_mode`` (uint8, or uint16 for
     a high-bit file with ``keep_16bit``)."""
     color_mode = options.color_mode
     if image.mode in _HIGH_BIT_MODES:
-        wide = np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+        wide = _as_uint16(image, name)
         gray = wide if options.keep_16bit else _to_uint8(wide)
         if color_mode == "grayscale":
             return gray[:, :, None]
@@ -366,6 +503,53 @@ def _convert(image: Image.Image, options: DecodeOptions) -> np.ndarray:
         image = image.convert(pil_mode)
     pixels = np.asarray(image)
     return pixels[:, :, None] if pixels.ndim == 2 else pixels
+
+
+def _as_uint16(image: Image.Image, name: str) -> np.ndarray:
+    """A high-bit grayscale image on 0..65535, by what its values mean (module docstring)."""
+    values = np.asarray(image)
+    if values.size == 0:
+        return values.astype(np.uint16)
+    if values.dtype.kind == "f":
+        if not np.isfinite(values).all():
+            raise DataError(f"{name}: cannot decode image: float pixels hold NaN or infinity")
+        low, high = _declared_range(image)
+        found = float(values.min()), float(values.max())
+        if found[0] < low or found[1] > high:
+            raise DataError(
+                f"{name}: cannot decode image: float pixels span [{found[0]:g}, {found[1]:g}], "
+                f"outside [{low:g}, {high:g}]; float image files are read as values in "
+                "[0, 1], or in the range their TIFF tags SMinSampleValue/SMaxSampleValue declare"
+            )
+        scaled = (values.astype(np.float64) - low) * (65535.0 / (high - low))
+        return np.rint(scaled).astype(np.uint16)
+    low, high = int(values.min()), int(values.max())
+    if low < 0 or high > 65535:
+        raise DataError(
+            f"{name}: cannot decode image: integer pixels span [{low}, {high}], beyond the 16 "
+            "bits (0..65535) that are read"
+        )
+    return values.astype(np.uint16)
+
+
+def _declared_range(image: Image.Image) -> tuple[float, float]:
+    """The float range a TIFF declares (SMinSampleValue, SMaxSampleValue), else [0, 1]."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is None:
+        return 0.0, 1.0
+    bounds = []
+    for tag in _SAMPLE_RANGE_TAGS:
+        value = tags.get(tag)
+        if isinstance(value, tuple):
+            value = value[0] if value else None
+        try:
+            bounds.append(float(value))
+        except (TypeError, ValueError):
+            return 0.0, 1.0
+    low, high = bounds
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        return 0.0, 1.0
+    return low, high
 
 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
@@ -396,8 +580,9 @@ def _crop_box(
     if target is None:
         return None
     height, width = size
-    crop_height = min(height, (width * target[0]) // target[1])
-    crop_width = min(width, (height * target[1]) // target[0])
+    # At least one pixel: a 1-pixel-wide image still has a centre to crop.
+    crop_height = max(1, min(height, (width * target[0]) // target[1]))
+    crop_width = max(1, min(width, (height * target[1]) // target[0]))
     top, left = (height - crop_height) // 2, (width - crop_width) // 2
     return top, left, top + crop_height, left + crop_width
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from confaug.sources.base import split_bounds
 from confaug.sources.decode import IMAGE_EXTENSIONS, DecodeOptions
-from confaug.sources.errors import DataError
+from confaug.sources.errors import DataError, shown
 from confaug.sources.files import FileSource
 from confaug.sources.labels import (
     DIRECTORY_CLASS_MODES,
@@ -50,8 +50,8 @@ class DirectorySource(FileSource):
         names = list(classes) if classes else list_subfolders(self.directory)
         if not names:
             raise DataError(
-                f"{self.directory}: no class subfolders found (images must sit in one subfolder "
-                "per class, or in a single subfolder when class_mode=None)"
+                f"{shown(self.directory)}: no class subfolders found (images must sit in one "
+                "subfolder per class, or in a single subfolder when class_mode=None)"
             )
         self.class_indices = {name: index for index, name in enumerate(names)}
         self.filenames: list[str] = []
@@ -62,7 +62,7 @@ class DirectorySource(FileSource):
                 os.path.join(self.directory, name), follow_links=follow_links, extensions=extensions
             )
             if not listed:
-                logger.warning("class folder %s has no images", name)
+                logger.warning("class folder %s has no images", shown(name))
             listed_total += len(listed)
             start, stop = split_bounds(len(listed), subset, validation_split)
             for path in listed[start:stop]:
@@ -70,7 +70,8 @@ class DirectorySource(FileSource):
                 class_of_file.append(index)
         if not listed_total:
             raise DataError(
-                f"{self.directory}: no images ({', '.join(extensions)}) in class folders {names}"
+                f"{shown(self.directory)}: no images ({', '.join(extensions)}) in class folders "
+                f"{[shown(name) for name in names]}"
             )
         self.num_classes = len(names)
         self.classes = np.asarray(class_of_file, dtype=np.int32)
@@ -117,7 +118,7 @@ class PairedDirectorySource(FileSource):
         self.mask_directory = os.fspath(mask_dir)
         images = list_images(self.directory, follow_links=follow_links, extensions=extensions)
         if not images:
-            raise DataError(f"{self.directory}: no images ({', '.join(extensions)}) found")
+            raise DataError(f"{shown(self.directory)}: no images ({', '.join(extensions)}) found")
         masks = _by_stem(
             list_images(self.mask_directory, follow_links=follow_links, extensions=extensions),
             self.mask_directory,
@@ -126,7 +127,7 @@ class PairedDirectorySource(FileSource):
         if missing:
             raise DataError(
                 f"{len(missing)} image(s) have no mask with the same name in "
-                f"{self.mask_directory}: {', '.join(missing[:5])}"
+                f"{shown(self.mask_directory)}: {', '.join(shown(path) for path in missing[:5])}"
             )
         start, stop = split_bounds(len(images), subset, validation_split)
         images = images[start:stop]
@@ -149,6 +150,8 @@ def _by_stem(paths: list[str], top: str) -> dict[str, str]:
     for path in paths:
         stem = _stem(path, top)
         if stem in found:
-            raise DataError(f"two masks share the name {stem!r}: {found[stem]} and {path}")
+            raise DataError(
+                f"two masks share the name {shown(stem)!r}: {shown(found[stem])} and {shown(path)}"
+            )
         found[stem] = path
     return found

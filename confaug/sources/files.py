@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from confaug.sources.base import Source, YMode, check_data_format, to_layout
 from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, open_image
-from confaug.sources.errors import DataError
+from confaug.sources.errors import DataError, shown
 from confaug.sources.labels import ClassLabels, RawLabels
 
 
 class FileSource(Source):
-    """Image files with optional labels, weights or masks; one file decoded per :meth:`load`."""
+    """Image files with optional labels, weights or masks; one file decoded per :meth:`load`.
+
+    ``problems`` maps a sample's index to why it cannot be loaded (a table row without a
+    usable file name or label): loading it raises that as a :class:`DataError`, so a bad row
+    is skipped and reported like a bad file.
+    """
 
     def __init__(
         self,
@@ -26,6 +31,7 @@ class FileSource(Source):
         y_mode: YMode = "none",
         weights: np.ndarray | None = None,
         mask_paths: Sequence[str] | None = None,
+        problems: Mapping[int, str] | None = None,
     ) -> None:
         self.filepaths = list(filepaths)
         self.decode = decode
@@ -35,6 +41,7 @@ class FileSource(Source):
         self.target_keys: tuple[str, ...] = ()
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.mask_paths = None if mask_paths is None else list(mask_paths)
+        self.problems = dict(problems or {})
 
     def __len__(self) -> int:
         return len(self.filepaths)
@@ -45,6 +52,8 @@ class FileSource(Source):
 
     def load(self, index: int) -> dict[str, Any]:
         """Decode the image (and its mask) of sample ``index``."""
+        if index in self.problems:
+            raise DataError(f"{shown(self.describe(index))}: {self.problems[index]}")
         if self.mask_paths is None:
             image = decode_image(self.filepaths[index], self.decode)
             return {"image": to_layout(image, self.data_format)}
@@ -61,8 +70,9 @@ class FileSource(Source):
     def _load_pair(self, index: int) -> dict[str, Any]:
         assert self.mask_paths is not None
         options = self.decode
-        image_file = open_image(self.filepaths[index], options.max_pixels)
-        mask_file = open_image(self.mask_paths[index], options.max_pixels)
+        limits = {"max_file_bytes": options.max_file_bytes}
+        image_file = open_image(self.filepaths[index], options.max_pixels, **limits)
+        mask_file = open_image(self.mask_paths[index], options.max_pixels, **limits)
         if image_file.size != mask_file.size:
             raise DataError(
                 f"{image_file.name}: image is {image_file.size[1]}x{image_file.size[0]} but its "

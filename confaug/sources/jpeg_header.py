@@ -18,6 +18,9 @@ _SOI = b"\xff\xd8"
 _SOF_MARKERS = frozenset(
     {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 )
+# Start-of-frame markers of arithmetic-coded JPEGs (C9–CB, CD–CF), and of progressive ones.
+_ARITHMETIC_SOF = frozenset({0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_PROGRESSIVE_SOF = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 _SOS = 0xDA
 # Segments with a length field that may come before the scan: DHT, DAC, DQT, DRI, APPn, COM.
 # Anything else there (standalone RSTn/SOI/EOI, DNL, DHP, JPGn, ...) is left to PIL.
@@ -43,6 +46,12 @@ class JpegHeader:
     height: int
     components: int
     orientation: int
+    #: Arithmetic-coded (SOF9–SOF15) rather than Huffman-coded.
+    arithmetic: bool = False
+    #: Progressive (several scans refine the coefficients).
+    progressive: bool = False
+    #: Offset of the first start-of-scan marker.
+    first_scan: int = 0
 
 
 def read_jpeg_header(data: bytes) -> JpegHeader | None:
@@ -50,6 +59,7 @@ def read_jpeg_header(data: bytes) -> JpegHeader | None:
     if not data.startswith(_SOI):
         return None
     frame: tuple[int, int, int] | None = None
+    arithmetic = progressive = False
     exif: bytes | None = None
     has_xmp = False
     position = 2
@@ -75,6 +85,8 @@ def read_jpeg_header(data: bytes) -> JpegHeader | None:
             frame = _frame(data[payload_start:payload_end])
             if frame is None:
                 return None
+            arithmetic = marker in _ARITHMETIC_SOF
+            progressive = marker in _PROGRESSIVE_SOF
         elif marker == _APP1:
             payload = data[payload_start:payload_end]
             if payload.startswith(_EXIF_PREFIX):
@@ -94,7 +106,37 @@ def read_jpeg_header(data: bytes) -> JpegHeader | None:
     if orientation is _ODD or (orientation is _ABSENT and has_xmp):
         return None  # unreadable EXIF, or XMP that PIL would search for an orientation
     width, height, components = frame
-    return JpegHeader(width, height, components, orientation if isinstance(orientation, int) else 1)
+    upright = orientation if isinstance(orientation, int) else 1
+    return JpegHeader(width, height, components, upright, arithmetic, progressive, position)
+
+
+def scans_cover_every_coefficient(data: bytes, header: JpegHeader) -> bool:
+    """Whether the scans of a progressive JPEG bring every coefficient of every component to
+    full precision (a last scan with ``Al = 0`` over it), as complete files do.
+
+    A file cut short, with an end marker appended, lacks its last scans. Start-of-scan
+    markers cannot occur inside entropy-coded data (a 0xFF there is followed by 0x00 or a
+    restart marker), so the scans are found by searching for them from the first one.
+    """
+    finished: dict[int, int] = {}
+    position = header.first_scan
+    end = len(data)
+    while position >= 0 and position + 5 <= end:
+        (length,) = struct.unpack_from(">H", data, position + 2)
+        count = data[position + 4]
+        tail = position + 5 + 2 * count
+        if tail + 3 > end:
+            return False
+        start, stop, approximation = data[tail], data[tail + 1], data[tail + 2]
+        if approximation & 0x0F == 0 and start <= stop <= 63:
+            band = ((1 << (stop + 1)) - 1) ^ ((1 << start) - 1)
+            for component in data[position + 5 : tail : 2]:
+                finished[component] = finished.get(component, 0) | band
+        position = data.find(b"\xff\xda", position + 2 + length)
+    everything = (1 << 64) - 1
+    return len(finished) == header.components and all(
+        bands == everything for bands in finished.values()
+    )
 
 
 def _frame(payload: bytes) -> tuple[int, int, int] | None:

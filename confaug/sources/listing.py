@@ -1,13 +1,14 @@
-"""List image files under a folder in Keras' order, safely across symlink loops."""
+"""List image files under a folder in Keras' order, each folder once, safely across links."""
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
 from collections.abc import Sequence
 
 from confaug.sources.decode import IMAGE_EXTENSIONS
-from confaug.sources.errors import DataError
+from confaug.sources.errors import DataError, shown
 
 logger = logging.getLogger("confaug")
 
@@ -18,16 +19,23 @@ def list_images(
     """Paths (joined onto ``top``) of image files below ``top``, recursively.
 
     Ordered as Keras lists them: folders sorted by path, files sorted by name within each.
-    With ``follow_links``, a symlink that leads back to one of its own ancestors is skipped
-    with a warning, so loops cannot hang the listing.
+    With ``follow_links``, a folder reached more than once (a symlink loop, several links to
+    one folder, a bind mount) is listed once, under the first path that reaches it (folders
+    are visited in order of path), so neither a loop nor a web of links can multiply the
+    samples or hang the listing: the work is one scan per distinct folder. Files (and links
+    to files) are listed wherever they appear.
     """
     suffixes = tuple(ext.lower() for ext in extensions)
     folders: list[tuple[str, list[str]]] = []
-    pending = [(top, frozenset({_identity(top)}))]
+    seen = {_identity(top)}
+    # Folders are visited in order of path (a heap), not in the order links happen to lead,
+    # so which path a folder is listed under does not depend on the order scandir gives.
+    pending = [top]
+    repeated = 0
     while pending:
-        folder, ancestors = pending.pop()
+        folder = heapq.heappop(pending)
         files: list[str] = []
-        for entry in _scan(folder):
+        for entry in sorted(_scan(folder), key=lambda entry: entry.name):
             if not _is_dir(entry):
                 if entry.name.lower().endswith(suffixes):
                     files.append(entry.name)
@@ -35,11 +43,19 @@ def list_images(
             if entry.is_symlink() and not follow_links:
                 continue
             identity = _identity(entry.path)
-            if identity in ancestors:
-                logger.warning("skipping symlink loop at %s", entry.path)
+            if identity in seen:
+                repeated += 1
                 continue
-            pending.append((entry.path, ancestors | {identity}))
+            seen.add(identity)
+            heapq.heappush(pending, entry.path)
         folders.append((folder, sorted(files)))
+    if repeated:
+        logger.warning(
+            "listing %s: %d link(s) lead to a folder listed already (a loop, or several links "
+            "to one folder); each folder is listed once",
+            shown(top),
+            repeated,
+        )
     folders.sort(key=lambda item: item[0])
     return [os.path.join(folder, name) for folder, names in folders for name in names]
 
@@ -59,10 +75,10 @@ def _scan(folder: str) -> list[os.DirEntry[str]]:
 
 def _folder_error(folder: str, exc: OSError) -> DataError:
     if isinstance(exc, FileNotFoundError):
-        return DataError(f"{folder}: no such directory")
+        return DataError(f"{shown(folder)}: no such directory")
     if isinstance(exc, NotADirectoryError):
-        return DataError(f"{folder}: not a directory")
-    return DataError(f"{folder}: cannot list directory ({exc.strerror or exc})")
+        return DataError(f"{shown(folder)}: not a directory")
+    return DataError(f"{shown(folder)}: cannot list directory ({exc.strerror or exc})")
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

@@ -1,0 +1,89 @@
+"""The frameworks the adapters need, imported on first use, with the install command when
+one is missing.
+
+A bare ``ModuleNotFoundError: No module named 'torch'`` from deep inside an adapter does not
+say that confaug has an extra for it; these functions raise a ``ModuleNotFoundError`` (an
+``ImportError``) that names the adapter and the extra, e.g. ``pip install "confaug[torch]"``.
+A framework that is installed but fails on import of one of its own dependencies keeps its
+own error.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+
+def missing_extra(
+    error: ModuleNotFoundError, *, needed_by: str, package: str, extra: str, note: str = ""
+) -> ModuleNotFoundError:
+    """The error to raise when ``package`` (for ``needed_by``) cannot be imported."""
+    detail = f" ({note})" if note else ""
+    message = (
+        f"{needed_by} needs {package}, which is not installed: "
+        f'pip install "confaug[{extra}]"{detail}. The import failed with: {error}'
+    )
+    return ModuleNotFoundError(message, name=error.name)
+
+
+def _is_missing(error: ModuleNotFoundError, *names: str) -> bool:
+    """Whether ``error`` is about one of ``names`` itself, not one of its dependencies."""
+    return (error.name or "").split(".")[0] in names
+
+
+def import_torch(needed_by: str = "as_torch()") -> ModuleType:
+    """``torch``, or the error naming the ``torch`` extra."""
+    try:
+        import torch
+    except ModuleNotFoundError as exc:
+        if not _is_missing(exc, "torch"):
+            raise
+        raise missing_extra(exc, needed_by=needed_by, package="PyTorch", extra="torch") from exc
+    return torch
+
+
+def import_keras(needed_by: str = "as_keras()") -> ModuleType:
+    """``keras``, or the error naming the ``keras`` extra (Keras and a backend)."""
+    try:
+        import keras
+    except ModuleNotFoundError as exc:
+        if not _is_missing(exc, "keras", "jax", "jaxlib", "tensorflow", "torch"):
+            raise
+        raise missing_extra(
+            exc,
+            needed_by=needed_by,
+            package="Keras 3 and its backend",
+            extra="keras",
+            note="Keras with JAX: set KERAS_BACKEND=jax, or install the backend you chose",
+        ) from exc
+    return keras
+
+
+def import_tensorflow(needed_by: str = "as_tf()") -> ModuleType:
+    """``tensorflow``, or the error naming the ``tf`` extra."""
+    try:
+        import tensorflow
+    except ModuleNotFoundError as exc:
+        if not _is_missing(exc, "tensorflow"):
+            raise
+        raise missing_extra(exc, needed_by=needed_by, package="TensorFlow", extra="tf") from exc
+    return tensorflow
+
+
+def import_grain(needed_by: str = "confaug.integrations.grain") -> ModuleType:
+    """``grain``'s transforms module, or the error naming the ``grain`` extra."""
+    try:
+        import grain.transforms
+    except ModuleNotFoundError as exc:
+        if not _is_missing(exc, "grain"):
+            raise
+        raise missing_extra(exc, needed_by=needed_by, package="Grain", extra="grain") from exc
+    return grain.transforms
+
+
+__all__ = [
+    "import_grain",
+    "import_keras",
+    "import_tensorflow",
+    "import_torch",
+    "missing_extra",
+]

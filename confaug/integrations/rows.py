@@ -1,0 +1,202 @@
+"""Augment rows handed over by another data library (Hugging Face ``datasets``, Grain).
+
+Such libraries give an adapter the values of a few rows — images as arrays, PIL images,
+encoded bytes, ``{"bytes": ..., "path": ...}`` dicts or file paths — but not their index.
+:class:`RowAugmenter` makes them a small source (:class:`RowSource`) and runs the batching
+layer's loader (``augment_samples``) on it: the generator's seeds, decoder (with its pixel
+limit) and error messages, one engine for every adapter.
+
+Determinism: a row is augmented with ``sample_seed(seed, SAMPLE_STREAM, epoch,
+row_key(key))`` (``confaug.seeding``), where ``key`` is the row's ``key_column`` value, or its
+pixels (or encoded bytes) without one. An int key is its own sample key, so a row keyed by
+index ``i`` gets the augmentation a generator gives sample ``i`` in that epoch; hashed keys
+use BLAKE2, the same in every process. The same rows give the same pixels in any order, in
+any batch and on any number of workers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from confaug.batching.loader import augment_samples
+from confaug.compiler.pipeline import Pipeline
+from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key
+from confaug.sources.base import Source, YMode, to_layout
+from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, decode_options
+from confaug.sources.errors import DataError
+
+#: PIL modes for each ``color_mode``.
+_PIL_MODES = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
+
+
+def compile_pipeline(pipeline: Any) -> Pipeline:
+    """A ``Pipeline`` from a Pipeline, a config path, ``preset:NAME``, a mapping or a Spec."""
+    if isinstance(pipeline, Pipeline):
+        return pipeline
+    from confaug.api import load_pipeline
+
+    return load_pipeline(pipeline)
+
+
+class RowSource(Source):
+    """Some rows' images (and masks and keys) as a source; see the module docstring."""
+
+    def __init__(
+        self,
+        images: Sequence[Any],
+        *,
+        masks: Sequence[Any] | None,
+        keys: Sequence[Any] | None,
+        key_name: str,
+        decode: DecodeOptions,
+        data_format: str,
+    ) -> None:
+        self.images = images
+        self.masks = masks
+        self.keys = keys
+        self.key_name = key_name
+        self.decode = decode
+        self.data_format = data_format
+        self.y_mode: YMode = "none" if masks is None else "mask"
+        self.target_keys = ()
+        self._pixels: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def describe(self, index: int) -> str:
+        """``key_name=value``, or the row's position and pixel hash without keys."""
+        if self.keys is not None:
+            return f"{self.key_name}={self.keys[index]}"
+        return f"row with pixel hash {self.sample_key(index):032x}"
+
+    def sample_key(self, index: int) -> int:
+        """:func:`row_key` of the row's key, or of its encoded bytes or pixels."""
+        if self.keys is not None:
+            return row_key(self.keys[index])
+        value = self.images[index]
+        if isinstance(value, Mapping) and value.get("bytes") is not None:
+            value = value["bytes"]
+        if isinstance(value, (bytes, bytearray)):
+            return row_key(bytes(value))
+        return row_key(self._image(index))
+
+    def load(self, index: int) -> dict[str, Any]:
+        """The row's image (and mask) as the pipeline takes them."""
+        data = {"image": self._image(index)}
+        if self.masks is not None:
+            data["mask"] = _pixels(self.masks[index], self.decode, mask=True)
+        return data
+
+    def labels_for(self, indices: np.ndarray) -> None:
+        """None: a row's other columns are kept as they are."""
+        return None
+
+    def weights_for(self, indices: np.ndarray) -> None:
+        """None: a row's other columns are kept as they are."""
+        return None
+
+    def _image(self, index: int) -> np.ndarray:
+        if index not in self._pixels:
+            image = _pixels(self.images[index], self.decode, mask=False)
+            self._pixels[index] = to_layout(image, self.data_format) if image.ndim == 3 else image
+        return self._pixels[index]
+
+
+def _pixels(value: Any, decode: DecodeOptions, *, mask: bool) -> np.ndarray:
+    """An HWC array (HW for a single-channel mask) from any of the values rows hold."""
+    if isinstance(value, Mapping):  # datasets.Image(decode=False): {"bytes", "path"}
+        value = value.get("bytes") or value.get("path")
+        if value is None:
+            raise DataError("an image entry with neither bytes nor a path")
+    if isinstance(value, (bytes, bytearray, str, os.PathLike)):
+        source = bytes(value) if isinstance(value, (bytes, bytearray)) else os.fspath(value)
+        if mask:
+            return decode_mask(source, decode.target_size, max_pixels=decode.max_pixels)
+        return decode_image(source, decode)
+    if hasattr(value, "convert") and hasattr(value, "mode"):  # a PIL image
+        if not mask and value.mode != _PIL_MODES[decode.color_mode]:
+            value = value.convert(_PIL_MODES[decode.color_mode])
+        value = np.asarray(value)
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise DataError(f"cannot read an image from a value of type {type(value).__name__}")
+    if array.ndim == 2 and not mask:
+        array = array[..., None]
+    return array
+
+
+class RowAugmenter:
+    """Augments the images (and masks) of rows with the loader; see the module docstring.
+
+    Picklable (the pipeline travels as its state), for worker processes.
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,
+        *,
+        seed: int | None = None,
+        epoch: int = 0,
+        standardize: bool = True,
+        target_size: tuple[int, int] | None = None,
+        color_mode: str = "rgb",
+    ) -> None:
+        self.pipeline = compile_pipeline(pipeline)
+        if seed is None:
+            seed = self.pipeline.spec.seed
+        #: The base seed: the given one, the spec's, or one drawn now (shared by copies).
+        self.seed = resolve_seed(seed)
+        self.epoch = _checked_epoch(epoch)
+        self.standardize = standardize
+        #: How encoded images, paths and PIL images become arrays.
+        self.decode = decode_options(color_mode, target_size)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Augment as epoch ``epoch`` from now on."""
+        self.epoch = _checked_epoch(epoch)
+
+    def augment(
+        self,
+        images: Sequence[Any],
+        *,
+        masks: Sequence[Any] | None = None,
+        keys: Sequence[Any] | None = None,
+        key_name: str = "key",
+        stream: tuple[int, ...] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The pipeline's output (``image``, and ``mask`` with masks) for each row.
+
+        ``stream`` defaults to ``(SAMPLE_STREAM, epoch)``; a bad row raises a ``DataError``
+        naming it.
+        """
+        rows = RowSource(
+            images,
+            masks=masks,
+            keys=keys,
+            key_name=key_name,
+            decode=self.decode,
+            data_format=self.pipeline.spec.data_format,
+        )
+        done = augment_samples(
+            rows,
+            self.pipeline,
+            range(len(rows)),
+            seed=self.seed,
+            stream=(SAMPLE_STREAM, self.epoch) if stream is None else stream,
+            standardize=self.standardize,
+        )
+        return done.outputs
+
+
+def _checked_epoch(epoch: int) -> int:
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+        raise ValueError(f"epoch={epoch!r}; expected an int >= 0")
+    return int(epoch)
+
+
+__all__ = ["RowAugmenter", "RowSource", "compile_pipeline"]
