@@ -392,3 +392,31 @@ def test_data_errors_from_the_pipeline_are_named_and_skippable() -> None:
     generator = flow(_RejectsOdd(), x, batch_size=2, shuffle=False, epochs=1, on_error="skip")
     assert [b[:, 0, 0, 0].tolist() for b in generator] == [[0, 2], [4]]
     assert [name for name, _ in generator.skipped] == ["x[1]", "x[3]", "x[5]"]
+
+
+def test_an_empty_subset_names_validation_split() -> None:
+    import confaug
+
+    pipe = confaug.load_pipeline({"version": 1})
+    x = np.zeros((4, 8, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"validation_split=0: set validation_split in the"):
+        pipe.flow(x, subset="validation")
+    with pytest.raises(ValueError, match=r"validation_split=0.1: use a larger"):
+        pipe.flow(x, subset="validation", validation_split=0.1)
+    assert len(pipe.flow(x, subset="validation", validation_split=0.5, batch_size=1)) == 2
+
+
+def test_a_generator_says_what_it_streams(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import confaug
+    from tests.helpers import write_class_folders
+
+    root = write_class_folders(tmp_path / "data", {"cats": 3, "dogs": 2})
+    pipe = confaug.load_pipeline({"version": 1})
+    gen = pipe.flow_from_directory(root, target_size=(8, 8), batch_size=2, seed=4, workers=2)
+    assert capsys.readouterr().out == "Found 5 images belonging to 2 classes.\n"
+    text = repr(gen)
+    for part in ("5 samples from DirectorySource", "3 batches of 2", "seed 4", "2 thread workers"):
+        assert part in text, text
+    assert "as_keras()" in text and "as_torch()" in text

@@ -56,7 +56,9 @@ def flow(
         split = _split(pipeline, validation_split)
         if y is not None and masks is None and targets is None:
             _check_split_classes(np.asarray(y), split_bounds(len(source), "validation", split)[1])
-        source = source.part(*split_bounds(len(source), subset, split))
+        start, stop = split_bounds(len(source), subset, split)
+        _check_subset_has_samples(stop - start, subset, pipeline, validation_split)
+        source = source.part(start, stop)
     return BatchGenerator(source, pipeline, **options)
 
 
@@ -138,6 +140,9 @@ def flow_from_directory(
             subset=subset,
             validation_split=split,
         )
+    _check_subset_has_samples(len(source), subset, pipeline, validation_split)
+    if isinstance(source, DirectorySource):  # what Keras users read first, in Keras' words
+        print(f"Found {len(source)} images belonging to {source.num_classes} classes.")
     return BatchGenerator(source, pipeline, **options)
 
 
@@ -199,6 +204,7 @@ def flow_from_dataframe(
         allow_outside_directory=allow_outside_directory,
         max_table_bytes=max_table_bytes,
     )
+    _check_subset_has_samples(len(source), subset, pipeline, validation_split)
     return BatchGenerator(source, pipeline, **options)
 
 
@@ -226,6 +232,24 @@ def wrap(
         start_method=start_method,
         max_queue_size=max_queue_size,
     )
+
+
+def _check_subset_has_samples(
+    count: int, subset: str | None, pipeline: SamplePipeline, validation_split: float | None
+) -> None:
+    """A subset left empty by the split says which number to change, not "0 samples"."""
+    if subset is None or count:
+        return
+    split = _split(pipeline, validation_split)
+    how = (
+        "set validation_split in the config (e.g. --set validation_split=0.2) or pass "
+        "validation_split= here"
+        if split == 0
+        else "use a larger validation_split, or more samples"
+        if subset == "validation"
+        else "use a smaller validation_split"
+    )
+    raise ValueError(f"subset={subset!r} has no samples with validation_split={split:g}: {how}")
 
 
 def _split(pipeline: SamplePipeline, validation_split: float | None) -> float:

@@ -149,6 +149,16 @@ class BatchGenerator(ClosableRuns):
                 f"{rank}, batch_size={batch_size}, drop_last={drop_last}"
             )
 
+    def __repr__(self) -> str:
+        workers = f"{self.workers} {self.worker_mode} workers" if self.workers else "no workers"
+        shard = f", rank {self.rank} of {self.world_size}" if self.world_size > 1 else ""
+        return (
+            f"<BatchGenerator: {self._order.size} samples from {type(self.source).__name__}, "
+            f"{len(self)} batches of {self.batch_size}, "
+            f"{'shuffled' if self.shuffle else 'in order'}, seed {self.seed}, {workers}{shard}; "
+            "model.fit(gen.as_keras()), DataLoader(gen.as_torch(), batch_size=None)>"
+        )
+
     @property
     def skipped(self) -> list[tuple[str, str]]:
         """``(path, reason)`` of every file skipped so far, each file once."""
