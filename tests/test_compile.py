@@ -305,3 +305,19 @@ def test_rescale_and_dtype_apply_after_augmentation() -> None:
     out = pipe.apply_batch(x)
     assert out.dtype == np.float32
     np.testing.assert_allclose(out, x / 255.0, rtol=1e-6)
+
+
+def test_without_augmentation_keeps_standardization_and_shares_fit_statistics() -> None:
+    pipe = confaug.load_pipeline(
+        "preset:keras_seed",
+        overrides=["featurewise_center=true", "transforms=[{GaussNoise: {p: 1}}]"],
+    )
+    plain = pipe.without_augmentation()
+    assert plain.spec.rotation_range == 0 and plain.spec.transforms == ()
+    assert plain.spec.featurewise_center and plain.spec.fill_mode == pipe.spec.fill_mode
+    x = np.random.default_rng(3).uniform(0, 1, (6, 12, 12, 3)).astype(np.float32)
+    pipe.fit(x)  # fitted on the training pipeline, used by the evaluation one
+    out = plain.apply_batch(x)
+    assert np.allclose(out, x - x.mean(axis=(0, 1, 2)), atol=1e-5)
+    assert np.array_equal(plain.apply_batch(x), out)  # nothing random left
+    assert not np.allclose(pipe.apply_batch(x, seed=1), out, atol=1e-3)

@@ -257,6 +257,13 @@ def _ray_images() -> Any:
     return ray.data.read_images("data/train", include_paths=True, mode="RGB")
 
 
+def _x_val() -> tuple[Any, Any]:
+    import numpy as np
+
+    images = np.stack([_image(400 + i, (224, 224)) for i in range(4)])
+    return images, np.eye(2, dtype=np.float32)[np.arange(4) % 2]
+
+
 FIXTURES: dict[str, Callable[[], Any]] = {
     "confaug": lambda: importlib.import_module("confaug"),
     "DataLoader": lambda: importlib.import_module("torch.utils.data").DataLoader,
@@ -264,6 +271,8 @@ FIXTURES: dict[str, Callable[[], Any]] = {
     "mask": lambda: (_image(1, (64, 80))[..., 0] > 127).astype("uint8"),
     "x": _x,
     "y": lambda: importlib.import_module("numpy").arange(8) % 2,
+    "x_val": lambda: _x_val()[0],  # held-out images shaped as the README's train batches
+    "y_val": lambda: _x_val()[1],
     "m": lambda: (_x()[..., 0] > 127).astype("uint8"),
     "boxes": lambda: [[[4.0, 6.0, 30.0, 40.0], [20.0, 10.0, 60.0, 50.0]] for _ in range(8)],
     "ids": lambda: [[1, 2] for _ in range(8)],

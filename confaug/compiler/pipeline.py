@@ -18,7 +18,7 @@ from confaug.compiler.values import Scale, from_working, infer_scale, to_working
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer
 from confaug.seeding import resolve_seed, sample_seed
-from confaug.spec.model import Spec
+from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 
 if TYPE_CHECKING:
     from confaug.batching.generator import BatchGenerator
@@ -135,6 +135,23 @@ class Pipeline:
                 ranged.standardizer = self.standardizer
                 self._ranged[key] = ranged
         return ranged
+
+    def without_augmentation(self) -> Pipeline:
+        """The same pipeline with nothing random: for validation and test data.
+
+        The Keras keywords that augment are turned off and the listed transforms dropped;
+        what makes data ready for the model stays — ``rescale``, ``preprocessing_function``,
+        sample- and featurewise standardization (sharing this pipeline's ``fit`` statistics),
+        ``dtype``, ``data_format`` and ``value_range``. As Keras users write a second
+        ``ImageDataGenerator(rescale=1/255)`` for validation. A deterministic step that
+        validation data needs too (a ``Resize``, a ``Normalize``) belongs in a config of its
+        own, ``extends``-ing this one with ``transforms`` set to those steps.
+        """
+        off = {key: Spec.model_fields[key].default for key in GEOMETRIC_KEYWORDS}
+        plain = Pipeline.__new__(Pipeline)
+        plain._setup(self.spec.model_copy(update={**off, "transforms": ()}), self._function, None)
+        plain.standardizer = self.standardizer  # fit() on either is seen by both
+        return plain
 
     # ---- one sample -------------------------------------------------------------------
     def _thread_compose(self) -> Any:
