@@ -331,7 +331,7 @@ def test_a_fifo_is_refused_without_blocking(in_tmp: Path) -> None:
     [
         ('"base\\0.yaml"', "cannot be used as a path"),
         ("loop.yaml", "cannot be used as a path"),
-        ("folder", "not found"),
+        ("folder", "is a directory"),  # issue 15: it used to say "not found"
         ("x" * 5000, "x"),
     ],
 )

@@ -23,8 +23,11 @@ from hypothesis import strategies as st
 
 import confaug
 from confaug import ConfigError, Problem
+from confaug.errors import MAX_HINTS
+from confaug.spec.catalog import catalog
+from confaug.spec.cost import WORK_BUDGET_MS, estimate
 from confaug.spec.model import Spec
-from tests.helpers import one_image
+from tests.helpers import one_image, python_calls
 
 TOTAL = int(os.environ.get("CONFAUG_FUZZ_EXAMPLES", "6000"))
 # CI draws the same examples every run, so a submission's result does not depend on luck;
@@ -33,14 +36,21 @@ DERANDOMIZE = os.environ.get("CONFAUG_FUZZ_RANDOM", "") in ("", "0")
 # Each test's share of TOTAL: cheap tests (bytes, text) take more examples than the ones
 # that compile and run a pipeline per example. The shares add up to 1.
 SHARES = {
-    "bytes": 0.25,
-    "text": 0.25,
-    "junk_keys": 0.08,
-    "mutated_text": 0.1,
-    "presets": 0.1,
-    "junk_steps": 0.08,
-    "mutated_values": 0.09,
-    "valid": 0.05,
+    "bytes": 0.2,
+    "text": 0.2,
+    "junk_keys": 0.07,
+    "mutated_text": 0.08,
+    "presets": 0.08,
+    "junk_steps": 0.07,
+    "mutated_values": 0.08,
+    "valid": 0.04,
+    # Issue 15: the categories of hostile configs that stay inside the per-number bounds.
+    "extends_graphs": 0.03,
+    "overrides": 0.04,
+    "costly_params": 0.04,
+    "strict_types": 0.03,
+    "storms": 0.01,
+    "round_trip": 0.03,
 }
 
 
@@ -239,6 +249,8 @@ def run_and_check(pipe: confaug.Pipeline) -> None:
 
 
 def assert_located(err: ConfigError, file: str | None) -> None:
+    """Every problem has a message; with ``file``, also a file, line and column ("any": the
+    problem may be in a parent, or in any file of the load)."""
     assert err.problems, "a ConfigError lists at least one problem"
     for problem in err.problems:
         assert isinstance(problem, Problem)
@@ -447,3 +459,193 @@ def test_shipped_presets_load_and_run() -> None:
         assert pipe.spec == confaug.load_spec(path)
         out = pipe(image=IMAGE.copy(), seed=0)["image"]
         assert out.ndim in (2, 3) and math.prod(out.shape) > 0
+
+
+# ---- issue 15: hostile configs inside the bounds ------------------------------------------
+# Each property below covers one category of the issue with generated cases, not only the
+# listed ones (tests/test_hostile_configs_load.py and _run.py hold those).
+
+#: A load's Python calls beyond its input: checks, a transform built and costed (see
+#: tests/test_hostile_configs_load.py, whose bound this is).
+LOAD_CALLS = 40_000
+LOAD_CALLS_PER_BYTE = 5
+
+file_name = st.sampled_from(["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml", "aug.yaml"])
+parent = st.one_of(
+    file_name,
+    st.sampled_from(["missing.yaml", "folder", "", " ", "../x.yaml", "preset:nothing", "a.yaml"]),
+)
+
+
+@st.composite
+def extends_graphs(draw: st.DrawFn) -> dict[str, str]:
+    """Up to six files naming each other as parents, with repeats, cycles and junk."""
+    files: dict[str, str] = {}
+    for name in ["aug.yaml", *draw(st.lists(file_name, max_size=5, unique=True))]:
+        parents = draw(st.lists(parent, max_size=draw(st.sampled_from([0, 3, 40, 300]))))
+        body = draw(st.sampled_from(["rotation_range: 3\n", "zoom_range: 0.1\n", ""]))
+        if draw(st.booleans()) or name == "aug.yaml":
+            body += "version: 1\n"
+        shape = draw(st.sampled_from(["list", "one", "none", "empty"]))
+        if shape == "list":
+            body += "extends: [" + ", ".join(repr(p) for p in parents) + "]\n"
+        elif shape == "one" and parents:
+            body += f"extends: {parents[0]!r}\n"
+        elif shape == "empty":
+            body += "extends: []\n"
+        files[name] = body
+    return files
+
+
+@given(extends_graphs())
+@fuzz("extends_graphs")
+def test_extends_graphs_give_a_config_or_a_located_error_in_bounded_work(
+    scratch: Path, files: dict[str, str]
+) -> None:
+    folder = Path(tempfile.mkdtemp(dir=scratch))
+    (folder / "folder").mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    size = sum(len(text) for text in files.values())
+    with python_calls(limit=LOAD_CALLS + LOAD_CALLS_PER_BYTE * size):
+        try:
+            confaug.load_spec(folder / "aug.yaml")
+        except ConfigError as err:
+            assert_located(err, "any")
+
+
+key_part = st.one_of(
+    st.sampled_from(["transforms", "0", "1", "GaussNoise", "p", "x", "rotation_range", "a"]),
+    st.sampled_from(["-1", "", "²", "a b", "9" * 30, "0" * 7, "__class__", "extends"]),
+    st.text(alphabet="abc019_-.", max_size=6),
+)
+
+
+@given(
+    st.sampled_from(SAMPLE_SPECS),
+    st.lists(key_part, min_size=1, max_size=90),
+    st.one_of(junk, st.sampled_from(["[1]", "{a: 1}", "0.5", "!!python/name:os.system"])),
+    st.booleans(),
+)
+@fuzz("overrides")
+def test_dotted_overrides_give_a_config_or_a_located_error(
+    spec: dict[str, Any], parts: list[str], value: Any, as_text: bool
+) -> None:
+    key = ".".join(parts)
+    overrides: Any = [f"{key}={value}"] if as_text else {key: value}
+    with python_calls(limit=LOAD_CALLS + LOAD_CALLS_PER_BYTE * len(key)):
+        try:
+            pipe = confaug.load_pipeline(spec, overrides=overrides)
+        except ConfigError as err:
+            assert_located(err, None)
+            for problem in err.problems:  # an override's problem is never blamed on a file
+                assert problem.file is None or problem.file.startswith("<override")
+            return
+    run_and_check(pipe)
+
+
+def numeric_params() -> list[tuple[str, str, Any]]:
+    """(transform, parameter, default) for the number-valued parameters of the catalog."""
+    found = []
+    for name, info in catalog().items():
+        if info.composite:
+            continue
+        for key, default in info.defaults.items():
+            numbers = default if isinstance(default, (tuple, list)) else [default]
+            if key == "p" or not numbers or isinstance(default, bool):
+                continue
+            if all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
+                found.append((name, key, default))
+    return found
+
+
+NUMERIC_PARAMS = numeric_params()
+magnitude = st.one_of(
+    st.integers(0, 15).map(lambda k: 2**k),
+    st.sampled_from([32767, 1e9, 0, 1e-9, 1e-300, 0.5, 3, 255, 256, 511, 4097]),
+)
+SMALL = one_image(24)
+SMALL_FLOAT = (SMALL / 255.0).astype(np.float32)
+
+
+@given(st.sampled_from(NUMERIC_PARAMS), magnitude, st.booleans())
+@fuzz("costly_params")
+def test_costly_parameters_are_refused_or_within_the_budget(
+    param: tuple[str, str, Any], value: float, high_only: bool
+) -> None:
+    name, key, default = param
+    if isinstance(default, (tuple, list)):
+        written: Any = [*default[:-1], value] if high_only else [value] * len(default)
+        if all(isinstance(n, int) for n in default) and not isinstance(value, int):
+            written = [int(v) if v >= 1 else v for v in written]
+    else:
+        written = int(value) if isinstance(default, int) and value >= 1 else value
+    config = {"version": 1, "transforms": [{name: {key: written, "p": 1.0}}]}
+    try:
+        pipe = confaug.load_pipeline(config)
+    except ConfigError as err:
+        assert_located(err, None)
+        return
+    assert estimate(pipe.spec).ms <= WORK_BUDGET_MS
+    # On a small image: it runs, or the sample is the problem (a DataError naming the step).
+    for image in (SMALL, SMALL_FLOAT):
+        try:
+            out = pipe(image=image.copy(), seed=0)["image"]
+        except confaug.DataError as err:
+            assert f"transforms.0.{name}" in str(err) or "image" in str(err), err
+            continue
+        assert np.isfinite(out).all(), (config, image.dtype)
+
+
+def _as_lookalike(default: Any, kind: str) -> Any:
+    sample = default[0] if isinstance(default, (tuple, list)) else default
+    lookalike = str(sample) if kind == "string" else True
+    return [lookalike] * len(default) if isinstance(default, (tuple, list)) else lookalike
+
+
+@given(st.sampled_from(NUMERIC_PARAMS), st.sampled_from(["string", "boolean"]))
+@fuzz("strict_types")
+def test_numbers_written_as_strings_or_booleans_are_refused(
+    param: tuple[str, str, Any], kind: str
+) -> None:
+    name, key, default = param
+    value = _as_lookalike(default, kind)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec({"version": 1, "transforms": [{name: {key: value}}]})
+    assert_located(err.value, None)
+    assert any(p.field.startswith(f"transforms.0.{name}") for p in err.value.problems)
+
+
+@given(st.integers(1, 1200), st.sampled_from(["transforms", "params", "keys"]))
+@fuzz("storms")
+def test_error_storms_spend_a_bounded_work_on_hints(count: int, where: str) -> None:
+    if where == "transforms":
+        config: dict[str, Any] = {"version": 1, "transforms": [f"Blurr{i}" for i in range(count)]}
+    elif where == "params":
+        config = {
+            "version": 1,
+            "transforms": [{"Blur": {f"blurlimit{i}": 1 for i in range(count)}}],
+        }
+    else:
+        config = {"version": 1, **{f"rotaton_range{i}": 1 for i in range(count)}}
+    limit = LOAD_CALLS + 2_000 * min(count, MAX_HINTS) + 200 * count
+    with python_calls(limit=limit), pytest.raises(ConfigError) as err:
+        confaug.load_spec(config)
+    assert sum(p.hint is not None for p in err.value.problems) <= MAX_HINTS
+
+
+@given(st.lists(st.text(max_size=10), min_size=1, max_size=4, unique=True))
+@fuzz("round_trip")
+def test_any_strings_round_trip_through_spec_to_yaml(fields: list[str]) -> None:
+    from confaug.reading.yaml_io import parse_yaml
+
+    labels = [f for f in fields if f not in ("image", "mask", "masks", "bboxes", "keypoints")]
+    try:
+        spec = confaug.load_spec(
+            {"version": 1, "bbox_params": {"format": "coco", "label_fields": labels}}
+        )
+    except ConfigError as err:  # a name albumentations reserves, or a string it refuses
+        assert_located(err, None)
+        return
+    written = confaug.spec_to_yaml(spec)
+    assert confaug.load_spec(parse_yaml(written).data) == spec, written

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from confaug.batching.batch_load import augment_as_batch
 from confaug.batching.collate import Batch, PerSample, stack
 from confaug.batching.protocol import SamplePipeline
 from confaug.idg.standardize import NotFittedError
@@ -60,6 +61,8 @@ class Augmented:
     outputs: list[dict[str, Any]]
     kept: np.ndarray
     skipped: list[tuple[str, str]]
+    #: The output images as one array, when the pipeline made them as one (batch_load.py).
+    stacked: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,10 @@ def augment_samples(
     :func:`load_batch` standardizes the stacked batch instead.
     """
     pipeline = in_one_range(pipeline, source)
+    if not standardize:  # the whole batch at once, the same pixels (see batch_load.py)
+        whole = augment_as_batch(source, pipeline, indices, seed, stream, should_stop)
+        if whole is not None:
+            return Augmented([{"image": x} for x in whole], np.asarray(indices, "i8"), [], whole)
     outputs, kept, skipped = [], [], []
     for index in (int(i) for i in indices):
         if should_stop is not None and should_stop():
@@ -258,7 +265,8 @@ def _collate(
     samples that standardizing skipped."""
     outputs, kept = done.outputs, done.kept
     names = [source.describe(int(index)) for index in kept]
-    images = stack([out["image"] for out in outputs], names)
+    stacked = done.stacked
+    images = stack([out["image"] for out in outputs], names) if stacked is None else stacked
     x, keep, skipped = _standardize(pipeline, images, names, on_error)
     if x is None:
         return None, skipped

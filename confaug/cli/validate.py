@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from confaug.cli.common import add_command, add_config_options, load_checked
+from confaug.cli.common import UsageError, add_command, add_config_options, load_checked
 from confaug.errors import ConfigError, Problem
 
 
@@ -16,6 +16,13 @@ def check(source: str, args: argparse.Namespace) -> list[Problem]:
         load_checked(source, args)
     except ConfigError as err:
         return err.problems or [Problem(source, None, None, "", str(err))]
+    except UsageError:  # the command line's fault (exit 2), not the config's
+        raise
+    except Exception as err:  # a bug of confaug's: still one report (JSON for CI), not a trace
+        message = f"confaug could not check this config ({type(err).__name__}: {err})"
+        return [
+            Problem(source, None, None, "", message, "this is a bug in confaug; please report it")
+        ]
     return []
 
 

@@ -6,12 +6,13 @@ import copy
 import functools
 import random
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from confaug._albu import albumentations
+from confaug.compiler.batch_path import BatchPath
 from confaug.compiler.build import build_compose
 from confaug.compiler.targets import Targets
 from confaug.compiler.values import Scale, from_working, infer_scale, to_working
@@ -76,6 +77,7 @@ class Pipeline:
         self.compose: Any = build_compose(spec)
         self._channels_first = spec.data_format == "channels_first"
         self._targets = Targets(spec, self.compose)  # decided once, not per sample
+        self._batch = BatchPath.of(self.compose)  # the Keras keywords alone: whole batches
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
@@ -273,17 +275,80 @@ class Pipeline:
             )
         # One value range for the whole batch: a dark 0–255 image must not pass for [0, 1].
         scale = infer_scale(batch, self.spec.value_range, where="x")
+        result = self._whole_batch(batch, seed, scale)  # None: image by image, below
         out = []
-        for i, image in enumerate(batch):
+        for i, image in enumerate(batch if result is None else ()):
             try:
                 sample_seed_i = None if seed is None else sample_seed(seed, i)
                 out.append(self._augment({"image": image}, sample_seed_i, scale)["image"])
             except DataError as err:
                 raise DataError(f"x[{i}]: {err}") from err
-        result = np.stack(out) if out else batch.copy()
+        if result is None:
+            result = np.stack(out) if out else batch.copy()
         if squeeze:
             result = result[..., 0]
         return self.standardize(result) if standardize else result
+
+    @property
+    def augments_batches(self) -> bool:
+        """Whether :meth:`augment_images` takes whole batches (the spec is the Keras
+        keywords alone); else it returns None and samples go one by one."""
+        return self._batch is not None
+
+    def augment_images(
+        self, images: Sequence[np.ndarray], seeds: Sequence[int]
+    ) -> np.ndarray | None:
+        """The images of one batch (each as ``pipe(image=...)`` takes it), image ``i``
+        augmented with ``seeds[i]``, stacked: the same bits as one call per image. None
+        when they must go one by one (see ``compiler/batch_path.py``)."""
+        if self._batch is None:
+            return None
+        compose = self._thread_compose()
+        try:
+            result = self._batch.run_samples(
+                images,
+                seeds,
+                value_range=self.spec.value_range,
+                channels_first=self._channels_first,
+            )
+        except _sample_failures():  # one by one, to name the image and word the error
+            return None
+        if result is not None:
+            self._as_if_one_by_one(compose, seeds[-1])
+        return result
+
+    def _whole_batch(
+        self, batch: np.ndarray, seed: int | None, scale: Scale | None
+    ) -> np.ndarray | None:
+        """``apply_batch``'s images through the batch path, or None."""
+        if self._batch is None:
+            return None
+        seeds = None if seed is None else [sample_seed(seed, i) for i in range(len(batch))]
+        compose = self._thread_compose()
+        try:
+            result = self._batch.run_array(
+                batch,
+                scale,
+                seeds=seeds,
+                compose=compose,
+                channels_first=self._channels_first,
+                finite=self.spec.value_range == "auto",  # infer_scale saw every value
+            )
+        except _sample_failures():  # one by one, to name the image and word the error
+            return None
+        if result is not None and seeds:
+            self._as_if_one_by_one(compose, seeds[-1])
+        return result
+
+    def _as_if_one_by_one(self, compose: Any, last_seed: int) -> None:
+        """Leave ``compose``'s generators where seeding it for each image would: seeded
+        with the last image's seed and past that image's draws (later unseeded calls then
+        continue as they did before the batch path existed)."""
+        assert self._batch is not None
+        _seed_compose(compose, last_seed)
+        compose.py_random.random()  # the Compose's own p check
+        # What one draw takes from the generator does not depend on the image's size.
+        self._batch.sampler.sample(compose.transforms[0].random_generator, 1, 1)
 
     def standardize(self, batch: np.ndarray) -> np.ndarray:
         """Keras' post-augmentation stage on a batch: function, rescale, statistics, dtype.

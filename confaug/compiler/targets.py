@@ -3,13 +3,17 @@
 Boxes, keypoints and their label fields need care albumentations does not give them:
 empty defaults for image-only calls, labels kept exactly as the caller gave them, a clear
 refusal when their params are missing, and a word when a key looks like a misspelt target.
+
+A valid config can still fail on a sample (a crop larger than the image, a mask that is not
+there, a channel the image lacks): that is the data's fault, so it is a ``DataError`` naming
+the step (``transforms.2.MaskDropout``), what the sample held, and what the step needed.
 """
 
 from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,6 +22,7 @@ from confaug.errors import ConfigError, DataError, did_you_mean
 from confaug.spec.model import RESERVED_TARGETS, Spec
 
 _POINT_KINDS = ("bboxes", "keypoints")
+_VOLUME_KINDS = frozenset({"volume", "volumes"})
 
 
 class Targets:
@@ -56,6 +61,11 @@ class Targets:
             if kind in _POINT_KINDS
             and (spec.bbox_params if kind == "bboxes" else spec.keypoint_params) is None
         )
+        # What steps need from every sample (a mask, metadata, a volume), by step.
+        self._volumes = _VOLUME_KINDS | frozenset(
+            key for key, kind in spec.additional_targets.items() if kind in _VOLUME_KINDS
+        )
+        self._needs = tuple(_needs(compose, bool(keras_offset(spec))))
 
     def check(self, data: dict[str, Any]) -> None:
         """Refuse boxes/keypoints the spec cannot place; point out a misspelt target once."""
@@ -89,7 +99,56 @@ class Targets:
         and keeps that for later calls (int labels then come back as floats, and strings
         after numbers fail), so each copy of a pipeline would behave by its history. Row
         numbers are always numeric; the caller's labels are picked back by them, unchanged.
+
+        A step that fails on the sample is a ``DataError`` naming the step (see
+        :func:`_step_failure`).
         """
+        self._check_needs(data)
+        try:
+            return self._run(compose, data)
+        except DataError:
+            raise
+        except Exception as exc:
+            failure = _step_failure(exc, compose, self._spec, data)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _check_needs(self, data: dict[str, Any]) -> None:
+        """Refuse a sample without what a step needs, whether or not the step fires on it."""
+        for path, needs in self._needs:
+            if needs == "volume":
+                if self._volumes.isdisjoint(data):
+                    raise DataError(
+                        f"{path} is a 3-D transform: it needs a 'volume' (a D×H×W array) in "
+                        f"each sample; this one has {_held(data)}"
+                    )
+            elif needs.startswith("channel "):
+                image = data.get("image")
+                if image is None:
+                    continue
+                wanted = int(needs.removeprefix("channel "))
+                channels = 1 if np.ndim(image) < 3 else np.shape(image)[-1]
+                if wanted >= channels:
+                    raise DataError(
+                        f"{path} works on channel {wanted}, but the image has {channels} "
+                        f"channel(s) (shape {np.shape(image)})"
+                    )
+            elif needs.startswith("steps "):
+                steps = int(needs.removeprefix("steps "))
+                image = data.get("image")
+                if image is not None and steps > min(np.shape(image)[:2]):
+                    raise DataError(
+                        f"{path} cuts the image into num_steps {steps} cells a side, more than "
+                        f"the image's {min(np.shape(image)[:2])} pixels (shape "
+                        f"{np.shape(image)})"
+                    )
+            elif needs not in data:
+                raise DataError(
+                    f"{path} needs '{needs}' in each sample; this one has {_held(data)}"
+                )
+
+    def _run(self, compose: Callable[..., dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
         if not self._relabel:
             return compose(**data)
         originals: list[tuple[str, Any]] = []
@@ -145,6 +204,92 @@ class Targets:
             "config" + (" (preset:detection has one)" if kind == "bboxes" else ""),
             field=params,
         )
+
+
+def keras_offset(spec: Spec) -> int:
+    """1 when the Compose starts with the Keras keywords' step, else 0 (see build_compose)."""
+    return 1 if spec.has_keras_augmentation else 0
+
+
+def _needs(compose: Any, keras: bool) -> Iterator[tuple[str, str]]:
+    """(step path, what it needs from every sample) for the steps of ``compose``."""
+    for path, transform in _steps(compose, keras):
+        for key in getattr(transform, "targets_as_params", None) or ():
+            yield path, key
+        if getattr(transform, "targets", None) is not None and "image" not in _target_keys(
+            transform
+        ):
+            yield path, "volume"
+        if type(transform).__name__ == "GridDistortion":
+            yield path, f"steps {transform.num_steps}"
+        if type(transform).__name__ == "SelectiveChannelTransform":
+            channels = list(getattr(transform, "channels", ()) or ())
+            if channels:
+                yield path, f"channel {max(channels)}"
+
+
+def _target_keys(transform: Any) -> frozenset[str]:
+    try:
+        return frozenset(transform.targets)
+    except Exception:  # a base class without targets
+        return frozenset({"image"})
+
+
+def _steps(compose: Any, keras: bool) -> Iterator[tuple[str, Any]]:
+    """Every transform of ``compose`` with the path of its step in the config."""
+    todo: list[tuple[str, Any]] = []
+    for index, transform in enumerate(getattr(compose, "transforms", ())):
+        if keras and index == 0:
+            todo.append(("the Keras keywords (rotation_range, zoom_range, ...)", transform))
+            continue
+        todo.append((f"transforms.{index - int(keras)}.{type(transform).__name__}", transform))
+    while todo:
+        path, transform = todo.pop(0)
+        yield path, transform
+        children = getattr(transform, "transforms", None)
+        if isinstance(children, list) and type(transform).__name__ != "Compose":
+            todo[:0] = [
+                (f"{path}.transforms.{i}.{type(child).__name__}", child)
+                for i, child in enumerate(children)
+            ]
+
+
+def _step_failure(exc: Exception, compose: Any, spec: Spec, data: dict[str, Any]) -> Any:
+    """A DataError naming the step that raised ``exc`` on this sample, or None when no step
+    of ``compose`` did (the exception is then not the data's, or not a step's).
+
+    The step is the innermost frame of the traceback whose ``self`` is one of the steps of
+    the ``compose`` that ran (a thread's copy has its own objects, so they are looked up
+    in it, and only when something failed).
+    """
+    paths = {id(transform): path for path, transform in _steps(compose, bool(keras_offset(spec)))}
+    failed: str | None = None
+    trace = exc.__traceback__
+    while trace is not None:
+        owner = trace.tb_frame.f_locals.get("self")
+        if owner is not None and id(owner) in paths:
+            failed = paths[id(owner)]
+        trace = trace.tb_next
+    if failed is None:
+        return None
+    reason = str(exc).strip().splitlines()
+    text = reason[-1] if reason else ""
+    if isinstance(exc, KeyError):
+        text = f"needs {text} in each sample"
+    elif isinstance(exc, MemoryError):
+        text = f"ran out of memory ({text})" if text else "ran out of memory"
+    return DataError(
+        f"{failed} failed on this sample ({_held(data)}): {type(exc).__name__}: {text}"
+    )
+
+
+def _held(data: dict[str, Any]) -> str:
+    """What a sample holds, for errors: ``image (64, 64, 3), mask (64, 64)``."""
+    parts = [
+        f"{key} {np.shape(value)}" if isinstance(value, np.ndarray) else key
+        for key, value in data.items()
+    ]
+    return ", ".join(parts) or "nothing"
 
 
 def _pick(labels: Any, rows: np.ndarray) -> Any:

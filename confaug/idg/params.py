@@ -200,6 +200,7 @@ class IdgSampler:
     _zoom: tuple[float, float] | None = field(init=False, repr=False, compare=False)
     _channel_shift: tuple[float, float] | None = field(init=False, repr=False, compare=False)
     _brightness: tuple[float, float] | None = field(init=False, repr=False, compare=False)
+    _columns: int | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -219,9 +220,84 @@ class IdgSampler:
         }
         for name, value in normalized.items():
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_columns", self._count_columns())
+
+    def _count_columns(self) -> int | None:
+        """``rng.random()`` values per draw (see :meth:`from_uniforms`); None with a list shift."""
+        shifts = (self._width_shift, self._height_shift)
+        if any(shift is not None and shift.choices is not None for shift in shifts):
+            return None
+        ranges = (self._rotation, *shifts, self._shear, self._channel_shift, self._brightness)
+        zoom = 0 if self._zoom is None else 2
+        flips = int(bool(self.horizontal_flip)) + int(bool(self.vertical_flip))
+        return zoom + sum(bounds is not None for bounds in ranges) + flips
+
+    @property
+    def uniform_count(self) -> int | None:
+        """How many ``rng.random()`` values one draw takes, or None when a shift is drawn
+        from a list (``int`` or list form: the draw then also takes bounded integers)."""
+        return self._columns
 
     def sample(self, rng: np.random.Generator, height: int, width: int) -> IdgParams:
         """Draw one :class:`IdgParams` for an image of ``height`` × ``width`` pixels."""
+        if self._columns is None:
+            return self._sample_one_by_one(rng, height, width)
+        # One call, the same values as one call per keyword; mapped as Python floats.
+        values = self._map(rng.random(self._columns).tolist(), 0.0, 1.0, False, height, width)
+        theta, tx, ty, shear, zx, zy, flip_h, flip_v, shift, brightness = values
+        return IdgParams(theta, tx, ty, shear, zx, zy, flip_h, flip_v, shift, brightness)
+
+    def from_uniforms(self, uniforms: np.ndarray, height: int, width: int) -> BatchDraws:
+        """The draws of ``len(uniforms)`` images from rows of ``uniform_count`` values in
+        [0, 1), as :meth:`sample` makes them from ``rng.random``, one row per image.
+
+        A column maps to its keyword as NumPy's ``uniform(low, high)`` maps its value:
+        ``low + (high - low) * u``; a flip fires when ``u < 0.5``. The columns follow the
+        order in which :meth:`sample` used to draw one keyword after another: zoom (x, y),
+        rotation, width shift, height shift, shear, horizontal flip, vertical flip, channel
+        shift, brightness — each only when it is on.
+        """
+        if self._columns is None:
+            raise ValueError("this sampler draws a shift from a list; use sample()")
+        u = np.asarray(uniforms, dtype=np.float64)
+        if u.ndim != 2 or u.shape[1] != self._columns:
+            raise ValueError(f"uniforms must have shape (n, {self._columns}), got {u.shape}")
+        count = len(u)
+        zeros, ones, no_flip = np.zeros(count), np.ones(count), np.zeros(count, dtype=bool)
+        values = self._map(list(u.T), zeros, ones, no_flip, height, width)
+        theta, tx, ty, shear, zx, zy, flip_h, flip_v, shift, brightness = values
+        return BatchDraws(theta, tx, ty, shear, zx, zy, flip_h, flip_v, shift, brightness)
+
+    def _map(
+        self, columns: list[Any], zero: Any, one: Any, no_flip: Any, height: int, width: int
+    ) -> tuple[Any, ...]:
+        """The keywords' values from their columns of uniforms (see :meth:`from_uniforms`):
+        Python floats for one draw, arrays for many — the same arithmetic, the same bits."""
+        remaining = iter(columns)
+
+        def uniform(bounds: tuple[float, float]) -> Any:
+            low, high = bounds
+            return low + (high - low) * next(remaining)
+
+        def shift(shift_range: ShiftRange | None, size: int) -> Any:
+            if shift_range is None:
+                return zero
+            values = uniform((-shift_range.limit, shift_range.limit))
+            return values * size if shift_range.fraction else values
+
+        zx, zy = (one, one) if self._zoom is None else (uniform(self._zoom), uniform(self._zoom))
+        theta = zero if self._rotation is None else uniform(self._rotation)
+        tx = shift(self._width_shift, width)
+        ty = shift(self._height_shift, height)
+        shear = zero if self._shear is None else uniform(self._shear)
+        flip_h = next(remaining) < 0.5 if self.horizontal_flip else no_flip
+        flip_v = next(remaining) < 0.5 if self.vertical_flip else no_flip
+        channel_shift = None if self._channel_shift is None else uniform(self._channel_shift)
+        brightness = None if self._brightness is None else uniform(self._brightness)
+        return theta, tx, ty, shear, zx, zy, flip_h, flip_v, channel_shift, brightness
+
+    def _sample_one_by_one(self, rng: np.random.Generator, height: int, width: int) -> IdgParams:
+        """A draw with a shift from a list: one keyword after another, in Keras' order."""
 
         def uniform(bounds: tuple[float, float] | None) -> float | None:
             return None if bounds is None else float(rng.uniform(*bounds))
@@ -238,4 +314,83 @@ class IdgSampler:
             flip_vertical=bool(self.vertical_flip and rng.random() < 0.5),
             channel_shift_intensity=uniform(self._channel_shift),
             brightness=uniform(self._brightness),
+        )
+
+
+@dataclass(frozen=True)
+class BatchDraws:
+    """The draws of a batch, one array entry per image: :class:`IdgParams` as columns.
+
+    ``channel_shift`` and ``brightness`` are None when the keyword is off (every image
+    then skips the step).
+    """
+
+    theta: np.ndarray
+    tx: np.ndarray
+    ty: np.ndarray
+    shear: np.ndarray
+    zx: np.ndarray
+    zy: np.ndarray
+    flip_horizontal: np.ndarray
+    flip_vertical: np.ndarray
+    channel_shift: np.ndarray | None
+    brightness: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.theta)
+
+    def __getitem__(self, part: slice) -> BatchDraws:
+        """The draws of images ``part`` (a slice)."""
+        shift, brightness = self.channel_shift, self.brightness
+        return BatchDraws(
+            theta=self.theta[part],
+            tx=self.tx[part],
+            ty=self.ty[part],
+            shear=self.shear[part],
+            zx=self.zx[part],
+            zy=self.zy[part],
+            flip_horizontal=self.flip_horizontal[part],
+            flip_vertical=self.flip_vertical[part],
+            channel_shift=None if shift is None else shift[part],
+            brightness=None if brightness is None else brightness[part],
+        )
+
+    @classmethod
+    def stack(cls, draws: Sequence[IdgParams]) -> BatchDraws:
+        """One batch from draws made one by one (all with the same keywords on)."""
+
+        def column(name: str, dtype: Any = np.float64) -> np.ndarray:
+            return np.array([getattr(params, name) for params in draws], dtype=dtype)
+
+        def optional(name: str) -> np.ndarray | None:
+            values = [getattr(params, name) for params in draws]
+            return None if any(value is None for value in values) else np.array(values, float)
+
+        return cls(
+            theta=column("theta"),
+            tx=column("tx"),
+            ty=column("ty"),
+            shear=column("shear"),
+            zx=column("zx"),
+            zy=column("zy"),
+            flip_horizontal=column("flip_horizontal", bool),
+            flip_vertical=column("flip_vertical", bool),
+            channel_shift=optional("channel_shift_intensity"),
+            brightness=optional("brightness"),
+        )
+
+    def params(self, index: int) -> IdgParams:
+        """Image ``index``'s draw."""
+        shift, brightness = self.channel_shift, self.brightness
+        return IdgParams(
+            theta=float(self.theta[index]),
+            tx=float(self.tx[index]),
+            ty=float(self.ty[index]),
+            shear=float(self.shear[index]),
+            zx=float(self.zx[index]),
+            zy=float(self.zy[index]),
+            flip_horizontal=bool(self.flip_horizontal[index]),
+            flip_vertical=bool(self.flip_vertical[index]),
+            channel_shift_intensity=None if shift is None else float(shift[index]),
+            brightness=None if brightness is None else float(brightness[index]),
         )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 from types import ModuleType
-from typing import Any, get_args
+from typing import Any, TypeAlias, get_args
 
 import cv2
 import numpy as np
@@ -33,10 +33,11 @@ from confaug.idg.params import IdgParams
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, ORDER_TO_INTERPOLATION, FillMode
 
 _FILL_MODES = get_args(FillMode)  # Keras' four, not every border mode albumentations takes
-_IDENTITY = np.eye(3)
 #: How far (in pixels) a source point may lie beyond the outermost pixel centres and still
 #: count as inside: rounding noise of the matrix (cos 90° is 6e-17, not 0), nothing more.
 _EDGE_TOLERANCE = 1e-6
+#: How far a matrix entry may be from the identity's for the warp to be skipped.
+_IDENTITY_TOLERANCE = 1e-9
 
 
 def border_mode(fill_mode: str) -> int:
@@ -58,24 +59,150 @@ def _translation(dx: float, dy: float) -> np.ndarray:
     return np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
 
 
-def inverse_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
-    """Keras' affine as a 3×3 output→input map in (x = column, y = row) pixel coordinates.
+Affine: TypeAlias = tuple[float, float, float, float, float, float]
 
-    ``R(theta) · T(tx, ty) · Shear(shear) · Zoom(zx, zy)``, composed in Keras' order and
-    moved to the image centre ``((width-1)/2, (height-1)/2)``. Flips are not included.
+
+def geometry(
+    theta: float,
+    tx: float,
+    ty: float,
+    shear: float,
+    zx: float,
+    zy: float,
+    height: int,
+    width: int,
+) -> Affine:
+    """Keras' affine ``(a, b, c, d, e, f)``: output pixel (x, y) reads input
+    ``(a·x + b·y + c, d·x + e·y + f)``; flips are not included.
+
+    ``R(theta) · T(tx, ty) · Shear(shear) · Zoom(zx, zy)`` in Keras' order, moved to the
+    image centre ``((width-1)/2, (height-1)/2)``, written out in closed form: Python floats,
+    no matrix products, so the same draw gives the same bits in a batch or alone and on any
+    CPU (a BLAS product may round differently from one core type to the next).
     """
-    theta, shear = math.radians(params.theta), math.radians(params.shear)
-    cos_t, sin_t = math.cos(theta), math.sin(theta)
-    linear = np.array([[cos_t, -sin_t], [sin_t, cos_t]]) @ np.array(
-        [[1.0, -math.sin(shear)], [0.0, math.cos(shear)]]
-    )
-    linear = linear * (params.zx, params.zy)  # right-multiplying by diag(zx, zy)
-    matrix = np.eye(3)
-    matrix[:2, :2] = linear
-    # The shift sits between rotation and shear, so it is rotated too: R · t.
-    matrix[:2, 2] = (cos_t * params.tx - sin_t * params.ty, sin_t * params.tx + cos_t * params.ty)
+    angle, slant = math.radians(theta), math.radians(shear)
+    cos_t, sin_t = math.cos(angle), math.sin(angle)
+    sin_s, cos_s = math.sin(slant), math.cos(slant)
+    a = cos_t * zx
+    b = (-cos_t * sin_s - sin_t * cos_s) * zy
+    d = sin_t * zx
+    e = (cos_t * cos_s - sin_t * sin_s) * zy
     cx, cy = (width - 1) / 2, (height - 1) / 2
-    return _translation(cx, cy) @ matrix @ _translation(-cx, -cy)
+    # The shift sits between rotation and shear, so it is rotated too: R · t.
+    c = (cos_t * tx - sin_t * ty) + cx - (a * cx + b * cy)
+    f = (sin_t * tx + cos_t * ty) + cy - (d * cx + e * cy)
+    return a, b, c, d, e, f
+
+
+def geometries(
+    theta: np.ndarray,
+    tx: np.ndarray,
+    ty: np.ndarray,
+    shear: np.ndarray,
+    zx: np.ndarray,
+    zy: np.ndarray,
+    height: int,
+    width: int,
+) -> tuple[np.ndarray, ...]:
+    """:func:`geometry` of many draws at once: arrays ``(a, b, c, d, e, f)``.
+
+    The same operations on the same numbers (NumPy's float64 arithmetic rounds as Python's;
+    the sines and cosines are ``math``'s), so each entry has :func:`geometry`'s bits.
+    """
+    angle, slant = theta * (math.pi / 180.0), shear * (math.pi / 180.0)  # math.radians
+    cos_t, sin_t = _each(math.cos, angle), _each(math.sin, angle)
+    sin_s, cos_s = _each(math.sin, slant), _each(math.cos, slant)
+    a = cos_t * zx
+    b = (-cos_t * sin_s - sin_t * cos_s) * zy
+    d = sin_t * zx
+    e = (cos_t * cos_s - sin_t * sin_s) * zy
+    cx, cy = (width - 1) / 2, (height - 1) / 2
+    c = (cos_t * tx - sin_t * ty) + cx - (a * cx + b * cy)
+    f = (sin_t * tx + cos_t * ty) + cy - (d * cx + e * cy)
+    return a, b, c, d, e, f
+
+
+def _each(function: Any, values: np.ndarray) -> np.ndarray:
+    return np.array([function(value) for value in values.tolist()], dtype=np.float64)
+
+
+def is_identity_affine(affine: Affine) -> bool:
+    """Whether ``affine`` leaves every pixel where it is (up to rounding noise)."""
+    a, b, c, d, e, f = affine
+    tolerance = _IDENTITY_TOLERANCE  # the first test fails at once for almost every draw
+    return (
+        abs(a - 1.0) <= tolerance
+        and abs(e - 1.0) <= tolerance
+        and abs(b) <= tolerance
+        and abs(d) <= tolerance
+        and abs(c) <= tolerance
+        and abs(f) <= tolerance
+    )
+
+
+def identities(affines: tuple[np.ndarray, ...]) -> np.ndarray:
+    """:func:`is_identity_affine` of each entry of :func:`geometries`."""
+    a, b, c, d, e, f = affines
+    largest = np.maximum.reduce([abs(a - 1.0), abs(e - 1.0), abs(b), abs(d), abs(c), abs(f)])
+    result: np.ndarray = largest <= _IDENTITY_TOLERANCE
+    return result
+
+
+def with_flips(
+    affine: Affine, flip_horizontal: bool, flip_vertical: bool, height: int, width: int
+) -> np.ndarray:
+    """The 2×3 output→input matrix of ``affine`` after the flips (flips read first)."""
+    a, b, c, d, e, f = affine
+    if flip_horizontal:  # x → (width - 1) - x
+        a, c, d, f = -a, c + a * (width - 1), -d, f + d * (width - 1)
+    if flip_vertical:  # y → (height - 1) - y
+        b, c, e, f = -b, c + b * (height - 1), -e, f + e * (height - 1)
+    return np.array([[a, b, c], [d, e, f]])
+
+
+def matrices_with_flips(
+    affines: tuple[np.ndarray, ...],
+    flip_horizontal: np.ndarray,
+    flip_vertical: np.ndarray,
+    height: int,
+    width: int,
+) -> np.ndarray:
+    """:func:`with_flips` of each entry of :func:`geometries`: an (N, 2, 3) array."""
+    a, b, c, d, e, f = affines
+    h, v = flip_horizontal, flip_vertical
+    a, c, d, f = (
+        np.where(h, -a, a),
+        np.where(h, c + a * (width - 1), c),
+        np.where(h, -d, d),
+        np.where(h, f + d * (width - 1), f),
+    )
+    b, c, e, f = (
+        np.where(v, -b, b),
+        np.where(v, c + b * (height - 1), c),
+        np.where(v, -e, e),
+        np.where(v, f + e * (height - 1), f),
+    )
+    return np.stack([a, b, c, d, e, f], axis=1).reshape(-1, 2, 3)
+
+
+def warp_matrix(params: IdgParams, height: int, width: int) -> np.ndarray | None:
+    """The 2×3 output→input matrix of a draw, flips folded in; None when the geometry is
+    the identity (the flips, if any, are then done by slicing)."""
+    affine = geometry(
+        params.theta, params.tx, params.ty, params.shear, params.zx, params.zy, height, width
+    )
+    if is_identity_affine(affine):
+        return None
+    return with_flips(affine, params.flip_horizontal, params.flip_vertical, height, width)
+
+
+def inverse_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
+    """Keras' affine as a 3×3 output→input map in (x = column, y = row) pixel coordinates
+    (see :func:`geometry`). Flips are not included."""
+    a, b, c, d, e, f = geometry(
+        params.theta, params.tx, params.ty, params.shear, params.zx, params.zy, height, width
+    )
+    return np.array([[a, b, c], [d, e, f], [0.0, 0.0, 1.0]])
 
 
 def flip_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
@@ -93,11 +220,6 @@ def flip_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
 def forward_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
     """Input→output map of the geometry (flips excluded), for keypoints and boxes."""
     return np.linalg.inv(inverse_matrix(params, height, width))
-
-
-def is_identity(matrix: np.ndarray) -> bool:
-    """Whether a 3×3 map leaves every pixel where it is."""
-    return bool(np.abs(matrix - _IDENTITY).max() <= 1e-9)  # np.allclose costs 10x more
 
 
 def _value_scale(dtype: np.dtype) -> float:
@@ -129,8 +251,10 @@ def warp(
     border: int,
     interpolation: int,
     fill: float,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One ``cv2.warpAffine`` with an output→input 3×3 ``matrix``; HW or HWC, any channels.
+    """One ``cv2.warpAffine`` with an output→input ``matrix`` (2×3 or 3×3); HW or HWC, any
+    channels; written into ``out`` (of the image's shape and dtype) when given.
 
     ``BORDER_CONSTANT`` follows scipy's ``constant`` (see the module docstring): pixels read
     from outside the image are ``fill``, the others are interpolated from the image only.
@@ -144,18 +268,22 @@ def warp(
         "borderMode": cv2.BORDER_REPLICATE if constant else border,
         "borderValue": (fill, fill, fill, fill),
     }
-    if image.ndim == 2 or image.shape[2] in (3, 4):
-        out = cv2.warpAffine(image, **kwargs)
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    if image.ndim == 2 or channels in (3, 4) or (channels == 1 and out is not None):
+        result = cv2.warpAffine(image, dst=out, **kwargs)
     else:
-        parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(image.shape[2])]
+        parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(channels)]
         # cv2 drops a trailing channel axis of 1.
         parts = [p[..., None] if p.ndim == 2 else p for p in parts]
-        out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+        result = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+        if out is not None:
+            np.copyto(out, result)
+            result = out
     if constant:
         outside = outside_source(matrix, height, width)
         if outside is not None:  # one masked copy of a filled image: 20x faster than out[m] = v
-            out = cv2.copyTo(np.full_like(out, fill), outside.view(np.uint8), out)
-    return out
+            result = cv2.copyTo(np.full_like(result, fill), outside.view(np.uint8), result)
+    return result
 
 
 def outside_source(matrix: np.ndarray, height: int, width: int) -> np.ndarray | None:
@@ -245,7 +373,14 @@ def photometric(image: np.ndarray, params: IdgParams, *, in_place: bool = False)
     (multiply, clip to 0–255 or [0, 1]; the alpha of a 4-channel image is kept, as Keras).
     With ``in_place`` the result is written into ``image``.
     """
-    shift, brightness = params.channel_shift_intensity, params.brightness
+    return adjust(image, params.channel_shift_intensity, params.brightness, in_place=in_place)
+
+
+def adjust(
+    image: np.ndarray, shift: float | None, brightness: float | None, *, in_place: bool = False
+) -> np.ndarray:
+    """:func:`photometric` with the channel shift (on the 0–255 scale) and the brightness
+    factor given as numbers; None skips either step."""
     if shift is None and brightness is None:
         return image
     if shift is not None:
@@ -269,13 +404,13 @@ def apply_params(
     ``image``; returns it unchanged when the draw is the identity.
     """
     height, width = image.shape[:2]
-    geometry = inverse_matrix(params, height, width)
-    if is_identity(geometry):
+    matrix = warp_matrix(params, height, width)
+    if matrix is None:
         out = _flip(image, params)
     else:
         out = warp(
             image,
-            geometry @ flip_matrix(params, height, width),
+            matrix,
             border=border_mode(fill_mode),
             interpolation=interpolation_flag(interpolation_order),
             fill=cval * _value_scale(image.dtype),
@@ -286,13 +421,13 @@ def apply_params(
 def apply_params_to_mask(mask: np.ndarray, params: IdgParams, *, fill_mode: str) -> np.ndarray:
     """The same geometry and flips on a mask: nearest interpolation, fill 0, no photometry."""
     height, width = mask.shape[:2]
-    geometry = inverse_matrix(params, height, width)
-    if is_identity(geometry):
+    matrix = warp_matrix(params, height, width)
+    if matrix is None:
         return _flip(mask, params)
     as_bool = mask.dtype == np.bool_
     out = warp(
         mask.view(np.uint8) if as_bool else mask,
-        geometry @ flip_matrix(params, height, width),
+        matrix,
         border=border_mode(fill_mode),
         interpolation=cv2.INTER_NEAREST,
         fill=0,

@@ -37,7 +37,7 @@ from confaug.keras.dataframe import (
 )
 from confaug.keras.empty import EmptyBatches
 from confaug.keras.global_seed import seed_or_global
-from confaug.keras.raw_units import pipeline_for
+from confaug.keras.raw_units import extremes, finite_bounds, pipeline_for
 from confaug.keras.saving import with_saving
 from confaug.spec.model import Spec
 
@@ -76,7 +76,7 @@ def array_flow(
 ) -> dict[str, Any]:
     """Batches from arrays (Keras' ``flow``); ``x`` may be ``(images, extra_inputs)``."""
     from confaug.batching.generator import BatchGenerator
-    from confaug.sources.arrays import ArraySource
+    from confaug.keras.bounded_source import BoundedArraySource
 
     images, extra = split_inputs(x)
     y = None if y is None else np.asarray(y)
@@ -96,17 +96,19 @@ def array_flow(
         y = None if y is None else y[part]
         weights = None if weights is None else weights[part]
     # With extra inputs the source's labels are the sample indices; ExtraInputs builds
-    # ([x, *extra], y, w) from them.
-    source = ArraySource(
+    # ([x, *extra], y, w) from them. One look at the values serves both range checks.
+    found = extremes(images)
+    source = BoundedArraySource(
         images,
         np.arange(len(images)) if extra else y,
         None if extra else weights,
         data_format=spec.data_format,
         channel_counts=None,
+        bounds=finite_bounds(images, found),
     )
     batches = BatchGenerator(
         source,
-        pipeline_for(spec, pipeline, images),
+        pipeline_for(spec, pipeline, images, found),
         batch_size=batch_size,
         shuffle=shuffle,
         seed=seed_or_global(seed),

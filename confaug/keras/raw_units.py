@@ -8,6 +8,9 @@ and the channel shift are rescaled so that they keep the data's units.
 
 from __future__ import annotations
 
+import math
+import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -26,11 +29,33 @@ def keras_values(x: Any) -> np.ndarray:
     return array
 
 
-def raw_range(spec: Spec, x: np.ndarray) -> tuple[float, float, float] | None:
-    """``(low, high, cval)`` for float data outside [0, 255] (cval included), else None."""
+def extremes(x: np.ndarray) -> tuple[float, float] | None:
+    """``(min, max)`` of float data (NaN when it holds a NaN), None for other data: one
+    look at the values, shared by the range checks of a flow."""
+    if x.dtype.kind != "f" or x.size == 0:
+        return None
+    return float(np.min(x)), float(np.max(x))
+
+
+def finite_bounds(x: np.ndarray, found: tuple[float, float] | None) -> tuple[float, float] | None:
+    """The lowest and highest finite value of float data (None when there is none), as
+    ``ArraySource.value_bounds`` gives them, from its ``extremes`` when they are finite."""
+    if found is None:
+        return None
+    if math.isfinite(found[0]) and math.isfinite(found[1]):
+        return found
+    values = x[np.isfinite(x)]
+    return (float(values.min()), float(values.max())) if values.size else None
+
+
+def raw_range(
+    spec: Spec, x: np.ndarray, found: tuple[float, float] | None = None
+) -> tuple[float, float, float] | None:
+    """``(low, high, cval)`` for float data outside [0, 255] (cval included), else None;
+    ``found`` is ``extremes(x)`` when the caller has it."""
     if x.dtype.kind != "f" or x.size == 0 or spec.value_range != "auto":
         return None
-    low, high = float(np.min(x)), float(np.max(x))
+    low, high = found if found is not None else (float(np.min(x)), float(np.max(x)))
     if not (np.isfinite(low) and np.isfinite(high)) or (low >= 0.0 and high <= 255.0):
         return None
     cval = float(spec.cval)
@@ -38,22 +63,42 @@ def raw_range(spec: Spec, x: np.ndarray) -> tuple[float, float, float] | None:
     return low, max(high, low + 1.0), cval  # a constant image still needs a span
 
 
-def pipeline_for(spec: Spec, pipeline: Pipeline, x: np.ndarray) -> Pipeline:
+#: Raw-unit pipelines compiled so far, per pipeline and range (the last few: a flow per
+#: batch of raw data would otherwise compile a pipeline per batch).
+_RAW_PIPELINES: weakref.WeakKeyDictionary[Pipeline, dict[tuple[float, ...], Pipeline]] = (
+    weakref.WeakKeyDictionary()
+)
+_RAW_PIPELINES_KEPT = 8
+_RAW_LOCK = threading.Lock()
+
+
+def pipeline_for(
+    spec: Spec, pipeline: Pipeline, x: np.ndarray, found: tuple[float, float] | None = None
+) -> Pipeline:
     """``pipeline``, or for float data beyond [0, 255] one working in the data's range.
 
     The new pipeline is compiled from ``spec`` with ``value_range`` set to the data's range
-    and ``cval`` and ``channel_shift_range`` rescaled; it shares ``pipeline``'s standardizer
-    (and so ``fit``'s statistics).
+    and ``cval`` and ``channel_shift_range`` rescaled (once per range: it is kept); it
+    shares ``pipeline``'s standardizer (and so ``fit``'s statistics). ``found`` is
+    ``extremes(x)`` when the caller has it.
     """
-    limits = raw_range(spec, x)
+    limits = raw_range(spec, x, found)
     if limits is None:
         return pipeline
-    low, high, cval = limits
-    span = high - low
-    shift = min(spec.channel_shift_range * 255.0 / span, 255.0)
-    data = {**spec.to_data(), "value_range": [low, high]}
-    data.update(cval=(cval - low) * 255.0 / span, channel_shift_range=shift)
-    raw = Pipeline(load_spec(data))
+    with _RAW_LOCK:
+        kept = _RAW_PIPELINES.setdefault(pipeline, {})
+        raw = kept.get(limits)
+    if raw is None:
+        low, high, cval = limits
+        span = high - low
+        shift = min(spec.channel_shift_range * 255.0 / span, 255.0)
+        data = {**spec.to_data(), "value_range": [low, high]}
+        data.update(cval=(cval - low) * 255.0 / span, channel_shift_range=shift)
+        raw = Pipeline(load_spec(data))
+        with _RAW_LOCK:
+            if len(kept) >= _RAW_PIPELINES_KEPT:
+                kept.pop(next(iter(kept)))
+            kept[limits] = raw
     raw.standardizer = pipeline.standardizer
     return raw
 

@@ -6,7 +6,6 @@ Composing is its own step (as in Hydra): the result is plain data with positions
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,8 +14,9 @@ from typing import Any
 from confaug import resources
 from confaug.errors import ConfigError
 from confaug.reading.document import Document, SourceMap
-from confaug.reading.extends import Resolver, display_path, read_file, resolve_preset
+from confaug.reading.extends import Resolver, display_path, resolve_preset
 from confaug.reading.overrides import Overrides, apply_overrides
+from confaug.reading.plain import plain_copy
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits
 
 #: Where a config comes from: a file path, ``preset:NAME``, or the data itself.
@@ -33,12 +33,13 @@ def load_document(
     """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``."""
     roots = [Path(r).resolve() for r in allowed_roots] + [resources.presets_dir().resolve()]
     if isinstance(source, Document):
-        document = Document(
-            copy.deepcopy(source.data), copy.deepcopy(source.source_map), source.file
-        )
+        # Data from Python is held to a file's limits here (nesting, values, integers).
+        data = plain_copy(source.data, file=source.file, limits=limits)
+        positions = SourceMap(dict(source.source_map.values), dict(source.source_map.keys))
+        document = Document(data, positions, source.file)
         base = Path.cwd()
     elif isinstance(source, Mapping):
-        document = Document(copy.deepcopy(dict(source)), SourceMap(), None)
+        document = Document(plain_copy(dict(source), limits=limits), SourceMap(), None)
         base = Path.cwd()
         roots.append(base.resolve())
     else:
@@ -52,14 +53,9 @@ def load_document(
         except (OSError, ValueError, RuntimeError) as err:  # NUL, too long, a symlink loop
             raise ConfigError.single(f"cannot be used as a path: {err}", file=text) from None
         roots.append(resolved.parent)
-        resolver = Resolver(roots, limits)
-        document = read_file(
-            resolved, text if not text.startswith("preset:") else display_path(resolved), limits
-        )
-        document.chain = (document.file or text,)
-        document = resolver.with_parents(document, resolved.parent, (resolved,))
-        return apply_overrides(document, overrides)
-    resolver = Resolver(roots, limits)
+        shown = text if not text.startswith("preset:") else display_path(resolved)
+        document = Resolver(roots, limits).load_entry(resolved, shown)
+        return apply_overrides(document, overrides, limits)
     if isinstance(document.data, dict):
-        document = resolver.with_parents(document, base, ())
-    return apply_overrides(document, overrides)
+        document = Resolver(roots, limits).resolve(document, base)
+    return apply_overrides(document, overrides, limits)

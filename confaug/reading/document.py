@@ -86,8 +86,15 @@ def dotted(path: KeyPath) -> str:
 
 
 def key_path(dotted_key: str) -> KeyPath:
-    """``'transforms.0.GaussNoise.p'`` → ``('transforms', 0, 'GaussNoise', 'p')``."""
-    return tuple(int(part) if part.isdigit() else part for part in dotted_key.split("."))
+    """``'transforms.0.GaussNoise.p'`` → ``('transforms', 0, 'GaussNoise', 'p')``.
+
+    Only short runs of ASCII digits are indices (``int`` refuses 4,300 digits, and ``'²'``
+    is a digit to ``str.isdigit``); anything else stays a key.
+    """
+    return tuple(
+        int(part) if part.isascii() and part.isdigit() and len(part) <= 18 else part
+        for part in dotted_key.split(".")
+    )
 
 
 def line_column(text: str | bytes, offset: int) -> tuple[int, int]:

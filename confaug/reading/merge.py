@@ -1,15 +1,13 @@
-"""Deep merge of config mappings and dotted-key overrides."""
+"""Deep merge of config mappings: mappings merge key by key (the child wins), the rest is
+replaced whole."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
-
-from confaug.reading.document import Document
 
 
 def deep_merge(parent: Any, child: Any) -> Any:
-    """Mappings merge key by key (the child wins); anything else is replaced whole."""
+    """``child`` over ``parent`` as new data; neither is changed."""
     if isinstance(parent, dict) and isinstance(child, dict):
         merged = dict(parent)
         for key, value in child.items():
@@ -18,9 +16,19 @@ def deep_merge(parent: Any, child: Any) -> Any:
     return child
 
 
-def merge_documents(parent: Document, child: Document) -> Document:
-    """``child`` over ``parent``, keeping each value's own file position."""
-    data = deep_merge(copy.deepcopy(parent.data), child.data)
-    source_map = parent.source_map.restricted_to(data)
-    source_map.update(child.source_map)
-    return Document(data, source_map, child.file, parent.chain + child.chain)
+def merge_into(target: dict[str, Any], child: dict[str, Any]) -> None:
+    """Merge ``child`` over ``target`` in place, as :func:`deep_merge` would.
+
+    ``child``'s values are put into ``target`` as they are (not copied), so a later merge
+    may change them: each document of a load is merged once (``extends.Resolver``). The work
+    is that of walking ``child``, whatever the size of ``target``.
+    """
+    todo = [(target, child)]
+    while todo:
+        into, source = todo.pop()
+        for key, value in source.items():
+            old = into.get(key)
+            if isinstance(old, dict) and isinstance(value, dict):
+                todo.append((old, value))
+            else:
+                into[key] = value

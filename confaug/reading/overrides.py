@@ -1,97 +1,153 @@
-"""Dotted ``key=value`` overrides, applied after ``extends`` with their own positions."""
+"""Dotted ``key=value`` overrides, applied after ``extends`` with their own positions.
+
+An override is held to a file's limits: its key and its value nest at most
+``Limits.max_depth`` levels together, its value holds at most ``Limits.max_nodes`` values,
+and a list index has at most ``MAX_INDEX_DIGITS`` digits. Applying one costs the length of
+its key plus the size of what it replaces, whatever the size of the config.
+"""
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from confaug.errors import ConfigError, Problem
-from confaug.reading.document import (
-    Document,
-    KeyPath,
-    Mark,
-    SourceMap,
-    dotted,
-    key_path,
-    problem_at,
-)
-from confaug.reading.yaml_io import parse_yaml
+from confaug.reading.document import Document, KeyPath, Mark, SourceMap, dotted, problem_at
+from confaug.reading.plain import plain_copy
+from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, parse_yaml
 
 Overrides = Mapping[str, Any] | Sequence[str] | None
 
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+#: A list in a config holds at most ``Limits.max_nodes`` (100,000) items.
+MAX_INDEX_DIGITS = 6
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+_FORM = "an override is written key=value, e.g. rotation_range=20 or transforms.0.p=0.5"
+_SHOWN = 200  # characters of a key that a problem repeats
 
 
-def parse_overrides(overrides: Overrides) -> list[tuple[KeyPath, Any, Mark | None]]:
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+
+
+def key_parts(key: str, limits: Limits = DEFAULT_LIMITS) -> KeyPath | str:
+    """The path a dotted key names, or (a string) why it names none."""
+    if not key:
+        return f"the key before '=' is empty; {_FORM}"
+    parts = key.split(".")
+    if len(parts) > limits.max_depth:
+        return (
+            f"the key has {len(parts):,} parts: nesting deeper than {limits.max_depth} levels, "
+            "the limit of a config"
+        )
+    path: list[str | int] = []
+    for index, part in enumerate(parts):
+        if not part:
+            return f"the key has an empty part (two dots in a row, or a dot at an end); {_FORM}"
+        if part.isascii() and part.isdigit():
+            if index == 0:
+                return f"the key must start with a name, not the number '{_shown(part)}'; {_FORM}"
+            if len(part) > MAX_INDEX_DIGITS:
+                return (
+                    f"list index of {len(part):,} digits: no list of a config is that long "
+                    f"(at most {limits.max_nodes:,} items)"
+                )
+            path.append(int(part))
+        elif part.startswith("-") and part[1:].isascii() and part[1:].isdigit():
+            return (
+                f"'{_shown(part)}' is not a list index: indices count from 0, and negative ones "
+                f"are not supported; {_FORM}"
+            )
+        elif not _NAME.fullmatch(part) or (index == 0 and part[0].isdigit()):
+            return (
+                f"'{_shown(part)}' is not a key: keys are made of letters, digits and _ "
+                f"(and start with a letter or _); {_FORM}"
+            )
+        else:
+            path.append(part)
+    return tuple(path)
+
+
+def parse_overrides(
+    overrides: Overrides, limits: Limits = DEFAULT_LIMITS
+) -> list[tuple[KeyPath, Any, Mark | None]]:
     """Dotted ``key=value`` strings (values parsed as YAML) or a mapping, as (path, value, mark)."""
     if overrides is None:
         return []
-    parsed: list[tuple[KeyPath, Any, Mark | None]] = []
     if isinstance(overrides, Mapping):
-        for key, value in overrides.items():
-            if not isinstance(key, str) or not _KEY.match(key):
-                raise ConfigError.single(
-                    f"override key {key!r} is not a dotted name",
-                    file="<overrides>",
-                    line=1,
-                    column=1,
-                )
-            if key_path(key)[0] == "extends":
-                raise ConfigError.single(
-                    "extends cannot be overridden", field=key, file="<overrides>", line=1, column=1
-                )
-            # Problems with an override's value point at the override, not at the file.
-            at = Mark(f"<override '{key}'>", 1, len(key) + 2)
-            parsed.append((key_path(key), copy.deepcopy(value), at))
-        return parsed
+        return _parse_mapping(overrides, limits)
     if isinstance(overrides, str):
         overrides = [overrides]
+    parsed: list[tuple[KeyPath, Any, Mark | None]] = []
     problems: list[Problem] = []
     for item in overrides:
-        where = f"<override '{item}'>"
+        where = f"<override '{_shown(str(item))}'>"
         key, sep, text = str(item).partition("=")
         key = key.strip()
-        if not sep or not _KEY.match(key):
-            problems.append(
-                Problem(
-                    where, 1, 1, key, "an override is written key=value, e.g. rotation_range=20"
-                )
-            )
+        path = key_parts(key, limits) if sep else f"no '=' in it; {_FORM}"
+        if isinstance(path, str):
+            problems.append(Problem(where, 1, 1, _shown(key), path))
             continue
-        if key_path(key)[0] == "extends":
+        if path[0] == "extends":
             problems.append(Problem(where, 1, 1, key, "extends cannot be overridden"))
             continue
-        column = len(item) - len(text) + 1
-        if text.strip():
-            try:
-                value = parse_yaml(text, where).data
-            except ConfigError as err:
-                problems.extend(
-                    # A problem past the value's only line is at its end.
-                    Problem(
-                        where,
-                        1,
-                        column + (p.column or 1) - 1 if p.line in (None, 1) else len(item) + 1,
-                        key,
-                        p.message,
-                    )
-                    for p in err.problems
+        column = len(str(item)) - len(text) + 1
+        try:
+            value = parse_yaml(text, where, limits=limits).data if text.strip() else None
+            # The key's levels and the value's together: the limits of one config.
+            value = plain_copy(value, file=where, base=path, limits=limits, depth=len(path))
+        except ConfigError as err:
+            problems.extend(
+                # A problem past the value's only line is at its end.
+                Problem(
+                    where,
+                    1,
+                    column + (p.column or 1) - 1 if p.line in (None, 1) else len(item) + 1,
+                    key if p.line is not None else p.field,
+                    p.message,
                 )
-                continue
-        else:
-            value = None
-        parsed.append((key_path(key), value, Mark(where, 1, column)))
+                for p in err.problems
+            )
+            continue
+        parsed.append((path, value, Mark(where, 1, column)))
     if problems:
         raise ConfigError(problems)
     return parsed
 
 
-def apply_overrides(document: Document, overrides: Overrides) -> Document:
+def _parse_mapping(
+    overrides: Mapping[Any, Any], limits: Limits
+) -> list[tuple[KeyPath, Any, Mark | None]]:
+    parsed: list[tuple[KeyPath, Any, Mark | None]] = []
+    for key, value in overrides.items():
+        path = key_parts(key, limits) if isinstance(key, str) else f"{key!r} is not a string"
+        if isinstance(path, str):
+            message = f"override key {_shown(repr(key))} is not a dotted name: {path}"
+            raise ConfigError.single(message, file="<overrides>", line=1, column=1)
+        if path[0] == "extends":
+            raise ConfigError.single(
+                "extends cannot be overridden", field=key, file="<overrides>", line=1, column=1
+            )
+        # Problems with an override's value point at the override, not at the file.
+        where = f"<override '{_shown(key)}'>"
+        at = Mark(where, 1, len(key) + 2)
+        try:
+            value = plain_copy(value, file=where, base=path, limits=limits, depth=len(path))
+        except ConfigError as err:
+            raise ConfigError(
+                Problem(where, 1, at.column, p.field, p.message) for p in err.problems
+            ) from None
+        parsed.append((path, value, at))
+    return parsed
+
+
+def apply_overrides(
+    document: Document, overrides: Overrides, limits: Limits = DEFAULT_LIMITS
+) -> Document:
     """Set each dotted key; intermediate mappings are created, list indices must exist."""
     problems: list[Problem] = []
-    for path, value, mark in parse_overrides(overrides):
+    source_map = document.source_map
+    for path, value, mark in parse_overrides(overrides, limits):
         node: Any = document.data
         created: list[KeyPath] = []
         for depth, part in enumerate(path[:-1]):
@@ -99,44 +155,60 @@ def apply_overrides(document: Document, overrides: Overrides) -> Document:
             if isinstance(node, list) and isinstance(part, int) and part < len(node):
                 node = node[part]
             elif isinstance(node, dict) and not isinstance(part, int):
-                if not isinstance(node.get(part), (dict, list)):
+                old = node.get(part)
+                if not isinstance(old, (dict, list)):
+                    # A value the override replaces by a mapping: its positions are the
+                    # override's now.
+                    _forget(source_map, path[: depth + 1], old)
                     node[part] = [] if isinstance(nxt, int) else {}
                     created.append(path[: depth + 1])
                 node = node[part]
             else:
                 node = None
                 break
-        if not _assign(node, path[-1], value):
+        replaced = _assign(node, path[-1], value)
+        if replaced is _NOTHING:
             message = "does not name a key or an existing list item of the config"
             problems.append(problem_at(mark, dotted(path), message, file="<overrides>"))
             continue
-        document.source_map = document.source_map.restricted_to(document.data)
-        for made in created:  # a value the override replaced by a mapping is the override's
-            _forget(document.source_map, made)
-            if mark is not None:
-                document.source_map.values[made] = mark
-        _forget(document.source_map, path)
+        _forget(source_map, path, replaced)
         if mark is not None:
-            document.source_map.values[path] = mark
+            for made in created:
+                source_map.values[made] = mark
+            source_map.values[path] = mark
     if problems:
         raise ConfigError(problems)
     return document
 
 
-def _assign(node: Any, key: str | int, value: Any) -> bool:
-    """Set ``node[key]``; False when ``key`` names no key or existing list item of ``node``."""
+_NOTHING = object()  # what _assign returns when the key names no place
+
+
+def _assign(node: Any, key: str | int, value: Any) -> Any:
+    """Set ``node[key]``, returning what was there (None if nothing), or ``_NOTHING`` when
+    ``key`` names no key or existing list item of ``node``."""
     if isinstance(node, list) and isinstance(key, int) and key < len(node):
+        old = node[key]
         node[key] = value
-        return True
+        return old
     if isinstance(node, dict) and isinstance(key, str):
+        old = node.get(key)
         node[key] = value
-        return True
-    return False
+        return old
+    return _NOTHING
 
 
-def _forget(source_map: SourceMap, path: KeyPath) -> None:
-    n = len(path)
-    for table in (source_map.values, source_map.keys):
-        for key in [k for k in table if k[:n] == path and len(k) > n]:
-            del table[key]
-        table.pop(path, None)
+def _forget(source_map: SourceMap, path: KeyPath, old: Any) -> None:
+    """Drop the positions of ``old``, the value that was at ``path``, and of all it held.
+
+    Walking the value (not the whole map) keeps an override's cost that of what it replaces.
+    """
+    todo: list[tuple[KeyPath, Any]] = [(path, old)]
+    while todo:
+        where, value = todo.pop()
+        source_map.values.pop(where, None)
+        source_map.keys.pop(where, None)
+        if isinstance(value, dict):
+            todo.extend(((*where, key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            todo.extend(((*where, index), item) for index, item in enumerate(value))

@@ -33,9 +33,16 @@ class Limits:
     max_bytes: int = 1 << 20
     max_depth: int = 64
     max_nodes: int = 100_000
+    #: Values of a config and all its ``extends`` parents together (each file counted once):
+    #: building values is what reading costs (~70,000 a second), so the chain as a whole is
+    #: bounded, not only each file.
+    max_chain_nodes: int = 200_000
 
 
 DEFAULT_LIMITS = Limits()
+#: Longer integers are refused: nothing in a config needs them, and Python's int() and str()
+#: take quadratic time (and refuse 4,300 digits) on them.
+MAX_INTEGER_DIGITS = 100
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -104,6 +111,59 @@ if getattr(yaml, "__with_libyaml__", False):
             _CoreResolver.__init__(self)
 
     _Loader = _CLoader
+
+
+class _QuotingResolver(yaml.resolver.Resolver):
+    """For writing: a string is left unquoted only if YAML 1.2 (confaug) and YAML 1.1 (PyYAML's
+    ``safe_load``, most other tools) both read it back as a string: ``'1e3'`` and ``'0o17'``
+    are numbers to the first, ``'yes'`` and ``'2024-01-01'`` something else to the second."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            core = _core_scalar_tag(value)
+            if core != _STR:
+                return core
+        return super().resolve(kind, value, implicit)
+
+
+def _core_scalar_tag(value: str) -> str:
+    """The tag confaug's reader gives a plain scalar (as PyYAML's resolver looks it up)."""
+    table = _CoreResolver.yaml_implicit_resolvers
+    for tag, pattern in [*table.get(value[:1], []), *table.get(None, [])]:
+        if pattern.match(value):
+            return tag
+    return _STR
+
+
+class _Dumper(
+    yaml.emitter.Emitter,
+    yaml.serializer.Serializer,
+    yaml.representer.SafeRepresenter,
+    _QuotingResolver,
+):
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        # PyYAML writes NEL and the Unicode line separators raw inside single quotes, where a
+        # reader folds them into spaces: such strings (and any unprintable one) are written
+        # double-quoted, with escapes.
+        if not data.isprintable() or any(c in data for c in "\x85\u2028\u2029"):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+    def __init__(self, stream: Any, **options: Any) -> None:
+        yaml.emitter.Emitter.__init__(
+            self, stream, allow_unicode=options.get("allow_unicode"), width=options.get("width")
+        )
+        yaml.serializer.Serializer.__init__(self)
+        yaml.representer.SafeRepresenter.__init__(self, sort_keys=False)
+        _QuotingResolver.__init__(self)
+
+
+_Dumper.add_representer(str, _Dumper.represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data as YAML text that reads back to the same data here and in YAML 1.1 tools."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
 def _mark(file: str | None, mark: yaml.Mark | None) -> Mark:
@@ -362,7 +422,7 @@ class _Builder:
             return value.lower() == "true"
         if tag == _INT:
             base = 16 if value.startswith("0x") else 8 if value.startswith("0o") else 10
-            if len(value) > 100:
+            if len(value) > MAX_INTEGER_DIGITS:
                 self.add(node.start_mark, path, f"integer of {len(value)} digits is too large")
                 return 0
             return int(value[2:] if base != 10 else value, base)

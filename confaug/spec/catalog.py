@@ -19,7 +19,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from confaug._albu import albumentations
-from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, MAX_PIXELS, Probability
+from confaug.spec.degenerate import degenerate_problems
+from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, MAX_PIXELS, Probability, describe
 
 COMPOSITES = (
     "OneOf",
@@ -44,6 +45,8 @@ EXCLUDED = frozenset(
         "ToTensor3D",
     }
 )
+# albumentations' base classes: nameable, but they do nothing (or raise NotImplementedError).
+BASE_CLASSES = frozenset({"BasicTransform", "DualTransform", "ImageOnlyTransform", "Transform3D"})
 NAMED_BORDER_PARAMS = ("border_mode",)
 NAMED_INTERPOLATION_PARAMS = ("interpolation", "mask_interpolation")
 _SKIPPED_PARAMS = ("self", "strict", "always_apply", "args", "kwargs")
@@ -106,7 +109,7 @@ def catalog() -> dict[str, TransformInfo]:
     cls: type
     for name, cls in SERIALIZABLE_REGISTRY.items():
         short = name.rsplit(".", 1)[-1]
-        if short in EXCLUDED or short.startswith("Base") or short in found:
+        if short in EXCLUDED or short in BASE_CLASSES or short.startswith("Base") or short in found:
             continue
         composite = issubclass(cls, BaseCompose)
         if composite and short not in COMPOSITES:
@@ -185,7 +188,7 @@ def check_params(
                 )
             )
     problems.extend(_non_finite(params))
-    problems.extend(_too_large(params))
+    problems.extend(_too_large(params, info.name))
     if problems:
         return problems
     if info.composite:
@@ -206,8 +209,10 @@ def check_params(
             )
         # The schema coerces (the string 'nan' becomes a float): check what it made too.
         made = {k: getattr(validated, k) for k in params if k in fields}
-        for path, message, hint in (*_non_finite(made), *_too_large(made)):
+        for path, message, hint in (*_non_finite(made), *_too_large(made, info.name)):
             problems.append((_data_path(params, path), message, hint))
+        problems.extend(_coerced(params, made))
+        problems.extend(_unchecked_kinds(info, params, fields))
     except ValidationError as err:
         by_place: dict[tuple[str | int, ...], list[str]] = {}
         for item in err.errors(include_url=False):
@@ -229,17 +234,172 @@ def check_params(
     except Exception as err:  # a validator of albumentations' that raised something else
         problems.append(((), f"{type(err).__name__}: {err}", None))
     if not problems:
+        problems.extend(_strict_problems(schema, full, params))
+    if not problems:
         # Some checks live in __init__ rather than the schema (ShiftScaleRotate's limits):
         # building the transform here puts them before compiling, where they can be located.
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                info.cls(**to_opencv(params))
+                built = info.cls(**to_opencv(params))
         except Exception as err:  # albumentations raises assorted types from __init__
             text = str(err).strip()
             message = text.splitlines()[-1] if text else type(err).__name__
             problems.append(((), message, None))
+        else:  # values it accepts that fail on every image (spec.degenerate)
+            problems.extend(degenerate_problems(info.name, built, params))
     return problems
+
+
+def _strict_problems(
+    schema: type[BaseModel], full: dict[str, Any], params: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """The strictness of the top level for a transform's parameters too.
+
+    albumentations' schemas coerce: ``p: '0.5'`` and ``p: true`` become numbers, ``'yes'`` a
+    boolean. A config states its types (YAML 1.2 has numbers, booleans and strings), so the
+    parameters are validated again in Pydantic's strict mode, where only an int may stand
+    for a float. YAML's lists stand for the schema's tuples, or for its lists where a field
+    wants one. Only the parameters the config sets are judged.
+    """
+    from pydantic import ValidationError
+
+    fields = schema.model_fields
+    data = {
+        key: _as_tuples(value) if key in params else value
+        for key, value in full.items()
+        if key in fields
+    }
+    data["strict"] = False  # albumentations' own field of that name
+    for _ in range(8):  # each round gives lists back to the places that want one
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                schema.model_validate(data, strict=True)
+            return []
+        except ValidationError as err:
+            errors = err.errors(include_url=False)
+        except Exception:  # a validator that only works on lax input: the lax check passed
+            return []
+        wanted = [item["loc"] for item in errors if item["type"] == "list_type"]
+        if not any(_list_back(data, loc) for loc in wanted):
+            break
+    by_place: dict[tuple[str | int, ...], list[str]] = {}
+    for item in errors:
+        loc = tuple(item["loc"])
+        if not loc or loc[0] not in params or item["type"] in _NOT_STRICTNESS:
+            continue
+        messages = by_place.setdefault(_data_path(params, loc), [])
+        message = f"{item['msg']}, got {describe(item.get('input'))}"
+        if message not in messages:
+            messages.append(message)
+    return [
+        (loc, "; or: ".join(messages) + " (parameters are typed strictly)", None)
+        for loc, messages in by_place.items()
+    ]
+
+
+def _coerced(
+    params: dict[str, Any], made: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """Values the schema turned into another kind: a string or a boolean made a number, a
+    number or a string made a boolean (Pydantic's strict mode lets ``true`` stand for the
+    literal ``1``, so the kinds are compared here too)."""
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    todo: list[tuple[tuple[str | int, ...], Any, Any]] = [
+        ((key,), value, made[key])
+        for key, value in params.items()
+        if key in made and not (key in _NAMED and isinstance(value, str))
+    ]
+    while todo:
+        path, given, result = todo.pop()
+        if isinstance(given, (list, tuple)) and isinstance(result, (list, tuple)):
+            if len(given) == len(result):
+                todo.extend(
+                    ((*path, i), g, r) for i, (g, r) in enumerate(zip(given, result, strict=True))
+                )
+            continue
+        if isinstance(given, dict) and isinstance(result, dict):
+            todo.extend(((*path, k), v, result[k]) for k, v in given.items() if k in result)
+            continue
+        results = result if isinstance(result, (list, tuple)) else (result,)
+        if isinstance(given, bool) and not all(isinstance(r, bool) for r in results):
+            wanted = "a number"
+        elif isinstance(given, str) and not all(isinstance(r, str) for r in results):
+            wanted = (
+                "a number" if all(isinstance(r, (int, float)) for r in results) else "no string"
+            )
+        elif not isinstance(given, bool) and any(isinstance(r, bool) for r in results):
+            wanted = "a boolean (true or false)"
+        else:
+            continue
+        problems.append(
+            (path, f"must be {wanted}, got {describe(given)} (parameters are typed strictly)", None)
+        )
+    return sorted(problems)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean (true or false)"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
+def _unchecked_kinds(
+    info: TransformInfo, params: dict[str, Any], fields: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """Parameters a transform's schema leaves out (``__init__`` takes them unchecked, as
+    PlasmaShadow's ``plasma_size``) keep the kind of their default."""
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    for key, value in params.items():
+        default = info.defaults.get(key)
+        if key in fields or default is None or key in _NAMED:
+            continue
+        if _kind(value) != _kind(default):
+            message = (
+                f"must be {_kind(default)}, got {describe(value)} (parameters are typed strictly)"
+            )
+            problems.append(((key,), message, None))
+    return problems
+
+
+_NAMED = frozenset((*NAMED_BORDER_PARAMS, *NAMED_INTERPOLATION_PARAMS))
+# Errors of the strict pass that are not about a value's type (the lax pass judged those).
+_NOT_STRICTNESS = frozenset({"value_error", "assertion_error", "missing"})
+
+
+def _as_tuples(value: Any) -> Any:
+    """YAML's lists as the tuples most schemas declare (see ``_list_back``)."""
+    if isinstance(value, list):
+        return tuple(_as_tuples(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _as_tuples(item) for key, item in value.items()}
+    return value
+
+
+def _list_back(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    """Make the tuple at Pydantic's ``loc`` a list again; False when there is none."""
+    node: Any = data
+    parent: Any = None
+    key: Any = None
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, tuple) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            parent, key, node = node, part, node[part]
+        # else: a union member's name; the data stays where it is
+    if not isinstance(node, tuple) or parent is None:
+        return False
+    if isinstance(parent, dict):
+        parent[key] = list(node)
+        return True
+    return False  # inside a tuple: rebuilt by the caller's next round from its parent
 
 
 def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int, ...]:
@@ -265,7 +425,7 @@ MAX_RELATIVE = 100.0  # shifts as a fraction of the image side
 _PIXEL_PARAMS = re.compile(
     r"^(height|width|size|max_size(_hw)?|min_(height|width)|min_max_height|target_size"
     r"|plasma_size|kernel_size|blur_limit|translate_px|sigma(_[xy])?_limit|tile_grid_size"
-    r"|unit_size_range|hole_(height|width)_range|drop_(width|length)|num_.*)$"
+    r"|unit_size_range|hole_(height|width)_range|drop_(width|length)|magnitude|num_.*)$"
 )
 _RELATIVE_PARAMS = frozenset(
     {"translate_percent", "shift_limit", "shift_limit_x", "shift_limit_y", "distort_limit"}
@@ -287,20 +447,56 @@ def _numbers(
             yield from _numbers(item, (*path, index))
 
 
-def _too_large(params: dict[str, Any]) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+# Bounds the transforms' schemas lack, where a legal-looking number breaks the transform
+# itself (what a number costs is spec.cost's to bound): (limit, why).
+_TRANSFORM_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
+    "HEStain": {
+        "intensity_scale_range": (100.0, " (stain intensities scaled further hang the unmixing)"),
+        "intensity_shift_range": (100.0, " (stain intensities shifted further hang the unmixing)"),
+    },
+    "PlasmaBrightnessContrast": {"roughness": (1000.0, " (a rougher plasma overflows)")},
+    "PlasmaShadow": {"roughness": (1000.0, " (a rougher plasma overflows)")},
+    # A displacement in pixels: farther, remap folds reflected borders ~1e6 times a pixel.
+    "ElasticTransform": {"alpha": (float(MAX_PIXELS), " (a displacement in pixels)")},
+    # Half the largest image: GlassBlur swaps pixels up to max_delta away inside the image.
+    "GlassBlur": {"max_delta": (MAX_PIXELS // 2, " (half of the largest image side)")},
+}
+
+
+def _too_large(
+    params: dict[str, Any], name: str = ""
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     """Numbers too large to be an augmentation (see ``MAX_PARAMETER`` and the tables above)."""
     problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    own = _TRANSFORM_LIMITS.get(name, {})
     for key, value in params.items():
-        if _PIXEL_PARAMS.match(str(key)):
+        if key in own:
+            limit, unit = own[key]
+        elif _PIXEL_PARAMS.match(str(key)):
             limit, unit = float(MAX_PIXELS), " (pixels and counts stop at OpenCV's 32,767)"
         elif key in _RELATIVE_PARAMS:
             limit, unit = MAX_RELATIVE, " (100 image sides)"
         else:
             limit, unit = MAX_PARAMETER, ""
         for path, number in _numbers(value, (key,)):
-            if math.isfinite(number) and abs(number) > limit:
-                problems.append((path, f"must be within ±{limit:,g}{unit}, got {number:g}", None))
+            if _beyond(number, limit):
+                shown = f"{number:g}" if isinstance(number, float) else _digits(number)
+                problems.append((path, f"must be within ±{limit:,g}{unit}, got {shown}", None))
     return problems
+
+
+def _digits(number: int) -> str:
+    """An int as a problem shows it: in full, or its size when it is huge."""
+    if abs(number) < 10**30:
+        return str(number)
+    return f"an integer of {int(abs(number).bit_length() * 0.30103) + 1:,} digits"
+
+
+def _beyond(number: float, limit: float) -> bool:
+    """|number| > limit, for ints of any size too (float() of 10**400 raises)."""
+    if isinstance(number, int):
+        return abs(number) > limit
+    return math.isfinite(number) and abs(number) > limit
 
 
 def _non_finite(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -17,12 +16,13 @@ from pydantic import (
 
 from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import (
+    FLOAT16_MAX,
+    MAX_CVAL,
     ORDER_TO_INTERPOLATION,
     ChannelShift,
     DataFormat,
     FactorRange,
     FillMode,
-    Finite,
     InterpolationName,
     OutputDtype,
     Rescale,
@@ -30,6 +30,7 @@ from confaug.spec.vocab import (
     ShearRange,
     ShiftRange,
     ZoomRange,
+    checked_value_range,
 )
 
 KERAS_KEYWORDS: tuple[str, ...] = (
@@ -141,7 +142,7 @@ class Spec(BaseModel):
             "(tile)."
         ),
     )
-    cval: Finite = Field(
+    cval: Annotated[float, Field(ge=-MAX_CVAL, le=MAX_CVAL, allow_inf_nan=False)] = Field(
         0.0,
         description=(
             "Fill value for fill_mode 'constant', on the 0–255 scale (divided by 255 for float "
@@ -290,11 +291,7 @@ class Spec(BaseModel):
     @field_validator("value_range", mode="before")
     @classmethod
     def _value_range(cls, value: Any) -> Any:
-        if value == "auto":
-            return value
-        from confaug.spec.vocab import _pair
-
-        return _pair(value, low_bound=None)
+        return checked_value_range(value)
 
     @field_validator("rescale", mode="after")
     @classmethod
@@ -320,6 +317,15 @@ class Spec(BaseModel):
                 f"interpolation_order {order} ({ORDER_TO_INTERPOLATION[order]}) contradicts "
                 f"interpolation '{self.interpolation}'; set only one"
             )
+        if self.dtype == "float16" and self.rescale:
+            # uint8 and 'auto' float data reach 255; a set value_range its larger end.
+            top = 255.0 if self.value_range == "auto" else max(map(abs, self.value_range))
+            if abs(self.rescale) * top > FLOAT16_MAX:
+                raise ValueError(
+                    f"rescale {self.rescale:g} makes values up to {abs(self.rescale) * top:g} "
+                    f"({top:g} × rescale), beyond float16's {FLOAT16_MAX:,g}: dtype float16 "
+                    "would hold infinity"
+                )
         for params in (self.bbox_params, self.keypoint_params):
             clash = set((params or {}).get("label_fields") or ()) & set(self.additional_targets)
             if clash:
@@ -362,7 +368,9 @@ class Spec(BaseModel):
         ``confaug.schema.json`` next to the config (write it with ``confaug schema -o``), a
         string at that path or URL.
         """
-        body = yaml.safe_dump(self.to_data(full=full), sort_keys=False, allow_unicode=True)
+        from confaug.reading.yaml_io import dump_yaml
+
+        body = dump_yaml(self.to_data(full=full))
         if modeline is False:
             return body
         from confaug.resources import SCHEMA_FILE, schema_modeline

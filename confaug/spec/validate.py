@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-from functools import cache
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import ValidationError
 
-from confaug.errors import ConfigError, Problem, did_you_mean
+from confaug.errors import ConfigError, Problem, did_you_mean, hint_budget
 from confaug.reading.document import Document, KeyPath, dotted, key_path, problem_at
 from confaug.spec.catalog import COMPOSITES, catalog, check_params
+from confaug.spec.compose_options import compose_option_problems
+from confaug.spec.cost import MAX_STEPS, estimate
 from confaug.spec.model import Spec
-
-_QUOTED = re.compile(r"'([^']*)'")
+from confaug.spec.steps import TransformStep
+from confaug.spec.vocab import literal_hint
 
 
 def _yaml_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
@@ -53,13 +54,6 @@ class _Collector:
         self.problems.append(problem_at(mark, dotted(path), message, hint, file=self.document.file))
 
 
-def _literal_hint(item: Any) -> str | None:
-    """A did-you-mean for a string that is not one of a Literal's values."""
-    expected = _QUOTED.findall(str(item.get("ctx", {}).get("expected", "")))
-    given = item.get("input")
-    return did_you_mean(given, expected) if isinstance(given, str) and expected else None
-
-
 def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
     data = collector.document.data
     for item in err.errors(include_url=False):
@@ -76,7 +70,7 @@ def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
             collector.add(path, message, hint, at_key=True)
             continue
         if kind == "literal_error":
-            hint = _literal_hint(item)
+            hint = literal_hint(item)
         if kind == "missing":
             message = f"required key '{path[-1]}' is missing"
             path = path[:-1]
@@ -142,76 +136,6 @@ def _check_steps(steps: Any, base: KeyPath, collector: _Collector) -> None:
             _check_steps(children, (*params_path, "transforms"), collector)
 
 
-@cache
-def _options_model(kind: str) -> tuple[type[BaseModel], list[str]]:
-    """A Pydantic model of BboxParams / KeypointParams, from their typed signatures.
-
-    albumentations stores these options unchecked and fails on the first sample instead.
-    """
-    import inspect
-    import typing
-
-    from confaug._albu import albumentations
-
-    A = albumentations()
-    cls = A.BboxParams if kind == "bbox_params" else A.KeypointParams
-    hints = typing.get_type_hints(cls.__init__)
-    fields: dict[str, Any] = {}
-    names: list[str] = []
-    for name, param in inspect.signature(cls.__init__).parameters.items():
-        if name == "self":
-            continue
-        names.append(name)
-        annotation = hints.get(name, Any)
-        if kind == "keypoint_params" and name == "format":
-            from albumentations.core.keypoints_utils import keypoint_formats
-
-            annotation = Literal[tuple(sorted(keypoint_formats))]
-        default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (annotation, default)
-    model = create_model(
-        f"{cls.__name__}Options",
-        __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
-        **fields,
-    )
-    return model, names
-
-
-def _check_compose_options(data: dict[str, Any], collector: _Collector) -> None:
-    for key in ("bbox_params", "keypoint_params"):
-        options = data.get(key)
-        if not isinstance(options, dict):
-            continue
-        model, allowed = _options_model(key)
-        try:
-            model.model_validate(options)
-        except ValidationError as err:
-            for item in err.errors(include_url=False):
-                loc = tuple(item["loc"])
-                if item["type"] == "extra_forbidden":
-                    name = str(loc[0])
-                    collector.add(
-                        (key, name),
-                        f"unknown option of {model.__name__.removesuffix('Options')}",
-                        did_you_mean(name, allowed),
-                        at_key=True,
-                    )
-                elif item["type"] == "missing":
-                    collector.add((key,), f"required option '{loc[0]}' is missing")
-                else:
-                    hint = _literal_hint(item) if item["type"] == "literal_error" else None
-                    collector.add((key, *loc), item["msg"].removeprefix("Value error, "), hint)
-            continue
-        from confaug._albu import albumentations
-
-        A = albumentations()
-        cls = A.BboxParams if key == "bbox_params" else A.KeypointParams
-        try:
-            cls(**options)
-        except (TypeError, ValueError) as err:  # checks albumentations makes in __init__
-            collector.add((key,), str(err))
-
-
 def locate(error: ConfigError, document: Document) -> ConfigError:
     """``error`` with each problem that lacks a place located in ``document`` by its field."""
     collector = _Collector(document)
@@ -225,11 +149,27 @@ def locate(error: ConfigError, document: Document) -> ConfigError:
 
 
 def validate_document(document: Document) -> Spec:
-    """Validate a read document; raise ConfigError naming every problem."""
+    """Validate a read document; raise ConfigError naming every problem.
+
+    Did-you-mean hints are capped for the whole check (``errors.hint_budget``).
+    """
+    with hint_budget():
+        return _validate(document)
+
+
+def _validate(document: Document) -> Spec:
     collector = _Collector(document)
     data = document.data
     if not isinstance(data, dict):
         collector.add((), f"the top level of a config must be a mapping, not {type(data).__name__}")
+        raise ConfigError(collector.problems)
+    steps = _count_steps(data.get("transforms"))
+    if steps > MAX_STEPS:  # checking each costs ~1 ms: refuse before checking any
+        collector.add(
+            ("transforms",),
+            f"{steps:,} transforms (composites and their children counted); a config lists "
+            f"at most {MAX_STEPS:,}",
+        )
         raise ConfigError(collector.problems)
     spec: Spec | None = None
     try:
@@ -237,7 +177,8 @@ def validate_document(document: Document) -> Spec:
     except ValidationError as err:
         _pydantic_problems(err, collector)
     _check_steps(data.get("transforms"), ("transforms",), collector)
-    _check_compose_options(data, collector)
+    for path, message, hint, at_key in compose_option_problems(data):
+        collector.add(path, message, hint, at_key=at_key)
     function = data.get("preprocessing_function")
     if isinstance(function, str):
         from confaug.registry import lookup, registered_names
@@ -252,4 +193,55 @@ def validate_document(document: Document) -> Spec:
             )
     if collector.problems or spec is None:
         raise ConfigError(collector.problems)
+    # What the valid spec would cost to run, for the reference image (spec.cost).
+    for path, message in estimate(spec).problems.items():
+        collector.add(path, message)
+    for path, message in _box_problems(spec.transforms, ("transforms",), spec):
+        collector.add(path, message)
+    if collector.problems:
+        raise ConfigError(collector.problems)
     return spec
+
+
+#: Steps that read every sample's boxes, which only bbox_params lets a pipeline take.
+_NEEDS_BOXES = frozenset({"BBoxSafeRandomCrop", "RandomSizedBBoxSafeCrop"})
+
+
+def _box_problems(
+    steps: tuple[TransformStep, ...], base: KeyPath, spec: Spec
+) -> list[tuple[KeyPath, str]]:
+    """Steps that can never run: they need boxes, and the spec takes none."""
+    if spec.bbox_params is not None:
+        return []
+    problems: list[tuple[KeyPath, str]] = []
+    for index, step in enumerate(steps):
+        path = (*base, index, step.name)
+        if step.name in _NEEDS_BOXES:
+            problems.append(
+                (
+                    path,
+                    f"{step.name} crops around each sample's bounding boxes, and the config "
+                    "takes none: add bbox_params (e.g. {format: pascal_voc}) and pass bboxes",
+                )
+            )
+        if step.transforms:
+            problems.extend(_box_problems(step.transforms, (*path, "transforms"), spec))
+    return problems
+
+
+def _count_steps(steps: Any) -> int:
+    """Steps of a ``transforms`` list, those inside composites included (without recursing)."""
+    count = 0
+    todo = [steps]
+    while todo:
+        items = todo.pop()
+        if not isinstance(items, list):
+            continue
+        count += len(items)
+        for item in items:
+            if isinstance(item, dict):
+                todo.extend(
+                    body.get("transforms") for body in item.values() if isinstance(body, dict)
+                )
+                todo.append(item.get("transforms"))
+    return count

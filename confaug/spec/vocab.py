@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -44,13 +45,14 @@ _PAIR_SCHEMA = {"type": "array", "items": _NUMBER_SCHEMA, "minItems": 2, "maxIte
 
 def _number(value: Any, what: str = "a number") -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"must be {what}, got {_describe(value)}")
+        raise ValueError(f"must be {what}, got {describe(value)}")
     if not math.isfinite(value):
         raise ValueError(f"must be a finite number, got {value}")
     return value
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """How a problem names the value it got: ``the string '0.5'``, ``the boolean true``."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -64,6 +66,18 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def literal_hint(item: Any) -> str | None:
+    """A did-you-mean for a string that is not one of a Literal's values (a Pydantic error)."""
+    from confaug.errors import did_you_mean
+
+    expected = _QUOTED.findall(str(item.get("ctx", {}).get("expected", "")))
+    given = item.get("input")
+    return did_you_mean(given, expected) if isinstance(given, str) and expected else None
+
+
 # Bounds that keep a hostile config from hanging or overflowing the warp: OpenCV walks
 # reflected borders step by step, so a shift of 10^9 pixels takes minutes per image, and
 # uniform(-1e308, 1e308) overflows to NaN. Each is far beyond any useful augmentation.
@@ -73,6 +87,26 @@ MAX_PIXELS = 32767  # OpenCV's own limit on image sides and coordinates
 MAX_ZOOM = 100
 MAX_CHANNEL_SHIFT = 255
 MAX_RESCALE = 1e6  # generous (configs use 1/255, 1/127.5); keeps x * rescale far from float32 max
+MAX_CVAL = 1e9  # a fill value, as a transform's numbers: finite through any interpolation
+# A float image's value range: the pipeline works in float32 on (x - low) / (high - low), so
+# the ends stay far inside float32's 3.4e38 and the span must be one float32 can divide by.
+MAX_VALUE = 1e30
+MIN_RELATIVE_SPAN = 1e-6  # float32 has ~7 digits: a narrower range cannot tell values apart
+FLOAT16_MAX = 65504.0
+
+
+def checked_value_range(value: Any) -> Any:
+    """``'auto'``, or ``[low, high]`` with low < high inside ±1e30, wide enough for float32."""
+    if value == "auto" and isinstance(value, str):
+        return value
+    low, high = _pair(value, low_bound=None, limit=MAX_VALUE)
+    span = high - low
+    if span <= 0 or span < MIN_RELATIVE_SPAN * max(abs(low), abs(high)) or span < 1e-30:
+        raise ValueError(
+            f"[low, high] must have low < high and span a range float32 can divide by "
+            f"(high - low ≥ {MIN_RELATIVE_SPAN:g} × the larger end), got [{low:.9g}, {high:.9g}]"
+        )
+    return [low, high]
 
 
 def _pair(
@@ -83,7 +117,7 @@ def _pair(
     limit: float | None = None,
 ) -> list[float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"must be a number or a [low, high] pair, got {_describe(value)}")
+        raise ValueError(f"must be a number or a [low, high] pair, got {describe(value)}")
     low, high = (_number(v, "a number") for v in value)
     if low > high:
         raise ValueError(f"[low, high] must have low ≤ high, got [{low}, {high}]")

@@ -1,0 +1,304 @@
+"""The seed's own paths, timed through the API a user calls, as ratios taken in one run.
+
+    KERAS_BACKEND=numpy python benchmarks/bench_seed.py [--sizes 400 32] [--repeats 5]
+
+For each image size every workload runs once per round, round-robin, for ``--repeats``
+rounds; a row shows the median images/s of the path and of its baseline, and the median of
+the rounds' ratios with their range: both sides of a ratio are measured in the same round
+(a busy spell on a shared machine slows a whole round, not one side of it). The config is
+the seed's (``preset:keras_seed``: rotation 15, shifts 0.1, shear 0.01, zoom [0.9, 1.25],
+horizontal flip, reflect, brightness [0.5, 1.5]); 400 px images go in batches of 4 (the
+seed's), 32 px ones in batches of 32.
+
+* **snippet** — the seed's ``create_aug_gen`` (a ``flow()`` per incoming batch of float
+  [0, 1] images, ``255 * x`` in, ``x / 255`` out), run with Keras' legacy
+  ``ImageDataGenerator`` (``keras.src.legacy.preprocessing.image``) and with
+  ``confaug.keras.ImageDataGenerator``: only the import differs;
+* **flow** — ``ImageDataGenerator(...).flow(x, y, batch_size)`` over float 0–255 arrays (the
+  CIFAR-sized ``(1024, 32, 32, 3)`` at 32 px), one epoch per round, Keras and drop-in;
+* **wrap** — ``pipe.wrap(batches)`` over float32 batches in [0, 1], against a bare float32
+  ``cv2.warpAffine`` loop over the same images;
+* **apply_batch** — ``pipe.apply_batch(x)`` on uint8, against a bare uint8 loop;
+* **mixed** — ``apply_batch`` of the seed's keywords followed by two albumentations steps,
+  against those two steps alone in an ``A.Compose``: what the albumentations part costs.
+
+The bare loop is one ``cv2.warpAffine`` per image (bilinear, reflect, inverse map) and nothing
+else: the floor. Absolute figures drift between machines and runs; compare the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "numpy")
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cv2
+import numpy as np
+
+import confaug
+
+SEED_KEYWORDS: dict[str, Any] = {
+    "rotation_range": 15,
+    "width_shift_range": 0.1,
+    "height_shift_range": 0.1,
+    "shear_range": 0.01,
+    "zoom_range": [0.9, 1.25],
+    "horizontal_flip": True,
+    "vertical_flip": False,
+    "fill_mode": "reflect",
+    "data_format": "channels_last",
+    "brightness_range": [0.5, 1.5],
+}
+MIXED_STEPS: list[dict[str, Any]] = [
+    {"RandomBrightnessContrast": {"p": 0.5}},
+    {"GaussNoise": {"std_range": [0.02, 0.06], "p": 0.3}},
+]
+#: (row label, workload, baseline) at each size; TARGETS holds the issue's targets.
+ROWS = (
+    ("snippet: create_aug_gen, only the import changed", "snippet confaug", "snippet Keras"),
+    ("flow(x, y, batch_size), float 0-255", "flow confaug", "flow Keras"),
+    ("pipe.wrap, float32 [0, 1]", "wrap", "bare warp float32"),
+    ("pipe.apply_batch, uint8", "apply_batch uint8", "bare warp uint8"),
+    ("mixed spec apply_batch, uint8", "mixed apply_batch", "albumentations steps alone"),
+)
+TARGETS = {
+    ("snippet confaug", 400): 15.0,
+    ("snippet confaug", 32): 5.0,
+    ("flow confaug", 32): 10.0,
+    ("wrap", 400): 0.6,
+    ("apply_batch uint8", 400): 0.8,
+    ("apply_batch uint8", 32): 0.35,
+}
+
+
+@dataclass
+class Workload:
+    """``run(n)`` does ``n`` units of work and returns how many images it produced."""
+
+    run: Callable[[int], int]
+    units: int = 1
+
+
+def smooth_images(count: int, size: int, seed: int = 0) -> np.ndarray:
+    """``count`` smooth random uint8 RGB images (blurred noise: not a flat, easy case)."""
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(0, 256, size=(count, size, size, 3), dtype=np.uint8)
+    for image in pool:
+        cv2.GaussianBlur(image, (5, 5), 0, dst=image)
+    return pool
+
+
+def keras_legacy() -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from keras.src.legacy.preprocessing import image
+
+    return image.ImageDataGenerator
+
+
+def snippet(generator_class: type, batches: list[tuple[np.ndarray, np.ndarray]]) -> Workload:
+    """The seed's create_aug_gen, verbatim but for the class."""
+    image_gen = generator_class(**SEED_KEYWORDS)
+
+    def create_aug_gen(in_gen: Iterator[tuple[np.ndarray, np.ndarray]]) -> Iterator[Any]:
+        for in_x, in_y in in_gen:
+            g_x = image_gen.flow(255 * in_x, in_y, batch_size=in_x.shape[0])
+            x, y = next(g_x)
+            yield x / 255.0, y
+
+    def run(n: int) -> int:
+        count = 0
+        upstream = (batches[i % len(batches)] for i in range(n))
+        for x, _ in create_aug_gen(upstream):
+            count += len(x)
+        return count
+
+    return Workload(run)
+
+
+def flow_epoch(generator_class: type, x: np.ndarray, y: np.ndarray, batch_size: int) -> Workload:
+    """One epoch of ``ImageDataGenerator(...).flow(x, y, batch_size)`` per unit."""
+    image_gen = generator_class(**SEED_KEYWORDS)
+    steps = -(-len(x) // batch_size)
+
+    def run(n: int) -> int:
+        count = 0
+        for _ in range(n):
+            flow = image_gen.flow(x, y, batch_size=batch_size)
+            for _ in range(steps):
+                count += len(next(flow)[0])
+        return count
+
+    return Workload(run)
+
+
+def wrap_float(pipe: Any, batches: list[tuple[np.ndarray, np.ndarray]]) -> Workload:
+    def run(n: int) -> int:
+        count = 0
+        for _ in range(n):
+            for x, _ in pipe.wrap(batches):
+                count += len(x)
+        return count
+
+    return Workload(run)
+
+
+def apply_batch(pipe: Any, batches: list[np.ndarray]) -> Workload:
+    def run(n: int) -> int:
+        count = 0
+        for i in range(n):
+            count += len(pipe.apply_batch(batches[i % len(batches)]))
+        return count
+
+    return Workload(run)
+
+
+def compose_alone(batches: list[np.ndarray]) -> Workload:
+    """The mixed spec's albumentations steps alone, in a bare ``A.Compose``, per image."""
+    import albumentations as A
+
+    compose = A.Compose(
+        [
+            A.RandomBrightnessContrast(p=0.5),
+            A.GaussNoise(std_range=(0.02, 0.06), p=0.3),
+        ],
+        seed=0,
+    )
+
+    def run(n: int) -> int:
+        count = 0
+        for i in range(n):
+            for image in batches[i % len(batches)]:
+                compose(image=image)
+                count += 1
+        return count
+
+    return Workload(run)
+
+
+def bare_warp(batches: list[np.ndarray]) -> Workload:
+    """One ``cv2.warpAffine`` per image (bilinear, reflect, inverse map), nothing else."""
+    height, width = batches[0].shape[1:3]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 10, 1.1)
+    flags, reflect = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, cv2.BORDER_REFLECT
+
+    def run(n: int) -> int:
+        count = 0
+        for i in range(n):
+            for image in batches[i % len(batches)]:
+                cv2.warpAffine(image, matrix, (width, height), flags=flags, borderMode=reflect)
+                count += 1
+        return count
+
+    return Workload(run)
+
+
+def workloads(size: int, batch: int, flow_images: int) -> dict[str, Workload]:
+    pool = smooth_images(max(4 * batch, 16), size)
+    as_unit = pool.astype(np.float32) / 255.0
+    labels = np.eye(4, dtype=np.float32)[np.arange(len(pool)) % 4]
+    starts = range(0, len(pool) - batch + 1, batch)
+    float_batches = [(as_unit[s : s + batch], labels[s : s + batch]) for s in starts]
+    byte_batches = [pool[s : s + batch] for s in starts]
+    flow_x = np.resize(pool, (flow_images, size, size, 3)).astype(np.float32)
+    flow_y = np.eye(10, dtype=np.float32)[np.arange(flow_images) % 10]
+    keras_class = keras_legacy()
+    from confaug.keras import ImageDataGenerator
+
+    pipe = confaug.load_pipeline("preset:keras_seed")
+    mixed = confaug.load_pipeline({"extends": "preset:keras_seed", "transforms": MIXED_STEPS})
+    return {
+        "snippet Keras": snippet(keras_class, float_batches),
+        "snippet confaug": snippet(ImageDataGenerator, float_batches),
+        "flow Keras": flow_epoch(keras_class, flow_x, flow_y, batch),
+        "flow confaug": flow_epoch(ImageDataGenerator, flow_x, flow_y, batch),
+        "wrap": wrap_float(pipe, float_batches),
+        "bare warp float32": bare_warp([x for x, _ in float_batches]),
+        "apply_batch uint8": apply_batch(pipe, byte_batches),
+        "bare warp uint8": bare_warp(byte_batches),
+        "mixed apply_batch": apply_batch(mixed, byte_batches),
+        "albumentations steps alone": compose_alone(byte_batches),
+    }
+
+
+def calibrate(work: dict[str, Workload], seconds: float) -> None:
+    """Warm every workload up and choose how many units make one repeat last ``seconds``."""
+    for workload in work.values():
+        workload.run(1)
+        start = time.perf_counter()
+        workload.run(1)
+        took = max(time.perf_counter() - start, 1e-6)
+        workload.units = max(1, round(seconds / took))
+
+
+def round_robin(work: dict[str, Workload], repeats: int) -> dict[str, list[float]]:
+    """Images/s of each workload in each round; every round runs every workload once."""
+    rates: dict[str, list[float]] = {name: [] for name in work}
+    for _ in range(repeats):
+        for name, workload in work.items():
+            start = time.perf_counter()
+            count = workload.run(workload.units)
+            rates[name].append(count / (time.perf_counter() - start))
+    return rates
+
+
+def report(size: int, batch: int, flow_images: int, rates: dict[str, list[float]]) -> None:
+    """One table: median images/s, and the median (and range) of the rounds' ratios."""
+    print(f"\n{size}x{size}x3, batches of {batch}, flow over ({flow_images}, {size}, {size}, 3)")
+    print(
+        f"| {'path':<50} | {'images/s':>9} | {'baseline/s':>10} | {'ratio':>7} "
+        f"| {'rounds':>13} | target |"
+    )
+    print(f"|{'-' * 52}|{'-' * 10}:|{'-' * 11}:|{'-' * 8}:|{'-' * 14}:|{'-' * 8}|")
+    for label, name, baseline in ROWS:
+        ratios = [a / b for a, b in zip(rates[name], rates[baseline], strict=True)]
+        ratio = statistics.median(ratios)
+        target = TARGETS.get((name, size))
+        wanted = "" if target is None else f">= {target:g}" + (" ok" if ratio >= target else "")
+        print(
+            f"| {label:<50} | {statistics.median(rates[name]):>9,.0f} "
+            f"| {statistics.median(rates[baseline]):>10,.0f} | {ratio:>6.2f}x "
+            f"| {min(ratios):>5.2f}–{max(ratios):<5.2f}x | {wanted} |"
+        )
+    print("(baselines: Keras' legacy IDG; a bare cv2.warpAffine loop; the steps in A.Compose)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[400, 32])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=0.6, help="length of one repeat")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)"
+    )
+    args = parser.parse_args()
+    if args.threads is not None:
+        cv2.setNumThreads(args.threads)
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    print(
+        f"confaug {confaug.__version__}, OpenCV {cv2.__version__} ({cv2.getNumThreads()} "
+        f"threads), NumPy {np.__version__}, KERAS_BACKEND={os.environ['KERAS_BACKEND']}, "
+        f"OPENBLAS_CORETYPE={coretype or 'unset'}; median of {args.repeats} round-robin repeats"
+    )
+    for size in args.sizes:
+        batch = 4 if size >= 128 else 32
+        flow_images = 32 if size >= 128 else 1024
+        work = workloads(size, batch, flow_images)
+        calibrate(work, args.seconds)
+        report(size, batch, flow_images, round_robin(work, args.repeats))
+
+
+if __name__ == "__main__":
+    main()

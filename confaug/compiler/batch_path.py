@@ -1,0 +1,271 @@
+"""The batch path: a pipeline that is the Keras keywords alone, run over a whole batch.
+
+When a spec compiles to one ``IdgTransform`` and nothing else, a batch does not need to go
+through albumentations one image at a time. :class:`BatchPath` draws every image's
+parameters, converts the value range, warps each image into a preallocated output batch
+(``confaug.idg.batch``) and converts back, all with the operations the per-sample path
+runs, in the same order: the batch holds the same bits as ``pipeline(image=..., seed=s)``
+gives image by image, and the same random stream —
+
+- with seeds, image ``i`` draws the first values of ``default_rng(seeds[i])``, as the
+  per-sample path seeds its ``Compose`` (see ``pipeline._seed_compose``);
+- without, the draws come from the pipeline's own generator, in image order, as a loop
+  over the images would take them (and the Compose's Python ``Random`` advances as it would).
+
+Anything the path cannot promise that for (masks or other targets, images of different
+shapes, non-finite floats, an image without pixels, a step failing) it declines by
+returning None, and the caller goes sample by sample, with that path's errors and messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from confaug.compiler.values import Scale, infer_scale
+from confaug.errors import DataError
+from confaug.idg.batch import WarpSettings, augment_into
+from confaug.idg.many_seeds import first_uniforms
+from confaug.idg.params import BatchDraws, IdgSampler
+
+
+class BatchPath:
+    """The Keras step of a Keras-only ``Compose``, over batches (see the module docstring)."""
+
+    def __init__(self, sampler: IdgSampler, settings: WarpSettings) -> None:
+        self.sampler = sampler
+        self.settings = settings
+
+    @classmethod
+    def of(cls, compose: Any) -> BatchPath | None:
+        """The batch path of ``compose``, or None unless it is one always-applied
+        ``IdgTransform`` (anything else runs through albumentations per sample)."""
+        from confaug.idg.transform import IdgTransform
+
+        steps = list(getattr(compose, "transforms", ()))
+        if len(steps) != 1 or type(steps[0]) is not IdgTransform:
+            return None
+        step = steps[0]
+        if getattr(compose, "p", 1.0) < 1.0 or step.p < 1.0:
+            return None
+        settings = WarpSettings.of(step.fill_mode, step.cval, step.interpolation_order)
+        return cls(step.sampler, settings)
+
+    # ---- the two entry points ---------------------------------------------------------
+    def run_array(
+        self,
+        batch: np.ndarray,
+        scale: Scale | None,
+        *,
+        seeds: Sequence[int] | None,
+        compose: Any,
+        channels_first: bool,
+        finite: bool,
+    ) -> np.ndarray | None:
+        """``batch`` (N images of one value range ``scale``, in the pipeline's layout)
+        augmented, or None to go sample by sample. Without ``seeds`` the draws come from
+        ``compose``'s generator (the calling thread's Compose). ``finite``: float values
+        are known to be finite (``value_range: auto`` looked at every one)."""
+        images = _hwc(batch, channels_first)
+        if images is None or not _has_pixels(images):
+            return None
+        if seeds is not None:
+            draws = self._draws_for(seeds, *images.shape[1:3])
+            out = self._augment(images, draws, scale, finite)
+            return None if out is None else _layout(out, channels_first)
+        rng, py_random = compose.transforms[0].random_generator, compose.py_random
+        before = rng.bit_generator.state
+        try:
+            draws = self._draws_from(rng, len(images), *images.shape[1:3])
+            out = self._augment(images, draws, scale, finite)
+        except BaseException:
+            rng.bit_generator.state = before
+            raise
+        if out is None:  # declined: the generator goes back to where it was
+            rng.bit_generator.state = before
+            return None
+        for _ in range(len(images)):  # the Compose's own p check, once per image
+            py_random.random()
+        return _layout(out, channels_first)
+
+    def run_samples(
+        self,
+        images: Sequence[np.ndarray],
+        seeds: Sequence[int],
+        *,
+        value_range: Any,
+        channels_first: bool,
+    ) -> np.ndarray | None:
+        """The images of one batch (each in the pipeline's layout, as a source loads them),
+        image ``i`` augmented with ``seeds[i]``, stacked; None to go sample by sample."""
+        if not len(images) or len({(image.shape, image.dtype) for image in images}) != 1:
+            return None
+        # A fixed range (or uint8, uint16) gives every image the same scale: asked once.
+        each = value_range == "auto" and images[0].dtype.kind == "f"
+        try:
+            scales = {
+                infer_scale(image, value_range, where="image")
+                for image in (images if each else images[:1])
+            }
+        except DataError:
+            return None
+        if len(scales) != 1:  # "auto" read the images in different ranges: one at a time
+            return None
+        (scale,) = scales
+        views = [_hwc_image(image, channels_first) for image in images]
+        if any(view is None for view in views):
+            return None
+        batch = _Stacked(views)
+        if not _has_pixels(batch):
+            return None
+        draws = self._draws_for(seeds, *batch.shape[1:3])
+        out = self._augment(batch, draws, scale, finite=each)  # "auto" saw every value
+        return None if out is None else _layout(out, channels_first)
+
+    # ---- draws --------------------------------------------------------------------------
+    def _draws_from(
+        self, rng: np.random.Generator, count: int, height: int, width: int
+    ) -> BatchDraws:
+        """``count`` draws from one generator, in image order."""
+        columns = self.sampler.uniform_count
+        if columns is None:
+            return BatchDraws.stack([self.sampler.sample(rng, height, width) for _ in range(count)])
+        return self.sampler.from_uniforms(rng.random((count, columns)), height, width)
+
+    def _draws_for(self, seeds: Sequence[int], height: int, width: int) -> BatchDraws:
+        """One draw per seed, each what ``default_rng(seed)`` gives alone."""
+        columns = self.sampler.uniform_count
+        if columns is None:
+            return BatchDraws.stack(
+                [self.sampler.sample(np.random.default_rng(s), height, width) for s in seeds]
+            )
+        return self.sampler.from_uniforms(first_uniforms(seeds, columns), height, width)
+
+    # ---- pixels -------------------------------------------------------------------------
+    def _augment(
+        self, images: Any, draws: BatchDraws, scale: Scale | None, finite: bool
+    ) -> np.ndarray | None:
+        """HWC images in the caller's dtype and range → augmented, same dtype and range;
+        None when a float value is not finite (the per-sample path names the image)."""
+        count, height, width, channels = images.shape
+        shape = (height, width, channels)
+        if scale is None:  # uint8 is worked on as it is
+            out8 = np.empty((count, *shape), np.uint8)
+            return augment_into(images, draws, self.settings, out8)
+        out = np.empty((count, *shape), dtype=scale.dtype)
+        # Float images go through in chunks of about a megabyte: each step runs over a chunk
+        # at once (a 32 px image is too small to pay for a NumPy call of its own), and the
+        # chunk is still in cache for the next step (a 400 px image is a chunk on its own).
+        # The warp writes float32 in [0, 1]: straight into the output when that is float32,
+        # else into a scratch chunk, reused; so is the working copy of the input.
+        size = max(1, min(count, _CHUNK_VALUES // (height * width * channels)))
+        scratch_in = None if scale.identity else np.empty((size, *shape), np.float32)
+        scratch_out = None if out.dtype == np.float32 else np.empty((size, *shape), np.float32)
+        # Brightness clips to [0, 1] already, which makes from_working's clip a no-op.
+        clipped = draws.brightness is not None
+        for start in range(0, count, size):
+            part, target = slice(start, min(start + size, count)), out[start : start + size]
+            work = _to_working(images, part, scale, scratch_in)
+            # A sum sees a NaN or an infinity (of the input, or of its working copy while
+            # that is in cache); one that overflows on huge values only declines the batch.
+            if not finite and not _finite_sum(work):
+                return None
+            slot = target if scratch_out is None else scratch_out[: len(target)]
+            augment_into(work, draws[part], self.settings, slot)
+            _from_working(slot, scale, target, clipped=clipped)
+        return out
+
+
+#: Values per chunk of float images (see BatchPath._augment): 1 MB of float32.
+_CHUNK_VALUES = 1 << 18
+
+
+class _Stacked:
+    """A list of equal HWC images that reads like an (N, H, W, C) array, without a copy."""
+
+    def __init__(self, images: list[Any]) -> None:
+        self._images = images
+        self.shape = (len(images), *images[0].shape)
+        self.dtype = images[0].dtype
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def __getitem__(self, part: slice) -> list[np.ndarray]:
+        images: list[np.ndarray] = self._images[part]
+        return images
+
+    def __iter__(self) -> Any:
+        return iter(self._images)
+
+
+def _hwc(batch: np.ndarray, channels_first: bool) -> np.ndarray | None:
+    """An (N, H, W, C) view of a rank-4 batch in the pipeline's layout, else None."""
+    if batch.ndim != 4:
+        return None
+    return np.moveaxis(batch, 1, -1) if channels_first else batch
+
+
+def _hwc_image(image: np.ndarray, channels_first: bool) -> np.ndarray | None:
+    if image.ndim != 3:
+        return None
+    return np.moveaxis(image, 0, -1) if channels_first else image
+
+
+def _finite_sum(images: Sequence[np.ndarray] | np.ndarray) -> bool:
+    if isinstance(images, np.ndarray):
+        return bool(np.isfinite(images.sum()))
+    return bool(np.isfinite(sum(float(image.sum()) for image in images)))
+
+
+def _has_pixels(images: Any) -> bool:
+    count, height, width = images.shape[:3]
+    return bool(count) and min(height, width) >= 1
+
+
+def _layout(out: np.ndarray, channels_first: bool) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(out, -1, 1)) if channels_first else out
+
+
+def _to_working(
+    images: Any, part: slice, scale: Scale, scratch: np.ndarray | None
+) -> Sequence[np.ndarray] | np.ndarray:
+    """``values.to_working`` of ``images[part]``, the same operations, into ``scratch``."""
+    selected: Sequence[np.ndarray] | np.ndarray = images[part]
+    if scratch is None:  # float32 in [0, 1]: worked on as it is
+        return selected
+    work = scratch[: len(selected)]
+    low, span = np.float32(scale.low), np.float32(scale.high - scale.low)
+    source: np.ndarray = work
+    if len(selected) == 1 and selected[0].dtype == np.float32:
+        source = selected[0][None]  # astype(np.float32) would copy it exactly: read it as is
+    elif isinstance(selected, np.ndarray):  # as astype(np.float32)
+        np.copyto(work, selected, casting="unsafe")
+    else:
+        np.stack(list(selected), out=work, casting="unsafe")
+    if low:
+        source = np.subtract(source, low, out=work)
+    if span != 1.0:
+        source = np.divide(source, span, out=work)
+    if source is not work:
+        np.copyto(work, source)
+    return work
+
+
+def _from_working(work: np.ndarray, scale: Scale, out: np.ndarray, *, clipped: bool) -> None:
+    """``values.from_working(work, scale)``, the same operations, in place, into ``out``."""
+    if not clipped:
+        np.clip(work, 0.0, 1.0, out=work)
+    if not scale.identity:
+        span = np.float32(scale.high - scale.low)
+        work *= span
+        if scale.low:
+            work += np.float32(scale.low)
+        if np.issubdtype(scale.dtype, np.integer):
+            info = np.iinfo(scale.dtype)
+            np.rint(work, out=work)
+            np.clip(work, info.min, info.max, out=work)
+    if work is not out:
+        np.copyto(out, work, casting="unsafe")  # as astype(scale.dtype)

@@ -1,0 +1,25 @@
+"""An ``ArraySource`` whose value bounds the drop-in has found already.
+
+``flow`` looks at the values once, for Keras' raw-unit check (``raw_units.extremes``); the
+source then takes those bounds instead of scanning the array again when its first batch is
+loaded. The seed's ``create_aug_gen`` builds a ``flow`` per batch, so every scan counts.
+Imported when a flow is built, so that ``import confaug.keras`` loads no data sources.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confaug.sources.arrays import ArraySource
+
+
+class BoundedArraySource(ArraySource):
+    """:class:`ArraySource` with ``value_bounds`` given: the finite ``(low, high)`` of ``x``
+    (as ``ArraySource.value_bounds`` would find them), or None."""
+
+    def __init__(self, *args: Any, bounds: tuple[float, float] | None, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self._known_bounds = bounds
+
+    def value_bounds(self) -> tuple[float, float] | None:
+        return self._known_bounds

@@ -1,0 +1,162 @@
+"""``bbox_params`` and ``keypoint_params``: albumentations' options of a Compose, checked.
+
+albumentations stores these options unchecked and fails on the first sample instead, so
+they are validated here from the classes' typed signatures, as strictly as the rest of a
+config (``clip: 'yes'`` is not a boolean), and their label fields are checked for what
+would break every call: a name given twice, or the name of a target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from confaug.errors import did_you_mean
+from confaug.reading.document import KeyPath
+from confaug.spec.model import RESERVED_TARGETS
+from confaug.spec.vocab import Finite, describe, literal_hint
+
+#: (path, message, hint, whether the problem is about the key rather than the value)
+OptionProblem = tuple[KeyPath, str, str | None, bool]
+
+_KINDS = ("bbox_params", "keypoint_params")
+LabelFields = list[str] | None  # a tuple from Python is checked as a list
+
+
+@cache
+def options_model(kind: str) -> tuple[type[BaseModel], list[str]]:
+    """A strict Pydantic model of BboxParams / KeypointParams, and their option names."""
+    import inspect
+    import typing
+
+    from confaug._albu import albumentations
+
+    A = albumentations()
+    cls = A.BboxParams if kind == "bbox_params" else A.KeypointParams
+    hints = typing.get_type_hints(cls.__init__)
+    fields: dict[str, Any] = {}
+    names: list[str] = []
+    for name, param in inspect.signature(cls.__init__).parameters.items():
+        if name == "self":
+            continue
+        names.append(name)
+        annotation = hints.get(name, Any)
+        if kind == "keypoint_params" and name == "format":
+            from albumentations.core.keypoints_utils import keypoint_formats
+
+            annotation = Literal[tuple(sorted(keypoint_formats))]
+        elif name == "label_fields":
+            annotation = LabelFields  # a string is a Sequence too: 'labels' is not 3 fields
+        elif annotation is float:
+            annotation = Finite
+        elif annotation == float | None:
+            annotation = Finite | None
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (annotation, default)
+    model = create_model(
+        f"{cls.__name__}Options",
+        __config__=ConfigDict(extra="forbid", strict=True, arbitrary_types_allowed=True),
+        **fields,
+    )
+    return model, names
+
+
+def compose_option_problems(data: dict[str, Any]) -> Iterator[OptionProblem]:
+    """The problems of a config's ``bbox_params`` and ``keypoint_params``."""
+    seen: dict[str, str] = {}  # label field → the options that named it first
+    targets = data.get("additional_targets")
+    extra = set(targets) if isinstance(targets, dict) else set()
+    for key in _KINDS:
+        options = data.get(key)
+        if not isinstance(options, dict):
+            continue
+        problems = list(_model_problems(key, options))
+        yield from problems
+        if problems:
+            continue
+        yield from _label_problems(key, options.get("label_fields") or (), seen, extra)
+        yield from _init_problems(key, options)
+
+
+def _model_problems(key: str, options: dict[str, Any]) -> Iterator[OptionProblem]:
+    model, allowed = options_model(key)
+    fields = options.get("label_fields")
+    if isinstance(fields, tuple):
+        options = {**options, "label_fields": list(fields)}
+    try:
+        model.model_validate(options)
+    except ValidationError as err:
+        for item in err.errors(include_url=False):
+            loc = tuple(item["loc"])
+            if item["type"] == "extra_forbidden":
+                name = str(loc[0])
+                message = f"unknown option of {model.__name__.removesuffix('Options')}"
+                yield (key, name), message, did_you_mean(name, allowed), True
+            elif item["type"] == "missing":
+                yield (key,), f"required option '{loc[0]}' is missing", None, False
+            else:
+                hint = literal_hint(item) if item["type"] == "literal_error" else None
+                message = item["msg"].removeprefix("Value error, ")
+                if item["type"].endswith("_type"):  # strictness: say what was given
+                    message += f", got {describe(item.get('input'))}"
+                yield (key, *_options_path(options, loc)), message, hint, False
+
+
+def _options_path(options: dict[str, Any], loc: tuple[Any, ...]) -> KeyPath:
+    """Pydantic's location without the names of union members (``'list[str]'``)."""
+    path: list[str | int] = []
+    node: Any = options
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            node = node[part]
+            path.append(part)
+    return tuple(path)
+
+
+def _label_problems(
+    key: str, fields: Any, seen: dict[str, str], extra: set[str]
+) -> Iterator[OptionProblem]:
+    """A label field named twice (albumentations' KeyError on every call), or named like a
+    target (its TypeError on every call)."""
+    own: set[str] = set()
+    for index, name in enumerate(fields):
+        path = (key, "label_fields", index)
+        if name in own:
+            yield path, f"label field '{name}' is listed twice", None, False
+        elif name in RESERVED_TARGETS:
+            yield (
+                path,
+                f"'{name}' is a target, not a label field; label fields name the labels that "
+                "travel with the boxes or keypoints, e.g. 'labels'",
+                None,
+                False,
+            )
+        elif name in seen:
+            yield (
+                path,
+                f"label field '{name}' is also a label field of {seen[name]}; give boxes and "
+                "keypoints labels of their own names",
+                None,
+                False,
+            )
+        elif name not in extra:  # a clash with additional_targets is the model's problem
+            own.add(name)
+            seen[name] = key
+            continue
+        own.add(name)
+
+
+def _init_problems(key: str, options: dict[str, Any]) -> Iterator[OptionProblem]:
+    from confaug._albu import albumentations
+
+    A = albumentations()
+    cls = A.BboxParams if key == "bbox_params" else A.KeypointParams
+    try:
+        cls(**options)
+    except (TypeError, ValueError) as err:  # checks albumentations makes in __init__
+        yield (key,), str(err), None, False
