@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import weakref
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from confaug.compiler.pipeline import Pipeline
 from confaug.errors import ConfigError, Problem, did_you_mean
+from confaug.reading.albu_format import from_albumentations, is_albumentations_file
 from confaug.reading.compose import ConfigSource, load_document
-from confaug.reading.document import Document
+from confaug.reading.document import Document, SourceMap
 from confaug.reading.overrides import Overrides
+from confaug.reading.plain import plain_copy
 from confaug.registry import register_owned
 from confaug.spec import KERAS_KEYWORDS, Spec, locate, validate_document
+
+if TYPE_CHECKING:
+    from typing import Concatenate, ParamSpec, TypeVar
+
+    from confaug.batching import factory as _factory
 
 #: What ``load_pipeline`` and the ``flow*`` functions take as a pipeline.
 PipelineLike = Pipeline | ConfigSource | Spec
@@ -25,7 +33,15 @@ def resolve(
     overrides: Overrides = None,
     allowed_roots: Iterable[str | os.PathLike[str]] = (),
 ) -> Document:
-    """Read ``source`` with its ``extends`` chain and ``overrides`` applied, not yet validated."""
+    """Read ``source`` with its ``extends`` chain and ``overrides`` applied, not yet validated.
+
+    A mapping may be albumentations' own (``A.to_dict(compose)``), as a file may be ``A.save``'s.
+    """
+    if isinstance(source, Mapping) and is_albumentations_file(dict(source)):
+        # Files are converted as they are read; a mapping is converted here, once it is
+        # copied within a file's limits (the converter walks it).
+        data = plain_copy(dict(source))
+        source = from_albumentations(Document(data, SourceMap(), None))
     return load_document(source, overrides=overrides, allowed_roots=allowed_roots)
 
 
@@ -130,21 +146,58 @@ def _as_pipeline(pipeline: PipelineLike) -> Pipeline:
     return pipeline if isinstance(pipeline, Pipeline) else load_pipeline(pipeline)
 
 
-def flow(x: Any, pipeline: PipelineLike, y: Any = None, **options: Any) -> Any:
-    """Batches from arrays through ``pipeline`` (a Pipeline, a config path or preset:NAME)."""
-    return _as_pipeline(pipeline).flow(x, y, **options)
+class _MirroredSignature:
+    """What ``inspect.signature`` finds behind a ``confaug.flow*`` function (its
+    ``__wrapped__``): the ``Pipeline`` method's signature with the data first and the
+    pipeline second. Computed when asked for, so importing confaug imports no batching."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        signature = inspect.signature(getattr(Pipeline, self.name))  # the factory function
+        first, data, *rest = signature.parameters.values()
+        positional = inspect.Parameter.POSITIONAL_ONLY
+        pipeline = first.replace(kind=positional, annotation="PipelineLike")
+        return signature.replace(parameters=[data.replace(kind=positional), pipeline, *rest])
 
 
-def flow_from_directory(directory: Any, pipeline: PipelineLike, **options: Any) -> Any:
-    """Batches from a folder of class subfolders through ``pipeline``."""
-    return _as_pipeline(pipeline).flow_from_directory(directory, **options)
+def _through_pipeline(name: str, what: str) -> Callable[..., Any]:
+    """``confaug.NAME(data, pipeline, ...)``: ``pipeline`` loaded if it is a config, then
+    its method ``NAME`` (see :class:`_MirroredSignature` for the signature shown)."""
+
+    def through(data: Any, pipeline: PipelineLike, /, *args: Any, **options: Any) -> Any:
+        return getattr(_as_pipeline(pipeline), name)(data, *args, **options)
+
+    through.__name__ = through.__qualname__ = name
+    through.__doc__ = (
+        f"{what} through ``pipeline`` (a Pipeline, a config path, ``preset:NAME`` or a "
+        f"Spec); the options are those of ``Pipeline.{name}``."
+    )
+    through.__wrapped__ = _MirroredSignature(name)  # type: ignore[attr-defined]
+    return through
 
 
-def flow_from_dataframe(dataframe: Any, pipeline: PipelineLike, **options: Any) -> Any:
-    """Batches from a DataFrame or CSV file through ``pipeline``."""
-    return _as_pipeline(pipeline).flow_from_dataframe(dataframe, **options)
+if TYPE_CHECKING:  # what mypy sees: the factory's own signatures, data first
+    _P = ParamSpec("_P")
+    _Data = TypeVar("_Data")
+    _Result = TypeVar("_Result")
 
+    def _data_first(
+        method: Callable[Concatenate[Any, _Data, _P], _Result],
+    ) -> Callable[Concatenate[_Data, PipelineLike, _P], _Result]: ...
 
-def wrap(batches: Iterable[Any], pipeline: PipelineLike, **options: Any) -> Any:
-    """Augment an iterable of ``(x, y)`` batches through ``pipeline`` (the seed's generator)."""
-    return _as_pipeline(pipeline).wrap(batches, **options)
+    flow = _data_first(_factory.flow)
+    flow_from_directory = _data_first(_factory.flow_from_directory)
+    flow_from_dataframe = _data_first(_factory.flow_from_dataframe)
+    wrap = _data_first(_factory.wrap)
+else:
+    flow = _through_pipeline("flow", "Batches from arrays")
+    flow_from_directory = _through_pipeline(
+        "flow_from_directory", "Batches from a folder of class subfolders"
+    )
+    flow_from_dataframe = _through_pipeline(
+        "flow_from_dataframe", "Batches from a DataFrame or CSV file"
+    )
+    wrap = _through_pipeline("wrap", "An iterable of batches augmented")

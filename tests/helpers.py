@@ -4,14 +4,15 @@
 Images and image folders, stand-in pipelines for the batching protocol, the seed project's
 Keras keywords (read from ``preset:keras_seed``, never retyped), and the tools that bound a
 test's *work* instead of its wall-clock time: counters that wrap a function and stop a
-runaway past a limit, and a subprocess runner whose generous timeout turns a hang into a
-failure.
+runaway past a limit, a subprocess runner whose generous timeout turns a hang into a
+failure, and :func:`run_cases`, many hostile cases in one subprocess, each under its alarm.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
 import os
 import random
 import signal
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import numpy as np
@@ -139,6 +141,57 @@ def write_class_folders(root: Path, counts: Mapping[str, int], size: int = 12) -
             save_image(root / name / f"img{number:03d}.png", flat)
             number += 1
     return root
+
+
+def write_indexed_files(
+    folder: Path,
+    count: int,
+    *,
+    bad: Mapping[int, bytes] | Iterable[int] = (),
+    size: int | tuple[int, int] = 6,
+    name: str = "img{index:02d}.png",
+    bad_name: str | None = None,
+) -> list[str]:
+    """Flat images ``folder/img00.png``… whose pixels are their index (mod 256); the indices
+    in ``bad`` hold unreadable bytes instead (``bad[i]`` when a mapping). Returns the names.
+
+    ``bad_name`` names the bad files differently (e.g. ``.jpg``, to reach another decoder);
+    a sample's first pixel then tells which file a batch read (:func:`first_pixels`).
+    """
+    contents = bad if isinstance(bad, Mapping) else dict.fromkeys(bad, b"not an image")
+    height, width = (size, size) if isinstance(size, int) else size
+    names: list[str] = []
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        if index in contents:
+            names.append((bad_name or name).format(index=index))
+            (folder / names[-1]).write_bytes(contents[index])
+        else:
+            names.append(name.format(index=index))
+            save_image(folder / names[-1], np.full((height, width, 3), index % 256, np.uint8))
+    return names
+
+
+def write_index_table(folder: Path, count: int, **files: Any) -> Path:
+    """:func:`write_indexed_files` and ``folder/table.csv`` of them (columns ``file,index``)."""
+    names = write_indexed_files(folder, count, **files)
+    rows = ["file,index", *(f"{name},{index}" for index, name in enumerate(names))]
+    (folder / "table.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder / "table.csv"
+
+
+def first_pixels(generator: Iterable[Any]) -> list[int]:
+    """The first pixel of every sample a generator yields: the index of an indexed file."""
+    seen: list[int] = []
+    for batch in generator:
+        x = batch[0] if isinstance(batch, tuple) else batch
+        seen.extend(int(v) for v in x[:, 0, 0, 0])
+    return seen
+
+
+def skipped_names(generator: Any) -> dict[str, str]:
+    """``{file name: reason}`` of what a generator skipped (``gen.skipped`` holds paths)."""
+    return {Path(path).name: reason for path, reason in generator.skipped}
 
 
 # ---- stand-in pipelines (the batching protocol, confaug.batching.SamplePipeline) ----------
@@ -374,23 +427,13 @@ def watch_reading(
     return work
 
 
-def run_python(
-    source: str | Path,
-    *args: str,
-    cwd: Path | None = None,
-    timeout: float = HANG_TIMEOUT,
-    what: str = "the subprocess",
-) -> subprocess.CompletedProcess[str]:
-    """Run ``source`` (code, or a script's path) in a fresh interpreter, the checkout first on
-    its path; stdout and stderr are merged into ``stdout``.
-
-    The child runs in its own process group, so on timeout it is killed together with any
-    worker processes it started, and the test fails saying that ``what`` hung.
-    """
+def _run_child(argv: list[str], *, cwd: Path | None, timeout: float) -> tuple[int | None, str]:
+    """Run ``argv`` in a fresh interpreter (the checkout first on its path), stdout and stderr
+    merged; ``(None, output)`` if it was still running after ``timeout`` s and was killed,
+    with its whole process group (so with any worker processes it started)."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    program = ["-c", source] if isinstance(source, str) else [str(source)]
     process = subprocess.Popen(
-        [sys.executable, *program, *args],
+        [sys.executable, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -406,8 +449,161 @@ def run_python(
         else:
             process.kill()
         output, _ = process.communicate()
+        return None, output
+    return process.returncode, output
+
+
+def run_python(
+    source: str | Path,
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = HANG_TIMEOUT,
+    what: str = "the subprocess",
+) -> subprocess.CompletedProcess[str]:
+    """Run ``source`` (code, or a script's path) in a fresh interpreter, the checkout first on
+    its path; stdout and stderr are merged into ``stdout``.
+
+    The child runs in its own process group, so on timeout it is killed together with any
+    worker processes it started, and the test fails saying that ``what`` hung.
+    """
+    program = ["-c", source] if isinstance(source, str) else [str(source)]
+    code, output = _run_child([*program, *args], cwd=cwd, timeout=timeout)
+    if code is None:
         pytest.fail(f"{what} hung: no result within {timeout:.0f} s\n{output}")
-    return subprocess.CompletedProcess(process.args, process.returncode, output, None)
+    return subprocess.CompletedProcess([sys.executable, *program, *args], code, output, None)
+
+
+# Runs in the child of run_cases: argv is target, setup, cases file, results file, timeout.
+_CASE_RUNNER = r"""
+import importlib, json, os, signal, sys, traceback
+
+target, setup, cases_path, results_path, timeout = sys.argv[1:6]
+
+
+class CaseHung(BaseException):
+    pass
+
+
+def _alarm(signum, frame):
+    raise CaseHung
+
+
+def _load(name):
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+timed = hasattr(signal, "setitimer")
+if timed:
+    signal.signal(signal.SIGALRM, _alarm)
+with open(cases_path, encoding="utf-8") as handle:
+    cases = json.load(handle)
+if setup:
+    _load(setup)()
+function, home = _load(target), os.getcwd()
+with open(results_path, "a", encoding="utf-8") as out:
+    for name, case in cases.items():
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, float(timeout))
+        try:
+            record = {"value": function(case)}
+        except CaseHung:
+            record = {"hung": f"no result within {float(timeout):.0f} s"}
+        except BaseException:
+            record = {"raised": traceback.format_exc()[-4000:]}
+        finally:
+            if timed:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            os.chdir(home)
+        out.write(json.dumps([name, record]) + "\n")
+        out.flush()
+"""
+
+
+class CaseResults(Mapping[str, Any]):
+    """What :func:`run_cases` got per case; looking up a case that raised, hung or never ran
+    fails the test asking for it, with the child's traceback or output."""
+
+    def __init__(self, records: dict[str, dict[str, Any]], output: str, what: str) -> None:
+        self._records, self._output, self._what = records, output, what
+
+    def __getitem__(self, name: str) -> Any:
+        record = self._records.get(name)
+        if record is None:
+            pytest.fail(f"{self._what}: no result for {name!r}\n{self._output[-4000:]}")
+        if "value" not in record:
+            pytest.fail(f"{self._what}: {name!r} {record}")
+        return record["value"]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+
+def run_cases(
+    target: str,
+    cases: Mapping[str, Any],
+    *,
+    setup: str | None = None,
+    cwd: Path | None = None,
+    case_timeout: float = HANG_TIMEOUT,
+    what: str = "the cases",
+) -> CaseResults:
+    """Run ``target`` (``"module:function"``, taking one case) on every case in ONE fresh
+    interpreter, each case under its own alarm of ``case_timeout`` s; ``setup`` (the same
+    form, no arguments) runs once first, e.g. to import albumentations.
+
+    Cases and results are JSON. One interpreter for N cases costs one start and one import
+    instead of N, while a hang still fails only its case: the alarm interrupts it (and a
+    hang the alarm cannot interrupt fails the cases left, when the child is killed).
+    """
+    with TemporaryDirectory() as folder:
+        cases_path, results_path = Path(folder) / "cases.json", Path(folder) / "results.jsonl"
+        cases_path.write_text(json.dumps(dict(cases)), encoding="utf-8")
+        argv = [
+            *("-c", _CASE_RUNNER, target, setup or "", str(cases_path)),
+            *(str(results_path), str(case_timeout)),
+        ]
+        code, output = _run_child(argv, cwd=cwd, timeout=case_timeout + HANG_TIMEOUT)
+        records: dict[str, dict[str, Any]] = {}
+        if results_path.exists():
+            for line in results_path.read_text(encoding="utf-8").splitlines():
+                name, record = json.loads(line)
+                records[name] = record
+    if code is None:
+        output = f"killed after {case_timeout + HANG_TIMEOUT:.0f} s (hung)\n{output}"
+    elif code != 0:
+        output = f"the child exited with {code}\n{output}"
+    return CaseResults(records, output, what)
+
+
+class _Hung(BaseException):
+    """Raised by :func:`alarm` inside the block it guards (no ``except Exception`` takes it)."""
+
+
+@contextmanager
+def alarm(what: str, seconds: float = HANG_TIMEOUT) -> Iterator[None]:
+    """Fail the test if the block has not finished after ``seconds`` (POSIX, main thread).
+
+    SIGALRM interrupts a blocking system call (opening a FIFO, reading a pipe) in-process, so
+    such a hang needs no subprocess; a loop inside C code cannot be interrupted (use
+    :func:`run_python` for that).
+    """
+
+    def ring(signum: int, frame: Any) -> None:
+        raise _Hung
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _Hung:
+        pytest.fail(f"{what} hung: not done within {seconds:.0f} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def wait_until(

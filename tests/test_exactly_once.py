@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import confaug
-from tests.helpers import images, save_image
+from tests.helpers import write_index_table
 
 BAD = {3: b"", 7: b"not an image at all", 12: b"\xff\xd8\xff\xe0 truncated jpeg"}
 COUNT = 17
@@ -16,16 +16,9 @@ COUNT = 17
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``img00.png``…: images whose pixels are their index, the BAD ones unreadable JPEGs."""
     folder = tmp_path_factory.mktemp("exactly_once")
-    rows = ["file,index"]
-    for index, pixels in enumerate(images(COUNT, (10, 12))):
-        name = f"img{index:02d}.jpg" if index in BAD else f"img{index:02d}.png"
-        if index in BAD:
-            (folder / name).write_bytes(BAD[index])
-        else:
-            save_image(folder / name, pixels)
-        rows.append(f"{name},{index}")
-    (folder / "table.csv").write_text("\n".join(rows) + "\n")
+    write_index_table(folder, COUNT, bad=BAD, size=(10, 12), bad_name="img{index:02d}.jpg")
     return folder
 
 

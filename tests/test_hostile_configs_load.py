@@ -6,8 +6,8 @@ error storms, degenerate values, raw exceptions, steps that can never run, lax c
 and misleading messages. (Round trips and run-time failures are in
 ``test_hostile_configs_run.py``.)
 
-Each category's cases run in one fresh interpreter (``run_python``: a hang fails the test at
-its timeout instead of stalling the suite), and each load there is bounded by *counting*:
+All the cases run in one fresh interpreter (``run_cases``: each under its own alarm, so a
+hang fails its test instead of stalling the suite), and each load there is bounded by *counting*:
 it may make at most ``CALLS + CALLS_PER_BYTE * size`` Python calls, ``size`` being the bytes
 of its files and overrides, and is stopped the moment it passes that. No time is measured.
 """
@@ -18,13 +18,12 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers import run_python
+from tests.helpers import run_cases
 
 CALLS = 40_000  # the fixed cost of a load (its checks, a transform built and costed)
 CALLS_PER_BYTE = 5  # work proportional to the input: parsing, ~13 calls a value of ~4 bytes
@@ -110,9 +109,9 @@ CATEGORIES: dict[str, dict[str, Case]] = {
             field="extends",
             words="more than 64 files",
         ),
-        "parents holding 240,000 values together": case(
+        "parents holding 204,000 values together": case(
             {
-                **{f"v{i}.yaml": _many_values(80_000) for i in range(3)},
+                **{f"v{i}.yaml": _many_values(68_000) for i in range(3)},
                 "aug.yaml": "version: 1\nextends: [v0.yaml, v1.yaml, v2.yaml]\n",
             },
             field="extends",
@@ -573,35 +572,36 @@ def warm() -> None:
     )
 
 
-def main(category: str, output: str) -> None:
+def run_in_folder(spec: Case) -> dict[str, Any]:
+    """One case in a fresh temporary folder, its working directory (run by ``run_cases``)."""
     import tempfile
 
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        return run_case(Path(folder), spec)
+
+
+def main(category: str, output: str) -> None:
+    """Every case of ``category``, for a look by hand; writes the results to ``output``."""
     warm()
-    results: dict[str, Any] = {}
-    for name, spec in CATEGORIES[category].items():
-        with tempfile.TemporaryDirectory() as folder:
-            os.chdir(folder)
-            results[name] = run_case(Path(folder), spec)
+    results = {name: run_in_folder(spec) for name, spec in CATEGORIES[category].items()}
     Path(output).write_text(json.dumps(results), encoding="utf-8")
 
 
-@cache
-def _results(category: str, folder: str) -> dict[str, Any]:
-    output = Path(folder) / f"{abs(hash(category))}.json"
-    code = (
-        "import sys\n"
-        "from tests.test_hostile_configs_load import main\n"
-        "main(sys.argv[1], sys.argv[2])\n"
-    )
-    done = run_python(code, category, str(output), what=f"loading the '{category}' cases")
-    assert done.returncode == 0, done.stdout
-    return dict(json.loads(output.read_text(encoding="utf-8")))
-
-
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str, Any]]:
-    folder = str(tmp_path_factory.mktemp("hostile"))
-    return lambda category: _results(category, folder)
+def results() -> Callable[[str], dict[str, Any]]:
+    """Every case of every category in one fresh interpreter (``run_cases``)."""
+    got = run_cases(
+        "tests.test_hostile_configs_load:run_in_folder",
+        {f"{category}: {name}": spec for category, name, spec in _every_case()},
+        setup="tests.test_hostile_configs_load:warm",
+        what="loading the hostile configs",
+    )
+    return lambda key: got[key]
+
+
+def _every_case() -> list[tuple[str, str, Case]]:
+    return [(c, name, spec) for c, cases in CATEGORIES.items() for name, spec in cases.items()]
 
 
 ALL = [(category, name) for category, cases in CATEGORIES.items() for name in cases]
@@ -613,7 +613,7 @@ def test_hostile_config_is_refused_in_place_within_bounded_work(
     results: Callable[[str], dict[str, Any]], category: str, name: str
 ) -> None:
     spec = CATEGORIES[category][name]
-    got = results(category)[name]
+    got = results(f"{category}: {name}")
     if spec["valid"]:
         assert got["outcome"] == "valid", got
         return
@@ -655,18 +655,16 @@ if __name__ == "__main__":  # pragma: no cover - for a look at one category by h
     ],
 )
 def test_confaug_validate_reports_json_not_a_traceback(
-    tmp_path: Path, text: str, field: str
+    write: Callable[[str, str], Path],
+    cli: Callable[..., tuple[int, str, str]],
+    text: str,
+    field: str,
 ) -> None:
-    (tmp_path / "aug.yaml").write_text(text, encoding="utf-8")
-    code = (
-        "import sys\n"
-        "from confaug.cli import main\n"
-        "sys.exit(main(['validate', '--format', 'json', 'aug.yaml']))\n"
-    )
-    done = run_python(code, cwd=tmp_path, what="confaug validate")
-    assert done.returncode == 1, done.stdout
-    assert "Traceback" not in done.stdout
-    report = json.loads(done.stdout[done.stdout.index("{") :])
+    write("aug.yaml", text)
+    code, out, err = cli("validate", "--format", "json", "aug.yaml")
+    assert code == 1, out + err
+    assert "Traceback" not in out + err
+    report = json.loads(out[out.index("{") :])
     (entry,) = report["files"]
     assert not entry["valid"] and entry["problems"][0]["field"].startswith(field), report
     assert entry["problems"][0]["line"] is not None

@@ -11,14 +11,13 @@ fails on a sample says why, and a written spec reads back as itself.
 - **Round trip**: strings that YAML 1.1 or 1.2 would read as numbers or booleans are
   quoted by ``spec_to_yaml``.
 
-Each group runs in one subprocess (``run_python``), so a hang fails at its timeout.
+Both groups run in one subprocess (``run_cases``), each case under its own alarm, so a hang
+fails its test at the timeout.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ import yaml
 import confaug
 from confaug.reading.yaml_io import parse_yaml
 from confaug.spec.cost import MEMORY_BUDGET
-from tests.helpers import run_python
+from tests.helpers import run_cases
 
 #: (transform, costly parameter, how a value v is written, other parameters, first value)
 COSTLY: list[tuple[str, str, str, dict[str, Any], float]] = [
@@ -90,33 +89,43 @@ def largest_accepted(name: str, key: str, kind: str, extra: dict[str, Any], star
     return accepted
 
 
-def run_costly(output: str) -> None:
-    """In the subprocess: each largest accepted value through a 1024×1024 float32 image."""
+_STATE: dict[str, Any] = {}
+
+
+def warm() -> None:
+    """In the subprocess, once: the megapixel image, albumentations imported and run, and the
+    peak resident size so far (what the interpreter, the libraries and the image take)."""
     import resource
 
     import numpy as np
 
     image = np.random.default_rng(0).random((1024, 1024, 3)).astype(np.float32)
     confaug.load_pipeline({"version": 1, "transforms": ["HorizontalFlip"]})(image=image)
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    results: dict[str, Any] = {}
-    for name, key, kind, extra, start in COSTLY:
-        config = largest_accepted(name, key, kind, extra, start)
-        label = f"{name}.{key}"
-        if config is None:
-            results[label] = {"outcome": "refused at the first value"}
-            continue
-        pipe = confaug.load_pipeline(config)
-        try:
-            out = pipe(image=image.copy(), seed=0)["image"]
-            outcome = "finite" if np.isfinite(out).all() else "NaN or infinity"
-        except confaug.DataError as error:
-            outcome = f"DataError: {error}"[:300]
-        except Exception as error:
-            outcome = f"raw {type(error).__name__}: {error}"[:300]
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
-        results[label] = {"outcome": outcome, "config": config, "peak": peak}
-    Path(output).write_text(json.dumps(results), encoding="utf-8")
+    _STATE["image"] = image
+    _STATE["base"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_costly(label: str) -> dict[str, Any]:
+    """In the subprocess: the largest accepted value of one costly parameter through the
+    1024×1024 float32 image, and the peak resident size beyond :func:`warm`'s."""
+    import resource
+
+    import numpy as np
+
+    name, key, kind, extra, start = next(row for row in COSTLY if f"{row[0]}.{row[1]}" == label)
+    config = largest_accepted(name, key, kind, extra, start)
+    if config is None:
+        return {"outcome": "refused at the first value"}
+    pipe = confaug.load_pipeline(config)
+    try:
+        out = pipe(image=_STATE["image"].copy(), seed=0)["image"]
+        outcome = "finite" if np.isfinite(out).all() else "NaN or infinity"
+    except confaug.DataError as error:
+        outcome = f"DataError: {error}"[:300]
+    except Exception as error:
+        outcome = f"raw {type(error).__name__}: {error}"[:300]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - _STATE["base"]
+    return {"outcome": outcome, "config": config, "peak": peak}
 
 
 #: Configs that validate, a sample they cannot run on, and what the DataError must say.
@@ -195,8 +204,8 @@ SAMPLE_FAILURES: dict[str, tuple[dict[str, Any], str, list[str]]] = {
 }
 
 
-def run_sample_failures(output: str) -> None:
-    """In the subprocess: each config on a 64×64 image; what each raised."""
+def run_sample_failure(name: str) -> str:
+    """In the subprocess: one config of SAMPLE_FAILURES on its 64×64 image; what it raised."""
     import numpy as np
 
     images = {
@@ -204,36 +213,35 @@ def run_sample_failures(output: str) -> None:
         "uint8": np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8),
         "no boxes": np.zeros((64, 64, 3), np.uint8),
     }
-    results: dict[str, str] = {}
-    for name, (config, image, _) in SAMPLE_FAILURES.items():
-        try:
-            pipe = confaug.load_pipeline({"version": 1, **config})
-            pipe(image=images[image], seed=0)
-            results[name] = "ran"
-        except confaug.DataError as error:
-            results[name] = f"DataError: {error}"
-        except Exception as error:
-            results[name] = f"raw {type(error).__name__}: {error}"
-    Path(output).write_text(json.dumps(results), encoding="utf-8")
+    config, image, _ = SAMPLE_FAILURES[name]
+    try:
+        pipe = confaug.load_pipeline({"version": 1, **config})
+        pipe(image=images[image], seed=0)
+        return "ran"
+    except confaug.DataError as error:
+        return f"DataError: {error}"
+    except Exception as error:
+        return f"raw {type(error).__name__}: {error}"
 
 
-@cache
-def _in_subprocess(function: str, folder: str) -> dict[str, Any]:
-    output = Path(folder) / f"{function}.json"
-    code = (
-        "import sys, warnings\n"
-        "warnings.simplefilter('ignore')\n"
-        f"from tests.test_hostile_configs_run import {function}\n"
-        f"{function}(sys.argv[1])\n"
-    )
-    done = run_python(code, str(output), what=function)
-    assert done.returncode == 0, done.stdout
-    return dict(json.loads(output.read_text(encoding="utf-8")))
+def run_one(case: list[str]) -> Any:
+    """The subprocess's entry for ``run_cases``: ``[kind, name]``."""
+    kind, name = case
+    return run_costly(name) if kind == "costly" else run_sample_failure(name)
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("hostile_run"))
+def results() -> Mapping[str, Any]:
+    """Both groups in one fresh interpreter; the sample failures first, since the peak
+    resident size only grows (so the costly cases each measure what they add to it)."""
+    cases = {f"sample: {name}": ["sample", name] for name in SAMPLE_FAILURES}
+    cases |= {f"costly: {n}.{k}": ["costly", f"{n}.{k}"] for n, k, *_ in COSTLY}
+    return run_cases(
+        "tests.test_hostile_configs_run:run_one",
+        cases,
+        setup="tests.test_hostile_configs_run:warm",
+        what="running the hostile configs",
+    )
 
 
 @pytest.mark.parametrize(
@@ -242,9 +250,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> str:
     ids=[f"{n}.{k}" for n, k, *_ in COSTLY],
 )
 def test_largest_accepted_cost_runs_a_megapixel_image_in_bounded_memory(
-    folder: str, name: str, key: str
+    results: Mapping[str, Any], name: str, key: str
 ) -> None:
-    result = _in_subprocess("run_costly", folder)[f"{name}.{key}"]
+    result = results[f"costly: {name}.{key}"]
     assert result["outcome"] in ("finite",) or result["outcome"].startswith("DataError"), result
     # Beyond the interpreter, albumentations and the image itself (~250 MB here): what the
     # step allocates, which the cost model bounds by MEMORY_BUDGET (a quarter for slack).
@@ -253,9 +261,9 @@ def test_largest_accepted_cost_runs_a_megapixel_image_in_bounded_memory(
 
 @pytest.mark.parametrize("name", list(SAMPLE_FAILURES))
 def test_a_sample_a_valid_config_cannot_run_is_a_data_error_naming_the_step(
-    folder: str, name: str
+    results: Mapping[str, Any], name: str
 ) -> None:
-    got = _in_subprocess("run_sample_failures", folder)[name]
+    got = results[f"sample: {name}"]
     _, _, words = SAMPLE_FAILURES[name]
     if not words:  # the pipeline fills in empty boxes: it runs
         assert got == "ran", got

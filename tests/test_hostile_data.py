@@ -3,18 +3,19 @@
 Every reader goes through ``confaug.sources.file_bytes.read_data_file`` and the one decoder,
 so each case is tried through several entry points: a folder (``raise``, and ``skip`` with
 0 and 2 workers), a table, ``confaug augment`` and ``confaug preview``. Whatever could block
-or exhaust memory if the guard were missing runs in a subprocess with a generous timeout.
+or exhaust memory if the guard were missing runs in one subprocess (``run_cases``), each case
+under its own generous alarm.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
-import json
 import os
 import struct
 import sys
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import confaug
 from confaug.sources.decode import DecodeOptions, decode_as_stored, decode_image, decode_mask
 from confaug.sources.file_bytes import read_data_file
 from confaug.sources.listing import list_images
-from tests.helpers import images, run_python, save_image
+from tests.helpers import images, run_cases, save_image
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, devices and symlinks")
 KEEP = DecodeOptions(target_size=None)
@@ -78,51 +79,110 @@ def _dataset(root: Path, bad_name: str) -> Path:
     return folder
 
 
-# Runs every entry point over ``argv[1]`` (built by _dataset) and prints what each did.
-_EVERY_READER = r"""
-import contextlib, io, json, sys
-from pathlib import Path
-import confaug
-from confaug.cli import main
+def read_everywhere(case: list[str]) -> dict[str, Any]:
+    """In the subprocess: every entry point over ``root`` (built by ``_dataset``), holding the
+    hostile file ``bad``; what each did."""
+    import contextlib
 
-root, bad = Path(sys.argv[1]), sys.argv[2]
-pipe = confaug.load_pipeline(str(root / "aug.yaml"))
-common = dict(target_size=(8, 8), batch_size=2, shuffle=False, epochs=1)
-results = {}
-for workers in (0, 2):
+    from confaug.cli import main
+
+    root, bad = Path(case[0]), case[1]
+    pipe = confaug.load_pipeline(str(root / "aug.yaml"))
+    common: dict[str, Any] = {"target_size": (8, 8), "batch_size": 2, "shuffle": False}
+    common["epochs"] = 1
+    results: dict[str, Any] = {}
+    for workers in (0, 2):
+        try:
+            list(pipe.flow_from_directory(root / "data", workers=workers, **common))
+            results[f"raise{workers}"] = "no error"
+        except confaug.DataError as err:
+            results[f"raise{workers}"] = str(err)
+    for workers in (0, 2):
+        gen = pipe.flow_from_directory(root / "data", on_error="skip", workers=workers, **common)
+        seen = sum(len(batch[0]) for batch in gen)
+        results[f"skip{workers}"] = [seen, [Path(p).name for p, _ in gen.skipped]]
+    table = pipe.flow_from_dataframe(
+        str(root / "table.csv"),
+        directory=str(root / "data" / "a"),
+        x_col="file",
+        class_mode=None,
+        validate_filenames=False,
+        on_error="skip",
+        **common,
+    )
+    results["table"] = [sum(len(b) for b in table), [Path(p).name for p, _ in table.skipped]]
+    augment = ["augment", str(root / "data"), str(root / "out"), "--config"]
+    augment += [str(root / "aug.yaml"), "--copies", "1", "-q", "--workers", "2"]
+    preview = ["preview", str(root / "aug.yaml"), "--image", str(root / "data" / "a" / bad)]
+    preview += ["-n", "1", "-o", str(root / "grid.png")]
+    for command in (augment, preview):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(command)
+        results[command[0]] = [code, out.getvalue() + err.getvalue()]
+    return results
+
+
+def mask_and_table_fifos(root: str) -> dict[str, str]:
+    """In the subprocess: a FIFO as a mask (skipped) and as a table (refused)."""
+    folder = Path(root)
+    pipe = confaug.load_pipeline({"version": 1})
+    gen = pipe.flow_from_directory(
+        folder / "images",
+        mask_dir=folder / "masks",
+        target_size=(8, 8),
+        on_error="skip",
+        epochs=1,
+    )
+    results = {"mask": "no error", "table": "no error"}
     try:
-        list(pipe.flow_from_directory(root / "data", workers=workers, **common))
-        results[f"raise{workers}"] = "no error"
+        list(gen)
     except confaug.DataError as err:
-        results[f"raise{workers}"] = str(err)
-for workers in (0, 2):
-    gen = pipe.flow_from_directory(root / "data", on_error="skip", workers=workers, **common)
-    seen = sum(len(batch[0]) for batch in gen)
-    results[f"skip{workers}"] = [seen, [Path(p).name for p, _ in gen.skipped]]
-table = pipe.flow_from_dataframe(
-    str(root / "table.csv"), directory=str(root / "data" / "a"), x_col="file",
-    class_mode=None, validate_filenames=False, on_error="skip", **common,
-)
-results["table"] = [sum(len(b) for b in table), [Path(p).name for p, _ in table.skipped]]
-for command in (
-    ["augment", str(root / "data"), str(root / "out"), "--config", str(root / "aug.yaml"),
-     "--copies", "1", "-q", "--workers", "2"],
-    ["preview", str(root / "aug.yaml"), "--image", str(root / "data" / "a" / bad),
-     "-n", "1", "-o", str(root / "grid.png")],
-):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(command)
-    results[command[0]] = [code, out.getvalue() + err.getvalue()]
-print("RESULT " + json.dumps(results))
-"""
+        results["mask"] = str(err)
+    results["skipped"] = repr(gen.skipped)
+    try:
+        pipe.flow_from_dataframe(str(folder / "table.csv"), directory=str(folder / "images"))
+    except confaug.DataError as err:
+        results["table"] = str(err)
+    return results
 
 
-def _run_every_reader(root: Path, bad: str) -> dict[str, Any]:
-    done = run_python(_EVERY_READER, str(root), bad, what="reading a hostile dataset")
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    assert done.returncode == 0 and lines, done.stdout
-    return dict(json.loads(lines[-1][len("RESULT ") :]))
+def run_case(case: list[str]) -> Any:
+    """The subprocess's entry for ``run_cases``: ``[kind, root, bad file]``."""
+    kind, *rest = case
+    return read_everywhere(rest) if kind == "every reader" else mask_and_table_fifos(rest[0])
+
+
+SPECIALS = [
+    ("fifo", "FIFO"),
+    ("zero", "character device"),
+    ("urandom", "character device"),
+    ("sparse", "over the limit"),
+]
+BOMBS = [(30_000, 30_000), (10_000, 10_000)]
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Mapping[str, Any]:
+    """Every hostile dataset of this file, read in one fresh interpreter (``run_cases``):
+    anything that blocks or exhausts memory there fails its case at its alarm."""
+    cases: dict[str, list[str]] = {}
+    if sys.platform != "win32":
+        for kind, _ in SPECIALS:
+            root = tmp_path_factory.mktemp(kind)
+            _make_special(_dataset(root, "bad.png") / "bad.png", kind)
+            cases[kind] = ["every reader", str(root), "bad.png"]
+        root = tmp_path_factory.mktemp("fifos")
+        save_image(root / "images" / "a.png", images(1, 8)[0])
+        (root / "masks").mkdir()
+        os.mkfifo(root / "masks" / "a.png")
+        os.mkfifo(root / "table.csv")
+        cases["fifo mask and table"] = ["fifos", str(root)]
+    for width, height in BOMBS:
+        root = tmp_path_factory.mktemp("bomb")
+        (_dataset(root, "bomb.png") / "bomb.png").write_bytes(_png_claiming(width, height))
+        cases[f"bomb {width}x{height}"] = ["every reader", str(root), "bomb.png"]
+    return run_cases("tests.test_hostile_data:run_case", cases, what="reading hostile datasets")
 
 
 def _assert_refused_everywhere(results: dict[str, Any], bad: str, reason: str) -> None:
@@ -138,50 +198,18 @@ def _assert_refused_everywhere(results: dict[str, Any], bad: str, reason: str) -
 
 # ---- 1, 2: FIFOs, endless devices, sparse files -------------------------------------------------
 @POSIX
-@pytest.mark.parametrize(
-    ("kind", "reason"),
-    [
-        ("fifo", "FIFO"),
-        ("zero", "character device"),
-        ("urandom", "character device"),
-        ("sparse", "over the limit"),
-    ],
-)
+@pytest.mark.parametrize(("kind", "reason"), SPECIALS)
 def test_special_files_are_refused_by_every_reader_without_blocking(
-    tmp_path: Path, kind: str, reason: str
+    hostile: Mapping[str, Any], kind: str, reason: str
 ) -> None:
-    folder = _dataset(tmp_path, "bad.png")
-    _make_special(folder / "bad.png", kind)
-    _assert_refused_everywhere(_run_every_reader(tmp_path, "bad.png"), "bad.png", reason)
+    _assert_refused_everywhere(hostile[kind], "bad.png", reason)
 
 
 @POSIX
-def test_a_fifo_as_mask_or_as_table_does_not_block(tmp_path: Path) -> None:
-    save_image(tmp_path / "images" / "a.png", images(1, 8)[0])
-    (tmp_path / "masks").mkdir()
-    os.mkfifo(tmp_path / "masks" / "a.png")
-    os.mkfifo(tmp_path / "table.csv")
-    code = r"""
-import sys
-from pathlib import Path
-import confaug
-root = Path(sys.argv[1])
-pipe = confaug.load_pipeline({"version": 1})
-gen = pipe.flow_from_directory(root / "images", mask_dir=root / "masks", target_size=(8, 8),
-                               on_error="skip", epochs=1)
-try:
-    list(gen)
-except confaug.DataError as err:
-    print("MASK", err)
-print("SKIPPED", gen.skipped)
-try:
-    pipe.flow_from_dataframe(str(root / "table.csv"), directory=str(root / "images"))
-except confaug.DataError as err:
-    print("TABLE", err)
-"""
-    out = run_python(code, str(tmp_path), what="a FIFO mask or table").stdout
-    assert "MASK" in out and "every sample" in out and "FIFO" in out, out
-    assert "TABLE" in out and "table.csv: cannot read file: it is a FIFO" in out, out
+def test_a_fifo_as_mask_or_as_table_does_not_block(hostile: Mapping[str, Any]) -> None:
+    got = hostile["fifo mask and table"]
+    assert "every sample" in got["mask"] and "FIFO" in got["skipped"], got
+    assert "table.csv: cannot read file: it is a FIFO" in got["table"], got
 
 
 @POSIX
@@ -228,13 +256,11 @@ def test_a_file_whose_size_is_unknown_is_read_only_up_to_the_limit(tmp_path: Pat
 
 
 # ---- 3, 4: decompression bombs in the CLI; containers that hide their size --------------------
-@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
-@pytest.mark.parametrize(("width", "height"), [(30_000, 30_000), (10_000, 10_000)])
-def test_the_cli_refuses_decompression_bombs(tmp_path: Path, width: int, height: int) -> None:
-    folder = _dataset(tmp_path, "bomb.png")
-    (folder / "bomb.png").write_bytes(_png_claiming(width, height))
-    results = _run_every_reader(tmp_path, "bomb.png")
-    _assert_refused_everywhere(results, "bomb.png", "bomb")
+@pytest.mark.parametrize(("width", "height"), BOMBS)
+def test_the_cli_refuses_decompression_bombs(
+    hostile: Mapping[str, Any], width: int, height: int
+) -> None:
+    _assert_refused_everywhere(hostile[f"bomb {width}x{height}"], "bomb.png", "bomb")
 
 
 def _ico_holding(png: bytes) -> bytes:

@@ -17,7 +17,14 @@ import numpy as np
 import pytest
 
 import confaug
-from tests.helpers import Identity, images, save_image
+from tests.helpers import (
+    Identity,
+    first_pixels,
+    images,
+    save_image,
+    skipped_names,
+    write_indexed_files,
+)
 
 COUNT = 6
 COMMON: dict[str, Any] = {"target_size": (8, 8), "batch_size": 2, "shuffle": False, "epochs": 1}
@@ -26,8 +33,7 @@ COMMON: dict[str, Any] = {"target_size": (8, 8), "batch_size": 2, "shuffle": Fal
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """``tmp_path/images``: img0.png … img5.png, flat images whose value is their index."""
-    for index in range(COUNT):
-        save_image(tmp_path / "images" / f"img{index}.png", np.full((8, 8, 3), index, np.uint8))
+    write_indexed_files(tmp_path / "images", COUNT, size=8, name="img{index}.png")
     return tmp_path / "images"
 
 
@@ -42,19 +48,6 @@ def _rows(extra: str = "") -> str:
     lines = ["filename,class,score,w"]
     lines += [f"img{i}.png,{'ab'[i % 2]},{i / 10},1" for i in range(COUNT)]
     return "\n".join(lines) + "\n" + extra
-
-
-def _read(generator: Any) -> list[int]:
-    """The image index of every sample the generator yields (its first pixel)."""
-    seen: list[int] = []
-    for batch in generator:
-        x = batch[0] if isinstance(batch, tuple) else batch
-        seen.extend(int(v) for v in x[:, 0, 0, 0])
-    return seen
-
-
-def _skipped(generator: Any) -> dict[str, str]:
-    return {Path(path).name: reason for path, reason in generator.skipped}
 
 
 def _flow(table: Any, folder: Path, **options: Any) -> Any:
@@ -106,8 +99,8 @@ def test_a_malformed_csv_row_is_a_skippable_data_error_naming_it(
             table, folder, class_mode=class_mode, on_error="skip", workers=workers, **options
         )
         (row,) = change
-        assert Counter(_read(generator)) == Counter(i for i in range(COUNT) if i != row)
-        (name,) = _skipped(generator)
+        assert Counter(first_pixels(generator)) == Counter(i for i in range(COUNT) if i != row)
+        (name,) = skipped_names(generator)
         assert name == bad
 
 
@@ -139,7 +132,7 @@ def test_missing_values_in_a_dataframe_are_skippable_rows(
     with pytest.raises(confaug.DataError, match=message):
         list(_flow(frame, folder))
     generator = _flow(frame, folder, on_error="skip")
-    assert Counter(_read(generator)) == Counter(i for i in range(COUNT) if i not in bad_rows)
+    assert Counter(first_pixels(generator)) == Counter(i for i in range(COUNT) if i not in bad_rows)
     assert len(generator.skipped) == len(bad_rows)
     assert all(message.split(" in ")[0] in reason for _, reason in generator.skipped)
 
@@ -166,7 +159,7 @@ def test_non_finite_labels_and_weights_name_their_row(
         weights.extend(w.tolist())
     assert seen == [0, 1, 2, 3, 5]
     assert all(math.isfinite(v) for v in labels + weights)
-    assert list(_skipped(generator)) == ["img4.png"]
+    assert list(skipped_names(generator)) == ["img4.png"]
 
 
 def test_nan_and_inf_in_dataframe_labels_are_refused_per_row(folder: Path) -> None:
@@ -184,9 +177,9 @@ def test_nan_and_inf_in_dataframe_labels_are_refused_per_row(folder: Path) -> No
         assert np.isfinite(y).all()
         seen.extend(int(v) for v in x[:, 0, 0, 0])
     assert seen == [0, 3, 4, 5]
-    assert sorted(_skipped(generator)) == ["img1.png", "img2.png"]
+    assert sorted(skipped_names(generator)) == ["img1.png", "img2.png"]
     multi = _flow(frame, folder, y_col=["a", "b"], class_mode="multi_output", on_error="skip")
-    assert _read(multi) == [0, 3, 4, 5]
+    assert first_pixels(multi) == [0, 3, 4, 5]
 
 
 def test_a_non_numeric_weight_column_still_raises_keras_type_error(
@@ -269,7 +262,7 @@ def test_names_leading_out_of_the_directory_are_refused_rows(
         list(_flow(table, folder, **options))
     assert "hunter2" not in str(caught.value) and "root:x" not in str(caught.value)
     generator = _flow(table, folder, on_error="skip", **options)
-    assert Counter(_read(generator)) == Counter(range(COUNT - len(outside)))
+    assert Counter(first_pixels(generator)) == Counter(range(COUNT - len(outside)))
     assert len(generator.skipped) == len(outside)
     assert not [p for p in opened + looked_up if "secret" in p or "passwd" in p]
 
@@ -280,12 +273,12 @@ def test_names_outside_the_directory_are_read_when_the_caller_allows_it(
     save_image(tmp_path / "elsewhere" / "x.png", np.full((8, 8, 3), 9, np.uint8))
     table = _csv(tmp_path / "t.csv", "filename\n../elsewhere/x.png\nimg0.png\n")
     allowed = _flow(table, folder, class_mode=None, allow_outside_directory=True)
-    assert _read(allowed) == [9, 0]
+    assert first_pixels(allowed) == [9, 0]
     absolute = _csv(tmp_path / "abs.csv", f"filename\n{tmp_path / 'elsewhere' / 'x.png'}\n")
     keras_style = confaug.load_pipeline({"version": 1}).flow_from_dataframe(
         absolute, class_mode=None, **COMMON
     )  # no directory: the names are full paths, as in Keras
-    assert _read(keras_style) == [9]
+    assert first_pixels(keras_style) == [9]
 
 
 def test_messages_never_quote_a_files_content(tmp_path: Path, folder: Path, secret: Path) -> None:
@@ -296,7 +289,7 @@ def test_messages_never_quote_a_files_content(tmp_path: Path, folder: Path, secr
         class_mode=None,
         on_error="skip",
     )
-    assert _read(generator) == [0]
+    assert first_pixels(generator) == [0]
     ((_, reason),) = generator.skipped
     assert "not a recognised image format" in reason
     assert "root" not in reason and "hunter2" not in reason
@@ -310,7 +303,7 @@ def test_identity_pipeline_sees_bad_rows_too(tmp_path: Path, folder: Path) -> No
     generator = flow_from_dataframe(
         Identity(), table, str(folder), class_mode=None, on_error="skip", **COMMON
     )
-    assert _read(generator) == [1] and len(generator.skipped) == 1
+    assert first_pixels(generator) == [1] and len(generator.skipped) == 1
 
 
 def test_images_helper_is_unchanged() -> None:

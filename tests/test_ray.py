@@ -83,6 +83,46 @@ def test_a_row_gets_the_same_pixels_whatever_batch_it_is_in() -> None:
     assert whole["image"].dtype == np.uint8 and whole["image"].shape == x.shape
 
 
+BRIGHTER: dict[str, Any] = {"version": 1, "brightness_range": [2.0, 2.0]}
+
+
+def _dark_and_bright() -> np.ndarray:
+    x = np.full((4, 8, 8, 3), 200.0, np.float32)
+    x[1] = 0.75  # a dark row of a 0–255 dataset: 1.5 once brightened, not clipped at 1.0
+    return x
+
+
+@pytest.mark.parametrize("stacked", [True, False])
+def test_float_rows_are_read_in_one_range_per_batch(stacked: bool) -> None:
+    x = _dark_and_bright()
+    column: Any = x
+    if not stacked:  # an object column of arrays, as rows of different sizes come
+        column = np.empty(len(x), dtype=object)
+        for index, row in enumerate(x):
+            column[index] = row
+    out = ray_augment(BRIGHTER, seed=1, standardize=False)()(batch_of(column))
+    assert np.allclose(np.stack(list(out["image"]))[1], 1.5, atol=0.01)
+    pipe = confaug.load_pipeline(BRIGHTER)
+    assert np.allclose(pipe.apply_batch(x, seed=0)[1], 1.5, atol=0.01)  # as a batch is read
+
+
+def test_a_batch_of_only_dark_rows_is_read_as_zero_one_unless_the_range_is_fixed() -> None:
+    dark = np.full((2, 8, 8, 3), 0.75, np.float32)
+    out = ray_augment(BRIGHTER, seed=1, standardize=False)()(batch_of(dark))
+    assert np.allclose(out["image"], 1.0, atol=0.01)  # taken for [0, 1] data: clipped
+    fixed = {**BRIGHTER, "value_range": [0, 255]}
+    out = ray_augment(fixed, seed=1, standardize=False)()(batch_of(dark))
+    assert np.allclose(out["image"], 1.5, atol=0.01)
+
+
+def test_a_nan_row_does_not_decide_the_range_of_its_batch() -> None:
+    x = _dark_and_bright()
+    x[2, 0, 0, 0] = np.nan
+    augment = ray_augment(BRIGHTER, seed=1, standardize=False, on_error="mark")()
+    out = augment(batch_of(x))
+    assert np.allclose(out["image"][1], 1.5, atol=0.01)
+
+
 def test_other_columns_are_kept_and_epoch_changes_the_augmentation() -> None:
     x = images(5)
     first = ray_augment(CONFIG, seed=3)()(batch_of(x))

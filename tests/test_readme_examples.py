@@ -53,6 +53,10 @@ SKIPPED_BLOCKS: dict[str, str] = {
 NOT_RUN: dict[str, str] = {
     "pip install": "installs the package: the tests run against this checkout",
     "python -m pip install": "installs packages: CI's job (tests/test_readme.py: same as .ci/run)",
+    "npm install": (
+        "installs the editor tests' yaml-language-servers: CI's job (tests/test_readme.py: "
+        "same as .ci/run)"
+    ),
     "ruff": "the linter: CI's job (tests/test_readme.py holds the command to .ci/run)",
     "mypy": "the type checker: CI's job (tests/test_readme.py holds the command to .ci/run)",
     "python -m pytest": "the whole test suite, this file included",

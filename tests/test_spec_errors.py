@@ -397,9 +397,10 @@ def test_unknown_version(write: WriteConfig, value: str) -> None:
     assert (problem.line, problem.column, problem.field) == (1, 10, "version")
 
 
-def test_missing_version(write: WriteConfig) -> None:
-    (problem,) = problems_of(write, "rotation_range: 3\n")
-    assert "version" in problem.message and (problem.line, problem.column) == (1, 1)
+def test_missing_version_means_the_current_format(write: WriteConfig) -> None:
+    write("aug.yaml", "rotation_range: 3\n")
+    spec = confaug.load_spec("aug.yaml")
+    assert spec.version == 1 and spec.to_data() == {"version": 1, "rotation_range": 3}
 
 
 def test_mapping_source_problems_have_no_file() -> None:

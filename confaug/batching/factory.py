@@ -1,33 +1,113 @@
 """The generator factory: the functions behind ``Pipeline.flow*`` and ``Pipeline.wrap``.
 
-Every ``flow*`` function returns a :class:`BatchGenerator`; ``**options`` are its keyword
-options (``batch_size``, ``shuffle``, ``seed``, ``drop_last``, ``epochs``, ``workers``,
-``worker_mode``, ``start_method``, ``max_queue_size``, ``rank``, ``world_size``,
-``on_error``). Images are given to the pipeline in its ``data_format``. ``validation_split``
-defaults to the pipeline's own ``validation_split`` attribute when it has one, else 0.
+These functions own the signatures: ``Pipeline.flow*``/``wrap`` are these very functions
+bound to the pipeline, and ``confaug.flow*``/``wrap`` mirror them (data first, then the
+pipeline). Every ``flow*`` function returns a :class:`BatchGenerator`; ``**options`` are its
+keyword options (:class:`GeneratorOptions`), shown in the signature with their defaults.
+A misspelt keyword is a ``TypeError`` with a did-you-mean hint. Images are given to the
+pipeline in its ``data_format``. ``validation_split`` defaults to the pipeline's own
+``validation_split`` attribute when it has one, else 0.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import numpy as np
 
 from confaug.batching.generator import BatchGenerator
+from confaug.batching.loader import OnError
 from confaug.batching.protocol import SamplePipeline, data_format_of
 from confaug.batching.stream import AugmentedStream
 from confaug.batching.workers import WorkerMode
-from confaug.errors import DataError
+from confaug.errors import DataError, did_you_mean
 from confaug.sources.arrays import ArraySource
 from confaug.sources.base import split_bounds
 from confaug.sources.dataframe import DataFrameSource
 from confaug.sources.decode import DEFAULT_MAX_PIXELS, decode_options
-from confaug.sources.directory import DirectorySource, PairedDirectorySource
+from confaug.sources.directory import SAME_NAME, DirectorySource, PairedDirectorySource
 from confaug.sources.file_bytes import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TABLE_BYTES
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class GeneratorOptions(TypedDict, total=False):
+    """The :class:`BatchGenerator` keywords every ``flow*`` function passes on; their
+    defaults and meaning are the generator's (``tests/test_signatures.py`` keeps the two
+    lists equal)."""
+
+    batch_size: int
+    shuffle: bool
+    seed: int | None
+    drop_last: bool
+    epochs: int | None
+    workers: int
+    worker_mode: WorkerMode
+    start_method: str
+    max_queue_size: int
+    rank: int
+    world_size: int
+    even_shards: bool
+    on_error: OnError
+
+
+def unexpected_keywords(
+    where: str, given: Iterable[str], accepted: Iterable[str], hints: Iterable[str] = ()
+) -> TypeError | None:
+    """Python's own "unexpected keyword argument" error, with a did-you-mean hint among
+    ``accepted`` (and ``hints``) for each name not in ``accepted``; None when all are."""
+    names = set(accepted)
+    wrong = [name for name in given if name not in names]
+    if not wrong:
+        return None
+    choices = sorted(names | set(hints))
+    parts = []
+    for name in wrong:
+        hint = did_you_mean(name, choices)
+        parts.append(f"{name!r}" + (f" ({hint})" if hint else ""))
+    noun = "argument" if len(wrong) == 1 else "arguments"
+    return TypeError(f"{where}() got an unexpected keyword {noun} {', '.join(parts)}")
+
+
+def _with_generator_options(function: _F) -> _F:
+    """``function`` with its ``**options`` (if any) shown as the generator's keywords
+    (defaults included, for ``help()`` and editors) and a misspelt keyword refused with a
+    hint.
+
+    mypy reads ``**options: Unpack[GeneratorOptions]``; the check here is for everyone
+    else, before any work starts (Python's own error would name ``BatchGenerator`` and
+    suggest nothing)."""
+    own = inspect.signature(function)
+    kept = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    generator = inspect.signature(BatchGenerator.__init__).parameters.values()
+    passes_on = any(p.kind is p.VAR_KEYWORD for p in own.parameters.values())
+    extra = [
+        p
+        for p in generator
+        if passes_on and p.kind is p.KEYWORD_ONLY and p.name not in own.parameters
+    ]
+    signature = own.replace(parameters=[*kept, *extra])
+    keywords = [p.name for p in signature.parameters.values() if p.kind is not p.POSITIONAL_ONLY]
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        error = unexpected_keywords(function.__name__, kwargs, keywords)
+        if error is not None:
+            raise error
+        return function(*args, **kwargs)
+
+    checked.__signature__ = signature  # type: ignore[attr-defined]
+    return checked  # type: ignore[return-value]
+
+
+@_with_generator_options
 def flow(
     pipeline: SamplePipeline,
     x: Any,
@@ -38,12 +118,13 @@ def flow(
     targets: Mapping[str, Sequence[Any]] | None = None,
     subset: str | None = None,
     validation_split: float | None = None,
-    **options: Any,
+    **options: Unpack[GeneratorOptions],
 ) -> BatchGenerator:
     """Batches from arrays: ``x`` (N images, uint8 or float) with optional ``y``, weights,
     ``masks`` (augmented with their images, returned as ``y``) or per-sample ``targets``
     such as ``{"bboxes": ..., "class_labels": ...}`` (returned as ``y``, a dict of lists).
-    ``subset`` takes the first ``validation_split`` of the samples as validation, as Keras."""
+    ``subset`` takes the first ``validation_split`` of the samples as validation, as Keras.
+    The keywords from ``batch_size`` on are the generator's, here as in every ``flow*``."""
     source = ArraySource(
         x,
         y,
@@ -79,6 +160,7 @@ def _check_split_classes(y: np.ndarray, cut: int) -> None:
         )
 
 
+@_with_generator_options
 def flow_from_directory(
     pipeline: SamplePipeline,
     directory: str | os.PathLike[str],
@@ -93,16 +175,19 @@ def flow_from_directory(
     subset: str | None = None,
     validation_split: float | None = None,
     mask_dir: str | os.PathLike[str] | None = None,
+    mask_pattern: str = SAME_NAME,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     reduced_decode: bool = True,
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
-    **options: Any,
+    **options: Unpack[GeneratorOptions],
 ) -> BatchGenerator:
     """Batches from one subfolder per class, as Keras' ``flow_from_directory``.
 
     With ``mask_dir``, ``directory`` holds images (any layout) paired by relative path and
     name (suffix aside) with the masks in ``mask_dir``; ``y`` is then the mask batch and
-    ``classes``/``class_mode`` are not used. ``target_size`` is ``(height, width)``, None
+    ``classes``/``class_mode`` are not used. ``mask_pattern`` names a mask after its image's
+    stem: ``"{stem}_mask"`` pairs ``000.jpg`` with ``000_mask.png`` (``mask_dir`` may then
+    be ``directory`` itself). ``target_size`` is ``(height, width)``, None
     keeps each image's size (a batch then needs equal sizes). ``max_pixels`` bounds the
     pixels of any one file, ``max_file_bytes`` its size; ``reduced_decode`` lets large JPEGs
     decode at 1/2, 1/4 or 1/8. With ``follow_links``, a folder reached twice is listed once.
@@ -117,6 +202,8 @@ def flow_from_directory(
         max_file_bytes=max_file_bytes,
     )
     split = _split(pipeline, validation_split)
+    if mask_dir is None and mask_pattern != SAME_NAME:
+        raise ValueError("mask_pattern needs mask_dir (the folder of the masks)")
     if mask_dir is not None:
         if classes is not None:
             raise ValueError("classes cannot be used with mask_dir (y is the mask batch)")
@@ -128,6 +215,7 @@ def flow_from_directory(
             follow_links=follow_links,
             subset=subset,
             validation_split=split,
+            mask_pattern=mask_pattern,
         )
     else:
         source = DirectorySource(
@@ -146,6 +234,7 @@ def flow_from_directory(
     return BatchGenerator(source, pipeline, **options)
 
 
+@_with_generator_options
 def flow_from_dataframe(
     pipeline: SamplePipeline,
     dataframe: Any,
@@ -168,7 +257,7 @@ def flow_from_dataframe(
     max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
     allow_outside_directory: bool = False,
     max_table_bytes: int | None = DEFAULT_MAX_TABLE_BYTES,
-    **options: Any,
+    **options: Unpack[GeneratorOptions],
 ) -> BatchGenerator:
     """Batches from a pandas DataFrame or a CSV file (read without pandas), as Keras'
     ``flow_from_dataframe``: file names in ``x_col`` (relative to ``directory``), labels in
@@ -208,6 +297,7 @@ def flow_from_dataframe(
     return BatchGenerator(source, pipeline, **options)
 
 
+@_with_generator_options
 def wrap(
     pipeline: SamplePipeline,
     iterable: Iterable[Any],

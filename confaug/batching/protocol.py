@@ -13,10 +13,12 @@ class SamplePipeline(Protocol):
 
     ``__call__`` takes albumentations-style keyword data (``image`` in the pipeline's
     ``data_format``, optional ``mask``, ``bboxes``, …) and returns a dict with the same keys;
-    the image keeps its dtype and value range. ``seed=None`` uses the pipeline's own RNG, an
-    int fully determines the result. It must be thread-safe, and picklable for process
-    workers. ``standardize`` is the batch-level post stage (identity when there is none); it
-    must treat samples independently, since batches may be re-cut after skipped samples.
+    the image keeps its dtype and value range, unless a step sets them (``Normalize``,
+    ``ToFloat``, ``FromFloat``: ``Pipeline.output_set_by``). ``seed=None`` uses the
+    pipeline's own RNG, an int fully determines the result. It must be thread-safe, and
+    picklable for process workers. ``standardize`` is the batch-level post stage (identity
+    when there is none); it must treat samples independently, since batches may be re-cut
+    after skipped samples.
     """
 
     @property

@@ -6,11 +6,19 @@ size, gray stays gray, 16-bit grayscale stays 16-bit, alpha dropped), keyed by i
 path, and copy ``k`` is its augmentation in epoch ``k`` (the seed a Ray row keyed by that
 path gets in epoch ``k``). So reruns, resumed runs and any number of workers write the same
 pixels. Existing outputs are skipped; files are written atomically.
+
+DST keeps what made it in ``.confaug.json`` (the resolved config's fingerprint, as
+``confaug resolve --fingerprint`` prints it, the seed, the config named): a run into a DST
+made with another config or seed is refused unless ``--overwrite``, which writes every copy
+again, so resuming never mixes two datasets. With ``--mask-dir``, each image's mask (found
+as ``flow_from_directory`` finds it, ``--mask-pattern`` included) gets the image's
+transform and is written as PNG under ``--mask-dst`` with the copy's name.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from collections.abc import Generator
@@ -33,16 +41,20 @@ from confaug.cli.common import (
 )
 from confaug.cli.imageio import WRITABLE, encode_image, write_bytes_atomic
 from confaug.cli.progress import Progress
+from confaug.cli.resolve import fingerprint, versions
 from confaug.errors import DataError
 from confaug.seeding import SAMPLE_STREAM, row_key
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import IMAGE_EXTENSIONS, decode_as_stored
+from confaug.sources.directory import SAME_NAME, MaskNames
 from confaug.sources.errors import one_line, shown
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
 
 _ONLY_SAMPLE = (0,)
+STAMP = ".confaug.json"
+"""The file in DST that records the config, seed and masks its copies were made with."""
 
 
 @dataclass
@@ -62,6 +74,8 @@ class Job:
     source: Path
     relative: Path
     outputs: tuple[Path, ...]
+    mask: Path | None = None
+    mask_outputs: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -99,15 +113,37 @@ def output_suffix(source: Path, fmt: str) -> str:
     return suffix if suffix in WRITABLE else ".png"
 
 
-def plan(src: Path, dst: Path, images: list[Path], copies: int, fmt: str) -> list[Job]:
-    """A job per image: its relative path and the paths of its copies."""
+@dataclass(frozen=True)
+class Masks:
+    """Where the masks are (``names``) and where their copies go (``dst``)."""
+
+    names: MaskNames
+    dst: Path
+
+
+def plan(
+    src: Path, dst: Path, images: list[Path], copies: int, fmt: str, masks: Masks | None = None
+) -> list[Job]:
+    """A job per image: its relative path and the paths of its copies (and its mask's);
+    a ``DataError`` naming the images that have no mask."""
     jobs = []
+    missing = []
     for image in images:
         relative = image.relative_to(src)
         suffix = output_suffix(image, fmt)
-        folder = dst / relative.parent
-        outputs = tuple(folder / f"{image.stem}_aug{k}{suffix}" for k in range(copies))
-        jobs.append(Job(image, relative, outputs))
+        names = [f"{image.stem}_aug{k}" for k in range(copies)]
+        outputs = tuple(dst / relative.parent / f"{name}{suffix}" for name in names)
+        if masks is None:
+            jobs.append(Job(image, relative, outputs))
+            continue
+        mask = masks.names.find(str(relative))
+        if mask is None:
+            missing.append(str(image))
+            continue
+        mask_outputs = tuple(masks.dst / relative.parent / f"{name}.png" for name in names)
+        jobs.append(Job(image, relative, outputs, Path(mask), mask_outputs))
+    if masks is not None and missing:
+        raise DataError(masks.names.missing_message(missing, str(src), "--mask-pattern "))
     return jobs
 
 
@@ -119,9 +155,10 @@ class OriginalImage(Source):
 
     def __init__(self, job: Job, data_format: str) -> None:
         self.path = job.source
+        self.mask_path = job.mask
         self.key = row_key(job.relative.as_posix())
         self.data_format = data_format
-        self._image: np.ndarray | None = None
+        self._sample: dict[str, Any] | None = None
 
     def __len__(self) -> int:
         return 1
@@ -135,10 +172,14 @@ class OriginalImage(Source):
         return self.key
 
     def load(self, index: int) -> dict[str, Any]:
-        """The decoded image, in the pipeline's layout (decoded on the first call only)."""
-        if self._image is None:
-            self._image = to_layout(decode_as_stored(self.path), self.data_format)
-        return {"image": self._image}
+        """The decoded image, in the pipeline's layout, and its mask as stored (decoded on
+        the first call only)."""
+        if self._sample is None:
+            self._sample = {"image": to_layout(decode_as_stored(self.path), self.data_format)}
+            if self.mask_path is not None:
+                mask = decode_as_stored(self.mask_path)
+                self._sample["mask"] = to_layout(mask, self.data_format)
+        return dict(self._sample)
 
     def labels_for(self, indices: np.ndarray) -> None:
         """None: offline expansion has no labels."""
@@ -152,18 +193,21 @@ class OriginalImage(Source):
 class CopyWriter:
     """Writes the missing copies of one job; called by worker threads, one job at a time."""
 
-    def __init__(self, pipe: Pipeline, seed: int, quality: int) -> None:
+    def __init__(self, pipe: Pipeline, seed: int, quality: int, overwrite: bool = False) -> None:
         self.pipe = pipe
         self.seed = seed
         self.quality = quality
+        self.overwrite = overwrite
         self.channels_first = pipe.spec.data_format == "channels_first"
 
     def __call__(self, job: Job, should_stop: StopCheck | None = None) -> Outcome:
-        """Augment and write each copy not yet on disk; stop at the image's first failure."""
+        """Augment and write each copy not yet on disk (all of them with ``overwrite``);
+        stop at the image's first failure."""
         missing = [
             (k, out)
             for k, out in enumerate(job.outputs)
-            if not (out.is_file() and out.stat().st_size > 0)
+            if self.overwrite
+            or not (_written(out) and all(map(_written, job.mask_outputs[k : k + 1])))
         ]
         outcome = Outcome(skipped=len(job.outputs) - len(missing))
         original = OriginalImage(job, self.pipe.spec.data_format)
@@ -180,6 +224,11 @@ class CopyWriter:
                 image = done.outputs[0]["image"]
                 if self.channels_first:
                     image = np.moveaxis(image, 0, -1)
+                if job.mask_outputs:  # the mask first: a copy on disk means both are there
+                    mask = done.outputs[0]["mask"]
+                    if self.channels_first and mask.ndim == 3:
+                        mask = np.moveaxis(mask, 0, -1)
+                    write_bytes_atomic(job.mask_outputs[k], encode_image(mask, ".png"))
                 write_bytes_atomic(out, encode_image(image, out.suffix, jpeg_quality=self.quality))
             except (DataError, SampleError) as err:  # both name the file
                 outcome.error = _naming(one_line(err), job.source)
@@ -189,6 +238,10 @@ class CopyWriter:
                 break
             outcome.written += 1
         return outcome
+
+
+def _written(path: Path) -> bool:
+    return path.is_file() and path.stat().st_size > 0
 
 
 def _naming(message: str, path: Path) -> str:
@@ -203,7 +256,7 @@ def _run_jobs(
     # Threads share the pipeline; ordered_map holds OpenCV at one thread while they run
     # (parallel across images, not inside each warp) and gives it back when it is closed.
     return ordered_map(
-        CopyWriter(pipe, seed, args.quality),
+        CopyWriter(pipe, seed, args.quality, args.overwrite),
         jobs,
         workers=args.workers if args.workers > 1 else 0,
         mode="thread",
@@ -221,16 +274,101 @@ def check_paths(src: Path, dst: Path) -> None:
         raise UsageError(f"DST {dst} exists and is not a folder")
 
 
+def _masks(args: argparse.Namespace, src: Path, dst: Path) -> Masks | None:
+    """The masks' folders from ``--mask-dir``/``--mask-dst``/``--mask-pattern``, checked."""
+    if args.mask_dir is None:
+        if args.mask_dst is not None or args.mask_pattern != SAME_NAME:
+            raise UsageError("--mask-dst and --mask-pattern need --mask-dir")
+        return None
+    if args.mask_dst is None:
+        raise UsageError("--mask-dir needs --mask-dst, the folder for the masks' copies")
+    mask_dir, mask_dst = Path(args.mask_dir), Path(args.mask_dst)
+    if not mask_dir.is_dir():
+        raise UsageError(f"--mask-dir {mask_dir} is not a folder")
+    target = mask_dst.resolve()
+    for name, folder in (("SRC", src), ("DST", dst), ("--mask-dir", mask_dir)):
+        if target == folder.resolve() or target.is_relative_to(folder.resolve()):
+            raise UsageError(f"--mask-dst {mask_dst} is inside {name} {folder}; choose another")
+    if dst.resolve().is_relative_to(target):
+        raise UsageError(f"DST {dst} is inside --mask-dst {mask_dst}; choose another")
+    try:
+        names = MaskNames(mask_dir, args.mask_pattern)
+    except ValueError as err:
+        raise UsageError(str(err).replace("mask_pattern=", "--mask-pattern ")) from None
+    return Masks(names, mask_dst)
+
+
+def stamp_of(pipe: Pipeline, args: argparse.Namespace, seed: int) -> dict[str, Any]:
+    """What DST records in ``.confaug.json``: what decides the pixels of its copies (the
+    config's fingerprint, the seed and the masks) and, for people, where they came from."""
+    masks = None
+    if args.mask_dir is not None:
+        masks = {"dir": str(args.mask_dir), "pattern": args.mask_pattern}
+    return {
+        "fingerprint": fingerprint(pipe.spec),
+        "seed": seed,
+        "masks": masks,
+        "config": args.config,
+        "overrides": list(getattr(args, "overrides", None) or []),
+        "versions": versions(),
+    }
+
+
+def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> None:
+    """``UsageError`` when DST's copies were made with another config, seed or masks (and
+    ``--overwrite`` is not given): resuming would mix two datasets."""
+    path = dst / STAMP
+    if overwrite or not path.is_file():
+        return
+    try:
+        made = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(made, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as err:
+        raise UsageError(
+            f"{shown(path)} cannot be read ({one_line(err)}); pass --overwrite to write "
+            "every copy in DST again"
+        ) from None
+    decisive = ("fingerprint", "seed", "masks")
+    if all(made.get(key) == stamp[key] for key in decisive):
+        return
+
+    def described(record: dict[str, Any]) -> str:
+        masks = record.get("masks")
+        with_masks = f", masks {masks['dir']} {masks['pattern']}" if masks else ""
+        return (
+            f"{record.get('config')!s} ({record.get('fingerprint')}, seed "
+            f"{record.get('seed')}{with_masks})"
+        )
+
+    raise UsageError(
+        f"DST {dst} holds copies made with {described(made)}; this run uses "
+        f"{described(stamp)}. Resuming would mix the two: pass --overwrite to write every "
+        "copy again with this config, or choose another DST"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Augment every image under SRC into DST; exit 1 when any image failed."""
     src, dst = Path(args.src), Path(args.dst)
     check_paths(src, dst)
+    masks = _masks(args, src, dst)
     pipe = load_pipeline(args.config, args)
     seed = args.seed if args.seed is not None else (pipe.spec.seed or 0)
+    stamp = stamp_of(pipe, args, seed)
+    check_stamp(dst, stamp, args.overwrite)
     images, others = find_images(src)
+    if masks is not None:  # masks beside their images are not images to augment
+        try:
+            kept = masks.names.images_among([str(image) for image in images], str(src))
+        except ValueError as err:
+            raise UsageError(str(err).replace("mask_pattern", "--mask-pattern")) from None
+        images = [Path(image) for image in kept]
     if not images:
         raise DataError(f"no image files under {src}")
-    jobs = plan(src, dst, images, args.copies, args.format)
+    jobs = plan(src, dst, images, args.copies, args.format, masks)
+    text = json.dumps(stamp, indent=2, sort_keys=True) + "\n"
+    write_bytes_atomic(dst / STAMP, text.encode("utf-8"))
     tally = Tally(ignored=others)
     start = time.perf_counter()
     total = len(jobs) * args.copies
@@ -248,6 +386,7 @@ def run(args: argparse.Namespace) -> int:
         f"{tally.written} written, {tally.skipped} skipped (already there), "
         f"{len(tally.failed)} image(s) failed — {len(jobs)} images × {args.copies} copies "
         f"in {dst} (seed {seed}, {elapsed:.1f} s)"
+        + (f"; masks in {masks.dst}" if masks is not None else "")
     )
     if tally.ignored:
         summary += f"; {tally.ignored} non-image file(s) ignored"
@@ -264,7 +403,10 @@ def register(subparsers: Any) -> None:
         description="Offline expansion: every image under SRC (class subfolders kept) is "
         "augmented COPIES times into DST as NAME_aug0.jpg, NAME_aug1.jpg, ... Existing "
         "outputs are skipped, so an interrupted run resumes where it stopped; each copy is "
-        "seeded by --seed, its path and its number, so reruns give the same files. Only "
+        "seeded by --seed, its path and its number, so reruns give the same files. DST "
+        "records the config's fingerprint and the seed in .confaug.json, and a run with "
+        "another config or seed is refused unless --overwrite. With --mask-dir, each "
+        "image's mask gets the same transform and goes to --mask-dst as PNG. Only "
         "the augmentation runs (no rescale or standardization). Unreadable images are "
         "reported and skipped; the exit code is then 1. DST may not lie inside SRC.",
         example="confaug augment data/train data/train_aug --config aug.yaml --copies 5 "
@@ -300,6 +442,32 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--quality", type=positive_int, default=95, help="JPEG quality (default 95)"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write every copy again, also those already there, and record this config in "
+        f"DST's {STAMP} (needed when DST was made with another config or seed)",
+    )
+    parser.add_argument(
+        "--mask-dir",
+        metavar="DIR",
+        default=None,
+        help="folder of masks (the subfolders of SRC kept), augmented with their images",
+    )
+    parser.add_argument(
+        "--mask-pattern",
+        metavar="PATTERN",
+        default=SAME_NAME,
+        help="a mask's file name from its image's stem: '{stem}_mask' pairs 000.jpg with "
+        "000_mask.png; with a suffix, exactly that file (default '{stem}': the same name, "
+        "any suffix)",
+    )
+    parser.add_argument(
+        "--mask-dst",
+        metavar="DIR",
+        default=None,
+        help="output folder of the masks' copies, named as the images' copies, as PNG",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_config_options(parser)

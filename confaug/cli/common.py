@@ -99,9 +99,15 @@ def import_modules(names: list[str]) -> None:
 def read_document(source: str, args: argparse.Namespace) -> Document:
     """``source`` with its extends chain and ``--set`` overrides applied (not yet validated)."""
     from confaug.api import resolve
+    from confaug.reading.extends import roots_option
 
     import_modules(args.imports)
-    return resolve(source, overrides=args.overrides or None, allowed_roots=args.allowed_roots)
+    # A parent outside the roots: the hint names this command's flag, not the Python keyword.
+    token = roots_option.set("add --allow-root {shell} to permit it")
+    try:
+        return resolve(source, overrides=args.overrides or None, allowed_roots=args.allowed_roots)
+    finally:
+        roots_option.reset(token)
 
 
 def load_checked(source: str, args: argparse.Namespace) -> tuple[Document, Spec, Pipeline]:

@@ -56,6 +56,8 @@ def _colour(label: int) -> tuple[int, int, int]:
 def _draw_overlays(picture: np.ndarray, cell: Cell) -> np.ndarray:
     import cv2
 
+    if not picture.flags.writeable:  # a decoded file's pixels are shared read-only
+        picture = picture.copy()
     if cell.mask is not None:
         mask = np.asarray(cell.mask)
         if mask.ndim == 3:

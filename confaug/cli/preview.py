@@ -1,8 +1,15 @@
-"""``confaug preview``: a PNG grid of each image's original and augmented versions."""
+"""``confaug preview``: a PNG grid of each image's original and augmented versions.
+
+``--image`` takes files and folders (a folder gives its images, in listing order, up to
+``--max-images`` in all), several after one flag; ``--mask`` gives their masks — one file
+per image, or a folder where each image's mask is found by name (``--mask-pattern``, as
+``flow_from_directory`` finds it) — and they are augmented and drawn with their images.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +26,17 @@ from confaug.cli.common import (
     positive_int,
 )
 from confaug.cli.grid import Cell, render_grid, write_png
+from confaug.errors import DataError
 from confaug.sources.decode import decode_as_stored
+from confaug.sources.directory import SAME_NAME, MaskNames
+from confaug.sources.errors import shown
+from confaug.sources.listing import list_images
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
 
 DEFAULT_OUTPUT = "confaug-preview.png"
+DEFAULT_MAX_IMAGES = 16
 
 
 @dataclass
@@ -50,10 +62,80 @@ def embedded_images(names: Sequence[str] | None = None) -> list[PreviewImage]:
     return found
 
 
-def file_images(paths: Sequence[str]) -> list[PreviewImage]:
+def file_images(
+    paths: Sequence[str], masks: Sequence[str | None] | None = None
+) -> list[PreviewImage]:
     """Images decoded from files at their own size and depth, with the decoder's pixel limit
-    (``DataError`` for an unreadable or oversized one)."""
-    return [PreviewImage(Path(p).name, decode_as_stored(p)) for p in paths]
+    (``DataError`` for an unreadable or oversized one); ``masks[i]``, when given, is the
+    mask file of image ``i`` and must have its height and width."""
+    items = []
+    for index, path in enumerate(paths):
+        item = PreviewImage(Path(path).name, decode_as_stored(path))
+        mask_path = None if masks is None else masks[index]
+        if mask_path is not None:
+            item.mask = decode_as_stored(mask_path)
+            if item.mask.shape[:2] != item.image.shape[:2]:
+                raise DataError(
+                    f"{shown(mask_path)}: the mask is {item.mask.shape[0]}x"
+                    f"{item.mask.shape[1]}, its image {shown(path)} "
+                    f"{item.image.shape[0]}x{item.image.shape[1]}"
+                )
+        items.append(item)
+    return items
+
+
+@dataclass
+class ImagePaths:
+    """The image files an ``--image`` list names, with the folder each came from."""
+
+    files: list[str] = field(default_factory=list)
+    folders: list[str | None] = field(default_factory=list)  # None: given as a file
+    left_out: int = 0
+
+
+def image_paths(given: Sequence[str], limit: int) -> ImagePaths:
+    """The files of ``given`` (files, and folders for the images below them, as the
+    generators list them), at most ``limit`` in all (the count left out is kept)."""
+    found = ImagePaths()
+    for path in given:
+        listed = list_images(path) if Path(path).is_dir() else [path]
+        if Path(path).is_dir() and not listed:
+            raise DataError(f"{shown(path)}: no images in this folder")
+        for file in listed:
+            if len(found.files) == limit:
+                found.left_out += 1
+                continue
+            found.files.append(file)
+            found.folders.append(path if Path(path).is_dir() else None)
+    return found
+
+
+def mask_paths(images: ImagePaths, masks: Sequence[str], pattern: str) -> list[str | None]:
+    """The mask file of each image: ``masks`` one file per image, or one folder where an
+    image's mask is found by ``pattern`` (relative to the folder the image was listed in,
+    else by its file name); a ``UsageError`` when they do not match up."""
+    if len(masks) == 1 and Path(masks[0]).is_dir():
+        try:
+            names = MaskNames(masks[0], pattern)
+        except ValueError as err:
+            raise UsageError(str(err).replace("mask_pattern=", "--mask-pattern ")) from None
+        relative = [
+            os.path.relpath(file, folder) if folder else os.path.basename(file)
+            for file, folder in zip(images.files, images.folders, strict=True)
+        ]
+        found = [names.find(name) for name in relative]
+        missing = [name for name, mask in zip(relative, found, strict=True) if mask is None]
+        if missing:
+            raise DataError(names.missing_message(missing, os.curdir, "--mask-pattern "))
+        return found
+    if pattern != SAME_NAME:
+        raise UsageError("--mask-pattern needs --mask DIR (a folder of masks)")
+    if images.left_out or len(masks) != len(images.files):
+        raise UsageError(
+            f"--mask: {len(masks)} file(s) for {len(images.files) + images.left_out} "
+            "image(s); give one mask file per image, in order, or one folder of masks"
+        )
+    return list(masks)
 
 
 def _voc_to(boxes: list[list[float]], fmt: str, height: int, width: int) -> list[list[float]]:
@@ -166,13 +248,37 @@ def preview_rows(
     return rows
 
 
+def _items(args: argparse.Namespace) -> list[PreviewImage]:
+    """The images of the grid (and their masks), with a note when a folder gave more than
+    ``--max-images``; a ``UsageError`` for masks that cannot be drawn."""
+    if not args.images:
+        if args.masks:
+            raise UsageError("--mask needs --image (the embedded samples have their own masks)")
+        return embedded_images(args.samples or None)
+    paths = image_paths(args.images, args.max_images)
+    if paths.left_out:
+        print(
+            f"note: showing the first {len(paths.files)} of "
+            f"{len(paths.files) + paths.left_out} images (--max-images {args.max_images})"
+        )
+    if args.masks:
+        return file_images(paths.files, mask_paths(paths, args.masks, args.mask_pattern))
+    if args.show_masks:
+        raise UsageError(
+            "--show-masks: images given with --image have no masks; pass them with "
+            "--mask FILE... (one per image) or --mask DIR"
+        )
+    return file_images(paths.files)
+
+
 def run(args: argparse.Namespace) -> int:
     """Render and write the grid."""
     if args.images and args.samples:
         raise UsageError("use either --image or --sample, not both")
     pipe = load_pipeline(args.config, args)
-    items = file_images(args.images) if args.images else embedded_images(args.samples or None)
-    rows = preview_rows(pipe, items, count=args.count, seed=args.seed, show_masks=args.show_masks)
+    items = _items(args)
+    show_masks = args.show_masks or bool(args.masks)
+    rows = preview_rows(pipe, items, count=args.count, seed=args.seed, show_masks=show_masks)
     columns = args.columns or min(args.count + 1, 9)
     title = f"{args.config} | seed {args.seed}" + (
         f" | {' '.join(args.overrides)}" if args.overrides else ""
@@ -198,7 +304,9 @@ def register(subparsers: Any) -> None:
         description="Augment images with a config and write a labelled PNG grid: per image, the "
         "original first, then N augmented versions. Without --image the embedded sample images "
         "are used (see --sample).",
-        example="confaug preview aug.yaml --image cat.jpg -n 8 -o grid.png\n"
+        example="confaug preview aug.yaml --image cat.jpg dog.jpg -n 8 -o grid.png\n"
+        "confaug preview aug.yaml --image data/train/cats --max-images 8\n"
+        "confaug preview seg.yaml --image img/ --mask masks/ --mask-pattern '{stem}_mask'\n"
         "confaug preview preset:segmentation --sample aerial --show-masks",
         run=run,
     )
@@ -206,10 +314,36 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--image",
         dest="images",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="PATH",
-        help="an image file to augment (repeatable)",
+        help="image files or folders to augment (several after one flag, repeatable; a "
+        "folder gives the images below it)",
+    )
+    parser.add_argument(
+        "--max-images",
+        type=positive_int,
+        default=DEFAULT_MAX_IMAGES,
+        metavar="N",
+        help=f"at most N images from --image in all (default {DEFAULT_MAX_IMAGES})",
+    )
+    parser.add_argument(
+        "--mask",
+        dest="masks",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="the images' masks, augmented and drawn with them: one file per --image file, "
+        "in order, or one folder where each image's mask is found by name",
+    )
+    parser.add_argument(
+        "--mask-pattern",
+        metavar="PATTERN",
+        default=SAME_NAME,
+        help="with --mask DIR: a mask's file name from its image's stem, e.g. "
+        "'{stem}_mask' (default '{stem}': the same name, any suffix)",
     )
     parser.add_argument(
         "--sample",
@@ -253,6 +387,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--show-masks",
         action="store_true",
-        help="augment and draw the samples' masks too (for segmentation configs)",
+        help="augment and draw the samples' masks too (for segmentation configs); "
+        "with --image, give the masks with --mask",
     )
     add_config_options(parser)

@@ -34,8 +34,10 @@ def register(subparsers: Any) -> None:
         "schema",
         help="print or write the JSON Schema of configs",
         description="The JSON Schema of confaug configs, every albumentations transform and its "
-        "parameters included. Point an editor at it with a first line "
-        "'# yaml-language-server: $schema=PATH' for completion and checking as you type; PATH "
+        "parameters included, each with albumentations' description and default. Point an "
+        "editor at it with a first line '# yaml-language-server: $schema=PATH' for completion, "
+        "hover and checking as you type (rules across fields, such as low <= high, are left "
+        "to 'confaug validate'); PATH "
         "is relative to the config file. A config from 'confaug presets show' points at "
         f"{DEFAULT_SCHEMA} next to it.",
         example=f"confaug schema -o {DEFAULT_SCHEMA}   # next to aug.yaml from 'presets show'\n"

@@ -19,7 +19,8 @@ returning None, and the caller goes sample by sample, with that path's errors an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,21 @@ from confaug.errors import DataError
 from confaug.idg.batch import WarpSettings, augment_into
 from confaug.idg.many_seeds import first_uniforms
 from confaug.idg.params import BatchDraws, IdgSampler
+
+
+@dataclass(frozen=True)
+class ArrayBatch:
+    """Images ``array[indices]`` of one array in the pipeline's layout, read where they are:
+    what a source hands :meth:`BatchPath.run_samples` instead of a list of images when it
+    vouches for all of them at once — rank 3, with pixels, uint8 or float — and, when
+    ``finite``, that no float value is NaN or infinite. Indices lie within the array."""
+
+    array: np.ndarray
+    indices: np.ndarray
+    finite: bool
+
+    def __len__(self) -> int:
+        return len(self.indices)
 
 
 class BatchPath:
@@ -92,14 +108,17 @@ class BatchPath:
 
     def run_samples(
         self,
-        images: Sequence[np.ndarray],
+        images: Sequence[np.ndarray] | ArrayBatch,
         seeds: Sequence[int],
         *,
         value_range: Any,
         channels_first: bool,
     ) -> np.ndarray | None:
-        """The images of one batch (each in the pipeline's layout, as a source loads them),
-        image ``i`` augmented with ``seeds[i]``, stacked; None to go sample by sample."""
+        """The images of one batch (each in the pipeline's layout, as a source loads them,
+        or an :class:`ArrayBatch`), image ``i`` augmented with ``seeds[i]``, stacked; None
+        to go sample by sample."""
+        if isinstance(images, ArrayBatch):
+            return self._run_taken(images, seeds, value_range, channels_first)
         if not len(images) or len({(image.shape, image.dtype) for image in images}) != 1:
             return None
         # A fixed range (or uint8, uint16) gives every image the same scale: asked once.
@@ -122,6 +141,29 @@ class BatchPath:
             return None
         draws = self._draws_for(seeds, *batch.shape[1:3])
         out = self._augment(batch, draws, scale, finite=each)  # "auto" saw every value
+        return None if out is None else _layout(out, channels_first)
+
+    def _run_taken(
+        self, batch: ArrayBatch, seeds: Sequence[int], value_range: Any, channels_first: bool
+    ) -> np.ndarray | None:
+        """:meth:`run_samples` of an :class:`ArrayBatch`: one range for the batch (a fixed
+        one, or "auto" asked of the images taken), the images read in place."""
+        array = batch.array
+        if not len(batch) or array.ndim != 4:
+            return None
+        if value_range == "auto" and array.dtype.kind == "f":  # a range per image: as a list
+            images = [array[index] for index in batch.indices.tolist()]
+            return self.run_samples(
+                images, seeds, value_range=value_range, channels_first=channels_first
+            )
+        try:  # uint8, uint16 or a fixed range: the same for every image
+            scale = infer_scale(array[:0], value_range, where="image")
+        except DataError:
+            return None
+        taken = _Taken(np.moveaxis(array, 1, -1) if channels_first else array, batch.indices)
+        finite = batch.finite or array.dtype.kind != "f"
+        draws = self._draws_for(seeds, *taken.shape[1:3])
+        out = self._augment(taken, draws, scale, finite)
         return None if out is None else _layout(out, channels_first)
 
     # ---- draws --------------------------------------------------------------------------
@@ -182,6 +224,34 @@ class BatchPath:
 _CHUNK_VALUES = 1 << 18
 
 
+class _Taken:
+    """Images ``array[indices]`` (HWC) that read like an (N, H, W, C) array, without a copy
+    until :meth:`into` copies them where they are worked on."""
+
+    def __init__(self, array: np.ndarray, indices: np.ndarray) -> None:
+        self.array = array
+        self.indices = indices
+        self.shape = (len(indices), *array.shape[1:])
+        self.dtype = array.dtype
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, part: slice) -> _Taken:
+        return _Taken(self.array, self.indices[part])
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        array = self.array
+        return (array[index] for index in self.indices.tolist())
+
+    def into(self, out: np.ndarray) -> None:
+        """The images, as ``astype(out.dtype)`` makes them, into ``out``."""
+        if out.dtype == self.dtype:  # one gather (indices are in range: no bounds buffer)
+            np.take(self.array, self.indices, axis=0, out=out, mode="clip")
+        else:
+            np.copyto(out, self.array[self.indices], casting="unsafe")
+
+
 class _Stacked:
     """A list of equal HWC images that reads like an (N, H, W, C) array, without a copy."""
 
@@ -214,7 +284,7 @@ def _hwc_image(image: np.ndarray, channels_first: bool) -> np.ndarray | None:
     return np.moveaxis(image, 0, -1) if channels_first else image
 
 
-def _finite_sum(images: Sequence[np.ndarray] | np.ndarray) -> bool:
+def _finite_sum(images: Any) -> bool:
     if isinstance(images, np.ndarray):
         return bool(np.isfinite(images.sum()))
     return bool(np.isfinite(sum(float(image.sum()) for image in images)))
@@ -233,16 +303,19 @@ def _to_working(
     images: Any, part: slice, scale: Scale, scratch: np.ndarray | None
 ) -> Sequence[np.ndarray] | np.ndarray:
     """``values.to_working`` of ``images[part]``, the same operations, into ``scratch``."""
-    selected: Sequence[np.ndarray] | np.ndarray = images[part]
+    selected: Any = images[part]
     if scratch is None:  # float32 in [0, 1]: worked on as it is
-        return selected
+        return selected  # type: ignore[no-any-return]
     work = scratch[: len(selected)]
     low, span = np.float32(scale.low), np.float32(scale.high - scale.low)
     source: np.ndarray = work
-    if len(selected) == 1 and selected[0].dtype == np.float32:
-        source = selected[0][None]  # astype(np.float32) would copy it exactly: read it as is
+    if len(selected) == 1 and images.dtype == np.float32:
+        # astype(np.float32) would copy it exactly: read it as it is
+        source = next(iter(selected))[None]
     elif isinstance(selected, np.ndarray):  # as astype(np.float32)
         np.copyto(work, selected, casting="unsafe")
+    elif isinstance(selected, _Taken):
+        selected.into(work)
     else:
         np.stack(list(selected), out=work, casting="unsafe")
     if low:

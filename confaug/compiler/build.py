@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from confaug._albu import albumentations
+from confaug.compiler.values import SetByStep
 from confaug.errors import ConfigError, Problem
 from confaug.spec.catalog import catalog, to_opencv
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
+
+#: albumentations 2.0.8's transforms whose output dtype or value range is their own (each
+#: transform of the catalog run on uint8 and float32 images: every other gives the input's).
+RANGE_STEPS = frozenset({"Normalize", "ToFloat", "FromFloat"})
+_FLOAT_OUTPUT = frozenset({"Normalize", "ToFloat"})
+_RUN_ALL = frozenset({"Sequential", "Compose"})  # composites that run every child, in order
+# The Keras stage that cannot follow a float-output step: statistics from fit(x) describe x
+# as given, not as Normalize leaves it, and rescale would scale an already scaled range.
+_FIXED_SCALE_KEYWORDS = (
+    "rescale",
+    "featurewise_center",
+    "featurewise_std_normalization",
+    "zca_whitening",
+)
 
 # scipy spline order used for the Keras warp when only a named interpolation is given.
 # warpAffine has no area kernel (OpenCV treats INTER_AREA as bilinear there), so "area"
@@ -91,3 +109,97 @@ def build_compose(spec: Spec) -> Any:
         return A.Compose(steps, **options)
     except Exception as err:
         raise ConfigError([Problem(None, None, None, "transforms", str(err))]) from None
+
+
+def output_step(spec: Spec, compose: Any) -> SetByStep | None:
+    """The step that sets the output's dtype and range (the last of ``RANGE_STEPS``), or None
+    when the output keeps the input's. A ``ConfigError`` when such a step may not run on a
+    sample (a batch would mix two kinds of values) or meets a Keras stage it would spoil."""
+    found: SetByStep | None = None
+    for path, transform, skipped_by in _walk(compose, bool(spec.has_keras_augmentation)):
+        name = type(transform).__name__
+        if name not in RANGE_STEPS:
+            continue
+        if skipped_by is not None:
+            reason, blamed = skipped_by
+            raise ConfigError.single(
+                f"{path} sets the images' dtype and value range, so it must run on every "
+                f"sample, but {reason}: a batch would mix two kinds of values",
+                field=blamed,
+                hint="give it p: 1 at the top level of transforms (or in a Sequential with p: 1)",
+            )
+        found = SetByStep(path, np.dtype(np.float32 if name in _FLOAT_OUTPUT else transform.dtype))
+    if found is not None and found.dtype.kind == "f":
+        _check_keras_stage(spec, found)
+    return found
+
+
+def bytes_normalizers(spec: Spec, compose: Any) -> tuple[str, ...]:
+    """The ``Normalize`` steps scaled for 0–255 values (``max_pixel_value`` > 1), which give
+    nearly one value on float images: confaug works on those in [0, 1], as albumentations."""
+    return tuple(
+        path
+        for path, transform, _ in _walk(compose, bool(spec.has_keras_augmentation))
+        if type(transform).__name__ == "Normalize"
+        and transform.normalization == "standard"
+        and (transform.max_pixel_value or 0) > 1
+    )
+
+
+def _check_keras_stage(spec: Spec, step: SetByStep) -> None:
+    name = step.path.rsplit(".", 1)[-1]
+    problems = [
+        Problem(
+            None,
+            None,
+            None,
+            key,
+            f"{key} cannot follow {step.path}, which sets the value range itself"
+            + (
+                ": rescale would scale it again"
+                if key == "rescale"
+                else ": fit(x) computes statistics of x as given, not as it leaves them"
+            ),
+            f"scale with {name}'s own parameters instead" if key == "rescale" else None,
+        )
+        for key in _FIXED_SCALE_KEYWORDS
+        if getattr(spec, key)
+    ]
+    if spec.dtype is not None and np.dtype(spec.dtype).kind in "iu":
+        problems.append(
+            Problem(
+                None,
+                None,
+                None,
+                "dtype",
+                f"dtype {spec.dtype} would round and clip the floats {step.path} gives",
+                "leave dtype unset, or set a float dtype",
+            )
+        )
+    if problems:
+        raise ConfigError(problems)
+
+
+def _walk(compose: Any, keras: bool) -> Iterator[tuple[str, Any, tuple[str, str] | None]]:
+    """Every step of ``compose`` in order: its path in the config, the transform, and why it
+    may not run on a sample with the field to blame (None: it always runs)."""
+
+    def visit(path: str, transform: Any, skipped_by: tuple[str, str] | None) -> Iterator[Any]:
+        name = type(transform).__name__
+        p = float(getattr(transform, "p", 1.0))
+        if skipped_by is None and p < 1.0:
+            skipped_by = (f"{path} has p: {p:g}", f"{path}.p")
+        yield path, transform, skipped_by
+        children = getattr(transform, "transforms", None)
+        if not isinstance(children, list):
+            return
+        if skipped_by is None and name not in _RUN_ALL:
+            skipped_by = (f"{path} picks or mixes its transforms", path)
+        for i, child in enumerate(children):
+            yield from visit(f"{path}.transforms.{i}.{type(child).__name__}", child, skipped_by)
+
+    for index, transform in enumerate(getattr(compose, "transforms", ())):
+        if keras and index == 0:
+            continue  # the Keras keywords' own step, which keeps dtype and range
+        position = index - int(keras)
+        yield from visit(f"transforms.{position}.{type(transform).__name__}", transform, None)

@@ -6,23 +6,25 @@ import copy
 import functools
 import random
 import threading
-from collections.abc import Callable, Iterable, Sequence
+import types
+import warnings
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from confaug._albu import albumentations
 from confaug.compiler.batch_path import BatchPath
-from confaug.compiler.build import build_compose
+from confaug.compiler.build import build_compose, bytes_normalizers, output_step
 from confaug.compiler.targets import Targets
-from confaug.compiler.values import Scale, from_working, infer_scale, to_working
+from confaug.compiler.values import Scale, infer_scale, to_output, to_working
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer
 from confaug.seeding import resolve_seed, sample_seed
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 
 if TYPE_CHECKING:
-    from confaug.batching.generator import BatchGenerator
+    from confaug.batching import factory as _factory
 
 
 _INFER = object()  # infer the value range from the image itself
@@ -61,11 +63,29 @@ def _standardizer(spec: Spec, function: Callable[..., Any] | None, stats: Any) -
     return standardizer
 
 
+class _Generators:
+    """A ``Pipeline`` method that is a ``batching.factory`` function: ``pipe.flow`` is
+    ``factory.flow`` bound to ``pipe`` (a real bound method, so ``help()`` shows the
+    factory's signature and docstring), ``Pipeline.flow`` the function itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, pipeline: Pipeline | None, owner: type | None = None) -> Any:
+        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers the
+        # generators. Imported on first use, so compiling never imports batching.
+        from confaug.batching import factory
+
+        function = getattr(factory, self.name)
+        return function if pipeline is None else types.MethodType(function, pipeline)
+
+
 class Pipeline:
     """A compiled augmentation spec.
 
     ``pipe(image=..., mask=...)`` augments one sample like an albumentations ``Compose``
-    (images in the spec's ``data_format``; dtype and value range kept).
+    (images in the spec's ``data_format``; dtype and value range kept, unless a step such
+    as ``Normalize`` sets them: then they are albumentations' own).
     ``pipe.apply_batch(x)`` augments a batch and runs the Keras standardization stage.
     """
 
@@ -77,7 +97,13 @@ class Pipeline:
         self.compose: Any = build_compose(spec)
         self._channels_first = spec.data_format == "channels_first"
         self._targets = Targets(spec, self.compose)  # decided once, not per sample
-        self._batch = BatchPath.of(self.compose)  # the Keras keywords alone: whole batches
+        # Whether a step (Normalize, ToFloat, FromFloat) sets the output's dtype and range.
+        self._output = output_step(spec, self.compose)
+        self._bytes_normalizers = bytes_normalizers(spec, self.compose)
+        self._warned_floats = False
+        # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
+        # the batch path gives the input's back).
+        self._batch = None if self._output is not None else BatchPath.of(self.compose)
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
@@ -94,6 +120,12 @@ class Pipeline:
     def data_format(self) -> str:
         """``channels_last`` (HWC / NHWC) or ``channels_first`` (CHW / NCHW)."""
         return self.spec.data_format
+
+    @property
+    def output_set_by(self) -> str | None:
+        """The step whose dtype and range the output has (``transforms.3.Normalize``), or
+        None when the output keeps the input's."""
+        return None if self._output is None else self._output.path
 
     @property
     def validation_split(self) -> float:
@@ -202,6 +234,8 @@ class Pipeline:
         for key in self._targets.extra_images:
             if key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
+        if self._bytes_normalizers and data["image"].dtype != np.uint8:
+            self._warn_float_normalize(image.dtype)
         added = self._targets.fill_absent(data)
         shapes = _shapes(data)
         try:
@@ -214,13 +248,27 @@ class Pipeline:
             ) from exc
         for key in added:
             out.pop(key, None)
-        out["image"] = from_working(out["image"], scale)
+        out["image"] = to_output(out["image"], scale, self._output)
         for key in self._targets.extra_images:
             if key in out:
-                out[key] = from_working(out[key], scale)
+                out[key] = to_output(out[key], scale, self._output)
         if self._channels_first:
             out = self._to_chw(out)
         return out
+
+    def _warn_float_normalize(self, dtype: np.dtype[Any]) -> None:
+        """Once per pipeline: a Normalize scaled for 0–255 values meets a float image."""
+        if self._warned_floats:
+            return
+        self._warned_floats = True
+        warnings.warn(
+            f"{self._bytes_normalizers[0]} divides by max_pixel_value, meant for 0–255 values, "
+            f"but this {dtype} image reaches the steps as float32 in [0, 1] (as albumentations "
+            "takes floats): its output is nearly one value; set max_pixel_value: 1.0 for "
+            "float data",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _check_sizes(self, data: dict[str, Any], image: np.ndarray) -> None:
         """An image with pixels, and masks (and other images) of its height and width."""
@@ -284,10 +332,14 @@ class Pipeline:
             except DataError as err:
                 raise DataError(f"x[{i}]: {err}") from err
         if result is None:
-            result = np.stack(out) if out else batch.copy()
+            result = np.stack(out) if out else self._empty_like(batch)
         if squeeze:
             result = result[..., 0]
         return self.standardize(result) if standardize else result
+
+    def _empty_like(self, batch: np.ndarray) -> np.ndarray:
+        """The result of augmenting an empty ``batch``: in the dtype a step sets, if one does."""
+        return batch.copy() if self._output is None else batch.astype(self._output.dtype)
 
     @property
     def augments_batches(self) -> bool:
@@ -380,35 +432,18 @@ class Pipeline:
         return self
 
     # ---- data sources -----------------------------------------------------------------
-    def flow(
-        self, x: Any, y: Any = None, sample_weight: Any = None, **options: Any
-    ) -> BatchGenerator:
-        """Batches from in-memory arrays, as Keras' ``flow``."""
-        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
-        from confaug.batching.factory import flow
-
-        return flow(self, x, y, sample_weight, **options)
-
-    def flow_from_directory(self, directory: Any, **options: Any) -> BatchGenerator:
-        """Batches from a folder of class subfolders, as Keras' ``flow_from_directory``."""
-        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
-        from confaug.batching.factory import flow_from_directory
-
-        return flow_from_directory(self, directory, **options)
-
-    def flow_from_dataframe(self, dataframe: Any, **options: Any) -> BatchGenerator:
-        """Batches from a pandas DataFrame or a CSV file, as Keras' ``flow_from_dataframe``."""
-        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
-        from confaug.batching.factory import flow_from_dataframe
-
-        return flow_from_dataframe(self, dataframe, **options)
-
-    def wrap(self, batches: Iterable[Any], **options: Any) -> Any:
-        """Augment an existing iterable of ``(x, y)`` batches on the fly."""
-        # Upward on purpose (ARCHITECTURE.md): users hold the pipeline; it offers generators.
-        from confaug.batching.factory import wrap
-
-        return wrap(self, batches, **options)
+    # Each is the batching.factory function of that name bound to this pipeline (see
+    # _Generators): one signature, written once, with every option, for help() and mypy.
+    if TYPE_CHECKING:
+        flow = _factory.flow
+        flow_from_directory = _factory.flow_from_directory
+        flow_from_dataframe = _factory.flow_from_dataframe
+        wrap = _factory.wrap
+    else:
+        flow = _Generators("flow")
+        flow_from_directory = _Generators("flow_from_directory")
+        flow_from_dataframe = _Generators("flow_from_dataframe")
+        wrap = _Generators("wrap")
 
     # ---- sharing ----------------------------------------------------------------------
     def to_yaml(self) -> str:

@@ -1,7 +1,9 @@
 """Bringing any input into the pipeline's working form and back.
 
 Inside a pipeline an image is HWC and either uint8 or float32 in [0, 1] (what
-albumentations expects); callers keep their own layout, dtype and value range.
+albumentations expects); callers keep their own layout, dtype and value range — unless a
+step sets the output's dtype and range itself (``Normalize``, ``ToFloat``, ``FromFloat``:
+:class:`SetByStep`), whose output is then handed back as albumentations gives it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,27 @@ class Scale:
     @property
     def identity(self) -> bool:
         return self.low == 0.0 and self.high == 1.0 and self.dtype == np.float32
+
+
+@dataclass(frozen=True)
+class SetByStep:
+    """The output of a pipeline whose dtype and range the step at ``path`` sets.
+
+    Decided once, at compile time (``build.output_step``): the pipeline then returns the
+    image exactly as albumentations leaves it, never mapped back to the input's dtype and
+    range (that rounded Normalize's floats into 0–3, or clipped them to zeros).
+    """
+
+    #: The step in the config, e.g. ``transforms.3.Normalize``.
+    path: str
+    #: What it makes of float32 working images (uint8 ones give the same except FromFloat).
+    dtype: np.dtype[Any]
+
+
+def to_output(image: np.ndarray, scale: Scale | None, set_by: SetByStep | None) -> np.ndarray:
+    """An image as the caller gets it: :func:`from_working`, or as it is after a step that
+    sets the output's dtype and range (``set_by``)."""
+    return from_working(image, scale) if set_by is None else image
 
 
 def infer_scale(array: np.ndarray, value_range: Any, *, where: str = "input") -> Scale | None:

@@ -10,62 +10,88 @@ one pass over the batch:
 - :func:`first_uniforms` — ``[default_rng(s).random(count) for s in seeds]``.
 
 Both follow NumPy's published algorithms, which NumPy keeps stable (a seeded stream is
-reproducible across releases): ``SeedSequence``'s hash (on uint32 arrays, one entry per
-seed; words that every seed shares stay Python ints) and PCG64's seeding and XSL-RR output
-(on Python ints, 128-bit exact). ``tests/test_batch_path.py`` holds them equal to NumPy.
+reproducible across releases): ``SeedSequence``'s hash on uint32 arrays, one column per
+seed, with the calls that do not depend on each other (one pool word hashed for the three
+others, the words of the output) made as one array operation; the draws from NumPy's own
+``PCG64``, handed the state that hash gives.
+``tests/test_batch_path.py`` holds them equal to NumPy.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
+from numpy.random.bit_generator import ISeedSequence
 
 _INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
 _MIX_L, _MIX_R, _POOL, _MASK32 = 0xCA01F9DD, 0x4973F715, 4, 0xFFFFFFFF
-_PCG_MULT = 0x2360ED051FC65DA44385DF649FCCF645
-_MASK64, _MASK128 = (1 << 64) - 1, (1 << 128) - 1
 _DOUBLE = 1.0 / (1 << 53)  # next_double: the top 53 bits of a 64-bit output
+_SHIFT, _LEFT, _RIGHT = np.uint32(16), np.uint32(_MIX_L), np.uint32(_MIX_R)
+#: For each pool word, the indices of the other three (which it is mixed into).
+_OTHERS = [np.array([t for t in range(_POOL) if t != s]) for s in range(_POOL)]
 
-Word = int | np.ndarray  # one uint32 word: the same for every seed, or one per seed
+
+class Seeds(list[int]):
+    """The seeds :func:`sample_seeds` gives, a list of ints that also holds them as a
+    uint64 array (``values``), so that :func:`first_uniforms` takes them as they are."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        super().__init__(values.tolist())
+        self.values = values
 
 
-def sample_seeds(seed: int, stream: Sequence[int], keys: Sequence[int]) -> list[int]:
+def sample_seeds(seed: int, stream: Sequence[int], keys: Sequence[int]) -> Seeds:
     """``[confaug.seeding.sample_seed(seed, *stream, key) for key in keys]``."""
-    head: list[Word] = [word for value in (seed, *stream) for word in _words(int(value))]
-    result = [0] * len(keys)
+    head = [word for value in (seed, *stream) for word in _words(int(value))]
+    values = np.empty(len(keys), np.uint64)
     for positions, tail in _by_length([int(key) for key in keys]):
-        state = _generate(_pool(head + tail), len(positions), 2)
-        values = (state[:, 0].astype(np.uint64) | (state[:, 1].astype(np.uint64) << 32)) >> 1
-        for position, value in zip(positions, values.tolist(), strict=True):
-            result[position] = value
-    return result
+        entropy = [np.full(len(positions), word, np.uint32) for word in head] + tail
+        state = _generate(_pool(entropy), 2).astype(np.uint64)
+        values[positions] = (state[0] | (state[1] << np.uint64(32))) >> np.uint64(1)
+    return Seeds(values)
 
 
 def first_uniforms(seeds: Sequence[int], count: int) -> np.ndarray:
     """``[np.random.default_rng(s).random(count) for s in seeds]`` as an array, one row per
     seed (``default_rng(s)`` is a PCG64 seeded by ``SeedSequence(s)``)."""
+    if isinstance(seeds, Seeds):  # 63-bit: one uint32 word, or two when the high one is set
+        values = seeds.values
+        low, high = (values & np.uint64(_MASK32)).astype(np.uint32), values >> np.uint64(32)
+        one = high == 0
+        groups = [
+            (np.flatnonzero(one), [low[one]]),
+            (np.flatnonzero(~one), [low[~one], high[~one].astype(np.uint32)]),
+        ]
+    else:
+        groups = _by_length([int(seed) for seed in seeds])
     bits = np.empty((len(seeds), count), dtype=np.uint64)
-    for positions, tail in _by_length([int(seed) for seed in seeds]):
-        state = _generate(_pool(list(tail)), len(positions), 8).astype(np.uint64)
-        words = (state[:, 0::2] | (state[:, 1::2] << np.uint64(32))).tolist()  # 4 uint64 each
-        for position, (high, low, inc_high, inc_low) in zip(positions, words, strict=True):
-            bits[position] = _pcg64_top_bits((high << 64) | low, (inc_high << 64) | inc_low, count)
-    return bits.astype(np.float64) * _DOUBLE
+    for positions, tail in groups:
+        if not len(positions):
+            continue
+        state = _generate(_pool(tail), 8).astype(np.uint64)
+        # The four uint64 words SeedSequence.generate_state(4, np.uint64) gives each seed.
+        words = np.ascontiguousarray((state[0::2] | (state[1::2] << np.uint64(32))).T)
+        for position, row in zip(np.asarray(positions).tolist(), words, strict=True):
+            bits[position] = np.random.PCG64(_Given(row)).random_raw(count)
+    return (bits >> np.uint64(11)).astype(np.float64) * _DOUBLE
 
 
-def _pcg64_top_bits(initstate: int, initseq: int, count: int) -> list[int]:
-    """The first ``count`` outputs of PCG64 seeded with ``(initstate, initseq)``, as
-    ``pcg64_set_seed`` seeds it, each shifted right by 11 (what ``next_double`` keeps)."""
-    inc = ((initseq << 1) | 1) & _MASK128
-    state = (inc + initstate) & _MASK128  # the first step from state 0, then the seed added
-    out = []
-    for _ in range(count + 1):  # the second seeding step, then one step per output
-        state = (state * _PCG_MULT + inc) & _MASK128
-        high = state >> 64
-        folded, rotation = (high ^ state) & _MASK64, high >> 58
-        out.append((((folded >> rotation) | (folded << (64 - rotation))) & _MASK64) >> 11)
-    return out[1:]
+class _Given(ISeedSequence):
+    """A seed sequence whose state is already known: NumPy's PCG64 seeds itself from it as
+    from the ``SeedSequence`` that made it, without hashing again."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: np.ndarray) -> None:
+        self.words = words
+
+    def generate_state(self, n_words: int, dtype: Any = np.uint32) -> np.ndarray:
+        if n_words != len(self.words) or np.dtype(dtype) != self.words.dtype:
+            raise ValueError("this seed sequence holds exactly the state PCG64 asks for")
+        return self.words
 
 
 def _words(value: int) -> list[int]:
@@ -78,7 +104,7 @@ def _words(value: int) -> list[int]:
     return words
 
 
-def _by_length(values: list[int]) -> list[tuple[list[int], list[Word]]]:
+def _by_length(values: list[int]) -> list[tuple[Any, list[np.ndarray]]]:
     """The positions of the values of each length in words, and those words as arrays
     (SeedSequence's work depends on the number of words, not on their contents)."""
     groups: dict[int, list[int]] = {}
@@ -96,52 +122,58 @@ def _by_length(values: list[int]) -> list[tuple[list[int], list[Word]]]:
     ]
 
 
-def _pool(entropy: list[Word]) -> list[Word]:
-    """SeedSequence's ``mix_entropy``: the pool of four uint32 words (uint32 arithmetic,
-    products wrap)."""
-    hash_const = _INIT_A
+@lru_cache(maxsize=8)
+def _constants(init: int, mult: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The hash constant each of ``count`` successive hash calls XORs with and multiplies
+    by (the second is the first of the next call), as (count, 1) uint32 columns."""
+    values = [init]
+    for _ in range(count):
+        values.append((values[-1] * mult) & _MASK32)
+    column = np.array(values, np.uint32)[:, None]
+    return column[:-1], column[1:]
 
-    def hashmix(value: Word) -> Word:
-        nonlocal hash_const
-        before, hash_const = hash_const, (hash_const * _MULT_A) & _MASK32
-        if isinstance(value, int):
-            value = ((value ^ before) * hash_const) & _MASK32
-            return value ^ (value >> 16)
-        value = (value ^ np.uint32(before)) * np.uint32(hash_const)
-        return value ^ (value >> np.uint32(16))
 
-    pool = [hashmix(entropy[i] if i < len(entropy) else 0) for i in range(_POOL)]
-    for source in range(_POOL):  # every pool word into every other
-        for target in range(_POOL):
-            if source != target:
-                pool[target] = _mix(pool[target], hashmix(pool[source]))
-    for word in entropy[_POOL:]:  # entropy beyond the pool, into every pool word
-        for target in range(_POOL):
-            pool[target] = _mix(pool[target], hashmix(word))
+def _hash(values: np.ndarray, xors: np.ndarray, mults: np.ndarray) -> np.ndarray:
+    """SeedSequence's hashmix of each row of ``values`` with its own constants."""
+    mixed = values ^ xors
+    mixed *= mults
+    mixed ^= mixed >> _SHIFT
+    return mixed
+
+
+def _mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    mixed = _LEFT * x
+    mixed -= _RIGHT * y
+    mixed ^= mixed >> _SHIFT
+    return mixed
+
+
+def _pool(entropy: list[np.ndarray]) -> np.ndarray:
+    """SeedSequence's ``mix_entropy`` of ``entropy`` (uint32 words, one column per seed):
+    the pool, a (4, seeds) uint32 array. Its hash calls, in NumPy's order: one per pool
+    word; then each word hashed once for each of the other three (one call of 3 rows);
+    then each word of entropy beyond the pool once for each pool word (one call of 4)."""
+    count = len(entropy[0])
+    extra = max(0, len(entropy) - _POOL)
+    xors, mults = _constants(_INIT_A, _MULT_A, _POOL + _POOL * (_POOL - 1) + _POOL * extra)
+    first = np.zeros((_POOL, count), np.uint32)
+    for i, word in enumerate(entropy[:_POOL]):
+        first[i] = word
+    pool = _hash(first, xors[:_POOL], mults[:_POOL])
+    call = _POOL
+    for source, others in enumerate(_OTHERS):
+        hashed = _hash(pool[source], xors[call : call + 3], mults[call : call + 3])
+        pool[others] = _mix(pool[others], hashed)
+        call += 3
+    for word in entropy[_POOL:]:
+        hashed = _hash(word, xors[call : call + _POOL], mults[call : call + _POOL])
+        pool = _mix(pool, hashed)
+        call += _POOL
     return pool
 
 
-def _mix(x: Word, y: Word) -> Word:
-    if isinstance(x, int) and isinstance(y, int):
-        value = (_MIX_L * x - _MIX_R * y) & _MASK32
-        return value ^ (value >> 16)
-    left = np.uint32((_MIX_L * x) & _MASK32) if isinstance(x, int) else np.uint32(_MIX_L) * x
-    right = np.uint32((_MIX_R * y) & _MASK32) if isinstance(y, int) else np.uint32(_MIX_R) * y
-    mixed = left - right
-    return mixed ^ (mixed >> np.uint32(16))
-
-
-def _generate(pool: list[Word], count: int, words: int) -> np.ndarray:
-    """SeedSequence's ``generate_state(words, np.uint32)``: a (count, words) uint32 array."""
-    out = np.empty((count, words), dtype=np.uint32)
-    hash_const = _INIT_B
-    for column in range(words):
-        word = pool[column % _POOL]
-        before, hash_const = hash_const, (hash_const * _MULT_B) & _MASK32
-        if isinstance(word, int):
-            value = ((word ^ before) * hash_const) & _MASK32
-            out[:, column] = value ^ (value >> 16)
-        else:
-            mixed = (word ^ np.uint32(before)) * np.uint32(hash_const)
-            out[:, column] = mixed ^ (mixed >> np.uint32(16))
-    return out
+def _generate(pool: np.ndarray, words: int) -> np.ndarray:
+    """SeedSequence's ``generate_state(words, np.uint32)``: a (words, seeds) uint32 array
+    (word ``i`` hashes pool word ``i % 4``)."""
+    xors, mults = _constants(_INIT_B, _MULT_B, words)
+    return _hash(pool[np.arange(words) % _POOL], xors, mults)

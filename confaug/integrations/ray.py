@@ -14,9 +14,11 @@ actor, which compiles the pipeline once in ``__init__``: no worker reads the YAM
 
 Each NumPy batch becomes a small source (its rows: arrays as given, encoded bytes decoded by
 ``confaug.sources.decode`` with its pixel limit) that the batching layer's loader augments,
-so rows get the generator's seeds, decoder and error policy. A row is augmented alone, with
-no dataset around it: for float arrays give the config a ``value_range`` (with ``auto`` each
-row's range is taken from that row, so a dark row of a 0–255 dataset would pass for [0, 1]).
+so rows get the generator's seeds, decoder and error policy. Float rows under
+``value_range: auto`` are read in one value range per batch, decided from the batch's finite
+extremes (as ``wrap`` reads a batch), never per row: a dark row of a 0–255 dataset is not
+taken for [0, 1]. Ray has no dataset-wide extremes to offer, so give the config a fixed
+``value_range`` when the pixels must not depend on how Ray cuts its batches.
 
 Determinism: row ``r`` is augmented with ``row_seed(seed, epoch, key(r))``, the seed that the
 loader gives the sample key ``row_key(key(r))`` in that epoch; ``key(r)`` is the row's
@@ -46,6 +48,7 @@ import numpy as np
 
 from confaug.batching.loader import Augmented, SkipLog, augment_samples
 from confaug.compiler.pipeline import Pipeline
+from confaug.integrations.rows import float_bounds
 from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key, sample_seed
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, decode_options
@@ -110,6 +113,14 @@ class _Rows(Source):
                 value = np.asarray(value)
             self._sample_keys[index] = row_key(value)
         return self._sample_keys[index]
+
+    def value_bounds(self) -> tuple[float, float] | None:
+        """The batch's one value range: ``float_bounds`` of its float rows (a stacked float
+        column at once); None for uint8 or encoded rows."""
+        images = self.images
+        if isinstance(images, np.ndarray) and images.dtype != object:
+            return float_bounds([images])
+        return float_bounds(value for value in images if isinstance(value, np.ndarray))
 
     def load(self, index: int) -> dict[str, Any]:
         """The row's image (and mask): arrays as given, encoded bytes decoded."""

@@ -11,13 +11,17 @@ row_key(key))`` (``confaug.seeding``), where ``key`` is the row's ``key_column``
 pixels (or encoded bytes) without one. An int key is its own sample key, so a row keyed by
 index ``i`` gets the augmentation a generator gives sample ``i`` in that epoch; hashed keys
 use BLAKE2, the same in every process. The same rows give the same pixels in any order, in
-any batch and on any number of workers.
+any batch and on any number of workers — except that float rows under ``value_range: auto``
+are read in one value range per batch (:func:`float_bounds`, as ``wrap`` reads a batch), so a
+dark row is not taken for [0, 1] data; a config's fixed ``value_range`` makes the pixels
+independent of the batching again.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -40,6 +44,24 @@ def compile_pipeline(pipeline: Any) -> Pipeline:
     from confaug.api import load_pipeline
 
     return load_pipeline(pipeline)
+
+
+def float_bounds(values: Iterable[Any]) -> tuple[float, float] | None:
+    """The lowest and highest finite value of the float arrays among ``values`` (the rows of
+    one batch; anything else is skipped), or None when they hold none: the one value range
+    the rows are read in (``Pipeline.for_value_bounds``), instead of one range per row."""
+    low, high = math.inf, -math.inf
+    for value in values:
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or value.size == 0:
+            continue
+        least, most = float(value.min()), float(value.max())
+        if not (math.isfinite(least) and math.isfinite(most)):  # look again, finite ones only
+            finite = value[np.isfinite(value)]
+            if not finite.size:
+                continue
+            least, most = float(finite.min()), float(finite.max())
+        low, high = min(low, least), max(high, most)
+    return None if low > high else (low, high)
 
 
 class RowSource(Source):
@@ -84,6 +106,14 @@ class RowSource(Source):
         if isinstance(value, (bytes, bytearray)):
             return row_key(bytes(value))
         return row_key(self._image(index))
+
+    def value_bounds(self) -> tuple[float, float] | None:
+        """:func:`float_bounds` of the rows given as float arrays (decoded files are uint8)."""
+        return float_bounds(
+            np.asarray(value)
+            for value in self.images
+            if isinstance(value, np.ndarray) or (hasattr(value, "mode") and value.mode == "F")
+        )
 
     def load(self, index: int) -> dict[str, Any]:
         """The row's image (and mask) as the pipeline takes them."""
@@ -199,4 +229,4 @@ def _checked_epoch(epoch: int) -> int:
     return int(epoch)
 
 
-__all__ = ["RowAugmenter", "RowSource", "compile_pipeline"]
+__all__ = ["RowAugmenter", "RowSource", "compile_pipeline", "float_bounds"]

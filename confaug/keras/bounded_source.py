@@ -15,11 +15,17 @@ from confaug.sources.arrays import ArraySource
 
 class BoundedArraySource(ArraySource):
     """:class:`ArraySource` with ``value_bounds`` given: the finite ``(low, high)`` of ``x``
-    (as ``ArraySource.value_bounds`` would find them), or None."""
+    (as ``ArraySource.value_bounds`` would find them), or None. ``finite``: the caller saw
+    that every value is finite (its minimum and maximum are), so no sample is looked at
+    for NaN again."""
 
-    def __init__(self, *args: Any, bounds: tuple[float, float] | None, **options: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        bounds: tuple[float, float] | None,
+        finite: bool = False,
+        **options: Any,
+    ) -> None:
         super().__init__(*args, **options)
-        self._known_bounds = bounds
-
-    def value_bounds(self) -> tuple[float, float] | None:
-        return self._known_bounds
+        # What value_bounds() would otherwise find on first use.
+        self._bounds, self._bounds_found, self._finite = bounds, True, finite

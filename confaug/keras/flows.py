@@ -37,6 +37,7 @@ from confaug.keras.dataframe import (
 )
 from confaug.keras.empty import EmptyBatches
 from confaug.keras.global_seed import seed_or_global
+from confaug.keras.pydataset import DATASET_OPTIONS
 from confaug.keras.raw_units import extremes, finite_bounds, pipeline_for
 from confaug.keras.saving import with_saving
 from confaug.spec.model import Spec
@@ -55,6 +56,28 @@ _DEPRECATED_DATAFRAME_OPTIONS = {
 _LABEL_FREE_MODES = ("input", "multi_output", "raw", None)
 _CLASSIFICATION_MODES = ("categorical", "binary", "sparse")
 _SOURCE_ATTRIBUTES = ("class_indices", "classes", "filenames", "filepaths", "labels")
+_FILE_OPTIONS = ("max_pixels",)  # confaug's decode bound, taken by the two file flows
+
+
+def split_options(
+    where: str, named: Any, options: dict[str, Any], extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """A flow's extra keywords split: Keras' ``PyDataset`` ones (``workers``,
+    ``use_multiprocessing``, ``max_queue_size``) are returned, for the iterator that
+    ``model.fit`` reads, and also set the generator's own workers (threads, or processes
+    with ``use_multiprocessing``) that ``next()`` uses; confaug's generator options stay in
+    ``options``. A misspelt keyword is a ``TypeError`` naming the closest of ``named`` (the
+    method's own parameters) and the options."""
+    from confaug.batching.factory import GeneratorOptions, unexpected_keywords
+
+    accepted = {*GeneratorOptions.__optional_keys__, *DATASET_OPTIONS, *extra}
+    error = unexpected_keywords(where, options, accepted, hints=named)
+    if error is not None:
+        raise error
+    dataset = {name: options[name] for name in DATASET_OPTIONS if name in options}
+    if options.pop("use_multiprocessing", False) and options.get("workers", 0) > 1:
+        options.setdefault("worker_mode", "process")
+    return dataset
 
 
 def array_flow(
@@ -78,6 +101,7 @@ def array_flow(
     from confaug.batching.generator import BatchGenerator
     from confaug.keras.bounded_source import BoundedArraySource
 
+    dataset = split_options("flow", _ARRAY_NAMES, options)
     images, extra = split_inputs(x)
     y = None if y is None else np.asarray(y)
     weights = None if sample_weight is None else np.asarray(sample_weight)
@@ -117,6 +141,7 @@ def array_flow(
     return {
         "generator": with_saving(batches, save_to_dir, save_prefix, save_format),
         "rebuild": ExtraInputs(extra, y, weights) if extra else None,
+        "dataset_options": dataset,
         "attributes": {
             "x": images,
             "x_misc": extra,
@@ -151,6 +176,7 @@ def directory_flow(
     """Batches from class subfolders (Keras' ``flow_from_directory``)."""
     from confaug.sources.directory import DirectorySource
 
+    dataset = split_options("flow_from_directory", _DIRECTORY_NAMES, options, _FILE_OPTIONS)
     decode = _decode_options(color_mode, target_size, interpolation, keep_aspect_ratio, options)
     names = list(classes) if classes else None
     source: Any = None  # a DirectorySource, or None when Keras would find no image
@@ -184,6 +210,7 @@ def directory_flow(
         attributes=attributes,
         batching={"batch_size": batch_size, "shuffle": shuffle, "seed": seed, **options},
         saving=(save_to_dir, save_prefix, save_format),
+        dataset=dataset,
     )
 
 
@@ -241,6 +268,7 @@ def dataframe_flow(
         if name in options:
             options.pop(name)
             warnings.warn(message, DeprecationWarning, stacklevel=3)
+    dataset = split_options("flow_from_dataframe", _DATAFRAME_NAMES, options, _FILE_OPTIONS)
     if class_mode == "other":
         warnings.warn('class_mode="other" is deprecated: use "raw"', DeprecationWarning, 3)
         class_mode = "raw"
@@ -318,6 +346,7 @@ def dataframe_flow(
         rebuild=targets,
         outputs=len(y_col) if class_mode == "multi_output" else 1,
         weighted=bool(weight_col),
+        dataset=dataset,
     )
 
 
@@ -334,6 +363,7 @@ def _parts(
     rebuild: Any = None,
     outputs: int = 1,
     weighted: bool = False,
+    dataset: dict[str, Any],
 ) -> dict[str, Any]:
     """The iterator's arguments: batches of ``source``, or none when it has no sample."""
     from confaug.batching.generator import BatchGenerator
@@ -346,6 +376,7 @@ def _parts(
             "rebuild": rebuild,
             "label_dtype": _label_dtype(spec, class_mode),
             "attributes": attributes,
+            "dataset_options": dataset,
         }
     if source is not None:  # a subset with no sample keeps the source's attributes
         found = {
@@ -367,7 +398,21 @@ def _parts(
         seed=batching["seed"],
         attributes=attributes,
     )
-    return {"generator": empty, "attributes": attributes}
+    return {"generator": empty, "attributes": attributes, "dataset_options": dataset}
+
+
+def _keywords(function: Any) -> tuple[str, ...]:
+    """A flow's own keyword names (Keras' parameters), for did-you-mean hints."""
+    import inspect
+
+    kinds = (inspect.Parameter.KEYWORD_ONLY,)
+    parameters = inspect.signature(function).parameters.values()
+    return tuple(p.name for p in parameters if p.kind in kinds and p.name != "options")
+
+
+_ARRAY_NAMES = _keywords(array_flow)
+_DIRECTORY_NAMES = _keywords(directory_flow)
+_DATAFRAME_NAMES = _keywords(dataframe_flow)
 
 
 def _label_dtype(spec: Spec, class_mode: str | None) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from confaug.keras.iterators import BatchIndexError, KerasIterator
-from confaug.keras.pydataset import PyDatasetWhenInstalled
+from confaug.keras.pydataset import DATASET_OPTIONS, PyDatasetWhenInstalled
 
 
 class Iterator(PyDatasetWhenInstalled, metaclass=ABCMeta):
@@ -30,6 +30,14 @@ class Iterator(PyDatasetWhenInstalled, metaclass=ABCMeta):
     white_list_formats = ("png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff")
 
     def __init__(self, n: int, batch_size: int, shuffle: bool, seed: int | None, **kwargs: Any):
+        """``kwargs`` are Keras' ``PyDataset`` options (``workers``, ``use_multiprocessing``,
+        ``max_queue_size``; they need Keras); any other is a TypeError with a hint."""
+        from confaug.batching.factory import unexpected_keywords
+
+        named = ("n", "batch_size", "shuffle", "seed")
+        error = unexpected_keywords(type(self).__name__, kwargs, DATASET_OPTIONS, named)
+        if error is not None:
+            raise error
         super().__init__(**kwargs)  # PyDataset's options (workers, ...) when Keras is there
         self.n = n
         self.batch_size = batch_size

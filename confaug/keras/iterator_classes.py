@@ -7,7 +7,8 @@ gives, with every Keras argument. ``image_data_generator`` is a drop-in
 ``ImageDataGenerator`` or None (no augmentation, as Keras' ``DataFrameIterator`` default);
 a ``data_format`` or ``dtype`` other than the generator's gives the iterator its own copy of
 the generator with that value (sharing ``fit``'s statistics). Extra keyword arguments are
-confaug's ``BatchGenerator`` options (``workers``, ``drop_last``...).
+Keras' ``PyDataset`` options (``workers``, ``use_multiprocessing``, ``max_queue_size``) and
+confaug's generator options (``drop_last``...).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, ClassVar
 from confaug.keras.flows import array_flow, dataframe_flow, directory_flow
 from confaug.keras.generator import ImageDataGenerator
 from confaug.keras.iterators import KerasIterator
-from confaug.keras.pydataset import PyDatasetWhenInstalled
+from confaug.keras.pydataset import PyDatasetWhenInstalled, set_dataset_options
 
 
 def generator_for(generator: Any, data_format: str | None, dtype: Any) -> ImageDataGenerator:
@@ -33,8 +34,10 @@ def generator_for(generator: Any, data_format: str | None, dtype: Any) -> ImageD
 
 
 def _keras_attributes(parts: dict[str, Any], **values: Any) -> dict[str, Any]:
-    """``parts`` with Keras' constructor arguments added to the iterator's attributes."""
-    return {**parts, "attributes": {**parts.get("attributes", {}), **values}}
+    """``parts`` with Keras' constructor arguments added to the iterator's attributes (the
+    ``PyDataset`` options are set apart, once the iterator exists)."""
+    rest = {key: value for key, value in parts.items() if key != "dataset_options"}
+    return {**rest, "attributes": {**parts.get("attributes", {}), **values}}
 
 
 class NumpyArrayIterator(PyDatasetWhenInstalled, KerasIterator):
@@ -86,6 +89,7 @@ class NumpyArrayIterator(PyDatasetWhenInstalled, KerasIterator):
                 save_format=save_format,
             )
         )
+        set_dataset_options(self, parts.get("dataset_options", {}))
 
 
 class DirectoryIterator(PyDatasetWhenInstalled, KerasIterator):
@@ -149,6 +153,7 @@ class DirectoryIterator(PyDatasetWhenInstalled, KerasIterator):
                 save_format=save_format,
             )
         )
+        set_dataset_options(self, parts.get("dataset_options", {}))
 
 
 class DataFrameIterator(PyDatasetWhenInstalled, KerasIterator):
@@ -220,3 +225,4 @@ class DataFrameIterator(PyDatasetWhenInstalled, KerasIterator):
                 save_format=save_format,
             )
         )
+        set_dataset_options(self, parts.get("dataset_options", {}))

@@ -49,3 +49,16 @@ class PyDatasetWhenInstalled:
         if built is None:
             built = _BUILT[cls] = with_dataset_base(cls)
         return object.__new__(built)
+
+
+#: Keras' ``PyDataset`` keywords, which the drop-in's flows and iterators accept as Keras'
+#: do: how many workers ``model.fit`` asks for batches with, whether they are processes,
+#: and how many batches they may prepare ahead.
+DATASET_OPTIONS = ("workers", "use_multiprocessing", "max_queue_size")
+
+
+def set_dataset_options(dataset: Any, options: dict[str, Any]) -> None:
+    """Give ``dataset`` (an iterator) the ``PyDataset`` options given; Keras reads them when
+    it is a ``PyDataset`` (its setters), and they are plain attributes without Keras."""
+    for name, value in options.items():
+        setattr(dataset, name, value)

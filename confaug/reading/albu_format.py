@@ -3,12 +3,22 @@
 ``{__version__, transform: {__class_fullname__: Compose, transforms: [...]}}`` becomes
 ``{version: 1, transforms: [{ClassName: {params}}], bbox_params: ..., ...}``, with every
 position carried over so errors still point into the original file.
+
+What ``A.load`` does that confaug follows: a Compose nested in the pipeline runs as a
+``Sequential`` (the same single draw against its ``p``, the outer Compose's bounding-box and
+keypoint handling), and the keys ``A.save`` writes from a transform's base classes that its
+constructor does not take (``PadIfNeeded``'s ``padding``) are dropped with a warning. Any
+other unknown key stays an error, and so does a key beside ``transform``.
 """
 
 from __future__ import annotations
 
+import inspect
+import warnings
+from functools import cache
 from typing import Any
 
+from confaug._albu import albumentations
 from confaug.errors import ConfigError, Problem
 from confaug.reading.document import Document, KeyPath, Mark, SourceMap, dotted, problem_at
 
@@ -25,6 +35,50 @@ _COMPOSE_DEFAULTS: dict[str, Any] = {
     "seed": None,
     "save_applied_params": False,
 }
+
+
+#: The top-level keys of an ``A.save`` file.
+_FILE_KEYS = ("__version__", "transform")
+_INIT_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+
+
+def _init_names(init: Any) -> set[str]:
+    try:
+        parameters = inspect.signature(init).parameters.values()
+    except (TypeError, ValueError):  # a builtin __init__ without a signature
+        return set()
+    return {p.name for p in parameters if p.kind in _INIT_KINDS}
+
+
+@cache
+def inherited_keys(cls: type) -> frozenset[str]:
+    """Keys ``A.save`` may write for ``cls`` that its constructor does not take.
+
+    albumentations serializes every ``__init__`` parameter of the class's whole MRO that the
+    instance has as an attribute, so a subclass that narrows its base's parameters
+    (SafeRotate of Affine) gets its base's keys written; ``A.load`` then drops them.
+    """
+    found: set[str] = set()
+    for base in cls.__mro__[1:]:
+        if base is not object and "__init__" in base.__dict__:
+            found |= _init_names(base.__dict__["__init__"])
+    own = _init_names(vars(cls).get("__init__") or cls.__init__)  # type: ignore[misc]
+    return frozenset(found - own - {"self", "strict", "seed"})
+
+
+@cache
+def _dropped_by_class() -> dict[str, frozenset[str]]:
+    """``inherited_keys`` of every transform class by its short name (none for composites:
+    their constructors take no unknown key, and ``A.load`` fails on one)."""
+    albumentations()
+    from albumentations.core.serialization import SERIALIZABLE_REGISTRY
+    from albumentations.core.transforms_interface import BasicTransform
+
+    return {
+        _short(full): inherited_keys(cls)
+        for full, cls in SERIALIZABLE_REGISTRY.items()
+        if isinstance(cls, type) and issubclass(cls, BasicTransform)
+    }
 
 
 def is_albumentations_file(data: Any) -> bool:
@@ -51,6 +105,10 @@ class _Converter:
         self.source = document.source_map
         self.target = SourceMap()
         self.problems: list[Problem] = []
+        #: The top-level Compose, whose options a nested one may repeat.
+        self.root: dict[str, Any] = {}
+        #: (where, field, class name, keys) of the keys dropped as A.load drops them.
+        self.dropped: list[tuple[str, str, str, list[str]]] = []
 
     def problem(self, at: KeyPath, field: KeyPath, message: str) -> None:
         self.problems.append(
@@ -66,6 +124,11 @@ class _Converter:
         if not isinstance(name, str) or not name:
             self.problem((*old, _CLASS), new, f"{_CLASS} must be a transform class name")
             return {}
+        nested = name == "Compose"
+        if nested:  # runs as a Sequential inside a Compose (see the module's docstring)
+            name = "Sequential"
+        drop = _dropped_by_class().get(name, frozenset())
+        dropped: list[str] = []
         params: dict[str, Any] = {}
         step_path = (*new, name)
         mark: Mark | None = source.values.get(old)
@@ -77,6 +140,12 @@ class _Converter:
             target.values[step_path] = name_mark
         for key, value in raw.items():
             if key == _CLASS:
+                continue
+            if key in drop:
+                dropped.append(key)
+                continue
+            if nested and key in _COMPOSE_DEFAULTS and key != "p":
+                self.nested_option(raw, key, (*old, key), (*step_path, key))
                 continue
             if key == "transforms" and isinstance(value, list):
                 params[key] = [
@@ -93,7 +162,26 @@ class _Converter:
             else:
                 params[key] = value
                 target.update(source.moved((*old, key), (*step_path, key)))
+        if dropped:
+            where = self.file or "<config>"
+            if name_mark is not None:
+                where += f":{name_mark.line}"
+            self.dropped.append((where, dotted(step_path), name, dropped))
         return {name: params}
+
+    def nested_option(self, raw: dict[str, Any], key: str, old: KeyPath, new: KeyPath) -> None:
+        """A nested Compose's option: fine at its default or repeating the outer Compose's
+        (``A.save`` writes the outer one's bounding-box and keypoint settings into it)."""
+        value = raw[key]
+        default = _COMPOSE_DEFAULTS[key]
+        if _same(value, default) or (key in self.root and _same(value, self.root[key])):
+            return
+        self.problem(
+            old,
+            new,
+            f"a nested Compose's '{key}' has no confaug equivalent (it runs as a Sequential "
+            f"with the outer Compose's options); remove it or set it to {default!r}",
+        )
 
     def compose_options(self, root: dict[str, Any], data: dict[str, Any]) -> None:
         source, target = self.source, self.target
@@ -101,7 +189,7 @@ class _Converter:
             if key in (_CLASS, "transforms"):
                 continue
             default = _COMPOSE_DEFAULTS.get(key, object())
-            if value == default and isinstance(value, bool) == isinstance(default, bool):
+            if _same(value, default):
                 continue
             if key not in _COMPOSE_KEYS:
                 message = f"the Compose option '{key}' has no confaug equivalent; remove it"
@@ -115,11 +203,33 @@ class _Converter:
                 target.keys[(key,)] = source.keys[("transform", key)]
 
 
+def _same(value: Any, default: Any) -> bool:
+    return bool(value == default) and isinstance(value, bool) == isinstance(default, bool)
+
+
 def from_albumentations(document: Document) -> Document:
-    """Convert an albumentations serialized pipeline into confaug's spec shape."""
+    """Convert an albumentations serialized pipeline into confaug's spec shape.
+
+    Warns (``UserWarning``) naming each key dropped as ``A.load`` drops it.
+    """
     converter = _Converter(document)
     root = document.data["transform"]
+    converter.root = root
     data: dict[str, Any] = {"version": 1}
+    for key in document.data:
+        if key not in _FILE_KEYS:
+            # A.load ignores them silently; here they are most likely meant for confaug.
+            converter.problems.append(
+                problem_at(
+                    document.source_map.locate((key,), prefer_key=True),
+                    dotted((key,)),
+                    "an albumentations file holds only __version__ and transform; this key "
+                    "would be ignored",
+                    "to set confaug's own keys, write a confaug config (version: 1) or "
+                    "extend this file from one",
+                    file=document.file,
+                )
+            )
     if _short(root.get(_CLASS)) == "Compose":
         steps = root.get("transforms", [])
         if not isinstance(steps, list):
@@ -139,6 +249,16 @@ def from_albumentations(document: Document) -> Document:
         converter.compose_options(root, data)
     else:
         data["transforms"] = [converter.step(root, ("transform",), ("transforms", 0))]
-    if converter.problems:
-        raise ConfigError(converter.problems)
-    return Document(data, converter.target, document.file, document.chain)
+    if converter.problems:  # with what reading the file found (a duplicate key, ...)
+        raise ConfigError([*document.problems, *converter.problems])
+    for where, field, name, keys in converter.dropped:
+        listed = ", ".join(f"'{key}'" for key in keys)
+        them = "them" if len(keys) > 1 else "it"
+        warnings.warn(
+            f"{where}: {field}: dropped {listed}: A.save writes {them} from {name}'s base "
+            f"class, and {name} does not take {them} (A.load drops {them} too)",
+            stacklevel=2,
+        )
+    return Document(
+        data, converter.target, document.file, document.chain, problems=list(document.problems)
+    )

@@ -34,10 +34,10 @@ def load_document(
     roots = [Path(r).resolve() for r in allowed_roots] + [resources.presets_dir().resolve()]
     if isinstance(source, Document):
         # Data from Python is held to a file's limits here (nesting, values, integers).
+        base: Path | None = Path.cwd()
         data = plain_copy(source.data, file=source.file, limits=limits)
         positions = SourceMap(dict(source.source_map.values), dict(source.source_map.keys))
-        document = Document(data, positions, source.file)
-        base = Path.cwd()
+        document = Document(data, positions, source.file, problems=list(source.problems))
     elif isinstance(source, Mapping):
         document = Document(plain_copy(dict(source), limits=limits), SourceMap(), None)
         base = Path.cwd()
@@ -55,7 +55,10 @@ def load_document(
         roots.append(resolved.parent)
         shown = text if not text.startswith("preset:") else display_path(resolved)
         document = Resolver(roots, limits).load_entry(resolved, shown)
-        return apply_overrides(document, overrides, limits)
-    if isinstance(document.data, dict):
+        base = None  # resolved: a file's parents are relative to the file
+    if base is not None and isinstance(document.data, dict):
         document = Resolver(roots, limits).resolve(document, base)
-    return apply_overrides(document, overrides, limits)
+    try:
+        return apply_overrides(document, overrides, limits)
+    except ConfigError as err:  # with what reading the files found, not instead of it
+        raise ConfigError([*document.problems, *err.problems]) from None

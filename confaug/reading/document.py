@@ -65,6 +65,9 @@ class Document:
     source_map: SourceMap = field(default_factory=SourceMap)
     file: str | None = None
     chain: tuple[str, ...] = ()
+    #: Problems found while reading that left the data usable (a YAML 1.1 boolean, a
+    #: duplicate key): validation reports them with its own, so one error lists them all.
+    problems: list[Problem] = field(default_factory=list)
 
 
 def path_exists(data: Any, path: KeyPath) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,14 @@ from confaug.reading.albu_format import from_albumentations, is_albumentations_f
 from confaug.reading.document import Document, Mark, SourceMap, problem_at
 from confaug.reading.merge import merge_into
 from confaug.reading.yaml_io import Limits, decode_text, parse_yaml
+
+#: How the caller permits another root, as the hint for a parent outside the roots says it
+#: (``{folder}``: the parent's folder; ``{shell}``: the same, quoted for a shell). Python
+#: callers pass ``allowed_roots=``; the CLI sets its own flag for the duration of a load
+#: (``cli.common.read_document``).
+roots_option: ContextVar[str] = ContextVar(
+    "confaug_roots_option", default="pass allowed_roots=[{folder!r}] to permit it"
+)
 
 MAX_EXTENDS_DEPTH = 16  # files in one chain, the entry file included
 MAX_EXTENDS_FILES = 64  # distinct files one load reads
@@ -78,7 +87,7 @@ def read_file(path: Path, shown: str, limits: Limits) -> Document:
     except (OSError, ValueError) as err:  # ValueError: a NUL character in the path
         reason = getattr(err, "strerror", None) or str(err)
         raise ConfigError.single(f"cannot read: {reason}", file=shown) from None
-    document = parse_yaml(decode_text(raw, shown, limits), shown, limits=limits)
+    document = parse_yaml(decode_text(raw, shown, limits), shown, limits=limits, collect=True)
     if document.data is None:  # "---" or "~" alone
         raise ConfigError.single("the file is empty", file=shown, line=1, column=1)
     if not isinstance(document.data, dict):
@@ -90,7 +99,9 @@ def read_file(path: Path, shown: str, limits: Limits) -> Document:
             column=1,
         )
     if is_albumentations_file(document.data):
+        problems = document.problems
         document = from_albumentations(document)
+        document.problems = problems
     return document
 
 
@@ -146,11 +157,15 @@ class Resolver:
             return document
         data: dict[str, Any] = {}
         source_map = SourceMap()
+        problems = []
         for own in [*(self._files[file].document for file in entry.parents), document]:
             merge_into(data, own.data)
             source_map.update(own.source_map)
+            problems.extend(own.problems)  # every file's, even where a child replaced the value
         # Positions of values that a later file replaced went with them.
-        return Document(data, source_map.restricted_to(data), document.file, entry.chain)
+        merged = Document(data, source_map.restricted_to(data), document.file, entry.chain)
+        merged.problems = problems
+        return merged
 
     def _resolve_own(
         self, document: Document, base: Path, stack: tuple[Path, ...], chain: tuple[str, ...]
@@ -163,7 +178,10 @@ class Resolver:
         order: list[Path] = []
         height = 0
         for target, at in zip(targets, marks, strict=True):
-            path, parent = self._load_parent(target, base, stack, at, document.file)
+            try:
+                path, parent = self._load_parent(target, base, stack, at, document.file)
+            except ConfigError as err:  # with what reading this file found, not instead of it
+                raise ConfigError([*document.problems, *err.problems]) from None
             order.extend((*parent.parents, path))
             chain += parent.chain
             height = max(height, parent.height)
@@ -219,9 +237,17 @@ class Resolver:
         try:
             path = path.resolve()
             if not target.startswith("preset:") and not self.allowed(path):
-                raise problem(
-                    f"'{target}' is outside the allowed roots (the config's own directory "
-                    "tree and the shipped presets); pass allowed_roots to permit it"
+                raise ConfigError(
+                    [
+                        problem_at(
+                            at,
+                            "extends",
+                            f"'{target}' is outside the allowed roots: the config's own "
+                            "directory tree and the shipped presets",
+                            _roots_hint(display_path(path.parent)),
+                            file=file,
+                        )
+                    ]
                 )
             if path in stack:
                 chain = " → ".join(display_path(p) for p in (*stack, path))
@@ -247,6 +273,13 @@ class Resolver:
         resolved = self._resolve_own(document, path.parent, (*stack, path), (shown,))
         self._files[path] = resolved
         return path, resolved
+
+
+def _roots_hint(folder: str) -> str:
+    """How the caller would allow ``folder`` (see ``roots_option``)."""
+    import shlex
+
+    return roots_option.get().format(folder=folder, shell=shlex.quote(folder))
 
 
 def _kind(path: Path) -> str | None:

@@ -290,11 +290,21 @@ def _check_events(
             # libyaml (PyYAML >= 6.0.4) scans far ahead and stops at its own, deeper limit;
             # the pure-Python parser streams, so our own limit is reached first, in place.
             _check_events(text, file, limits, _PyLoader)
-        mark = err.problem_mark or err.context_mark
-        message = " ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
-        if mark is not None and _char_at(text, mark) == "\t":
-            message += " (a tab; YAML indents with spaces)"
-        raise fail(mark, f"invalid YAML: {message}") from None
+        raise _syntax_error(err, text, file) from None
+
+
+def _syntax_error(err: yaml.MarkedYAMLError, text: str, file: str | None) -> ConfigError:
+    """A YAML syntax error at its own line and column, with no field.
+
+    The node the parser had reached is often not the one at fault (a tab on line 2 is met
+    while reading line 1's value): naming a field would send the user to the wrong place.
+    """
+    mark = err.problem_mark or err.context_mark
+    message = " ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
+    if mark is not None and _char_at(text, mark) == "\t":
+        # PyYAML's words ("while scanning a plain scalar") describe its state, not the fix.
+        message = "a tab character; YAML indents with spaces, never tabs"
+    return ConfigError([_problem(file, mark, "", f"invalid YAML: {message}")])
 
 
 def _check_expansion(root: yaml.Node, file: str | None, limits: Limits) -> None:
@@ -443,9 +453,18 @@ def _char_at(text: str, mark: yaml.Mark) -> str:
 
 
 def parse_yaml(
-    text: str | bytes, file: str | None = None, *, limits: Limits = DEFAULT_LIMITS
+    text: str | bytes,
+    file: str | None = None,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    collect: bool = False,
 ) -> Document:
-    """Parse one YAML document into plain data with positions, or raise ConfigError."""
+    """Parse one YAML document into plain data with positions, or raise ConfigError.
+
+    Problems that leave the data readable (a YAML 1.1 boolean, a duplicate key, a tag, a
+    huge integer) are raised too, unless ``collect``: then they go to ``Document.problems``,
+    for validation to report together with its own. Bad syntax and the limits always raise.
+    """
     if isinstance(text, bytes):
         text = decode_text(text, file, limits)
     else:
@@ -465,11 +484,7 @@ def parse_yaml(
         _check_events(text, file, limits)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        message = " ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
-        if mark is not None and _char_at(text, mark) == "\t":
-            message += " (a tab; YAML indents with spaces)"
-        raise ConfigError([_problem(file, mark, "", f"invalid YAML: {message}")]) from None
+        raise _syntax_error(err, text, file) from None
     except yaml.reader.ReaderError as err:
         offset = max(0, min(int(getattr(err, "position", 0) or 0), len(text)))
         line, column = line_column(text, offset)
@@ -488,6 +503,6 @@ def parse_yaml(
     _check_expansion(root, file, limits)
     builder = _Builder(file, limits)
     data = builder.build(root, ())
-    if builder.problems:
+    if builder.problems and not collect:
         raise ConfigError(builder.problems)
-    return Document(data, builder.source_map, file)
+    return Document(data, builder.source_map, file, problems=builder.problems)

@@ -39,8 +39,11 @@ from PIL import Image, UnidentifiedImageError
 from confaug.sources.errors import DataError, one_line, shown
 from confaug.sources.file_bytes import DEFAULT_MAX_FILE_BYTES, read_data_file
 from confaug.sources.jpeg_header import (
+    ZIGZAG,
     JpegHeader,
+    Scan,
     read_jpeg_header,
+    scans,
     scans_cover_every_coefficient,
 )
 from confaug.spec.vocab import INTERPOLATIONS  # OpenCV's codes, by the names configs use
@@ -292,15 +295,36 @@ def _check_jpeg_length(name: str, header: JpegHeader, size: int) -> None:
 
 
 def _check_progressive_scans(name: str, header: JpegHeader, data: bytes) -> None:
-    """Refuse a progressive JPEG cut short: its scans stop before every coefficient is
-    complete, and inserting filler before its end marker changes its pixels (a complete file
-    that simply sends fewer scans ignores the filler, so it is still read)."""
-    if not header.progressive or scans_cover_every_coefficient(data, header):
+    """Refuse a progressive JPEG cut short, its end marker appended: inserting filler before
+    that marker changes its pixels, while a complete file ignores the filler.
+
+    Scans that stop before every coefficient is complete are checked at full scale (a file
+    may simply send fewer scans, and is then still read). Scans that complete every
+    coefficient may still end in a cut: only the last scan can be, and it refines only its
+    band, so the file is decoded at the smallest scale whose coefficients that band reaches.
+    """
+    if not header.progressive:
         return
-    if _changed_by_filler(data, scale=1):
+    found = scans(data, header)
+    if found and scans_cover_every_coefficient(data, header):
+        if _changed_by_filler(data, _scale_seeing(found[-1]), header.components):
+            raise DataError(
+                f"{name}: cannot decode image: truncated JPEG (its last scan is cut short)"
+            )
+    elif _changed_by_filler(data, scale=1):
         raise DataError(
             f"{name}: cannot decode image: truncated JPEG (its data ends before its last scans)"
         )
+
+
+def _scale_seeing(scan: Scan) -> int:
+    """The largest JPEG scale-down (4, 2, 1) whose pixels depend on a coefficient of the
+    scan's band (a 1/s decode keeps the top-left 8/s × 8/s coefficients of each block)."""
+    band = ZIGZAG[scan.start : scan.stop + 1]
+    for scale in (4, 2):
+        if any(row < 8 // scale and col < 8 // scale for row, col in band):
+            return scale
+    return 1
 
 
 def _check_pixels(name: str, width: int, height: int, max_pixels: int | None) -> None:
@@ -466,21 +490,24 @@ def _refuse_grey_fill(opened: OpenedImage, last_pixel: np.ndarray) -> None:
         )
 
 
-def _changed_by_filler(data: bytes, scale: int) -> bool:
+def _changed_by_filler(data: bytes, scale: int, components: int = 1) -> bool:
     """Whether the JPEG ``data`` decodes (by PIL, which keeps libjpeg's warnings quiet, at
-    ``1/scale``) differently with :data:`_FILLER` inserted before its end marker."""
+    ``1/scale``, in colour when ``components`` is 3) differently with :data:`_FILLER`
+    inserted before its end marker."""
     end = data.rfind(_EOI)
     if end < 0:
         return False
-    whole, padded = _decoded(data, scale), _decoded(data[:end] + _FILLER + data[end:], scale)
+    mode = "RGB" if components == 3 else "L"
+    whole = _decoded(data, scale, mode)
+    padded = _decoded(data[:end] + _FILLER + data[end:], scale, mode)
     return whole is None or padded is None or not np.array_equal(whole, padded)
 
 
-def _decoded(data: bytes, scale: int) -> np.ndarray | None:
+def _decoded(data: bytes, scale: int, mode: str = "L") -> np.ndarray | None:
     try:
         with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
             if scale > 1:
-                image.draft("L", (max(1, image.width // scale), max(1, image.height // scale)))
+                image.draft(mode, (max(1, image.width // scale), max(1, image.height // scale)))
             return np.asarray(image)
     except Exception:  # any failure to decode counts as a difference
         return None

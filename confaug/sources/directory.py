@@ -96,8 +96,108 @@ class DirectorySource(FileSource):
         return len(self.filenames)
 
 
+#: The default ``mask_pattern``: a mask has its image's relative path and name, any suffix.
+SAME_NAME = "{stem}"
+
+
+class MaskNames:
+    """Which file in ``mask_dir`` is the mask of an image, by ``pattern``.
+
+    The pattern names the mask file in the image's own subfolder of ``mask_dir``;
+    ``{stem}`` stands for the image's file name without its suffix: ``"{stem}"`` (the
+    default) finds ``000.png`` for ``000.jpg``, ``"{stem}_mask"`` finds ``000_mask.png``,
+    and a pattern ending in an image suffix (``"{stem}_mask.png"``) names it exactly;
+    without one, any image suffix matches. ``mask_dir`` may be the image folder itself
+    (with a pattern other than the default): the files that are another file's mask are
+    then not taken as images.
+    """
+
+    def __init__(
+        self,
+        mask_dir: str | os.PathLike[str],
+        pattern: str = SAME_NAME,
+        *,
+        follow_links: bool = False,
+        extensions: Sequence[str] = IMAGE_EXTENSIONS,
+    ) -> None:
+        self.directory = os.fspath(mask_dir)
+        self.pattern = check_mask_pattern(pattern)
+        self._suffixes = tuple(ext.lower() for ext in extensions)
+        listed = list_images(self.directory, follow_links=follow_links, extensions=extensions)
+        self._by_path = {os.path.relpath(path, self.directory): path for path in listed}
+        self._by_stem: dict[str, list[str]] = {}
+        for relative, path in self._by_path.items():
+            self._by_stem.setdefault(os.path.splitext(relative)[0], []).append(path)
+
+    def wanted(self, relative_image: str) -> str:
+        """The mask's relative path (or, without a suffix in the pattern, its stem)."""
+        folder, name = os.path.split(relative_image)
+        return os.path.join(folder, self.pattern.replace("{stem}", os.path.splitext(name)[0]))
+
+    def find(self, relative_image: str) -> str | None:
+        """The path of the mask of the image at ``relative_image`` (relative to its
+        folder), or None; two masks that differ only in suffix are a ``DataError``."""
+        wanted = self.wanted(relative_image)
+        if wanted.lower().endswith(self._suffixes):
+            return self._by_path.get(wanted)
+        found = self._by_stem.get(wanted, [])
+        if len(found) > 1:
+            raise DataError(
+                f"two masks share the name {shown(wanted)!r}: {shown(found[0])} and "
+                f"{shown(found[1])}"
+            )
+        return found[0] if found else None
+
+    def images_among(self, images: list[str], image_dir: str) -> list[str]:
+        """``images`` less the masks among them (when ``mask_dir`` is the image folder)."""
+        if os.path.realpath(image_dir) != os.path.realpath(self.directory):
+            return images
+        if self.pattern == SAME_NAME:
+            raise ValueError(
+                "mask_dir is the image folder: pass a mask_pattern that tells masks from "
+                "images, e.g. '{stem}_mask'"
+            )
+        masks = {self.find(os.path.relpath(path, image_dir)) for path in images}
+        return [path for path in images if path not in masks]
+
+    def missing_message(
+        self, missing: list[str], image_dir: str, option: str = "mask_pattern="
+    ) -> str:
+        """Why ``missing`` (paths under ``image_dir``) found no mask, with a pattern that
+        would pair the first one when the mask folder holds a name that extends its stem
+        (suggested as ``option``, the caller's spelling)."""
+        named = "the same name" if self.pattern == SAME_NAME else f"a name {self.pattern!r}"
+        message = (
+            f"{len(missing)} image(s) have no mask with {named} in "
+            f"{shown(self.directory)}: {', '.join(shown(path) for path in missing[:5])}"
+        )
+        first = self.wanted(os.path.relpath(missing[0], image_dir))
+        longer = sorted(stem for stem in self._by_stem if stem.startswith(first))
+        if longer and self.pattern == SAME_NAME:
+            rest = longer[0][len(first) :]
+            example = os.path.relpath(self._by_stem[longer[0]][0], self.directory)
+            message += f"; for masks named like {shown(example)}, pass {option}"
+            message += repr("{stem}" + rest)
+        return message
+
+
+def check_mask_pattern(pattern: str) -> str:
+    """``pattern`` if it is a file name holding ``{stem}`` once (no folders, no other
+    field); else a ``ValueError`` saying what is wrong."""
+    rest = pattern.replace("{stem}", "", 1) if isinstance(pattern, str) else None
+    if rest is None or rest == pattern:
+        raise ValueError(f"mask_pattern={pattern!r} must contain {{stem}}, e.g. '{{stem}}_mask'")
+    if "{" in rest or "}" in rest or "/" in pattern or "\\" in pattern or ".." in rest:
+        raise ValueError(
+            f"mask_pattern={pattern!r}: a file name with {{stem}} once and no other field or "
+            "folder, e.g. '{stem}_mask' or '{stem}_mask.png'"
+        )
+    return pattern
+
+
 class PairedDirectorySource(FileSource):
-    """Images in ``image_dir`` paired with masks in ``mask_dir`` by relative path minus suffix.
+    """Images in ``image_dir`` paired with masks in ``mask_dir`` (see :class:`MaskNames`:
+    by relative path minus suffix, or by ``mask_pattern``).
 
     ``y`` is the augmented mask batch; image and mask get the same random transform.
     """
@@ -113,45 +213,25 @@ class PairedDirectorySource(FileSource):
         subset: str | None = None,
         validation_split: float = 0.0,
         extensions: Sequence[str] = IMAGE_EXTENSIONS,
+        mask_pattern: str = SAME_NAME,
     ) -> None:
         self.directory = os.fspath(image_dir)
         self.mask_directory = os.fspath(mask_dir)
-        images = list_images(self.directory, follow_links=follow_links, extensions=extensions)
+        listed = list_images(self.directory, follow_links=follow_links, extensions=extensions)
+        names = MaskNames(mask_dir, mask_pattern, follow_links=follow_links, extensions=extensions)
+        images = names.images_among(listed, self.directory)
         if not images:
             raise DataError(f"{shown(self.directory)}: no images ({', '.join(extensions)}) found")
-        masks = _by_stem(
-            list_images(self.mask_directory, follow_links=follow_links, extensions=extensions),
-            self.mask_directory,
-        )
-        missing = [path for path in images if _stem(path, self.directory) not in masks]
+        masks = [names.find(os.path.relpath(path, self.directory)) for path in images]
+        missing = [path for path, mask in zip(images, masks, strict=True) if mask is None]
         if missing:
-            raise DataError(
-                f"{len(missing)} image(s) have no mask with the same name in "
-                f"{shown(self.mask_directory)}: {', '.join(shown(path) for path in missing[:5])}"
-            )
+            raise DataError(names.missing_message(missing, self.directory))
         start, stop = split_bounds(len(images), subset, validation_split)
-        images = images[start:stop]
-        self.filenames = [os.path.relpath(path, self.directory) for path in images]
+        self.filenames = [os.path.relpath(path, self.directory) for path in images[start:stop]]
         # Masks are decoded at full size, so the image is too: the same crop box for both.
         super().__init__(
-            images,
+            images[start:stop],
             decode=dataclasses.replace(decode, reduced_decode=False),
             data_format=data_format,
-            mask_paths=[masks[_stem(path, self.directory)] for path in images],
+            mask_paths=[mask for mask in masks[start:stop] if mask is not None],
         )
-
-
-def _stem(path: str, top: str) -> str:
-    return os.path.splitext(os.path.relpath(path, top))[0]
-
-
-def _by_stem(paths: list[str], top: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in paths:
-        stem = _stem(path, top)
-        if stem in found:
-            raise DataError(
-                f"two masks share the name {shown(stem)!r}: {shown(found[stem])} and {shown(path)}"
-            )
-        found[stem] = path
-    return found

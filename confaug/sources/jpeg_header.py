@@ -110,15 +110,23 @@ def read_jpeg_header(data: bytes) -> JpegHeader | None:
     return JpegHeader(width, height, components, upright, arithmetic, progressive, position)
 
 
-def scans_cover_every_coefficient(data: bytes, header: JpegHeader) -> bool:
-    """Whether the scans of a progressive JPEG bring every coefficient of every component to
-    full precision (a last scan with ``Al = 0`` over it), as complete files do.
+@dataclass(frozen=True)
+class Scan:
+    """One start-of-scan header: its components and spectral band, and the bit it refines."""
 
-    A file cut short, with an end marker appended, lacks its last scans. Start-of-scan
-    markers cannot occur inside entropy-coded data (a 0xFF there is followed by 0x00 or a
-    restart marker), so the scans are found by searching for them from the first one.
+    components: tuple[int, ...]
+    start: int  # Ss, the band's first coefficient (zigzag order)
+    stop: int  # Se, its last
+    approximation: int  # Ah << 4 | Al; Al = 0 brings the band to full precision
+
+
+def scans(data: bytes, header: JpegHeader) -> list[Scan] | None:
+    """Every scan header of a JPEG from its first; None when one is cut off.
+
+    Start-of-scan markers cannot occur inside entropy-coded data (a 0xFF there is followed by
+    0x00 or a restart marker), so the scans are found by searching for them from the first.
     """
-    finished: dict[int, int] = {}
+    found: list[Scan] = []
     position = header.first_scan
     end = len(data)
     while position >= 0 and position + 5 <= end:
@@ -126,17 +134,38 @@ def scans_cover_every_coefficient(data: bytes, header: JpegHeader) -> bool:
         count = data[position + 4]
         tail = position + 5 + 2 * count
         if tail + 3 > end:
-            return False
-        start, stop, approximation = data[tail], data[tail + 1], data[tail + 2]
-        if approximation & 0x0F == 0 and start <= stop <= 63:
-            band = ((1 << (stop + 1)) - 1) ^ ((1 << start) - 1)
-            for component in data[position + 5 : tail : 2]:
-                finished[component] = finished.get(component, 0) | band
+            return None
+        components = tuple(data[position + 5 : tail : 2])
+        found.append(Scan(components, data[tail], data[tail + 1], data[tail + 2]))
         position = data.find(b"\xff\xda", position + 2 + length)
+    return found
+
+
+def scans_cover_every_coefficient(data: bytes, header: JpegHeader) -> bool:
+    """Whether the scans of a progressive JPEG bring every coefficient of every component to
+    full precision (a last scan with ``Al = 0`` over it), as complete files do.
+
+    A file cut short, with an end marker appended, lacks its last scans.
+    """
+    finished: dict[int, int] = {}
+    for scan in scans(data, header) or ():
+        if scan.approximation & 0x0F == 0 and scan.start <= scan.stop <= 63:
+            band = ((1 << (scan.stop + 1)) - 1) ^ ((1 << scan.start) - 1)
+            for component in scan.components:
+                finished[component] = finished.get(component, 0) | band
     everything = (1 << 64) - 1
     return len(finished) == header.components and all(
         bands == everything for bands in finished.values()
     )
+
+
+#: (row, column) of each coefficient in zigzag order, as scans number them.
+ZIGZAG: tuple[tuple[int, int], ...] = tuple(
+    sorted(
+        ((row, col) for row in range(8) for col in range(8)),
+        key=lambda rc: (rc[0] + rc[1], rc[0] if (rc[0] + rc[1]) % 2 else rc[1]),
+    )
+)
 
 
 def _frame(payload: bytes) -> tuple[int, int, int] | None:

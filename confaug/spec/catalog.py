@@ -19,6 +19,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from confaug._albu import albumentations
+from confaug.reading.albu_format import inherited_keys
+from confaug.spec.albu1_renames import TRANSFORMS, parameter_hint
 from confaug.spec.degenerate import degenerate_problems
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, MAX_PIXELS, Probability, describe
 
@@ -47,6 +49,31 @@ EXCLUDED = frozenset(
 )
 # albumentations' base classes: nameable, but they do nothing (or raise NotImplementedError).
 BASE_CLASSES = frozenset({"BasicTransform", "DualTransform", "ImageOnlyTransform", "Transform3D"})
+_BASE = (
+    "it is an albumentations base class, which raises NotImplementedError on the first image; "
+    "name a transform: docs/readme/spec-reference.md and `confaug schema` list them"
+)
+_FILES = "it reads reference images from files, which a config may not (SECURITY.md)"
+_TENSOR = "the adapters make tensors: gen.as_torch(...) gives CHW float32, gen.as_tf(...) tf.data"
+#: Names albumentations has that no step may use → why, and what to write instead.
+REFUSED: dict[str, str] = {
+    **dict.fromkeys(BASE_CLASSES, _BASE),
+    "Compose": (
+        "a config is the Compose; to group steps inside it use Sequential, which always runs "
+        "them with p: 1 (a Compose nested in an albumentations file loads as one)"
+    ),
+    "ReplayCompose": "confaug does not replay; its steps can be listed under transforms",
+    "ToTensorV2": _TENSOR,
+    "ToTensor3D": _TENSOR,
+    "Lambda": (
+        "configs cannot run code; register a function with confaug.register and name it as "
+        "preprocessing_function (SECURITY.md)"
+    ),
+    "TextImage": "it reads font files, which a config may not (SECURITY.md)",
+    "FDA": _FILES,
+    "HistogramMatching": _FILES,
+    "PixelDistributionAdaptation": _FILES,
+}
 NAMED_BORDER_PARAMS = ("border_mode",)
 NAMED_INTERPOLATION_PARAMS = ("interpolation", "mask_interpolation")
 _SKIPPED_PARAMS = ("self", "strict", "always_apply", "args", "kwargs")
@@ -164,9 +191,7 @@ def check_params(
     problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
     for key in params:
         if key not in info.params:
-            problems.append(
-                ((key,), f"unknown parameter of {info.name}", did_you_mean(key, info.params))
-            )
+            problems.append(((key,), f"unknown parameter of {info.name}", _unknown_hint(info, key)))
     for key in NAMED_BORDER_PARAMS:
         value = params.get(key)
         if isinstance(value, str) and value not in BORDER_MODES:
@@ -190,6 +215,11 @@ def check_params(
     problems.extend(_non_finite(params))
     problems.extend(_too_large(params, info.name))
     if problems:
+        # The schema is not run on a broken step; say what else it lacks all the same, so a
+        # file is fixed in one round (a renamed parameter is often the required one).
+        lacking = [] if info.composite else _missing_required(info, params)
+        if lacking:
+            problems.append(((), _missing_message(lacking), None))
         return problems
     if info.composite:
         return _check_composite(info, params, children)
@@ -215,20 +245,25 @@ def check_params(
         problems.extend(_unchecked_kinds(info, params, fields))
     except ValidationError as err:
         by_place: dict[tuple[str | int, ...], list[str]] = {}
+        missing: list[str] = []
         for item in err.errors(include_url=False):
             loc = tuple(item["loc"])
             message = item["msg"].removeprefix("Value error, ")
             if loc and loc[0] not in params:
                 # About a parameter left at its default: a required one, or a combination.
                 if item["type"] == "missing":
-                    message = f"missing required parameter '{loc[0]}'"
-                else:
-                    message = f"{'.'.join(map(str, loc))}: {message}"
+                    # All of them are needed: one message, not alternatives joined by "or".
+                    if str(loc[0]) not in missing:
+                        missing.append(str(loc[0]))
+                    continue
+                message = f"{'.'.join(map(str, loc))}: {message}"
                 loc = ()
             loc = _data_path(params, loc)
             messages = by_place.setdefault(loc, [])
             if message not in messages:
                 messages.append(message)
+        if missing:
+            problems.append(((), _missing_message(missing), None))
         # A union's members each add an error at the same place: one problem per place.
         problems.extend((loc, "; or: ".join(messages), None) for loc, messages in by_place.items())
     except Exception as err:  # a validator of albumentations' that raised something else
@@ -249,6 +284,43 @@ def check_params(
         else:  # values it accepts that fail on every image (spec.degenerate)
             problems.extend(degenerate_problems(info.name, built, params))
     return problems
+
+
+def _unknown_hint(info: TransformInfo, key: str) -> str | None:
+    """The hint of an unknown parameter: albumentations 1.x's name for it, a key ``A.save``
+    writes from a base class, or a close name."""
+    from confaug.errors import did_you_mean
+
+    hint = parameter_hint(info.name, key)
+    if hint is None and key in inherited_keys(info.cls):
+        hint = (
+            f"{info.name}'s base class takes it, {info.name} does not; A.save writes it, "
+            "and loading an albumentations file drops it"
+        )
+    return hint if hint is not None else did_you_mean(key, info.params)
+
+
+def _missing_required(info: TransformInfo, params: dict[str, Any]) -> list[str]:
+    """Parameters ``__init__`` requires (no default) that ``params`` lacks."""
+    return [key for key in info.params if key not in info.defaults and key not in params]
+
+
+def _missing_message(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    if len(quoted) == 1:
+        return f"missing required parameter {quoted[0]}"
+    return f"missing required parameters {', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def unknown_transform(name: str) -> tuple[str, str | None]:
+    """The message and hint for a step naming ``name``, which the catalog lacks."""
+    from confaug.errors import did_you_mean
+
+    if name in REFUSED:
+        return f"'{name}' cannot be a step of a config", REFUSED[name]
+    if name in TRANSFORMS:
+        return f"unknown transform '{name}' (albumentations 1.x)", TRANSFORMS[name]
+    return f"unknown transform '{name}'", did_you_mean(name, catalog())
 
 
 def _strict_problems(

@@ -23,6 +23,7 @@ from confaug.spec.vocab import (
     DataFormat,
     FactorRange,
     FillMode,
+    HintedError,
     InterpolationName,
     OutputDtype,
     Rescale,
@@ -31,7 +32,11 @@ from confaug.spec.vocab import (
     ShiftRange,
     ZoomRange,
     checked_value_range,
+    describe,
 )
+
+#: The spec format this confaug reads and writes (``version:``; a file may leave it out).
+SPEC_VERSION = 1
 
 KERAS_KEYWORDS: tuple[str, ...] = (
     "featurewise_center",
@@ -121,11 +126,15 @@ ValueRange = Annotated[
 
 
 class Spec(BaseModel):
-    """A confaug augmentation spec (``version: 1``)."""
+    """A confaug augmentation spec (format ``version: 1``, the default)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, validate_default=False)
 
-    version: Literal[1] = Field(description="Spec format version; always 1.")
+    #: Optional: a file of Keras keywords alone is a whole config. ``to_data`` (and so
+    #: ``confaug resolve``) always writes it, so a resolved file names its format.
+    version: Literal[1] = Field(
+        1, description="Spec format version; 1, the current format, when left out."
+    )
 
     # Shared vocabulary.
     data_format: DataFormat = Field(
@@ -284,9 +293,16 @@ class Spec(BaseModel):
     @field_validator("version", mode="before")
     @classmethod
     def _integer_version(cls, value: Any) -> Any:
-        if type(value) is not int:  # 1.0 and true compare equal to 1 but are not versions
-            raise ValueError(f"must be the integer 1, got {value!r}")
-        return value
+        # 1.0 and true compare equal to 1 but are not versions.
+        if type(value) is int and value == SPEC_VERSION:
+            return value
+        fix = f"write version: {SPEC_VERSION}, or leave version out for the current format"
+        if type(value) is int:
+            raise HintedError(
+                f"spec version {value} is not supported: this confaug reads version {SPEC_VERSION}",
+                fix,
+            )
+        raise HintedError(f"must be the integer {SPEC_VERSION}, got {describe(value)}", fix)
 
     @field_validator("value_range", mode="before")
     @classmethod
@@ -358,7 +374,7 @@ class Spec(BaseModel):
     def to_data(self, *, full: bool = False) -> dict[str, Any]:
         """The spec as plain YAML-ready data: only what was set, or every key with ``full``."""
         data = self.model_dump(mode="json", exclude_unset=not full)
-        data = {"version": 1, **{k: v for k, v in data.items() if k != "version"}}
+        data = {"version": SPEC_VERSION, **{k: v for k, v in data.items() if k != "version"}}
         return data
 
     def to_yaml(self, *, full: bool = False, modeline: bool | str = False) -> str:

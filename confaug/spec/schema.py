@@ -1,4 +1,11 @@
-"""The JSON Schema of specs, for editors (completion, checking) and CI."""
+"""The JSON Schema of specs, for editors (completion, checking) and CI.
+
+Generated from the spec models and the catalog, with each transform parameter's description
+and default taken from albumentations (``spec.param_docs``). It is written for every
+yaml-language-server in use: pairs carry both 2020-12's ``prefixItems`` and an ``items`` that
+older clients (before 1.20) read as "every item", so both check a pair's items. Rules across
+fields (low ≤ high) stay with ``confaug validate``.
+"""
 
 from __future__ import annotations
 
@@ -6,54 +13,200 @@ import json
 import warnings
 from typing import Any
 
-from confaug.spec.catalog import COMPOSITE_PARAMS, COMPOSITES, catalog
+from confaug.resources import preset_names
+from confaug.spec.catalog import (
+    COMPOSITE_CHILDREN,
+    COMPOSITE_PARAMS,
+    COMPOSITES,
+    NAMED_BORDER_PARAMS,
+    NAMED_INTERPOLATION_PARAMS,
+    catalog,
+)
+from confaug.spec.compose_options import options_model
 from confaug.spec.model import Spec
+from confaug.spec.param_docs import NO_DEFAULT, ParamDoc, class_param_docs, param_docs
+from confaug.spec.param_docs import transform_summary as _summary
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
 
 SCHEMA_ID = "https://confaug.dev/schemas/confaug.schema.json"
 
+#: Transforms that need one of two parameters (albumentations checks it in a validator the
+#: generated schema cannot show): (the two, whether setting both is an error too).
+#: tests/test_schema_params.py checks this table against albumentations itself.
+ONE_OF_TWO: dict[str, tuple[tuple[str, str], bool]] = {
+    "CropAndPad": (("px", "percent"), True),
+    "LongestMaxSize": (("max_size", "max_size_hw"), True),
+    "SmallestMaxSize": (("max_size", "max_size_hw"), True),
+    "PadIfNeeded3D": (("min_zyx", "pad_divisor_zyx"), False),
+}
 
-def _params_schema(name: str) -> dict[str, Any]:
+_NAME_NOTE = "confaug also takes a name here: {names}."
+
+
+def _generated_properties(name: str, defs: dict[str, Any]) -> dict[str, Any]:
+    """The parameters' schemas from the transform's ``InitSchema``; ``$defs`` go to ``defs``."""
     info = catalog()[name]
-    properties: dict[str, Any] = {}
     init_schema = getattr(info.cls, "InitSchema", None)
-    if init_schema is not None and not info.composite:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                generated = init_schema.model_json_schema()
-            properties = {
-                k: _strip_titles(v)
-                for k, v in generated.get("properties", {}).items()
-                if k in info.params
-            }
-            defs = generated.get("$defs")
-            if defs:
-                properties = json.loads(
-                    json.dumps(properties).replace("#/$defs/", f"#/$defs/{name}__")
-                )
-                _DEFS.update({f"{name}__{k}": _strip_titles(v) for k, v in defs.items()})
-        except Exception:  # a schema pydantic cannot express: leave the parameters open
-            properties = {}
-    for param in info.params:
-        properties.setdefault(param, {})
-    for key in ("border_mode",):
-        if key in properties:
-            properties[key] = {"anyOf": [{"enum": sorted(BORDER_MODES)}, {"type": "integer"}]}
-    for key in ("interpolation", "mask_interpolation"):
-        if key in properties:
-            properties[key] = {"anyOf": [{"enum": sorted(INTERPOLATIONS)}, {"type": "integer"}]}
+    if init_schema is None:
+        return {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            generated = init_schema.model_json_schema()
+    except Exception:  # a schema pydantic cannot express: leave the parameters open
+        return {}
+    properties = {
+        k: _strip_titles(v) for k, v in generated.get("properties", {}).items() if k in info.params
+    }
+    own_defs = generated.get("$defs")
+    if own_defs:
+        properties = json.loads(json.dumps(properties).replace("#/$defs/", f"#/$defs/{name}__"))
+        defs.update({f"{name}__{k}": _strip_titles(v) for k, v in own_defs.items()})
+    return properties
+
+
+def _named(generated: dict[str, Any], names: dict[str, int]) -> dict[str, Any]:
+    """A border mode or interpolation: the names confaug maps, and the constants albumentations
+    takes there (its own enum, else the named constants)."""
+    numbers = generated.get("enum") or sorted(set(names.values()))
+    allowed = [key for key, number in sorted(names.items()) if number in numbers]
+    return {"enum": [*allowed, *sorted(numbers)]}
+
+
+def _document(node: dict[str, Any], doc: ParamDoc, note: str | None = None) -> dict[str, Any]:
+    """``node`` with the parameter's description and default."""
+    documented = dict(node)
+    text = doc.description
+    if note:
+        text = f"{text}\n\n{note}" if text else note
+    if text:
+        documented["description"] = text
+    if doc.default is not NO_DEFAULT:
+        documented["default"] = doc.default
+    return documented
+
+
+def _params_schema(name: str, defs: dict[str, Any]) -> dict[str, Any]:
+    info = catalog()[name]
     if info.composite:
-        generated = _strip_titles(COMPOSITE_PARAMS[name].model_json_schema())
-        properties = dict(generated.get("properties", {}))
-        properties["transforms"] = {"type": "array", "items": {"$ref": "#/$defs/step"}}
-        return {
-            "type": "object",
-            "properties": properties,
-            "required": ["transforms"],
-            "additionalProperties": False,
-        }
-    return {"type": ["object", "null"], "properties": properties, "additionalProperties": False}
+        return _composite_schema(name)
+    docs = param_docs(name)
+    generated = _generated_properties(name, defs)
+    properties: dict[str, Any] = {}
+    for param in info.params:  # in the constructor's order, as the reference lists them
+        node = generated.get(param, {})
+        note = None
+        if param in NAMED_BORDER_PARAMS or param in NAMED_INTERPOLATION_PARAMS:
+            names = BORDER_MODES if param in NAMED_BORDER_PARAMS else INTERPOLATIONS
+            node = _named(node, names)
+            note = _NAME_NOTE.format(names=", ".join(k for k in node["enum"] if isinstance(k, str)))
+        properties[param] = _document(node, docs[param], note)
+    schema: dict[str, Any] = {
+        "type": "object" if _needs_params(name) else ["object", "null"],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    required = [param for param, doc in docs.items() if doc.required]
+    if required:
+        schema["required"] = required
+    if name in ONE_OF_TWO:
+        (first, second), exclusive = ONE_OF_TWO[name]
+        schema["oneOf" if exclusive else "anyOf"] = [_given(first), _given(second)]
+    return schema
+
+
+def _given(param: str) -> dict[str, Any]:
+    """Set, to something other than null (albumentations' "not given")."""
+    return {"required": [param], "properties": {param: {"not": {"type": "null"}}}}
+
+
+def _needs_params(name: str) -> bool:
+    """Whether a transform cannot be written by its name alone."""
+    return name in ONE_OF_TWO or any(doc.required for doc in param_docs(name).values())
+
+
+def _composite_schema(name: str) -> dict[str, Any]:
+    info = catalog()[name]
+    generated = _strip_titles(COMPOSITE_PARAMS[name].model_json_schema())
+    docs = class_param_docs(info.cls, (*info.params, "transforms"), info.defaults)
+    properties = {
+        key: _document(node, docs[key]) if key in docs else node
+        for key, node in generated.get("properties", {}).items()
+    }
+    low, high = COMPOSITE_CHILDREN.get(name, (1, None))
+    children: dict[str, Any] = {
+        "type": "array",
+        "items": {"$ref": "#/$defs/step"},
+        "minItems": low,
+    }
+    if high is not None:
+        children["maxItems"] = high
+    text = docs["transforms"].description
+    wanted = f"exactly {low}" if low == high else f"at least {low}"
+    text = (text or "The steps it holds.").rstrip(".")
+    children["description"] = f"{text} ({wanted})."
+    properties["transforms"] = children
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": ["transforms"],
+        "additionalProperties": False,
+    }
+
+
+def _compose_options(kind: str, field_description: str | None) -> dict[str, Any]:
+    """``bbox_params`` / ``keypoint_params``: albumentations' options, each typed and described."""
+    from confaug._albu import albumentations
+
+    A = albumentations()
+    model, names = options_model(kind)
+    generated = _strip_titles(model.model_json_schema())
+    cls = A.BboxParams if kind == "bbox_params" else A.KeypointParams
+    defaults = {k: v.default for k, v in model.model_fields.items() if not v.is_required()}
+    docs = class_param_docs(cls, names, defaults)
+    generated["properties"] = {
+        key: _document({k: v for k, v in node.items() if k != "default"}, docs[key])
+        for key, node in generated["properties"].items()
+    }
+    generated["additionalProperties"] = False
+    result: dict[str, Any] = {"anyOf": [generated, {"type": "null"}], "default": None}
+    if field_description:
+        result["description"] = field_description
+    return result
+
+
+def _extends_schema() -> dict[str, Any]:
+    """A path, or ``preset:NAME`` of a shipped preset (offered by completion)."""
+    presets = [f"preset:{name}" for name in preset_names()]
+    one = {"anyOf": [{"enum": presets}, {"type": "string", "not": {"pattern": "^preset:"}}]}
+    return {
+        "anyOf": [one, {"type": "array", "items": one}],
+        "description": "A parent config: a path relative to this file, or preset:NAME "
+        "(one of the shipped presets), or a list of them.",
+    }
+
+
+def _for_old_clients(node: Any) -> Any:
+    """Give every ``prefixItems`` an ``items`` that clients without it apply to each item.
+
+    2020-12 reads that ``items`` as "items after the prefix" (there are none: ``maxItems``
+    equals the prefix), older drafts as "every item", so it is the items' common schema,
+    or the union of their schemas when they differ.
+    """
+    if isinstance(node, list):
+        return [_for_old_clients(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _for_old_clients(value) for key, value in node.items()}
+    prefix = out.get("prefixItems")
+    # Only a tuple of fixed length: there an ``items`` constrains nothing for 2020-12.
+    if isinstance(prefix, list) and out.get("maxItems") == len(prefix) and "items" not in out:
+        unique: list[Any] = []
+        for item in prefix:
+            if item not in unique:
+                unique.append(item)
+        out["items"] = unique[0] if len(unique) == 1 else {"anyOf": unique}
+    return out
 
 
 def _strip_titles(node: Any) -> Any:
@@ -64,54 +217,55 @@ def _strip_titles(node: Any) -> Any:
     return node
 
 
-_DEFS: dict[str, Any] = {}
-
-
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of a confaug config, including every transform and its parameters."""
-    _DEFS.clear()
-    schema = Spec.model_json_schema(mode="validation")
-    schema = _strip_titles(schema)
+    schema = _strip_titles(Spec.model_json_schema(mode="validation"))
     names = list(catalog())
-    step_variants = [
-        {
-            "type": "object",
-            "properties": {name: _params_schema(name)},
-            "required": [name],
-            "additionalProperties": False,
-        }
-        for name in names
-    ]
+    transform_defs: dict[str, Any] = {}
+    step_variants = []
+    for name in names:
+        params = _params_schema(name, transform_defs)
+        summary = _summary(name)
+        if summary:
+            params = {"description": summary, **params}
+        step_variants.append(
+            {
+                "type": "object",
+                "properties": {name: params},
+                "required": [name],
+                "additionalProperties": False,
+            }
+        )
     defs = dict(schema.pop("$defs", {}))
     defs.pop("TransformStep", None)
-    defs.update(_DEFS)
-    defs["transform_name"] = {"enum": names}
-    defs["step"] = {
-        "anyOf": [
-            {"$ref": "#/$defs/transform_name"},
-            *step_variants,
-        ]
-    }
-    schema["properties"]["transforms"] = {
+    defs.update(transform_defs)
+    # A bare name is a step with every parameter at its default: not for those that need one.
+    defs["transform_name"] = {"enum": [name for name in names if not _needs_params(name)]}
+    defs["step"] = {"anyOf": [{"$ref": "#/$defs/transform_name"}, *step_variants]}
+    properties = schema["properties"]
+    properties["transforms"] = {
         "type": "array",
         "items": {"$ref": "#/$defs/step"},
         "description": Spec.model_fields["transforms"].description,
     }
-    schema["properties"]["extends"] = {
-        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-        "description": "A parent config: a path relative to this file, or preset:NAME.",
-    }
+    for kind in ("bbox_params", "keypoint_params"):
+        properties[kind] = _compose_options(kind, Spec.model_fields[kind].description)
+    properties["extends"] = _extends_schema()
     schema.pop("title", None)
-    # A config that extends another may leave `version` to its parent.
-    schema.pop("required", None)
-    schema["anyOf"] = [{"required": ["version"]}, {"required": ["extends"]}]
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "confaug augmentation spec",
-        **schema,
-        "$defs": defs,
-    }
+    # The models say what is required; a config that extends another may leave a required
+    # key to its parent.
+    required = schema.pop("required", None)
+    if required:
+        schema["anyOf"] = [{"required": required}, {"required": ["extends"]}]
+    return _for_old_clients(
+        {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": SCHEMA_ID,
+            "title": "confaug augmentation spec",
+            **schema,
+            "$defs": defs,
+        }
+    )
 
 
 def schema_text() -> str:
@@ -119,4 +273,4 @@ def schema_text() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-__all__ = ["COMPOSITES", "json_schema", "schema_text"]
+__all__ = ["COMPOSITES", "ONE_OF_TWO", "SCHEMA_ID", "json_schema", "schema_text"]

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from confaug.errors import ConfigError, Problem, did_you_mean, hint_budget
 from confaug.reading.document import Document, KeyPath, dotted, key_path, problem_at
@@ -14,7 +15,7 @@ from confaug.spec.compose_options import compose_option_problems
 from confaug.spec.cost import MAX_STEPS, estimate
 from confaug.spec.model import Spec
 from confaug.spec.steps import TransformStep
-from confaug.spec.vocab import literal_hint
+from confaug.spec.vocab import HintedError, describe, literal_hint
 
 
 def _yaml_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
@@ -43,26 +44,34 @@ def _yaml_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
 
 
 class _Collector:
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, *, with_reading: bool = False) -> None:
         self.document = document
-        self.problems: list[Problem] = []
+        #: With ``with_reading``, the problems reading found come first (a YAML 1.1 boolean,
+        #: a duplicate key, ...), so that one error lists a file's problems of every kind.
+        self.problems: list[Problem] = list(document.problems) if with_reading else []
+        # A value reading already refused (``yes``, a tag) is not refused a second time
+        # for its type: the problem at the same field and place is the reading one.
+        self._read = {(p.file, p.line, p.column, p.field) for p in self.problems}
 
     def add(
         self, path: KeyPath, message: str, hint: str | None = None, *, at_key: bool = False
     ) -> None:
         mark = self.document.source_map.locate(path, prefer_key=at_key)
-        self.problems.append(problem_at(mark, dotted(path), message, hint, file=self.document.file))
+        problem = problem_at(mark, dotted(path), message, hint, file=self.document.file)
+        if (problem.file, problem.line, problem.column, problem.field) not in self._read:
+            self.problems.append(problem)
 
 
-def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
+def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None:
     data = collector.document.data
-    for item in err.errors(include_url=False):
+    for item in items:
         loc = tuple(item["loc"])
         at_key = loc[-1:] == ("[key]",)  # a mapping key failed its own check
         path = _yaml_path(data, loc[:-1] if at_key else loc)
         kind = item["type"]
         message = item["msg"].removeprefix("Value error, ")
-        hint = None
+        error = (item.get("ctx") or {}).get("error")
+        hint = error.hint if isinstance(error, HintedError) else None
         if kind == "extra_forbidden":
             parent = Spec.model_fields if len(path) == 1 else {}
             message = "unknown key"
@@ -71,6 +80,9 @@ def _pydantic_problems(err: ValidationError, collector: _Collector) -> None:
             continue
         if kind == "literal_error":
             hint = literal_hint(item)
+        if kind.endswith(("_type", "_parsing")) and "input" in item:
+            # "Input should be a valid boolean" alone hides that "true" was quoted.
+            message = f"{message}, got {describe(item['input'])}"
         if kind == "missing":
             message = f"required key '{path[-1]}' is missing"
             path = path[:-1]
@@ -158,7 +170,7 @@ def validate_document(document: Document) -> Spec:
 
 
 def _validate(document: Document) -> Spec:
-    collector = _Collector(document)
+    collector = _Collector(document, with_reading=True)
     data = document.data
     if not isinstance(data, dict):
         collector.add((), f"the top level of a config must be a mapping, not {type(data).__name__}")
@@ -175,7 +187,9 @@ def _validate(document: Document) -> Spec:
     try:
         spec = Spec.model_validate(data)
     except ValidationError as err:
-        _pydantic_problems(err, collector)
+        items = err.errors(include_url=False)
+        _pydantic_problems(items, collector)
+        _pydantic_problems(_cross_key_errors(items, data), collector)
     _check_steps(data.get("transforms"), ("transforms",), collector)
     for path, message, hint, at_key in compose_option_problems(data):
         collector.add(path, message, hint, at_key=at_key)
@@ -201,6 +215,19 @@ def _validate(document: Document) -> Spec:
     if collector.problems:
         raise ConfigError(collector.problems)
     return spec
+
+
+def _cross_key_errors(items: list[ErrorDetails], data: dict[str, Any]) -> list[ErrorDetails]:
+    """The checks across keys (``Spec._consistent``), which Pydantic runs only once every
+    key is valid: run again without the keys that failed, so they are reported with those."""
+    failed = {item["loc"][0] for item in items if item["loc"]}
+    if not failed or any(not item["loc"] for item in items):
+        return []  # nothing failed, or a check across keys did and is reported
+    try:
+        Spec.model_validate({k: v for k, v in data.items() if k not in failed})
+    except ValidationError as again:
+        return [item for item in again.errors(include_url=False) if not item["loc"]]
+    return []
 
 
 #: Steps that read every sample's boxes, which only bbox_params lets a pipeline take.

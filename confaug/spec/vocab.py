@@ -43,6 +43,14 @@ _NUMBER_SCHEMA = {"type": "number"}
 _PAIR_SCHEMA = {"type": "array", "items": _NUMBER_SCHEMA, "minItems": 2, "maxItems": 2}
 
 
+class HintedError(ValueError):
+    """A validator's ValueError that also carries a hint (``Problem.hint``), e.g. a fix."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def _number(value: Any, what: str = "a number") -> float | int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"must be {what}, got {describe(value)}")
@@ -99,7 +107,7 @@ def checked_value_range(value: Any) -> Any:
     """``'auto'``, or ``[low, high]`` with low < high inside ±1e30, wide enough for float32."""
     if value == "auto" and isinstance(value, str):
         return value
-    low, high = _pair(value, low_bound=None, limit=MAX_VALUE)
+    low, high = _pair(value, low_bound=None, limit=MAX_VALUE, what="'auto' or a [low, high] pair")
     span = high - low
     if span <= 0 or span < MIN_RELATIVE_SPAN * max(abs(low), abs(high)) or span < 1e-30:
         raise ValueError(
@@ -115,9 +123,10 @@ def _pair(
     low_bound: float | None,
     strict_low: bool = False,
     limit: float | None = None,
+    what: str = "a [low, high] pair",
 ) -> list[float]:
     if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ValueError(f"must be a number or a [low, high] pair, got {describe(value)}")
+        raise ValueError(f"must be {what}, got {describe(value)}")
     low, high = (_number(v, "a number") for v in value)
     if low > high:
         raise ValueError(f"[low, high] must have low ≤ high, got [{low}, {high}]")
@@ -138,9 +147,10 @@ def _within(number: float, limit: float) -> float:
 
 def _symmetric(value: Any, limit: float) -> float | int | list[float]:
     """A number r ≥ 0 meaning [-r, r], or an explicit [low, high]; |values| ≤ ``limit``."""
+    what = "a number ≥ 0 or a [low, high] pair"
     if isinstance(value, (list, tuple)):
-        return _pair(value, low_bound=None, limit=limit)
-    number = _number(value, "a number ≥ 0 or a [low, high] pair")
+        return _pair(value, low_bound=None, limit=limit, what=what)
+    number = _number(value, what)
     if number < 0:
         raise ValueError(f"must be ≥ 0 (it means the range [-r, r]), got {number}")
     return _within(number, limit)
@@ -170,12 +180,20 @@ def shift_range(value: Any) -> float | int | list[float | int]:
 
 def zoom_range(value: Any) -> float | int | list[float]:
     """A number z in [0, 1) meaning [1 - z, 1 + z], or [low, high] with 0 < low ≤ high ≤ 100."""
+    what = "a number in [0, 1) or a [low, high] pair"
     if isinstance(value, (list, tuple)):
-        return _pair(value, low_bound=0.0, strict_low=True, limit=MAX_ZOOM)
-    number = _number(value, "a number in [0, 1) or a [low, high] pair")
+        return _pair(value, low_bound=0.0, strict_low=True, limit=MAX_ZOOM, what=what)
+    number = _number(value, what)
     if not 0 <= number < 1:
-        raise ValueError(
-            f"a single zoom value z means [1 - z, 1 + z] and must be in [0, 1), got {number}"
+        # z ≥ 1 would make 1 - z ≤ 0; such a value is most likely the largest factor wanted.
+        hint = None
+        if number > 1:
+            hint = f"to zoom by factors up to {number:g}, write [{1 / number:.3g}, {number:g}]"
+        elif number == 1:
+            hint = "for explicit zoom factors write [low, high], e.g. [0.8, 1.2]"
+        raise HintedError(
+            f"a single zoom value z means [1 - z, 1 + z] and must be in [0, 1), got {number}",
+            hint,
         )
     return number
 
@@ -184,7 +202,23 @@ def factor_range(value: Any) -> list[float] | None:
     """None, or a [low, high] pair of non-negative factors (brightness)."""
     if value is None:
         return None
-    return _pair(value, low_bound=0.0)
+    what = "a [low, high] pair of brightness factors (1.0 keeps the image as it is)"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # Keras takes only a pair; a single number is most often meant as ±value around 1.
+        raise HintedError(f"must be {what}, got {describe(value)}", _factor_hint(value))
+    return _pair(value, low_bound=0.0, what=what)
+
+
+def _factor_hint(number: float) -> str:
+    """The pair a single brightness number most likely stood for."""
+    if 0 < number < 1:
+        low, high = 1 - number, 1 + number
+        return f"for up to {number * 100:.6g}% darker or brighter, write [{low:.6g}, {high:.6g}]"
+    if number > 1 and math.isfinite(number):
+        return f"for factors up to {number:g}, write [{1 / number:.3g}, {number:g}]"
+    if number == 0:
+        return "leave brightness_range out for no change of brightness"
+    return "e.g. [0.8, 1.2] for up to 20% darker or brighter"
 
 
 def _fraction(value: Any) -> Any:

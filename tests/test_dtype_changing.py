@@ -1,0 +1,362 @@
+"""Steps that set the output's dtype and range (Normalize, ToFloat, FromFloat) give
+albumentations' own output — the values a plain ``A.Compose`` of the same steps gives for the
+same seed on the same input — in ``pipe(...)``, ``apply_batch``, ``flow``, ``wrap``,
+``as_torch`` and a row adapter; the configs that would mix two kinds of values are refused."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import confaug
+from confaug import ConfigError
+from confaug.compiler.build import keras_step
+from confaug.seeding import ITERABLE_STREAM, SAMPLE_STREAM, sample_seed
+from tests.conftest import Run, WriteConfig
+from tests.helpers import images, only_problem, position
+
+A = pytest.importorskip("albumentations")
+
+SIZE = (20, 24)
+SEEDS = range(6)
+
+#: name → (the config's transforms, the same steps built with albumentations, Keras keywords).
+CASES: dict[str, tuple[list[Any], Callable[[], list[Any]], dict[str, Any]]] = {
+    "normalize": (
+        [
+            {"HorizontalFlip": {"p": 0.5}},
+            {"RandomBrightnessContrast": {"p": 0.5}},
+            "Normalize",
+            {"VerticalFlip": {"p": 0.5}},
+        ],
+        lambda: [
+            A.HorizontalFlip(p=0.5),
+            A.RandomBrightnessContrast(p=0.5),
+            A.Normalize(),
+            A.VerticalFlip(p=0.5),
+        ],
+        {},
+    ),
+    "keras warp, then normalize": (
+        [{"Normalize": {"mean": 0.5, "std": 0.25}}],
+        lambda: [A.Normalize(mean=0.5, std=0.25)],
+        {"rotation_range": 20, "zoom_range": 0.1, "horizontal_flip": True},
+    ),
+    "normalize min_max": (
+        [{"Normalize": {"normalization": "min_max"}}, {"HorizontalFlip": {"p": 0.5}}],
+        lambda: [A.Normalize(normalization="min_max"), A.HorizontalFlip(p=0.5)],
+        {},
+    ),
+    "to float": (
+        ["ToFloat", {"GaussNoise": {"std_range": [0.05, 0.1], "p": 0.5}}],
+        lambda: [A.ToFloat(), A.GaussNoise(std_range=(0.05, 0.1), p=0.5)],
+        {},
+    ),
+    "to float, from float": (
+        ["ToFloat", {"RandomBrightnessContrast": {"p": 1.0}}, {"FromFloat": {"dtype": "uint8"}}],
+        lambda: [A.ToFloat(), A.RandomBrightnessContrast(p=1.0), A.FromFloat(dtype="uint8")],
+        {},
+    ),
+}
+
+
+def config(name: str, **extra: Any) -> dict[str, Any]:
+    steps, _, keras = CASES[name]
+    return {"version": 1, **keras, "transforms": steps, **extra}
+
+
+def reference(name: str) -> Any:
+    """The plain albumentations Compose of case ``name`` (the Keras warp first, as confaug)."""
+    _, steps, keras = CASES[name]
+    first = [] if not keras else [keras_step(confaug.load_spec({"version": 1, **keras}))]
+    return A.Compose([*first, *steps()])
+
+
+def expected(compose: Any, image: np.ndarray, seed: int) -> np.ndarray:
+    """What ``compose`` gives for ``image`` seeded as confaug seeds a sample."""
+    compose.set_random_state(np.random.default_rng(seed), random.Random(seed))
+    out: np.ndarray = compose(image=image)["image"]
+    return out
+
+
+def inputs(dtype: Any) -> np.ndarray:
+    return images(4, SIZE, seed=2, dtype=dtype)
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Any:
+    # Normalize scaled for bytes warns on float images (tested below): not noise elsewhere.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
+# ---- one sample and apply_batch ------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("name", list(CASES))
+def test_one_sample_is_albumentations_output(name: str, dtype: Any) -> None:
+    pipe, compose = confaug.load_pipeline(config(name)), reference(name)
+    changed = 0
+    for seed in SEEDS:
+        for image in inputs(dtype):
+            want = expected(compose, image, seed)
+            got = pipe(image=image, seed=seed)["image"]
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+            changed += not np.array_equal(got, pipe(image=image, seed=seed + 100)["image"])
+    assert changed  # the seeds matter: the steps around the range step really run
+
+
+def test_normalize_gives_floats_around_zero_not_bytes() -> None:
+    """The reported symptom: 0–3 from uint8, zeros from floats."""
+    pipe = confaug.load_pipeline(config("normalize"))
+    out = pipe(image=inputs(np.uint8)[0], seed=0)["image"]
+    assert out.dtype == np.float32 and out.min() < -1.5 and out.max() > 2.0
+    floats = pipe(image=inputs(np.float32)[0], seed=0)["image"]
+    assert floats.dtype == np.float32 and floats.max() < -1.5  # max_pixel_value 255 on [0, 1]
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_apply_batch_is_albumentations_output(dtype: Any) -> None:
+    pipe, compose = (
+        confaug.load_pipeline(config("keras warp, then normalize")),
+        reference("keras warp, then normalize"),
+    )
+    x = inputs(dtype)
+    assert not pipe.augments_batches  # the Keras batch path gives the input's dtype back
+    assert pipe.output_set_by == "transforms.0.Normalize"
+    assert confaug.load_pipeline({"version": 1, "rotation_range": 20}).output_set_by is None
+    got = pipe.apply_batch(x, seed=5)
+    assert got.dtype == np.float32
+    for i, image in enumerate(x):
+        np.testing.assert_array_equal(got[i], expected(compose, image, sample_seed(5, i)))
+    assert pipe.apply_batch(x[:0]).dtype == np.float32
+
+
+def test_channels_first_keeps_the_layout() -> None:
+    pipe = confaug.load_pipeline(config("normalize", data_format="channels_first"))
+    compose = reference("normalize")
+    x = inputs(np.uint8)
+    got = pipe.apply_batch(np.moveaxis(x, -1, 1), seed=1)
+    assert got.shape == (4, 3, *SIZE) and got.dtype == np.float32
+    for i, image in enumerate(x):
+        want = expected(compose, image, sample_seed(1, i))
+        np.testing.assert_array_equal(np.moveaxis(got[i], 0, -1), want)
+
+
+def test_float_255_data_reaches_the_steps_in_0_1() -> None:
+    """As the README says: float data of another range is worked on as float32 in [0, 1]."""
+    pipe = confaug.load_pipeline(
+        config("normalize", transforms=[{"Normalize": {"max_pixel_value": 1.0}}])
+    )
+    x255 = inputs(np.uint8).astype(np.float32)
+    want = A.Compose([A.Normalize(max_pixel_value=1.0)])(image=x255[0] / np.float32(255))["image"]
+    np.testing.assert_array_equal(pipe(image=x255[0])["image"], want)
+
+
+def test_masks_keep_their_dtype() -> None:
+    pipe = confaug.load_pipeline(config("normalize"))
+    mask = (inputs(np.uint8)[0, ..., 0] > 128).astype(np.uint8)
+    out = pipe(image=inputs(np.uint8)[0], mask=mask, seed=0)
+    assert out["image"].dtype == np.float32 and out["mask"].dtype == np.uint8
+    assert set(np.unique(out["mask"])) <= {0, 1}
+
+
+def test_without_augmentation_drops_normalize_and_keeps_the_input_dtype() -> None:
+    plain = confaug.load_pipeline(config("normalize")).without_augmentation()
+    x = inputs(np.uint8)
+    np.testing.assert_array_equal(plain.apply_batch(x), x)
+
+
+def test_ordinary_pipelines_still_keep_dtype_and_range() -> None:
+    pipe = confaug.load_pipeline({"version": 1, "transforms": [{"HorizontalFlip": {"p": 1.0}}]})
+    for dtype in (np.uint8, np.float32):
+        x = inputs(dtype)
+        out = pipe.apply_batch(x)
+        assert out.dtype == x.dtype
+        np.testing.assert_array_equal(out, x[:, :, ::-1])
+
+
+# ---- generators and adapters ---------------------------------------------------------------
+def flow_expected(name: str, x: np.ndarray, seed: int, epoch: int = 0) -> np.ndarray:
+    compose = reference(name)
+    keys = range(len(x))
+    return np.stack(
+        [
+            expected(compose, x[i], sample_seed(seed, SAMPLE_STREAM, epoch, k))
+            for i, k in enumerate(keys)
+        ]
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_flow_batches_are_albumentations_output(dtype: Any) -> None:
+    name = "keras warp, then normalize"
+    pipe, x = confaug.load_pipeline(config(name)), inputs(dtype)
+    generator = pipe.flow(x, np.arange(4), batch_size=4, shuffle=False, seed=7)
+    got, y = generator[0]
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, flow_expected(name, x, 7))
+    np.testing.assert_array_equal(y, np.arange(4))
+    threads = pipe.flow(x, batch_size=2, shuffle=False, seed=7, workers=2)
+    np.testing.assert_array_equal(np.concatenate([threads[0], threads[1]]), got)
+
+
+def test_flow_of_from_float_gives_bytes_from_floats() -> None:
+    name = "to float, from float"
+    pipe, x = confaug.load_pipeline(config(name)), inputs(np.float32)
+    got = pipe.flow(x, batch_size=4, shuffle=False, seed=3)[0]
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got, flow_expected(name, x, 3))
+
+
+def test_wrap_is_albumentations_output() -> None:
+    name = "normalize"
+    pipe, x = confaug.load_pipeline(config(name)), inputs(np.uint8)
+    compose = reference(name)
+    ((got, y),) = list(pipe.wrap([(x, np.arange(4))], seed=9))
+    assert got.dtype == np.float32
+    for i, image in enumerate(x):
+        seed = sample_seed(9, ITERABLE_STREAM, 0, 0, i)
+        np.testing.assert_array_equal(got[i], expected(compose, image, seed))
+    np.testing.assert_array_equal(y, np.arange(4))
+
+
+def test_as_torch_gives_the_normalized_floats_unscaled() -> None:
+    torch = pytest.importorskip("torch")
+    name = "normalize"
+    pipe, x = confaug.load_pipeline(config(name)), inputs(np.uint8)
+    dataset = pipe.flow(x, np.arange(4), batch_size=4, shuffle=False, seed=7).as_torch()
+    batch, labels = dataset[0]
+    assert batch.dtype == torch.float32 and tuple(batch.shape) == (4, 3, *SIZE)
+    want = np.moveaxis(flow_expected(name, x, 7), -1, 1)  # no ÷255: the floats are Normalize's
+    np.testing.assert_array_equal(batch.numpy(), want)
+    assert labels.dtype == torch.int64
+
+
+def test_a_grain_row_gets_the_generators_output() -> None:
+    pytest.importorskip("grain")
+    from confaug.integrations.grain import GrainAugment
+
+    name = "normalize"
+    pipe, x = confaug.load_pipeline(config(name)), inputs(np.uint8)
+    augment = GrainAugment(pipe, seed=7, key_field="id")
+    want = flow_expected(name, x, 7)
+    for i, image in enumerate(x):
+        row = augment.map({"image": image, "id": i})
+        assert row["image"].dtype == np.float32
+        np.testing.assert_array_equal(row["image"], want[i])
+
+
+# ---- what is refused, what is warned -------------------------------------------------------
+def placed(write: WriteConfig, text: str) -> tuple[Any, str]:
+    path = write("aug.yaml", text)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline(path)
+    return only_problem(err), text
+
+
+@pytest.mark.parametrize(
+    ("text", "needle", "words"),
+    [
+        (
+            "version: 1\ntransforms:\n  - HorizontalFlip\n  - Normalize: {p: 0.5}\n",
+            "0.5",
+            "transforms.1.Normalize has p: 0.5",
+        ),
+        (
+            "version: 1\ntransforms:\n  - OneOf:\n      p: 1\n      transforms: [ToFloat, Blur]\n",
+            "p: 1",
+            "transforms.0.OneOf picks or mixes",
+        ),
+        (
+            "version: 1\ntransforms:\n  - Sequential:\n      p: 0.5\n      transforms: [ToFloat]\n",
+            "0.5",
+            "transforms.0.Sequential has p: 0.5",
+        ),
+    ],
+)
+def test_a_range_step_that_may_not_run_is_refused_at_its_line(
+    write: WriteConfig, text: str, needle: str, words: str
+) -> None:
+    problem, _ = placed(write, text)
+    assert words in problem.message and "must run on every sample" in problem.message
+    assert (problem.line, problem.column) == position(text, needle)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("rescale", "1/255"),
+        ("featurewise_center", "true"),
+        ("zca_whitening", "true"),
+        ("dtype", "uint8"),
+    ],
+)
+def test_keras_stage_that_would_spoil_normalize_is_refused(
+    write: WriteConfig, key: str, value: str
+) -> None:
+    text = f"version: 1\n{key}: {value}\ntransforms:\n  - Normalize\n"
+    problem, _ = placed(write, text)
+    assert problem.field == key and "transforms.0.Normalize" in problem.message
+    assert problem.line == 2
+
+
+def test_what_may_follow_a_range_step() -> None:
+    """Samplewise statistics and a float dtype run on Normalize's output; rescale after
+    FromFloat (bytes again) is Keras' own case."""
+    pipe = confaug.load_pipeline(config("normalize", samplewise_center=True, dtype="float16"))
+    out = pipe.apply_batch(inputs(np.uint8), seed=0)
+    assert (
+        out.dtype == np.float16 and np.abs(out.astype(np.float32).mean(axis=(1, 2, 3))).max() < 1e-2
+    )
+    keras = confaug.load_pipeline(config("to float, from float", rescale="1/255"))
+    out = keras.apply_batch(inputs(np.uint8), seed=0)
+    assert out.dtype == np.float32 and out.min() >= 0.0 and out.max() <= 1.0
+
+
+def test_bytes_normalize_on_float_images_warns_once() -> None:
+    pipe = confaug.load_pipeline(config("normalize"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipe(image=inputs(np.uint8)[0])
+        assert not caught  # uint8: what max_pixel_value 255 is for
+        pipe.apply_batch(inputs(np.float32))
+    assert len(caught) == 1
+    assert "transforms.2.Normalize" in str(caught[0].message)
+    assert "max_pixel_value: 1.0" in str(caught[0].message)
+    quiet = confaug.load_pipeline(
+        config("normalize", transforms=[{"Normalize": {"max_pixel_value": 1.0}}])
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet(image=inputs(np.float32)[0])
+    assert not caught
+
+
+def test_validate_says_ok(cli: Run, write: WriteConfig) -> None:
+    path = write(
+        "aug.yaml",
+        "version: 1\nrotation_range: 10\ntransforms:\n  - Normalize\n  - HorizontalFlip\n",
+    )
+    code, out, _ = cli("validate", str(path))
+    assert code == 0 and "ok" in out
+
+
+def test_an_a_save_file_ending_in_normalize_gives_a_load_output(in_tmp: Path) -> None:
+    compose = A.Compose(
+        [A.HorizontalFlip(p=0.5), A.RandomBrightnessContrast(p=0.5), A.Normalize(p=1.0)]
+    )
+    A.save(compose, "albu.yaml", data_format="yaml")
+    pipe, loaded = confaug.load_pipeline("albu.yaml"), A.load("albu.yaml", data_format="yaml")
+    for seed in SEEDS:
+        for image in inputs(np.uint8):
+            np.testing.assert_array_equal(
+                pipe(image=image, seed=seed)["image"], expected(loaded, image, seed)
+            )
