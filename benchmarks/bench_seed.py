@@ -32,6 +32,7 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -43,9 +44,11 @@ os.environ.setdefault("KERAS_BACKEND", "numpy")
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
+from bench_generator import write_jpegs
 
 import confaug
 
@@ -234,7 +237,7 @@ def workloads(size: int, batch: int, flow_images: int) -> dict[str, Workload]:
 
 
 def calibrate(work: dict[str, Workload], seconds: float) -> None:
-    """Warm every workload up and choose how many units make one repeat last ``seconds``."""
+    """Warm every workload up and choose how many units make one turn last ``seconds``."""
     for workload in work.values():
         workload.run(1)
         start = time.perf_counter()
@@ -243,43 +246,142 @@ def calibrate(work: dict[str, Workload], seconds: float) -> None:
         workload.units = max(1, round(seconds / took))
 
 
-def round_robin(work: dict[str, Workload], repeats: int) -> dict[str, list[float]]:
-    """Images/s of each workload in each round; every round runs every workload once."""
-    rates: dict[str, list[float]] = {name: [] for name in work}
-    for _ in range(repeats):
-        for name, workload in work.items():
-            start = time.perf_counter()
-            count = workload.run(workload.units)
-            rates[name].append(count / (time.perf_counter() - start))
-    return rates
+def paired_rounds(
+    work: dict[str, Workload], pairs: list[tuple[str, str]], rounds: int, turns: int
+) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Images/s of each pair's path and baseline, per round.
+
+    In a round every pair runs ``turns`` short turns of its path and of its baseline,
+    alternating (ABBA…), so that a busy spell on a shared machine falls on both sides of a
+    ratio alike; a round's rate is its images over its time on that side.
+    """
+    result: dict[tuple[str, str], list[tuple[float, float]]] = {pair: [] for pair in pairs}
+    for _ in range(rounds):
+        for pair in pairs:
+            spent, made = [0.0, 0.0], [0, 0]
+            for turn in range(turns):
+                for side in (0, 1) if turn % 2 == 0 else (1, 0):
+                    workload = work[pair[side]]
+                    start = time.perf_counter()
+                    made[side] += workload.run(workload.units)
+                    spent[side] += time.perf_counter() - start
+            result[pair].append((made[0] / spent[0], made[1] / spent[1]))
+    return result
 
 
-def report(size: int, batch: int, flow_images: int, rates: dict[str, list[float]]) -> None:
-    """One table: median images/s, and the median (and range) of the rounds' ratios."""
-    print(f"\n{size}x{size}x3, batches of {batch}, flow over ({flow_images}, {size}, {size}, 3)")
+def print_table(
+    title: str,
+    rows: list[tuple[str, str, str, float | None]],
+    rates: dict[tuple[str, str], list[tuple[float, float]]],
+) -> None:
+    """One table: median images/s of each side, and the median and range of the ratios."""
+    print(f"\n{title}")
     print(
-        f"| {'path':<50} | {'images/s':>9} | {'baseline/s':>10} | {'ratio':>7} "
+        f"| {'path':<58} | {'images/s':>9} | {'baseline/s':>10} | {'ratio':>7} "
         f"| {'rounds':>13} | target |"
     )
-    print(f"|{'-' * 52}|{'-' * 10}:|{'-' * 11}:|{'-' * 8}:|{'-' * 14}:|{'-' * 8}|")
-    for label, name, baseline in ROWS:
-        ratios = [a / b for a, b in zip(rates[name], rates[baseline], strict=True)]
+    print(f"|{'-' * 60}|{'-' * 10}:|{'-' * 11}:|{'-' * 8}:|{'-' * 14}:|{'-' * 8}|")
+    for label, name, baseline, target in rows:
+        measured = rates[(name, baseline)]
+        ratios = [path / base for path, base in measured]
         ratio = statistics.median(ratios)
-        target = TARGETS.get((name, size))
         wanted = "" if target is None else f">= {target:g}" + (" ok" if ratio >= target else "")
         print(
-            f"| {label:<50} | {statistics.median(rates[name]):>9,.0f} "
-            f"| {statistics.median(rates[baseline]):>10,.0f} | {ratio:>6.2f}x "
+            f"| {label:<58} | {statistics.median(p for p, _ in measured):>9,.0f} "
+            f"| {statistics.median(b for _, b in measured):>10,.0f} | {ratio:>6.2f}x "
             f"| {min(ratios):>5.2f}–{max(ratios):<5.2f}x | {wanted} |"
         )
-    print("(baselines: Keras' legacy IDG; a bare cv2.warpAffine loop; the steps in A.Compose)")
+
+
+def folder_workloads(root: Path, batch: int) -> dict[str, Workload]:
+    """One epoch over a folder of JPEGs per unit: confaug's ``flow_from_directory`` with the
+    seed preset and ``workers`` 1 and 2 (threads), and a PyTorch ``DataLoader(num_workers=2)``
+    over a hand-written albumentations ``Dataset`` of the same files and config."""
+    from confaug.batching import flow_from_directory
+
+    pipe = confaug.load_pipeline("preset:keras_seed")
+    count = sum(1 for _ in root.rglob("*.jpg"))
+
+    def confaug_epoch(workers: int) -> Workload:
+        generator = flow_from_directory(
+            pipe, root, target_size=None, batch_size=batch, seed=0, workers=workers
+        )
+        stream = iter(generator)  # endless: its workers stay up from one epoch to the next
+
+        def run(n: int) -> int:
+            return sum(len(next(stream)[0]) for _ in range(n * len(generator)))
+
+        return Workload(run)
+
+    work = {"folder workers=1": confaug_epoch(1), "folder workers=2": confaug_epoch(2)}
+    torch_epoch = torch_workload(root, batch)
+    if torch_epoch is not None:
+        work["torch DataLoader(num_workers=2)"] = torch_epoch
+    assert count, "no JPEGs written"
+    return work
+
+
+def torch_workload(root: Path, batch: int) -> Workload | None:
+    """A ``DataLoader(num_workers=2)`` over a ``Dataset`` written as its users write one:
+    ``cv2.imread`` + RGB, an albumentations Compose of the seed's config (Affine with its
+    rotation, shifts, shear and zoom and a reflect border; HorizontalFlip; brightness
+    ±50 %), a CHW uint8 tensor; None without PyTorch."""
+    try:
+        import torch
+        from torch.utils.data import DataLoader, Dataset
+    except ImportError:
+        return None
+    import albumentations as A
+
+    paths = sorted(root.rglob("*.jpg"))
+    classes = sorted({path.parent.name for path in paths})
+
+    class Folder(Dataset):  # type: ignore[type-arg]
+        def __init__(self) -> None:
+            self.compose = A.Compose(
+                [
+                    A.Affine(
+                        rotate=(-15, 15),
+                        translate_percent=(-0.1, 0.1),
+                        shear=(-0.6, 0.6),
+                        scale=(0.9, 1.25),
+                        border_mode=cv2.BORDER_REFLECT,
+                        p=1.0,
+                    ),
+                    A.HorizontalFlip(p=0.5),
+                    A.RandomBrightnessContrast(brightness_limit=0.5, contrast_limit=0, p=1.0),
+                ]
+            )
+
+        def __len__(self) -> int:
+            return len(paths)
+
+        def __getitem__(self, index: int) -> tuple[Any, int]:
+            image = cv2.cvtColor(cv2.imread(str(paths[index])), cv2.COLOR_BGR2RGB)
+            image = self.compose(image=image)["image"]
+            label = classes.index(paths[index].parent.name)
+            return torch.from_numpy(image.transpose(2, 0, 1).copy()), label
+
+    # persistent_workers: its processes stay up from one epoch to the next, as confaug's.
+    loader = DataLoader(
+        Folder(), batch_size=batch, shuffle=True, num_workers=2, persistent_workers=True
+    )
+
+    def run(n: int) -> int:
+        return sum(len(x) for _ in range(n) for x, _ in loader)
+
+    return Workload(run)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[400, 32])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--seconds", type=float, default=0.6, help="length of one repeat")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--turns", type=int, default=4, help="turns of each side per round")
+    parser.add_argument("--seconds", type=float, default=0.15, help="length of one turn")
+    parser.add_argument(
+        "--folder-files", type=int, default=160, help="400 px JPEGs of the folder rows (0: none)"
+    )
     parser.add_argument(
         "--threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)"
     )
@@ -287,17 +389,54 @@ def main() -> None:
     if args.threads is not None:
         cv2.setNumThreads(args.threads)
     coretype = os.environ.get("OPENBLAS_CORETYPE")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"confaug {confaug.__version__}, OpenCV {cv2.__version__} ({cv2.getNumThreads()} "
         f"threads), NumPy {np.__version__}, KERAS_BACKEND={os.environ['KERAS_BACKEND']}, "
-        f"OPENBLAS_CORETYPE={coretype or 'unset'}; median of {args.repeats} round-robin repeats"
+        f"OPENBLAS_CORETYPE={coretype or 'unset'}; {os.cpu_count()} CPUs, load average "
+        f"{load}; medians of {args.rounds} rounds of {args.turns} alternating turns per side"
     )
     for size in args.sizes:
         batch = 4 if size >= 128 else 32
         flow_images = 32 if size >= 128 else 1024
         work = workloads(size, batch, flow_images)
         calibrate(work, args.seconds)
-        report(size, batch, flow_images, round_robin(work, args.repeats))
+        pairs = [(name, baseline) for _, name, baseline in ROWS]
+        rates = paired_rounds(work, pairs, args.rounds, args.turns)
+        rows = [(label, name, base, TARGETS.get((name, size))) for label, name, base in ROWS]
+        title = f"{size}x{size}x3, batches of {batch}, flow over ({flow_images}, {size}, {size}, 3)"
+        print_table(title, rows, rates)
+        print("(baselines: Keras' legacy IDG; a bare cv2.warpAffine loop; the steps in A.Compose)")
+    if args.folder_files:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp) / "data"
+            write_jpegs(root, args.folder_files, (400, 400))
+            work = folder_workloads(root, 32)
+            for workload in work.values():
+                workload.run(1)  # warm-up: page cache, imports, worker start-up paths
+            rows = [
+                (
+                    "folder of 400 px JPEGs, workers=2 vs workers=1",
+                    "folder workers=2",
+                    "folder workers=1",
+                    1.8,
+                )
+            ]
+            if "torch DataLoader(num_workers=2)" in work:
+                rows.append(
+                    (
+                        "folder, workers=2 vs torch DataLoader(num_workers=2)",
+                        "folder workers=2",
+                        "torch DataLoader(num_workers=2)",
+                        1.2,
+                    )
+                )
+            rates = paired_rounds(work, [(name, base) for _, name, base, _ in rows], args.rounds, 2)
+            title = f"a folder of {args.folder_files} 400 px JPEGs, batches of 32, an epoch a turn"
+            print_table(title, rows, rates)
+            print("(both sides: the seed's config; torch: cv2.imread + an albumentations Compose)")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"load average at the end: {load}")
 
 
 if __name__ == "__main__":

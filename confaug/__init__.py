@@ -21,6 +21,7 @@ from confaug.api import (
 )
 from confaug.compiler.pipeline import Pipeline
 from confaug.errors import ConfigError, DataError, Problem
+from confaug.reading.albu_format import DroppedKeysWarning
 from confaug.registry import register, unregister
 from confaug.seeding import sample_seed
 from confaug.spec.model import KERAS_KEYWORDS, Spec
@@ -38,6 +39,7 @@ __all__ = [
     "KERAS_KEYWORDS",
     "ConfigError",
     "DataError",
+    "DroppedKeysWarning",
     "Pipeline",
     "Problem",
     "Spec",

@@ -17,7 +17,7 @@ import pytest
 
 import confaug
 from confaug import ConfigError
-from confaug.reading.albu_format import inherited_keys
+from confaug.reading.albu_format import DroppedKeysWarning, inherited_keys
 from tests.helpers import only_problem, position
 
 A = pytest.importorskip("albumentations")
@@ -121,7 +121,8 @@ def test_inherited_keys_are_dropped_with_a_warning_naming_them(
     text = path.read_text()
     assert all(f'"{key}"' in text or f"{key}:" in text for key in keys)  # A.save wrote them
     assert inherited_keys(cls) >= keys  # computed from the class, not listed
-    with pytest.warns(UserWarning, match=f"transforms.0.{cls.__name__}: dropped") as caught:
+    match = f"transforms.0.{cls.__name__}: dropped"
+    with pytest.warns(DroppedKeysWarning, match=match) as caught:
         confaug.load_pipeline(path)
     messages = [str(w.message) for w in caught if "dropped" in str(w.message)]
     assert len(messages) == 1
@@ -131,6 +132,15 @@ def test_inherited_keys_are_dropped_with_a_warning_naming_them(
     assert named == keys
     assert messages[0].startswith(f"albu.{data_format}:")
     assert _same_outputs(path, data_format, _data_for(cls)) > 0
+
+
+def test_the_cli_shows_a_dropped_key_as_a_line_about_the_file(in_tmp: Path, cli: Any) -> None:
+    path = _saved(A.Compose([A.PadIfNeeded(min_height=50, min_width=50)]), Path("a.yaml"), "yaml")
+    code, _, err = cli("validate", str(path))
+    assert code == 0
+    (line,) = [line for line in err.splitlines() if "dropped" in line]
+    assert line.startswith("warning: a.yaml:") and "'padding'" in line
+    assert "UserWarning" not in err and "albu_format.py" not in err
 
 
 def test_a_typo_beside_the_inherited_keys_stays_an_error(in_tmp: Path) -> None:
@@ -409,3 +419,33 @@ def test_every_composite_in_a_file_matches_a_load(in_tmp: Path, composite: Any) 
     path = _saved(A.Compose([composite]), Path("albu.json"), "json")
     image = _image()
     assert _same_outputs(path, "json", {"image": image, "mask": image[..., 0].copy()}) > 0
+
+
+def test_a_step_without_p_gets_a_loads_p(in_tmp: Path) -> None:
+    """A.load gives a step without ``p`` 0.5, whatever its class's default (PadIfNeeded's
+    is 1.0), and a nested Compose its own 1.0."""
+    text = (
+        "__version__: 2.0.8\n"
+        "transform:\n"
+        "  __class_fullname__: Compose\n"
+        "  transforms:\n"
+        "  - {__class_fullname__: PadIfNeeded, min_height: 60, min_width: 60}\n"
+        "  - __class_fullname__: Compose\n"
+        "    transforms: [{__class_fullname__: HorizontalFlip}]\n"
+    )
+    Path("albu.yaml").write_text(text)
+    pipe = confaug.load_pipeline("albu.yaml")
+    first, nested = pipe.spec.transforms
+    assert first.params["p"] == 0.5 and nested.params["p"] == 1.0
+    assert nested.transforms is not None and nested.transforms[0].params["p"] == 0.5
+    image = _image()
+    assert _same_outputs(Path("albu.yaml"), "yaml", {"image": image}) > 0
+
+
+def test_a_confaug_config_extends_an_albumentations_file(in_tmp: Path) -> None:
+    """The fix the error for a key beside ``transform`` suggests."""
+    _saved(A.Compose([A.HorizontalFlip(p=0.5)]), Path("albu.yaml"), "yaml")
+    Path("aug.yaml").write_text("version: 1\nextends: albu.yaml\nrotation_range: 90\n")
+    spec = confaug.load_spec("aug.yaml")
+    assert spec.rotation_range == 90
+    assert [step.name for step in spec.transforms] == ["HorizontalFlip"]

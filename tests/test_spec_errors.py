@@ -161,7 +161,8 @@ def test_excluded_transforms_cannot_be_named(write: WriteConfig) -> None:
     text = "version: 1\ntransforms:\n  - Lambda: {}\n  - FDA: {reference_images: [/etc/passwd]}\n"
     problems = problems_of(write, text)
     assert [p.field for p in problems] == ["transforms.0.Lambda", "transforms.1.FDA"]
-    assert all("unknown transform" in p.message for p in problems)
+    assert all("cannot be a step of a config" in p.message for p in problems)
+    assert "run code" in problems[0].hint and "reads reference images" in problems[1].hint
 
 
 # ---- ranges and probabilities ----------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,15 +100,30 @@ def import_modules(names: list[str]) -> None:
 def read_document(source: str, args: argparse.Namespace) -> Document:
     """``source`` with its extends chain and ``--set`` overrides applied (not yet validated)."""
     from confaug.api import resolve
+    from confaug.reading.albu_format import DroppedKeysWarning
     from confaug.reading.extends import roots_option
 
     import_modules(args.imports)
     # A parent outside the roots: the hint names this command's flag, not the Python keyword.
     token = roots_option.set("add --allow-root {shell} to permit it")
     try:
-        return resolve(source, overrides=args.overrides or None, allowed_roots=args.allowed_roots)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DroppedKeysWarning)
+            document = resolve(
+                source, overrides=args.overrides or None, allowed_roots=args.allowed_roots
+            )
     finally:
         roots_option.reset(token)
+    # A warning about the user's file is a line about that file, not Python's report of
+    # where in confaug it was raised; other warnings go on as they came.
+    for warning in caught:
+        if issubclass(warning.category, DroppedKeysWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return document
 
 
 def load_checked(source: str, args: argparse.Namespace) -> tuple[Document, Spec, Pipeline]:

@@ -19,10 +19,14 @@ returning None, and the caller goes sample by sample, with that path's errors an
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from confaug.compiler.values import Scale, infer_scale
@@ -192,36 +196,96 @@ class BatchPath:
         """HWC images in the caller's dtype and range → augmented, same dtype and range;
         None when a float value is not finite (the per-sample path names the image)."""
         count, height, width, channels = images.shape
+        out = np.empty((count, height, width, channels), np.uint8 if scale is None else scale.dtype)
+
+        def run(part: slice) -> bool:
+            if scale is None:  # uint8 is worked on as it is
+                augment_into(images[part], draws[part], self.settings, out[part])
+                return True
+            return self._augment_floats(images, draws, scale, finite, out, part)
+
+        return out if all(_in_halves(run, count, count * height * width)) else None
+
+    def _augment_floats(
+        self,
+        images: Any,
+        draws: BatchDraws,
+        scale: Scale,
+        finite: bool,
+        out: np.ndarray,
+        images_part: slice,
+    ) -> bool:
+        """Float images ``images_part`` into ``out``; False at a value that is not finite."""
+        first, stop, _ = images_part.indices(len(out))
+        _, height, width, channels = out.shape
         shape = (height, width, channels)
-        if scale is None:  # uint8 is worked on as it is
-            out8 = np.empty((count, *shape), np.uint8)
-            return augment_into(images, draws, self.settings, out8)
-        out = np.empty((count, *shape), dtype=scale.dtype)
         # Float images go through in chunks of about a megabyte: each step runs over a chunk
         # at once (a 32 px image is too small to pay for a NumPy call of its own), and the
         # chunk is still in cache for the next step (a 400 px image is a chunk on its own).
         # The warp writes float32 in [0, 1]: straight into the output when that is float32,
         # else into a scratch chunk, reused; so is the working copy of the input.
-        size = max(1, min(count, _CHUNK_VALUES // (height * width * channels)))
+        size = max(1, min(stop - first, _CHUNK_VALUES // (height * width * channels)))
         scratch_in = None if scale.identity else np.empty((size, *shape), np.float32)
         scratch_out = None if out.dtype == np.float32 else np.empty((size, *shape), np.float32)
         # Brightness clips to [0, 1] already, which makes from_working's clip a no-op.
         clipped = draws.brightness is not None
-        for start in range(0, count, size):
-            part, target = slice(start, min(start + size, count)), out[start : start + size]
+        for start in range(first, stop, size):
+            part, target = (
+                slice(start, min(start + size, stop)),
+                out[start : min(start + size, stop)],
+            )
             work = _to_working(images, part, scale, scratch_in)
             # A sum sees a NaN or an infinity (of the input, or of its working copy while
             # that is in cache); one that overflows on huge values only declines the batch.
             if not finite and not _finite_sum(work):
-                return None
+                return False
             slot = target if scratch_out is None else scratch_out[: len(target)]
             augment_into(work, draws[part], self.settings, slot)
             _from_working(slot, scale, target, clipped=clipped)
-        return out
+        return True
 
 
 #: Values per chunk of float images (see BatchPath._augment): 1 MB of float32.
 _CHUNK_VALUES = 1 << 18
+#: From this many pixels on, a batch is augmented in two halves at once (see _in_halves).
+_HALVES_PIXELS = 1 << 14
+_POOL_LOCK = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _in_halves(run: Callable[[slice], bool], count: int, pixels: int) -> list[bool]:
+    """``run`` over images ``0:count``: in two halves at once, one in a helper thread, when
+    OpenCV may use more than one thread (a generator's workers pin it to one, as does
+    ``cv2.setNumThreads(1)``) and the batch is large enough to pay for the hand-over; else
+    in one call. Each image is written by one thread alone, with the same operations, so
+    the bits do not depend on which thread ran it."""
+    if count < 2 or pixels < _HALVES_PIXELS or cv2.getNumThreads() < 2:
+        return [run(slice(0, count))]
+    middle = count // 2
+    second = _helper().submit(run, slice(middle, count))
+    try:
+        first = run(slice(0, middle))
+    finally:
+        done = second.result()  # never leave the helper writing into a batch given up
+    return [first, done]
+
+
+def _helper() -> ThreadPoolExecutor:
+    """The one helper thread of the process, started on first use."""
+    global _pool
+    with _POOL_LOCK:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="confaug-batch")
+        return _pool
+
+
+def _forget_helper() -> None:
+    """In a forked child the helper thread does not exist: start a new one when needed."""
+    global _pool, _POOL_LOCK
+    _pool, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_helper)
 
 
 class _Taken:

@@ -37,6 +37,10 @@ _COMPOSE_DEFAULTS: dict[str, Any] = {
 }
 
 
+class DroppedKeysWarning(UserWarning):
+    """Keys of an albumentations file dropped as ``A.load`` drops them (see the module)."""
+
+
 #: The top-level keys of an ``A.save`` file.
 _FILE_KEYS = ("__version__", "transform")
 _INIT_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
@@ -162,6 +166,10 @@ class _Converter:
             else:
                 params[key] = value
                 target.update(source.moved((*old, key), (*step_path, key)))
+        if "p" not in raw:
+            # A.load's rule for a step without p (A.save always writes one): 0.5 whatever
+            # the class's default, except a Compose, which keeps its 1.0.
+            params["p"] = 1.0 if nested else 0.5
         if dropped:
             where = self.file or "<config>"
             if name_mark is not None:
@@ -210,7 +218,7 @@ def _same(value: Any, default: Any) -> bool:
 def from_albumentations(document: Document) -> Document:
     """Convert an albumentations serialized pipeline into confaug's spec shape.
 
-    Warns (``UserWarning``) naming each key dropped as ``A.load`` drops it.
+    Warns (``DroppedKeysWarning``) naming each key dropped as ``A.load`` drops it.
     """
     converter = _Converter(document)
     root = document.data["transform"]
@@ -257,6 +265,7 @@ def from_albumentations(document: Document) -> Document:
         warnings.warn(
             f"{where}: {field}: dropped {listed}: A.save writes {them} from {name}'s base "
             f"class, and {name} does not take {them} (A.load drops {them} too)",
+            DroppedKeysWarning,
             stacklevel=2,
         )
     return Document(

@@ -302,8 +302,11 @@ def _require_columns(table: Table, names: list[str]) -> None:
 def _mark_missing(
     table: Table, column: str, rows: list[int], bad: dict[int, str], what: str
 ) -> None:
+    """Mark the rows with no value in ``column``: a missing cell, or an empty or blank string
+    (a CSV's empty field, which pandas would read as NaN)."""
     for row in rows:
-        if row not in bad and _missing(table[column][row]):
+        value = table[column][row]
+        if row not in bad and (_missing(value) or (isinstance(value, str) and not value.strip())):
             bad[row] = f"{table.where(row)}: {what} in column {shown(column)!r}"
 
 
@@ -373,6 +376,7 @@ def _column_array(
                 raise TypeError(
                     f"column {name!r} must be numeric; row {row} has {_cell(value)}"
                 ) from None
+            _mark_non_finite_arrays(table, name, rows, bad)
             picked = [values[row] for row in rows]
             return np.asarray(picked, dtype=object) if picked else np.asarray(picked)
     for row, number in numbers.items():
@@ -386,6 +390,24 @@ def _column_array(
         numbers[row] if row in numbers and math.isfinite(numbers[row]) else 0.0 for row in rows
     ]
     return np.asarray(finite, dtype=np.float32)
+
+
+def _mark_non_finite_arrays(table: Table, name: str, rows: list[int], bad: dict[int, str]) -> None:
+    """Mark the rows whose label is a list or array of numbers holding a NaN or an infinity
+    (raw labels that are vectors), as a non-finite scalar label is."""
+    for row in rows:
+        value = table[name][row]
+        if row in bad or not isinstance(value, (list, tuple, np.ndarray)):
+            continue
+        try:
+            numbers = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):  # not numbers: passed on as they are
+            continue
+        if not np.isfinite(numbers).all():
+            bad[row] = (
+                f"{table.where(row)}: column {shown(name)!r} holds {_cell(value)}; "
+                "labels must be finite numbers"
+            )
 
 
 def _missing(value: Any) -> bool:

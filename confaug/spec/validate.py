@@ -10,7 +10,7 @@ from pydantic_core import ErrorDetails
 
 from confaug.errors import ConfigError, Problem, did_you_mean, hint_budget
 from confaug.reading.document import Document, KeyPath, dotted, key_path, problem_at
-from confaug.spec.catalog import COMPOSITES, catalog, check_params
+from confaug.spec.catalog import COMPOSITES, catalog, check_params, unknown_transform
 from confaug.spec.compose_options import compose_option_problems
 from confaug.spec.cost import MAX_STEPS, estimate
 from confaug.spec.model import Spec
@@ -131,12 +131,8 @@ def _check_steps(steps: Any, base: KeyPath, collector: _Collector) -> None:
             continue  # reported by the model
         info = known.get(name)
         if info is None:
-            collector.add(
-                name_path,
-                f"unknown transform '{name}'",
-                did_you_mean(name, known),
-                at_key=True,
-            )
+            message, hint = unknown_transform(name)
+            collector.add(name_path, message, hint, at_key=True)
             continue
         params = dict(params)
         children = params.pop("transforms", None) if name in COMPOSITES else None
