@@ -1,29 +1,35 @@
 """The seed's own paths, timed through the API a user calls, as ratios taken in one run.
 
-    KERAS_BACKEND=numpy python benchmarks/bench_seed.py [--sizes 400 32] [--repeats 5]
+    KERAS_BACKEND=numpy python benchmarks/bench_seed.py [--sizes 400 32] [--rounds 5]
+        [--turns 4] [--seconds 0.15] [--folder-files 160] [--threads N]
 
-For each image size every workload runs once per round, round-robin, for ``--repeats``
-rounds; a row shows the median images/s of the path and of its baseline, and the median of
-the rounds' ratios with their range: both sides of a ratio are measured in the same round
-(a busy spell on a shared machine slows a whole round, not one side of it). The config is
-the seed's (``preset:keras_seed``: rotation 15, shifts 0.1, shear 0.01, zoom [0.9, 1.25],
-horizontal flip, reflect, brightness [0.5, 1.5]); 400 px images go in batches of 4 (the
-seed's), 32 px ones in batches of 32.
+Each row is a path and its baseline. A round gives each row ``--turns`` short turns of its
+path and of its baseline, alternating (ABBA…), each turn about ``--seconds`` long: a busy
+spell on a shared machine then falls on both sides of a ratio alike. A row shows the median
+images/s of the path and of its baseline over ``--rounds`` rounds, and the median of the
+rounds' ratios with their range. The config is the seed's (``preset:keras_seed``: rotation
+15, shifts 0.1, shear 0.01, zoom [0.9, 1.25], horizontal flip, reflect, brightness
+[0.5, 1.5]); 400 px images go in batches of 4 (the seed's), 32 px ones in batches of 32.
 
 * **snippet** — the seed's ``create_aug_gen`` (a ``flow()`` per incoming batch of float
   [0, 1] images, ``255 * x`` in, ``x / 255`` out), run with Keras' legacy
   ``ImageDataGenerator`` (``keras.src.legacy.preprocessing.image``) and with
   ``confaug.keras.ImageDataGenerator``: only the import differs;
 * **flow** — ``ImageDataGenerator(...).flow(x, y, batch_size)`` over float 0–255 arrays (the
-  CIFAR-sized ``(1024, 32, 32, 3)`` at 32 px), one epoch per round, Keras and drop-in;
+  CIFAR-sized ``(1024, 32, 32, 3)`` at 32 px), one epoch per unit, Keras and drop-in;
 * **wrap** — ``pipe.wrap(batches)`` over float32 batches in [0, 1], against a bare float32
   ``cv2.warpAffine`` loop over the same images;
 * **apply_batch** — ``pipe.apply_batch(x)`` on uint8, against a bare uint8 loop;
 * **mixed** — ``apply_batch`` of the seed's keywords followed by two albumentations steps,
-  against those two steps alone in an ``A.Compose``: what the albumentations part costs.
+  against those two steps alone in an ``A.Compose``: what the albumentations part costs;
+* **folder** (400 px JPEGs in class folders, batches of 32, an epoch per turn) —
+  ``flow_from_directory`` with ``workers=2`` against ``workers=1``, and against a PyTorch
+  ``DataLoader(num_workers=2, persistent_workers=True)`` over a hand-written albumentations
+  ``Dataset`` of the same files and config (skipped without PyTorch).
 
 The bare loop is one ``cv2.warpAffine`` per image (bilinear, reflect, inverse map) and nothing
-else: the floor. Absolute figures drift between machines and runs; compare the ratios.
+else: the floor. The first line gives the load average: on a shared machine the ranges
+widen. Absolute figures drift between machines and runs; compare the ratios.
 """
 
 from __future__ import annotations
@@ -304,12 +310,11 @@ def folder_workloads(root: Path, batch: int) -> dict[str, Workload]:
 
     def confaug_epoch(workers: int) -> Workload:
         generator = flow_from_directory(
-            pipe, root, target_size=None, batch_size=batch, seed=0, workers=workers
+            pipe, root, target_size=None, batch_size=batch, seed=0, epochs=1, workers=workers
         )
-        stream = iter(generator)  # endless: its workers stay up from one epoch to the next
 
-        def run(n: int) -> int:
-            return sum(len(next(stream)[0]) for _ in range(n * len(generator)))
+        def run(n: int) -> int:  # each pass starts its workers and ends them: nothing is
+            return sum(len(x) for _ in range(n) for x, _ in generator)  # made in between
 
         return Workload(run)
 
@@ -336,7 +341,7 @@ def torch_workload(root: Path, batch: int) -> Workload | None:
     paths = sorted(root.rglob("*.jpg"))
     classes = sorted({path.parent.name for path in paths})
 
-    class Folder(Dataset):  # type: ignore[type-arg]
+    class Folder(Dataset):
         def __init__(self) -> None:
             self.compose = A.Compose(
                 [
@@ -357,12 +362,14 @@ def torch_workload(root: Path, batch: int) -> Workload | None:
             return len(paths)
 
         def __getitem__(self, index: int) -> tuple[Any, int]:
-            image = cv2.cvtColor(cv2.imread(str(paths[index])), cv2.COLOR_BGR2RGB)
+            read: Any = cv2.imread(str(paths[index]))
+            image = cv2.cvtColor(read, cv2.COLOR_BGR2RGB)
             image = self.compose(image=image)["image"]
             label = classes.index(paths[index].parent.name)
             return torch.from_numpy(image.transpose(2, 0, 1).copy()), label
 
-    # persistent_workers: its processes stay up from one epoch to the next, as confaug's.
+    # persistent_workers: its processes stay up from one epoch to the next (not started
+    # again per turn), and start on an epoch only when it is asked for.
     loader = DataLoader(
         Folder(), batch_size=batch, shuffle=True, num_workers=2, persistent_workers=True
     )
@@ -375,7 +382,7 @@ def torch_workload(root: Path, batch: int) -> Workload | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[400, 32])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[400, 32])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--turns", type=int, default=4, help="turns of each side per round")
     parser.add_argument("--seconds", type=float, default=0.15, help="length of one turn")

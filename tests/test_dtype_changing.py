@@ -53,6 +53,22 @@ CASES: dict[str, tuple[list[Any], Callable[[], list[Any]], dict[str, Any]]] = {
         lambda: [A.Normalize(normalization="min_max"), A.HorizontalFlip(p=0.5)],
         {},
     ),
+    "normalize in a sequential": (
+        [
+            {
+                "Sequential": {
+                    "p": 1.0,
+                    "transforms": [{"HorizontalFlip": {"p": 0.5}}, {"Normalize": {"std": 0.5}}],
+                }
+            },
+            {"GaussNoise": {"std_range": [0.1, 0.2], "p": 0.5}},
+        ],
+        lambda: [
+            A.Sequential([A.HorizontalFlip(p=0.5), A.Normalize(std=0.5)], p=1.0),
+            A.GaussNoise(std_range=(0.1, 0.2), p=0.5),
+        ],
+        {},
+    ),
     "to float": (
         ["ToFloat", {"GaussNoise": {"std_range": [0.05, 0.1], "p": 0.5}}],
         lambda: [A.ToFloat(), A.GaussNoise(std_range=(0.05, 0.1), p=0.5)],
@@ -168,6 +184,28 @@ def test_masks_keep_their_dtype() -> None:
     assert set(np.unique(out["mask"])) <= {0, 1}
 
 
+def test_boxes_and_masks_travel_through_a_range_step_as_albumentations_moves_them() -> None:
+    steps = [{"RandomCrop": {"height": 16, "width": 16}}, "Normalize", {"HorizontalFlip": {}}]
+    bbox = {"format": "pascal_voc", "label_fields": ["labels"]}
+    pipe = confaug.load_pipeline({"transforms": steps, "bbox_params": bbox})
+    reference = A.Compose(
+        [A.RandomCrop(16, 16), A.Normalize(), A.HorizontalFlip()],
+        bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"]),
+    )
+    image = inputs(np.uint8)[0]
+    mask = (image[..., 0] > 128).astype(np.uint8)
+    sample = {"image": image, "mask": mask, "bboxes": [[2, 3, 12, 14]], "labels": [7]}
+    for seed in SEEDS:
+        out = pipe(**sample, seed=seed)
+        reference.set_random_state(np.random.default_rng(seed), random.Random(seed))
+        want = reference(**sample)
+        assert out["image"].dtype == np.float32 and out["mask"].dtype == np.uint8
+        np.testing.assert_array_equal(out["image"], want["image"])
+        np.testing.assert_array_equal(out["mask"], want["mask"])
+        np.testing.assert_allclose(np.asarray(out["bboxes"]), np.asarray(want["bboxes"]))
+        assert list(out["labels"]) == list(want["labels"])
+
+
 def test_without_augmentation_drops_normalize_and_keeps_the_input_dtype() -> None:
     plain = confaug.load_pipeline(config("normalize")).without_augmentation()
     x = inputs(np.uint8)
@@ -263,31 +301,49 @@ def placed(write: WriteConfig, text: str) -> tuple[Any, str]:
 
 
 @pytest.mark.parametrize(
-    ("text", "needle", "words"),
+    ("text", "needle", "words", "fix"),
     [
         (
             "version: 1\ntransforms:\n  - HorizontalFlip\n  - Normalize: {p: 0.5}\n",
             "0.5",
             "transforms.1.Normalize has p: 0.5",
+            "set transforms.1.Normalize.p to 1",
         ),
         (
             "version: 1\ntransforms:\n  - OneOf:\n      p: 1\n      transforms: [ToFloat, Blur]\n",
             "p: 1",
             "transforms.0.OneOf picks or mixes",
+            "move ToFloat out of transforms.0.OneOf",
+        ),
+        (
+            # OneOf's own p is 0.5: blamed for picking all the same, as p: 1 would not help.
+            "version: 1\ntransforms:\n  - OneOf:\n      transforms: [Blur, ToFloat]\n",
+            "transforms: [",
+            "transforms.0.OneOf picks or mixes",
+            "move ToFloat out of transforms.0.OneOf",
         ),
         (
             "version: 1\ntransforms:\n  - Sequential:\n      p: 0.5\n      transforms: [ToFloat]\n",
             "0.5",
             "transforms.0.Sequential has p: 0.5",
+            "set transforms.0.Sequential.p to 1",
+        ),
+        (
+            # albumentations' Sequential defaults to p 0.5 too.
+            "version: 1\ntransforms:\n  - Sequential:\n      transforms: [Blur, Normalize]\n",
+            "transforms: [",
+            "transforms.0.Sequential has p: 0.5",
+            "set transforms.0.Sequential.p to 1",
         ),
     ],
 )
 def test_a_range_step_that_may_not_run_is_refused_at_its_line(
-    write: WriteConfig, text: str, needle: str, words: str
+    write: WriteConfig, text: str, needle: str, words: str, fix: str
 ) -> None:
     problem, _ = placed(write, text)
     assert words in problem.message and "must run on every sample" in problem.message
     assert (problem.line, problem.column) == position(text, needle)
+    assert problem.hint is not None and fix in problem.hint
 
 
 @pytest.mark.parametrize(

@@ -314,3 +314,83 @@ def test_hover_shows_albumentations_description(editor: tuple[LspClient, Path]) 
     assert description.split(".")[0] in shown, shown
     where = _position(text, "GaussNoise")
     assert "Gaussian noise" in _hover_text(client, path, where["line"], where["character"] + 2)
+
+
+def test_completion_inside_a_nested_composite_offers_names_and_parameters(
+    editor: tuple[LspClient, Path],
+) -> None:
+    client, folder = editor
+    path = folder / "nested.yaml"
+    head = f"{MODELINE}\ntransforms:\n  - OneOf:\n      transforms:\n"
+    path.write_text(f"{head}        - GaussNoise:\n            \n", encoding="utf-8")
+    assert client.open(path) == []
+    items = {item["label"]: item for item in _completion_items(client, path, 5, 12)}
+    assert set(param_docs("GaussNoise")) <= set(items), sorted(items)
+    insert = items["p"].get("insertText") or items["p"]["textEdit"]["newText"]
+    assert insert == "p: ${1:0.5}"
+    path = folder / "nested_name.yaml"  # a file of its own: the server keeps an open one's text
+    path.write_text(f"{head}        - Gauss\n", encoding="utf-8")
+    client.open(path)
+    names = {item["label"] for item in _completion_items(client, path, 4, 15)}
+    assert {"GaussNoise", "GaussianBlur", "Sequential"} <= names
+    assert not {"Compose", "BasicTransform", "ToTensorV2"} & names
+
+
+# A config that uses every kind of key the schema describes: a preset parent, Keras keywords
+# (numbers, pairs, names), steps bare and with parameters, border and interpolation by name
+# and by number, a one-of-two transform, every composite nested, compose options, targets.
+EVERY_FEATURE = """\
+version: 1
+extends: [preset:keras_seed]
+data_format: channels_last
+fill_mode: reflect
+cval: 0.5
+interpolation: bicubic
+dtype: float32
+seed: 7
+value_range: [0, 255]
+samplewise_center: true
+samplewise_std_normalization: true
+zca_epsilon: 1.0e-05
+rotation_range: 15
+width_shift_range: [-0.1, 0.1]
+height_shift_range: 0.1
+brightness_range: [0.8, 1.2]
+shear_range: 5
+zoom_range: [0.9, 1.1]
+channel_shift_range: 10.0
+horizontal_flip: true
+vertical_flip: false
+rescale: 0.5
+validation_split: 0.2
+transforms:
+  - HorizontalFlip
+  - Affine: {rotate: [-10, 10], border_mode: reflect, interpolation: 1, p: 0.5}
+  - RandomCrop: {height: 24, width: 24}
+  - LongestMaxSize: {max_size: 32}
+  - GaussNoise: {std_range: [0.02, 0.08], p: 0.3}
+  - OneOf:
+      p: 0.9
+      transforms:
+        - GaussianBlur: {blur_limit: [3, 5]}
+        - Sequential:
+            p: 1.0
+            transforms: [VerticalFlip, {Blur: {blur_limit: 3}}]
+  - SomeOf: {n: 1, transforms: [ToGray, CLAHE]}
+  - OneOrOther: {transforms: [Transpose, {RandomRotate90: {p: 1}}]}
+  - PadIfNeeded: {min_height: 32, min_width: 32, border_mode: constant, fill: 0}
+bbox_params: {format: pascal_voc, label_fields: [labels], min_visibility: 0.1}
+keypoint_params: {format: xy, remove_invisible: false}
+additional_targets: {image2: image, mask2: mask}
+is_check_shapes: true
+"""
+
+
+def test_a_config_using_every_feature_has_no_diagnostic_and_compiles(
+    editor: tuple[LspClient, Path],
+) -> None:
+    client, folder = editor
+    path = folder / "every_feature.yaml"
+    path.write_text(f"{MODELINE}\n{EVERY_FEATURE}", encoding="utf-8")
+    assert client.open(path) == []
+    confaug.load_pipeline(path)  # and confaug agrees: it is a whole, valid config

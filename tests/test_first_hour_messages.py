@@ -150,6 +150,26 @@ def test_problems_of_every_kind_come_in_one_error(write: WriteConfig) -> None:
     assert lines == sorted(lines)
 
 
+def test_a_check_across_keys_never_stands_on_a_default_in_a_failed_keys_place(
+    write: WriteConfig,
+) -> None:
+    # value_range failed its own check: the float16 check must not judge rescale against
+    # the default 'auto' (255), a clash the user's [0, 1] would not make.
+    text = "dtype: float16\nrescale: 1000\nvalue_range: [0, 1, 2]\n"
+    (problem,) = problems_of(write, text)
+    assert problem.field == "value_range"
+    write("fixed.yaml", text.replace("[0, 1, 2]", "[0, 1]"))
+    confaug.load_spec("fixed.yaml")  # the value the user meant makes no clash
+
+
+def test_the_keys_a_check_across_keys_reads_are_all_declared() -> None:
+    import inspect
+    import re
+
+    read = set(re.findall(r"self\.(\w+)", inspect.getsource(confaug.Spec._consistent)))
+    assert read - {"model_fields_set"} == set(confaug.Spec.CROSS_KEY_FIELDS)
+
+
 def test_yaml11_booleans_inside_steps_and_options_come_with_the_rest(write: WriteConfig) -> None:
     text = (
         "rotaton_range: 1\n"
@@ -170,6 +190,31 @@ def test_a_parents_reading_problems_come_with_the_childs(write: WriteConfig) -> 
     problems = problems_of(write, "extends: base.yaml\nrotaton_range: 15\n")
     places = {(p.file, p.line, p.column, p.field) for p in problems}
     assert places == {("base.yaml", 1, 16, "vertical_flip"), ("aug.yaml", 2, 1, "rotaton_range")}
+
+
+def test_a_parent_a_child_its_steps_and_an_override_are_reported_in_one_error(
+    write: WriteConfig,
+) -> None:
+    write("base.yaml", "horizontal_flip: yes\nzoom_rnage: 0.1\n")
+    child = (
+        "extends: base.yaml\n"
+        "vertical_flip: on\n"
+        "transforms:\n"
+        "  - GaussNoise: {std_rangee: [0.1, 0.2]}\n"
+        "  - RandomCrop\n"
+    )
+    write("aug.yaml", child)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec("aug.yaml", overrides=["shear_range=abc"])
+    found = {(p.file, p.field) for p in err.value.problems}
+    assert found == {
+        ("base.yaml", "horizontal_flip"),
+        ("base.yaml", "zoom_rnage"),
+        ("aug.yaml", "vertical_flip"),
+        ("aug.yaml", "transforms.0.GaussNoise.std_rangee"),
+        ("aug.yaml", "transforms.1"),
+        ("<override 'shear_range=abc'>", "shear_range"),
+    }, found
 
 
 def test_reading_problems_come_with_an_extends_or_override_failure(write: WriteConfig) -> None:
@@ -343,6 +388,25 @@ def test_a_tab_is_a_yaml_problem_at_its_own_place(write: WriteConfig, text: str)
     assert problem.field == ""  # not the key before it
     assert problem.message.startswith("invalid YAML") and "tab" in problem.message
     assert str(problem).startswith(f"aug.yaml:{line}:{column}: <root>: invalid YAML")
+
+
+@pytest.mark.parametrize(
+    ("text", "opened"),
+    [
+        ("rotation_range: 3\nzoom_range: [0.9, 1.1\n", "[0.9"),
+        ("zoom_range: [0.9, 1.1\nhorizontal_flip: true\n", "[0.9"),
+        ("bbox_params: {format: coco\n", "{format"),
+        ('preprocessing_function: "scale\n', '"scale'),
+    ],
+)
+def test_an_unclosed_bracket_or_quote_names_where_it_was_opened(
+    write: WriteConfig, text: str, opened: str
+) -> None:
+    # PyYAML notices only where the next line or the file ends; the fix is where it began.
+    (problem,) = problems_of(write, text)
+    line, column = position(text, opened)
+    assert problem.field == "" and problem.message.startswith("invalid YAML")
+    assert f"starts at line {line}, column {column}" in problem.message, problem.message
 
 
 def test_a_syntax_error_in_a_parent_blames_no_field(write: WriteConfig, cli: Run) -> None:

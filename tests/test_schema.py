@@ -13,6 +13,7 @@ from confaug import resources
 from confaug.spec.catalog import EXCLUDED, transform_names
 from confaug.spec.model import Spec
 from confaug.spec.schema import schema_text
+from tests.helpers import ROOT, run_python
 
 jsonschema = pytest.importorskip("jsonschema")
 
@@ -232,3 +233,24 @@ def test_every_prefix_items_has_items_for_old_clients() -> None:
     assert found
     for node in found:
         assert "items" in node and node["maxItems"] == len(node["prefixItems"]), node
+
+
+# The catalog once depended on whether albumentations' torch module was imported (issue 14.8).
+_CHECK_SCHEMA = (
+    "from confaug.cli import main\n"
+    "raise SystemExit(main(['schema', '--check', 'schemas/confaug.schema.json']))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param("import sys; sys.modules['torch'] = None\n", id="torch not importable"),
+        pytest.param("import torch, albumentations.pytorch\n", id="torch imported first"),
+    ],
+)
+def test_the_shipped_schema_is_current_with_and_without_torch(first: str) -> None:
+    if "import torch" in first:
+        pytest.importorskip("torch")
+    done = run_python(first + _CHECK_SCHEMA, cwd=ROOT, what="confaug schema --check")
+    assert done.returncode == 0 and "up to date" in done.stdout, done.stdout

@@ -4,6 +4,7 @@ required, the named constants, and the docstring reader behind them."""
 from __future__ import annotations
 
 import inspect
+import warnings
 from functools import cache
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import confaug
 from confaug.resources import preset_names
 from confaug.spec.catalog import catalog, check_params
-from confaug.spec.param_docs import NO_DEFAULT, json_default, parse_args_section
+from confaug.spec.param_docs import NO_DEFAULT, json_default, param_docs, parse_args_section
 from confaug.spec.schema import ONE_OF_TWO
 
 jsonschema = pytest.importorskip("jsonschema")
@@ -111,6 +112,33 @@ def test_a_default_is_a_value_the_schema_accepts() -> None:
         )
     ]
     assert bad == []
+
+
+# Defaults that the schema documents but confaug's cost budget refuses (spec/cost_rules).
+OVER_BUDGET_AT_DEFAULTS = {"PiecewiseAffine"}
+
+
+def test_writing_every_default_out_builds_the_constructors_own_transform() -> None:
+    # What completion inserts (border and interpolation names, lists for tuples) must mean
+    # what the constructor's defaults mean: built through confaug, the same transform.
+    built = 0
+    for name, info in catalog().items():
+        docs = param_docs(name)
+        if info.composite or name in ONE_OF_TWO or name in OVER_BUDGET_AT_DEFAULTS:
+            continue
+        if any(doc.required for doc in docs.values()):
+            continue
+        written = {k: doc.default for k, doc in docs.items() if doc.default is not NO_DEFAULT}
+        config: dict[str, Any] = {"transforms": [{name: written}]}
+        if name == "BBoxSafeRandomCrop":  # it needs boxes to crop around
+            config["bbox_params"] = {"format": "pascal_voc"}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mine = confaug.load_pipeline(config).compose.transforms[0]
+            plain = info.cls()
+        assert mine.to_dict() == plain.to_dict(), name
+        built += 1
+    assert built > 80
 
 
 @cache

@@ -10,11 +10,9 @@ keyword with a did-you-mean hint too.
 from __future__ import annotations
 
 import inspect
+import os
 import pydoc
-import threading
-from multiprocessing.dummy import DummyProcess
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -24,7 +22,9 @@ from confaug.batching import factory
 from confaug.batching.generator import BatchGenerator
 from confaug.keras import ImageDataGenerator
 from confaug.keras.iterator_classes import DataFrameIterator, DirectoryIterator
-from tests.helpers import marked_images, write_class_folders
+from tests.helpers import marked_images, run_python, write_class_folders
+
+os.environ.setdefault("KERAS_BACKEND", "numpy")  # as the other drop-in tests: no training here
 
 FLOWS = ("flow", "flow_from_directory", "flow_from_dataframe")
 
@@ -154,28 +154,42 @@ def test_dropin_workers_are_the_datasets_and_the_generators(tmp_path: Path) -> N
     assert frame.max_queue_size == 5
 
 
-def test_model_fit_loads_batches_in_the_drop_ins_workers() -> None:
-    keras = pytest.importorskip("keras")
-    datagen = ImageDataGenerator(horizontal_flip=True)
-    x, y = marked_images(16).astype("float32"), np.arange(16) % 2
-    it = datagen.flow(x, y, batch_size=4, workers=2)
-    pool_threads: list[bool] = []
-    cls: Any = type(it)
-    plain = cls.__getitem__
+FIT_IN_WORKERS = """
+import os, sys, threading
+os.environ["KERAS_BACKEND"] = "jax"  # a backend that trains (the suite pins numpy in-process)
+from multiprocessing.dummy import DummyProcess
+import numpy as np
+import keras
+from confaug.keras import ImageDataGenerator
 
-    def spy(self: Any, index: int) -> Any:
-        # Keras' worker pool for workers > 1 is multiprocessing.dummy's (DummyProcess
-        # threads); with workers=1 it asks for batches from its own data thread only.
-        pool_threads.append(isinstance(threading.current_thread(), DummyProcess))
-        return plain(self, index)
+workers = int(sys.argv[1])
+x = np.zeros((16, 8, 8, 3), np.float32)
+y = np.arange(16) % 2
+it = ImageDataGenerator(horizontal_flip=True).flow(x, y, batch_size=4, workers=workers)
+pool_threads = []
+cls = type(it)
+plain = cls.__getitem__
 
-    model = keras.Sequential(
-        [keras.Input(x.shape[1:]), keras.layers.Flatten(), keras.layers.Dense(2)]
-    )
-    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    try:
-        cls.__getitem__ = spy
-        model.fit(it, epochs=1, verbose=0)
-    finally:
-        cls.__getitem__ = plain
-    assert any(pool_threads)
+
+def spy(self, index):
+    # Keras' worker pool for workers > 1 is multiprocessing.dummy's (DummyProcess threads);
+    # with workers=1 it asks for batches from its own data thread only.
+    pool_threads.append(isinstance(threading.current_thread(), DummyProcess))
+    return plain(self, index)
+
+
+cls.__getitem__ = spy
+model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
+model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+model.fit(it, epochs=1, verbose=0)
+print("pool threads:", any(pool_threads))
+"""
+
+
+@pytest.mark.parametrize(("workers", "pool"), [(2, True), (1, False)])
+def test_model_fit_loads_batches_in_the_drop_ins_workers(workers: int, pool: bool) -> None:
+    pytest.importorskip("keras")
+    pytest.importorskip("jax", reason="training needs a backend: pip install 'jax[cpu]'")
+    done = run_python(FIT_IN_WORKERS, str(workers), what="model.fit on the drop-in")
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert f"pool threads: {pool}" in done.stdout

@@ -122,11 +122,17 @@ def output_step(spec: Spec, compose: Any) -> SetByStep | None:
             continue
         if skipped_by is not None:
             reason, blamed = skipped_by
+            # The fix for what is blamed: its p, or moving the step out of a composite that
+            # picks (OneOf, SomeOf, ...).
+            if blamed.endswith(".p"):
+                fix = f"set {blamed} to 1"
+            else:
+                fix = f"move {name} out of {blamed}, to the top level of transforms"
             raise ConfigError.single(
                 f"{path} sets the images' dtype and value range, so it must run on every "
                 f"sample, but {reason}: a batch would mix two kinds of values",
                 field=blamed,
-                hint="give it p: 1 at the top level of transforms (or in a Sequential with p: 1)",
+                hint=fix,
             )
         found = SetByStep(path, np.dtype(np.float32 if name in _FLOAT_OUTPUT else transform.dtype))
     if found is not None and found.dtype.kind == "f":
@@ -187,14 +193,16 @@ def _walk(compose: Any, keras: bool) -> Iterator[tuple[str, Any, tuple[str, str]
     def visit(path: str, transform: Any, skipped_by: tuple[str, str] | None) -> Iterator[Any]:
         name = type(transform).__name__
         p = float(getattr(transform, "p", 1.0))
-        if skipped_by is None and p < 1.0:
+        children = getattr(transform, "transforms", None)
+        composite = isinstance(children, list)
+        # A composite that picks is blamed before its p: p: 1 would not make it run them all.
+        if skipped_by is None and composite and name not in _RUN_ALL:
+            skipped_by = (f"{path} picks or mixes its transforms", path)
+        elif skipped_by is None and p < 1.0:
             skipped_by = (f"{path} has p: {p:g}", f"{path}.p")
         yield path, transform, skipped_by
-        children = getattr(transform, "transforms", None)
         if not isinstance(children, list):
             return
-        if skipped_by is None and name not in _RUN_ALL:
-            skipped_by = (f"{path} picks or mixes its transforms", path)
         for i, child in enumerate(children):
             yield from visit(f"{path}.transforms.{i}.{type(child).__name__}", child, skipped_by)
 

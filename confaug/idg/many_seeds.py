@@ -75,7 +75,8 @@ def first_uniforms(seeds: Sequence[int], count: int) -> np.ndarray:
         # The four uint64 words SeedSequence.generate_state(4, np.uint64) gives each seed.
         words = np.ascontiguousarray((state[0::2] | (state[1::2] << np.uint64(32))).T)
         for position, row in zip(np.asarray(positions).tolist(), words, strict=True):
-            bits[position] = np.random.PCG64(_Given(row)).random_raw(count)
+            given: Any = _Given(row)  # an ISeedSequence, which NumPy's stubs do not list
+            bits[position] = np.random.PCG64(given).random_raw(count)
     return (bits >> np.uint64(11)).astype(np.float64) * _DOUBLE
 
 

@@ -14,6 +14,7 @@ holding at most ``Limits.max_chain_nodes`` values in all.
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -277,8 +278,6 @@ class Resolver:
 
 def _roots_hint(folder: str) -> str:
     """How the caller would allow ``folder`` (see ``roots_option``)."""
-    import shlex
-
     return roots_option.get().format(folder=folder, shell=shlex.quote(folder))
 
 

@@ -301,6 +301,21 @@ def _syntax_error(err: yaml.MarkedYAMLError, text: str, file: str | None) -> Con
     """
     mark = err.problem_mark or err.context_mark
     message = " ".join(filter(None, [err.context, err.problem])) or "invalid YAML"
+    # An unclosed [ or " is found where the next line or the file ends: say where it was
+    # opened, the place to fix.
+    began = err.context_mark
+    if (
+        err.context
+        and err.problem
+        and began is not None
+        and mark is not None
+        and (began.line, began.column) != (mark.line, mark.column)
+    ):
+        what = err.context.removeprefix("while parsing ").removeprefix("while scanning ")
+        message = (
+            f"{err.problem}, in {what} that starts at line {began.line + 1}, "
+            f"column {began.column + 1}"
+        )
     if mark is not None and _char_at(text, mark) == "\t":
         # PyYAML's words ("while scanning a plain scalar") describe its state, not the fix.
         message = "a tab character; YAML indents with spaces, never tabs"

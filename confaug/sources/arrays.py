@@ -105,8 +105,8 @@ class ArraySource(Source):
         spatial = x.shape[1:3] if self.channel_axis == 2 else x.shape[2:4]
         if min(spatial) < 1 or not len(indices):
             return None
-        low, high = int(min(indices)), int(max(indices))
-        return x if 0 <= low and high < len(x) else None
+        within = np.asarray(indices)
+        return x if within.min() >= 0 and within.max() < len(x) else None
 
     def part(self, start: int, stop: int) -> ArraySource:
         """Samples ``start:stop`` as a new source (views of the arrays, no copies), with the
@@ -150,9 +150,10 @@ class ArraySource(Source):
         return None if self.sample_weight is None else self.sample_weight[indices]
 
     def _check_image(self, image: np.ndarray, index: int) -> None:
+        counts = self.channel_counts
         if (
             image.ndim == 3
-            and (self.channel_counts is None or image.shape[self.channel_axis] in self.channel_counts)
+            and (counts is None or image.shape[self.channel_axis] in counts)
             and (image.dtype == np.uint8 or (image.dtype.kind == "f" and self.known_finite))
             and min(image.shape[:2] if self.channel_axis == 2 else image.shape[1:]) >= 1
         ):

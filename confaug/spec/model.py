@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -320,6 +320,22 @@ class Spec(BaseModel):
         if isinstance(value, list):
             return tuple(value)
         return value
+
+    #: The keys ``_consistent`` reads. When one of them fails its own check, the checks
+    #: across keys are not run without it (``spec.validate``): its default in its place
+    #: could make a clash the user's value would not (``value_range`` with float16).
+    CROSS_KEY_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "interpolation_order",
+            "interpolation",
+            "dtype",
+            "rescale",
+            "value_range",
+            "bbox_params",
+            "keypoint_params",
+            "additional_targets",
+        }
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Spec:

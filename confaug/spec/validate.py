@@ -219,6 +219,8 @@ def _cross_key_errors(items: list[ErrorDetails], data: dict[str, Any]) -> list[E
     failed = {item["loc"][0] for item in items if item["loc"]}
     if not failed or any(not item["loc"] for item in items):
         return []  # nothing failed, or a check across keys did and is reported
+    if failed & Spec.CROSS_KEY_FIELDS:
+        return []  # a key they read failed: its default would stand in for the user's value
     try:
         Spec.model_validate({k: v for k, v in data.items() if k not in failed})
     except ValidationError as again:
