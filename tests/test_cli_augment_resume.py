@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -109,3 +110,99 @@ def test_an_unreadable_record_is_refused(cli: Run, src: Path, tmp_path: Path) ->
     code, _, err = _augment(cli, src, dst, config)
     assert code == 2 and ".confaug.json cannot be read" in err and "--overwrite" in err
     assert _augment(cli, src, dst, config, "--overwrite")[0] == 0
+
+
+def _all_files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` but the stamp, and every folder (as b"<dir>")."""
+    return {
+        str(p.relative_to(folder)): b"<dir>" if p.is_dir() else p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.name != ".confaug.json"
+    }
+
+
+def test_overwrite_with_fewer_copies_leaves_exactly_a_fresh_run(
+    cli: Run, src: Path, tmp_path: Path
+) -> None:
+    first = _config(tmp_path, "a.yaml", "rotation_range: 20")
+    second = _config(tmp_path, "b.yaml", "horizontal_flip: true")
+    dst, fresh = tmp_path / "out", tmp_path / "fresh"
+    more = ("--copies", "4")  # the later --copies wins
+    assert _augment(cli, src, dst, first, *more)[0] == 0
+    assert _augment(cli, src, dst, first, "--copies", "1")[0] == 0  # a resume keeps the 4
+    (src / "a" / "2.png").rename(tmp_path / "2.png")  # an image gone from SRC since
+    (src / "b").mkdir()
+    (src / "b" / "0.png").write_bytes((tmp_path / "2.png").read_bytes())
+    assert _augment(cli, src, dst, first, "--format", "jpg")[0] == 0  # other copies again
+    (dst / "notes.txt").write_text("mine", encoding="utf-8")  # files confaug did not write,
+    (dst / "a" / "0_aug9.png").write_bytes(b"mine")  # one named like a copy
+    (dst / "old").mkdir()
+    code, out, _ = _augment(cli, src, dst, second, "--overwrite", "--copies", "1")
+    assert code == 0 and "earlier cop(ies) removed" in out
+    assert _augment(cli, src, fresh, second, "--copies", "1")[0] == 0
+    left = _all_files(dst)
+    assert (left.pop("notes.txt"), left.pop("a/0_aug9.png"), left.pop("old")) == (
+        b"mine",
+        b"mine",
+        b"<dir>",
+    )
+    assert left == _all_files(fresh)  # no stale _aug1.._aug3, no .jpg, nothing of 2.png
+    stamps = [json.loads((d / ".confaug.json").read_text("utf-8")) for d in (dst, fresh)]
+    assert stamps[0]["written"] == stamps[1]["written"]
+
+
+def test_an_interrupted_overwrite_resumes_into_the_new_dataset(
+    cli: Run, src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from confaug.cli import augment
+
+    first = _config(tmp_path, "a.yaml", "rotation_range: 20")
+    second = _config(tmp_path, "b.yaml", "horizontal_flip: true")
+    dst, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert _augment(cli, src, dst, first)[0] == 0
+    writes = augment.CopyWriter.__call__
+
+    def stopped_after_one_image(self: Any, job: Any, should_stop: Any = None) -> Any:
+        if job.source.name != "0.png":
+            raise KeyboardInterrupt  # Ctrl-C while the overwriting run is at its second image
+        return writes(self, job, should_stop)
+
+    monkeypatch.setattr(augment.CopyWriter, "__call__", stopped_after_one_image)
+    assert _augment(cli, src, dst, second, "--overwrite", "--workers", "1")[0] == 130
+    monkeypatch.undo()
+    code, out, _ = _augment(cli, src, dst, second)  # resumed without --overwrite
+    assert code == 0 and "4 written, 2 skipped" in out  # the first config's copies are gone
+    assert _augment(cli, src, fresh, second)[0] == 0
+    assert _files(dst) == _files(fresh)
+
+
+def test_a_tampered_record_removes_nothing_outside_dst(
+    cli: Run, src: Path, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, "a.yaml", "rotation_range: 20")
+    dst = tmp_path / "out"
+    assert _augment(cli, src, dst, config)[0] == 0
+    outside = tmp_path / "keep_aug0.png"
+    outside.write_bytes(b"mine")
+    (dst / "a" / "x.png").write_bytes(b"mine")
+    stamp = json.loads((dst / ".confaug.json").read_text("utf-8"))
+    stamp["written"]["copies"] += [["../keep_aug", ".png", 1], ["a/x", ".png", 1], ["a/", 3, 1]]
+    (dst / ".confaug.json").write_text(json.dumps(stamp), encoding="utf-8")
+    assert _augment(cli, src, dst, config, "--overwrite")[0] == 0
+    assert outside.read_bytes() == b"mine" and (dst / "a" / "x.png").read_bytes() == b"mine"
+
+
+def test_masks_stale_copies_go_with_their_images(cli: Run, src: Path, tmp_path: Path) -> None:
+    masks = tmp_path / "masks" / "a"
+    masks.mkdir(parents=True)
+    for i in range(3):
+        save_image(masks / f"{i}.png", np.full((12, 12), i, np.uint8))
+    config = _config(tmp_path, "a.yaml", "horizontal_flip: true")
+    dst, mask_dst = tmp_path / "out", tmp_path / "out_masks"
+    with_masks = ("--mask-dir", str(tmp_path / "masks"), "--mask-dst", str(mask_dst))
+    assert _augment(cli, src, dst, config, *with_masks, "--copies", "3")[0] == 0
+    assert _augment(cli, src, dst, config, *with_masks, "--overwrite")[0] == 0
+    assert sorted(p.name for p in (mask_dst / "a").iterdir()) == sorted(
+        p.name for p in (dst / "a").iterdir()
+    )
+    assert len(list((dst / "a").iterdir())) == 6  # 3 images × 2 copies

@@ -10,9 +10,16 @@ pixels. Existing outputs are skipped; files are written atomically.
 DST keeps what made it in ``.confaug.json`` (the resolved config's fingerprint, as
 ``confaug resolve --fingerprint`` prints it, the seed, the config named): a run into a DST
 made with another config or seed is refused unless ``--overwrite``, which writes every copy
-again, so resuming never mixes two datasets. With ``--mask-dir``, each image's mask (found
+again, so resuming never mixes two datasets. The stamp also lists the copies confaug
+planned there (``written``, kept across resumed runs): ``--overwrite`` first removes those,
+and only those, so DST holds exactly what a fresh run writes (no stale ``_aug7`` from an
+earlier ``--copies 8``), never a file confaug did not write. With ``--mask-dir``, each image's mask (found
 as ``flow_from_directory`` finds it, ``--mask-pattern`` included) gets the image's
 transform and is written as PNG under ``--mask-dst`` with the copy's name.
+
+A config whose output a step sets: after ``FromFloat`` the copies are its integers, after
+``ToFloat`` its 0..1 values as 8-bit pixels; ``Normalize``'s values are no pixels, so such a
+config is refused at the step's line, before anything is written.
 """
 
 from __future__ import annotations
@@ -35,14 +42,14 @@ from confaug.cli.common import (
     UsageError,
     add_command,
     add_config_options,
-    load_pipeline,
+    load_checked,
     non_negative_int,
     positive_int,
 )
 from confaug.cli.imageio import WRITABLE, encode_image, write_bytes_atomic
 from confaug.cli.progress import Progress
 from confaug.cli.resolve import fingerprint, versions
-from confaug.errors import DataError
+from confaug.errors import ConfigError, DataError
 from confaug.seeding import SAMPLE_STREAM, row_key
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import IMAGE_EXTENSIONS, decode_as_stored
@@ -51,6 +58,7 @@ from confaug.sources.errors import one_line, shown
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
+    from confaug.reading.document import Document
 
 _ONLY_SAMPLE = (0,)
 STAMP = ".confaug.json"
@@ -65,6 +73,7 @@ class Tally:
     skipped: int = 0
     failed: list[str] = field(default_factory=list)
     ignored: int = 0
+    removed: int = 0  # copies of an earlier run that --overwrite removed
 
 
 @dataclass(frozen=True)
@@ -190,14 +199,44 @@ class OriginalImage(Source):
         return None
 
 
+def unit_floats(pipe: Pipeline, document: Document) -> bool:
+    """Whether the copies are a step's 0..1 floats (``ToFloat``), written as 8-bit pixels; a
+    ``ConfigError`` at the step when they are values no image file holds (``Normalize``)."""
+    step = pipe.output_set_by
+    name = None if step is None else step.rsplit(".", 1)[-1]
+    if step is None or name == "FromFloat":  # integers, written as they are
+        return False
+    if name == "ToFloat":
+        return True
+    from confaug.spec.validate import locate
+
+    key = step.rsplit(".", 1)[0]
+    error = ConfigError.single(
+        f"confaug augment writes image files, and {name} makes float values (such as "
+        "-2.1..2.6) that no image file holds: the copies would be nearly black",
+        field=step,
+        hint=f"keep {name} for training, in the pipeline that reads DST, and augment without "
+        f"it, e.g. --set '{key}={{NoOp: {{}}}}'",
+    )
+    raise locate(error, document)
+
+
 class CopyWriter:
     """Writes the missing copies of one job; called by worker threads, one job at a time."""
 
-    def __init__(self, pipe: Pipeline, seed: int, quality: int, overwrite: bool = False) -> None:
+    def __init__(
+        self,
+        pipe: Pipeline,
+        seed: int,
+        quality: int,
+        overwrite: bool = False,
+        unit_floats: bool = False,
+    ) -> None:
         self.pipe = pipe
         self.seed = seed
         self.quality = quality
         self.overwrite = overwrite
+        self.unit_floats = unit_floats  # ToFloat's 0..1, written as 0..255
         self.channels_first = pipe.spec.data_format == "channels_first"
 
     def __call__(self, job: Job, should_stop: StopCheck | None = None) -> Outcome:
@@ -224,6 +263,8 @@ class CopyWriter:
                 image = done.outputs[0]["image"]
                 if self.channels_first:
                     image = np.moveaxis(image, 0, -1)
+                if self.unit_floats:  # 0..1 by ToFloat's definition: encoded as x * 255
+                    image = np.clip(image, 0.0, 1.0)
                 if job.mask_outputs:  # the mask first: a copy on disk means both are there
                     mask = done.outputs[0]["mask"]
                     if self.channels_first and mask.ndim == 3:
@@ -251,12 +292,12 @@ def _naming(message: str, path: Path) -> str:
 
 
 def _run_jobs(
-    pipe: Pipeline, jobs: list[Job], args: argparse.Namespace, seed: int
+    writer: CopyWriter, jobs: list[Job], args: argparse.Namespace
 ) -> Generator[tuple[Job, Outcome], None, None]:
     # Threads share the pipeline; ordered_map holds OpenCV at one thread while they run
     # (parallel across images, not inside each warp) and gives it back when it is closed.
     return ordered_map(
-        CopyWriter(pipe, seed, args.quality, args.overwrite),
+        writer,
         jobs,
         workers=args.workers if args.workers > 1 else 0,
         mode="thread",
@@ -314,6 +355,121 @@ def stamp_of(pipe: Pipeline, args: argparse.Namespace, seed: int) -> dict[str, A
     }
 
 
+#: A record's entry: copies ``f"{prefix}{k}{suffix}"`` for k < count, ``prefix`` relative.
+Entry = tuple[str, str, int]
+_MAX_RECORDED_COPIES = 1_000_000  # a record's count above this is not confaug's
+
+
+def record_of(jobs: list[Job], dst: Path, masks: Masks | None) -> dict[str, Any]:
+    """What this run writes, for the stamp: each image's copies (and its mask's) as
+    ``[prefix, suffix, count]`` relative to DST (``--mask-dst``)."""
+
+    def entries(paths: list[tuple[Path, ...]], root: Path) -> list[list[Any]]:
+        found = []
+        for outputs in paths:
+            if outputs:
+                first = outputs[0].relative_to(root)
+                prefix = (first.parent / first.stem).as_posix()[: -len("0")]
+                found.append([prefix, first.suffix, len(outputs)])
+        return found
+
+    return {
+        "copies": entries([job.outputs for job in jobs], dst),
+        "mask_dst": None if masks is None else str(masks.dst.resolve()),
+        "mask_copies": [] if masks is None else entries([j.mask_outputs for j in jobs], masks.dst),
+    }
+
+
+def earlier_record(dst: Path) -> dict[str, Any] | None:
+    """The ``written`` record of DST's stamp, or None (no stamp, unreadable, made before
+    stamps listed copies)."""
+    try:
+        made = json.loads((dst / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    record = made.get("written") if isinstance(made, dict) else None
+    return record if isinstance(record, dict) else None
+
+
+def _entries(record: dict[str, Any] | None, key: str) -> list[Entry]:
+    """A record's well-formed entries: a relative prefix ending ``_aug`` without ``..``, a
+    suffix confaug writes, a count it could have written (anything else is passed over)."""
+    found: list[Entry] = []
+    for item in (record or {}).get(key) or []:
+        if not (isinstance(item, list) and len(item) == 3):
+            continue
+        prefix, suffix, count = item
+        if not (isinstance(prefix, str) and isinstance(suffix, str) and type(count) is int):
+            continue
+        parts = Path(prefix).parts
+        if (
+            prefix.endswith("_aug")
+            and not Path(prefix).is_absolute()
+            and ".." not in parts
+            and suffix in WRITABLE
+            and 0 < count <= _MAX_RECORDED_COPIES
+        ):
+            found.append((prefix, suffix, count))
+    return found
+
+
+def merged(earlier: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` plus the copies ``earlier`` lists that a resumed run leaves in place (the
+    mask copies only when they are in the same ``--mask-dst``)."""
+
+    def union(old: list[Entry], new: list[list[Any]]) -> list[list[Any]]:
+        counts: dict[tuple[str, str], int] = {}
+        for prefix, suffix, count in [*old, *new]:
+            counts[prefix, suffix] = max(count, counts.get((prefix, suffix), 0))
+        return [[prefix, suffix, count] for (prefix, suffix), count in counts.items()]
+
+    same_masks = earlier is not None and earlier.get("mask_dst") == record["mask_dst"]
+    return {
+        **record,
+        "copies": union(_entries(earlier, "copies"), record["copies"]),
+        "mask_copies": union(
+            _entries(earlier, "mask_copies") if same_masks else [], record["mask_copies"]
+        ),
+    }
+
+
+def remove_recorded(dst: Path, earlier: dict[str, Any] | None, masks: Masks | None) -> int:
+    """Remove the copies ``earlier`` lists (in DST, and in ``--mask-dst`` when it is the
+    recorded one) and the folders that leaves empty; the count of files removed. A path
+    outside its folder, a folder or a file not named as a copy is never touched."""
+    roots = [(dst, _entries(earlier, "copies"))]
+    if masks is not None and earlier and earlier.get("mask_dst") == str(masks.dst.resolve()):
+        roots.append((masks.dst, _entries(earlier, "mask_copies")))
+    removed = 0
+    for root, entries in roots:
+        top = root.resolve()
+        folders: set[Path] = set()
+        for prefix, suffix, count in entries:
+            for k in range(count):
+                path = root / f"{prefix}{k}{suffix}"
+                parent = path.parent.resolve()
+                if not (parent == top or parent.is_relative_to(top)) or path.is_dir():
+                    continue
+                if path.is_file() or path.is_symlink():
+                    path.unlink()
+                    removed += 1
+                    folders.add(path.parent)
+        for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+            _remove_empty(folder, root)
+    return removed
+
+
+def _remove_empty(folder: Path, root: Path) -> None:
+    """``folder`` and its parents below ``root`` while they are empty (a fresh run makes
+    only the folders its copies are in)."""
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or gone): what is left stays
+            return
+        folder = folder.parent
+
+
 def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> None:
     """``UsageError`` when DST's copies were made with another config, seed or masks (and
     ``--overwrite`` is not given): resuming would mix two datasets."""
@@ -353,7 +509,8 @@ def run(args: argparse.Namespace) -> int:
     src, dst = Path(args.src), Path(args.dst)
     check_paths(src, dst)
     masks = _masks(args, src, dst)
-    pipe = load_pipeline(args.config, args)
+    document, _, pipe = load_checked(args.config, args)
+    writer_floats = unit_floats(pipe, document)
     seed = args.seed if args.seed is not None else (pipe.spec.seed or 0)
     stamp = stamp_of(pipe, args, seed)
     check_stamp(dst, stamp, args.overwrite)
@@ -367,13 +524,27 @@ def run(args: argparse.Namespace) -> int:
     if not images:
         raise DataError(f"no image files under {src}")
     jobs = plan(src, dst, images, args.copies, args.format, masks)
+    record, earlier = record_of(jobs, dst, masks), earlier_record(dst)
+    tally = Tally(ignored=others)
+    if args.overwrite:
+        # Every copy listed goes first, then the new stamp: an interrupted run leaves only
+        # this config's copies, so resuming it gives a fresh run's DST.
+        tally.removed = 0
+        if earlier is None and dst.is_dir() and any(f.name != STAMP for f in dst.iterdir()):
+            print(
+                f"note: {STAMP} in DST lists no earlier copies (made before it did); files "
+                "this run does not write are left in place"
+            )
+    else:
+        record = merged(earlier, record)
+    stamp["written"] = record
     text = json.dumps(stamp, indent=2, sort_keys=True) + "\n"
     write_bytes_atomic(dst / STAMP, text.encode("utf-8"))
-    tally = Tally(ignored=others)
     start = time.perf_counter()
     total = len(jobs) * args.copies
     progress = Progress(total, label="augment", unit="files", enabled=not args.quiet)
-    with progress as bar, closing(_run_jobs(pipe, jobs, args, seed)) as results:
+    writer = CopyWriter(pipe, seed, args.quality, args.overwrite, writer_floats)
+    with progress as bar, closing(_run_jobs(writer, jobs, args)) as results:
         for job, outcome in results:
             tally.written += outcome.written
             tally.skipped += outcome.skipped
@@ -390,6 +561,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if tally.ignored:
         summary += f"; {tally.ignored} non-image file(s) ignored"
+    if tally.removed:
+        summary += f"; {tally.removed} earlier cop(ies) removed first (--overwrite)"
     print(summary)
     return 1 if tally.failed else 0
 
@@ -446,8 +619,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="write every copy again, also those already there, and record this config in "
-        f"DST's {STAMP} (needed when DST was made with another config or seed)",
+        help=f"remove the copies DST's {STAMP} lists, write every copy again and record "
+        "this config (needed when DST was made with another config or seed); DST then holds "
+        "exactly what a fresh run writes, and files confaug did not write stay",
     )
     parser.add_argument(
         "--mask-dir",

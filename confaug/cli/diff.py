@@ -78,7 +78,7 @@ def describe(found: list[Change], old_name: str, new_name: str) -> str:
 def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
     """Write the side-by-side grid; return the line that says so."""
     from confaug.cli.grid import render_grid, write_png
-    from confaug.cli.preview import embedded_images, file_images, preview_rows
+    from confaug.cli.preview import embedded_images, file_images, preview_rows, stretch_note
 
     items = file_images(args.images) if args.images else embedded_images(args.samples or None)
     rows = []
@@ -89,9 +89,13 @@ def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
         rows += [first, second]
     overrides = "".join(f" --set {item}" for item in args.overrides)
     title = f"A: {args.old} | B: {args.new}{overrides} | seed {args.seed}"
+    note = stretch_note(rows, old, new)
+    if note:
+        title += " | cells stretched min..max"
     picture = render_grid(rows, cell_size=args.size, columns=args.count + 1, title=title)
     size = write_png(args.output, picture)
-    return f"wrote {args.output} ({len(items)} image(s), A above B, {size / 1024:.0f} KB)\n"
+    wrote = f"wrote {args.output} ({len(items)} image(s), A above B, {size / 1024:.0f} KB)\n"
+    return wrote + (f"note: {note}\n" if note else "")
 
 
 def run(args: argparse.Namespace) -> int:

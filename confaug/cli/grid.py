@@ -35,6 +35,8 @@ class Cell:
     mask: np.ndarray | None = None
     boxes: Sequence[Sequence[float]] = ()
     labels: Sequence[int] = field(default_factory=tuple)
+    #: The (min, max) a float image was stretched from for display (see :func:`stretched`).
+    stretched: tuple[float, float] | None = None
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:
@@ -47,6 +49,25 @@ def to_rgb(image: np.ndarray) -> np.ndarray:
     if array.shape[2] >= 3:
         return np.ascontiguousarray(array[..., :3])
     return np.repeat(array[..., :1], 3, axis=2)
+
+
+def stretched(image: np.ndarray) -> tuple[np.ndarray, tuple[float, float]] | None:
+    """A float image outside [0, 1] mapped from its own min..max onto [0, 1] (every channel
+    alike, so colours keep their balance), with that min and max; None for an image that
+    displays as it is. Values such as Normalize's (-2.1..2.6) would otherwise be clipped,
+    negatives to black."""
+    array = np.asarray(image)
+    if array.dtype.kind != "f":
+        return None
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    if low >= 0.0 and high <= 1.0:
+        return None
+    spread = high - low or 1.0  # a flat image shows as black rather than dividing by 0
+    shown = (np.nan_to_num(array.astype(np.float32), nan=low, posinf=high, neginf=low) - low) / spread
+    return np.clip(shown, 0.0, 1.0), (low, high)
 
 
 def _colour(label: int) -> tuple[int, int, int]:

@@ -25,7 +25,7 @@ from confaug.cli.common import (
     non_negative_int,
     positive_int,
 )
-from confaug.cli.grid import Cell, render_grid, write_png
+from confaug.cli.grid import Cell, render_grid, stretched, write_png
 from confaug.errors import DataError
 from confaug.sources.decode import decode_as_stored
 from confaug.sources.directory import SAME_NAME, MaskNames
@@ -209,7 +209,14 @@ def augment_cell(
     result = out["image"]
     if channels_first and result.ndim == 3:
         result = np.moveaxis(result, 0, -1)
+    # A step that sets the output's range (Normalize) gives values no picture holds: each
+    # cell shows its own min..max, and says which.
+    shown = stretched(result) if pipe.output_set_by is not None else None
+    if shown is not None:
+        result, (low, high) = shown
+        caption = f"{caption} {low:.1f}..{high:.1f}"
     cell = Cell(result, caption, out.get("mask") if show_masks else None)
+    cell.stretched = None if shown is None else shown[1]
     if bbox is not None:
         h, w = result.shape[:2]
         moved = [list(box) for box in out.get("bboxes", [])]
@@ -248,6 +255,18 @@ def preview_rows(
     return rows
 
 
+def stretch_note(rows: Sequence[Sequence[Cell]], *pipes: Pipeline) -> str:
+    """A line saying that cells were stretched for display, and by which step's values
+    (empty when none was)."""
+    if not any(cell.stretched is not None for row in rows for cell in row):
+        return ""
+    steps = ", ".join(dict.fromkeys(p.output_set_by for p in pipes if p.output_set_by))
+    return (
+        f"{steps} gives values outside 0..1: each augmented cell is stretched from its "
+        "min to its max (under it)"
+    )
+
+
 def _items(args: argparse.Namespace) -> list[PreviewImage]:
     """The images of the grid (and their masks), with a note when a folder gave more than
     ``--max-images``; a ``UsageError`` for masks that cannot be drawn."""
@@ -283,6 +302,10 @@ def run(args: argparse.Namespace) -> int:
     title = f"{args.config} | seed {args.seed}" + (
         f" | {' '.join(args.overrides)}" if args.overrides else ""
     )
+    note = stretch_note(rows, pipe)
+    if note:
+        title += " | cells stretched min..max"
+        print(f"note: {note}")
     picture = render_grid(rows, cell_size=args.size, columns=columns, title=title)
     size = write_png(args.output, picture)
     height, width = picture.shape[:2]

@@ -215,14 +215,14 @@ def _validate(document: Document) -> Spec:
 
 def _cross_key_errors(items: list[ErrorDetails], data: dict[str, Any]) -> list[ErrorDetails]:
     """The checks across keys (``Spec._consistent``), which Pydantic runs only once every
-    key is valid: run again without the keys that failed, so they are reported with those."""
+    key is valid: run again on just the keys they read, so they are reported with the rest."""
     failed = {item["loc"][0] for item in items if item["loc"]}
     if not failed or any(not item["loc"] for item in items):
         return []  # nothing failed, or a check across keys did and is reported
     if failed & Spec.CROSS_KEY_FIELDS:
         return []  # a key they read failed: its default would stand in for the user's value
-    try:
-        Spec.model_validate({k: v for k, v in data.items() if k not in failed})
+    try:  # only those keys: the steps (up to MAX_STEPS) are not validated a second time
+        Spec.model_validate({k: v for k, v in data.items() if k in Spec.CROSS_KEY_FIELDS})
     except ValidationError as again:
         return [item for item in again.errors(include_url=False) if not item["loc"]]
     return []
