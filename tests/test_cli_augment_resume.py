@@ -176,9 +176,7 @@ def test_an_interrupted_overwrite_resumes_into_the_new_dataset(
     assert _files(dst) == _files(fresh)
 
 
-def test_a_tampered_record_removes_nothing_outside_dst(
-    cli: Run, src: Path, tmp_path: Path
-) -> None:
+def test_a_tampered_record_removes_nothing_outside_dst(cli: Run, src: Path, tmp_path: Path) -> None:
     config = _config(tmp_path, "a.yaml", "rotation_range: 20")
     dst = tmp_path / "out"
     assert _augment(cli, src, dst, config)[0] == 0

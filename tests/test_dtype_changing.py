@@ -6,6 +6,7 @@ same seed on the same input — in ``pipe(...)``, ``apply_batch``, ``flow``, ``w
 from __future__ import annotations
 
 import random
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -206,10 +207,38 @@ def test_boxes_and_masks_travel_through_a_range_step_as_albumentations_moves_the
         assert list(out["labels"]) == list(want["labels"])
 
 
-def test_without_augmentation_drops_normalize_and_keeps_the_input_dtype() -> None:
-    plain = confaug.load_pipeline(config("normalize")).without_augmentation()
+@pytest.mark.parametrize(
+    ("name", "kept"),
+    [("normalize", {}), ("normalize in a sequential", {"std": 0.5})],
+)
+def test_without_augmentation_keeps_normalize_so_validation_has_the_training_scale(
+    name: str, kept: dict[str, Any]
+) -> None:
+    """The README's recipe for validation data: the augmenting steps go, Normalize stays
+    (also from inside a Sequential), so model.fit validates on the scale it trains on."""
+    normalize = A.Normalize(**kept)
+    plain = confaug.load_pipeline(config(name)).without_augmentation()
+    assert plain.output_set_by == "transforms.0.Normalize"
+    assert [type(t).__name__ for t in plain.compose.transforms] == ["Normalize"]
+    for x in (inputs(np.uint8), inputs(np.uint8).astype(np.float32)):  # 0–255 both
+        got = plain.apply_batch(x)
+        assert got.dtype == np.float32
+        for i, image in enumerate(x):
+            np.testing.assert_array_equal(got[i], normalize(image=image)["image"])
+        again = plain.flow(x, batch_size=4, shuffle=False)[0]
+        np.testing.assert_array_equal(again, got)
+
+
+def test_without_augmentation_keeps_to_float_and_from_float() -> None:
+    plain = confaug.load_pipeline(config("to float, from float")).without_augmentation()
+    assert [type(t).__name__ for t in plain.compose.transforms] == ["ToFloat", "FromFloat"]
     x = inputs(np.uint8)
-    np.testing.assert_array_equal(plain.apply_batch(x), x)
+    got = plain.apply_batch(x)
+    want = A.Compose([A.ToFloat(), A.FromFloat(dtype="uint8")])
+    np.testing.assert_array_equal(got, np.stack([want(image=image)["image"] for image in x]))
+    assert plain.output_set_by == "transforms.1.FromFloat"
+    keras = confaug.load_pipeline({"version": 1, "rotation_range": 20, "rescale": "1/255"})
+    assert keras.without_augmentation().output_set_by is None  # nothing to keep
 
 
 def test_ordinary_pipelines_still_keep_dtype_and_range() -> None:
@@ -377,16 +406,19 @@ def test_what_may_follow_a_range_step() -> None:
     assert out.dtype == np.float32 and out.min() >= 0.0 and out.max() <= 1.0
 
 
-def test_bytes_normalize_on_float_images_warns_once() -> None:
+def test_bytes_normalize_on_0_1_floats_warns_once() -> None:
     pipe = confaug.load_pipeline(config("normalize"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         pipe(image=inputs(np.uint8)[0])
-        assert not caught  # uint8: what max_pixel_value 255 is for
+        pipe.apply_batch(inputs(np.uint8).astype(np.float32))
+        assert not caught  # 0–255, bytes or floats: what max_pixel_value 255 is for
         pipe.apply_batch(inputs(np.float32))
+        pipe(image=inputs(np.float32)[0])
     assert len(caught) == 1
     assert "transforms.2.Normalize" in str(caught[0].message)
-    assert "max_pixel_value: 1.0" in str(caught[0].message)
+    assert "run from 0 to 1:" in str(caught[0].message)
+    assert "set max_pixel_value: 1 " in str(caught[0].message)
     quiet = confaug.load_pipeline(
         config("normalize", transforms=[{"Normalize": {"max_pixel_value": 1.0}}])
     )
@@ -416,3 +448,181 @@ def test_an_a_save_file_ending_in_normalize_gives_a_load_output(in_tmp: Path) ->
             np.testing.assert_array_equal(
                 pipe(image=image, seed=seed)["image"], expected(loaded, image, seed)
             )
+
+
+# ---- float data of 0–255 (and uint16): the Normalize sees the caller's values ---------------
+def floats_255() -> np.ndarray:
+    """What Keras' img_to_array and np.float32(PIL image) give: integer-valued 0–255 floats."""
+    return inputs(np.uint8).astype(np.float32)
+
+
+def test_normalize_of_float_0_255_data_is_albumentations_own() -> None:
+    x = floats_255()
+    normalize = A.Compose([A.Normalize()])
+    want = np.stack([normalize(image=image)["image"] for image in x])
+    assert want.min() < -1.5 and want.max() > 2.0  # normalized, not one value
+    pipe = confaug.load_pipeline({"version": 1, "transforms": ["Normalize"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning: this is what 255 is for
+        for i, image in enumerate(x):
+            np.testing.assert_array_equal(pipe(image=image)["image"], want[i])
+        np.testing.assert_array_equal(pipe.apply_batch(x), want)
+        flow = pipe.flow(x, batch_size=2, shuffle=False, workers=2)  # thread workers
+        np.testing.assert_array_equal(np.concatenate([flow[0], flow[1]]), want)
+        np.testing.assert_array_equal(pipe.apply_batch(x.astype(np.float64)), want)
+    # pipe.compose is albumentations' own: called directly it normalizes raw values as is.
+    np.testing.assert_array_equal(pipe.compose(image=x[0])["image"], want[0])
+
+
+def test_steps_before_normalize_see_0_1_and_normalize_the_callers_values() -> None:
+    """A flip moves values: the output is albumentations' on the raw floats, bit for bit.
+    Brightness and contrast clip floats to [0, 1] in albumentations: they still see [0, 1]
+    (on raw 0–255 floats albumentations would clip everything to 1)."""
+    x = floats_255()
+    flip = confaug.load_pipeline({"version": 1, "transforms": ["HorizontalFlip", "Normalize"]})
+    want = A.Compose([A.HorizontalFlip(), A.Normalize()])
+    for seed in SEEDS:
+        for image in x:
+            got = flip(image=image, seed=seed)["image"]
+            np.testing.assert_array_equal(got, expected(want, image, seed))
+    pipe = confaug.load_pipeline(config("normalize"))
+    on_0_1 = A.Compose(
+        [
+            A.HorizontalFlip(p=0.5),
+            A.RandomBrightnessContrast(p=0.5),
+            A.Normalize(max_pixel_value=1.0),
+            A.VerticalFlip(p=0.5),
+        ]
+    )
+    brightened = 0
+    for seed in SEEDS:
+        for image in x:
+            got = pipe(image=image, seed=seed)["image"]
+            reference = expected(on_0_1, image / np.float32(255), seed)
+            np.testing.assert_allclose(got, reference, rtol=1e-6, atol=2e-6)
+            # and as the same bytes give (up to the bytes' own rounding in brightness)
+            as_bytes = pipe(image=image.astype(np.uint8), seed=seed)["image"]
+            np.testing.assert_allclose(got, as_bytes, atol=0.03)
+            brightened += not np.allclose(got, flip(image=image, seed=seed)["image"])
+    assert brightened
+
+
+def test_the_callers_values_per_thread_and_per_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two threads on one pipeline: one pauses inside its Normalize while the other augments
+    a sample of another range start to end; each Normalize still gets its own sample's
+    values (the scale is the call's, not the pipeline's)."""
+    from confaug.compiler.values import OnInputValues
+
+    pipe = confaug.load_pipeline({"version": 1, "transforms": ["Normalize"]})
+    normalize = A.Compose([A.Normalize()])
+    samples = {"paused": floats_255()[0], "other": inputs(np.float32)[0]}  # 0–255 and [0, 1]
+    paused, other_done = threading.Event(), threading.Event()
+    original = OnInputValues.__call__
+
+    def pausing(self: OnInputValues, img: np.ndarray, **params: Any) -> np.ndarray:
+        if threading.current_thread().name == "paused":
+            paused.set()
+            assert other_done.wait(60)
+        return original(self, img, **params)
+
+    monkeypatch.setattr(OnInputValues, "__call__", pausing)
+    results: dict[str, np.ndarray] = {}
+
+    def run() -> None:
+        name = threading.current_thread().name
+        if name == "other":
+            assert paused.wait(60)  # the other thread is inside its call
+        results[name] = pipe(image=samples[name])["image"]
+        if name == "other":
+            other_done.set()
+
+    threads = [threading.Thread(target=run, name=name) for name in ("paused", "other")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for name, image in samples.items():
+        np.testing.assert_array_equal(results[name], normalize(image=image)["image"])
+    # and on the owner's thread, both kinds in turn
+    for image in samples.values():
+        np.testing.assert_array_equal(pipe(image=image)["image"], normalize(image=image)["image"])
+
+
+def test_a_pickled_or_copied_pipeline_keeps_it() -> None:
+    import copy
+    import pickle
+
+    x = floats_255()
+    pipe = confaug.load_pipeline({"version": 1, "transforms": ["Normalize"]})
+    want = pipe.apply_batch(x)
+    for again in (pickle.loads(pickle.dumps(pipe)), copy.deepcopy(pipe)):
+        np.testing.assert_array_equal(again.apply_batch(x), want)
+    compose = pickle.loads(pickle.dumps(pipe.compose))
+    np.testing.assert_array_equal(compose(image=x[0])["image"], want[0])
+
+
+def test_uint16_data_meets_normalize_as_albumentations_gives_it() -> None:
+    x = (inputs(np.uint8).astype(np.uint16) * 257).astype(np.uint16)
+    pipe = confaug.load_pipeline(
+        {"version": 1, "transforms": [{"Normalize": {"max_pixel_value": 65535}}]}
+    )
+    reference = A.Normalize(max_pixel_value=65535)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = pipe.apply_batch(x)
+    for i, image in enumerate(x):
+        np.testing.assert_array_equal(got[i], reference(image=image)["image"])
+    bytes_scaled = confaug.load_pipeline({"version": 1, "transforms": ["Normalize"]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = bytes_scaled(image=x[0])["image"]
+    np.testing.assert_array_equal(out, A.Normalize()(image=x[0])["image"])
+    assert len(caught) == 1 and "max_pixel_value: 65535" in str(caught[0].message)
+
+
+def test_to_float_and_from_float_of_float_0_255_data() -> None:
+    """albumentations' ToFloat hands float images back as they are (its max_value is for
+    integer dtypes); confaug's gives the [0, 1] form, as ToFloat gives for the same bytes, and
+    FromFloat gives the bytes back."""
+    x = floats_255()
+    to_float = confaug.load_pipeline({"version": 1, "transforms": ["ToFloat"]})
+    bytes_ = x.astype(np.uint8)
+    want = np.stack([A.ToFloat()(image=image)["image"] for image in bytes_])
+    np.testing.assert_array_equal(to_float.apply_batch(x), want)
+    np.testing.assert_array_equal(to_float.flow(x, batch_size=4, shuffle=False)[0], want)
+    round_trip = confaug.load_pipeline(
+        {"version": 1, "transforms": ["ToFloat", {"FromFloat": {"dtype": "uint8"}}]}
+    )
+    for pipe in (round_trip, confaug.load_pipeline({"version": 1, "transforms": ["FromFloat"]})):
+        out = pipe.apply_batch(x)
+        assert out.dtype == np.uint8
+        np.testing.assert_array_equal(out, bytes_)
+        np.testing.assert_array_equal(pipe(image=x[0])["image"], bytes_[0])
+
+
+def test_normalize_then_to_float_only_the_first_sees_the_callers_values() -> None:
+    """Only the first range step meets the input; a Normalize after ToFloat gets ToFloat's
+    [0, 1] output, whatever the input was (as for bytes in albumentations)."""
+    steps = ["ToFloat", {"Normalize": {"max_pixel_value": 1.0}}]
+    pipe = confaug.load_pipeline({"version": 1, "transforms": steps})
+    reference = A.Compose([A.ToFloat(), A.Normalize(max_pixel_value=1.0)])
+    x = floats_255()
+    for i, image in enumerate(pipe.apply_batch(x)):
+        np.testing.assert_array_equal(image, reference(image=x[i].astype(np.uint8))["image"])
+
+
+def test_a_value_range_not_from_0_with_a_bytes_normalize_is_refused(write: WriteConfig) -> None:
+    text = "version: 1\nvalue_range: [-1, 1]\ntransforms:\n  - Normalize\n"
+    problem, _ = placed(write, text)
+    assert problem.field == "value_range" and problem.line == 2
+    assert "max_pixel_value 255" in problem.message and "[-1, 1]" in problem.message
+    assert problem.hint is not None and "max_pixel_value to 1" in problem.hint
+    x = inputs(np.float32) * 2 - 1  # data in [-1, 1]
+    for steps, reference, w in (
+        ([{"Normalize": {"max_pixel_value": 1}}], A.Normalize(max_pixel_value=1), (x + 1) / 2),
+        ([{"Normalize": {"normalization": "image"}}], A.Normalize(normalization="image"), x),
+    ):
+        pipe = confaug.load_pipeline({"version": 1, "value_range": [-1, 1], "transforms": steps})
+        got = pipe.apply_batch(x)
+        for i, image in enumerate(w.astype(np.float32)):
+            np.testing.assert_allclose(got[i], reference(image=image)["image"], atol=1e-5)

@@ -187,6 +187,14 @@ CATEGORIES: dict[str, dict[str, Case]] = {
         "GlassBlur iterations": step(
             "GlassBlur: {iterations: 32767}", "transforms.0.GlassBlur.iterations", "memory"
         ),
+        "GlassBlur's exact mode, a Python loop per pixel": step(
+            "GlassBlur: {mode: exact}", "transforms.0.GlassBlur.mode", "would take"
+        ),
+        "ConstrainedCoarseDropout holes": step(
+            "ConstrainedCoarseDropout: {num_holes_range: [32767, 32767], mask_indices: [1]}",
+            "transforms.0.ConstrainedCoarseDropout.num_holes_range",
+            "memory",
+        ),
         "GlassBlur max_delta": step(
             "GlassBlur: {max_delta: 16000}", "transforms.0.GlassBlur.max_delta"
         ),
@@ -392,6 +400,9 @@ CATEGORIES: dict[str, dict[str, Case]] = {
             "transforms.0.Downscale.scale_range",
         ),
         "Erasing ratio 0": step("Erasing: {ratio: [0, 0]}", "transforms.0.Erasing"),
+        "Erasing an area no image has room for": step(
+            "Erasing: {scale: [0.9, 0.9]}", "transforms.0.Erasing.scale", "no image has room"
+        ),
         "RandomShadow region of no area": step(
             "RandomShadow: {shadow_roi: [0.5, 0, 0.5, 1]}", "transforms.0.RandomShadow.shadow_roi"
         ),
@@ -448,7 +459,7 @@ CATEGORIES: dict[str, dict[str, Case]] = {
             "transforms.0.OneOf.transforms.0.RandomSizedBBoxSafeCrop",
             "bbox_params",
         ),
-        "albumentations' base class": step("DualTransform", "transforms.0", "unknown transform"),
+        "albumentations' base class": step("DualTransform", "transforms.0", "cannot be a step"),
         "GlassBlur sigma 0": step("GlassBlur: {sigma: 0}", "transforms.0.GlassBlur.sigma"),
     },
     "lax coercion": {

@@ -217,3 +217,89 @@ def test_next_is_safe_from_several_threads() -> None:
         thread.join()
     assert not errors
     assert sorted(seen) == sorted(list(range(16)) * 8)  # 32 batches = 8 epochs, each once
+
+
+class _Watched:
+    """A generator whose ``[i]`` records how many hold OpenCV at one thread (and its thread
+    count) while the batch is made; it fails for index 1, to see the pin given back."""
+
+    def __init__(self, generator: object) -> None:
+        self.generator = generator
+        self.seen: list[tuple[int, int]] = []
+
+    def __len__(self) -> int:
+        return len(self.generator)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> object:
+        import cv2
+
+        from confaug.batching import workers
+
+        self.seen.append((workers._cv2_users, cv2.getNumThreads()))
+        if index == 1:
+            raise RuntimeError("a batch that fails")
+        return self.generator[index]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("options", "pinned"),
+    [({"workers": 2}, True), ({}, False), ({"workers": 2, "use_multiprocessing": True}, False)],
+)
+def test_keras_threads_hold_opencv_at_one_thread_while_a_batch_is_made(
+    options: dict[str, object], pinned: bool
+) -> None:
+    import cv2
+
+    from confaug.batching import workers
+
+    x = np.stack([_smooth_image(i, 8) for i in range(6)])
+    flow = ImageDataGenerator(rotation_range=10).flow(x, batch_size=2, **options)
+    watched = flow._generator = _Watched(flow._generator)
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        assert flow[0].shape == (2, 8, 8, 3)
+        with pytest.raises(RuntimeError):
+            flow[1]
+        assert flow[2].shape == (2, 8, 8, 3)
+        assert workers._cv2_users == 0 and cv2.getNumThreads() == 2  # given back each time
+    finally:
+        cv2.setNumThreads(before)
+    expected = (1, 1) if pinned else (0, 2)
+    assert watched.seen == [expected] * 3
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ImageDataGenerator.flow",
+        "ImageDataGenerator.flow_from_directory",
+        "ImageDataGenerator.flow_from_dataframe",
+        "NumpyArrayIterator",
+        "DirectoryIterator",
+        "DataFrameIterator",
+    ],
+)
+def test_signatures_are_keras_own_with_every_keyword_shown(name: str) -> None:
+    """Written once (the methods are the flow functions, bound): each Keras parameter in
+    Keras' order, kind and default, then confaug's ``**options``; ``help()`` shows them."""
+    import inspect
+    import pydoc
+
+    import confaug.keras as dropin
+
+    def find(module: object) -> object:
+        found = module
+        for part in name.split("."):
+            found = getattr(found, part)
+        return found
+
+    ours = inspect.signature(find(dropin)).parameters  # type: ignore[arg-type]
+    theirs = inspect.signature(find(legacy)).parameters  # type: ignore[arg-type]
+    var_keyword = inspect.Parameter.VAR_KEYWORD
+    keras = [(p.name, p.kind, p.default) for p in theirs.values() if p.kind is not var_keyword]
+    extra = ["keep_aspect_ratio"] if name.endswith("flow_from_dataframe") else []
+    shown = [(p.name, p.kind, p.default) for p in ours.values() if p.name not in extra]
+    assert shown == [*keras, ("options", var_keyword, inspect.Parameter.empty)]
+    text = pydoc.render_doc(find(dropin), renderer=pydoc.plaintext)
+    assert all(str(p) in text for p in ours.values())  # "batch_size: int = 32", ...

@@ -13,9 +13,9 @@ made with another config or seed is refused unless ``--overwrite``, which writes
 again, so resuming never mixes two datasets. The stamp also lists the copies confaug
 planned there (``written``, kept across resumed runs): ``--overwrite`` first removes those,
 and only those, so DST holds exactly what a fresh run writes (no stale ``_aug7`` from an
-earlier ``--copies 8``), never a file confaug did not write. With ``--mask-dir``, each image's mask (found
-as ``flow_from_directory`` finds it, ``--mask-pattern`` included) gets the image's
-transform and is written as PNG under ``--mask-dst`` with the copy's name.
+earlier ``--copies 8``), never a file confaug did not write. With ``--mask-dir``, each
+image's mask (found as ``flow_from_directory`` finds it, ``--mask-pattern`` included) gets
+the image's transform and is written as PNG under ``--mask-dst`` with the copy's name.
 
 A config whose output a step sets: after ``FromFloat`` the copies are its integers, after
 ``ToFloat`` its 0..1 values as 8-bit pixels; ``Normalize``'s values are no pixels, so such a
@@ -529,7 +529,7 @@ def run(args: argparse.Namespace) -> int:
     if args.overwrite:
         # Every copy listed goes first, then the new stamp: an interrupted run leaves only
         # this config's copies, so resuming it gives a fresh run's DST.
-        tally.removed = 0
+        tally.removed = remove_recorded(dst, earlier, masks)
         if earlier is None and dst.is_dir() and any(f.name != STAMP for f in dst.iterdir()):
             print(
                 f"note: {STAMP} in DST lists no earlier copies (made before it did); files "

@@ -66,7 +66,8 @@ def stretched(image: np.ndarray) -> tuple[np.ndarray, tuple[float, float]] | Non
     if low >= 0.0 and high <= 1.0:
         return None
     spread = high - low or 1.0  # a flat image shows as black rather than dividing by 0
-    shown = (np.nan_to_num(array.astype(np.float32), nan=low, posinf=high, neginf=low) - low) / spread
+    values = np.nan_to_num(array.astype(np.float32), nan=low, posinf=high, neginf=low)
+    shown = (values - low) / spread
     return np.clip(shown, 0.0, 1.0), (low, high)
 
 

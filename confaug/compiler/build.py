@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from confaug._albu import albumentations
-from confaug.compiler.values import SetByStep
+from confaug.compiler.values import OnInputValues, SetByStep
 from confaug.errors import ConfigError, Problem
 from confaug.spec.catalog import catalog, to_opencv
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
@@ -140,16 +141,75 @@ def output_step(spec: Spec, compose: Any) -> SetByStep | None:
     return found
 
 
-def bytes_normalizers(spec: Spec, compose: Any) -> tuple[str, ...]:
-    """The ``Normalize`` steps scaled for 0–255 values (``max_pixel_value`` > 1), which give
-    nearly one value on float images: confaug works on those in [0, 1], as albumentations."""
-    return tuple(
-        path
-        for path, transform, _ in _walk(compose, bool(spec.has_keras_augmentation))
-        if type(transform).__name__ == "Normalize"
-        and transform.normalization == "standard"
-        and (transform.max_pixel_value or 0) > 1
+@dataclass(frozen=True)
+class InputValueStep:
+    """The ``Normalize`` that works on the caller's own values (see :func:`see_input_values`)."""
+
+    #: The step in the config, e.g. ``transforms.2.Normalize``.
+    path: str
+    #: Mean and std scaled by ``max_pixel_value`` (not a per-image normalization): nearly
+    #: one value on data in [0, 1], as albumentations gives it.
+    standard: bool
+    max_pixel_value: float
+
+
+def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
+    """Let the ``Normalize`` written for 0–255 values work on the caller's own values.
+
+    That is the first of ``RANGE_STEPS`` (every one runs on every sample, in order, see
+    :func:`output_step`; later ones get an earlier one's output) when it is a ``Normalize``
+    with ``max_pixel_value`` > 1, as by default. Steps see float data in [0, 1]; this one
+    gets it back on the caller's scale (:class:`values.OnInputValues`), so float 0–255 data
+    (Keras' ``img_to_array``) is normalized as albumentations normalizes it, not divided into
+    nearly one value. A ``ConfigError`` when ``value_range`` does not start at 0: a
+    ``max_pixel_value`` means values from 0 to it.
+    """
+    for path, transform, _ in _walk(compose, bool(spec.has_keras_augmentation)):
+        name = type(transform).__name__
+        if name not in RANGE_STEPS:
+            continue
+        if name != "Normalize" or not (transform.max_pixel_value or 0) > 1:
+            return None
+        mpv = float(transform.max_pixel_value)
+        step = InputValueStep(path, transform.normalization == "standard", mpv)
+        _check_value_range(spec, step)
+        # albumentations looks each target's function up in this table, filled once at
+        # construction (additional image targets included): the step's own image function
+        # is replaced by itself wrapped, the only change to the transform.
+        table = transform._key2func
+        for key, function in list(table.items()):
+            if function == transform.apply:
+                table[key] = OnInputValues(function)
+        return step
+    return None
+
+
+def _check_value_range(spec: Spec, step: InputValueStep) -> None:
+    if not step.standard or spec.value_range == "auto" or spec.value_range[0] == 0:
+        return  # a per-image normalization does not depend on where the values start
+    low, high = spec.value_range
+    mpv = step.max_pixel_value
+    raise ConfigError.single(
+        f"{step.path} has max_pixel_value {mpv:g}, meant for values from 0 to {mpv:g}, but "
+        f"value_range is [{low:g}, {high:g}]: its output would be nearly one value",
+        field="value_range",
+        hint=f"set {step.path}.max_pixel_value to 1 to normalize the [0, 1] form the steps "
+        "see, or use a per-image normalization",
     )
+
+
+def range_steps(steps: Sequence[TransformStep]) -> tuple[TransformStep, ...]:
+    """The steps of ``RANGE_STEPS`` among ``steps`` and inside their composites, in order:
+    what a pipeline without augmentation keeps, so that its output has the training output's
+    dtype and range. Exact: :func:`output_step` makes sure each runs on every sample, and
+    none of them draws anything."""
+    kept: list[TransformStep] = []
+    for step in steps:
+        if step.name in RANGE_STEPS:
+            kept.append(step)
+        elif step.transforms:
+            kept.extend(range_steps(step.transforms))
+    return tuple(kept)
 
 
 def _check_keras_stage(spec: Spec, step: SetByStep) -> None:

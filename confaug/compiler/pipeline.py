@@ -15,9 +15,9 @@ import numpy as np
 
 from confaug._albu import albumentations
 from confaug.compiler.batch_path import BatchPath
-from confaug.compiler.build import build_compose, bytes_normalizers, output_step
+from confaug.compiler.build import build_compose, output_step, range_steps, see_input_values
 from confaug.compiler.targets import Targets
-from confaug.compiler.values import Scale, infer_scale, to_output, to_working
+from confaug.compiler.values import Scale, infer_scale, input_scale, to_output, to_working
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer
 from confaug.seeding import resolve_seed, sample_seed
@@ -99,8 +99,9 @@ class Pipeline:
         self._targets = Targets(spec, self.compose)  # decided once, not per sample
         # Whether a step (Normalize, ToFloat, FromFloat) sets the output's dtype and range.
         self._output = output_step(spec, self.compose)
-        self._bytes_normalizers = bytes_normalizers(spec, self.compose)
-        self._warned_floats = False
+        # The Normalize written for 0–255 values, which works on the caller's own values.
+        self._input_step = see_input_values(spec, self.compose)
+        self._warned_scale = False
         # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
         # the batch path gives the input's back).
         self._batch = None if self._output is not None else BatchPath.of(self.compose)
@@ -173,17 +174,22 @@ class Pipeline:
     def without_augmentation(self) -> Pipeline:
         """The same pipeline with nothing random: for validation and test data.
 
-        The Keras keywords that augment are turned off and the listed transforms dropped;
-        what makes data ready for the model stays — ``rescale``, ``preprocessing_function``,
-        sample- and featurewise standardization (sharing this pipeline's ``fit`` statistics),
-        ``dtype``, ``data_format`` and ``value_range``. As Keras users write a second
-        ``ImageDataGenerator(rescale=1/255)`` for validation. A deterministic step that
-        validation data needs too (a ``Resize``, a ``Normalize``) belongs in a config of its
-        own, ``extends``-ing this one with ``transforms`` set to those steps.
+        The Keras keywords that augment are turned off and the listed transforms dropped,
+        except those that set the output's dtype and range (``Normalize``, ``ToFloat``,
+        ``FromFloat``, also from inside a ``Sequential``), so validation data has the training
+        data's scale; what makes data ready for the model stays too — ``rescale``,
+        ``preprocessing_function``, sample- and featurewise standardization (sharing this
+        pipeline's ``fit`` statistics), ``dtype``, ``data_format`` and ``value_range``. As
+        Keras users write a second ``ImageDataGenerator(rescale=1/255)`` for validation. Any
+        other deterministic step validation data needs (a ``Resize``) belongs in a config of
+        its own, ``extends``-ing this one with ``transforms`` set to those steps.
         """
         off = {key: Spec.model_fields[key].default for key in GEOMETRIC_KEYWORDS}
+        # The range steps run on every sample and draw nothing (build.output_step): keeping
+        # them alone is exact, and model.fit(train, validation_data=val) sees one scale.
+        kept = range_steps(self.spec.transforms)
         plain = Pipeline.__new__(Pipeline)
-        plain._setup(self.spec.model_copy(update={**off, "transforms": ()}), self._function, None)
+        plain._setup(self.spec.model_copy(update={**off, "transforms": kept}), self._function, None)
         plain.standardizer = self.standardizer  # fit() on either is seen by both
         return plain
 
@@ -234,12 +240,14 @@ class Pipeline:
         for key in self._targets.extra_images:
             if key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
-        if self._bytes_normalizers and data["image"].dtype != np.uint8:
-            self._warn_float_normalize(image.dtype)
+        if scale is not None and not self._warned_scale:
+            self._warn_normalize_scale(image.dtype, scale)
         added = self._targets.fill_absent(data)
         shapes = _shapes(data)
         try:
-            out = self._targets.run(compose, data)
+            # That Normalize gets the caller's values; per call, so per thread and sample.
+            with input_scale(None if self._input_step is None else scale):
+                out = self._targets.run(compose, data)
         except DataError:
             raise
         except _sample_failures() as exc:
@@ -256,16 +264,18 @@ class Pipeline:
             out = self._to_chw(out)
         return out
 
-    def _warn_float_normalize(self, dtype: np.dtype[Any]) -> None:
-        """Once per pipeline: a Normalize scaled for 0–255 values meets a float image."""
-        if self._warned_floats:
+    def _warn_normalize_scale(self, dtype: np.dtype[Any], scale: Scale) -> None:
+        """Once per pipeline: the Normalize that sees the caller's values divides by a
+        ``max_pixel_value`` that is not their top (floats in [0, 1], uint16 meeting 255)."""
+        step = self._input_step
+        if step is None or not step.standard or scale.high == step.max_pixel_value:
             return
-        self._warned_floats = True
+        self._warned_scale = True
         warnings.warn(
-            f"{self._bytes_normalizers[0]} divides by max_pixel_value, meant for 0–255 values, "
-            f"but this {dtype} image reaches the steps as float32 in [0, 1] (as albumentations "
-            "takes floats): its output is nearly one value; set max_pixel_value: 1.0 for "
-            "float data",
+            f"{step.path} divides by max_pixel_value {step.max_pixel_value:g}, but this "
+            f"{dtype} image's values run from 0 to {scale.high:g}: its output is not "
+            f"normalized as its mean and std say (albumentations gives the same); set "
+            f"max_pixel_value: {scale.high:g} for this data",
             UserWarning,
             stacklevel=4,
         )

@@ -8,6 +8,9 @@ step sets the output's dtype and range itself (``Normalize``, ``ToFloat``, ``Fro
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +51,58 @@ def to_output(image: np.ndarray, scale: Scale | None, set_by: SetByStep | None) 
     """An image as the caller gets it: :func:`from_working`, or as it is after a step that
     sets the output's dtype and range (``set_by``)."""
     return from_working(image, scale) if set_by is None else image
+
+
+#: The scale of the sample being augmented, for a step that works on the caller's own values
+#: (:class:`OnInputValues`). A context variable, so each thread (each worker of a flow) and
+#: each nested call sees its own, and ``pipe.compose`` called directly sees None.
+_INPUT_SCALE: contextvars.ContextVar[Scale | None] = contextvars.ContextVar(
+    "confaug_input_scale", default=None
+)
+
+
+@contextlib.contextmanager
+def input_scale(scale: Scale | None) -> Iterator[None]:
+    """While augmenting one sample: the caller's scale, for :class:`OnInputValues`."""
+    token = _INPUT_SCALE.set(scale)
+    try:
+        yield
+    finally:
+        _INPUT_SCALE.reset(token)
+
+
+def input_values(image: np.ndarray, scale: Scale) -> np.ndarray:
+    """A float32 working image on the caller's own scale again, unclipped and in float32:
+    ``w * span + low``, the inverse of :func:`to_working` (integer-valued data exactly)."""
+    span = np.float32(scale.high - scale.low)
+    out = image * span
+    if scale.low:
+        out += np.float32(scale.low)
+    return out
+
+
+class OnInputValues:
+    """A step's image function fed the caller's own values instead of the working form.
+
+    A ``Normalize`` written for 0–255 values (``max_pixel_value: 255``) divides a [0, 1]
+    working image into nearly one value, where albumentations, given the caller's float
+    0–255 image, normalizes it. Wrapped in this, the step gets the working image mapped back
+    by the sample's scale (:func:`input_scale`), so its output is albumentations' own on the
+    caller's data (bit for bit for integer-valued data), while the steps before it still see
+    [0, 1]. Outside a pipeline's call (``pipe.compose`` used directly) it is the step itself.
+    Picklable and deep-copyable: it holds the bound function only.
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., np.ndarray]) -> None:
+        self.function = function
+
+    def __call__(self, img: np.ndarray, **params: Any) -> np.ndarray:
+        scale = _INPUT_SCALE.get()
+        if scale is not None and (scale.low, scale.high) != (0.0, 1.0) and img.dtype == np.float32:
+            img = input_values(img, scale)
+        return self.function(img, **params)
 
 
 def infer_scale(array: np.ndarray, value_range: Any, *, where: str = "input") -> Scale | None:

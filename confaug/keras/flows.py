@@ -3,14 +3,18 @@ generator over a confaug source — or, where Keras finds no image, an empty one
 
 Each function returns the arguments of a :class:`~confaug.keras.iterators.KerasIterator`
 (``generator``, ``rebuild``, ``label_dtype``, ``attributes``), so that the ``flow*``
-methods and the Keras-named iterator classes build the same iterator. Each is called by
-the method (or constructor) it serves, so a warning raised here points two frames up
-(``stacklevel=3``): at the user's call. ``seed=None`` takes a seed from NumPy's global
-random state (:mod:`~confaug.keras.global_seed`).
+methods and the Keras-named iterator classes build the same iterator. After ``spec`` and
+``pipeline``, a function's parameters are the Keras method's, in its order and with its
+defaults: ``ImageDataGenerator.flow*`` are these functions, bound (``help()`` shows their
+signatures). Each is called by the method (or constructor) it serves, so a warning raised
+here points two frames up (``stacklevel=3``): at the user's call. ``seed=None`` takes a
+seed from NumPy's global random state (:mod:`~confaug.keras.global_seed`).
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -83,21 +87,27 @@ def split_options(
 def array_flow(
     spec: Spec,
     pipeline: Pipeline,
+    /,
     x: Any,
-    y: Any,
-    *,
-    batch_size: int,
-    shuffle: bool,
-    sample_weight: Any,
-    seed: int | None,
-    save_to_dir: Any,
-    save_prefix: str,
-    save_format: str,
-    ignore_class_split: bool,
-    subset: str | None,
-    options: dict[str, Any],
+    y: Any = None,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    sample_weight: Any = None,
+    seed: int | None = None,
+    save_to_dir: Any = None,
+    save_prefix: str = "",
+    save_format: str = "png",
+    ignore_class_split: bool = False,
+    subset: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """Batches from arrays (Keras' ``flow``); ``x`` may be ``(images, extra_inputs)``."""
+    """Batches from arrays (Keras' ``flow``); ``x`` may be ``(images, extra_inputs)``.
+
+    ``**options``: Keras' ``PyDataset`` keywords (``workers``, ``use_multiprocessing``,
+    ``max_queue_size``: how ``model.fit`` and ``next()`` load batches) and confaug's
+    generator options (``drop_last``, ``on_error``...); a misspelt one is a TypeError
+    with a did-you-mean hint. The same holds for the other ``flow*`` methods.
+    """
     from confaug.batching.generator import BatchGenerator
     from confaug.keras.bounded_source import BoundedArraySource
 
@@ -155,23 +165,23 @@ def array_flow(
 def directory_flow(
     spec: Spec,
     pipeline: Pipeline,
+    /,
     directory: Any,
-    *,
-    target_size: tuple[int, int] | None,
-    color_mode: str,
-    classes: Any,
-    class_mode: str | None,
-    batch_size: int,
-    shuffle: bool,
-    seed: int | None,
-    save_to_dir: Any,
-    save_prefix: str,
-    save_format: str,
-    follow_links: bool,
-    subset: str | None,
-    interpolation: str,
-    keep_aspect_ratio: bool,
-    options: dict[str, Any],
+    target_size: tuple[int, int] | None = (256, 256),
+    color_mode: str = "rgb",
+    classes: Any = None,
+    class_mode: str | None = "categorical",
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int | None = None,
+    save_to_dir: Any = None,
+    save_prefix: str = "",
+    save_format: str = "png",
+    follow_links: bool = False,
+    subset: str | None = None,
+    interpolation: str = "nearest",
+    keep_aspect_ratio: bool = False,
+    **options: Any,
 ) -> dict[str, Any]:
     """Batches from class subfolders (Keras' ``flow_from_directory``)."""
     from confaug.sources.directory import DirectorySource
@@ -239,27 +249,27 @@ def _class_folders_without_images(
 def dataframe_flow(
     spec: Spec,
     pipeline: Pipeline,
+    /,
     dataframe: Any,
-    directory: Any,
-    *,
-    x_col: str,
-    y_col: Any,
-    weight_col: str | None,
-    target_size: tuple[int, int] | None,
-    color_mode: str,
-    classes: Any,
-    class_mode: str | None,
-    batch_size: int,
-    shuffle: bool,
-    seed: int | None,
-    save_to_dir: Any,
-    save_prefix: str,
-    save_format: str,
-    subset: str | None,
-    interpolation: str,
-    validate_filenames: bool,
-    keep_aspect_ratio: bool,
-    options: dict[str, Any],
+    directory: Any = None,
+    x_col: str = "filename",
+    y_col: Any = "class",
+    weight_col: str | None = None,
+    target_size: tuple[int, int] | None = (256, 256),
+    color_mode: str = "rgb",
+    classes: Any = None,
+    class_mode: str | None = "categorical",
+    batch_size: int = 32,
+    shuffle: bool = True,
+    seed: int | None = None,
+    save_to_dir: Any = None,
+    save_prefix: str = "",
+    save_format: str = "png",
+    subset: str | None = None,
+    interpolation: str = "nearest",
+    validate_filenames: bool = True,
+    keep_aspect_ratio: bool = False,
+    **options: Any,
 ) -> dict[str, Any]:
     """Batches from a DataFrame or CSV (Keras' ``flow_from_dataframe``)."""
     from confaug.sources.dataframe import DataFrameSource
@@ -401,18 +411,24 @@ def _parts(
     return {"generator": empty, "attributes": attributes, "dataset_options": dataset}
 
 
-def _keywords(function: Any) -> tuple[str, ...]:
-    """A flow's own keyword names (Keras' parameters), for did-you-mean hints."""
-    import inspect
+@functools.cache
+def keras_parameters(flow: Any) -> tuple[str, ...]:
+    """The names of a flow's Keras parameters (all but ``spec``, ``pipeline`` and
+    ``**options``): what the method and the iterator class hand it."""
 
-    kinds = (inspect.Parameter.KEYWORD_ONLY,)
-    parameters = inspect.signature(function).parameters.values()
-    return tuple(p.name for p in parameters if p.kind in kinds and p.name != "options")
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    parameters = inspect.signature(flow).parameters.values()
+    return tuple(p.name for p in parameters if p.kind in kinds)
 
 
-_ARRAY_NAMES = _keywords(array_flow)
-_DIRECTORY_NAMES = _keywords(directory_flow)
-_DATAFRAME_NAMES = _keywords(dataframe_flow)
+def _keywords(flow: Any, *data: str) -> tuple[str, ...]:
+    """A flow's keyword names but its data's, for did-you-mean hints."""
+    return tuple(name for name in keras_parameters(flow) if name not in data)
+
+
+_ARRAY_NAMES = _keywords(array_flow, "x", "y")
+_DIRECTORY_NAMES = _keywords(directory_flow, "directory")
+_DATAFRAME_NAMES = _keywords(dataframe_flow, "dataframe", "directory")
 
 
 def _label_dtype(spec: Spec, class_mode: str | None) -> str | None:

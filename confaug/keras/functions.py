@@ -113,6 +113,30 @@ def _as_dtype(values: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
     return values.astype(dtype)
 
 
+def _warp_drawn(
+    x: Any,
+    drawn: dict[str, float],
+    row_axis: int,
+    col_axis: int,
+    channel_axis: int,
+    fill_mode: str,
+    cval: float,
+    interpolation_order: int,
+) -> Any:
+    """What every ``random_*`` warp ends with: :func:`apply_affine_transform` by the
+    parameters it ``drawn``, with its axes, fill and interpolation order."""
+    return apply_affine_transform(
+        x,
+        **drawn,
+        row_axis=row_axis,
+        col_axis=col_axis,
+        channel_axis=channel_axis,
+        fill_mode=fill_mode,
+        cval=cval,
+        order=interpolation_order,
+    )
+
+
 def random_rotation(
     x: Any,
     rg: float,
@@ -124,16 +148,9 @@ def random_rotation(
     interpolation_order: int = 1,
 ) -> Any:
     """A rotation by an angle drawn uniformly from [-rg, rg] degrees."""
-    theta = np.random.uniform(-rg, rg)
-    return apply_affine_transform(
-        x,
-        theta=theta,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
+    drawn = {"theta": np.random.uniform(-rg, rg)}
+    return _warp_drawn(
+        x, drawn, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order
     )
 
 
@@ -153,16 +170,9 @@ def random_shift(
     height, width = np.shape(x)[row_axis], np.shape(x)[col_axis]
     vertical = np.random.uniform(-hrg, hrg) * height
     horizontal = np.random.uniform(-wrg, wrg) * width
-    return apply_affine_transform(
-        x,
-        tx=horizontal,
-        ty=vertical,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
+    drawn = {"tx": horizontal, "ty": vertical}
+    return _warp_drawn(
+        x, drawn, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order
     )
 
 
@@ -177,16 +187,9 @@ def random_shear(
     interpolation_order: int = 1,
 ) -> Any:
     """A shear by an angle drawn uniformly from [-intensity, intensity] degrees."""
-    shear = np.random.uniform(-intensity, intensity)
-    return apply_affine_transform(
-        x,
-        shear=shear,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
+    drawn = {"shear": np.random.uniform(-intensity, intensity)}
+    return _warp_drawn(
+        x, drawn, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order
     )
 
 
@@ -209,16 +212,9 @@ def random_zoom(
         zx, zy = 1.0, 1.0
     else:
         zx, zy = np.random.uniform(zoom_range[0], zoom_range[1], 2)
-    return apply_affine_transform(
-        x,
-        zx=zx,
-        zy=zy,
-        row_axis=row_axis,
-        col_axis=col_axis,
-        channel_axis=channel_axis,
-        fill_mode=fill_mode,
-        cval=cval,
-        order=interpolation_order,
+    drawn = {"zx": zx, "zy": zy}
+    return _warp_drawn(
+        x, drawn, row_axis, col_axis, channel_axis, fill_mode, cval, interpolation_order
     )
 
 

@@ -10,7 +10,9 @@ data of any range in its own units (:mod:`~confaug.keras.raw_units`).
 from __future__ import annotations
 
 import copy
-from typing import Any
+import inspect
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec
 
 import numpy as np
 
@@ -24,6 +26,28 @@ from confaug.keras.pydataset import set_dataset_options
 from confaug.keras.statistics import fit_statistics, read_statistic, write_statistic
 from confaug.keras.transform import RandomDraws, standardize_like_keras, transform_image
 from confaug.spec.model import Spec
+
+_P = ParamSpec("_P")
+
+
+def _flow_method(
+    flow: Callable[Concatenate[Spec, Pipeline, _P], dict[str, Any]], name: str
+) -> Callable[Concatenate[ImageDataGenerator, _P], KerasIterator]:
+    """The ``ImageDataGenerator`` method ``name``: ``flow`` on the generator's spec and
+    pipeline, as its iterator, with ``flow``'s parameters and docstring after ``self``."""
+
+    def method(self: ImageDataGenerator, /, *args: _P.args, **kwargs: _P.kwargs) -> KerasIterator:
+        return self._iterator(flow(self.spec, self.pipeline, *args, **kwargs))
+
+    shown = inspect.signature(flow)
+    own = list(shown.parameters.values())[2:]  # spec, pipeline
+    this = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    method.__signature__ = shown.replace(  # type: ignore[attr-defined]
+        parameters=[this, *own], return_annotation="KerasIterator"
+    )
+    method.__name__, method.__qualname__ = name, f"ImageDataGenerator.{name}"
+    method.__doc__ = flow.__doc__
+    return method
 
 
 class ImageDataGenerator:
@@ -69,140 +93,10 @@ class ImageDataGenerator:
         write_statistic(self.pipeline, "zca_matrix", value, self.spec.data_format)
 
     # ---- iterators ------------------------------------------------------------------------
-    def flow(
-        self,
-        x: Any,
-        y: Any = None,
-        batch_size: int = 32,
-        shuffle: bool = True,
-        sample_weight: Any = None,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        ignore_class_split: bool = False,
-        subset: str | None = None,
-        **options: Any,
-    ) -> KerasIterator:
-        """Batches from arrays (Keras' ``flow``); ``x`` may be ``(images, extra_inputs)``.
-
-        ``**options``: Keras' ``PyDataset`` keywords (``workers``, ``use_multiprocessing``,
-        ``max_queue_size``: how ``model.fit`` and ``next()`` load batches) and confaug's
-        generator options (``drop_last``, ``on_error``...); a misspelt one is a TypeError
-        with a did-you-mean hint. The same holds for the other ``flow*`` methods.
-        """
-        return self._iterator(
-            array_flow(
-                self.spec,
-                self.pipeline,
-                x,
-                y,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                sample_weight=sample_weight,
-                seed=seed,
-                save_to_dir=save_to_dir,
-                save_prefix=save_prefix,
-                save_format=save_format,
-                ignore_class_split=ignore_class_split,
-                subset=subset,
-                options=options,
-            )
-        )
-
-    def flow_from_directory(
-        self,
-        directory: Any,
-        target_size: tuple[int, int] | None = (256, 256),
-        color_mode: str = "rgb",
-        classes: Any = None,
-        class_mode: str | None = "categorical",
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        follow_links: bool = False,
-        subset: str | None = None,
-        interpolation: str = "nearest",
-        keep_aspect_ratio: bool = False,
-        **options: Any,
-    ) -> KerasIterator:
-        """Batches from class subfolders (Keras' ``flow_from_directory``)."""
-        return self._iterator(
-            directory_flow(
-                self.spec,
-                self.pipeline,
-                directory,
-                target_size=target_size,
-                color_mode=color_mode,
-                classes=classes,
-                class_mode=class_mode,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                seed=seed,
-                save_to_dir=save_to_dir,
-                save_prefix=save_prefix,
-                save_format=save_format,
-                follow_links=follow_links,
-                subset=subset,
-                interpolation=interpolation,
-                keep_aspect_ratio=keep_aspect_ratio,
-                options=options,
-            ),
-        )
-
-    def flow_from_dataframe(
-        self,
-        dataframe: Any,
-        directory: Any = None,
-        x_col: str = "filename",
-        y_col: Any = "class",
-        weight_col: str | None = None,
-        target_size: tuple[int, int] | None = (256, 256),
-        color_mode: str = "rgb",
-        classes: Any = None,
-        class_mode: str | None = "categorical",
-        batch_size: int = 32,
-        shuffle: bool = True,
-        seed: int | None = None,
-        save_to_dir: Any = None,
-        save_prefix: str = "",
-        save_format: str = "png",
-        subset: str | None = None,
-        interpolation: str = "nearest",
-        validate_filenames: bool = True,
-        keep_aspect_ratio: bool = False,
-        **options: Any,
-    ) -> KerasIterator:
-        """Batches from a DataFrame or CSV (Keras' ``flow_from_dataframe``)."""
-        return self._iterator(
-            dataframe_flow(
-                self.spec,
-                self.pipeline,
-                dataframe,
-                directory,
-                x_col=x_col,
-                y_col=y_col,
-                weight_col=weight_col,
-                target_size=target_size,
-                color_mode=color_mode,
-                classes=classes,
-                class_mode=class_mode,
-                batch_size=batch_size,
-                shuffle=shuffle,
-                seed=seed,
-                save_to_dir=save_to_dir,
-                save_prefix=save_prefix,
-                save_format=save_format,
-                subset=subset,
-                interpolation=interpolation,
-                validate_filenames=validate_filenames,
-                keep_aspect_ratio=keep_aspect_ratio,
-                options=options,
-            ),
-        )
+    # Keras' signatures are the flow functions' own (confaug.keras.flows), written once.
+    flow = _flow_method(array_flow, "flow")
+    flow_from_directory = _flow_method(directory_flow, "flow_from_directory")
+    flow_from_dataframe = _flow_method(dataframe_flow, "flow_from_dataframe")
 
     def _iterator(self, parts: dict[str, Any]) -> KerasIterator:
         """The iterator over a flow's parts, with Keras' ``image_data_generator`` attribute

@@ -9,13 +9,17 @@ a ``data_format`` or ``dtype`` other than the generator's gives the iterator its
 the generator with that value (sharing ``fit``'s statistics). Extra keyword arguments are
 Keras' ``PyDataset`` options (``workers``, ``use_multiprocessing``, ``max_queue_size``) and
 confaug's generator options (``drop_last``...).
+
+The constructors keep Keras' own signatures, which differ from the methods' (the
+generator comes third, ``data_format`` and ``dtype`` are added, some defaults differ);
+each hands its flow function the flow's parameters by name (:func:`flow_arguments`).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from confaug.keras.flows import array_flow, dataframe_flow, directory_flow
+from confaug.keras.flows import array_flow, dataframe_flow, directory_flow, keras_parameters
 from confaug.keras.generator import ImageDataGenerator
 from confaug.keras.iterators import KerasIterator
 from confaug.keras.pydataset import PyDatasetWhenInstalled, set_dataset_options
@@ -33,14 +37,44 @@ def generator_for(generator: Any, data_format: str | None, dtype: Any) -> ImageD
     return generator.with_options(data_format=data_format, dtype=dtype)
 
 
-def _keras_attributes(parts: dict[str, Any], **values: Any) -> dict[str, Any]:
-    """``parts`` with Keras' constructor arguments added to the iterator's attributes (the
-    ``PyDataset`` options are set apart, once the iterator exists)."""
-    rest = {key: value for key, value in parts.items() if key != "dataset_options"}
-    return {**rest, "attributes": {**parts.get("attributes", {}), **values}}
+_SAVING = ("save_to_dir", "save_prefix", "save_format")  # kept as the iterator's attributes
 
 
-class NumpyArrayIterator(PyDatasetWhenInstalled, KerasIterator):
+def flow_arguments(flow: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """What a constructor hands ``flow``: its ``arguments`` (``locals()``) that are the
+    flow's parameters, and its ``**options``."""
+    return {
+        **{name: arguments[name] for name in keras_parameters(flow)},
+        **arguments["options"],
+    }
+
+
+class _FlowIterator(PyDatasetWhenInstalled, KerasIterator):
+    """What the three classes share once their flow has run: the iterator over its parts,
+    with Keras' constructor attributes and the ``PyDataset`` options."""
+
+    def _start(
+        self,
+        parts: dict[str, Any],
+        given: Any,
+        generator: ImageDataGenerator,
+        arguments: dict[str, Any],
+    ) -> None:
+        """Become the iterator over ``parts``, the flow's of ``generator`` with
+        ``arguments``; ``given`` is the ``image_data_generator`` argument."""
+        rest = {key: value for key, value in parts.items() if key != "dataset_options"}
+        attributes = {
+            **parts.get("attributes", {}),
+            "image_data_generator": given,
+            "data_format": generator.spec.data_format,
+            "dtype": generator.spec.dtype,
+            **{name: arguments[name] for name in _SAVING},
+        }
+        super().__init__(**{**rest, "attributes": attributes})
+        set_dataset_options(self, parts.get("dataset_options", {}))
+
+
+class NumpyArrayIterator(_FlowIterator):
     """Batches from arrays; Keras' ``NumpyArrayIterator`` (what ``flow`` returns)."""
 
     def __init__(
@@ -62,37 +96,12 @@ class NumpyArrayIterator(PyDatasetWhenInstalled, KerasIterator):
         **options: Any,
     ) -> None:
         generator = generator_for(image_data_generator, data_format, dtype)
-        parts = array_flow(
-            generator.spec,
-            generator.pipeline,
-            x,
-            y,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            sample_weight=sample_weight,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            ignore_class_split=ignore_class_split,
-            subset=subset,
-            options=options,
-        )
-        super().__init__(
-            **_keras_attributes(
-                parts,
-                image_data_generator=image_data_generator,
-                data_format=generator.spec.data_format,
-                dtype=generator.spec.dtype,
-                save_to_dir=save_to_dir,
-                save_prefix=save_prefix,
-                save_format=save_format,
-            )
-        )
-        set_dataset_options(self, parts.get("dataset_options", {}))
+        arguments = flow_arguments(array_flow, locals())
+        parts = array_flow(generator.spec, generator.pipeline, **arguments)
+        self._start(parts, image_data_generator, generator, arguments)
 
 
-class DirectoryIterator(PyDatasetWhenInstalled, KerasIterator):
+class DirectoryIterator(_FlowIterator):
     """Batches from class subfolders; Keras' ``DirectoryIterator``."""
 
     allowed_class_modes: ClassVar[frozenset[str | None]] = frozenset(
@@ -122,41 +131,12 @@ class DirectoryIterator(PyDatasetWhenInstalled, KerasIterator):
         **options: Any,
     ) -> None:
         generator = generator_for(image_data_generator, data_format, dtype)
-        parts = directory_flow(
-            generator.spec,
-            generator.pipeline,
-            directory,
-            target_size=target_size,
-            color_mode=color_mode,
-            classes=classes,
-            class_mode=class_mode,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            follow_links=follow_links,
-            subset=subset,
-            interpolation=interpolation,
-            keep_aspect_ratio=keep_aspect_ratio,
-            options=options,
-        )
-        super().__init__(
-            **_keras_attributes(
-                parts,
-                image_data_generator=image_data_generator,
-                data_format=generator.spec.data_format,
-                dtype=generator.spec.dtype,
-                save_to_dir=save_to_dir,
-                save_prefix=save_prefix,
-                save_format=save_format,
-            )
-        )
-        set_dataset_options(self, parts.get("dataset_options", {}))
+        arguments = flow_arguments(directory_flow, locals())
+        parts = directory_flow(generator.spec, generator.pipeline, **arguments)
+        self._start(parts, image_data_generator, generator, arguments)
 
 
-class DataFrameIterator(PyDatasetWhenInstalled, KerasIterator):
+class DataFrameIterator(_FlowIterator):
     """Batches from a DataFrame of file names; Keras' ``DataFrameIterator``."""
 
     allowed_class_modes: ClassVar[frozenset[str | None]] = frozenset(
@@ -190,39 +170,6 @@ class DataFrameIterator(PyDatasetWhenInstalled, KerasIterator):
         **options: Any,
     ) -> None:
         generator = generator_for(image_data_generator, data_format, dtype)
-        parts = dataframe_flow(
-            generator.spec,
-            generator.pipeline,
-            dataframe,
-            directory,
-            x_col=x_col,
-            y_col=y_col,
-            weight_col=weight_col,
-            target_size=target_size,
-            color_mode=color_mode,
-            classes=classes,
-            class_mode=class_mode,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            save_to_dir=save_to_dir,
-            save_prefix=save_prefix,
-            save_format=save_format,
-            subset=subset,
-            interpolation=interpolation,
-            validate_filenames=validate_filenames,
-            keep_aspect_ratio=keep_aspect_ratio,
-            options=options,
-        )
-        super().__init__(
-            **_keras_attributes(
-                parts,
-                image_data_generator=image_data_generator,
-                data_format=generator.spec.data_format,
-                dtype=generator.spec.dtype,
-                save_to_dir=save_to_dir,
-                save_prefix=save_prefix,
-                save_format=save_format,
-            )
-        )
-        set_dataset_options(self, parts.get("dataset_options", {}))
+        arguments = flow_arguments(dataframe_flow, locals())
+        parts = dataframe_flow(generator.spec, generator.pipeline, **arguments)
+        self._start(parts, image_data_generator, generator, arguments)

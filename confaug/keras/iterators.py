@@ -2,7 +2,10 @@
 
 :class:`KerasIterator` gives a confaug ``BatchGenerator`` the API of Keras' legacy iterators
 and becomes a ``keras.utils.PyDataset`` when Keras is installed (Keras is imported on the
-first iterator, not with this module).
+first iterator, not with this module). While ``model.fit`` asks for batches from several of
+Keras' threads (``workers`` > 1), each holds OpenCV at one thread, as confaug's own workers
+do: ``workers=2`` then uses two cores rather than two threads each spreading every warp
+over OpenCV's pool.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from confaug.batching.workers import single_threaded_opencv
 from confaug.keras.pydataset import with_dataset_base
 
 
@@ -63,7 +67,15 @@ class KerasIterator:
                 f"batch index out of range: Asked to retrieve element {index}, but the "
                 f"Sequence has length {len(self)} ({self.n} samples)"
             )
+        if self._in_keras_threads():
+            with single_threaded_opencv():  # reference-counted: given back by the last
+                return self._finish(self._generator[index])
         return self._finish(self._generator[index])
+
+    def _in_keras_threads(self) -> bool:
+        """Whether Keras' ``PyDataset`` options ask for batches from several threads."""
+        workers = getattr(self, "workers", 1) or 1
+        return workers > 1 and not getattr(self, "use_multiprocessing", False)
 
     def __next__(self) -> Any:
         with self._next_lock:

@@ -7,8 +7,12 @@ position carried over so errors still point into the original file.
 What ``A.load`` does that confaug follows: a Compose nested in the pipeline runs as a
 ``Sequential`` (the same single draw against its ``p``, the outer Compose's bounding-box and
 keypoint handling), and the keys ``A.save`` writes from a transform's base classes that its
-constructor does not take (``PadIfNeeded``'s ``padding``) are dropped with a warning. Any
-other unknown key stays an error, and so does a key beside ``transform``.
+constructor does not take (``PadIfNeeded``'s ``padding``) are dropped with a warning, and so
+is the ``always_apply: false`` of files written by albumentations 1.3 and early 1.4 (a
+``true`` is refused: dropping it would change the step). With ``strict: true`` nothing is
+dropped, as ``A.load`` then raises instead. Any other unknown key stays an error, and so does
+a key beside ``transform``. A class is looked up by name only, among albumentations' own
+(as ``A.load`` does, a dotted name must start with ``albumentations.``): nothing is imported.
 """
 
 from __future__ import annotations
@@ -86,19 +90,36 @@ def _dropped_by_class() -> dict[str, frozenset[str]]:
 
 
 def is_albumentations_file(data: Any) -> bool:
-    """True for the mapping that ``A.to_dict`` produces."""
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("transform"), dict)
-        and _CLASS in data["transform"]
-        and "version" not in data
-    )
+    """True for the mapping that ``A.to_dict`` produces (also when its ``transform`` is
+    broken, if ``__version__`` says whose it is)."""
+    if not isinstance(data, dict) or "version" in data or "transform" not in data:
+        return False
+    transform = data["transform"]
+    return (isinstance(transform, dict) and _CLASS in transform) or "__version__" in data
 
 
 def _short(name: Any) -> Any:
     if isinstance(name, str) and "." in name:
         return name.rsplit(".", 1)[-1]
     return name
+
+
+def _class_name(name: Any) -> tuple[str | None, str | None]:
+    """(the class name ``A.load`` looks up, None) or (None, why ``name`` names none).
+
+    Only the name is read: ``os.system`` is an unknown name, never an import."""
+    if not isinstance(name, str) or not _short(name):
+        return None, f"{_CLASS} must be a transform class name"
+    if "." in name and not name.startswith("albumentations."):
+        return None, (
+            f"{_CLASS} {name!r} names a class outside albumentations; an albumentations "
+            "file names albumentations' own transforms (A.load refuses it too)"
+        )
+    return _short(name), None
+
+
+#: albumentations 1.3 and early 1.4 wrote ``always_apply`` on every step; 2.x has none.
+_ALWAYS_APPLY = "always_apply"
 
 
 class _Converter:
@@ -111,12 +132,14 @@ class _Converter:
         self.problems: list[Problem] = []
         #: The top-level Compose, whose options a nested one may repeat.
         self.root: dict[str, Any] = {}
-        #: (where, field, class name, keys) of the keys dropped as A.load drops them.
-        self.dropped: list[tuple[str, str, str, list[str]]] = []
+        #: ``strict: true``: A.load raises on a key it would drop, so none is dropped.
+        self.strict = False
+        #: (where, field, keys, why) of the keys dropped as A.load drops them.
+        self.dropped: list[tuple[str, str, list[str], str]] = []
 
-    def problem(self, at: KeyPath, field: KeyPath, message: str) -> None:
+    def problem(self, at: KeyPath, field: KeyPath, message: str, hint: str | None = None) -> None:
         self.problems.append(
-            problem_at(self.source.locate(at), dotted(field), message, file=self.file)
+            problem_at(self.source.locate(at), dotted(field), message, hint, file=self.file)
         )
 
     def step(self, raw: Any, old: KeyPath, new: KeyPath) -> Any:
@@ -124,15 +147,16 @@ class _Converter:
         if not isinstance(raw, dict) or _CLASS not in raw:
             target.update(source.moved(old, new))
             return raw  # validation says what is wrong with it
-        name = _short(raw[_CLASS])
-        if not isinstance(name, str) or not name:
-            self.problem((*old, _CLASS), new, f"{_CLASS} must be a transform class name")
+        name, wrong = _class_name(raw[_CLASS])
+        if name is None:
+            self.problem((*old, _CLASS), new, wrong or "")
             return {}
         nested = name == "Compose"
         if nested:  # runs as a Sequential inside a Compose (see the module's docstring)
             name = "Sequential"
-        drop = _dropped_by_class().get(name, frozenset())
+        drop = frozenset() if self.strict else _dropped_by_class().get(name, frozenset())
         dropped: list[str] = []
+        old_flag: list[str] = []  # always_apply: false, written by albumentations 1.x
         params: dict[str, Any] = {}
         step_path = (*new, name)
         mark: Mark | None = source.values.get(old)
@@ -147,6 +171,18 @@ class _Converter:
                 continue
             if key in drop:
                 dropped.append(key)
+                continue
+            if key == _ALWAYS_APPLY and not self.strict and name in _dropped_by_class():
+                if value is False or value is None:
+                    old_flag.append(key)
+                else:
+                    self.problem(
+                        (*old, key),
+                        (*step_path, key),
+                        f"always_apply: {value!r} is albumentations 1.x's; 2.x has no such "
+                        "parameter, so A.load drops it and the step runs with its p",
+                        "to always apply the step, set p: 1 and remove always_apply",
+                    )
                 continue
             if nested and key in _COMPOSE_DEFAULTS and key != "p":
                 self.nested_option(raw, key, (*old, key), (*step_path, key))
@@ -170,11 +206,19 @@ class _Converter:
             # A.load's rule for a step without p (A.save always writes one): 0.5 whatever
             # the class's default, except a Compose, which keeps its 1.0.
             params["p"] = 1.0 if nested else 0.5
+        where = self.file or "<config>"
+        if name_mark is not None:
+            where += f":{name_mark.line}"
         if dropped:
-            where = self.file or "<config>"
-            if name_mark is not None:
-                where += f":{name_mark.line}"
-            self.dropped.append((where, dotted(step_path), name, dropped))
+            them = "them" if len(dropped) > 1 else "it"
+            why = (
+                f"A.save writes {them} from {name}'s base class, and {name} does not take "
+                f"{them} (A.load drops {them} too)"
+            )
+            self.dropped.append((where, dotted(step_path), dropped, why))
+        if old_flag:
+            why = "albumentations 1.x wrote it on every step; 2.x has none (A.load drops it too)"
+            self.dropped.append((where, dotted(step_path), old_flag, why))
         return {name: params}
 
     def nested_option(self, raw: dict[str, Any], key: str, old: KeyPath, new: KeyPath) -> None:
@@ -196,6 +240,8 @@ class _Converter:
         for key, value in root.items():
             if key in (_CLASS, "transforms"):
                 continue
+            if key == "strict" and isinstance(value, bool):
+                continue  # confaug checks every step strictly; strict only stops the drops
             default = _COMPOSE_DEFAULTS.get(key, object())
             if _same(value, default):
                 continue
@@ -221,8 +267,22 @@ def from_albumentations(document: Document) -> Document:
     Warns (``DroppedKeysWarning``) naming each key dropped as ``A.load`` drops it.
     """
     converter = _Converter(document)
-    root = document.data["transform"]
+    root = document.data.get("transform")
+    if not isinstance(root, dict) or _CLASS not in root:
+        raise ConfigError(
+            [
+                *document.problems,
+                problem_at(
+                    document.source_map.locate(("transform",)),
+                    "transform",
+                    f"an albumentations file's transform is a mapping with {_CLASS} (what "
+                    f"A.save writes), got {type(root).__name__}",
+                    file=document.file,
+                ),
+            ]
+        )
     converter.root = root
+    converter.strict = root.get("strict") is True
     data: dict[str, Any] = {"version": 1}
     for key in document.data:
         if key not in _FILE_KEYS:
@@ -238,7 +298,7 @@ def from_albumentations(document: Document) -> Document:
                     file=document.file,
                 )
             )
-    if _short(root.get(_CLASS)) == "Compose":
+    if _class_name(root.get(_CLASS))[0] == "Compose":
         steps = root.get("transforms", [])
         if not isinstance(steps, list):
             converter.problem(
@@ -259,15 +319,10 @@ def from_albumentations(document: Document) -> Document:
         data["transforms"] = [converter.step(root, ("transform",), ("transforms", 0))]
     if converter.problems:  # with what reading the file found (a duplicate key, ...)
         raise ConfigError([*document.problems, *converter.problems])
-    for where, field, name, keys in converter.dropped:
+    for where, field, keys, why in converter.dropped:
         listed = ", ".join(f"'{key}'" for key in keys)
-        them = "them" if len(keys) > 1 else "it"
-        warnings.warn(
-            f"{where}: {field}: dropped {listed}: A.save writes {them} from {name}'s base "
-            f"class, and {name} does not take {them} (A.load drops {them} too)",
-            DroppedKeysWarning,
-            stacklevel=2,
-        )
+        message = f"{where}: {field}: dropped {listed}: {why}"
+        warnings.warn(message, DroppedKeysWarning, stacklevel=2)
     return Document(
         data, converter.target, document.file, document.chain, problems=list(document.problems)
     )

@@ -87,6 +87,22 @@ def _segments(transform: Any) -> str | None:
     return None
 
 
+def _erasing_fits(transform: Any) -> str | None:
+    # An area A of an H×W image with aspect ratio r needs r·H² ≥ A and W²/r ≥ A, so at most
+    # min(r_min·H/W, (W/H)/r_max) of the image, never more than sqrt(r_min / r_max) whatever
+    # its shape. Past that albumentations 2.0.8 draws no rectangle and then raises.
+    low = min(_numbers(transform.scale))
+    r_min, r_max = min(_numbers(transform.ratio)), max(_numbers(transform.ratio))
+    largest = (r_min / r_max) ** 0.5 if r_max > 0 else 0.0
+    if low > largest:
+        return (
+            f"no image has room for an erased area of {low:g} of it with a ratio in "
+            f"[{r_min:g}, {r_max:g}] (at most {largest:.3g}: sqrt(ratio low / ratio high)); "
+            "lower scale or narrow the ratio"
+        )
+    return None
+
+
 _SCALE = "a smaller one divides by almost zero"
 RULES: dict[str, list[tuple[str, Check]]] = {
     "AdvancedBlur": [
@@ -110,6 +126,7 @@ RULES: dict[str, list[tuple[str, Check]]] = {
         at_most("scale", 1.0, "the erased area is a fraction of the image"),
         at_least("ratio", 1 / MAX_RATIO, "a thinner area fits no pixel"),
         at_most("ratio", MAX_RATIO, "a thinner area fits no pixel"),
+        ("scale|ratio", _erasing_fits),
     ],
     "RandomResizedCrop": [
         at_least("ratio", 1 / MAX_RATIO, "a thinner crop is no pixel wide"),
