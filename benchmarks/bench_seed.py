@@ -57,6 +57,7 @@ import numpy as np
 from bench_generator import write_jpegs
 
 import confaug
+from confaug.spec.model import GEOMETRIC_KEYWORDS
 
 SEED_KEYWORDS: dict[str, Any] = {
     "rotation_range": 15,
@@ -197,16 +198,33 @@ def compose_alone(batches: list[np.ndarray]) -> Workload:
     return Workload(run)
 
 
-def bare_warp(batches: list[np.ndarray]) -> Workload:
+def floor_matrices(height: int, width: int, floor: str) -> list[np.ndarray]:
+    """The bare loop's 2x3 matrices: ``drawn`` from the seed's geometric keywords (each image
+    its own draw, the geometry the pipeline warps with: zooming out to 1.25 reads far more
+    reflected border than zooming in), or one ``fixed`` rotation of 10 degrees at scale 1.1
+    (the loop this benchmark timed before)."""
+    if floor == "fixed":
+        return [cv2.getRotationMatrix2D((width / 2, height / 2), 10, 1.1)]
+    from confaug.idg.params import IdgSampler
+    from confaug.idg.warp import warp_matrix
+
+    keywords = {key: SEED_KEYWORDS[key] for key in GEOMETRIC_KEYWORDS if key in SEED_KEYWORDS}
+    sampler, rng = IdgSampler(**keywords), np.random.default_rng(0)
+    drawn = (warp_matrix(sampler.sample(rng, height, width), height, width) for _ in range(64))
+    return [matrix for matrix in drawn if matrix is not None]
+
+
+def bare_warp(batches: list[np.ndarray], floor: str) -> Workload:
     """One ``cv2.warpAffine`` per image (bilinear, reflect, inverse map), nothing else."""
     height, width = batches[0].shape[1:3]
-    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 10, 1.1)
+    matrices = floor_matrices(height, width, floor)
     flags, reflect = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, cv2.BORDER_REFLECT
 
     def run(n: int) -> int:
         count = 0
         for i in range(n):
             for image in batches[i % len(batches)]:
+                matrix = matrices[count % len(matrices)]
                 cv2.warpAffine(image, matrix, (width, height), flags=flags, borderMode=reflect)
                 count += 1
         return count
@@ -214,7 +232,7 @@ def bare_warp(batches: list[np.ndarray]) -> Workload:
     return Workload(run)
 
 
-def workloads(size: int, batch: int, flow_images: int) -> dict[str, Workload]:
+def workloads(size: int, batch: int, flow_images: int, floor: str) -> dict[str, Workload]:
     pool = smooth_images(max(4 * batch, 16), size)
     as_unit = pool.astype(np.float32) / 255.0
     labels = np.eye(4, dtype=np.float32)[np.arange(len(pool)) % 4]
@@ -234,9 +252,9 @@ def workloads(size: int, batch: int, flow_images: int) -> dict[str, Workload]:
         "flow Keras": flow_epoch(keras_class, flow_x, flow_y, batch),
         "flow confaug": flow_epoch(ImageDataGenerator, flow_x, flow_y, batch),
         "wrap": wrap_float(pipe, float_batches),
-        "bare warp float32": bare_warp([x for x, _ in float_batches]),
+        "bare warp float32": bare_warp([x for x, _ in float_batches], floor),
         "apply_batch uint8": apply_batch(pipe, byte_batches),
-        "bare warp uint8": bare_warp(byte_batches),
+        "bare warp uint8": bare_warp(byte_batches, floor),
         "mixed apply_batch": apply_batch(mixed, byte_batches),
         "albumentations steps alone": compose_alone(byte_batches),
     }
@@ -392,6 +410,12 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)"
     )
+    parser.add_argument(
+        "--floor",
+        choices=["drawn", "fixed"],
+        default="drawn",
+        help="the bare loop's matrices: the seed's draws, or one fixed rotation",
+    )
     args = parser.parse_args()
     if args.threads is not None:
         cv2.setNumThreads(args.threads)
@@ -406,14 +430,17 @@ def main() -> None:
     for size in args.sizes:
         batch = 4 if size >= 128 else 32
         flow_images = 32 if size >= 128 else 1024
-        work = workloads(size, batch, flow_images)
+        work = workloads(size, batch, flow_images, args.floor)
         calibrate(work, args.seconds)
         pairs = [(name, baseline) for _, name, baseline in ROWS]
         rates = paired_rounds(work, pairs, args.rounds, args.turns)
         rows = [(label, name, base, TARGETS.get((name, size))) for label, name, base in ROWS]
         title = f"{size}x{size}x3, batches of {batch}, flow over ({flow_images}, {size}, {size}, 3)"
         print_table(title, rows, rates)
-        print("(baselines: Keras' legacy IDG; a bare cv2.warpAffine loop; the steps in A.Compose)")
+        print(
+            f"(baselines: Keras' legacy IDG; a bare cv2.warpAffine loop, {args.floor} matrices; "
+            "the steps in A.Compose)"
+        )
     if args.folder_files:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "data"

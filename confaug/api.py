@@ -167,8 +167,11 @@ def _through_pipeline(name: str, what: str) -> Callable[..., Any]:
     """``confaug.NAME(data, pipeline, ...)``: ``pipeline`` loaded if it is a config, then
     its method ``NAME`` (see :class:`_MirroredSignature` for the signature shown)."""
 
-    def through(data: Any, pipeline: PipelineLike, /, *args: Any, **options: Any) -> Any:
-        return getattr(_as_pipeline(pipeline), name)(data, *args, **options)
+    def through(*args: Any, **options: Any) -> Any:
+        if len(args) < 2:  # Python's own message would name this wrapper's parameters
+            raise _positional_only(name, options)
+        data, pipeline, *rest = args
+        return getattr(_as_pipeline(pipeline), name)(data, *rest, **options)
 
     through.__name__ = through.__qualname__ = name
     through.__doc__ = (
@@ -177,6 +180,17 @@ def _through_pipeline(name: str, what: str) -> Callable[..., Any]:
     )
     through.__wrapped__ = _MirroredSignature(name)  # type: ignore[attr-defined]
     return through
+
+
+def _positional_only(name: str, given: Mapping[str, Any]) -> TypeError:
+    """The data and the pipeline of ``confaug.NAME`` were not both given by position."""
+    first, second = list(_MirroredSignature(name).__signature__.parameters)[:2]
+    keywords = [key for key in (first, second) if key in given]
+    also = f" (not {' and '.join(f'{key}=' for key in keywords)})" if keywords else ""
+    return TypeError(
+        f"{name}() takes {first} and {second} first, by position{also}: "
+        f"confaug.{name}({first}, {second}, ...)"
+    )
 
 
 if TYPE_CHECKING:  # what mypy sees: the factory's own signatures, data first

@@ -140,6 +140,9 @@ def test_albumentations_1_transforms_name_their_successor() -> None:
         "unknown transform 'Cutout' (albumentations 1.x)",
         TRANSFORMS["Cutout"],
     )
+    for old in ("Flip", "PerChannel", "MixUp", "TemplateTransform"):  # gone by 2.0
+        assert unknown_transform(old)[0].endswith("(albumentations 1.x)")
+    assert "HorizontalFlip" in (unknown_transform("Flip")[1] or "")
     assert unknown_transform("GausBlur") == (
         "unknown transform 'GausBlur'",
         "did you mean 'GaussianBlur'?",

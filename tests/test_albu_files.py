@@ -449,3 +449,95 @@ def test_a_confaug_config_extends_an_albumentations_file(in_tmp: Path) -> None:
     spec = confaug.load_spec("aug.yaml")
     assert spec.rotation_range == 90
     assert [step.name for step in spec.transforms] == ["HorizontalFlip"]
+
+
+# ---- hostile and old files (review h11) --------------------------------------------------
+
+
+FLIP_IMAGE = np.arange(8 * 8 * 3, dtype=np.uint8).reshape(8, 8, 3)
+
+
+def _compose_file(path: Path, steps: list[Any], **options: Any) -> Path:
+    root = {"__class_fullname__": "Compose", "p": 1.0, "transforms": steps, **options}
+    path.write_text(json.dumps({"__version__": "2.0.8", "transform": root}, indent=1))
+    return path
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["os.system", "builtins.eval", "os.HorizontalFlip", "trap.Blur", "trap.albumentations.Blur"],
+)
+def test_a_class_outside_albumentations_is_refused_by_name(
+    in_tmp: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("trap.py").write_text("open('imported', 'w').close()\n")  # a module that tells
+    monkeypatch.syspath_prepend(str(in_tmp))
+    path = _compose_file(Path("a.json"), [{"__class_fullname__": name, "p": 1.0}])
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline(path)
+    problem = only_problem(err)
+    assert "outside albumentations" in problem.message and problem.field == "transforms.0"
+    assert (problem.line, problem.column) == position(path.read_text(), f'"{name}"')
+    assert not Path("imported").exists()  # looked up by name only
+
+
+def test_a_root_outside_albumentations_is_refused(in_tmp: Path) -> None:
+    Path("a.json").write_text(
+        json.dumps({"__version__": "2", "transform": {"__class_fullname__": "x.Compose"}})
+    )
+    with pytest.raises(ConfigError, match=r"'x\.Compose' names a class outside albumentations"):
+        confaug.load_pipeline("a.json")
+
+
+def test_an_albumentations_dotted_name_loads_as_a_load_loads_it(in_tmp: Path) -> None:
+    step = {"__class_fullname__": "albumentations.augmentations.transforms.HorizontalFlip"}
+    path = _compose_file(Path("a.json"), [{**step, "p": 1.0}])
+    out = confaug.load_pipeline(path)(image=FLIP_IMAGE, seed=0)["image"]
+    assert np.array_equal(out, FLIP_IMAGE[:, ::-1])
+
+
+def test_always_apply_false_of_a_1x_file_is_dropped_as_a_load_drops_it(in_tmp: Path) -> None:
+    steps = [
+        {"__class_fullname__": "HorizontalFlip", "always_apply": False, "p": 0.5},
+        {"__class_fullname__": "Blur", "always_apply": False, "p": 0.5, "blur_limit": [3, 5]},
+    ]
+    path = _compose_file(Path("old.json"), steps)
+    with pytest.warns(DroppedKeysWarning, match=r"transforms.1.Blur: dropped 'always_apply'"):
+        confaug.load_pipeline(path)
+    assert _same_outputs(path, "json", {"image": _image()}) > 0
+
+
+def test_always_apply_true_is_refused_with_the_fix(in_tmp: Path) -> None:
+    step = {"__class_fullname__": "HorizontalFlip", "always_apply": True, "p": 0.5}
+    path = _compose_file(Path("old.json"), [step])
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline(path)
+    problem = only_problem(err)
+    assert problem.field == "transforms.0.HorizontalFlip.always_apply"
+    assert "always_apply: true" in problem.message and "p: 1" in (problem.hint or "")
+
+
+def test_strict_true_loads_and_then_drops_nothing(in_tmp: Path) -> None:
+    flip = {"__class_fullname__": "HorizontalFlip", "p": 0.5}
+    assert confaug.load_pipeline(_compose_file(Path("s.json"), [flip], strict=True))
+    padded = {"__class_fullname__": "PadIfNeeded", "min_height": 9, "min_width": 9, "padding": 0}
+    path = _compose_file(Path("p.json"), [padded], strict=True)
+    with pytest.raises(ConfigError) as err, warnings.catch_warnings():
+        warnings.simplefilter("error", DroppedKeysWarning)  # nothing dropped
+        confaug.load_pipeline(path)
+    problem = only_problem(err)  # as A.load raises with strict=True
+    assert problem.field == "transforms.0.PadIfNeeded.padding"
+    assert "strict: true" in (problem.hint or "")
+    with pytest.raises(ConfigError, match="strict must be true or false"):
+        confaug.load_pipeline(_compose_file(Path("t.json"), [flip], strict="yes"))
+
+
+@pytest.mark.parametrize("transform", ["null", "[]", "{transforms: []}"])
+def test_a_broken_transform_beside_version_is_named_as_such(in_tmp: Path, transform: str) -> None:
+    text = f"__version__: 2.0.8\ntransform: {transform}\n"
+    Path("a.yaml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_pipeline("a.yaml")
+    problem = only_problem(err)
+    assert problem.field == "transform" and "__class_fullname__" in problem.message
+    assert (problem.line, problem.column) == position(text, transform)

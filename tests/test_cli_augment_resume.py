@@ -138,7 +138,7 @@ def test_overwrite_with_fewer_copies_leaves_exactly_a_fresh_run(
     (dst / "a" / "0_aug9.png").write_bytes(b"mine")  # one named like a copy
     (dst / "old").mkdir()
     code, out, _ = _augment(cli, src, dst, second, "--overwrite", "--copies", "1")
-    assert code == 0 and "earlier cop(ies) removed" in out
+    assert code == 0 and "18 earlier copies removed first" in out  # 3 × 4 png, 3 × 2 jpg
     assert _augment(cli, src, fresh, second, "--copies", "1")[0] == 0
     left = _all_files(dst)
     assert (left.pop("notes.txt"), left.pop("a/0_aug9.png"), left.pop("old")) == (
@@ -180,14 +180,20 @@ def test_a_tampered_record_removes_nothing_outside_dst(cli: Run, src: Path, tmp_
     config = _config(tmp_path, "a.yaml", "rotation_range: 20")
     dst = tmp_path / "out"
     assert _augment(cli, src, dst, config)[0] == 0
-    outside = tmp_path / "keep_aug0.png"
-    outside.write_bytes(b"mine")
-    (dst / "a" / "x.png").write_bytes(b"mine")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    mine = [outside / "keep_aug0.png", tmp_path / "keep_aug0.png", dst / "a" / "x0.png"]
+    for path in mine:
+        path.write_bytes(b"mine")
+    (dst / "linked").symlink_to(outside, target_is_directory=True)
     stamp = json.loads((dst / ".confaug.json").read_text("utf-8"))
-    stamp["written"]["copies"] += [["../keep_aug", ".png", 1], ["a/x", ".png", 1], ["a/", 3, 1]]
+    listed = stamp["written"]["copies"]
+    for name in ("../keep_aug.png", str(tmp_path / "keep_aug.png"), "linked/keep_aug.png"):
+        listed[name] = 1  # outside DST: up, absolute, through a link
+    listed["a/x.png"] = 1  # not named as a copy
     (dst / ".confaug.json").write_text(json.dumps(stamp), encoding="utf-8")
     assert _augment(cli, src, dst, config, "--overwrite")[0] == 0
-    assert outside.read_bytes() == b"mine" and (dst / "a" / "x.png").read_bytes() == b"mine"
+    assert [path.read_bytes() for path in mine] == [b"mine"] * 3
 
 
 def test_masks_stale_copies_go_with_their_images(cli: Run, src: Path, tmp_path: Path) -> None:

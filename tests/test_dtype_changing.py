@@ -626,3 +626,17 @@ def test_a_value_range_not_from_0_with_a_bytes_normalize_is_refused(write: Write
         got = pipe.apply_batch(x)
         for i, image in enumerate(w.astype(np.float32)):
             np.testing.assert_allclose(got[i], reference(image=image)["image"], atol=1e-5)
+
+
+def test_to_float_of_uint16_data_divides_the_callers_integers_by_max_value() -> None:
+    """12-bit data in uint16 with ToFloat(max_value=4095): albumentations' [0, 1], not
+    1/16 of it (steps see uint16 as x / 65535)."""
+    x = (inputs(np.uint8).astype(np.uint16) * 16).astype(np.uint16)  # 0..4080
+    for params in ({"max_value": 4095}, {}):
+        steps = [{"HorizontalFlip": {"p": 1}}, {"ToFloat": params}]
+        pipe = confaug.load_pipeline({"version": 1, "transforms": steps})
+        reference = A.Compose([A.HorizontalFlip(p=1), A.ToFloat(**params)])
+        want = np.stack([reference(image=image)["image"] for image in x])
+        np.testing.assert_array_equal(pipe.apply_batch(x), want)
+        np.testing.assert_array_equal(pipe(image=x[0])["image"], want[0])  # (flow: no uint16)
+    assert want.max() < 0.07  # max_value 65535 by default: as albumentations gives it

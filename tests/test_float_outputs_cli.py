@@ -1,7 +1,7 @@
 """The commands with a config whose output a step sets (``Pipeline.output_set_by``).
 
 ``confaug augment`` refuses ``Normalize`` (values no image file holds) at the step's line,
-before writing anything, and writes ``ToFloat``'s 0..1 as 8-bit pixels; ``preview`` and
+before writing anything, and writes ``ToFloat``'s 0..1 as pixels; ``preview`` and
 ``diff -o`` show Normalize's values stretched per cell, saying so, instead of clipping
 negatives to black.
 """
@@ -84,6 +84,20 @@ def test_augment_writes_tofloat_and_fromfloat_outputs_as_pixels(
     for i in range(2):
         original = cv2.imread(str(src / "a" / f"{i}.png"))
         assert np.array_equal(cv2.imread(str(dst / "a" / f"{i}_aug0.png")), original[:, ::-1])
+
+
+def test_augment_writes_tofloat_of_a_16_bit_image_as_16_bit(cli: Run, tmp_path: Path) -> None:
+    gray = np.random.default_rng(5).integers(0, 65535, (10, 14), np.uint16)
+    source = tmp_path / "src" / "g.png"
+    source.parent.mkdir()
+    cv2.imwrite(str(source), gray)
+    config = _config(
+        tmp_path, "version: 1\ntransforms:\n  - HorizontalFlip: {p: 1}\n  - ToFloat: {}\n"
+    )
+    code, _, err = _augment(cli, source.parent, tmp_path / "out", config)
+    assert code == 0, err
+    written = cv2.imread(str(tmp_path / "out" / "g_aug0.png"), cv2.IMREAD_UNCHANGED)
+    assert written.dtype == np.uint16 and np.array_equal(written, gray[:, ::-1])
 
 
 def test_stretched_maps_min_to_max_and_leaves_displayable_images() -> None:

@@ -400,6 +400,9 @@ CATEGORIES: dict[str, dict[str, Case]] = {
             "transforms.0.Downscale.scale_range",
         ),
         "Erasing ratio 0": step("Erasing: {ratio: [0, 0]}", "transforms.0.Erasing"),
+        "ToFloat dividing by 0": step(
+            "ToFloat: {max_value: 0}", "transforms.0.ToFloat.max_value", "NaN or infinite"
+        ),
         "Erasing an area no image has room for": step(
             "Erasing: {scale: [0.9, 0.9]}", "transforms.0.Erasing.scale", "no image has room"
         ),

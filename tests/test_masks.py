@@ -82,6 +82,13 @@ def test_masks_beside_their_images(tmp_path: Path) -> None:
         ("{stem}_{name}", "no other field"),
         ("../{stem}", "no other field or folder"),
         ("sub/{stem}", "folder"),
+        # str.format never runs on a pattern: a field other than {stem} is refused
+        ("{stem}/../../etc/passwd", "folder"),
+        ("/etc/{stem}", "folder"),
+        ("{0}", "must contain {stem}"),
+        ("{stem.__class__}", "must contain {stem}"),
+        ("{stem}{stem.__class__.__init__}", "no other field"),
+        ("{stem}\x00.png", "no other field"),
     ],
 )
 def test_bad_patterns_say_what_is_wrong(tmp_path: Path, pattern: str, message: str) -> None:
@@ -201,3 +208,61 @@ def test_preview_takes_folders_and_several_images_after_one_flag(cli: Run, tmp_p
     (tmp_path / "empty").mkdir()
     code, _, err, _ = _grid(cli, tmp_path, "--image", str(tmp_path / "empty"))
     assert code == 1 and "no images in this folder" in err
+
+
+# ---- review h11: where masks sit, and skipping ---------------------------------------------
+
+
+def test_a_mask_folder_inside_the_image_folder_holds_no_images(tmp_path: Path) -> None:
+    _pairs(tmp_path / "img", tmp_path / "img" / "masks", "{stem}.png")
+    generator = confaug.load_pipeline(FLIPS).flow_from_directory(
+        tmp_path / "img", mask_dir=tmp_path / "img" / "masks", target_size=None, shuffle=False
+    )
+    assert generator.filenames == [f"a/{i:03d}.png" for i in range(3)]
+
+
+def test_a_pattern_that_names_each_image_itself_is_refused(tmp_path: Path) -> None:
+    _pairs(tmp_path / "both", tmp_path / "both", "{stem}_mask.png")
+    with pytest.raises(ValueError, match="as its own mask"):
+        confaug.load_pipeline(FLIPS).flow_from_directory(
+            tmp_path / "both", mask_dir=tmp_path / "both", mask_pattern="{stem}.png"
+        )
+
+
+def test_unpaired_images_are_left_out_with_on_error_skip(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    _pairs(tmp_path / "img", tmp_path / "masks", count=4)
+    (tmp_path / "masks" / "a" / "002_mask.png").unlink()  # no mask
+    save_image(tmp_path / "masks" / "a" / "003_mask.jpg", np.zeros((12, 12), np.uint8))  # two
+    pipe = confaug.load_pipeline(FLIPS)
+    options = {"mask_dir": tmp_path / "masks", "mask_pattern": "{stem}_mask", "target_size": None}
+    with pytest.raises(DataError, match=r"two masks share the name 'a/003_mask'"):
+        pipe.flow_from_directory(tmp_path / "img", **options)
+    generator = pipe.flow_from_directory(
+        tmp_path / "img", on_error="skip", shuffle=False, **options
+    )
+    assert generator.filenames == ["a/000.png", "a/001.png"]
+    x, y = generator[0]
+    assert np.array_equal(y.reshape(x.shape[:3]), (x[..., 0] > 0).astype(y.dtype))  # pairs kept
+    logged = caplog.text
+    assert "002.png" in logged and "two masks share the name" in logged
+    for name in ("000", "001", "002", "003"):
+        (tmp_path / "masks" / "a" / f"{name}_mask.png").unlink(missing_ok=True)
+    (tmp_path / "masks" / "a" / "003_mask.jpg").unlink()
+    save_image(tmp_path / "masks" / "a" / "other.png", np.zeros((12, 12), np.uint8))
+    with pytest.raises(DataError, match="no image has a mask"):
+        pipe.flow_from_directory(tmp_path / "img", on_error="skip", **options)
+
+
+def test_a_mask_of_another_size_names_both_and_skips(tmp_path: Path) -> None:
+    _pairs(tmp_path / "img", tmp_path / "masks")
+    save_image(tmp_path / "masks" / "a" / "001_mask.png", np.zeros((6, 8), np.uint8))
+    pipe = confaug.load_pipeline(FLIPS)
+    options = {"mask_dir": tmp_path / "masks", "mask_pattern": "{stem}_mask", "batch_size": 3}
+    with pytest.raises(DataError, match=r"001\.png: image is 12x12 but its mask .*is 8x6"):
+        pipe.flow_from_directory(tmp_path / "img", shuffle=False, **options)[0]
+    skipping = pipe.flow_from_directory(tmp_path / "img", on_error="skip", shuffle=False, **options)
+    x, y = skipping[0]
+    assert len(x) == len(y) == 2
+    assert [name.rsplit("/", 1)[-1] for name, _ in skipping.skipped] == ["001.png"]

@@ -84,6 +84,45 @@ def test_wrap_shows_its_keywords(pipe: confaug.Pipeline) -> None:
     assert list(inspect.signature(confaug.wrap).parameters)[:2] == ["iterable", "pipeline"]
 
 
+def test_stream_options_are_the_streams_keywords() -> None:
+    from confaug.batching.stream import AugmentedStream
+
+    parameters = inspect.signature(AugmentedStream.__init__).parameters.values()
+    keywords = {p.name: p for p in parameters if p.kind is p.KEYWORD_ONLY}
+    assert list(factory.StreamOptions.__annotations__) == list(keywords)
+    for name, annotation in factory.StreamOptions.__annotations__.items():
+        assert getattr(annotation, "__forward_arg__", annotation) == keywords[name].annotation
+
+
+def test_the_data_and_the_pipeline_by_keyword_say_how_to_call(pipe: confaug.Pipeline) -> None:
+    x = marked_images(2)
+    with pytest.raises(TypeError, match=r"\(not x= and pipeline=\): confaug\.flow\(x, pipeline"):
+        confaug.flow(x=x, pipeline=pipe)
+    with pytest.raises(TypeError, match=r"wrap\(\) takes iterable and pipeline first"):
+        confaug.wrap([x], pipeline=pipe)
+    assert len(confaug.flow(x, pipe, None, None, batch_size=1)) == 2  # y and weights by position
+
+
+def test_a_dataset_option_without_keras_says_it_needs_keras(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from confaug.keras import pydataset
+    from confaug.keras.iterator_base import Iterator
+
+    class Indices(Iterator):
+        def _get_batches_of_transformed_samples(self, index_array: np.ndarray) -> np.ndarray:
+            return index_array
+
+    monkeypatch.setattr(pydataset, "_BUILT", {})
+    monkeypatch.setitem(sys.modules, "keras", None)  # import keras raises ImportError
+    with pytest.raises(TypeError, match=r"workers= are options of keras.utils.PyDataset.*Keras"):
+        Indices(5, 2, False, None, workers=2)
+    with pytest.raises(TypeError, match="did you mean 'workers'"):
+        Indices(5, 2, False, None, worker=2)
+
+
 def test_pipeline_methods_are_the_factory_functions(pipe: confaug.Pipeline) -> None:
     assert confaug.Pipeline.flow is factory.flow
     assert pipe.flow_from_dataframe.__func__ is factory.flow_from_dataframe

@@ -58,6 +58,18 @@ class GeneratorOptions(TypedDict, total=False):
     on_error: OnError
 
 
+class StreamOptions(TypedDict, total=False):
+    """The :class:`AugmentedStream` keywords ``wrap`` passes on (defaults are the stream's;
+    ``tests/test_signatures.py`` keeps the two lists equal)."""
+
+    seed: int | None
+    masks_in_y: bool
+    workers: int
+    worker_mode: WorkerMode
+    start_method: str
+    max_queue_size: int
+
+
 def unexpected_keywords(
     where: str, given: Iterable[str], accepted: Iterable[str], hints: Iterable[str] = ()
 ) -> TypeError | None:
@@ -76,35 +88,42 @@ def unexpected_keywords(
     return TypeError(f"{where}() got an unexpected keyword {noun} {', '.join(parts)}")
 
 
-def _with_generator_options(function: _F) -> _F:
-    """``function`` with its ``**options`` (if any) shown as the generator's keywords
-    (defaults included, for ``help()`` and editors) and a misspelt keyword refused with a
-    hint.
+def _with_options_of(target: type) -> Callable[[_F], _F]:
+    """A decorator: ``function`` with its ``**options`` shown as ``target``'s keyword-only
+    parameters (defaults included, for ``help()`` and editors; written once, in ``target``)
+    and a misspelt keyword refused with a hint.
 
     mypy reads ``**options: Unpack[GeneratorOptions]``; the check here is for everyone
-    else, before any work starts (Python's own error would name ``BatchGenerator`` and
-    suggest nothing)."""
-    own = inspect.signature(function)
-    kept = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    generator = inspect.signature(BatchGenerator.__init__).parameters.values()
-    passes_on = any(p.kind is p.VAR_KEYWORD for p in own.parameters.values())
-    extra = [
-        p
-        for p in generator
-        if passes_on and p.kind is p.KEYWORD_ONLY and p.name not in own.parameters
-    ]
-    signature = own.replace(parameters=[*kept, *extra])
-    keywords = [p.name for p in signature.parameters.values() if p.kind is not p.POSITIONAL_ONLY]
+    else, before any work starts (Python's own error would name ``target`` and suggest
+    nothing)."""
 
-    @functools.wraps(function)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        error = unexpected_keywords(function.__name__, kwargs, keywords)
-        if error is not None:
-            raise error
-        return function(*args, **kwargs)
+    def decorate(function: _F) -> _F:
+        own = inspect.signature(function)
+        kept = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        extra = [
+            p
+            for p in inspect.signature(vars(target)["__init__"]).parameters.values()
+            if p.kind is p.KEYWORD_ONLY and p.name not in own.parameters
+        ]
+        signature = own.replace(parameters=[*kept, *extra])
+        keywords = [
+            p.name for p in signature.parameters.values() if p.kind is not p.POSITIONAL_ONLY
+        ]
 
-    checked.__signature__ = signature  # type: ignore[attr-defined]
-    return checked  # type: ignore[return-value]
+        @functools.wraps(function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            error = unexpected_keywords(function.__name__, kwargs, keywords)
+            if error is not None:
+                raise error
+            return function(*args, **kwargs)
+
+        checked.__signature__ = signature  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+_with_generator_options = _with_options_of(BatchGenerator)
 
 
 @_with_generator_options
@@ -187,10 +206,12 @@ def flow_from_directory(
     name (suffix aside) with the masks in ``mask_dir``; ``y`` is then the mask batch and
     ``classes``/``class_mode`` are not used. ``mask_pattern`` names a mask after its image's
     stem: ``"{stem}_mask"`` pairs ``000.jpg`` with ``000_mask.png`` (``mask_dir`` may then
-    be ``directory`` itself). ``target_size`` is ``(height, width)``, None
-    keeps each image's size (a batch then needs equal sizes). ``max_pixels`` bounds the
-    pixels of any one file, ``max_file_bytes`` its size; ``reduced_decode`` lets large JPEGs
-    decode at 1/2, 1/4 or 1/8. With ``follow_links``, a folder reached twice is listed once.
+    be ``directory`` itself, or a folder inside it). An image without a mask is a DataError
+    naming it; with ``on_error="skip"``, it is left out with a warning. ``target_size`` is
+    ``(height, width)``, None keeps each image's size (a batch then needs equal sizes).
+    ``max_pixels`` bounds the pixels of any one file, ``max_file_bytes`` its size;
+    ``reduced_decode`` lets large JPEGs decode at 1/2, 1/4 or 1/8. With ``follow_links``, a
+    folder reached twice is listed once.
     """
     decode = decode_options(
         color_mode,
@@ -216,6 +237,7 @@ def flow_from_directory(
             subset=subset,
             validation_split=split,
             mask_pattern=mask_pattern,
+            skip_unpaired=options.get("on_error") == "skip",
         )
     else:
         source = DirectorySource(
@@ -297,31 +319,14 @@ def flow_from_dataframe(
     return BatchGenerator(source, pipeline, **options)
 
 
-@_with_generator_options
+@_with_options_of(AugmentedStream)
 def wrap(
-    pipeline: SamplePipeline,
-    iterable: Iterable[Any],
-    *,
-    seed: int | None = None,
-    masks_in_y: bool = False,
-    workers: int = 0,
-    worker_mode: WorkerMode = "thread",
-    start_method: str = "spawn",
-    max_queue_size: int = 10,
+    pipeline: SamplePipeline, iterable: Iterable[Any], **options: Unpack[StreamOptions]
 ) -> AugmentedStream:
     """Augment every ``x``, ``(x, y)`` or ``(x, y, w)`` batch of ``iterable``, keeping its
     structure, dtype and value range; with ``masks_in_y``, ``y`` holds masks that get the
     same transform as their images."""
-    return AugmentedStream(
-        pipeline,
-        iterable,
-        seed=seed,
-        masks_in_y=masks_in_y,
-        workers=workers,
-        worker_mode=worker_mode,
-        start_method=start_method,
-        max_queue_size=max_queue_size,
-    )
+    return AugmentedStream(pipeline, iterable, **options)
 
 
 def _check_subset_has_samples(

@@ -18,8 +18,8 @@ image's mask (found as ``flow_from_directory`` finds it, ``--mask-pattern`` incl
 the image's transform and is written as PNG under ``--mask-dst`` with the copy's name.
 
 A config whose output a step sets: after ``FromFloat`` the copies are its integers, after
-``ToFloat`` its 0..1 values as 8-bit pixels; ``Normalize``'s values are no pixels, so such a
-config is refused at the step's line, before anything is written.
+``ToFloat`` its 0..1 values as pixels of the source's depth; ``Normalize``'s values are no
+pixels, so such a config is refused at the step's line, before anything is written.
 """
 
 from __future__ import annotations
@@ -221,6 +221,14 @@ def unit_floats(pipe: Pipeline, document: Document) -> bool:
     raise locate(error, document)
 
 
+def unit_pixels(image: np.ndarray, source: np.dtype[Any]) -> np.ndarray:
+    """``ToFloat``'s 0..1 (its definition; clipped) as pixels of the source's depth:
+    16-bit for a 16-bit source, else 8-bit."""
+    dtype = np.uint16 if source == np.uint16 else np.uint8
+    top = float(np.iinfo(dtype).max)
+    return np.rint(np.clip(image, 0.0, 1.0) * top).astype(dtype)
+
+
 class CopyWriter:
     """Writes the missing copies of one job; called by worker threads, one job at a time."""
 
@@ -236,7 +244,7 @@ class CopyWriter:
         self.seed = seed
         self.quality = quality
         self.overwrite = overwrite
-        self.unit_floats = unit_floats  # ToFloat's 0..1, written as 0..255
+        self.unit_floats = unit_floats  # ToFloat's 0..1, written as pixels
         self.channels_first = pipe.spec.data_format == "channels_first"
 
     def __call__(self, job: Job, should_stop: StopCheck | None = None) -> Outcome:
@@ -263,8 +271,8 @@ class CopyWriter:
                 image = done.outputs[0]["image"]
                 if self.channels_first:
                     image = np.moveaxis(image, 0, -1)
-                if self.unit_floats:  # 0..1 by ToFloat's definition: encoded as x * 255
-                    image = np.clip(image, 0.0, 1.0)
+                if self.unit_floats:
+                    image = unit_pixels(image, original.load(0)["image"].dtype)
                 if job.mask_outputs:  # the mask first: a copy on disk means both are there
                     mask = done.outputs[0]["mask"]
                     if self.channels_first and mask.ndim == 3:
@@ -361,22 +369,22 @@ _MAX_RECORDED_COPIES = 1_000_000  # a record's count above this is not confaug's
 
 
 def record_of(jobs: list[Job], dst: Path, masks: Masks | None) -> dict[str, Any]:
-    """What this run writes, for the stamp: each image's copies (and its mask's) as
-    ``[prefix, suffix, count]`` relative to DST (``--mask-dst``)."""
+    """What this run writes, for the stamp: per image, the name of its copies without the
+    copy's number (``cats/001_aug.jpg``: ``cats/001_aug0.jpg``, ``cats/001_aug1.jpg``...)
+    relative to DST, and their count; the same for the masks under ``--mask-dst``."""
 
-    def entries(paths: list[tuple[Path, ...]], root: Path) -> list[list[Any]]:
-        found = []
+    def entries(paths: list[tuple[Path, ...]], root: Path) -> dict[str, int]:
+        found = {}
         for outputs in paths:
             if outputs:
-                first = outputs[0].relative_to(root)
-                prefix = (first.parent / first.stem).as_posix()[: -len("0")]
-                found.append([prefix, first.suffix, len(outputs)])
+                first = outputs[0].relative_to(root)  # <stem>_aug0<suffix>
+                found[(first.parent / first.stem).as_posix()[:-1] + first.suffix] = len(outputs)
         return found
 
     return {
         "copies": entries([job.outputs for job in jobs], dst),
         "mask_dst": None if masks is None else str(masks.dst.resolve()),
-        "mask_copies": [] if masks is None else entries([j.mask_outputs for j in jobs], masks.dst),
+        "mask_copies": {} if masks is None else entries([j.mask_outputs for j in jobs], masks.dst),
     }
 
 
@@ -392,24 +400,24 @@ def earlier_record(dst: Path) -> dict[str, Any] | None:
 
 
 def _entries(record: dict[str, Any] | None, key: str) -> list[Entry]:
-    """A record's well-formed entries: a relative prefix ending ``_aug`` without ``..``, a
-    suffix confaug writes, a count it could have written (anything else is passed over)."""
+    """A record's well-formed entries as (prefix, suffix, count): a relative name without
+    ``..`` ending ``_aug`` and a suffix confaug writes, a count it could have written
+    (anything else is passed over)."""
+    listed = (record or {}).get(key)
     found: list[Entry] = []
-    for item in (record or {}).get(key) or []:
-        if not (isinstance(item, list) and len(item) == 3):
+    for name, count in listed.items() if isinstance(listed, dict) else ():
+        if not (isinstance(name, str) and type(count) is int):
             continue
-        prefix, suffix, count = item
-        if not (isinstance(prefix, str) and isinstance(suffix, str) and type(count) is int):
-            continue
-        parts = Path(prefix).parts
+        path = Path(name)
+        prefix = name[: -len(path.suffix)] if path.suffix else name
         if (
             prefix.endswith("_aug")
-            and not Path(prefix).is_absolute()
-            and ".." not in parts
-            and suffix in WRITABLE
+            and not path.is_absolute()
+            and ".." not in path.parts
+            and path.suffix in WRITABLE
             and 0 < count <= _MAX_RECORDED_COPIES
         ):
-            found.append((prefix, suffix, count))
+            found.append((prefix, path.suffix, count))
     return found
 
 
@@ -417,11 +425,11 @@ def merged(earlier: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, 
     """``record`` plus the copies ``earlier`` lists that a resumed run leaves in place (the
     mask copies only when they are in the same ``--mask-dst``)."""
 
-    def union(old: list[Entry], new: list[list[Any]]) -> list[list[Any]]:
-        counts: dict[tuple[str, str], int] = {}
-        for prefix, suffix, count in [*old, *new]:
-            counts[prefix, suffix] = max(count, counts.get((prefix, suffix), 0))
-        return [[prefix, suffix, count] for (prefix, suffix), count in counts.items()]
+    def union(old: list[Entry], new: dict[str, int]) -> dict[str, int]:
+        counts = {prefix + suffix: count for prefix, suffix, count in old}
+        for name, count in new.items():
+            counts[name] = max(count, counts.get(name, 0))
+        return counts
 
     same_masks = earlier is not None and earlier.get("mask_dst") == record["mask_dst"]
     return {
@@ -562,7 +570,8 @@ def run(args: argparse.Namespace) -> int:
     if tally.ignored:
         summary += f"; {tally.ignored} non-image file(s) ignored"
     if tally.removed:
-        summary += f"; {tally.removed} earlier cop(ies) removed first (--overwrite)"
+        copies = "copy" if tally.removed == 1 else "copies"
+        summary += f"; {tally.removed} earlier {copies} removed first (--overwrite)"
     print(summary)
     return 1 if tally.failed else 0
 
@@ -580,7 +589,8 @@ def register(subparsers: Any) -> None:
         "records the config's fingerprint and the seed in .confaug.json, and a run with "
         "another config or seed is refused unless --overwrite. With --mask-dir, each "
         "image's mask gets the same transform and goes to --mask-dst as PNG. Only "
-        "the augmentation runs (no rescale or standardization). Unreadable images are "
+        "the augmentation runs (no rescale or standardization); a Normalize step, whose values "
+        "no image file holds, is refused. Unreadable images are "
         "reported and skipped; the exit code is then 1. DST may not lie inside SRC.",
         example="confaug augment data/train data/train_aug --config aug.yaml --copies 5 "
         "--workers 2",

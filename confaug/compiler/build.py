@@ -143,52 +143,60 @@ def output_step(spec: Spec, compose: Any) -> SetByStep | None:
 
 @dataclass(frozen=True)
 class InputValueStep:
-    """The ``Normalize`` that works on the caller's own values (see :func:`see_input_values`)."""
+    """The step that works on the caller's own values (see :func:`see_input_values`)."""
 
     #: The step in the config, e.g. ``transforms.2.Normalize``.
     path: str
-    #: Mean and std scaled by ``max_pixel_value`` (not a per-image normalization): nearly
-    #: one value on data in [0, 1], as albumentations gives it.
-    standard: bool
-    max_pixel_value: float
+    #: The top of the values it is written for, when other data would give it nearly one
+    #: value (a standard ``Normalize``'s ``max_pixel_value``: 255 on [0, 1] floats) and so
+    #: gets a warning; else None.
+    scaled_for: float | None
 
 
 def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
-    """Let the ``Normalize`` written for 0–255 values work on the caller's own values.
+    """Let the step written for the caller's values work on them, not on the working form.
 
-    That is the first of ``RANGE_STEPS`` (every one runs on every sample, in order, see
-    :func:`output_step`; later ones get an earlier one's output) when it is a ``Normalize``
-    with ``max_pixel_value`` > 1, as by default. Steps see float data in [0, 1]; this one
-    gets it back on the caller's scale (:class:`values.OnInputValues`), so float 0–255 data
-    (Keras' ``img_to_array``) is normalized as albumentations normalizes it, not divided into
-    nearly one value. A ``ConfigError`` when ``value_range`` does not start at 0: a
-    ``max_pixel_value`` means values from 0 to it.
+    That can only be the first of ``RANGE_STEPS`` (each runs on every sample, in order, see
+    :func:`output_step`; a later one gets an earlier one's output). Steps see float data in
+    [0, 1]; a ``Normalize`` with ``max_pixel_value`` > 1, as by default, gets it back on the
+    caller's scale (:class:`values.OnInputValues`), so float 0–255 data (Keras'
+    ``img_to_array``) is normalized as albumentations normalizes it, not divided into nearly
+    one value; a ``ToFloat`` gets uint16 images as they are, for its ``max_value`` (12-bit
+    data: 4095). A ``ConfigError`` when ``value_range`` does not start at 0 for a standard
+    ``Normalize``: a ``max_pixel_value`` means values from 0 to it.
     """
     for path, transform, _ in _walk(compose, bool(spec.has_keras_augmentation)):
         name = type(transform).__name__
         if name not in RANGE_STEPS:
             continue
+        if name == "ToFloat":
+            _wrap(transform, integers=True)
+            return InputValueStep(path, None)
         if name != "Normalize" or not (transform.max_pixel_value or 0) > 1:
             return None
-        mpv = float(transform.max_pixel_value)
-        step = InputValueStep(path, transform.normalization == "standard", mpv)
+        standard = transform.normalization == "standard"
+        step = InputValueStep(path, float(transform.max_pixel_value) if standard else None)
         _check_value_range(spec, step)
-        # albumentations looks each target's function up in this table, filled once at
-        # construction (additional image targets included): the step's own image function
-        # is replaced by itself wrapped, the only change to the transform.
-        table = transform._key2func
-        for key, function in list(table.items()):
-            if function == transform.apply:
-                table[key] = OnInputValues(function)
+        _wrap(transform, integers=False)
         return step
     return None
 
 
+def _wrap(transform: Any, *, integers: bool) -> None:
+    # albumentations looks each target's function up in this table, filled once at
+    # construction (additional image targets included): the step's own image function is
+    # replaced by itself wrapped, the only change to the transform.
+    table = transform._key2func
+    for key, function in list(table.items()):
+        if function == transform.apply:
+            table[key] = OnInputValues(function, integers=integers)
+
+
 def _check_value_range(spec: Spec, step: InputValueStep) -> None:
-    if not step.standard or spec.value_range == "auto" or spec.value_range[0] == 0:
+    mpv = step.scaled_for
+    if mpv is None or spec.value_range == "auto" or spec.value_range[0] == 0:
         return  # a per-image normalization does not depend on where the values start
     low, high = spec.value_range
-    mpv = step.max_pixel_value
     raise ConfigError.single(
         f"{step.path} has max_pixel_value {mpv:g}, meant for values from 0 to {mpv:g}, but "
         f"value_range is [{low:g}, {high:g}]: its output would be nearly one value",

@@ -99,7 +99,7 @@ class Pipeline:
         self._targets = Targets(spec, self.compose)  # decided once, not per sample
         # Whether a step (Normalize, ToFloat, FromFloat) sets the output's dtype and range.
         self._output = output_step(spec, self.compose)
-        # The Normalize written for 0–255 values, which works on the caller's own values.
+        # The Normalize written for 0–255 values (or ToFloat), which gets the caller's values.
         self._input_step = see_input_values(spec, self.compose)
         self._warned_scale = False
         # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
@@ -268,11 +268,11 @@ class Pipeline:
         """Once per pipeline: the Normalize that sees the caller's values divides by a
         ``max_pixel_value`` that is not their top (floats in [0, 1], uint16 meeting 255)."""
         step = self._input_step
-        if step is None or not step.standard or scale.high == step.max_pixel_value:
+        if step is None or step.scaled_for is None or scale.high == step.scaled_for:
             return
         self._warned_scale = True
         warnings.warn(
-            f"{step.path} divides by max_pixel_value {step.max_pixel_value:g}, but this "
+            f"{step.path} divides by max_pixel_value {step.scaled_for:g}, but this "
             f"{dtype} image's values run from 0 to {scale.high:g}: its output is not "
             f"normalized as its mean and std say (albumentations gives the same); set "
             f"max_pixel_value: {scale.high:g} for this data",

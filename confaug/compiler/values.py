@@ -3,7 +3,9 @@
 Inside a pipeline an image is HWC and either uint8 or float32 in [0, 1] (what
 albumentations expects); callers keep their own layout, dtype and value range — unless a
 step sets the output's dtype and range itself (``Normalize``, ``ToFloat``, ``FromFloat``:
-:class:`SetByStep`), whose output is then handed back as albumentations gives it.
+:class:`SetByStep`), whose output is then handed back as albumentations gives it. A
+``Normalize`` written for 0–255 values gets the caller's own values back
+(:class:`OnInputValues`).
 """
 
 from __future__ import annotations
@@ -89,18 +91,26 @@ class OnInputValues:
     0–255 image, normalizes it. Wrapped in this, the step gets the working image mapped back
     by the sample's scale (:func:`input_scale`), so its output is albumentations' own on the
     caller's data (bit for bit for integer-valued data), while the steps before it still see
-    [0, 1]. Outside a pipeline's call (``pipe.compose`` used directly) it is the step itself.
-    Picklable and deep-copyable: it holds the bound function only.
+    [0, 1]. With ``integers`` (``ToFloat``, whose ``max_value`` divides integer images only)
+    it gets the caller's integer image (uint16) back, and floats as they are.
+    Outside a pipeline's call (``pipe.compose`` used directly) it is the step itself.
+    Picklable and deep-copyable: it holds the bound function and the flag only.
     """
 
-    __slots__ = ("function",)
+    __slots__ = ("function", "integers")
 
-    def __init__(self, function: Callable[..., np.ndarray]) -> None:
+    def __init__(self, function: Callable[..., np.ndarray], *, integers: bool = False) -> None:
         self.function = function
+        self.integers = integers
 
     def __call__(self, img: np.ndarray, **params: Any) -> np.ndarray:
         scale = _INPUT_SCALE.get()
-        if scale is not None and (scale.low, scale.high) != (0.0, 1.0) and img.dtype == np.float32:
+        if scale is None or img.dtype != np.float32:
+            pass  # bytes, or not inside a pipeline's call
+        elif self.integers:
+            if scale.dtype.kind in "iu":
+                img = from_working(img, scale)
+        elif (scale.low, scale.high) != (0.0, 1.0):
             img = input_values(img, scale)
         return self.function(img, **params)
 

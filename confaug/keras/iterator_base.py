@@ -21,7 +21,11 @@ from typing import Any
 import numpy as np
 
 from confaug.keras.iterators import BatchIndexError, KerasIterator
-from confaug.keras.pydataset import DATASET_OPTIONS, PyDatasetWhenInstalled
+from confaug.keras.pydataset import (
+    DATASET_OPTIONS,
+    PyDatasetWhenInstalled,
+    keras_dataset_base,
+)
 
 
 class Iterator(PyDatasetWhenInstalled, metaclass=ABCMeta):
@@ -38,6 +42,12 @@ class Iterator(PyDatasetWhenInstalled, metaclass=ABCMeta):
         error = unexpected_keywords(type(self).__name__, kwargs, DATASET_OPTIONS, named)
         if error is not None:
             raise error
+        if kwargs and keras_dataset_base() is None:  # object.__init__ would say "one argument"
+            given = ", ".join(f"{name}=" for name in kwargs)
+            raise TypeError(
+                f"{type(self).__name__}(): {given} are options of keras.utils.PyDataset, which "
+                "needs Keras installed (pip install keras)"
+            )
         super().__init__(**kwargs)  # PyDataset's options (workers, ...) when Keras is there
         self.n = n
         self.batch_size = batch_size

@@ -179,7 +179,8 @@ class _Converter:
                     self.problem(
                         (*old, key),
                         (*step_path, key),
-                        f"always_apply: {value!r} is albumentations 1.x's; 2.x has no such "
+                        f"always_apply: {'true' if value is True else repr(value)} is "
+                        "albumentations 1.x's; 2.x has no such "
                         "parameter, so A.load drops it and the step runs with its p",
                         "to always apply the step, set p: 1 and remove always_apply",
                     )
@@ -240,8 +241,10 @@ class _Converter:
         for key, value in root.items():
             if key in (_CLASS, "transforms"):
                 continue
-            if key == "strict" and isinstance(value, bool):
-                continue  # confaug checks every step strictly; strict only stops the drops
+            if key == "strict":  # confaug checks every step strictly; strict stops the drops
+                if not isinstance(value, bool):
+                    self.problem(("transform", key), (key,), "strict must be true or false")
+                continue
             default = _COMPOSE_DEFAULTS.get(key, object())
             if _same(value, default):
                 continue

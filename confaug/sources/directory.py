@@ -149,15 +149,30 @@ class MaskNames:
         return found[0] if found else None
 
     def images_among(self, images: list[str], image_dir: str) -> list[str]:
-        """``images`` less the masks among them (when ``mask_dir`` is the image folder)."""
-        if os.path.realpath(image_dir) != os.path.realpath(self.directory):
-            return images
+        """``images`` less the masks among them: when ``mask_dir`` is the image folder, or
+        a folder inside it (``images/masks``), whose files are then all masks."""
+        inner = os.path.relpath(os.path.realpath(self.directory), os.path.realpath(image_dir))
+        if inner != os.curdir:
+            if inner == os.pardir or inner.startswith(os.pardir + os.sep):
+                return images  # side by side, as usual
+            below = inner + os.sep
+            return [
+                path for path in images if not os.path.relpath(path, image_dir).startswith(below)
+            ]
         if self.pattern == SAME_NAME:
             raise ValueError(
                 "mask_dir is the image folder: pass a mask_pattern that tells masks from "
                 "images, e.g. '{stem}_mask'"
             )
-        masks = {self.find(os.path.relpath(path, image_dir)) for path in images}
+        masks = set()
+        for path in images:
+            mask = self.find(os.path.relpath(path, image_dir))
+            if mask == path:
+                raise ValueError(
+                    f"mask_pattern={self.pattern!r} names {shown(path)} as its own mask (mask_dir "
+                    "is the image folder): give masks names of their own, e.g. '{stem}_mask'"
+                )
+            masks.add(mask)
         return [path for path in images if path not in masks]
 
     def missing_message(
@@ -187,7 +202,14 @@ def check_mask_pattern(pattern: str) -> str:
     rest = pattern.replace("{stem}", "", 1) if isinstance(pattern, str) else None
     if rest is None or rest == pattern:
         raise ValueError(f"mask_pattern={pattern!r} must contain {{stem}}, e.g. '{{stem}}_mask'")
-    if "{" in rest or "}" in rest or "/" in pattern or "\\" in pattern or ".." in rest:
+    if (
+        "{" in rest
+        or "}" in rest
+        or "/" in pattern
+        or "\\" in pattern
+        or ".." in rest
+        or any(ord(char) < 32 for char in rest)  # NUL and control characters name no file
+    ):
         raise ValueError(
             f"mask_pattern={pattern!r}: a file name with {{stem}} once and no other field or "
             "folder, e.g. '{stem}_mask' or '{stem}_mask.png'"
@@ -199,7 +221,9 @@ class PairedDirectorySource(FileSource):
     """Images in ``image_dir`` paired with masks in ``mask_dir`` (see :class:`MaskNames`:
     by relative path minus suffix, or by ``mask_pattern``).
 
-    ``y`` is the augmented mask batch; image and mask get the same random transform.
+    ``y`` is the augmented mask batch; image and mask get the same random transform. An
+    image without a mask (or with two) is a ``DataError`` naming it; with ``skip_unpaired``
+    it is left out of the listing with a warning, as ``validate_filenames`` leaves out rows.
     """
 
     def __init__(
@@ -214,6 +238,7 @@ class PairedDirectorySource(FileSource):
         validation_split: float = 0.0,
         extensions: Sequence[str] = IMAGE_EXTENSIONS,
         mask_pattern: str = SAME_NAME,
+        skip_unpaired: bool = False,
     ) -> None:
         self.directory = os.fspath(image_dir)
         self.mask_directory = os.fspath(mask_dir)
@@ -222,10 +247,28 @@ class PairedDirectorySource(FileSource):
         images = names.images_among(listed, self.directory)
         if not images:
             raise DataError(f"{shown(self.directory)}: no images ({', '.join(extensions)}) found")
-        masks = [names.find(os.path.relpath(path, self.directory)) for path in images]
+        masks: list[str | None] = []
+        for path in images:
+            try:
+                masks.append(names.find(os.path.relpath(path, self.directory)))
+            except DataError as error:  # two masks for one image
+                if not skip_unpaired:
+                    raise
+                logger.warning("skipping %s: %s", shown(path), error)
+                masks.append("")
         missing = [path for path, mask in zip(images, masks, strict=True) if mask is None]
-        if missing:
+        if missing and not skip_unpaired:
             raise DataError(names.missing_message(missing, self.directory))
+        if missing:
+            logger.warning("%s; skipping them", names.missing_message(missing, self.directory))
+        pairs: list[tuple[str, str]] = [
+            (path, mask) for path, mask in zip(images, masks, strict=True) if mask
+        ]
+        if not pairs:
+            raise DataError(
+                f"{shown(self.directory)}: no image has a mask in {shown(self.mask_directory)}"
+            )
+        images = [path for path, _ in pairs]
         start, stop = split_bounds(len(images), subset, validation_split)
         self.filenames = [os.path.relpath(path, self.directory) for path in images[start:stop]]
         # Masks are decoded at full size, so the image is too: the same crop box for both.
@@ -233,5 +276,5 @@ class PairedDirectorySource(FileSource):
             images[start:stop],
             decode=dataclasses.replace(decode, reduced_decode=False),
             data_format=data_format,
-            mask_paths=[mask for mask in masks[start:stop] if mask is not None],
+            mask_paths=[mask for _, mask in pairs[start:stop]],
         )

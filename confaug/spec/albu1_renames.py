@@ -110,6 +110,16 @@ TRANSFORMS: dict[str, str] = {
     "IAASharpen": "use Sharpen",
     "IAASuperpixels": "use Superpixels",
     "ToTensor": _TENSORS,
+    "Flip": (
+        "use OneOf over HorizontalFlip, VerticalFlip and a Sequential of both (Flip drew one "
+        "of the three)"
+    ),
+    "PerChannel": (
+        "use SelectiveChannelTransform, which runs its transforms once on the channels chosen "
+        "together (PerChannel ran them on each channel alone)"
+    ),
+    "MixUp": "it mixed in reference images, which a config cannot name; mix batches in the loop",
+    "TemplateTransform": "it blended in template images, which a config cannot name",
 }
 
 

@@ -295,7 +295,7 @@ def _unknown_hint(info: TransformInfo, key: str) -> str | None:
     if hint is None and key in inherited_keys(info.cls):
         hint = (
             f"{info.name}'s base class takes it, {info.name} does not; A.save writes it, "
-            "and loading an albumentations file drops it"
+            "and loading an albumentations file drops it (unless the file sets strict: true)"
         )
     return hint if hint is not None else did_you_mean(key, info.params)
 

@@ -117,6 +117,7 @@ RULES: dict[str, list[tuple[str, Check]]] = {
         at_least("max_pixel_value", TINY, _SCALE),
     ],
     "RingingOvershoot": [at_least("cutoff", TINY, "a zero cutoff makes a kernel of NaN")],
+    "ToFloat": [at_least("max_value", TINY, "dividing by it makes every pixel NaN or infinite")],
     "ShotNoise": [at_least("scale_range", TINY, _SCALE)],
     "Downscale": [
         at_least("scale_range", MIN_DOWNSCALE, "a smaller scale leaves no pixel of any image")
