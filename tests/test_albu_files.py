@@ -541,3 +541,14 @@ def test_a_broken_transform_beside_version_is_named_as_such(in_tmp: Path, transf
     problem = only_problem(err)
     assert problem.field == "transform" and "__class_fullname__" in problem.message
     assert (problem.line, problem.column) == position(text, transform)
+
+
+def test_a_nested_compose_without_p_gets_a_loads_p_by_its_written_name(in_tmp: Path) -> None:
+    flip = {"__class_fullname__": "HorizontalFlip", "p": 1.0}
+    for name in ("Compose", "albumentations.core.composition.Compose"):  # 1.0, then 0.5
+        path = _compose_file(Path("n.json"), [{"__class_fullname__": name, "transforms": [flip]}])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loaded = A.load(str(path), data_format="json")
+        assert confaug.load_pipeline(path).compose.transforms[0].p == loaded.transforms[0].p
+        assert _same_outputs(path, "json", {"image": _image()}) >= 0

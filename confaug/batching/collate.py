@@ -38,11 +38,12 @@ class Batch:
 def stack(arrays: Sequence[np.ndarray], names: Sequence[str], what: str = "images") -> np.ndarray:
     """``np.stack`` that names the files when their shapes differ."""
     first = arrays[0].shape
-    for array, name in zip(arrays, names, strict=True):
-        if array.shape != first:
+    for position, array in enumerate(arrays):
+        if array.shape != first:  # names are looked up only here: they may be made lazily
             raise DataError(
                 f"{what} in one batch differ in shape: {shown(names[0])} is {first}, "
-                f"{shown(name)} is {array.shape}; set target_size to resize them to one size"
+                f"{shown(names[position])} is {array.shape}; set target_size to resize "
+                "them to one size"
             )
     return np.stack(arrays)
 

@@ -25,9 +25,9 @@ results cannot depend on the workers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -264,7 +264,7 @@ def _collate(
     """The batch of ``done`` (None when standardizing failed on every sample), and the
     samples that standardizing skipped."""
     outputs, kept = done.outputs, done.kept
-    names = [source.describe(int(index)) for index in kept]
+    names = SampleNames(source, kept)
     stacked = done.stacked
     images = stack([out["image"] for out in outputs], names) if stacked is None else stacked
     x, keep, skipped = _standardize(pipeline, images, names, on_error)
@@ -272,7 +272,8 @@ def _collate(
         return None, skipped
     if keep is not None:
         outputs = [out for out, kept_one in zip(outputs, keep, strict=True) if kept_one]
-        kept, names = kept[keep], [name for name, k in zip(names, keep, strict=True) if k]
+        kept = kept[keep]
+        names = SampleNames(source, kept)
     mode = source.y_mode
     if mode == "labels":
         y = source.labels_for(kept)
@@ -287,8 +288,28 @@ def _collate(
     return Batch(x, y, source.weights_for(kept), kept), skipped
 
 
+class SampleNames(Sequence[str]):
+    """The names of a batch's samples, made when one is read: a batch needs them only
+    when something fails, and 32 ``describe`` calls are a few percent of a small batch."""
+
+    def __init__(self, source: Source, indices: np.ndarray) -> None:
+        self._source, self._indices = source, indices
+
+    def __len__(self) -> int:
+        return len(self._indices)
+
+    @overload
+    def __getitem__(self, position: int) -> str: ...
+    @overload
+    def __getitem__(self, position: slice) -> list[str]: ...
+    def __getitem__(self, position: int | slice) -> str | list[str]:
+        if isinstance(position, slice):
+            return [self._source.describe(int(i)) for i in self._indices[position]]
+        return self._source.describe(int(self._indices[position]))
+
+
 def _standardize(
-    pipeline: SamplePipeline, images: np.ndarray, names: list[str], on_error: OnError
+    pipeline: SamplePipeline, images: np.ndarray, names: Sequence[str], on_error: OnError
 ) -> tuple[np.ndarray | None, np.ndarray | None, list[tuple[str, str]]]:
     """``pipeline.standardize(images)``, the mask of the samples kept (None: all), and the
     samples skipped. When the batch fails, each sample is standardized alone to find the

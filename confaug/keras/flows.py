@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -139,6 +140,8 @@ def array_flow(
         data_format=spec.data_format,
         channel_counts=None,
         bounds=finite_bounds(images, found),
+        # Finite extremes mean every value is: no sample needs its own NaN check.
+        finite=found is not None and math.isfinite(found[0]) and math.isfinite(found[1]),
     )
     batches = BatchGenerator(
         source,

@@ -18,6 +18,7 @@ import numpy as np
 from confaug.api import load_spec
 from confaug.compiler.pipeline import Pipeline
 from confaug.compiler.values import Scale, infer_scale
+from confaug.sources.arrays import value_parts
 from confaug.spec.model import Spec
 
 
@@ -34,7 +35,11 @@ def extremes(x: np.ndarray) -> tuple[float, float] | None:
     look at the values, shared by the range checks of a flow."""
     if x.dtype.kind != "f" or x.size == 0:
         return None
-    return float(np.min(x)), float(np.max(x))
+    # In parts of about a megabyte the second pass reads from the cache, not from memory
+    # again (the seed's per-batch flow() scans its whole batch); np.min/np.max of the parts'
+    # results keep a NaN, which Python's min/max would not.
+    lows, highs = zip(*((np.min(part), np.max(part)) for part in value_parts(x)), strict=True)
+    return float(np.min(lows)), float(np.max(highs))
 
 
 def finite_bounds(x: np.ndarray, found: tuple[float, float] | None) -> tuple[float, float] | None:

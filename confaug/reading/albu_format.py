@@ -205,8 +205,9 @@ class _Converter:
                 target.update(source.moved((*old, key), (*step_path, key)))
         if "p" not in raw:
             # A.load's rule for a step without p (A.save always writes one): 0.5 whatever
-            # the class's default, except a Compose, which keeps its 1.0.
-            params["p"] = 1.0 if nested else 0.5
+            # the class's default, except a Compose named so, which keeps its 1.0 (A.load
+            # compares the name as written: "albumentations.….Compose" gets 0.5).
+            params["p"] = 1.0 if raw[_CLASS] == "Compose" else 0.5
         where = self.file or "<config>"
         if name_mark is not None:
             where += f":{name_mark.line}"

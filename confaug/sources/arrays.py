@@ -204,7 +204,8 @@ def _finite_bounds(x: np.ndarray | list[np.ndarray]) -> tuple[tuple[float, float
     is looked at again, for the bounds of its finite values."""
     low, high, finite = math.inf, -math.inf, True
     arrays = [x] if isinstance(x, np.ndarray) else [np.asarray(part) for part in x]
-    for part in (part for array in arrays if array.dtype.kind == "f" for part in _parts(array)):
+    floats = (array for array in arrays if array.dtype.kind == "f")
+    for part in (part for array in floats for part in value_parts(array)):
         part_low, part_high = float(np.min(part)), float(np.max(part))
         if not (math.isfinite(part_low) and math.isfinite(part_high)):
             finite = False
@@ -216,7 +217,7 @@ def _finite_bounds(x: np.ndarray | list[np.ndarray]) -> tuple[tuple[float, float
     return (None if low > high else (low, high)), finite
 
 
-def _parts(array: np.ndarray) -> Any:
+def value_parts(array: np.ndarray) -> Any:
     """``array``'s values in parts of about ``_SLICE_VALUES``: slices of its flat view when
     it is contiguous, else a few samples at a time; none when it is empty."""
     if not array.size:
