@@ -1,7 +1,7 @@
 """The seed's own paths, timed through the API a user calls, as ratios taken in one run.
 
     KERAS_BACKEND=numpy python benchmarks/bench_seed.py [--sizes 400 32] [--rounds 5]
-        [--turns 4] [--seconds 0.15] [--folder-files 160] [--threads N]
+        [--turns 4] [--seconds 0.15] [--folder-files 160] [--threads N] [--rows flow snippet]
 
 Each row is a path and its baseline. A round gives each row ``--turns`` short turns of its
 path and of its baseline, alternating (ABBA…), each turn about ``--seconds`` long: a busy
@@ -398,6 +398,11 @@ def torch_workload(root: Path, batch: int) -> Workload | None:
     return Workload(run)
 
 
+def wanted(name: str, rows: list[str] | None) -> bool:
+    """Whether ``--rows`` asks for the row whose path is ``name`` (all rows without it)."""
+    return rows is None or any(name.startswith(row) for row in rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[400, 32])
@@ -409,6 +414,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--threads", type=int, default=None, help="cv2.setNumThreads (default: OpenCV's)"
+    )
+    parser.add_argument(
+        "--rows",
+        nargs="*",
+        default=None,
+        help="only the rows whose path names start with one of these (snippet, flow, wrap, "
+        "apply_batch, mixed); the folder rows need --folder-files",
     )
     parser.add_argument(
         "--floor",
@@ -430,18 +442,26 @@ def main() -> None:
     for size in args.sizes:
         batch = 4 if size >= 128 else 32
         flow_images = 32 if size >= 128 else 1024
-        work = workloads(size, batch, flow_images, args.floor)
+        chosen = [row for row in ROWS if wanted(row[1], args.rows)]
+        if not chosen:
+            continue
+        names = {name for _, path, base in chosen for name in (path, base)}
+        work = {
+            name: load
+            for name, load in workloads(size, batch, flow_images, args.floor).items()
+            if name in names
+        }
         calibrate(work, args.seconds)
-        pairs = [(name, baseline) for _, name, baseline in ROWS]
+        pairs = [(name, baseline) for _, name, baseline in chosen]
         rates = paired_rounds(work, pairs, args.rounds, args.turns)
-        rows = [(label, name, base, TARGETS.get((name, size))) for label, name, base in ROWS]
+        rows = [(label, name, base, TARGETS.get((name, size))) for label, name, base in chosen]
         title = f"{size}x{size}x3, batches of {batch}, flow over ({flow_images}, {size}, {size}, 3)"
         print_table(title, rows, rates)
         print(
             f"(baselines: Keras' legacy IDG; a bare cv2.warpAffine loop, {args.floor} matrices; "
             "the steps in A.Compose)"
         )
-    if args.folder_files:
+    if args.folder_files and wanted("folder", args.rows):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "data"
             write_jpegs(root, args.folder_files, (400, 400))
