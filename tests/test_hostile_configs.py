@@ -60,7 +60,7 @@ CASES: dict[str, Case] = {
         {"aug.yaml": "version: 1\nzoom_range: [0.9, 1.1\nhorizontal_flip: true\n"},
         "aug.yaml",
         ": true",  # inside the unclosed [ ], the next key's colon is where parsing fails
-        "zoom_range.1",
+        "",  # a syntax error is the YAML's, at its own place: no field is blamed
         "invalid YAML",
     ),
     "empty file": Case({"aug.yaml": ""}, "aug.yaml", (1, 1), "", "empty"),
@@ -121,8 +121,22 @@ CASES: dict[str, Case] = {
         {"aug.yaml": DEEP},
         "aug.yaml",
         (2, 4 + 63),  # root mapping is level 1, x's list (column 4) level 2: level 65 fails
-        "x" + ".0" * 63,  # the list that opens level 65 is item 0 of item 0 ... of x
+        "x.0.0.….0.0.0",  # item 0 of item 0 ... of x, 63 parts: only its ends are shown
         "deeper than 64",
+    ),
+    "recursive alias": Case(
+        {"aug.yaml": "version: 1\nx: &a [*a]\n"},
+        "aug.yaml",
+        "*a",
+        "x.0",
+        "refers to a node that contains it",
+    ),
+    "recursive alias through a mapping": Case(
+        {"aug.yaml": "version: 1\ntransforms:\n  - &s {OneOf: {transforms: [*s]}}\n"},
+        "aug.yaml",
+        "*s",
+        "transforms.0.OneOf.transforms.0",
+        "refers to a node that contains it",
     ),
     "duplicate keys": Case(
         {"aug.yaml": "version: 1\nrotation_range: 10\nzoom_range: 0.1\nrotation_range: 20\n"},
@@ -155,6 +169,27 @@ CASES: dict[str, Case] = {
         "[1.5",
         "brightness_range",
         "low ≤ high",
+    ),
+    "label_fields not a list": Case(
+        {"aug.yaml": "version: 1\nbbox_params: {format: coco, label_fields: 3}\n"},
+        "aug.yaml",
+        "3}",
+        "bbox_params.label_fields",
+        "valid list",
+    ),
+    "MaskDropout inpaints on no image": Case(
+        {"aug.yaml": "version: 1\ntransforms:\n  - MaskDropout: {fill: inpaint_telea}\n"},
+        "aug.yaml",
+        "inpaint_telea",
+        "transforms.0.MaskDropout.fill",
+        "OpenCV",
+    ),
+    "a float for an OpenCV flag": Case(
+        {"aug.yaml": "version: 1\ntransforms:\n  - Affine: {interpolation: 1.0}\n"},
+        "aug.yaml",
+        "1.0",
+        "transforms.0.Affine.interpolation",
+        "integer",
     ),
     "probability 1.5": Case(
         {"aug.yaml": "version: 1\ntransforms:\n  - HorizontalFlip: {p: 1.5}\n"},

@@ -23,6 +23,9 @@ keras_utils = pytest.importorskip(
 )
 legacy = pytest.importorskip("keras.src.legacy.preprocessing.image")
 import confaug.keras as image  # noqa: E402
+from confaug.errors import DataError  # noqa: E402
+from confaug.sources.file_bytes import DEFAULT_MAX_FILE_BYTES  # noqa: E402
+from tests.helpers import alarm  # noqa: E402
 
 pytestmark = pytest.mark.keras
 
@@ -180,3 +183,36 @@ def test_list_pictures_and_validate_filename(tmp_path: Path) -> None:
         path = str(tmp_path / name)
         assert image.validate_filename(path, formats) == legacy.validate_filename(path, formats)
     assert image.validate_filename(str(tmp_path / "a.png"), ["png"])  # any iterable of formats
+
+
+def test_load_img_refuses_what_is_not_a_regular_file_naming_it(tmp_path: Path) -> None:
+    """A FIFO (reading blocks for ever), /dev/zero under an image's name (endless) and a
+    sparse file over the limit are refused before any read, as the drop-in's flows refuse
+    them: a ``DataError`` that is also an ``OSError``, as Keras' own failures to read are."""
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.jpg"
+    zero.symlink_to("/dev/zero")
+    sparse = tmp_path / "sparse.png"
+    sparse.touch()
+    os.truncate(sparse, DEFAULT_MAX_FILE_BYTES + 1)  # holes only: no disk used
+    cases = [(fifo, "FIFO"), (zero, "character device"), (sparse, "over the limit")]
+    for path, reason in cases:
+        with alarm(f"load_img({path.name})"), pytest.raises(DataError) as caught:
+            image.load_img(path)
+        assert isinstance(caught.value, OSError)
+        assert path.name in str(caught.value) and reason in str(caught.value)
+    with pytest.raises(FileNotFoundError, match="missing.png"):  # as Keras raises it
+        image.load_img(tmp_path / "missing.png")
+    with pytest.raises(DataError, match="missing.png: cannot read file: no such file"):
+        image.load_img(os.fsencode(tmp_path / "missing.png"))
+
+
+def test_load_img_names_a_file_that_is_not_an_image(tmp_path: Path) -> None:
+    path = tmp_path / "notes.png"
+    path.write_bytes(b"not an image at all")
+    with pytest.raises(OSError) as caught:  # PIL's UnidentifiedImageError is an OSError too
+        keras_utils.load_img(path)
+    with pytest.raises(DataError, match="notes.png: cannot identify the image") as ours:
+        image.load_img(path)
+    assert isinstance(ours.value, OSError) and isinstance(ours.value, type(caught.value))

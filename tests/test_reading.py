@@ -303,6 +303,49 @@ def test_deep_nesting_is_refused_before_composing(
     assert (problem.line, problem.column) == (2, 4 + DEFAULT_LIMITS.max_depth - 1)
 
 
+def test_a_deep_path_is_shown_by_its_ends(write: WriteConfig) -> None:
+    text = "version: 1\nx: " + "[" * 100 + "]" * 100 + "\n"
+    write("deep.yaml", text)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec("deep.yaml")
+    problem = only_problem(err)
+    # The full path is x.0.0. … 63 parts; the first and last three say where, in one line.
+    assert problem.field == "x.0.0.….0.0.0"
+    assert (problem.line, problem.column) == (2, 4 + DEFAULT_LIMITS.max_depth - 1)
+    assert len(str(err.value)) < 120
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "needle"),
+    [
+        ("version: 1\nx: &a [*a]\n", "x.0", "*a"),
+        ("version: 1\nx: &a {k: [1, *a]}\n", "x.k.1", "*a"),
+        ("version: 1\nx: &a\n  - y: *a\n", "x.0.y", "*a"),
+        ("version: 1\nx: &a [1]\ny: &a [*a]\n", "y.0", "*a"),  # the newer &a, still open
+    ],
+)
+def test_an_alias_inside_its_own_anchor_is_located(text: str, field: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_yaml(text, "aug.yaml")
+    problem = only_problem(err)
+    assert "refers to a node that contains it" in problem.message
+    assert problem.field == field
+    assert (problem.line, problem.column) == position(text, needle)
+
+
+def test_an_alias_to_a_closed_anchor_is_fine() -> None:
+    text = "version: 1\nx: &a [1, {k: 2}]\ny: [*a, *a]\nz: {w: *a}\n"
+    assert parse_yaml(text).data["y"] == [[1, {"k": 2}]] * 2
+
+
+def test_a_recursive_alias_in_an_override_is_located() -> None:
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec({"version": 1}, overrides=["x=&a [*a]"])
+    problem = only_problem(err)
+    assert "refers to a node that contains it" in problem.message
+    assert (problem.file, problem.line, problem.column) == ("<override 'x=&a [*a]'>", 1, 7)
+
+
 def test_block_style_nesting_is_bounded_too() -> None:
     text = "".join("  " * i + f"k{i}:\n" for i in range(200)) + "  " * 200 + "v\n"
     with pytest.raises(ConfigError, match="deeper than"):

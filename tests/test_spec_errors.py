@@ -495,3 +495,77 @@ def test_errors_found_only_when_compiling_are_located_in_the_file(
         confaug.load_pipeline("aug.yaml")
     (problem,) = err.value.problems
     assert (problem.file, problem.line, problem.field) == ("aug.yaml", 7, "transforms.1.GaussNoise")
+
+
+@pytest.mark.parametrize("key", ["bbox_params", "keypoint_params"])
+@pytest.mark.parametrize("fields", ["3", "[[labels]]", "{a: 1}"])
+def test_label_fields_of_the_wrong_type_are_located(
+    write: WriteConfig, key: str, fields: str
+) -> None:
+    form = "coco" if key == "bbox_params" else "xy"
+    line = f"{key}: {{format: {form}, label_fields: {fields}}}"
+    text = f"version: 1\nadditional_targets: {{labels: mask}}\n{line}\n"
+    problems = problems_of(write, text)
+    assert problems and all(p.field.startswith(f"{key}.label_fields") for p in problems)
+    assert all(p.line == 3 for p in problems), problems
+
+
+@pytest.mark.parametrize("fill", ["inpaint_telea", "inpaint_ns"])
+def test_mask_dropout_inpaint_fills_are_refused_at_the_fill(write: WriteConfig, fill: str) -> None:
+    # albumentations 2.0.8's MaskDropout raises an OpenCV error on every image for these.
+    text = f"version: 1\ntransforms:\n  - MaskDropout: {{fill: {fill}, p: 1}}\n"
+    (problem,) = problems_of(write, text)
+    assert problem.field == "transforms.0.MaskDropout.fill"
+    assert (problem.line, problem.column) == position(text, fill)
+    assert "use a number" in problem.message and "CoarseDropout" in problem.message
+
+
+@pytest.mark.parametrize("fill", ["inpaint_telea", "inpaint_ns"])
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("CoarseDropout", {}),
+        ("GridDropout", {}),
+        ("XYMasking", {"num_masks_x": 2, "mask_x_length": 5}),
+        ("Erasing", {}),
+    ],
+)
+def test_the_other_dropouts_inpaint(fill: str, name: str, params: dict[str, int]) -> None:
+    step = {name: {**params, "fill": fill, "p": 1}}
+    pipe = confaug.load_pipeline({"version": 1, "transforms": [step]})
+    image = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    assert pipe(image=image, seed=0)["image"].shape == image.shape
+
+
+@pytest.mark.parametrize(
+    ("step", "field", "needle"),
+    [
+        ("Affine: {interpolation: 1.0}", "transforms.0.Affine.interpolation", "1.0"),
+        ("Affine: {border_mode: 1.0}", "transforms.0.Affine.border_mode", "1.0"),
+        ("Affine: {mask_interpolation: 0.0}", "transforms.0.Affine.mask_interpolation", "0.0"),
+        (
+            "Resize: {height: 8, width: 8, interpolation: 2.0}",
+            "transforms.0.Resize.interpolation",
+            "2.0",
+        ),
+        ("Blur: {blur_limit: 3.0}", "transforms.0.Blur.blur_limit", "3.0"),
+        ("Blur: {blur_limit: [3, 5.0]}", "transforms.0.Blur.blur_limit.1", "5.0"),
+    ],
+)
+def test_a_float_for_an_integer_parameter_is_refused(
+    write: WriteConfig, step: str, field: str, needle: str
+) -> None:
+    text = f"version: 1\ntransforms:\n  - {step}\n"
+    (problem,) = problems_of(write, text)
+    assert problem.field == field
+    assert "integer" in problem.message and "typed strictly" in problem.message
+    assert (problem.line, problem.column) == position(text, needle)
+
+
+def test_integer_flags_and_float_parameters_still_load() -> None:
+    steps = [
+        {"Affine": {"interpolation": 1, "border_mode": 0, "mask_interpolation": 0, "fill": 1.0}},
+        {"Rotate": {"limit": 30.0}},
+        {"MaskDropout": {"fill": 0}},
+    ]
+    assert len(confaug.load_spec({"version": 1, "transforms": steps}).transforms) == 3

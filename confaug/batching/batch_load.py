@@ -12,22 +12,69 @@ An :class:`~confaug.sources.arrays.ArraySource` over one array hands the batch p
 array and the indices (``compiler.batch_path.ArrayBatch``) instead of loading each sample:
 the checks ``load`` makes were made for the whole array when the source was built, and
 whether its values are finite when its bounds were found, so no sample is looked at twice.
+Such a source's seeds (its keys are its indices) come from one :class:`EpochSeeds` table
+per epoch, made when the epoch's first batch is: a batch takes its rows of the seeds, and
+of the draws made from them, instead of hashing and drawing again (the same numbers).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from confaug.compiler.batch_path import ArrayBatch
-from confaug.idg.many_seeds import sample_seeds
+from confaug.idg.many_seeds import Seeds, SeedTable, sample_seeds
 from confaug.sources.arrays import ArraySource
 from confaug.sources.base import Source
 
 #: The ways of building ``y`` that take nothing from the augmented samples but the image.
 _IMAGE_ONLY_MODES = ("labels", "input", "none")
+#: The sources whose epochs get a seed table (EpochSeeds): from two batches of 32, up to
+#: 2**16 samples (a table costs about 1 µs and 150 bytes a sample, once an epoch).
+_TABLE_SIZES = range(64, (1 << 16) + 1)
+#: Tables kept: the epoch being loaded and the next (workers may overlap the two).
+_TABLES_KEPT = 2
+
+
+class EpochSeeds:
+    """The :class:`~confaug.idg.many_seeds.SeedTable` of each epoch of one array source
+    (its keys are its indices), made on first use, the last two kept; None for a source
+    or pipeline the whole-batch route does not take as one array, or of a size outside
+    ``_TABLE_SIZES``. Shared by threads; pickled without its tables (a worker process
+    makes its own)."""
+
+    def __init__(self, source: Source, pipeline: Any, seed: int) -> None:
+        self._size = len(source)
+        self._on = (
+            bool(getattr(pipeline, "augments_batches", False))
+            and _loads_as_array(source)
+            and self._size in _TABLE_SIZES
+        )
+        self._seed = seed
+        self._tables: dict[tuple[int, ...], SeedTable] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, stream: tuple[int, ...]) -> SeedTable | None:
+        """The table of ``stream`` (an epoch's), or None when this source gets none."""
+        if not self._on:
+            return None
+        with self._lock:  # made once, under the lock: other threads wait for it
+            table = self._tables.get(stream)
+            if table is None:
+                table = SeedTable(self._seed, stream, self._size)
+                self._tables[stream] = table
+                while len(self._tables) > _TABLES_KEPT:
+                    self._tables.pop(next(iter(self._tables)))
+        return table
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_tables": {}, "_lock": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _lock=threading.Lock())
 
 
 def augment_as_batch(
@@ -37,9 +84,11 @@ def augment_as_batch(
     seed: int,
     stream: tuple[int, ...],
     should_stop: Callable[[], bool] | None = None,
+    table: SeedTable | None = None,
 ) -> np.ndarray | None:
     """The augmented images of ``indices`` stacked (sample ``i`` seeded as the loader seeds
-    it), or None when the batch should go sample by sample."""
+    it), or None when the batch should go sample by sample. ``table``: the seeds of
+    ``(seed, stream)`` for every key of an array source (:class:`EpochSeeds`)."""
     if not getattr(pipeline, "augments_batches", False) or source.y_mode not in _IMAGE_ONLY_MODES:
         return None
     if not isinstance(indices, (np.ndarray, range)) or not len(indices):
@@ -48,8 +97,12 @@ def augment_as_batch(
         return None  # the sample-by-sample loop stops before its first sample
     whole = _array_batch(source, indices)
     if whole is not None:
-        keys = whole.indices.tolist()  # ArraySource's sample key is the index
-        result: np.ndarray | None = pipeline.augment_images(whole, sample_seeds(seed, stream, keys))
+        seeds: Seeds  # ArraySource's sample key is the index
+        if table is not None and table.holds(seed, stream, len(source)):
+            seeds = table.seeds(whole.indices)
+        else:
+            seeds = sample_seeds(seed, stream, whole.indices.tolist())
+        result: np.ndarray | None = pipeline.augment_images(whole, seeds)
         return result
     images, keys = [], []
     for index in map(int, indices):
@@ -68,12 +121,21 @@ def augment_as_batch(
 def _array_batch(source: Source, indices: np.ndarray | range) -> ArrayBatch | None:
     """The samples ``indices`` of an array source as one :class:`ArrayBatch`, when the
     source loads and keys them as ``ArraySource`` does (a subclass may not)."""
-    if not isinstance(source, ArraySource):
+    if not _loads_as_array(source):
         return None
-    kind = type(source)
-    if kind.load is not ArraySource.load or kind.sample_key is not ArraySource.sample_key:
-        return None
+    assert isinstance(source, ArraySource)
     array = source.batch_array(indices)
     if array is None:
         return None
     return ArrayBatch(array, np.asarray(indices, dtype=np.intp), source.known_finite)
+
+
+def _loads_as_array(source: Source) -> bool:
+    """Whether ``source`` loads and keys samples as ``ArraySource`` does (a subclass may
+    not): its batches can be taken as one array, and its keys are its indices."""
+    kind = type(source)
+    return (
+        isinstance(source, ArraySource)
+        and kind.load is ArraySource.load
+        and kind.sample_key is ArraySource.sample_key
+    )

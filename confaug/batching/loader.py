@@ -31,9 +31,10 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from confaug.batching.batch_load import augment_as_batch
+from confaug.batching.batch_load import EpochSeeds, augment_as_batch
 from confaug.batching.collate import Batch, PerSample, stack
 from confaug.batching.protocol import SamplePipeline
+from confaug.idg.many_seeds import SeedTable
 from confaug.idg.standardize import NotFittedError
 from confaug.seeding import SAMPLE_STREAM, sample_seed
 from confaug.sources.base import Source
@@ -93,16 +94,20 @@ def augment_samples(
     on_error: OnError = "raise",
     should_stop: StopCheck | None = None,
     standardize: bool = False,
+    seed_table: SeedTable | None = None,
 ) -> Augmented:
     """Load and augment each sample of ``indices`` (see the module docstring).
 
     ``standardize`` also runs each output image through ``pipeline.standardize`` (as a batch
     of one), under the same error policy, for callers that hand samples on one at a time;
-    :func:`load_batch` standardizes the stacked batch instead.
+    :func:`load_batch` standardizes the stacked batch instead. ``seed_table``: the seeds
+    of ``(seed, stream)`` made for every key at once (``batch_load.EpochSeeds``).
     """
     pipeline = in_one_range(pipeline, source)
     if not standardize:  # the whole batch at once, the same pixels (see batch_load.py)
-        whole = augment_as_batch(source, pipeline, indices, seed, stream, should_stop)
+        whole = augment_as_batch(
+            source, pipeline, indices, seed, stream, should_stop, table=seed_table
+        )
         if whole is not None:
             return Augmented([{"image": x} for x in whole], np.asarray(indices, "i8"), [], whole)
     outputs, kept, skipped = [], [], []
@@ -182,6 +187,7 @@ def load_batch(
     stream: tuple[int, ...],
     on_error: OnError = "raise",
     should_stop: StopCheck | None = None,
+    seed_table: SeedTable | None = None,
 ) -> LoadResult:
     """:func:`augment_samples`, then the kept samples stacked, standardized and given their
     ``y`` (per the source's ``y_mode``) and weights."""
@@ -193,6 +199,7 @@ def load_batch(
         stream=stream,
         on_error=on_error,
         should_stop=should_stop,
+        seed_table=seed_table,
     )
     if not len(done.kept):
         return LoadResult(None, done.skipped)
@@ -244,17 +251,20 @@ class BatchLoader:
         bounds_of = getattr(source, "value_bounds", None)
         if bounds_of is not None:
             bounds_of()  # scanned once here, not once in every worker process it is sent to
+        self._tables = EpochSeeds(source, pipeline, seed)
 
     def __call__(self, task: Task, should_stop: StopCheck | None = None) -> LoadResult:
         """Load one task's batch."""
+        stream = (SAMPLE_STREAM, task.epoch)
         return load_batch(
             self.source,
             self.pipeline,
             task.indices,
             seed=self.seed,
-            stream=(SAMPLE_STREAM, task.epoch),
+            stream=stream,
             on_error=self.on_error,
             should_stop=should_stop,
+            seed_table=self._tables(stream),
         )
 
 

@@ -31,8 +31,8 @@ import numpy as np
 
 from confaug.compiler.values import Scale, infer_scale
 from confaug.errors import DataError
-from confaug.idg.batch import WarpSettings, augment_into
-from confaug.idg.many_seeds import first_uniforms
+from confaug.idg.batch import WarpSettings, augment_into, with_matrices
+from confaug.idg.many_seeds import Seeds, first_uniforms
 from confaug.idg.params import BatchDraws, IdgSampler
 
 
@@ -181,13 +181,25 @@ class BatchPath:
         return self.sampler.from_uniforms(rng.random((count, columns)), height, width)
 
     def _draws_for(self, seeds: Sequence[int], height: int, width: int) -> BatchDraws:
-        """One draw per seed, each what ``default_rng(seed)`` gives alone."""
+        """One draw per seed, each what ``default_rng(seed)`` gives alone. Seeds of a
+        :class:`~confaug.idg.many_seeds.SeedTable` (an epoch's) take their rows of the
+        draws made once for the whole table, matrices included: the same numbers, as
+        every step is per image."""
         columns = self.sampler.uniform_count
         if columns is None:
             return BatchDraws.stack(
                 [self.sampler.sample(np.random.default_rng(s), height, width) for s in seeds]
             )
-        return self.sampler.from_uniforms(first_uniforms(seeds, columns), height, width)
+        table = seeds.table if isinstance(seeds, Seeds) else None
+        if table is None or seeds.rows is None:
+            return self.sampler.from_uniforms(first_uniforms(seeds, columns), height, width)
+
+        def every(all_seeds: Seeds) -> BatchDraws:
+            draws = self.sampler.from_uniforms(first_uniforms(all_seeds, columns), height, width)
+            return with_matrices(draws, height, width)
+
+        # Keyed by the sampler's keywords (equal samplers draw alike) and the image size.
+        return table.derived((self.sampler, height, width), every).take(seeds.rows)
 
     # ---- pixels -------------------------------------------------------------------------
     def _augment(

@@ -14,7 +14,7 @@ the same bits as its images augmented one at a time.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -82,10 +82,27 @@ def warp_into(
             )
 
 
+def with_matrices(draws: BatchDraws, height: int, width: int) -> BatchDraws:
+    """``draws`` holding each image's 2×3 matrix for ``height`` × ``width`` images (and
+    whether its geometry is the identity), computed as arrays, once: for draws made ahead
+    of their batches (a whole epoch's), of which each batch takes its rows."""
+    affines = geometries(
+        draws.theta, draws.tx, draws.ty, draws.shear, draws.zx, draws.zy, height, width
+    )
+    matrices = matrices_with_flips(
+        affines, draws.flip_horizontal, draws.flip_vertical, height, width
+    )
+    return replace(draws, geometry=(matrices, identities(affines), (height, width)))
+
+
 def _matrices(draws: BatchDraws, height: int, width: int) -> Iterator[tuple[np.ndarray, bool]]:
     """Each image's 2×3 matrix (flips folded in) and whether its geometry is the identity:
-    one NumPy pass over a large batch, plain floats image by image for a few images (the
-    same numbers either way, see ``warp.geometries``)."""
+    those the draws hold, or one NumPy pass over a large batch, or plain floats image by
+    image for a few images (the same numbers every way, see ``warp.geometries``)."""
+    if draws.geometry is not None and draws.geometry[2] == (height, width):
+        matrices, identity, _ = draws.geometry
+        yield from zip(matrices, identity.tolist(), strict=True)
+        return
     if len(draws) < _VECTOR_MATRICES:
         for row in zip(
             draws.theta.tolist(),

@@ -322,7 +322,9 @@ class BatchDraws:
     """The draws of a batch, one array entry per image: :class:`IdgParams` as columns.
 
     ``channel_shift`` and ``brightness`` are None when the keyword is off (every image
-    then skips the step).
+    then skips the step). ``geometry``, when known, is each image's 2×3 matrix (flips
+    folded in), whether its geometry is the identity, and the image size ``(height,
+    width)`` they hold for (``confaug.idg.batch.with_matrices``).
     """
 
     theta: np.ndarray
@@ -335,24 +337,33 @@ class BatchDraws:
     flip_vertical: np.ndarray
     channel_shift: np.ndarray | None
     brightness: np.ndarray | None
+    geometry: tuple[np.ndarray, np.ndarray, tuple[int, int]] | None = None
 
     def __len__(self) -> int:
         return len(self.theta)
 
     def __getitem__(self, part: slice) -> BatchDraws:
         """The draws of images ``part`` (a slice)."""
-        shift, brightness = self.channel_shift, self.brightness
+        return self.take(part)
+
+    def take(self, rows: slice | np.ndarray) -> BatchDraws:
+        """The draws of images ``rows`` (a slice, or an array of positions), in that order."""
+        shift, brightness, geometry = self.channel_shift, self.brightness, self.geometry
+        if geometry is not None:
+            matrices, identity, size = geometry
+            geometry = (matrices[rows], identity[rows], size)
         return BatchDraws(
-            theta=self.theta[part],
-            tx=self.tx[part],
-            ty=self.ty[part],
-            shear=self.shear[part],
-            zx=self.zx[part],
-            zy=self.zy[part],
-            flip_horizontal=self.flip_horizontal[part],
-            flip_vertical=self.flip_vertical[part],
-            channel_shift=None if shift is None else shift[part],
-            brightness=None if brightness is None else brightness[part],
+            theta=self.theta[rows],
+            tx=self.tx[rows],
+            ty=self.ty[rows],
+            shear=self.shear[rows],
+            zx=self.zx[rows],
+            zy=self.zy[rows],
+            flip_horizontal=self.flip_horizontal[rows],
+            flip_vertical=self.flip_vertical[rows],
+            channel_shift=None if shift is None else shift[rows],
+            brightness=None if brightness is None else brightness[rows],
+            geometry=geometry,
         )
 
     @classmethod

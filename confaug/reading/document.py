@@ -88,6 +88,17 @@ def dotted(path: KeyPath) -> str:
     return ".".join(str(p) for p in path)
 
 
+def dotted_short(path: KeyPath, keep: int = 3) -> str:
+    """``dotted(path)``, with only the first and last ``keep`` parts of a long path.
+
+    For limits met deep inside a file: the full path of a value 64 levels down is hundreds
+    of characters on one line; its start says where it is, its end what it was.
+    """
+    if len(path) <= 2 * keep + 1:
+        return dotted(path)
+    return dotted((*path[:keep], "…", *path[-keep:]))
+
+
 def key_path(dotted_key: str) -> KeyPath:
     """``'transforms.0.GaussNoise.p'`` → ``('transforms', 0, 'GaussNoise', 'p')``.
 

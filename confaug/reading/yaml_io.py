@@ -21,6 +21,7 @@ from confaug.reading.document import (
     Mark,
     SourceMap,
     dotted,
+    dotted_short,
     line_column,
     problem_at,
 )
@@ -251,10 +252,16 @@ def _check_events(
     documents = 0
     events = 0
     anchors: set[str] = set()
+    # The anchor (or None) of each collection still open: an alias to one of them would make
+    # the composed nodes a cycle, which every recursive walk after this one would follow
+    # until Python's recursion limit.
+    open_anchors: list[str | None] = []
     where = _Where()
 
-    def fail(mark: Any, message: str) -> ConfigError:  # a PyYAML or a libyaml mark
-        return ConfigError([_problem(file, mark, dotted(where.path()), message)])
+    def fail(mark: Any, message: str, *, short: bool = False) -> ConfigError:
+        # ``mark`` is a PyYAML or a libyaml mark; ``short`` elides the middle of a deep path.
+        field = (dotted_short if short else dotted)(where.path())
+        return ConfigError([_problem(file, mark, field, message)])
 
     try:
         for event in yaml.parse(text, Loader=loader):
@@ -267,17 +274,27 @@ def _check_events(
                     raise fail(
                         event.start_mark, f"invalid YAML: alias '*{event.anchor}' names no anchor"
                     )
+                if isinstance(event, yaml.AliasEvent) and event.anchor in open_anchors:
+                    raise fail(
+                        event.start_mark,
+                        f"alias '*{event.anchor}' refers to a node that contains it (a "
+                        "recursive structure); configs hold plain data",
+                    )
                 anchor = getattr(event, "anchor", None)
                 if anchor and not isinstance(event, yaml.AliasEvent):
                     anchors.add(anchor)
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > limits.max_depth:
-                    raise fail(event.start_mark, f"nesting deeper than {limits.max_depth} levels")
+                    message = f"nesting deeper than {limits.max_depth} levels"
+                    raise fail(event.start_mark, message, short=True)
                 where.open(isinstance(event, yaml.MappingStartEvent))
+                open_anchors.append(event.anchor)
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
                 where.close()
+                if open_anchors:
+                    open_anchors.pop()
             elif isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:

@@ -375,8 +375,8 @@ def _coerced(
     params: dict[str, Any], made: dict[str, Any]
 ) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     """Values the schema turned into another kind: a string or a boolean made a number, a
-    number or a string made a boolean (Pydantic's strict mode lets ``true`` stand for the
-    literal ``1``, so the kinds are compared here too)."""
+    number or a string made a boolean, a float made an integer (Pydantic's strict mode lets
+    ``true`` and ``1.0`` stand for the literal ``1``, so the kinds are compared here too)."""
     problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
     todo: list[tuple[tuple[str | int, ...], Any, Any]] = [
         ((key,), value, made[key])
@@ -403,6 +403,11 @@ def _coerced(
             )
         elif not isinstance(given, bool) and any(isinstance(r, bool) for r in results):
             wanted = "a boolean (true or false)"
+        elif isinstance(given, float) and all(
+            isinstance(r, int) and not isinstance(r, bool) for r in results
+        ):
+            # Pydantic's strict mode takes 1.0 for the literal 1 (an OpenCV flag).
+            wanted = "an integer"
         else:
             continue
         problems.append(

@@ -103,6 +103,20 @@ def _erasing_fits(transform: Any) -> str | None:
     return None
 
 
+def _mask_dropout_fill(transform: Any) -> str | None:
+    # albumentations 2.0.8's MaskDropout hands the fill's name to cv2.inpaint where OpenCV
+    # wants its flag, so every image whose mask holds an object fails. The other dropouts
+    # map the names to flags and inpaint as documented.
+    if transform.fill in ("inpaint_telea", "inpaint_ns"):
+        return (
+            f"fill '{transform.fill}' fails in albumentations 2.0.8's MaskDropout on every "
+            "image whose mask holds an object (it passes the name where OpenCV's inpaint "
+            "wants a flag); use a number, or inpaint with CoarseDropout, GridDropout, "
+            "XYMasking or Erasing"
+        )
+    return None
+
+
 _SCALE = "a smaller one divides by almost zero"
 RULES: dict[str, list[tuple[str, Check]]] = {
     "AdvancedBlur": [
@@ -129,6 +143,7 @@ RULES: dict[str, list[tuple[str, Check]]] = {
         at_most("ratio", MAX_RATIO, "a thinner area fits no pixel"),
         ("scale|ratio", _erasing_fits),
     ],
+    "MaskDropout": [("fill", _mask_dropout_fill)],
     "RandomResizedCrop": [
         at_least("ratio", 1 / MAX_RATIO, "a thinner crop is no pixel wide"),
         at_most("ratio", MAX_RATIO, "a thinner crop is no pixel high"),

@@ -359,7 +359,11 @@ class Spec(BaseModel):
                     "would hold infinity"
                 )
         for params in (self.bbox_params, self.keypoint_params):
-            clash = set((params or {}).get("label_fields") or ()) & set(self.additional_targets)
+            # Only a list of names can clash; any other label_fields is reported by the
+            # bbox_params/keypoint_params check itself, at its own line.
+            fields = params.get("label_fields") if isinstance(params, dict) else None
+            names = fields if isinstance(fields, (list, tuple)) else ()
+            clash = {n for n in names if isinstance(n, str)} & set(self.additional_targets)
             if clash:
                 raise ValueError(
                     f"additional_targets {sorted(clash)} also named as label_fields; "
