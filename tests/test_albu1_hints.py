@@ -108,6 +108,23 @@ def test_unknown_and_missing_parameters_of_a_step_come_together() -> None:
     }
 
 
+def test_a_wrong_type_beside_an_unknown_parameter_comes_in_the_same_round() -> None:
+    problems = _problems({"Resize": {"height": "x", "widht": 3, "p": 1.0}})
+    fields = {p.field: p.message for p in problems}
+    assert set(fields) == {
+        "transforms.0.Resize",
+        "transforms.0.Resize.height",
+        "transforms.0.Resize.widht",
+    }
+    assert "integer" in fields["transforms.0.Resize.height"]
+    assert fields["transforms.0.Resize"] == "missing required parameter 'width'"
+    # a correct parameter beside the unknown one is not reported
+    (unknown, missing) = sorted(
+        _problems({"Resize": {"height": 10, "widht": 3}}), key=lambda p: p.field, reverse=True
+    )
+    assert unknown.field.endswith("widht") and missing.message.endswith("'width'")
+
+
 def test_a_close_name_is_still_suggested_when_no_table_knows_the_key() -> None:
     assert parameter_hint("Blur", "blur_limt") is None
     (problem,) = _problems({"Blur": {"blur_limt": 3}})

@@ -1,8 +1,10 @@
-"""``confaug augment`` resumes only into a DST made with the same config and seed.
+"""``confaug augment`` resumes only into a DST made with the same config, seed, masks,
+format and quality.
 
-DST keeps ``.confaug.json`` (the resolved config's fingerprint, the seed, the config named);
-a run with another config or seed is refused, naming both fingerprints and ``--overwrite``,
-which writes every copy again with the new config.
+DST keeps ``.confaug.json`` (the resolved config's fingerprint, the seed, the masks' folder,
+``--format``, ``--quality`` when it writes JPEGs, the config named); a run with another of
+these is refused, naming both and ``--overwrite``, which writes every copy again with the new
+config. Other library versions are a warning naming both, repeated on every later resume.
 """
 
 from __future__ import annotations
@@ -133,12 +135,13 @@ def test_overwrite_with_fewer_copies_leaves_exactly_a_fresh_run(
     (src / "a" / "2.png").rename(tmp_path / "2.png")  # an image gone from SRC since
     (src / "b").mkdir()
     (src / "b" / "0.png").write_bytes((tmp_path / "2.png").read_bytes())
-    assert _augment(cli, src, dst, first, "--format", "jpg")[0] == 0  # other copies again
+    assert _augment(cli, src, dst, first, "--format", "jpg")[0] == 2  # another format: no
+    assert _augment(cli, src, dst, first)[0] == 0  # b/0.png's copies
     (dst / "notes.txt").write_text("mine", encoding="utf-8")  # files confaug did not write,
     (dst / "a" / "0_aug9.png").write_bytes(b"mine")  # one named like a copy
     (dst / "old").mkdir()
     code, out, _ = _augment(cli, src, dst, second, "--overwrite", "--copies", "1")
-    assert code == 0 and "18 earlier copies removed first" in out  # 3 × 4 png, 3 × 2 jpg
+    assert code == 0 and "14 earlier copies removed first" in out  # 3 × 4, b/0.png's 2
     assert _augment(cli, src, fresh, second, "--copies", "1")[0] == 0
     left = _all_files(dst)
     assert (left.pop("notes.txt"), left.pop("a/0_aug9.png"), left.pop("old")) == (
@@ -146,7 +149,7 @@ def test_overwrite_with_fewer_copies_leaves_exactly_a_fresh_run(
         b"mine",
         b"<dir>",
     )
-    assert left == _all_files(fresh)  # no stale _aug1.._aug3, no .jpg, nothing of 2.png
+    assert left == _all_files(fresh)  # no stale _aug1.._aug3, nothing of 2.png
     stamps = [json.loads((d / ".confaug.json").read_text("utf-8")) for d in (dst, fresh)]
     assert stamps[0]["written"] == stamps[1]["written"]
 
@@ -210,3 +213,93 @@ def test_masks_stale_copies_go_with_their_images(cli: Run, src: Path, tmp_path: 
         p.name for p in (dst / "a").iterdir()
     )
     assert len(list((dst / "a").iterdir())) == 6  # 3 images × 2 copies
+
+
+def _stamp(dst: Path) -> dict[str, Any]:
+    return json.loads((dst / ".confaug.json").read_text("utf-8"))
+
+
+def test_another_format_or_jpeg_quality_is_refused(cli: Run, src: Path, tmp_path: Path) -> None:
+    config = _config(tmp_path, "a.yaml", "rotation_range: 20")
+    dst, jpegs = tmp_path / "out", tmp_path / "jpegs"
+    assert _augment(cli, src, dst, config)[0] == 0
+    assert (_stamp(dst)["format"], _stamp(dst)["quality"]) == ("same", None)  # all PNG
+    before = _files(dst)
+    code, _, err = _augment(cli, src, dst, config, "--format", "jpg")
+    assert code == 2 and "--format same" in err and "--format jpg, --quality 95" in err
+    assert _files(dst) == before and not list(dst.rglob("*.jpg"))  # no second set of files
+    assert _augment(cli, src, dst, config, "--quality", "50")[0] == 0  # PNG: no quality
+    assert _augment(cli, src, jpegs, config, "--format", "jpg", "--quality", "90")[0] == 0
+    code, _, err = _augment(cli, src, jpegs, config, "--format", "jpg", "--quality", "80")
+    assert code == 2 and "--quality 90" in err and "--quality 80" in err
+    code, out, _ = _augment(cli, src, jpegs, config, "--format", "jpg", "--quality", "90")
+    assert code == 0 and "6 skipped" in out
+
+
+def test_other_library_versions_warn_naming_both_on_every_resume(
+    cli: Run, src: Path, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, "a.yaml", "rotation_range: 20")
+    dst = tmp_path / "out"
+    assert _augment(cli, src, dst, config)[0] == 0
+    current = _stamp(dst)["versions"]
+    assert "albumentations==" in current and "opencv==" in current and "confaug==" in current
+    code, _, err = _augment(cli, src, dst, config)
+    assert code == 0 and "warning" not in err
+    old = "albumentations==1.4.0 confaug==0.0.1 opencv==4.5.0"
+    stamp = _stamp(dst)
+    stamp["versions"] = old  # as an earlier install would have left it
+    (dst / ".confaug.json").write_text(json.dumps(stamp), encoding="utf-8")
+    (dst / "a" / "1_aug1.png").unlink()
+    for _ in range(2):  # the second resume, with this install's versions, still warns
+        code, out, err = _augment(cli, src, dst, config)
+        assert code == 0 and "written" in out
+        (line,) = [line for line in err.splitlines() if line.startswith("warning:")]
+        assert old in line and current in line and "--overwrite" in line
+        assert (_stamp(dst)["versions"], _stamp(dst)["earlier_versions"]) == (current, [old])
+    code, _, err = _augment(cli, src, dst, config, "--overwrite")
+    assert code == 0 and "warning" not in err and "earlier_versions" not in _stamp(dst)
+    assert "warning" not in _augment(cli, src, dst, config)[2]
+
+
+def _mask_folder(tmp_path: Path) -> Path:
+    masks = tmp_path / "masks" / "a"
+    masks.mkdir(parents=True)
+    for i in range(3):
+        save_image(masks / f"{i}.png", np.full((12, 12), i, np.uint8))
+    return tmp_path / "masks"
+
+
+def test_the_masks_folder_is_compared_as_a_folder_not_a_string(
+    cli: Run, src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    masks = _mask_folder(tmp_path)
+    config = _config(tmp_path, "a.yaml", "horizontal_flip: true")
+    dst = tmp_path / "out"
+    with_dst = ("--mask-dst", str(tmp_path / "out_masks"))
+    assert _augment(cli, src, dst, config, "--mask-dir", str(masks), *with_dst)[0] == 0
+    assert _stamp(dst)["masks"]["dir"] == str(masks.resolve())
+    monkeypatch.chdir(tmp_path)
+    for spelling in ("masks", "./masks", "masks/../masks/"):
+        code, out, err = _augment(cli, src, dst, config, "--mask-dir", spelling, *with_dst)
+        assert code == 0 and "6 skipped" in out, err
+    other = tmp_path / "other"
+    (masks).rename(other)
+    code, _, err = _augment(cli, src, dst, config, "--mask-dir", str(other), *with_dst)
+    assert code == 2 and str(masks) in err and str(other) in err
+
+
+@pytest.mark.parametrize("masks", [True, "masks", ["masks"], {"dir": 1, "pattern": "{stem}"}])
+def test_a_hand_edited_masks_entry_is_refused_naming_the_stamp(
+    cli: Run, src: Path, tmp_path: Path, masks: Any
+) -> None:
+    config = _config(tmp_path, "a.yaml", "rotation_range: 20")
+    dst = tmp_path / "out"
+    assert _augment(cli, src, dst, config)[0] == 0
+    stamp = _stamp(dst)
+    stamp["masks"] = masks
+    (dst / ".confaug.json").write_text(json.dumps(stamp), encoding="utf-8")
+    code, _, err = _augment(cli, src, dst, config)
+    assert code == 2 and f"{dst / '.confaug.json'}: 'masks' holds" in err
+    assert "Traceback" not in err and "--overwrite" in err
+    assert _augment(cli, src, dst, config, "--overwrite")[0] == 0

@@ -6,6 +6,7 @@
 - Tables: an empty class field is a missing label; a vector label holding NaN names its row.
 - A ``preprocessing_function`` failing in worker *processes* names the sample, and its
   ``DataError`` is skippable there too.
+- The drop-in's ``workers`` keyword of the wrong type is a ``TypeError`` naming it.
 """
 
 from __future__ import annotations
@@ -199,6 +200,24 @@ def test_a_failing_preprocessing_function_in_processes_names_the_sample(register
     assert "boom" in str(caught.value)
     ((name, reason),) = gen.skipped
     assert name == "x[1]" and "too grey" in reason
+
+
+# ---- the drop-in's PyDataset keywords -----------------------------------------------------------
+@pytest.mark.parametrize("use_multiprocessing", [False, True])
+@pytest.mark.parametrize("workers", ["2", None, 2.0, True])
+def test_a_workers_keyword_of_the_wrong_type_names_it(
+    workers: Any, use_multiprocessing: bool
+) -> None:
+    from confaug.keras import ImageDataGenerator
+
+    x = images(4, 4)
+    message = rf"^flow\(\) got workers={workers!r} \({type(workers).__name__}\); expected an int"
+    with pytest.raises(TypeError, match=message):
+        ImageDataGenerator().flow(x, workers=workers, use_multiprocessing=use_multiprocessing)
+    with pytest.raises(ValueError, match=r"^flow\(\) got workers=-1; expected an int >= 0"):
+        ImageDataGenerator().flow(x, workers=-1, use_multiprocessing=use_multiprocessing)
+    gen = ImageDataGenerator().flow(x, workers=np.int64(2), use_multiprocessing=True)
+    assert gen.workers == 2
 
 
 def test_images_helper_is_what_these_tests_assume() -> None:

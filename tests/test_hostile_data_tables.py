@@ -137,6 +137,35 @@ def test_missing_values_in_a_dataframe_are_skippable_rows(
     assert all(message.split(" in ")[0] in reason for _, reason in generator.skipped)
 
 
+def test_a_row_without_a_file_name_is_placed_once(
+    tmp_path: Path, folder: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Such a row is named by its place (``t.csv, row N (line L)``): the reason after it
+    does not say the place again, in the error, in ``gen.skipped`` and in the log."""
+    lines = _rows().splitlines()
+    lines[1], lines[3] = ",b,0.1,1", ",a"  # rows 0 and 2: no name; row 2 also too short
+    table = _csv(tmp_path / "t.csv", "\n".join(lines) + "\n")
+    expected = {
+        f"{table}, row 0 (line 2)": "no file name in column 'filename'",
+        f"{table}, row 2 (line 4)": "has 2 field(s), the header 4",
+    }
+    with pytest.raises(confaug.DataError) as caught:
+        list(_flow(table, folder))
+    assert str(caught.value) in {f"{name}: {reason}" for name, reason in expected.items()}
+    with caplog.at_level("WARNING", logger="confaug"):
+        generator = _flow(table, folder, on_error="skip")
+        list(generator)
+    assert dict(generator.skipped) == expected
+    logged = {r.getMessage() for r in caplog.records if r.getMessage().startswith("skipping")}
+    assert logged == {f"skipping {name}: {reason}" for name, reason in expected.items()}
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"filename": [None, "img1.png"], "class": ["a", "b"]})
+    with pytest.raises(confaug.DataError) as caught:
+        list(_flow(frame, folder))
+    assert str(caught.value).endswith("row 0: no file name in column 'filename'")
+    assert str(caught.value).count("row 0") == 1
+
+
 # ---- 10: NaN and infinity in labels and weights ------------------------------------------------
 @pytest.mark.parametrize("bad_value", ["nan", "inf", "-inf", ""])
 @pytest.mark.parametrize("column", ["score", "w"])

@@ -15,16 +15,23 @@ whether its values are finite when its bounds were found, so no sample is looked
 Such a source's seeds (its keys are its indices) come from one :class:`EpochSeeds` table
 per epoch, made when the epoch's first batch is: a batch takes its rows of the seeds, and
 of the draws made from them, instead of hashing and drawing again (the same numbers).
+
+A batch of small images is augmented with OpenCV held at one thread (the workers'
+reference-counted pin): a warp of a 32 px image is too short to share, and OpenCV's idle
+threads, which spin a while before they sleep, took a core from the caller (a drop-in
+``flow`` over 32 px images ran 1.3–1.5x faster so on a loaded 2-core machine).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from confaug.batching.workers import single_threaded_opencv
 from confaug.compiler.batch_path import ArrayBatch
 from confaug.idg.many_seeds import Seeds, SeedTable, sample_seeds
 from confaug.sources.arrays import ArraySource
@@ -37,6 +44,8 @@ _IMAGE_ONLY_MODES = ("labels", "input", "none")
 _TABLE_SIZES = range(64, (1 << 16) + 1)
 #: Tables kept: the epoch being loaded and the next (workers may overlap the two).
 _TABLES_KEPT = 2
+#: Images of fewer values than this (64 x 64 RGB) are warped with OpenCV at one thread.
+_ONE_THREAD_VALUES = 64 * 64 * 3
 
 
 class EpochSeeds:
@@ -102,7 +111,8 @@ def augment_as_batch(
             seeds = table.seeds(whole.indices)
         else:
             seeds = sample_seeds(seed, stream, whole.indices.tolist())
-        result: np.ndarray | None = pipeline.augment_images(whole, seeds)
+        with _threads_for(whole.array[0].size):
+            result: np.ndarray | None = pipeline.augment_images(whole, seeds)
         return result
     images, keys = [], []
     for index in map(int, indices):
@@ -114,8 +124,14 @@ def augment_as_batch(
         if len(data) != 1 or "image" not in data:
             return None
         images.append(np.asarray(data["image"]))
-    result = pipeline.augment_images(images, sample_seeds(seed, stream, keys))
+    with _threads_for(images[0].size):
+        result = pipeline.augment_images(images, sample_seeds(seed, stream, keys))
     return result
+
+
+def _threads_for(values: int) -> contextlib.AbstractContextManager[None]:
+    """OpenCV held at one thread for images of ``values`` values, when they are small."""
+    return single_threaded_opencv() if values < _ONE_THREAD_VALUES else contextlib.nullcontext()
 
 
 def _array_batch(source: Source, indices: np.ndarray | range) -> ArrayBatch | None:

@@ -62,7 +62,8 @@ class Augmented:
     outputs: list[dict[str, Any]]
     kept: np.ndarray
     skipped: list[tuple[str, str]]
-    #: The output images as one array, when the pipeline made them as one (batch_load.py).
+    #: The output images as one array, when the pipeline made them as one (batch_load.py);
+    #: ``outputs`` is then empty inside :func:`load_batch`, which reads this alone.
     stacked: np.ndarray | None = None
 
 
@@ -103,13 +104,43 @@ def augment_samples(
     :func:`load_batch` standardizes the stacked batch instead. ``seed_table``: the seeds
     of ``(seed, stream)`` made for every key at once (``batch_load.EpochSeeds``).
     """
+    return _augment(
+        source,
+        pipeline,
+        indices,
+        seed=seed,
+        stream=stream,
+        on_error=on_error,
+        should_stop=should_stop,
+        standardize=standardize,
+        seed_table=seed_table,
+        outputs_of_whole=True,
+    )
+
+
+def _augment(
+    source: Source,
+    pipeline: SamplePipeline,
+    indices: Iterable[int] | np.ndarray,
+    *,
+    seed: int,
+    stream: tuple[int, ...],
+    on_error: OnError,
+    should_stop: StopCheck | None,
+    standardize: bool,
+    seed_table: SeedTable | None,
+    outputs_of_whole: bool,
+) -> Augmented:
+    """:func:`augment_samples`; a batch augmented whole gets its ``outputs`` dicts only
+    with ``outputs_of_whole`` (:func:`load_batch` reads ``stacked`` alone)."""
     pipeline = in_one_range(pipeline, source)
     if not standardize:  # the whole batch at once, the same pixels (see batch_load.py)
         whole = augment_as_batch(
             source, pipeline, indices, seed, stream, should_stop, table=seed_table
         )
         if whole is not None:
-            return Augmented([{"image": x} for x in whole], np.asarray(indices, "i8"), [], whole)
+            outputs = [{"image": x} for x in whole] if outputs_of_whole else []
+            return Augmented(outputs, np.asarray(indices, "i8"), [], whole)
     outputs, kept, skipped = [], [], []
     for index in (int(i) for i in indices):
         if should_stop is not None and should_stop():
@@ -191,7 +222,7 @@ def load_batch(
 ) -> LoadResult:
     """:func:`augment_samples`, then the kept samples stacked, standardized and given their
     ``y`` (per the source's ``y_mode``) and weights."""
-    done = augment_samples(
+    done = _augment(
         source,
         pipeline,
         indices,
@@ -199,7 +230,9 @@ def load_batch(
         stream=stream,
         on_error=on_error,
         should_stop=should_stop,
+        standardize=False,
         seed_table=seed_table,
+        outputs_of_whole=False,
     )
     if not len(done.kept):
         return LoadResult(None, done.skipped)
@@ -252,13 +285,19 @@ class BatchLoader:
         if bounds_of is not None:
             bounds_of()  # scanned once here, not once in every worker process it is sent to
         self._tables = EpochSeeds(source, pipeline, seed)
+        self._in_range: SamplePipeline | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_in_range": None}  # found again where it is sent
 
     def __call__(self, task: Task, should_stop: StopCheck | None = None) -> LoadResult:
         """Load one task's batch."""
         stream = (SAMPLE_STREAM, task.epoch)
+        if self._in_range is None:  # the source's one range: the same for every batch
+            self._in_range = in_one_range(self.pipeline, self.source)
         return load_batch(
             self.source,
-            self.pipeline,
+            self._in_range,
             task.indices,
             seed=self.seed,
             stream=stream,
@@ -281,7 +320,8 @@ def _collate(
     if x is None:
         return None, skipped
     if keep is not None:
-        outputs = [out for out, kept_one in zip(outputs, keep, strict=True) if kept_one]
+        if outputs:  # (none are made for a batch augmented whole: its y needs no output)
+            outputs = [out for out, kept_one in zip(outputs, keep, strict=True) if kept_one]
         kept = kept[keep]
         names = SampleNames(source, kept)
     mode = source.y_mode

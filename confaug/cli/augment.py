@@ -8,14 +8,17 @@ path gets in epoch ``k``). So reruns, resumed runs and any number of workers wri
 pixels. Existing outputs are skipped; files are written atomically.
 
 DST keeps what made it in ``.confaug.json`` (the resolved config's fingerprint, as
-``confaug resolve --fingerprint`` prints it, the seed, the config named): a run into a DST
-made with another config or seed is refused unless ``--overwrite``, which writes every copy
-again, so resuming never mixes two datasets. The stamp also lists the copies confaug
-planned there (``written``, kept across resumed runs): ``--overwrite`` first removes those,
-and only those, so DST holds exactly what a fresh run writes (no stale ``_aug7`` from an
-earlier ``--copies 8``), never a file confaug did not write. With ``--mask-dir``, each
-image's mask (found as ``flow_from_directory`` finds it, ``--mask-pattern`` included) gets
-the image's transform and is written as PNG under ``--mask-dst`` with the copy's name.
+``confaug resolve --fingerprint`` prints it, the seed, the masks' folder, ``--format``,
+``--quality`` when a copy is a JPEG, the config named): a run into a DST made with another
+of these is refused unless ``--overwrite``, which writes every copy again, so resuming never
+mixes two datasets. Other library versions (albumentations, OpenCV, confaug) than the
+stamp's are a warning, repeated by every later resume, not a refusal. The stamp also lists
+the copies confaug planned there (``written``, kept across resumed runs): ``--overwrite``
+first removes those, and only those, so DST holds exactly what a fresh run writes (no stale
+``_aug7`` from an earlier ``--copies 8``), never a file confaug did not write. With
+``--mask-dir``, each image's mask (found as ``flow_from_directory`` finds it,
+``--mask-pattern`` included) gets the image's transform and is written as PNG under
+``--mask-dst`` with the copy's name.
 
 A config whose output a step sets: after ``FromFloat`` the copies are its integers, after
 ``ToFloat`` its 0..1 values as pixels of the source's depth; ``Normalize``'s values are no
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections.abc import Generator
 from contextlib import closing
@@ -347,20 +351,39 @@ def _masks(args: argparse.Namespace, src: Path, dst: Path) -> Masks | None:
     return Masks(names, mask_dst)
 
 
-def stamp_of(pipe: Pipeline, args: argparse.Namespace, seed: int) -> dict[str, Any]:
-    """What DST records in ``.confaug.json``: what decides the pixels of its copies (the
-    config's fingerprint, the seed and the masks) and, for people, where they came from."""
+#: What decides DST's files: a resume must match every one (or pass ``--overwrite``).
+DECISIVE = ("fingerprint", "seed", "masks", "format", "quality")
+_JPEG_SUFFIXES = (".jpg", ".jpeg")  # the only copies encode_image writes with a quality
+
+
+def stamp_of(
+    pipe: Pipeline, args: argparse.Namespace, seed: int, jobs: list[Job]
+) -> dict[str, Any]:
+    """What DST records in ``.confaug.json``: what decides its files (the config's
+    fingerprint, the seed, the masks' folder, ``--format``, and ``--quality`` when a copy is
+    a JPEG), the library versions that draw the pixels and, for people, where they came from."""
     masks = None
-    if args.mask_dir is not None:
-        masks = {"dir": str(args.mask_dir), "pattern": args.mask_pattern}
+    if args.mask_dir is not None:  # the folder itself: "masks", "./masks" are one folder
+        masks = {"dir": os.path.realpath(args.mask_dir), "pattern": args.mask_pattern}
+    jpeg = any(job.outputs[0].suffix in _JPEG_SUFFIXES for job in jobs if job.outputs)
     return {
         "fingerprint": fingerprint(pipe.spec),
         "seed": seed,
         "masks": masks,
+        "format": args.format,
+        "quality": args.quality if jpeg else None,
         "config": args.config,
         "overrides": list(getattr(args, "overrides", None) or []),
-        "versions": versions(),
+        "versions": library_versions(),
     }
+
+
+def library_versions() -> str:
+    """albumentations', confaug's and OpenCV's versions: the same seed may draw other pixels
+    under another albumentations or OpenCV (their kernels and encoders change)."""
+    import cv2  # the writer's encoder: imported by every run already
+
+    return f"{versions()} opencv=={cv2.__version__}"
 
 
 #: A record's entry: copies ``f"{prefix}{k}{suffix}"`` for k < count, ``prefix`` relative.
@@ -478,12 +501,16 @@ def _remove_empty(folder: Path, root: Path) -> None:
         folder = folder.parent
 
 
-def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> None:
-    """``UsageError`` when DST's copies were made with another config, seed or masks (and
-    ``--overwrite`` is not given): resuming would mix two datasets."""
+def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> list[str]:
+    """``UsageError`` when DST's copies were made with another config, seed, masks, format
+    or quality (and ``--overwrite`` is not given): resuming would mix two datasets.
+
+    Returns the library versions of copies already in DST other than this run's (oldest
+    first): a resume is allowed, since an upgrade need not change a pixel, but warned of.
+    """
     path = dst / STAMP
     if overwrite or not path.is_file():
-        return
+        return []
     try:
         made = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(made, dict):
@@ -493,23 +520,55 @@ def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> None:
             f"{shown(path)} cannot be read ({one_line(err)}); pass --overwrite to write "
             "every copy in DST again"
         ) from None
-    decisive = ("fingerprint", "seed", "masks")
-    if all(made.get(key) == stamp[key] for key in decisive):
-        return
+    made_masks = _recorded_masks(made.get("masks"), path)
+    if made_masks == stamp["masks"] and all(
+        made.get(key) == stamp[key] for key in DECISIVE if key != "masks"
+    ):
+        return _other_versions(made, stamp["versions"])
 
-    def described(record: dict[str, Any]) -> str:
-        masks = record.get("masks")
+    def described(record: dict[str, Any], masks: dict[str, str] | None) -> str:
         with_masks = f", masks {masks['dir']} {masks['pattern']}" if masks else ""
+        quality = record.get("quality")
         return (
             f"{record.get('config')!s} ({record.get('fingerprint')}, seed "
-            f"{record.get('seed')}{with_masks})"
+            f"{record.get('seed')}, --format {record.get('format')}"
+            f"{'' if quality is None else f', --quality {quality}'}{with_masks})"
         )
 
     raise UsageError(
-        f"DST {dst} holds copies made with {described(made)}; this run uses "
-        f"{described(stamp)}. Resuming would mix the two: pass --overwrite to write every "
-        "copy again with this config, or choose another DST"
+        f"DST {dst} holds copies made with {described(made, made_masks)}; this run uses "
+        f"{described(stamp, stamp['masks'])}. Resuming would mix the two: pass --overwrite to "
+        "write every copy again with this config, or choose another DST"
     )
+
+
+def _recorded_masks(masks: Any, path: Path) -> dict[str, str] | None:
+    """A stamp's ``masks`` (None, or the folder and pattern), its folder as a real path; a
+    ``UsageError`` naming the stamp when it holds anything else (a hand-edited file)."""
+    if masks is None:
+        return None
+    if (
+        not isinstance(masks, dict)
+        or set(masks) != {"dir", "pattern"}
+        or not all(isinstance(value, str) for value in masks.values())
+    ):
+        raise UsageError(
+            f"{shown(path)}: 'masks' holds {one_line(json.dumps(masks))[:80]}, not null or "
+            '{"dir": ..., "pattern": ...}; pass --overwrite to write every copy in DST again'
+        )
+    return {"dir": os.path.realpath(masks["dir"]), "pattern": masks["pattern"]}
+
+
+def _other_versions(made: dict[str, Any], current: str) -> list[str]:
+    """The versions of the copies in DST (its stamp's, and the earlier ones it lists)
+    other than ``current``, each once, oldest first."""
+    listed = made.get("earlier_versions")
+    seen = [*(listed if isinstance(listed, list) else []), made.get("versions")]
+    other: list[str] = []
+    for entry in seen:
+        if isinstance(entry, str) and entry != current and entry not in other:
+            other.append(entry)
+    return other
 
 
 def run(args: argparse.Namespace) -> int:
@@ -520,8 +579,6 @@ def run(args: argparse.Namespace) -> int:
     document, _, pipe = load_checked(args.config, args)
     writer_floats = unit_floats(pipe, document)
     seed = args.seed if args.seed is not None else (pipe.spec.seed or 0)
-    stamp = stamp_of(pipe, args, seed)
-    check_stamp(dst, stamp, args.overwrite)
     images, others = find_images(src)
     if masks is not None:  # masks beside their images are not images to augment
         try:
@@ -532,6 +589,18 @@ def run(args: argparse.Namespace) -> int:
     if not images:
         raise DataError(f"no image files under {src}")
     jobs = plan(src, dst, images, args.copies, args.format, masks)
+    stamp = stamp_of(pipe, args, seed, jobs)
+    earlier_versions = check_stamp(dst, stamp, args.overwrite)
+    if earlier_versions:
+        # Not refused: an upgrade need not change a pixel, and refusing would make every
+        # upgrade rewrite DST. The stamp keeps the list, so each later resume says it again.
+        stamp["earlier_versions"] = earlier_versions
+        print(
+            f"warning: DST {dst} holds copies made with {' and '.join(earlier_versions)}; "
+            f"this run uses {stamp['versions']}. The same seed may give other pixels, so DST "
+            "will mix the two: pass --overwrite to write every copy again",
+            file=sys.stderr,
+        )
     record, earlier = record_of(jobs, dst, masks), earlier_record(dst)
     tally = Tally(ignored=others)
     if args.overwrite:
@@ -586,8 +655,9 @@ def register(subparsers: Any) -> None:
         "augmented COPIES times into DST as NAME_aug0.jpg, NAME_aug1.jpg, ... Existing "
         "outputs are skipped, so an interrupted run resumes where it stopped; each copy is "
         "seeded by --seed, its path and its number, so reruns give the same files. DST "
-        "records the config's fingerprint and the seed in .confaug.json, and a run with "
-        "another config or seed is refused unless --overwrite. With --mask-dir, each "
+        "records the config's fingerprint, the seed, the masks, --format and --quality in "
+        ".confaug.json, and a run with another of these is refused unless --overwrite "
+        "(other library versions are a warning). With --mask-dir, each "
         "image's mask gets the same transform and goes to --mask-dst as PNG. Only "
         "the augmentation runs (no rescale or standardization); a Normalize step, whose values "
         "no image file holds, is refused. Unreadable images are "
@@ -630,7 +700,8 @@ def register(subparsers: Any) -> None:
         "--overwrite",
         action="store_true",
         help=f"remove the copies DST's {STAMP} lists, write every copy again and record "
-        "this config (needed when DST was made with another config or seed); DST then holds "
+        "this config (needed when DST was made with another config, seed, masks, format or "
+        "quality); DST then holds "
         "exactly what a fresh run writes, and files confaug did not write stay",
     )
     parser.add_argument(

@@ -80,7 +80,16 @@ def split_options(
     if error is not None:
         raise error
     dataset = {name: options[name] for name in DATASET_OPTIONS if name in options}
-    if options.pop("use_multiprocessing", False) and options.get("workers", 0) > 1:
+    workers = options.get("workers", 0)
+    # checked here, before the comparison below and before Keras' PyDataset stores it
+    if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool):
+        raise TypeError(
+            f"{where}() got workers={workers!r} ({type(workers).__name__}); "
+            "expected an int (the number of workers, 0 for none)"
+        )
+    if workers < 0:
+        raise ValueError(f"{where}() got workers={workers!r}; expected an int >= 0")
+    if options.pop("use_multiprocessing", False) and workers > 1:
         options.setdefault("worker_mode", "process")
     return dataset
 

@@ -18,7 +18,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# the sources sit below the adapters: the drop-in reads files as every confaug reader does
+from confaug.sources.errors import DataError, one_line, shown
+from confaug.sources.file_bytes import DEFAULT_MAX_FILE_BYTES, read_data_file
 
 #: PIL's filters, by the names ``load_img`` takes.
 PIL_INTERPOLATION_METHODS: dict[str, Image.Resampling] = {
@@ -76,17 +80,20 @@ def load_img(
     files keep their depth); ``target_size=(height, width)`` resizes with the PIL filter
     named by ``interpolation``, after cropping the centre to the target's aspect ratio
     when ``keep_aspect_ratio``. ``grayscale=True`` is the deprecated spelling of
-    ``color_mode="grayscale"``. The file is read at once and closed.
+    ``color_mode="grayscale"``. The file is read at once and closed, through confaug's
+    reader of data files: a FIFO, a device or a file over 256 MiB (the sources' default
+    ``max_file_bytes``) raises :class:`ImageFileError` (a ``DataError`` and an ``OSError``)
+    naming it, a missing file :class:`MissingImageError` (also a ``FileNotFoundError``).
     """
     if grayscale:
         warnings.warn('grayscale is deprecated: use color_mode="grayscale"', DeprecationWarning, 2)
         color_mode = "grayscale"
     image: Image.Image
     if isinstance(path, io.BytesIO):
-        image = Image.open(path)
+        image = _opened(path, "an io.BytesIO")
     elif isinstance(path, (str, bytes, pathlib.Path)):
-        with open(path, "rb") as handle:
-            image = Image.open(io.BytesIO(handle.read()))
+        name = os.fsdecode(path)
+        image = _opened(io.BytesIO(_file_bytes(name)), name)
     else:
         raise TypeError(f"path should be path-like or io.BytesIO, not {type(path)}")
     if image.getexif().get(_ORIENTATION, 1) != 1:
@@ -105,6 +112,39 @@ def load_img(
     resample = PIL_INTERPOLATION_METHODS[interpolation]
     box = _centre_crop(image.size, size) if keep_aspect_ratio else None
     return image.resize(size, resample, box=box)
+
+
+class ImageFileError(DataError, OSError):
+    """A file ``load_img`` cannot read or decode, named: a :class:`~confaug.DataError`, and an
+    ``OSError`` as Keras' own ``load_img`` failures are (so ``except OSError`` still works)."""
+
+
+class MissingImageError(ImageFileError, FileNotFoundError):
+    """``load_img`` was given a path where there is no file (Keras raises FileNotFoundError)."""
+
+
+def _file_bytes(name: str) -> bytes:
+    """The file's bytes through the sources' one reader: a FIFO, a device (``/dev/zero``
+    under an image's name) or a file over the sources' size limit is refused before any
+    read, where a plain ``open().read()`` would block for ever or fill the memory."""
+    try:
+        return read_data_file(name, max_bytes=DEFAULT_MAX_FILE_BYTES)
+    except DataError as exc:
+        # os.path.exists is False for a dangling symlink too: both are "no such file"
+        kind = ImageFileError if os.path.exists(name) else MissingImageError
+        raise kind(str(exc)) from None
+
+
+def _opened(source: io.BytesIO, name: str) -> Image.Image:
+    """The decoded image, or an :class:`ImageFileError` naming ``name``: PIL decodes lazily,
+    so a truncated file would otherwise fail later, in ``img_to_array``, without a name."""
+    try:
+        image = Image.open(source)
+        image.load()
+    except OSError as exc:  # UnidentifiedImageError, a truncated file, a broken codec
+        reason = "cannot identify the image" if isinstance(exc, UnidentifiedImageError) else exc
+        raise ImageFileError(f"{shown(name)}: {one_line(reason)}") from exc
+    return image
 
 
 def _converted(image: Image.Image, color_mode: str) -> Image.Image:

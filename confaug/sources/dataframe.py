@@ -212,8 +212,20 @@ class DataFrameSource(FileSource):
             labels=labels,
             y_mode=y_mode_of(class_mode),
             weights=weights,
-            problems={index: bad[row] for index, row in enumerate(rows) if row in bad},
+            problems={
+                index: self._said_once(index, table.where(row), bad[row])
+                for index, row in enumerate(rows)
+                if row in bad
+            },
         )
+
+    def _said_once(self, index: int, where: str, reason: str) -> str:
+        """A bad row's reason, less its leading ``row N (line L): `` when the row has no file
+        name: the sample is then named by its place (``t.csv, row N (line L)``), which a
+        message and the skip log would otherwise say twice."""
+        if index in self._row_names:
+            return reason.removeprefix(f"{where}: ")
+        return reason
 
     @property
     def samples(self) -> int:

@@ -216,13 +216,48 @@ def check_params(
     problems.extend(_too_large(params, info.name))
     if problems:
         # The schema is not run on a broken step; say what else it lacks all the same, so a
-        # file is fixed in one round (a renamed parameter is often the required one).
+        # file is fixed in one round (a renamed parameter is often the required one), and
+        # what is wrong with the parameters that are not broken themselves.
         lacking = [] if info.composite else _missing_required(info, params)
         if lacking:
             problems.append(((), _missing_message(lacking), None))
+        if not info.composite:
+            failed = {path[0] for path, _, _ in problems if path}
+            rest = {key: value for key, value in params.items() if key not in failed}
+            for path, message, hint in _schema_problems(info, rest):
+                if path and path[0] in rest:  # not what the failed keys caused
+                    problems.append((path, message, hint))
         return problems
     if info.composite:
         return _check_composite(info, params, children)
+    schema = getattr(info.cls, "InitSchema", None)
+    if schema is None:
+        return problems
+    full = {**info.defaults, **to_opencv(params)}
+    problems.extend(_schema_problems(info, params))
+    if not problems:
+        problems.extend(_strict_problems(schema, full, params))
+    if not problems:
+        # Some checks live in __init__ rather than the schema (ShiftScaleRotate's limits):
+        # building the transform here puts them before compiling, where they can be located.
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                built = info.cls(**to_opencv(params))
+        except Exception as err:  # albumentations raises assorted types from __init__
+            text = str(err).strip()
+            message = text.splitlines()[-1] if text else type(err).__name__
+            problems.append(((), message, None))
+        else:  # values it accepts that fail on every image (spec.degenerate)
+            problems.extend(degenerate_problems(info.name, built, params))
+    return problems
+
+
+def _schema_problems(
+    info: TransformInfo, params: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """What the transform's ``InitSchema`` says of ``params`` (its defaults filled in)."""
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
     schema = getattr(info.cls, "InitSchema", None)
     if schema is None:
         return problems
@@ -268,21 +303,6 @@ def check_params(
         problems.extend((loc, "; or: ".join(messages), None) for loc, messages in by_place.items())
     except Exception as err:  # a validator of albumentations' that raised something else
         problems.append(((), f"{type(err).__name__}: {err}", None))
-    if not problems:
-        problems.extend(_strict_problems(schema, full, params))
-    if not problems:
-        # Some checks live in __init__ rather than the schema (ShiftScaleRotate's limits):
-        # building the transform here puts them before compiling, where they can be located.
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                built = info.cls(**to_opencv(params))
-        except Exception as err:  # albumentations raises assorted types from __init__
-            text = str(err).strip()
-            message = text.splitlines()[-1] if text else type(err).__name__
-            problems.append(((), message, None))
-        else:  # values it accepts that fail on every image (spec.degenerate)
-            problems.extend(degenerate_problems(info.name, built, params))
     return problems
 
 
