@@ -234,6 +234,18 @@ def test_another_format_or_jpeg_quality_is_refused(cli: Run, src: Path, tmp_path
     assert code == 2 and "--quality 90" in err and "--quality 80" in err
     code, out, _ = _augment(cli, src, jpegs, config, "--format", "jpg", "--quality", "90")
     assert code == 0 and "6 skipped" in out
+    mixed = tmp_path / "mixed"  # PNG copies first: a JPEG added to SRC later sets a quality
+    assert _augment(cli, src, mixed, config, "--quality", "50")[0] == 0
+    assert _stamp(mixed)["quality"] is None
+    (src / "a" / "3.jpg").write_bytes((jpegs / "a" / "0_aug0.jpg").read_bytes())
+    assert _augment(cli, src, mixed, config, "--quality", "70")[0] == 0
+    assert _stamp(mixed)["quality"] == 70
+    (src / "a" / "3.jpg").unlink()  # no JPEG written now, but DST holds JPEGs of quality 70
+    assert _augment(cli, src, mixed, config, "--quality", "60")[0] == 0
+    assert _stamp(mixed)["quality"] == 70
+    (src / "a" / "4.jpg").write_bytes((jpegs / "a" / "0_aug0.jpg").read_bytes())
+    code, _, err = _augment(cli, src, mixed, config, "--quality", "60")
+    assert code == 2 and "--quality 70" in err and "--quality 60" in err
 
 
 def test_other_library_versions_warn_naming_both_on_every_resume(
@@ -284,7 +296,7 @@ def test_the_masks_folder_is_compared_as_a_folder_not_a_string(
         code, out, err = _augment(cli, src, dst, config, "--mask-dir", spelling, *with_dst)
         assert code == 0 and "6 skipped" in out, err
     other = tmp_path / "other"
-    (masks).rename(other)
+    masks.rename(other)
     code, _, err = _augment(cli, src, dst, config, "--mask-dir", str(other), *with_dst)
     assert code == 2 and str(masks) in err and str(other) in err
 

@@ -210,6 +210,16 @@ def test_load_img_refuses_what_is_not_a_regular_file_naming_it(tmp_path: Path) -
         assert str(caught.value) == f"{missing}: cannot read file: no such file"
 
 
+def test_load_img_max_file_bytes_sets_the_limit(files) -> None:
+    size = files["rgb.png"].stat().st_size
+    with pytest.raises(DataError, match=rf"over the limit of {size - 1:,} \(max_file_bytes\)"):
+        image.load_img(files["rgb.png"], max_file_bytes=size - 1)
+    for limit in (size, None):
+        assert image.load_img(files["rgb.png"], max_file_bytes=limit).size == (20, 30)
+    with pytest.raises(TypeError, match="max_file_bytes"):
+        image.load_img(files["rgb.png"], max_file_bytes="1")
+
+
 def test_load_img_names_a_file_that_is_not_an_image(tmp_path: Path) -> None:
     path = tmp_path / "notes.png"
     path.write_bytes(b"not an image at all")
@@ -220,3 +230,11 @@ def test_load_img_names_a_file_that_is_not_an_image(tmp_path: Path) -> None:
     assert isinstance(ours.value, OSError)
     with pytest.raises(DataError, match=r"^an io.BytesIO: cannot identify the image"):
         image.load_img(io.BytesIO(path.read_bytes()))
+    cut = tmp_path / "cut.png"  # PIL decodes lazily: named here, not later in img_to_array
+    pixels = np.random.default_rng(4).integers(0, 256, (64, 64, 3)).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG")
+    cut.write_bytes(buffer.getvalue()[:2000])
+    with pytest.raises(DataError, match=r"cut\.png: image file is truncated") as ours:
+        image.load_img(cut)
+    assert isinstance(ours.value, OSError)

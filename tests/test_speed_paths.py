@@ -3,7 +3,10 @@
 - An array source hands the batch path its whole array and the indices
   (``compiler.batch_path.ArrayBatch``) instead of loading sample by sample; its value bounds
   and whether every value is finite come from one minimum and one maximum per part.
-- The seeds of a batch are hashed as arrays and handed on as arrays (``many_seeds.Seeds``).
+- The seeds of a batch are hashed as arrays and handed on as arrays (``many_seeds.Seeds``);
+  an array source's epoch gets its seeds, draws and matrices in one table
+  (``many_seeds.SeedTable``, ``batch_load.EpochSeeds``), of which each batch takes its rows.
+- Small images are warped with OpenCV held at one thread.
 
 Each comparison runs a pipeline as compiled and with its batch path off (``_batch = None``,
 the per-sample path). No test here measures time.
@@ -12,6 +15,7 @@ the per-sample path). No test here measures time.
 from __future__ import annotations
 
 import math
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +26,12 @@ import pytest
 import confaug
 from confaug.batching import batch_load, flow
 from confaug.batching.batch_load import augment_as_batch
+from confaug.batching.loader import augment_samples
 from confaug.compiler import batch_path
 from confaug.compiler.batch_path import ArrayBatch, BatchPath
 from confaug.errors import DataError
-from confaug.idg.many_seeds import Seeds, first_uniforms, sample_seeds
+from confaug.idg import batch as idg_batch
+from confaug.idg.many_seeds import Seeds, SeedTable, first_uniforms, sample_seeds
 from confaug.keras.bounded_source import BoundedArraySource
 from confaug.seeding import SAMPLE_STREAM, sample_seed
 from confaug.sources.arrays import ArraySource, _finite_bounds
@@ -327,3 +333,179 @@ def test_a_memory_mapped_array_is_bounded_without_being_copied(tmp_path: Path) -
     bounds, finite = _finite_bounds(mapped)
     assert finite and bounds is not None
     assert math.isclose(bounds[0], float(x.min())) and math.isclose(bounds[1], float(x.max()))
+
+
+# ---- an epoch's seeds and draws in one table (batch_load.EpochSeeds) ------------------------
+EDGE_SEEDS = [0, 1, 2**32 - 1, 2**32, 2**62 + 9, 2**63 - 1]
+
+
+@pytest.mark.parametrize("count", [0, 1, 8, 13])
+@pytest.mark.parametrize("how_many", [1, 7, 8, 300])
+def test_first_uniforms_are_numpys_draws_for_few_and_many_seeds(count: int, how_many: int) -> None:
+    rng = np.random.default_rng(how_many)
+    given = (EDGE_SEEDS + rng.integers(0, 2**63, how_many, dtype=np.int64).tolist())[:how_many]
+    expected = np.array([np.random.default_rng(s).random(count) for s in given])
+    expected = expected.reshape(how_many, count)
+    np.testing.assert_array_equal(first_uniforms(given, count), expected)
+    as_seeds = Seeds(np.array(given, np.uint64))
+    np.testing.assert_array_equal(first_uniforms(as_seeds, count), expected)
+
+
+@pytest.mark.parametrize("how_many", [3, 40])
+def test_sample_seeds_of_an_unsigned_key_array_are_sample_seed(how_many: int) -> None:
+    keys = np.array([0, 5, 2**32 - 1, 2**32, 2**40 + 3, *range(7, 7 + how_many)], np.uint64)
+    for seed in (3, 2**40 + 1):
+        expected = [sample_seed(seed, SAMPLE_STREAM, 2, int(key)) for key in keys]
+        assert sample_seeds(seed, (SAMPLE_STREAM, 2), keys) == expected
+        assert (
+            sample_seeds(seed, (SAMPLE_STREAM, 2), keys[:how_many].tolist()) == expected[:how_many]
+        )
+
+
+def test_a_seed_table_holds_every_keys_seed_and_derives_once() -> None:
+    table = SeedTable(2**40 + 5, (SAMPLE_STREAM, 3), 90)
+    assert table.values.tolist() == [
+        sample_seed(2**40 + 5, SAMPLE_STREAM, 3, key) for key in range(90)
+    ]
+    assert table.holds(2**40 + 5, (SAMPLE_STREAM, 3), 90)
+    assert not table.holds(2**40 + 5, (SAMPLE_STREAM, 4), 90)
+    assert not table.holds(2**40 + 5, (SAMPLE_STREAM, 3), 91)
+    rows = np.array([7, 0, 89])
+    taken = table.seeds(rows)
+    assert taken == [table.values[row] for row in rows.tolist()]
+    assert taken.table is table and taken.rows is rows
+    made: list[int] = []
+
+    def make(every: Seeds) -> int:
+        made.append(len(every))
+        return len(made)
+
+    assert table.derived("key", make) == table.derived("key", make) == 1
+    assert made == [90] and table.derived("other", make) == 2
+
+
+@pytest.mark.parametrize("count", [5, 30])
+def test_a_tables_draws_and_matrices_are_what_the_batch_makes(count: int) -> None:
+    """Rows of draws made for a whole table (with their matrices) hold the bits the batch's
+    own draws give, for a few images (Python floats) and many (arrays)."""
+    path = confaug.load_pipeline({**SEED, "vertical_flip": True})._batch
+    assert path is not None and path.sampler.uniform_count is not None
+    table = SeedTable(4, (SAMPLE_STREAM, 1), 80)
+    rows = np.random.default_rng(count).permutation(80)[:count]
+    from_table = path._draws_for(table.seeds(rows), 21, 34)
+    alone = path._draws_for(Seeds(table.values[rows]), 21, 34)
+    assert from_table.geometry is not None and alone.geometry is None
+    for name in ("theta", "tx", "ty", "shear", "zx", "zy", "flip_horizontal", "brightness"):
+        assert np.array_equal(getattr(from_table, name), getattr(alone, name))
+    for (matrix, still), (own, own_still) in zip(
+        idg_batch._matrices(from_table, 21, 34), idg_batch._matrices(alone, 21, 34), strict=True
+    ):
+        assert np.array_equal(matrix, own) and still == own_still
+    assert from_table[1:3].geometry is not None  # halves and chunks keep them
+    assert len(list(idg_batch._matrices(from_table, 22, 34))) == count  # another size: made
+
+
+@pytest.mark.parametrize(
+    "name", ["uint8", "float32 on 0-255", "channels first", "float32 in [0, 1]"]
+)
+def test_an_array_flow_with_an_epoch_table_is_bitwise_the_per_sample_path(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, dtype = CASES[name]
+    x = _data(dtype, config, count=70)  # in _TABLE_SIZES
+    tables = count_calls(monkeypatch, batch_load, "SeedTable")
+
+    def two_epochs(pipe: confaug.Pipeline) -> list[Any]:
+        generator = flow(pipe, x, np.arange(len(x)), batch_size=16, seed=5)  # shuffled
+        first = [generator[i] for i in range(len(generator))]
+        generator.on_epoch_end()
+        return first + [generator[i] for i in range(len(generator))]
+
+    fast = two_epochs(confaug.load_pipeline(config))
+    assert tables.value == 2  # one table per epoch
+    assert batches_equal(fast, two_epochs(_one_by_one(config)))
+    assert tables.value == 2  # the per-sample path makes none
+
+
+def test_a_small_or_subclassed_source_gets_no_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Keyed(ArraySource):
+        def sample_key(self, index: int) -> int:
+            return index + 1000
+
+    pipe = confaug.load_pipeline(SEED)
+    assert batch_load.EpochSeeds(ArraySource(images(70, 4)), pipe, 1)((SAMPLE_STREAM, 0))
+    assert batch_load.EpochSeeds(ArraySource(images(63, 4)), pipe, 1)((SAMPLE_STREAM, 0)) is None
+    assert batch_load.EpochSeeds(Keyed(images(70, 4)), pipe, 1)((SAMPLE_STREAM, 0)) is None
+    mixed = confaug.load_pipeline({**SEED, "transforms": [{"HorizontalFlip": {"p": 0.5}}]})
+    assert batch_load.EpochSeeds(ArraySource(images(70, 4)), mixed, 1)((SAMPLE_STREAM, 0)) is None
+
+
+def test_epoch_tables_are_kept_two_at_a_time_and_not_pickled() -> None:
+    tables = batch_load.EpochSeeds(ArraySource(images(70, 4)), confaug.load_pipeline(SEED), 1)
+    first = tables((SAMPLE_STREAM, 0))
+    assert tables((SAMPLE_STREAM, 0)) is first
+    tables((SAMPLE_STREAM, 1))
+    tables((SAMPLE_STREAM, 2))
+    assert tables((SAMPLE_STREAM, 0)) is not first  # made again: only the last two are kept
+    copied = pickle.loads(pickle.dumps(tables))
+    assert copied._tables == {}
+    assert copied((SAMPLE_STREAM, 0)).values.tolist() == first.values.tolist()
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_epoch_table_batches_are_the_same_for_any_workers(mode: str) -> None:
+    pipe = confaug.load_pipeline(SEED)
+    x = images(80, 8, dtype=np.float32) * 255
+
+    def epochs(workers: int) -> list[Any]:
+        generator = flow(
+            pipe,
+            x,
+            np.arange(80),
+            batch_size=12,
+            seed=3,
+            epochs=2,
+            workers=workers,
+            worker_mode=mode,
+        )
+        return list(generator)
+
+    reference = epochs(0)
+    for workers in (1, 2, 4) if mode == "thread" else (2,):
+        assert batches_equal(reference, epochs(workers))
+    generator = flow(pipe, x, np.arange(80), batch_size=12, seed=3)
+    by_index = [generator[i] for i in range(len(generator))]
+    generator.on_epoch_end()
+    assert batches_equal(reference, by_index + [generator[i] for i in range(len(generator))])
+
+
+def test_augment_samples_still_hands_out_each_sample_of_a_whole_batch() -> None:
+    pipe = confaug.load_pipeline(SEED)
+    x = images(6, 9)
+    done = augment_samples(ArraySource(x), pipe, np.arange(6), seed=2, stream=(SAMPLE_STREAM, 0))
+    assert done.stacked is not None and len(done.outputs) == 6
+    assert all(np.array_equal(out["image"], done.stacked[i]) for i, out in enumerate(done.outputs))
+
+
+# ---- small images are warped with OpenCV at one thread --------------------------------------
+@pytest.mark.parametrize(("side", "pinned"), [(10, True), (70, False)])
+def test_small_images_are_warped_with_opencv_at_one_thread(
+    side: int, pinned: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = cv2.getNumThreads()
+    if threads < 2:
+        pytest.skip("OpenCV runs on one thread here already")
+    seen: list[int] = []
+    original = confaug.Pipeline.augment_images
+
+    def recording(self: confaug.Pipeline, *args: Any) -> Any:
+        seen.append(cv2.getNumThreads())
+        return original(self, *args)
+
+    monkeypatch.setattr(confaug.Pipeline, "augment_images", recording)
+    x = images(6, side)
+    for source in (x, list(x)):  # the array route and the list route
+        generator = flow(confaug.load_pipeline(SEED), source, np.arange(6), batch_size=6, seed=1)
+        generator[0]
+    assert seen == [1 if pinned else threads] * 2
+    assert cv2.getNumThreads() == threads  # given back

@@ -522,8 +522,10 @@ def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> list[str]:
         ) from None
     made_masks = _recorded_masks(made.get("masks"), path)
     if made_masks == stamp["masks"] and all(
-        made.get(key) == stamp[key] for key in DECISIVE if key != "masks"
+        _same(key, made, stamp) for key in DECISIVE if key != "masks"
     ):
+        if stamp["quality"] is None and isinstance(made.get("quality"), int):
+            stamp["quality"] = made["quality"]  # DST's JPEGs keep deciding a later run's
         return _other_versions(made, stamp["versions"])
 
     def described(record: dict[str, Any], masks: dict[str, str] | None) -> str:
@@ -540,6 +542,14 @@ def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> list[str]:
         f"{described(stamp, stamp['masks'])}. Resuming would mix the two: pass --overwrite to "
         "write every copy again with this config, or choose another DST"
     )
+
+
+def _same(key: str, made: dict[str, Any], stamp: dict[str, Any]) -> bool:
+    """Whether the stamp ``made`` and this run's agree on ``key``. A quality is None for a
+    run that writes no JPEG: then there are no copies of another quality to mix with."""
+    if key == "quality" and (made.get(key) is None or stamp[key] is None):
+        return True
+    return bool(made.get(key) == stamp[key])
 
 
 def _recorded_masks(masks: Any, path: Path) -> dict[str, str] | None:

@@ -190,8 +190,8 @@ class BatchPath:
             return BatchDraws.stack(
                 [self.sampler.sample(np.random.default_rng(s), height, width) for s in seeds]
             )
-        table = seeds.table if isinstance(seeds, Seeds) else None
-        if table is None or seeds.rows is None:
+        table, rows = (seeds.table, seeds.rows) if isinstance(seeds, Seeds) else (None, None)
+        if table is None or rows is None:
             return self.sampler.from_uniforms(first_uniforms(seeds, columns), height, width)
 
         def every(all_seeds: Seeds) -> BatchDraws:
@@ -199,7 +199,7 @@ class BatchPath:
             return with_matrices(draws, height, width)
 
         # Keyed by the sampler's keywords (equal samplers draw alike) and the image size.
-        return table.derived((self.sampler, height, width), every).take(seeds.rows)
+        return table.derived((self.sampler, height, width), every).take(rows)
 
     # ---- pixels -------------------------------------------------------------------------
     def _augment(

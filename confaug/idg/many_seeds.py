@@ -35,6 +35,9 @@ _MIX_L, _MIX_R, _POOL, _MASK32 = 0xCA01F9DD, 0x4973F715, 4, 0xFFFFFFFF
 _DOUBLE = 1.0 / (1 << 53)  # next_double: the top 53 bits of a 64-bit output
 #: PCG64's multiplier (NumPy's ``PCG_DEFAULT_MULTIPLIER_128``) and its modulus, 2**128.
 _PCG_MULT, _MASK128 = (2549297995355413924 << 64) + 4865540595714422341, (1 << 128) - 1
+#: Below this many seeds NumPy's own SeedSequence and PCG64, one seed at a time, are faster
+#: than the array operations (about 70 of them, whatever the number of seeds).
+_FEW = 8
 #: Seeds per part in _pcg64_doubles.
 _PART_SEEDS = 256
 _SHIFT, _LEFT, _RIGHT = np.uint32(16), np.uint32(_MIX_L), np.uint32(_MIX_R)
@@ -63,6 +66,13 @@ class Seeds(list[int]):
 
 def sample_seeds(seed: int, stream: Sequence[int], keys: Sequence[int] | np.ndarray) -> Seeds:
     """``[confaug.seeding.sample_seed(seed, *stream, key) for key in keys]``."""
+    if len(keys) < _FEW:  # NumPy's own SeedSequence, one by one
+        words = [int(seed), *map(int, stream)]
+        states = [
+            np.random.SeedSequence([*words, int(key)]).generate_state(1, np.uint64)[0]
+            for key in keys
+        ]
+        return Seeds(np.array(states, np.uint64) >> np.uint64(1))
     head = [word for value in (seed, *stream) for word in _words(int(value))]
     values = np.empty(len(keys), np.uint64)
     for positions, tail in _key_words(keys):
@@ -75,6 +85,11 @@ def sample_seeds(seed: int, stream: Sequence[int], keys: Sequence[int] | np.ndar
 def first_uniforms(seeds: Sequence[int], count: int) -> np.ndarray:
     """``[np.random.default_rng(s).random(count) for s in seeds]`` as an array, one row per
     seed (``default_rng(s)`` is a PCG64 seeded by ``SeedSequence(s)``)."""
+    if len(seeds) < _FEW:  # NumPy's own generators, one by one
+        result = np.empty((len(seeds), count), dtype=np.float64)
+        for row, value in enumerate(seeds):
+            result[row] = np.random.default_rng(int(value)).random(count)
+        return result
     if isinstance(seeds, Seeds):  # 63-bit: one uint32 word, or two when the high one is set
         values = seeds.values
         low, high = (values & np.uint64(_MASK32)).astype(np.uint32), values >> np.uint64(32)

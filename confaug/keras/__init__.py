@@ -54,6 +54,8 @@ from confaug.keras.functions import (
 )
 from confaug.keras.generator import ImageDataGenerator
 from confaug.keras.image_utils import (
+    ImageFileError,
+    MissingImageError,
     array_to_img,
     img_to_array,
     list_pictures,
@@ -73,8 +75,10 @@ __all__ = [
     "DataFrameIterator",
     "DirectoryIterator",
     "ImageDataGenerator",
+    "ImageFileError",
     "Iterator",
     "KerasIterator",
+    "MissingImageError",
     "NumpyArrayIterator",
     "apply_affine_transform",
     "apply_brightness_shift",

@@ -73,6 +73,7 @@ def load_img(
     keep_aspect_ratio: bool = False,
     *,
     grayscale: bool = False,
+    max_file_bytes: int | None = DEFAULT_MAX_FILE_BYTES,
 ) -> Image.Image:
     """A PIL image from a path (str, bytes, ``pathlib.Path``) or an ``io.BytesIO``.
 
@@ -81,9 +82,10 @@ def load_img(
     named by ``interpolation``, after cropping the centre to the target's aspect ratio
     when ``keep_aspect_ratio``. ``grayscale=True`` is the deprecated spelling of
     ``color_mode="grayscale"``. The file is read at once and closed, through confaug's
-    reader of data files: a FIFO, a device or a file over 256 MiB (the sources' default
-    ``max_file_bytes``) raises :class:`ImageFileError` (a ``DataError`` and an ``OSError``)
-    naming it, a missing file :class:`MissingImageError` (also a ``FileNotFoundError``).
+    reader of data files: a FIFO, a device or a file over ``max_file_bytes`` (confaug's
+    keyword, 256 MiB as the sources' default; None lifts it) raises :class:`ImageFileError`
+    (a ``DataError`` and an ``OSError``) naming it, a missing file :class:`MissingImageError`
+    (also a ``FileNotFoundError``).
     """
     if grayscale:
         warnings.warn('grayscale is deprecated: use color_mode="grayscale"', DeprecationWarning, 2)
@@ -93,7 +95,7 @@ def load_img(
         image = _opened(path, "an io.BytesIO")
     elif isinstance(path, (str, bytes, pathlib.Path)):
         name = os.fsdecode(path)
-        image = _opened(io.BytesIO(_file_bytes(name)), name)
+        image = _opened(io.BytesIO(_file_bytes(name, max_file_bytes)), name)
     else:
         raise TypeError(f"path should be path-like or io.BytesIO, not {type(path)}")
     if image.getexif().get(_ORIENTATION, 1) != 1:
@@ -123,12 +125,16 @@ class MissingImageError(ImageFileError, FileNotFoundError):
     """``load_img`` was given a path where there is no file (Keras raises FileNotFoundError)."""
 
 
-def _file_bytes(name: str) -> bytes:
+def _file_bytes(name: str, max_file_bytes: int | None) -> bytes:
     """The file's bytes through the sources' one reader: a FIFO, a device (``/dev/zero``
     under an image's name) or a file over the sources' size limit is refused before any
     read, where a plain ``open().read()`` would block for ever or fill the memory."""
+    if max_file_bytes is not None and (
+        not isinstance(max_file_bytes, int) or isinstance(max_file_bytes, bool)
+    ):
+        raise TypeError(f"max_file_bytes={max_file_bytes!r}; expected an int or None")
     try:
-        return read_data_file(name, max_bytes=DEFAULT_MAX_FILE_BYTES)
+        return read_data_file(name, max_bytes=max_file_bytes)
     except DataError as exc:
         # os.path.exists is False for a dangling symlink too: both are "no such file"
         kind = ImageFileError if os.path.exists(name) else MissingImageError
