@@ -17,6 +17,7 @@ from confaug.reading.overrides import Overrides
 from confaug.reading.plain import plain_copy
 from confaug.registry import register_owned
 from confaug.spec import KERAS_KEYWORDS, Spec, locate, validate_document
+from confaug.spec.cost import DEFAULT_TIME_BUDGET, check_time_budget
 
 if TYPE_CHECKING:
     from typing import Concatenate, ParamSpec, TypeVar
@@ -61,14 +62,20 @@ def load_spec(
     *,
     overrides: Overrides = None,
     allowed_roots: Iterable[str | os.PathLike[str]] = (),
+    time_budget: float = DEFAULT_TIME_BUDGET,
 ) -> Spec:
     """Read and validate a config (a path, ``preset:NAME`` or a mapping) into a ``Spec``.
 
     Raises ``ConfigError`` listing every problem, each with file, line, column and field.
+    ``time_budget`` is the seconds a pipeline may take for a 1024×1024 image, as estimated
+    at load (SECURITY.md, "What a transform may cost"): raise it for a costly config you
+    trust; a config cannot.
     """
+    check_time_budget(time_budget)  # a wrong value is refused even when nothing is estimated
     if isinstance(source, Spec) and overrides is None:
         return source
-    return validate_document(_document(source, overrides, allowed_roots))
+    document = _document(source, overrides, allowed_roots)
+    return validate_document(document, time_budget=time_budget)
 
 
 def load_pipeline(
@@ -76,12 +83,17 @@ def load_pipeline(
     *,
     overrides: Overrides = None,
     allowed_roots: Iterable[str | os.PathLike[str]] = (),
+    time_budget: float = DEFAULT_TIME_BUDGET,
 ) -> Pipeline:
-    """Read, validate and compile a config into a ``Pipeline`` — or raise ``ConfigError``."""
+    """Read, validate and compile a config into a ``Pipeline`` — or raise ``ConfigError``.
+
+    ``time_budget``: as for :func:`load_spec`.
+    """
+    check_time_budget(time_budget)
     if isinstance(source, Spec) and overrides is None:
         return Pipeline(source)
     document = _document(source, overrides, allowed_roots)
-    spec = validate_document(document)
+    spec = validate_document(document, time_budget=time_budget)
     try:
         return Pipeline(spec)
     except ConfigError as error:  # found only when compiling: give it the file and line too

@@ -109,13 +109,23 @@ CATEGORIES: dict[str, dict[str, Case]] = {
             field="extends",
             words="more than 64 files",
         ),
-        "parents holding 204,000 values together": case(
+        "parents holding 102,000 values together": case(
             {
-                **{f"v{i}.yaml": _many_values(68_000) for i in range(3)},
+                **{f"v{i}.yaml": _many_values(34_000) for i in range(3)},
                 "aug.yaml": "version: 1\nextends: [v0.yaml, v1.yaml, v2.yaml]\n",
             },
             field="extends",
-            words="200,000 values",
+            words="more than 100,000 values in all",
+        ),
+        "64 parents of 3,000 values each (192,000 together)": case(
+            {
+                **{f"w{i}.yaml": _many_values(3_000) for i in range(64)},
+                "aug.yaml": "version: 1\nextends: ["
+                + ", ".join(f"w{i}.yaml" for i in range(64))
+                + "]\n",
+            },
+            field="extends",
+            words="more than 100,000 values in all",
         ),
         "an empty extends list": case(
             {"aug.yaml": "version: 1\nextends: []\n"}, field="extends", words="no parent"

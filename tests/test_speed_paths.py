@@ -15,7 +15,10 @@ the per-sample path). No test here measures time.
 from __future__ import annotations
 
 import math
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -509,3 +512,43 @@ def test_small_images_are_warped_with_opencv_at_one_thread(
         generator[0]
     assert seen == [1 if pinned else threads] * 2
     assert cv2.getNumThreads() == threads  # given back
+
+
+_FORKED_CHILD = """
+import os, signal, sys, time
+import cv2, numpy as np
+import confaug
+from confaug.batching import flow
+cv2.setNumThreads(2)
+big = np.zeros((900, 900, 3), np.uint8)
+for _ in range(5):  # OpenCV's thread pool starts its threads
+    cv2.warpAffine(big, np.eye(2, 3), (900, 900))
+pid = os.fork()
+if pid == 0:
+    x = np.zeros((4, 8, 8, 3), np.uint8)
+    pipe = confaug.load_pipeline({"version": 1, "rotation_range": 10})
+    flow(pipe, x, np.arange(4), batch_size=4, seed=1)[0]
+    os._exit(0)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        sys.exit(os.waitstatus_to_exitcode(status))
+    time.sleep(0.05)
+os.kill(pid, signal.SIGKILL)
+sys.exit("the forked child hung")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_child_forked_without_fork_hooks_leaves_opencvs_threads_alone() -> None:
+    """A child forked while OpenCV's pool has threads would block for ever in its first
+    cv2.setNumThreads: the small-image pin is skipped there (measured: it hung)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKED_CHILD],
+        timeout=180,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert done.returncode == 0, done.stderr

@@ -17,9 +17,10 @@ per epoch, made when the epoch's first batch is: a batch takes its rows of the s
 of the draws made from them, instead of hashing and drawing again (the same numbers).
 
 A batch of small images is augmented with OpenCV held at one thread (the workers'
-reference-counted pin): a warp of a 32 px image is too short to share, and OpenCV's idle
-threads, which spin a while before they sleep, took a core from the caller (a drop-in
-``flow`` over 32 px images ran 1.3–1.5x faster so on a loaded 2-core machine).
+reference-counted pin; not in a child forked without OpenCV's fork hooks): a warp of a
+32 px image is too short to share, and OpenCV's idle threads, which spin a while before
+they sleep, took a core from the caller (a drop-in ``flow`` over 32 px images ran
+1.3–1.5x faster so on a loaded 2-core machine).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from confaug.batching.workers import single_threaded_opencv
+from confaug.batching.workers import opencv_pinned_for_small_work
 from confaug.compiler.batch_path import ArrayBatch
 from confaug.idg.many_seeds import Seeds, SeedTable, sample_seeds
 from confaug.sources.arrays import ArraySource
@@ -131,7 +132,9 @@ def augment_as_batch(
 
 def _threads_for(values: int) -> contextlib.AbstractContextManager[None]:
     """OpenCV held at one thread for images of ``values`` values, when they are small."""
-    return single_threaded_opencv() if values < _ONE_THREAD_VALUES else contextlib.nullcontext()
+    if values < _ONE_THREAD_VALUES:
+        return opencv_pinned_for_small_work()
+    return contextlib.nullcontext()
 
 
 def _array_batch(source: Source, indices: np.ndarray | range) -> ArrayBatch | None:

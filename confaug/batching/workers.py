@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from typing import Any, Literal, TypeVar
 
 import cv2
@@ -33,6 +33,9 @@ _cv2_users = 0
 _cv2_saved_threads = 0
 _fork_saved_threads = 0
 _fork_hooks = False
+#: A child forked without the hooks of keep_opencv_usable_across_fork: OpenCV's thread
+#: count is left alone in it (see opencv_pinned_for_small_work).
+_forked_unsafely = False
 _process_loader: Loader | None = None
 
 
@@ -207,6 +210,27 @@ def single_threaded_opencv() -> Iterator[None]:
             _cv2_users -= 1
             if _cv2_users == 0:
                 cv2.setNumThreads(_cv2_saved_threads)
+
+
+def opencv_pinned_for_small_work() -> AbstractContextManager[None]:
+    """:func:`single_threaded_opencv` around a short piece of work (a batch of small
+    images), or nothing where it is needless (OpenCV at one thread already) or unsafe: in a
+    child forked while this process was not keeping OpenCV usable across forks (see
+    :func:`keep_opencv_usable_across_fork`), whose first ``cv2.setNumThreads`` may block for
+    ever."""
+    if _forked_unsafely or cv2.getNumThreads() == 1:
+        return nullcontext()
+    return single_threaded_opencv()
+
+
+def _note_fork_in_child() -> None:
+    global _forked_unsafely
+    if not _fork_hooks:  # the hooks below leave the child's OpenCV pool safe to change
+        _forked_unsafely = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_note_fork_in_child)
 
 
 def keep_opencv_usable_across_fork() -> None:

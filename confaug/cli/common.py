@@ -47,7 +47,8 @@ def add_command(
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """``--set``, ``--allow-root`` and ``--import``: options of each command that reads a config."""
+    """``--set``, ``--allow-root``, ``--time-budget`` and ``--import``: options of each command
+    that reads a config."""
     group = parser.add_argument_group("config options")
     group.add_argument(
         "--set",
@@ -66,6 +67,15 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="also allow `extends` to reach files under DIR (repeatable); by default only the "
         "config's own directory tree and the shipped presets",
+    )
+    group.add_argument(
+        "--time-budget",
+        dest="time_budget",
+        type=time_budget,
+        default=None,
+        metavar="SECONDS",
+        help="accept a config estimated to take up to SECONDS for a 1024×1024 image (default "
+        "2; at most 3600): for a costly config you trust. A config cannot raise it",
     )
     group.add_argument(
         "--import",
@@ -129,9 +139,16 @@ def read_document(source: str, args: argparse.Namespace) -> Document:
 def load_checked(source: str, args: argparse.Namespace) -> tuple[Document, Spec, Pipeline]:
     """Read, validate and compile ``source``; every problem located in its file."""
     from confaug.api import load_pipeline
+    from confaug.spec.cost import DEFAULT_TIME_BUDGET, budget_option
 
     document = read_document(source, args)
-    pipeline = load_pipeline(document)  # the same checks and error places as in Python
+    seconds = getattr(args, "time_budget", None) or DEFAULT_TIME_BUDGET
+    # A config over the budget: the hint names this command's flag, not the Python keyword.
+    token = budget_option.set("if you trust this config, add --time-budget {seconds}")
+    try:  # the same checks and error places as in Python
+        pipeline = load_pipeline(document, time_budget=seconds)
+    finally:
+        budget_option.reset(token)
     return document, pipeline.spec, pipeline
 
 
@@ -172,6 +189,22 @@ def _whole_number(text: str, low: int) -> int:
     if value < low:
         raise argparse.ArgumentTypeError(f"must be ≥ {low}, got {value}")
     return value
+
+
+def time_budget(text: str) -> float:
+    """argparse type: a time budget in seconds (``spec.cost.check_time_budget``)."""
+    from confaug.spec.cost import MAX_TIME_BUDGET, check_time_budget
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    try:
+        return check_time_budget(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most {MAX_TIME_BUDGET:g} seconds, got {text}"
+        ) from None
 
 
 def positive_int(text: str) -> int:

@@ -17,7 +17,7 @@ from confaug.reading.document import Document, SourceMap
 from confaug.reading.extends import Resolver, display_path, resolve_preset
 from confaug.reading.overrides import Overrides, apply_overrides
 from confaug.reading.plain import plain_copy
-from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits
+from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, collector_paused
 
 #: Where a config comes from: a file path, ``preset:NAME``, or the data itself.
 ConfigSource = str | os.PathLike[str] | Mapping[str, Any]
@@ -31,6 +31,16 @@ def load_document(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Document:
     """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``."""
+    with collector_paused():  # reading builds many small objects and no cycles to free
+        return _load(source, overrides, allowed_roots, limits)
+
+
+def _load(
+    source: ConfigSource | Document,
+    overrides: Overrides,
+    allowed_roots: Iterable[str | os.PathLike[str]],
+    limits: Limits,
+) -> Document:
     roots = [Path(r).resolve() for r in allowed_roots] + [resources.presets_dir().resolve()]
     if isinstance(source, Document):
         # Data from Python is held to a file's limits here (nesting, values, integers).

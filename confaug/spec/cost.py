@@ -20,12 +20,17 @@ measured time per megapixel; resizes and pads cost their output; filters their k
 rule costs ``_DEFAULT_MS`` per reference image. The estimate does not depend on the data: a
 config that passes runs the reference image within the budget, and costs grow with the
 image as any augmentation's do.
+
+The time budget is the caller's to raise, never a config's: ``time_budget=`` on the loaders,
+``--time-budget`` on the command line (``check_time_budget``). The hint of a config over it
+names that knob as the caller spells it (``budget_option``, set by the CLI).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +50,10 @@ from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import BORDER_MODES
 
 WORK_BUDGET_MS = 2000.0
+#: The default time budget, in seconds, and the most a caller may raise it to (an hour per
+#: reference image is no augmentation; past it, the estimate's own bounds say more).
+DEFAULT_TIME_BUDGET = WORK_BUDGET_MS / 1000
+MAX_TIME_BUDGET = 3600.0
 MAX_IMAGE_PIXELS = 4096 * 4096
 MEMORY_BUDGET = 1 << 30
 MAX_APPLIED = 1000
@@ -57,16 +66,49 @@ _DEFAULT_MS = 60.0  # a transform with no rule: about the slower pixel-wise ones
 _STEP_MS = 0.1  # albumentations' own work per step and image
 
 
+#: How the caller raises the time budget, as the hint of a config over it says it
+#: (``{seconds}``: the budget the whole pipeline needs). Python callers pass ``time_budget=``;
+#: the CLI sets its own flag for the duration of a load (``cli.common.load_checked``).
+budget_option: ContextVar[str] = ContextVar(
+    "confaug_budget_option",
+    default="if you trust this config, pass time_budget={seconds} to load it",
+)
+
+
+def check_time_budget(value: object) -> float:
+    """``value`` as a time budget in seconds: a number in (0, ``MAX_TIME_BUDGET``]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"time_budget must be a number of seconds, not {type(value).__name__}")
+    seconds = float(value)
+    if not (0 < seconds <= MAX_TIME_BUDGET):  # NaN fails too
+        raise ValueError(
+            f"time_budget must be more than 0 and at most {MAX_TIME_BUDGET:g} seconds, "
+            f"got {value!r}"
+        )
+    return seconds
+
+
 @dataclass
 class Estimate:
-    """The cost of a pipeline for the reference image, and its problems."""
+    """The cost of a pipeline for the reference image, and its problems.
+
+    ``problems`` are those no budget of the caller's lifts (image size, memory, counts); a
+    step over the time budget is in ``slow`` (the first one of its walk), judged once the
+    whole pipeline's time is known, so the hint can name the budget it needs.
+    """
 
     ms: float = 0.0
     applied: int = 0
     problems: dict[KeyPath, str] = field(default_factory=dict)
+    slow: dict[KeyPath, str] = field(default_factory=dict)
+    hints: dict[KeyPath, str] = field(default_factory=dict)
 
     def problem(self, path: KeyPath, message: str) -> None:
         self.problems.setdefault(path, message)
+
+    def too_slow(self, path: KeyPath, message: str) -> None:
+        if not self.slow:
+            self.slow[path] = message
 
 
 # ---- the walk -------------------------------------------------------------------------
@@ -76,29 +118,48 @@ class Estimate:
 MAX_EVALUATIONS = 20_000
 
 
-def estimate(spec: Spec) -> Estimate:
+def estimate(spec: Spec, time_budget: float = DEFAULT_TIME_BUDGET) -> Estimate:
     """The cost of a valid spec for the reference image, and the problems of its budgets.
 
-    The first step past a budget is the problem (later ones would only repeat it); steps
-    that each pass but together do not are a problem at ``transforms``.
+    ``time_budget`` is in seconds (``check_time_budget``). The first step past a budget is
+    the problem (later ones would only repeat it); steps that each pass but together do not
+    are a problem at ``transforms``. A time problem carries a hint (``Estimate.hints``)
+    naming the budget the whole pipeline would need, when a caller may grant it.
     """
+    budget_ms = check_time_budget(time_budget) * 1000
     base: KeyPath = ("transforms",)
-    walker = _Walker()
+    walker = _Walker(budget_ms)
     result = walker.run(list(spec.transforms), base)
     if spec.has_keras_augmentation:  # one warp, a brightness and a channel shift
         keras = KERAS_MS + reach_ms(_keras_reach(spec), BORDER_MODES[spec.fill_mode], REFERENCE)
         result.ms += keras
         walker.costs[("the Keras keywords",)] = keras
-    if result.ms > WORK_BUDGET_MS and not result.problems:
+    if result.problems:  # no budget lifts these: a time hint would mislead
+        result.slow.clear()
+        return result
+    if not result.slow and result.ms > budget_ms:
         costliest = sorted(walker.costs.items(), key=lambda item: -item[1])[:3]
         named = ", ".join(f"{dotted(path)} ~{ms / 1000:.1f} s" for path, ms in costliest)
-        result.problem(
+        result.too_slow(
             base,
             f"the pipeline would take about {result.ms / 1000:.1f} s for a 1024×1024 image, "
-            f"past the budget of {WORK_BUDGET_MS / 1000:g} s a pipeline has (the costliest: "
+            f"past the budget of {budget_ms / 1000:g} s a pipeline has (the costliest: "
             f"{named})",
         )
+    for path, message in result.slow.items():
+        result.problem(path, message)
+        hint = _budget_hint(result.ms)
+        if hint is not None:
+            result.hints[path] = hint
     return result
+
+
+def _budget_hint(ms: float) -> str | None:
+    """How the caller would grant the whole pipeline's ``ms`` (None when no budget can)."""
+    seconds = math.ceil(ms / 1000) if math.isfinite(ms) else math.inf
+    if seconds > MAX_TIME_BUDGET:
+        return None
+    return budget_option.get().format(seconds=seconds)
 
 
 def _keras_reach(spec: Spec) -> float:
@@ -121,7 +182,8 @@ def _largest(value: Any) -> float:
 class _Walker:
     """Walks the steps once, building each transform once."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget_ms: float) -> None:
+        self.budget_ms = budget_ms
         self.built: dict[int, Any] = {}
         self.costs: dict[KeyPath, float] = {}
         self.evaluations = 0
@@ -155,7 +217,7 @@ class _Walker:
         if transform is None:
             return shape
         cost = RULES.get(step.name, pixelwise(_DEFAULT_MS))(transform, shape)
-        _judge(step, path, cost, result)
+        _judge(step, path, cost, result, self.budget_ms)
         ms = cost.ms + _STEP_MS
         result.ms += ms
         # Named by the top-level step it belongs to: a composite's children add up there.
@@ -197,6 +259,8 @@ class _Walker:
                 worst_applied = max(worst_applied, branch.applied)
                 for where, message in branch.problems.items():
                     result.problem(where, message)
+                for where, message in branch.slow.items():
+                    result.too_slow(where, message)
             result.ms += worst_ms
             result.applied = worst_applied
             if result.problems:
@@ -221,7 +285,9 @@ class _Walker:
         return self.built[key]
 
 
-def _judge(step: TransformStep, path: KeyPath, cost: StepCost, result: Estimate) -> None:
+def _judge(
+    step: TransformStep, path: KeyPath, cost: StepCost, result: Estimate, budget_ms: float
+) -> None:
     """A problem when one step passes a budget, placed at the parameter that drives it."""
     given = cost.driver is not None and cost.driver in step.params
     at = (*path, cost.driver) if given and cost.driver else path
@@ -240,11 +306,11 @@ def _judge(step: TransformStep, path: KeyPath, cost: StepCost, result: Estimate)
             f"{what} would need about {_bytes(cost.memory)} of memory for a 1024×1024 image; "
             f"a step may need at most {_bytes(MEMORY_BUDGET)}",
         )
-    elif not math.isfinite(cost.ms) or cost.ms > WORK_BUDGET_MS:
-        result.problem(
+    elif not math.isfinite(cost.ms) or cost.ms > budget_ms:
+        result.too_slow(
             at,
             f"{what} would take {_seconds(cost.ms)} for a 1024×1024 image, past the "
-            f"budget of {WORK_BUDGET_MS / 1000:g} s a pipeline has",
+            f"budget of {budget_ms / 1000:g} s a pipeline has",
         )
 
 

@@ -168,7 +168,7 @@ class Spec(BaseModel):
         None,
         description=(
             "Output dtype; by default the input's dtype is kept (float32 when standardization or "
-            "rescale is on)."
+            "rescale is on; a Normalize, ToFloat or FromFloat step sets its own)."
         ),
     )
     seed: Annotated[int, Field(ge=0)] | None = Field(

@@ -12,7 +12,7 @@ from confaug.errors import ConfigError, Problem, did_you_mean, hint_budget
 from confaug.reading.document import Document, KeyPath, dotted, key_path, problem_at
 from confaug.spec.catalog import COMPOSITES, catalog, check_params, unknown_transform
 from confaug.spec.compose_options import compose_option_problems
-from confaug.spec.cost import MAX_STEPS, estimate
+from confaug.spec.cost import DEFAULT_TIME_BUDGET, MAX_STEPS, check_time_budget, estimate
 from confaug.spec.model import Spec
 from confaug.spec.steps import TransformStep
 from confaug.spec.vocab import HintedError, describe, literal_hint
@@ -156,16 +156,19 @@ def locate(error: ConfigError, document: Document) -> ConfigError:
     return ConfigError(collector.problems)
 
 
-def validate_document(document: Document) -> Spec:
+def validate_document(document: Document, *, time_budget: float = DEFAULT_TIME_BUDGET) -> Spec:
     """Validate a read document; raise ConfigError naming every problem.
 
-    Did-you-mean hints are capped for the whole check (``errors.hint_budget``).
+    ``time_budget``: the seconds the pipeline may take for the 1024×1024 reference image
+    (``spec.cost``), the caller's to raise. Did-you-mean hints are capped for the whole
+    check (``errors.hint_budget``).
     """
+    time_budget = check_time_budget(time_budget)  # the caller's mistake, before the config's
     with hint_budget():
-        return _validate(document)
+        return _validate(document, time_budget)
 
 
-def _validate(document: Document) -> Spec:
+def _validate(document: Document, time_budget: float) -> Spec:
     collector = _Collector(document, with_reading=True)
     data = document.data
     if not isinstance(data, dict):
@@ -204,8 +207,9 @@ def _validate(document: Document) -> Spec:
     if collector.problems or spec is None:
         raise ConfigError(collector.problems)
     # What the valid spec would cost to run, for the reference image (spec.cost).
-    for path, message in estimate(spec).problems.items():
-        collector.add(path, message)
+    cost = estimate(spec, time_budget)
+    for path, message in cost.problems.items():
+        collector.add(path, message, cost.hints.get(path))
     for path, message in _box_problems(spec.transforms, ("transforms",), spec):
         collector.add(path, message)
     if collector.problems:
