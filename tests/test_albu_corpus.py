@@ -917,6 +917,14 @@ def _same(name: str, key: str, got: Any, expected: Any, source: Any) -> str:
     return "clipped"
 
 
+# albumentations itself is not bit-for-bit repeatable here on float images: under pytest, 30
+# identically seeded calls of A.load's Illumination(mode: corner) pipeline gave two outputs
+# 1 ulp apart at one pixel (OpenCV's vector loops in cv2.multiply / cv2.merge round with the
+# temporaries' alignment; the same with one OpenCV thread), and confaug's output was one of
+# the two. Those floats are compared to within this many ulp; every other value exactly.
+UNSTEADY_IN_ALBUMENTATIONS = {"Illumination": 1}
+
+
 def _run_file(
     name: str, path: Path, data_format: str, inputs: list[dict[str, Any]]
 ) -> dict[str, int]:
@@ -937,6 +945,11 @@ def _run_file(
                 if key not in expected or key.endswith("_metadata") or key == "cropping_bbox":
                     continue
                 assert key in got, key
+                ulp = UNSTEADY_IN_ALBUMENTATIONS.get(name)
+                if ulp and np.asarray(got[key]).dtype.kind == "f":
+                    np.testing.assert_array_max_ulp(got[key], expected[key], maxulp=ulp)
+                    verdicts["equal"] += 1
+                    continue
                 verdicts[_same(name, key, got[key], expected[key], data[key])] += 1
             main = "image" if "image" in data else "volume"
             source = data[main]

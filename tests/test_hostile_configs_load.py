@@ -692,3 +692,41 @@ def test_confaug_validate_reports_json_not_a_traceback(
     (entry,) = report["files"]
     assert not entry["valid"] and entry["problems"][0]["field"].startswith(field), report
     assert entry["problems"][0]["line"] is not None
+
+
+def test_a_load_pauses_the_cyclic_collector_and_gives_it_back(
+    write: Callable[[str, str], Path],
+) -> None:
+    """Reading pauses the collector (it rescanned the growing heap: half a big load's time);
+    a load, good or refused, turns it back on, and leaves it off for a caller that had it off."""
+    import gc
+
+    import confaug
+    from confaug.errors import ConfigError
+    from confaug.reading import yaml_io
+
+    write("base.yaml", "version: 1\nrotation_range: 5\n")
+    write("aug.yaml", "extends: base.yaml\nhorizontal_flip: true\n")
+    write("bad.yaml", "extends: base.yaml\nrotation_range: [1, 2, 3\n")
+    seen: list[bool] = []
+    real = yaml_io.parse_yaml
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    assert gc.isenabled()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("confaug.reading.extends.parse_yaml", spy)
+        assert confaug.load_spec("aug.yaml").rotation_range == 5
+        assert gc.isenabled()
+        with pytest.raises(ConfigError):
+            confaug.load_spec("bad.yaml")
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            confaug.load_spec("aug.yaml")
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    assert seen and not any(seen)  # every file was read with the collector off

@@ -439,6 +439,8 @@ def test_a_small_or_subclassed_source_gets_no_table(monkeypatch: pytest.MonkeyPa
     assert batch_load.EpochSeeds(ArraySource(images(70, 4)), pipe, 1)((SAMPLE_STREAM, 0))
     assert batch_load.EpochSeeds(ArraySource(images(63, 4)), pipe, 1)((SAMPLE_STREAM, 0)) is None
     assert batch_load.EpochSeeds(Keyed(images(70, 4)), pipe, 1)((SAMPLE_STREAM, 0)) is None
+    listed = ArraySource(list(images(70, 4)))  # not one array: its batches go as lists
+    assert batch_load.EpochSeeds(listed, pipe, 1)((SAMPLE_STREAM, 0)) is None
     mixed = confaug.load_pipeline({**SEED, "transforms": [{"HorizontalFlip": {"p": 0.5}}]})
     assert batch_load.EpochSeeds(ArraySource(images(70, 4)), mixed, 1)((SAMPLE_STREAM, 0)) is None
 

@@ -61,6 +61,7 @@ class EpochSeeds:
         self._on = (
             bool(getattr(pipeline, "augments_batches", False))
             and _loads_as_array(source)
+            and isinstance(getattr(source, "x", None), np.ndarray)  # a list goes image by image
             and self._size in _TABLE_SIZES
         )
         self._seed = seed
