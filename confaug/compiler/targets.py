@@ -45,10 +45,12 @@ class Targets:
         )
         # Labels go to albumentations as row numbers (see run) unless other boxes can join a
         # sample's own: more targets of the same kind, or a transform that mixes in other
-        # samples (Mosaic's metadata), whose labels albumentations reads as they are.
+        # samples (Mosaic's metadata), whose labels albumentations reads as they are, or a
+        # transform that picks boxes by their labels' values (ConstrainedCoarseDropout).
         self._relabel = bool(self.with_params) and not (
             any(kind in _POINT_KINDS for kind in spec.additional_targets.values())
             or _reads_metadata(compose)
+            or _reads_box_labels(compose)
         )
         self._names = RESERVED_TARGETS | frozenset(spec.additional_targets)
         self._known = self._names.union(*(fields for _, _, fields in self.with_params))
@@ -299,6 +301,13 @@ def _pick(labels: Any, rows: np.ndarray) -> Any:
     values = labels if isinstance(labels, (list, tuple)) else list(labels)  # e.g. a Series
     picked = [values[i] for i in rows]
     return tuple(picked) if isinstance(labels, tuple) else picked
+
+
+def _reads_box_labels(transform: Any) -> bool:
+    """Whether a transform (or one nested in a composite) selects boxes by label value."""
+    if getattr(transform, "bbox_labels", None):
+        return True
+    return any(_reads_box_labels(child) for child in getattr(transform, "transforms", ()))
 
 
 def _reads_metadata(transform: Any) -> bool:
