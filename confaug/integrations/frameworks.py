@@ -10,6 +10,8 @@ own error.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 
@@ -30,53 +32,53 @@ def _is_missing(error: ModuleNotFoundError, *names: str) -> bool:
     return (error.name or "").split(".")[0] in names
 
 
+@contextmanager
+def _naming_extra(
+    owners: tuple[str, ...], *, needed_by: str, package: str, extra: str, note: str = ""
+) -> Iterator[None]:
+    """Turn a missing ``owners`` package inside the block into :func:`missing_extra`'s error;
+    a dependency of theirs that is missing keeps its own error."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if not _is_missing(exc, *owners):
+            raise
+        raise missing_extra(
+            exc, needed_by=needed_by, package=package, extra=extra, note=note
+        ) from exc
+
+
 def import_torch(needed_by: str = "as_torch()") -> ModuleType:
     """``torch``, or the error naming the ``torch`` extra."""
-    try:
+    with _naming_extra(("torch",), needed_by=needed_by, package="PyTorch", extra="torch"):
         import torch
-    except ModuleNotFoundError as exc:
-        if not _is_missing(exc, "torch"):
-            raise
-        raise missing_extra(exc, needed_by=needed_by, package="PyTorch", extra="torch") from exc
     return torch
 
 
 def import_keras(needed_by: str = "as_keras()") -> ModuleType:
     """``keras``, or the error naming the ``keras`` extra (Keras and a backend)."""
-    try:
+    with _naming_extra(
+        ("keras", "jax", "jaxlib", "tensorflow", "torch"),
+        needed_by=needed_by,
+        package="Keras 3 and its backend",
+        extra="keras",
+        note="Keras with JAX: set KERAS_BACKEND=jax, or install the backend you chose",
+    ):
         import keras
-    except ModuleNotFoundError as exc:
-        if not _is_missing(exc, "keras", "jax", "jaxlib", "tensorflow", "torch"):
-            raise
-        raise missing_extra(
-            exc,
-            needed_by=needed_by,
-            package="Keras 3 and its backend",
-            extra="keras",
-            note="Keras with JAX: set KERAS_BACKEND=jax, or install the backend you chose",
-        ) from exc
     return keras
 
 
 def import_tensorflow(needed_by: str = "as_tf()") -> ModuleType:
     """``tensorflow``, or the error naming the ``tf`` extra."""
-    try:
+    with _naming_extra(("tensorflow",), needed_by=needed_by, package="TensorFlow", extra="tf"):
         import tensorflow
-    except ModuleNotFoundError as exc:
-        if not _is_missing(exc, "tensorflow"):
-            raise
-        raise missing_extra(exc, needed_by=needed_by, package="TensorFlow", extra="tf") from exc
     return tensorflow
 
 
 def import_grain(needed_by: str = "confaug.integrations.grain") -> ModuleType:
     """``grain``'s transforms module, or the error naming the ``grain`` extra."""
-    try:
+    with _naming_extra(("grain",), needed_by=needed_by, package="Grain", extra="grain"):
         import grain.transforms
-    except ModuleNotFoundError as exc:
-        if not _is_missing(exc, "grain"):
-            raise
-        raise missing_extra(exc, needed_by=needed_by, package="Grain", extra="grain") from exc
     return grain.transforms
 
 
