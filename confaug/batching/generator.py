@@ -246,7 +246,10 @@ class BatchGenerator(ClosableRuns):
                 if task.last:
                     tail = refill.flush()
                     if sharded:
-                        for batch in self._padded(task.epoch, tail, yielded, readable):
+                        # Called through the class: the generator then holds this run's
+                        # ``self`` (see ClosableRuns.__next__), not a bound method's.
+                        padded = BatchGenerator._padded(self, task.epoch, tail, yielded, readable)
+                        for batch in padded:
                             yielded += 1
                             yield batch.output()
                         readable = []
@@ -309,21 +312,7 @@ class BatchGenerator(ClosableRuns):
     def _tasks(self, epochs: Iterator[int] | range) -> Iterator[Task]:
         # A dropped tail can only refill a batch when samples may be skipped.
         planned = len(self) * self.batch_size if self.on_error == "raise" else None
-        final_epoch = epochs[-1] if isinstance(epochs, range) else None
-        for epoch in epochs:
-            indices = self.epoch_indices(epoch)[:planned]
-            starts = range(0, len(indices), self.batch_size)
-            for number, start in enumerate(starts):
-                last = number == len(starts) - 1
-                batch = indices[start : start + self.batch_size]
-                if last and epoch == final_epoch and self.workers > 1:
-                    # The run's last batch alone would leave the other workers idle for a
-                    # whole batch; its pieces are joined again before they are yielded.
-                    pieces = [p for p in np.array_split(batch, self.workers) if len(p)]
-                    for piece in pieces[:-1]:
-                        yield Task(epoch, number, False, piece)
-                    batch = pieces[-1]
-                yield Task(epoch, number, last, batch)
+        return _epoch_tasks(epochs, self._order, self._lock, self.batch_size, planned, self.workers)
 
     def _record(self, skipped: list[tuple[str, str]]) -> None:
         if skipped:
@@ -357,6 +346,36 @@ class _Refill:
         """The short remainder of an epoch, if any."""
         pieces, self.pieces = self.pieces, []
         return concat(pieces, self.describe) if pieces else None
+
+
+def _epoch_tasks(
+    epochs: Iterator[int] | range,
+    order: RankOrder,
+    lock: threading.Lock,
+    batch_size: int,
+    planned: int | None,
+    workers: int,
+) -> Iterator[Task]:
+    """The loading tasks of ``epochs``: the first ``planned`` samples of each epoch's order
+    (all of them when None), a task per batch. A function of what it reads, not a method:
+    the generator then holds no reference to its BatchGenerator (see ClosableRuns.__next__).
+    """
+    final_epoch = epochs[-1] if isinstance(epochs, range) else None
+    for epoch in epochs:
+        with lock:
+            indices = order(epoch)[:planned]
+        starts = range(0, len(indices), batch_size)
+        for number, start in enumerate(starts):
+            last = number == len(starts) - 1
+            batch = indices[start : start + batch_size]
+            if last and epoch == final_epoch and workers > 1:
+                # The run's last batch alone would leave the other workers idle for a
+                # whole batch; its pieces are joined again before they are yielded.
+                pieces = [p for p in np.array_split(batch, workers) if len(p)]
+                for piece in pieces[:-1]:
+                    yield Task(epoch, number, False, piece)
+                batch = pieces[-1]
+            yield Task(epoch, number, last, batch)
 
 
 def _kept(result: LoadResult) -> np.ndarray:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Generator, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 _Runs = TypeVar("_Runs", bound="ClosableRuns")
 
@@ -31,7 +31,14 @@ class ClosableRuns:
     def __next__(self) -> Any:
         """The next batch of one continuing run (``next(obj)`` as with a generator)."""
         if self._stream is None:
-            self._stream = iter(self)
+            # The default run reaches its owner through a weak proxy. A run holding the owner
+            # (its frame's ``self``) while the owner holds the run is a cycle that only the
+            # cyclic collector frees: every array the run holds (the source's, the last
+            # batch) would outlive the owner until then. The seed's snippet builds a flow()
+            # per batch, so that was a heap of dead batches and fresh pages on every call.
+            owner = cast(Any, weakref.proxy(self))
+            self._stream = run = type(self)._start(owner)
+            self._running.add(run)
         return next(self._stream)
 
     def close(self) -> None:

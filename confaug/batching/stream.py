@@ -100,7 +100,9 @@ class AugmentedStream(ClosableRuns):
 
     def _start(self) -> Generator[Any, None, None]:
         pass_number, self.passes = self.passes, self.passes + 1
-        return self._run(pass_number)
+        # Called through the class: the run then holds the ``self`` it was started with (a
+        # weak proxy for ``next()``'s run, see ClosableRuns.__next__), not a bound method's.
+        return AugmentedStream._run(self, pass_number)
 
     def _run(self, pass_number: int) -> Generator[Any, None, None]:
         tasks = (
