@@ -151,7 +151,8 @@ def test_the_range_of_a_source_travels_to_worker_processes() -> None:
         workers=2,
         worker_mode="process",
     )
-    assert in_processes.source._bounds_found  # scanned once, in this process, then pickled
+    source = in_processes.source  # scanned once, in this process, then pickled: exactly,
+    assert source._bounds_found or source._within_found  # or (one pass) at the bits
     (first, _), (second, _) = list(generator), list(in_processes)
     assert np.array_equal(first, second) and np.allclose(second[1], 1.5, atol=0.01)
 

@@ -161,7 +161,8 @@ def in_one_range(pipeline: SamplePipeline, source: Source) -> SamplePipeline:
     """``pipeline`` working in the one value range of ``source``'s float samples, when the
     source knows their bounds (``value_bounds``) and the pipeline takes them
     (``for_value_bounds``, as ``confaug.Pipeline``); else ``pipeline`` itself."""
-    bounds_of = getattr(source, "value_bounds", None)
+    # The bounds the range is decided from, found the quick way when the source has it.
+    bounds_of = getattr(source, "range_bounds", None) or getattr(source, "value_bounds", None)
     narrow = getattr(pipeline, "for_value_bounds", None)
     if bounds_of is None or narrow is None:
         return pipeline
@@ -281,7 +282,7 @@ class BatchLoader:
         self.pipeline = pipeline
         self.seed = seed
         self.on_error = on_error
-        bounds_of = getattr(source, "value_bounds", None)
+        bounds_of = getattr(source, "range_bounds", None) or getattr(source, "value_bounds", None)
         if bounds_of is not None:
             bounds_of()  # scanned once here, not once in every worker process it is sent to
         self._tables = EpochSeeds(source, pipeline, seed)

@@ -15,7 +15,8 @@ from confaug.sources.arrays import ArraySource
 
 class BoundedArraySource(ArraySource):
     """:class:`ArraySource` with ``value_bounds`` given: the finite ``(low, high)`` of ``x``
-    (as ``ArraySource.value_bounds`` would find them), or None. ``finite``: the caller saw
+    (as ``ArraySource.value_bounds`` would find them), or the range they lie in (as
+    ``ArraySource.range_bounds`` finds it), or None. ``finite``: the caller saw
     that every value is finite (its minimum and maximum are), so no sample is looked at
     for NaN again."""
 

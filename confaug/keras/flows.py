@@ -45,6 +45,7 @@ from confaug.keras.global_seed import seed_or_global
 from confaug.keras.pydataset import DATASET_OPTIONS
 from confaug.keras.raw_units import extremes, finite_bounds, pipeline_for
 from confaug.keras.saving import with_saving
+from confaug.sources.arrays import within_a_range
 from confaug.spec.model import Spec
 
 if TYPE_CHECKING:
@@ -140,8 +141,10 @@ def array_flow(
         y = None if y is None else y[part]
         weights = None if weights is None else weights[part]
     # With extra inputs the source's labels are the sample indices; ExtraInputs builds
-    # ([x, *extra], y, w) from them. One look at the values serves both range checks.
-    found = extremes(images)
+    # ([x, *extra], y, w) from them. One look at the values serves both range checks: at
+    # the bits when all are finite within [0, 1] or [0, 255] (one pass; the range is all
+    # either check needs then), else at the values.
+    found = within_a_range(images) or extremes(images)
     source = BoundedArraySource(
         images,
         np.arange(len(images)) if extra else y,

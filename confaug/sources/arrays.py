@@ -74,6 +74,9 @@ class ArraySource(Source):
         self._bounds_found = False  # a flag, not a sentinel object: the source is pickled
         #: Every float value of x is known to be finite (found with the bounds).
         self._finite = False
+        #: [0, 1] or [0, 255] when one look at the bits found every value finite within it.
+        self._within: tuple[float, float] | None = None
+        self._within_found = False
 
     def __len__(self) -> int:
         return len(self.x)
@@ -85,13 +88,25 @@ class ArraySource(Source):
             (self._bounds, self._finite), self._bounds_found = _finite_bounds(self.x), True
         return self._bounds
 
+    def range_bounds(self) -> tuple[float, float] | None:
+        """The bounds ``value_range: auto`` decides the range from: ``(0.0, 1.0)`` or
+        ``(0.0, 255.0)`` when every float value is finite and within that range, else
+        :meth:`value_bounds`. The first is one pass over the values' bits instead of two
+        over the values (``wrap`` and the drop-in's per-batch ``flow()`` scan every batch)."""
+        if self._bounds_found:
+            return self._bounds
+        if not self._within_found:
+            self._within, self._within_found = within_a_range(self.x), True
+        return self._within if self._within is not None else self.value_bounds()
+
     @property
     def known_finite(self) -> bool:
         """Whether every value of ``x`` is known to be finite: uint8, or floats whose
-        bounds were found (:meth:`value_bounds`) without meeting a NaN or an infinity."""
+        bounds were found (:meth:`value_bounds`, :meth:`range_bounds`) without meeting a
+        NaN or an infinity."""
         if isinstance(self.x, np.ndarray) and self.x.dtype == np.uint8:
             return True
-        return self._bounds_found and self._finite
+        return (self._bounds_found and self._finite) or self._within is not None
 
     def batch_array(self, indices: np.ndarray | range) -> np.ndarray | None:
         """The whole array ``x`` when samples ``indices`` can be read from it as a batch
@@ -122,8 +137,11 @@ class ArraySource(Source):
             name=self.name,
             channel_counts=self.channel_counts,
         )
+        # The whole's exact bounds (once, when the subset is made): read through either
+        # method, a subset is in its dataset's range.
         part._bounds, part._bounds_found = self.value_bounds(), True
         part._finite = self._finite
+        part._within, part._within_found = self._within, self._within_found
         return part
 
     def describe(self, index: int) -> str:
@@ -215,6 +233,39 @@ def _finite_bounds(x: np.ndarray | list[np.ndarray]) -> tuple[tuple[float, float
             part_low, part_high = float(values.min()), float(values.max())
         low, high = min(low, part_low), max(high, part_high)
     return (None if low > high else (low, high)), finite
+
+
+#: The largest bit pattern of a float within each range, per float size: a non-negative
+#: float's bits, read as an unsigned integer, order as its values do (+inf and NaN above
+#: every finite value); a sign bit (a negative value, -0.0) puts them above both.
+_RANGE_BITS = {
+    dtype.itemsize: (
+        np.dtype(f"u{dtype.itemsize}"),
+        (
+            (int(np.array(1.0, dtype).view(f"u{dtype.itemsize}")), (0.0, 1.0)),
+            (int(np.array(255.0, dtype).view(f"u{dtype.itemsize}")), (0.0, 255.0)),
+        ),
+    )
+    for dtype in (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+}
+
+
+def within_a_range(x: Any) -> tuple[float, float] | None:
+    """``(0.0, 1.0)`` when every value of the float array ``x`` is finite and in [0, 1],
+    ``(0.0, 255.0)`` when in [0, 255], found from the largest bit pattern (one pass); None
+    otherwise, or when it cannot say (not one contiguous float array, -0.0 among them): the
+    caller then scans the values themselves."""
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or not x.size:
+        return None
+    kinds = _RANGE_BITS.get(x.dtype.itemsize)
+    if kinds is None or not x.flags.c_contiguous:
+        return None
+    unsigned, limits = kinds
+    largest = int(np.max(x.reshape(-1).view(unsigned)))  # a reduction: x is not copied
+    for bits, bounds in limits:
+        if largest <= bits:
+            return bounds
+    return None
 
 
 def value_parts(array: np.ndarray) -> Any:
