@@ -11,9 +11,13 @@ collector is switched off, so only reference counting can free anything.
 from __future__ import annotations
 
 import gc
+import threading
+import time
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -119,3 +123,47 @@ def test_closing_stops_the_default_run() -> None:
     first_again = next(gen)  # a new default run, from the epoch it had reached
     assert first_again.shape == (4, 24, 24, 3)
     gen.close()
+
+
+def worker_threads() -> int:
+    return sum(t.name.startswith("confaug-worker") for t in threading.enumerate())
+
+
+@pytest.mark.usefixtures("no_cyclic_collector")
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_folder_flow_dropped_after_next_stops_its_workers_at_once(
+    tmp_path: Path, workers: int
+) -> None:
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        for number in range(4):
+            image = np.full((16, 16, 3), 40 * number, np.uint8)
+            assert cv2.imwrite(str(tmp_path / label / f"{number}.png"), image)
+    pipe = confaug.load_pipeline({"horizontal_flip": True})
+    before = worker_threads()
+    gen = pipe.flow_from_directory(tmp_path, target_size=None, batch_size=2, workers=workers)
+    next(gen)
+    watched = weakref.ref(gen)
+    del gen
+    assert watched() is None
+    deadline = time.monotonic() + 60  # generous: joining threads on a loaded machine
+    while worker_threads() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker_threads() == before
+
+
+@pytest.mark.usefixtures("no_cyclic_collector")
+def test_drop_in_flow_with_workers_frees_and_stops_when_dropped() -> None:
+    generator = ImageDataGenerator(**KEYWORDS)
+    next(generator.flow(images(4), batch_size=4))  # the one-time Keras import, see above
+    before = worker_threads()
+    x = images()
+    iterator = generator.flow(x, batch_size=4, workers=2)
+    next(iterator)
+    watched = weakref.ref(x)
+    del x, iterator
+    assert watched() is None
+    deadline = time.monotonic() + 60
+    while worker_threads() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker_threads() == before
