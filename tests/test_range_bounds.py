@@ -70,6 +70,10 @@ def test_it_declines_what_it_cannot_read_in_one_pass() -> None:
     assert within_a_range(x.astype(np.uint8)) is None
     assert within_a_range(np.zeros((0, 4, 4, 3), F32)) is None
     assert within_a_range([x[0], x[1]]) is None
+    # The same values, bytes the other way round: 200.0 would read as a small [0, 1] number.
+    swapped = (x * 400).astype(x.dtype.newbyteorder())
+    assert within_a_range(swapped) is None
+    assert ArraySource(swapped).range_bounds() == (200.0, 200.0)  # the exact scan's bounds
 
 
 def test_range_bounds_give_the_range_and_finiteness() -> None:

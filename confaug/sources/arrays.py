@@ -253,12 +253,12 @@ _RANGE_BITS = {
 def within_a_range(x: Any) -> tuple[float, float] | None:
     """``(0.0, 1.0)`` when every value of the float array ``x`` is finite and in [0, 1],
     ``(0.0, 255.0)`` when in [0, 255], found from the largest bit pattern (one pass); None
-    otherwise, or when it cannot say (not one contiguous float array, -0.0 among them): the
-    caller then scans the values themselves."""
+    otherwise, or when it cannot say (not one contiguous float array in the machine's byte
+    order, -0.0 among them): the caller then scans the values themselves."""
     if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or not x.size:
         return None
     kinds = _RANGE_BITS.get(x.dtype.itemsize)
-    if kinds is None or not x.flags.c_contiguous:
+    if kinds is None or not x.flags.c_contiguous or not x.dtype.isnative:
         return None
     unsigned, limits = kinds
     largest = int(np.max(x.reshape(-1).view(unsigned)))  # a reduction: x is not copied
