@@ -42,9 +42,9 @@ from confaug.sources.jpeg_header import (
     ZIGZAG,
     JpegHeader,
     Scan,
+    covers_every_coefficient,
     read_jpeg_header,
     scans,
-    scans_cover_every_coefficient,
 )
 from confaug.spec.vocab import INTERPOLATIONS  # OpenCV's codes, by the names configs use
 
@@ -305,8 +305,8 @@ def _check_progressive_scans(name: str, header: JpegHeader, data: bytes) -> None
     """
     if not header.progressive:
         return
-    found = scans(data, header)
-    if found and scans_cover_every_coefficient(data, header):
+    found = scans(data, header)  # walked once: the check below and the last scan use them
+    if found and covers_every_coefficient(found, header.components):
         if _changed_by_filler(data, _scale_seeing(found[-1]), header.components):
             raise DataError(
                 f"{name}: cannot decode image: truncated JPEG (its last scan is cut short)"

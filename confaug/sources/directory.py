@@ -247,23 +247,24 @@ class PairedDirectorySource(FileSource):
         images = names.images_among(listed, self.directory)
         if not images:
             raise DataError(f"{shown(self.directory)}: no images ({', '.join(extensions)}) found")
-        masks: list[str | None] = []
+        pairs: list[tuple[str, str]] = []
+        missing: list[str] = []
         for path in images:
             try:
-                masks.append(names.find(os.path.relpath(path, self.directory)))
+                mask = names.find(os.path.relpath(path, self.directory))
             except DataError as error:  # two masks for one image
                 if not skip_unpaired:
                     raise
                 logger.warning("skipping %s: %s", shown(path), error)
-                masks.append("")
-        missing = [path for path, mask in zip(images, masks, strict=True) if mask is None]
+                continue
+            if mask is None:
+                missing.append(path)
+            else:
+                pairs.append((path, mask))
         if missing and not skip_unpaired:
             raise DataError(names.missing_message(missing, self.directory))
         if missing:
             logger.warning("%s; skipping them", names.missing_message(missing, self.directory))
-        pairs: list[tuple[str, str]] = [
-            (path, mask) for path, mask in zip(images, masks, strict=True) if mask
-        ]
         if not pairs:
             raise DataError(
                 f"{shown(self.directory)}: no image has a mask in {shown(self.mask_directory)}"

@@ -147,16 +147,21 @@ def scans_cover_every_coefficient(data: bytes, header: JpegHeader) -> bool:
 
     A file cut short, with an end marker appended, lacks its last scans.
     """
+    return covers_every_coefficient(scans(data, header) or [], header.components)
+
+
+def covers_every_coefficient(found: list[Scan], components: int) -> bool:
+    """Whether the scans ``found`` (:func:`scans`) bring every coefficient of each of the
+    ``components`` to full precision: :func:`scans_cover_every_coefficient`, for a caller
+    that has the scans already."""
     finished: dict[int, int] = {}
-    for scan in scans(data, header) or ():
+    for scan in found:
         if scan.approximation & 0x0F == 0 and scan.start <= scan.stop <= 63:
             band = ((1 << (scan.stop + 1)) - 1) ^ ((1 << scan.start) - 1)
             for component in scan.components:
                 finished[component] = finished.get(component, 0) | band
     everything = (1 << 64) - 1
-    return len(finished) == header.components and all(
-        bands == everything for bands in finished.values()
-    )
+    return len(finished) == components and all(bands == everything for bands in finished.values())
 
 
 #: (row, column) of each coefficient in zigzag order, as scans number them.
