@@ -87,6 +87,21 @@ def test_batch_generator_next_then_drop_frees_the_source(workers: int) -> None:
 
 
 @pytest.mark.usefixtures("no_cyclic_collector")
+def test_a_shard_dropped_at_its_padded_batch_frees_the_source() -> None:
+    """A shard's last batch comes from ``_padded``, a generator the run keeps while it
+    yields: called as a bound method it would hold the owner itself (a cycle again)."""
+    pipe = confaug.load_pipeline({"horizontal_flip": True})
+    x = images(9).astype(np.uint8)
+    gen = pipe.flow(x, batch_size=2, seed=0, rank=0, world_size=2)
+    for _ in range(len(gen)):  # 5 samples of 9: the third batch is the padded tail
+        batch = next(gen)
+    assert batch.shape == (1, 24, 24, 3)
+    watched = [weakref.ref(x), weakref.ref(gen)]
+    del x, gen, batch
+    assert [ref() is None for ref in watched] == [True, True]
+
+
+@pytest.mark.usefixtures("no_cyclic_collector")
 def test_stream_next_then_drop_frees_the_stream() -> None:
     pipe = confaug.load_pipeline({"horizontal_flip": True})
     upstream = [images(4).astype(np.uint8) for _ in range(3)]

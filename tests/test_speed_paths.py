@@ -226,29 +226,42 @@ def test_a_subclass_that_loads_its_own_way_goes_sample_by_sample() -> None:
     assert out is not None and expected is not None and np.array_equal(out, expected)
 
 
-@pytest.mark.parametrize("mode", ["thread", "process"])
-def test_array_batches_are_the_same_for_any_workers(mode: str) -> None:
+def assert_same_for_any_workers(
+    count: int, size: int, batch_size: int, epochs: int, threads: tuple[int, ...], mode: str
+) -> None:
+    """A float 0-255 flow's ``epochs`` are the same batches with no workers, ``threads``
+    thread workers (two process workers), and read by index (``gen[i]``)."""
     pipe = confaug.load_pipeline(SEED)
-    x = images(24, 10, dtype=np.float32) * 255
+    x = images(count, size, dtype=np.float32) * 255
 
-    def epoch(workers: int) -> list[Any]:
+    def run(workers: int) -> list[Any]:
         generator = flow(
             pipe,
             x,
-            np.arange(24),
-            batch_size=5,
+            np.arange(count),
+            batch_size=batch_size,
             seed=3,
-            epochs=1,
+            epochs=epochs,
             workers=workers,
             worker_mode=mode,
         )
         return list(generator)
 
-    reference = epoch(0)
-    for workers in (1, 2) if mode == "thread" else (2,):
-        assert batches_equal(reference, epoch(workers))
-    generator = flow(pipe, x, np.arange(24), batch_size=5, seed=3)
-    assert batches_equal(reference, [generator[i] for i in range(len(generator))])
+    reference = run(0)
+    for workers in threads if mode == "thread" else (2,):
+        assert batches_equal(reference, run(workers))
+    generator = flow(pipe, x, np.arange(count), batch_size=batch_size, seed=3)
+    by_index: list[Any] = []
+    for epoch in range(epochs):
+        if epoch:
+            generator.on_epoch_end()
+        by_index += [generator[i] for i in range(len(generator))]
+    assert batches_equal(reference, by_index)
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_array_batches_are_the_same_for_any_workers(mode: str) -> None:
+    assert_same_for_any_workers(24, 10, batch_size=5, epochs=1, threads=(1, 2), mode=mode)
 
 
 # ---- a batch in two halves at once ----------------------------------------------------------
@@ -459,29 +472,7 @@ def test_epoch_tables_are_kept_two_at_a_time_and_not_pickled() -> None:
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
 def test_epoch_table_batches_are_the_same_for_any_workers(mode: str) -> None:
-    pipe = confaug.load_pipeline(SEED)
-    x = images(80, 8, dtype=np.float32) * 255
-
-    def epochs(workers: int) -> list[Any]:
-        generator = flow(
-            pipe,
-            x,
-            np.arange(80),
-            batch_size=12,
-            seed=3,
-            epochs=2,
-            workers=workers,
-            worker_mode=mode,
-        )
-        return list(generator)
-
-    reference = epochs(0)
-    for workers in (1, 2, 4) if mode == "thread" else (2,):
-        assert batches_equal(reference, epochs(workers))
-    generator = flow(pipe, x, np.arange(80), batch_size=12, seed=3)
-    by_index = [generator[i] for i in range(len(generator))]
-    generator.on_epoch_end()
-    assert batches_equal(reference, by_index + [generator[i] for i in range(len(generator))])
+    assert_same_for_any_workers(80, 8, batch_size=12, epochs=2, threads=(1, 2, 4), mode=mode)
 
 
 def test_augment_samples_still_hands_out_each_sample_of_a_whole_batch() -> None:

@@ -159,15 +159,21 @@ def _augment(
 
 def in_one_range(pipeline: SamplePipeline, source: Source) -> SamplePipeline:
     """``pipeline`` working in the one value range of ``source``'s float samples, when the
-    source knows their bounds (``value_bounds``) and the pipeline takes them
+    source knows their bounds (:func:`_bounds_of`) and the pipeline takes them
     (``for_value_bounds``, as ``confaug.Pipeline``); else ``pipeline`` itself."""
-    # The bounds the range is decided from, found the quick way when the source has it.
-    bounds_of = getattr(source, "range_bounds", None) or getattr(source, "value_bounds", None)
+    bounds_of = _bounds_of(source)
     narrow = getattr(pipeline, "for_value_bounds", None)
     if bounds_of is None or narrow is None:
         return pipeline
     bounds = bounds_of()
     return pipeline if bounds is None else narrow(*bounds)
+
+
+def _bounds_of(source: Source) -> Callable[[], tuple[float, float] | None] | None:
+    """The method giving the bounds ``source``'s one range is decided from: the quick
+    ``range_bounds`` (``ArraySource``) when it has one, else ``value_bounds``; None when
+    it has neither."""
+    return getattr(source, "range_bounds", None) or getattr(source, "value_bounds", None)
 
 
 def _one_sample(
@@ -282,7 +288,7 @@ class BatchLoader:
         self.pipeline = pipeline
         self.seed = seed
         self.on_error = on_error
-        bounds_of = getattr(source, "range_bounds", None) or getattr(source, "value_bounds", None)
+        bounds_of = _bounds_of(source)
         if bounds_of is not None:
             bounds_of()  # scanned once here, not once in every worker process it is sent to
         self._tables = EpochSeeds(source, pipeline, seed)

@@ -2,6 +2,15 @@
 
 Each ``iter()`` starts a new run (a generator that owns its workers); ``next()`` continues
 one default run; ``close()``, ``with`` and garbage collection stop every run still going.
+
+Lifetimes (ARCHITECTURE.md, "Lifetimes"): the owner keeps its default run, so that run must
+not keep the owner, or the two are a cycle that only the cyclic collector frees (with the
+source's arrays and the last batch). ``next()`` therefore starts it with ``self`` a
+``weakref.proxy`` of the owner. A proxy's ``self.method`` is bound to the owner itself, so
+a run never keeps one: what it keeps while it runs (another generator, a callable handed to
+workers) is a function of what it reads, or a method called through the class
+(``Cls.method(self, ...)``), which keeps the proxy. ``tests/test_release.py`` checks this
+with the cyclic collector off.
 """
 
 from __future__ import annotations
@@ -14,7 +23,9 @@ _Runs = TypeVar("_Runs", bound="ClosableRuns")
 
 
 class ClosableRuns:
-    """Base class: subclasses implement :meth:`_start` and call ``super().__init__()``."""
+    """Base class: subclasses implement :meth:`_start` and call ``super().__init__()``.
+
+    ``_start``'s ``self`` may be a weak proxy of the owner (see the module docstring)."""
 
     def __init__(self) -> None:
         self._running: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
@@ -31,11 +42,9 @@ class ClosableRuns:
     def __next__(self) -> Any:
         """The next batch of one continuing run (``next(obj)`` as with a generator)."""
         if self._stream is None:
-            # The default run reaches its owner through a weak proxy. A run holding the owner
-            # (its frame's ``self``) while the owner holds the run is a cycle that only the
-            # cyclic collector frees: every array the run holds (the source's, the last
-            # batch) would outlive the owner until then. The seed's snippet builds a flow()
-            # per batch, so that was a heap of dead batches and fresh pages on every call.
+            # The default run reaches its owner through a weak proxy (see the module
+            # docstring): a flow() made per batch then frees its arrays when it is dropped,
+            # not at the next collection.
             owner = cast(Any, weakref.proxy(self))
             self._stream = run = type(self)._start(owner)
             self._running.add(run)

@@ -299,7 +299,8 @@ def _forget_helper() -> None:
     _pool, _POOL_LOCK = None, threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_helper)
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_helper)
 
 
 class _Taken:

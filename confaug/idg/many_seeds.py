@@ -90,16 +90,8 @@ def first_uniforms(seeds: Sequence[int], count: int) -> np.ndarray:
         for row, value in enumerate(seeds):
             result[row] = np.random.default_rng(int(value)).random(count)
         return result
-    if isinstance(seeds, Seeds):  # 63-bit: one uint32 word, or two when the high one is set
-        values = seeds.values
-        low, high = (values & np.uint64(_MASK32)).astype(np.uint32), values >> np.uint64(32)
-        one = high == 0
-        groups = [
-            (np.flatnonzero(one), [low[one]]),
-            (np.flatnonzero(~one), [low[~one], high[~one].astype(np.uint32)]),
-        ]
-    else:
-        groups = _by_length([int(seed) for seed in seeds])
+    # Seeds as they are (63-bit: one uint32 word, or two when the high one is set).
+    groups = _key_words(seeds.values if isinstance(seeds, Seeds) else seeds)
     result = np.empty((len(seeds), count), dtype=np.float64)
     for positions, tail in groups:
         if len(positions):
@@ -240,9 +232,10 @@ def _words(value: int) -> list[int]:
 
 
 def _key_words(keys: Sequence[int] | np.ndarray) -> list[tuple[Any, list[np.ndarray]]]:
-    """:func:`_by_length` of the keys; an unsigned array (an epoch's keys) as it is."""
+    """:func:`_by_length` of the keys; an unsigned array (an epoch's keys, the values of
+    :class:`Seeds`) as it is, split into its words without Python ints."""
     if isinstance(keys, np.ndarray) and keys.dtype.kind == "u" and keys.itemsize <= 8:
-        values = keys.astype(np.uint64)
+        values = keys.astype(np.uint64, copy=False)
         high = values >> np.uint64(32)
         low = (values & np.uint64(_MASK32)).astype(np.uint32)
         one = high == 0

@@ -28,5 +28,6 @@ class BoundedArraySource(ArraySource):
         **options: Any,
     ) -> None:
         super().__init__(*args, **options)
-        # What value_bounds() would otherwise find on first use.
+        # Kept as found bounds: range_bounds() and value_bounds() both return them (the
+        # latter so the range when that is what was given; the range is all a flow needs).
         self._bounds, self._bounds_found, self._finite = bounds, True, finite

@@ -70,13 +70,15 @@ class ArraySource(Source):
         self.targets = dict(targets or {})
         self.y_mode: YMode = _y_mode(y, masks, self.targets)
         self.target_keys = tuple(self.targets)
+        #: The exact bounds (value_bounds), once found.
         self._bounds: tuple[float, float] | None = None
         self._bounds_found = False  # a flag, not a sentinel object: the source is pickled
-        #: Every float value of x is known to be finite (found with the bounds).
+        #: [0, 1] or [0, 255] when one look at the bits found every value finite within it
+        #: (range_bounds); None until then, or when it did not (the exact bounds are then
+        #: found at once, so the look is not repeated).
+        self._range: tuple[float, float] | None = None
+        #: Every float value of x is known to be finite (by either look).
         self._finite = False
-        #: [0, 1] or [0, 255] when one look at the bits found every value finite within it.
-        self._within: tuple[float, float] | None = None
-        self._within_found = False
 
     def __len__(self) -> int:
         return len(self.x)
@@ -95,18 +97,25 @@ class ArraySource(Source):
         over the values (``wrap`` and the drop-in's per-batch ``flow()`` scan every batch)."""
         if self._bounds_found:
             return self._bounds
-        if not self._within_found:
-            self._within, self._within_found = within_a_range(self.x), True
-        return self._within if self._within is not None else self.value_bounds()
+        if self._range is None:
+            self._range = within_a_range(self.x)
+            if self._range is None:
+                return self.value_bounds()
+            self._finite = True
+        return self._range
+
+    @property
+    def _within_found(self) -> bool:
+        # Read by tests/test_hostile_data_batching.py (whether the range was found before
+        # the source was pickled); derived, not kept: the look at the bits has been made.
+        return self._range is not None
 
     @property
     def known_finite(self) -> bool:
         """Whether every value of ``x`` is known to be finite: uint8, or floats whose
         bounds were found (:meth:`value_bounds`, :meth:`range_bounds`) without meeting a
         NaN or an infinity."""
-        if isinstance(self.x, np.ndarray) and self.x.dtype == np.uint8:
-            return True
-        return (self._bounds_found and self._finite) or self._within is not None
+        return self._finite or (isinstance(self.x, np.ndarray) and self.x.dtype == np.uint8)
 
     def batch_array(self, indices: np.ndarray | range) -> np.ndarray | None:
         """The whole array ``x`` when samples ``indices`` can be read from it as a batch
@@ -141,7 +150,6 @@ class ArraySource(Source):
         # method, a subset is in its dataset's range.
         part._bounds, part._bounds_found = self.value_bounds(), True
         part._finite = self._finite
-        part._within, part._within_found = self._within, self._within_found
         return part
 
     def describe(self, index: int) -> str:
