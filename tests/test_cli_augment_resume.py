@@ -42,10 +42,23 @@ def _augment(cli: Run, src: Path, dst: Path, config: str, *more: str) -> tuple[i
     return cli("augment", str(src), str(dst), "--config", config, "--copies", "2", "-q", *more)
 
 
+def _stamp(dst: Path) -> dict[str, Any]:
+    """DST's .confaug.json."""
+    return json.loads((dst / ".confaug.json").read_text("utf-8"))
+
+
+def _mask_folder(tmp_path: Path) -> Path:
+    masks = tmp_path / "masks" / "a"
+    masks.mkdir(parents=True)
+    for i in range(3):
+        save_image(masks / f"{i}.png", np.full((12, 12), i, np.uint8))
+    return tmp_path / "masks"
+
+
 def test_dst_records_the_fingerprint_seed_and_config(cli: Run, src: Path, tmp_path: Path) -> None:
     config = _config(tmp_path, "a.yaml", "rotation_range: 20")
     assert _augment(cli, src, tmp_path / "out", config, "--seed", "4")[0] == 0
-    stamp = json.loads((tmp_path / "out" / ".confaug.json").read_text("utf-8"))
+    stamp = _stamp(tmp_path / "out")
     code, out, _ = cli("resolve", config, "--fingerprint")
     assert code == 0
     assert stamp["fingerprint"] == out.split()[0]
@@ -91,7 +104,7 @@ def test_overwrite_writes_every_copy_with_the_new_config(
     assert code == 0 and "6 written, 0 skipped" in out
     assert _augment(cli, src, fresh, second)[0] == 0
     assert _files(dst) == _files(fresh)  # not a mix: exactly the second config's dataset
-    assert json.loads((dst / ".confaug.json").read_text("utf-8"))["config"] == second
+    assert _stamp(dst)["config"] == second
     assert _augment(cli, src, dst, second)[0] == 0  # and it now resumes with the second
 
 
@@ -150,7 +163,7 @@ def test_overwrite_with_fewer_copies_leaves_exactly_a_fresh_run(
         b"<dir>",
     )
     assert left == _all_files(fresh)  # no stale _aug1.._aug3, nothing of 2.png
-    stamps = [json.loads((d / ".confaug.json").read_text("utf-8")) for d in (dst, fresh)]
+    stamps = [_stamp(d) for d in (dst, fresh)]
     assert stamps[0]["written"] == stamps[1]["written"]
 
 
@@ -189,7 +202,7 @@ def test_a_tampered_record_removes_nothing_outside_dst(cli: Run, src: Path, tmp_
     for path in mine:
         path.write_bytes(b"mine")
     (dst / "linked").symlink_to(outside, target_is_directory=True)
-    stamp = json.loads((dst / ".confaug.json").read_text("utf-8"))
+    stamp = _stamp(dst)
     listed = stamp["written"]["copies"]
     for name in ("../keep_aug.png", str(tmp_path / "keep_aug.png"), "linked/keep_aug.png"):
         listed[name] = 1  # outside DST: up, absolute, through a link
@@ -200,23 +213,16 @@ def test_a_tampered_record_removes_nothing_outside_dst(cli: Run, src: Path, tmp_
 
 
 def test_masks_stale_copies_go_with_their_images(cli: Run, src: Path, tmp_path: Path) -> None:
-    masks = tmp_path / "masks" / "a"
-    masks.mkdir(parents=True)
-    for i in range(3):
-        save_image(masks / f"{i}.png", np.full((12, 12), i, np.uint8))
+    masks = _mask_folder(tmp_path)
     config = _config(tmp_path, "a.yaml", "horizontal_flip: true")
     dst, mask_dst = tmp_path / "out", tmp_path / "out_masks"
-    with_masks = ("--mask-dir", str(tmp_path / "masks"), "--mask-dst", str(mask_dst))
+    with_masks = ("--mask-dir", str(masks), "--mask-dst", str(mask_dst))
     assert _augment(cli, src, dst, config, *with_masks, "--copies", "3")[0] == 0
     assert _augment(cli, src, dst, config, *with_masks, "--overwrite")[0] == 0
     assert sorted(p.name for p in (mask_dst / "a").iterdir()) == sorted(
         p.name for p in (dst / "a").iterdir()
     )
     assert len(list((dst / "a").iterdir())) == 6  # 3 images × 2 copies
-
-
-def _stamp(dst: Path) -> dict[str, Any]:
-    return json.loads((dst / ".confaug.json").read_text("utf-8"))
 
 
 def test_another_format_or_jpeg_quality_is_refused(cli: Run, src: Path, tmp_path: Path) -> None:
@@ -272,14 +278,6 @@ def test_other_library_versions_warn_naming_both_on_every_resume(
     code, _, err = _augment(cli, src, dst, config, "--overwrite")
     assert code == 0 and "warning" not in err and "earlier_versions" not in _stamp(dst)
     assert "warning" not in _augment(cli, src, dst, config)[2]
-
-
-def _mask_folder(tmp_path: Path) -> Path:
-    masks = tmp_path / "masks" / "a"
-    masks.mkdir(parents=True)
-    for i in range(3):
-        save_image(masks / f"{i}.png", np.full((12, 12), i, np.uint8))
-    return tmp_path / "masks"
 
 
 def test_the_masks_folder_is_compared_as_a_folder_not_a_string(

@@ -136,6 +136,31 @@ def test_augment_writes_each_masks_copy_with_its_images_transform(cli: Run, tmp_
     assert len(pairs.filenames) == 12
 
 
+def test_augment_keeps_a_palette_masks_indices_and_names_a_mask_of_another_size(
+    cli: Run, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    labels = np.zeros((12, 12), np.uint8)
+    labels[2:6, 1:5], labels[7:, 6:] = 1, 2
+    save_image(tmp_path / "img" / "0.png", np.full((12, 12, 3), 90, np.uint8))
+    (tmp_path / "masks").mkdir()
+    palette = Image.fromarray(labels, mode="P")
+    palette.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0])  # VOC's colours
+    palette.save(tmp_path / "masks" / "0.png")
+    args = ["augment", str(tmp_path / "img"), str(tmp_path / "out"), "--config"]
+    args += ["preset:keras_seed", "--copies", "1", "-q", "--mask-dir", str(tmp_path / "masks")]
+    code, _, _ = cli(*args, "--mask-dst", str(tmp_path / "out_masks"))
+    assert code == 0
+    written = cv2.imread(str(tmp_path / "out_masks" / "0_aug0.png"), cv2.IMREAD_UNCHANGED)
+    assert written.ndim == 2 and set(np.unique(written)) <= {0, 1, 2}  # indices, no colours
+    assert 2 in written  # class 2, whose colour has no red, is not lost
+    save_image(tmp_path / "img" / "1.png", np.zeros((12, 12, 3), np.uint8))
+    save_image(tmp_path / "masks" / "1.png", np.zeros((6, 6), np.uint8))
+    code, _, err = cli(*args, "--mask-dst", str(tmp_path / "out_masks"))
+    assert code == 1 and "1.png: image is 12x12 but its mask" in err and "is 6x6" in err
+
+
 def test_augment_mask_options_are_checked(cli: Run, tmp_path: Path) -> None:
     _pairs(tmp_path / "img", tmp_path / "masks")
     base = [
@@ -182,6 +207,21 @@ def test_preview_draws_the_masks_given(cli: Run, tmp_path: Path) -> None:
         "--mask-pattern", "{stem}_mask",
     )  # fmt: skip
     assert code == 0 and np.array_equal(by_name, drawn)
+
+
+def test_preview_reads_a_palette_mask_as_its_indices(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from confaug.cli.preview import file_images
+
+    labels = np.zeros((12, 12), np.uint8)
+    labels[2:6, 1:5], labels[7:, 6:] = 1, 2
+    save_image(tmp_path / "0.png", np.full((12, 12, 3), 90, np.uint8))
+    palette = Image.fromarray(labels, mode="P")
+    palette.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0])  # VOC's colours
+    palette.save(tmp_path / "0_mask.png")
+    (item,) = file_images([str(tmp_path / "0.png")], [str(tmp_path / "0_mask.png")])
+    assert item.mask is not None and np.array_equal(item.mask, labels)  # drawn as 2 classes
 
 
 def test_preview_refuses_masks_it_cannot_draw(cli: Run, tmp_path: Path) -> None:

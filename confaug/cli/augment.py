@@ -47,6 +47,7 @@ from confaug.cli.common import (
     add_command,
     add_config_options,
     load_checked,
+    mask_usage_error,
     non_negative_int,
     positive_int,
 )
@@ -56,7 +57,7 @@ from confaug.cli.resolve import fingerprint, versions
 from confaug.errors import ConfigError, DataError
 from confaug.seeding import SAMPLE_STREAM, row_key
 from confaug.sources.base import Source, YMode, to_layout
-from confaug.sources.decode import IMAGE_EXTENSIONS, decode_as_stored
+from confaug.sources.decode import IMAGE_EXTENSIONS, decode_as_stored, decode_mask
 from confaug.sources.directory import SAME_NAME, MaskNames
 from confaug.sources.errors import one_line, shown
 
@@ -185,13 +186,20 @@ class OriginalImage(Source):
         return self.key
 
     def load(self, index: int) -> dict[str, Any]:
-        """The decoded image, in the pipeline's layout, and its mask as stored (decoded on
-        the first call only)."""
+        """The decoded image, in the pipeline's layout, and its mask with its raw values
+        (palette indices stay indices, as ``flow_from_directory`` reads it; decoded on the
+        first call only)."""
         if self._sample is None:
-            self._sample = {"image": to_layout(decode_as_stored(self.path), self.data_format)}
-            if self.mask_path is not None:
-                mask = decode_as_stored(self.mask_path)
-                self._sample["mask"] = to_layout(mask, self.data_format)
+            image = decode_as_stored(self.path)
+            self._sample = {"image": to_layout(image, self.data_format)}
+            if self.mask_path is not None:  # as the folder sources decode it: raw values
+                mask = decode_mask(self.mask_path)
+                if mask.shape[:2] != image.shape[:2]:
+                    raise DataError(
+                        f"{shown(self.path)}: image is {image.shape[0]}x{image.shape[1]} but "
+                        f"its mask {shown(self.mask_path)} is {mask.shape[0]}x{mask.shape[1]}"
+                    )
+                self._sample["mask"] = mask if mask.ndim == 2 else to_layout(mask, self.data_format)
         return dict(self._sample)
 
     def labels_for(self, indices: np.ndarray) -> None:
@@ -204,17 +212,18 @@ class OriginalImage(Source):
 
 
 def unit_floats(pipe: Pipeline, document: Document) -> bool:
-    """Whether the copies are a step's 0..1 floats (``ToFloat``), written as 8-bit pixels; a
-    ``ConfigError`` at the step when they are values no image file holds (``Normalize``)."""
+    """Whether the copies are a step's 0..1 floats (``ToFloat``), written as pixels of the
+    source's depth (:func:`unit_pixels`); a ``ConfigError`` at the step when they are values
+    no image file holds (``Normalize``)."""
     step = pipe.output_set_by
-    name = None if step is None else step.rsplit(".", 1)[-1]
-    if step is None or name == "FromFloat":  # integers, written as they are
+    if step is None:
         return False
-    if name == "ToFloat":
-        return True
+    # SetByStep.path is the step's key in the config and its name: transforms.3.Normalize.
+    key, name = step.rsplit(".", 1)
+    if name in ("FromFloat", "ToFloat"):  # FromFloat's integers are written as they are
+        return name == "ToFloat"
     from confaug.spec.validate import locate
 
-    key = step.rsplit(".", 1)[0]
     error = ConfigError.single(
         f"confaug augment writes image files, and {name} makes float values (such as "
         "-2.1..2.6) that no image file holds: the copies would be nearly black",
@@ -257,8 +266,7 @@ class CopyWriter:
         missing = [
             (k, out)
             for k, out in enumerate(job.outputs)
-            if self.overwrite
-            or not (_written(out) and all(map(_written, job.mask_outputs[k : k + 1])))
+            if self.overwrite or not _copy_on_disk(job, k)
         ]
         outcome = Outcome(skipped=len(job.outputs) - len(missing))
         original = OriginalImage(job, self.pipe.spec.data_format)
@@ -295,6 +303,11 @@ class CopyWriter:
 
 def _written(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > 0
+
+
+def _copy_on_disk(job: Job, k: int) -> bool:
+    """Whether copy ``k`` of ``job`` is written, and its mask's when it has a mask."""
+    return _written(job.outputs[k]) and (not job.mask_outputs or _written(job.mask_outputs[k]))
 
 
 def _naming(message: str, path: Path) -> str:
@@ -347,7 +360,7 @@ def _masks(args: argparse.Namespace, src: Path, dst: Path) -> Masks | None:
     try:
         names = MaskNames(mask_dir, args.mask_pattern)
     except ValueError as err:
-        raise UsageError(str(err).replace("mask_pattern=", "--mask-pattern ")) from None
+        raise mask_usage_error(err, "--mask-dir") from None
     return Masks(names, mask_dst)
 
 
@@ -411,14 +424,30 @@ def record_of(jobs: list[Job], dst: Path, masks: Masks | None) -> dict[str, Any]
     }
 
 
-def earlier_record(dst: Path) -> dict[str, Any] | None:
-    """The ``written`` record of DST's stamp, or None (no stamp, unreadable, made before
-    stamps listed copies)."""
-    try:
-        made = json.loads((dst / STAMP).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+def read_stamp(dst: Path, overwrite: bool) -> dict[str, Any] | None:
+    """DST's stamp, or None when it has none; a ``UsageError`` naming it when it cannot be
+    read (None with ``overwrite``, which writes every copy again)."""
+    path = dst / STAMP
+    if not path.is_file():
         return None
-    record = made.get("written") if isinstance(made, dict) else None
+    try:
+        made = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(made, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as err:
+        if overwrite:
+            return None
+        raise UsageError(
+            f"{shown(path)} cannot be read ({one_line(err)}); pass --overwrite to write "
+            "every copy in DST again"
+        ) from None
+    return made
+
+
+def earlier_record(made: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ``written`` record of DST's stamp ``made``, or None (no stamp, unreadable, made
+    before stamps listed copies)."""
+    record = None if made is None else made.get("written")
     return record if isinstance(record, dict) else None
 
 
@@ -501,26 +530,19 @@ def _remove_empty(folder: Path, root: Path) -> None:
         folder = folder.parent
 
 
-def check_stamp(dst: Path, stamp: dict[str, Any], overwrite: bool) -> list[str]:
-    """``UsageError`` when DST's copies were made with another config, seed, masks, format
-    or quality (and ``--overwrite`` is not given): resuming would mix two datasets.
+def check_stamp(
+    dst: Path, made: dict[str, Any] | None, stamp: dict[str, Any], overwrite: bool
+) -> list[str]:
+    """``UsageError`` when DST's copies were made (its stamp ``made``) with another config,
+    seed, masks, format or quality (and ``--overwrite`` is not given): resuming would mix
+    two datasets.
 
     Returns the library versions of copies already in DST other than this run's (oldest
     first): a resume is allowed, since an upgrade need not change a pixel, but warned of.
     """
-    path = dst / STAMP
-    if overwrite or not path.is_file():
+    if overwrite or made is None:
         return []
-    try:
-        made = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(made, dict):
-            raise ValueError("not a JSON object")
-    except (OSError, ValueError) as err:
-        raise UsageError(
-            f"{shown(path)} cannot be read ({one_line(err)}); pass --overwrite to write "
-            "every copy in DST again"
-        ) from None
-    made_masks = _recorded_masks(made.get("masks"), path)
+    made_masks = _recorded_masks(made.get("masks"), dst / STAMP)
     if made_masks == stamp["masks"] and all(
         _same(key, made, stamp) for key in DECISIVE if key != "masks"
     ):
@@ -594,13 +616,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             kept = masks.names.images_among([str(image) for image in images], str(src))
         except ValueError as err:
-            raise UsageError(str(err).replace("mask_pattern", "--mask-pattern")) from None
+            raise mask_usage_error(err, "--mask-dir") from None
         images = [Path(image) for image in kept]
     if not images:
         raise DataError(f"no image files under {src}")
     jobs = plan(src, dst, images, args.copies, args.format, masks)
     stamp = stamp_of(pipe, args, seed, jobs)
-    earlier_versions = check_stamp(dst, stamp, args.overwrite)
+    made = read_stamp(dst, args.overwrite)
+    earlier_versions = check_stamp(dst, made, stamp, args.overwrite)
     if earlier_versions:
         # Not refused: an upgrade need not change a pixel, and refusing would make every
         # upgrade rewrite DST. The stamp keeps the list, so each later resume says it again.
@@ -611,7 +634,7 @@ def run(args: argparse.Namespace) -> int:
             "will mix the two: pass --overwrite to write every copy again",
             file=sys.stderr,
         )
-    record, earlier = record_of(jobs, dst, masks), earlier_record(dst)
+    record, earlier = record_of(jobs, dst, masks), earlier_record(made)
     tally = Tally(ignored=others)
     if args.overwrite:
         # Every copy listed goes first, then the new stamp: an interrupted run leaves only

@@ -27,6 +27,15 @@ class UsageError(Exception):
     """A wrong combination of arguments (exit code 2), found after argparse ran."""
 
 
+def mask_usage_error(err: ValueError, mask_dir_option: str) -> UsageError:
+    """A ``ValueError`` of ``sources.directory.MaskNames`` (which names the Python keywords
+    ``mask_pattern=``/``mask_dir``) as a ``UsageError`` naming this command's options."""
+    text = str(err).replace("mask_pattern=", "--mask-pattern ")
+    return UsageError(
+        text.replace("mask_pattern", "--mask-pattern").replace("mask_dir", mask_dir_option)
+    )
+
+
 class Formatter(argparse.RawDescriptionHelpFormatter):
     """Keeps the line breaks of descriptions and example epilogs."""
 

@@ -38,7 +38,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> bytes:
-    """``image`` (RGB or gray) encoded in the format of ``suffix``."""
+    """``image`` (RGB, RGBA or gray) encoded in the format of ``suffix``."""
     import cv2
 
     array = np.asarray(image)
@@ -49,8 +49,10 @@ def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> b
         array = to_uint8(array)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
-    if array.ndim == 3 and array.shape[2] == 3:
-        array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
+    if array.ndim == 3 and array.shape[2] in (3, 4):  # an RGBA mask keeps its alpha
+        array = cv2.cvtColor(
+            array, cv2.COLOR_RGB2BGR if array.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
+        )
     params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix in (".jpg", ".jpeg") else []
     try:
         ok, buffer = cv2.imencode(suffix, array, params)

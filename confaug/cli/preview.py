@@ -22,12 +22,13 @@ from confaug.cli.common import (
     add_command,
     add_config_options,
     load_pipeline,
+    mask_usage_error,
     non_negative_int,
     positive_int,
 )
 from confaug.cli.grid import Cell, render_grid, stretched, write_png
 from confaug.errors import DataError
-from confaug.sources.decode import decode_as_stored
+from confaug.sources.decode import decode_as_stored, decode_mask
 from confaug.sources.directory import SAME_NAME, MaskNames
 from confaug.sources.errors import shown
 from confaug.sources.listing import list_images
@@ -73,7 +74,7 @@ def file_images(
         item = PreviewImage(Path(path).name, decode_as_stored(path))
         mask_path = None if masks is None else masks[index]
         if mask_path is not None:
-            item.mask = decode_as_stored(mask_path)
+            item.mask = decode_mask(mask_path)  # raw values: palette indices stay indices
             if item.mask.shape[:2] != item.image.shape[:2]:
                 raise DataError(
                     f"{shown(mask_path)}: the mask is {item.mask.shape[0]}x"
@@ -98,15 +99,14 @@ def image_paths(given: Sequence[str], limit: int) -> ImagePaths:
     generators list them), at most ``limit`` in all (the count left out is kept)."""
     found = ImagePaths()
     for path in given:
-        listed = list_images(path) if Path(path).is_dir() else [path]
-        if Path(path).is_dir() and not listed:
+        folder = path if Path(path).is_dir() else None
+        listed = [path] if folder is None else list_images(folder)
+        if not listed:
             raise DataError(f"{shown(path)}: no images in this folder")
-        for file in listed:
-            if len(found.files) == limit:
-                found.left_out += 1
-                continue
-            found.files.append(file)
-            found.folders.append(path if Path(path).is_dir() else None)
+        taken = listed[: max(limit - len(found.files), 0)]
+        found.files += taken
+        found.folders += [folder] * len(taken)
+        found.left_out += len(listed) - len(taken)
     return found
 
 
@@ -118,7 +118,7 @@ def mask_paths(images: ImagePaths, masks: Sequence[str], pattern: str) -> list[s
         try:
             names = MaskNames(masks[0], pattern)
         except ValueError as err:
-            raise UsageError(str(err).replace("mask_pattern=", "--mask-pattern ")) from None
+            raise mask_usage_error(err, "--mask") from None
         relative = [
             os.path.relpath(file, folder) if folder else os.path.basename(file)
             for file, folder in zip(images.files, images.folders, strict=True)
@@ -192,7 +192,8 @@ def augment_cell(
         image = np.moveaxis(image, -1, 0)
     data: dict[str, Any] = {"image": image}
     if show_masks and item.mask is not None:
-        data["mask"] = item.mask
+        mask = item.mask
+        data["mask"] = np.moveaxis(mask, -1, 0) if channels_first and mask.ndim == 3 else mask
     bbox = spec.bbox_params
     height, width = item.image.shape[:2]
     fmt = str(bbox.get("format", "pascal_voc")) if bbox else ""
@@ -211,12 +212,14 @@ def augment_cell(
         result = np.moveaxis(result, 0, -1)
     # A step that sets the output's range (Normalize) gives values no picture holds: each
     # cell shows its own min..max, and says which.
-    shown = stretched(result) if pipe.output_set_by is not None else None
-    if shown is not None:
-        result, (low, high) = shown
+    display = stretched(result) if pipe.output_set_by is not None else None
+    if display is not None:
+        result, (low, high) = display
         caption = f"{caption} {low:.1f}..{high:.1f}"
-    cell = Cell(result, caption, out.get("mask") if show_masks else None)
-    cell.stretched = None if shown is None else shown[1]
+    moved_mask = out.get("mask") if show_masks else None
+    if channels_first and moved_mask is not None and moved_mask.ndim == 3:
+        moved_mask = np.moveaxis(moved_mask, 0, -1)
+    cell = Cell(result, caption, moved_mask, stretched=None if display is None else display[1])
     if bbox is not None:
         h, w = result.shape[:2]
         moved = [list(box) for box in out.get("bboxes", [])]
