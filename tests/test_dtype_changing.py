@@ -322,11 +322,12 @@ def test_a_grain_row_gets_the_generators_output() -> None:
 
 
 # ---- what is refused, what is warned -------------------------------------------------------
-def placed(write: WriteConfig, text: str) -> tuple[Any, str]:
+def placed(write: WriteConfig, text: str) -> Any:
+    """The one problem that compiling the config ``text`` raises."""
     path = write("aug.yaml", text)
     with pytest.raises(ConfigError) as err:
         confaug.load_pipeline(path)
-    return only_problem(err), text
+    return only_problem(err)
 
 
 @pytest.mark.parametrize(
@@ -369,7 +370,7 @@ def placed(write: WriteConfig, text: str) -> tuple[Any, str]:
 def test_a_range_step_that_may_not_run_is_refused_at_its_line(
     write: WriteConfig, text: str, needle: str, words: str, fix: str
 ) -> None:
-    problem, _ = placed(write, text)
+    problem = placed(write, text)
     assert words in problem.message and "must run on every sample" in problem.message
     assert (problem.line, problem.column) == position(text, needle)
     assert problem.hint is not None and fix in problem.hint
@@ -388,7 +389,7 @@ def test_keras_stage_that_would_spoil_normalize_is_refused(
     write: WriteConfig, key: str, value: str
 ) -> None:
     text = f"version: 1\n{key}: {value}\ntransforms:\n  - Normalize\n"
-    problem, _ = placed(write, text)
+    problem = placed(write, text)
     assert problem.field == key and "transforms.0.Normalize" in problem.message
     assert problem.line == 2
 
@@ -613,7 +614,7 @@ def test_normalize_then_to_float_only_the_first_sees_the_callers_values() -> Non
 
 def test_a_value_range_not_from_0_with_a_bytes_normalize_is_refused(write: WriteConfig) -> None:
     text = "version: 1\nvalue_range: [-1, 1]\ntransforms:\n  - Normalize\n"
-    problem, _ = placed(write, text)
+    problem = placed(write, text)
     assert problem.field == "value_range" and problem.line == 2
     assert "max_pixel_value 255" in problem.message and "[-1, 1]" in problem.message
     assert problem.hint is not None and "max_pixel_value to 1" in problem.hint

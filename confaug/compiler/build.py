@@ -185,11 +185,20 @@ def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
 def _wrap(transform: Any, *, integers: bool) -> None:
     # albumentations looks each target's function up in this table, filled once at
     # construction (additional image targets included): the step's own image function is
-    # replaced by itself wrapped, the only change to the transform.
-    table = transform._key2func
-    for key, function in list(table.items()):
-        if function == transform.apply:
-            table[key] = OnInputValues(function, integers=integers)
+    # replaced by itself wrapped, the only change to the transform. The table is private to
+    # albumentations (pinned at 2.0.8): should it change, compiling fails here, loudly,
+    # rather than the step silently seeing [0, 1] values.
+    table: dict[str, Any] = getattr(transform, "_key2func", None) or {}
+    keys = [key for key, function in table.items() if function == transform.apply]
+    if not keys:
+        raise RuntimeError(
+            f"confaug cannot give {type(transform).__name__} the caller's values: its image "
+            "function was not found in albumentations' table of them (_key2func, as in "
+            f"2.0.8, the version confaug needs); this is albumentations "
+            f"{albumentations().__version__}"
+        )
+    for key in keys:
+        table[key] = OnInputValues(table[key], integers=integers)
 
 
 def _check_value_range(spec: Spec, step: InputValueStep) -> None:

@@ -101,7 +101,9 @@ class Pipeline:
         self._output = output_step(spec, self.compose)
         # The Normalize written for 0–255 values (or ToFloat), which gets the caller's values.
         self._input_step = see_input_values(spec, self.compose)
-        self._warned_scale = False
+        # Whether a sample may still show that step's max_pixel_value misses the data's top
+        # (warned once; decided here, so other pipelines pay nothing per sample).
+        self._check_scale = self._input_step is not None and self._input_step.scaled_for is not None
         # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
         # the batch path gives the input's back).
         self._batch = None if self._output is not None else BatchPath.of(self.compose)
@@ -240,14 +242,16 @@ class Pipeline:
         for key in self._targets.extra_images:
             if key in data:
                 data[key] = to_working(np.asarray(data[key]), scale)
-        if scale is not None and not self._warned_scale:
+        if scale is not None and self._check_scale:
             self._warn_normalize_scale(image.dtype, scale)
         added = self._targets.fill_absent(data)
         shapes = _shapes(data)
         try:
-            # That Normalize gets the caller's values; per call, so per thread and sample.
-            with input_scale(None if self._input_step is None else scale):
+            if self._input_step is None:
                 out = self._targets.run(compose, data)
+            else:  # that step gets the caller's values; set per call, so per thread and sample
+                with input_scale(scale):
+                    out = self._targets.run(compose, data)
         except DataError:
             raise
         except _sample_failures() as exc:
@@ -270,7 +274,7 @@ class Pipeline:
         step = self._input_step
         if step is None or step.scaled_for is None or scale.high == step.scaled_for:
             return
-        self._warned_scale = True
+        self._check_scale = False
         warnings.warn(
             f"{step.path} divides by max_pixel_value {step.scaled_for:g}, but this "
             f"{dtype} image's values run from 0 to {scale.high:g}: its output is not "

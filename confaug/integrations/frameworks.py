@@ -10,9 +10,12 @@ own error.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 
 def missing_extra(
@@ -89,3 +92,27 @@ __all__ = [
     "import_torch",
     "missing_extra",
 ]
+
+
+def classes_on_first_use(
+    module: str, names: tuple[str, ...], build: Callable[[], dict[str, type]]
+) -> Callable[[str], Any]:
+    """The ``__getattr__`` of adapter module ``module``, whose classes ``names`` subclass a
+    framework's own and so are made by ``build`` on first use (importing the framework then,
+    never when the module is imported). Each is published as ``module.NAME``, where pickle
+    finds it. Built once, under a lock: threads asking at once get the same classes, as
+    pickle needs the class it finds by name to be the instance's."""
+    lock = threading.RLock()
+
+    def __getattr__(name: str) -> Any:
+        if name not in names:
+            raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        namespace = vars(sys.modules[module])
+        with lock:
+            if name not in namespace:
+                for key, cls in build().items():
+                    cls.__module__, cls.__qualname__ = module, key
+                    namespace[key] = cls
+        return namespace[name]
+
+    return __getattr__

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from confaug.integrations.frameworks import import_grain
+from confaug.integrations.frameworks import classes_on_first_use, import_grain
 from confaug.integrations.rows import RowAugmenter
 from confaug.seeding import SAMPLE_STREAM
 
@@ -111,19 +111,8 @@ def _build_classes() -> dict[str, type]:
             draw = int(rng.integers(0, 2**63, dtype=np.int64))
             return self._apply(element, (SAMPLE_STREAM, draw))
 
-    classes: dict[str, type] = {
-        "GrainAugment": GrainAugment,
-        "GrainRandomAugment": GrainRandomAugment,
-    }
-    for name, cls in classes.items():
-        cls.__module__ = __name__
-        cls.__qualname__ = name
-    return classes
+    return {"GrainAugment": GrainAugment, "GrainRandomAugment": GrainRandomAugment}
 
 
-def __getattr__(name: str) -> Any:
-    # The classes are created on first use (importing Grain then) and found here by pickle.
-    if name in _CLASS_NAMES:
-        globals().update(_build_classes())
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The classes are created on first use (importing Grain then) and found here by pickle.
+__getattr__ = classes_on_first_use(__name__, _CLASS_NAMES, _build_classes)

@@ -27,7 +27,7 @@ from typing import Any
 import cv2
 
 from confaug.batching.workers import keep_opencv_usable_across_fork, single_threaded_opencv
-from confaug.integrations.frameworks import import_keras
+from confaug.integrations.frameworks import classes_on_first_use, import_keras
 from confaug.integrations.plan import GeneratorPlan
 
 _CLASS_NAME = "GeneratorPyDataset"
@@ -51,7 +51,7 @@ class _Detached:
         self.epoch += 1
 
 
-def _build_class() -> type:
+def _build_classes() -> dict[str, type]:
     import_keras()  # the install command when Keras (or its backend) is missing
     import keras
 
@@ -99,9 +99,7 @@ def _build_class() -> type:
                 state["generator"] = _Detached(GeneratorPlan(generator), int(generator.epoch))
             return state
 
-    GeneratorPyDataset.__module__ = __name__
-    GeneratorPyDataset.__qualname__ = _CLASS_NAME
-    return GeneratorPyDataset
+    return {_CLASS_NAME: GeneratorPyDataset}
 
 
 _opencv_pid = 0
@@ -119,13 +117,8 @@ def _as_tuple(batch: Any) -> Any:
     return tuple(batch) if isinstance(batch, list) else batch  # Keras: (x, y[, w])
 
 
-def __getattr__(name: str) -> Any:
-    # The class is created on first use (importing Keras then) and found here by pickle.
-    if name == _CLASS_NAME:
-        cls = _build_class()
-        globals()[name] = cls
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The class is created on first use (importing Keras then) and found here by pickle.
+__getattr__ = classes_on_first_use(__name__, (_CLASS_NAME,), _build_classes)
 
 
 def to_keras(

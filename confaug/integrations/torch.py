@@ -47,7 +47,7 @@ import numpy as np
 
 from confaug.batching.collate import Batch, PerSample
 from confaug.batching.workers import keep_opencv_usable_across_fork
-from confaug.integrations.frameworks import import_torch
+from confaug.integrations.frameworks import classes_on_first_use, import_torch
 from confaug.integrations.plan import GeneratorPlan
 from confaug.integrations.torch_epochs import EpochClock, as_index
 
@@ -311,23 +311,15 @@ def _build_classes() -> dict[str, type]:
             for index in indices:
                 yield epoch, int(index)
 
-    classes: dict[str, type] = {
+    return {
         "TorchBatches": TorchBatches,
         "TorchSamples": TorchSamples,
         "EpochSampler": EpochSampler,
     }
-    for name, cls in classes.items():
-        cls.__module__ = __name__
-        cls.__qualname__ = name
-    return classes
 
 
-def __getattr__(name: str) -> Any:
-    # The classes are created on first use (importing torch then) and found here by pickle.
-    if name in _CLASS_NAMES:
-        globals().update(_build_classes())
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The classes are created on first use (importing torch then) and found here by pickle.
+__getattr__ = classes_on_first_use(__name__, _CLASS_NAMES, _build_classes)
 
 
 def _class_mode(source: Any) -> str | None:

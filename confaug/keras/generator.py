@@ -22,7 +22,6 @@ from confaug.keras.config import dtype_name, keras_keywords, warn_implied_flags
 from confaug.keras.flows import array_flow, dataframe_flow, directory_flow
 from confaug.keras.global_seed import seed_or_global
 from confaug.keras.iterators import KerasIterator, make_iterator
-from confaug.keras.pydataset import set_dataset_options
 from confaug.keras.statistics import fit_statistics, read_statistic, write_statistic
 from confaug.keras.transform import RandomDraws, standardize_like_keras, transform_image
 from confaug.spec.model import Spec
@@ -101,11 +100,8 @@ class ImageDataGenerator:
     def _iterator(self, parts: dict[str, Any]) -> KerasIterator:
         """The iterator over a flow's parts, with Keras' ``image_data_generator`` attribute
         and the ``PyDataset`` options (``workers``...) that ``model.fit`` reads."""
-        dataset = parts.pop("dataset_options", {})
         attributes = {**parts.get("attributes", {}), "image_data_generator": self}
-        iterator = make_iterator(**{**parts, "attributes": attributes})
-        set_dataset_options(iterator, dataset)
-        return iterator
+        return make_iterator(**{**parts, "attributes": attributes})
 
     # ---- statistics -----------------------------------------------------------------------
     def fit(self, x: Any, augment: bool = False, rounds: int = 1, seed: int | None = None) -> None:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from confaug.keras.flows import array_flow, dataframe_flow, directory_flow, keras_parameters
 from confaug.keras.generator import ImageDataGenerator
 from confaug.keras.iterators import KerasIterator
-from confaug.keras.pydataset import PyDatasetWhenInstalled, set_dataset_options
+from confaug.keras.pydataset import PyDatasetWhenInstalled
 
 
 def generator_for(generator: Any, data_format: str | None, dtype: Any) -> ImageDataGenerator:
@@ -62,7 +62,6 @@ class _FlowIterator(PyDatasetWhenInstalled, KerasIterator):
     ) -> None:
         """Become the iterator over ``parts``, the flow's of ``generator`` with
         ``arguments``; ``given`` is the ``image_data_generator`` argument."""
-        rest = {key: value for key, value in parts.items() if key != "dataset_options"}
         attributes = {
             **parts.get("attributes", {}),
             "image_data_generator": given,
@@ -70,8 +69,7 @@ class _FlowIterator(PyDatasetWhenInstalled, KerasIterator):
             "dtype": generator.spec.dtype,
             **{name: arguments[name] for name in _SAVING},
         }
-        super().__init__(**{**rest, "attributes": attributes})
-        set_dataset_options(self, parts.get("dataset_options", {}))
+        super().__init__(**{**parts, "attributes": attributes})
 
 
 class NumpyArrayIterator(_FlowIterator):

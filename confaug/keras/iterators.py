@@ -35,7 +35,9 @@ class KerasIterator:
 
     ``rebuild`` turns the generator's batch into Keras' (for sample indices carried as
     labels, see :mod:`~confaug.keras.arrays` and :mod:`~confaug.keras.dataframe`);
-    ``label_dtype`` casts class labels.
+    ``label_dtype`` casts class labels; ``dataset_options`` are the ``PyDataset`` options
+    given to the flow (``workers``...), which ``model.fit`` reads (through ``PyDataset``'s
+    setters; plain attributes without Keras).
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class KerasIterator:
         rebuild: Callable[[Any], Any] | None = None,
         label_dtype: str | None = None,
         attributes: dict[str, Any] | None = None,
+        dataset_options: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()  # PyDataset's defaults: Keras loads batches in its own thread
         self._generator = generator
@@ -52,6 +55,8 @@ class KerasIterator:
         self._label_dtype = label_dtype
         self._next_lock = threading.Lock()  # Keras' iterators allow next() from any thread
         self.__dict__.update(attributes or {})
+        for name, value in (dataset_options or {}).items():
+            setattr(self, name, value)
 
     @property
     def n(self) -> int:

@@ -55,10 +55,3 @@ class PyDatasetWhenInstalled:
 #: do: how many workers ``model.fit`` asks for batches with, whether they are processes,
 #: and how many batches they may prepare ahead.
 DATASET_OPTIONS = ("workers", "use_multiprocessing", "max_queue_size")
-
-
-def set_dataset_options(dataset: Any, options: dict[str, Any]) -> None:
-    """Give ``dataset`` (an iterator) the ``PyDataset`` options given; Keras reads them when
-    it is a ``PyDataset`` (its setters), and they are plain attributes without Keras."""
-    for name, value in options.items():
-        setattr(dataset, name, value)
