@@ -466,3 +466,30 @@ def test_a_missing_torch_names_the_extra() -> None:
     done = run_python(code, what="as_torch without torch")
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("ERROR"))
     assert "ModuleNotFoundError" in line and 'pip install "confaug[torch]"' in line, line
+
+
+def test_threads_asking_for_the_classes_at_once_get_one_set() -> None:
+    """The adapter's classes are built on first use; threads that ask at the same moment
+    must all get the one class pickle finds by name (a second set made pickling fail)."""
+    from tests.helpers import run_python
+
+    child = run_python(
+        """
+import threading
+import confaug.integrations.torch as adapter
+barrier, seen = threading.Barrier(8), []
+def ask():
+    barrier.wait()
+    seen.append((adapter.TorchBatches, adapter.TorchSamples, adapter.EpochSampler))
+threads = [threading.Thread(target=ask) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+assert len(seen) == 8 and len(set(seen)) == 1, set(seen)
+assert all(cls.__module__ == "confaug.integrations.torch" for cls in seen[0])
+print("one set")
+""",
+        what="the thread race on the torch adapter's classes",
+    )
+    assert child.returncode == 0 and "one set" in child.stdout, child.stdout
