@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import cv2
 import numpy as np
-from bench_generator import write_jpegs
+from bench_generator import seed_like_compose, write_jpegs
 
 import confaug
 from confaug.spec.model import GEOMETRIC_KEYWORDS
@@ -354,27 +354,13 @@ def torch_workload(root: Path, batch: int) -> Workload | None:
         from torch.utils.data import DataLoader, Dataset
     except ImportError:
         return None
-    import albumentations as A
 
     paths = sorted(root.rglob("*.jpg"))
     classes = sorted({path.parent.name for path in paths})
 
     class Folder(Dataset):
         def __init__(self) -> None:
-            self.compose = A.Compose(
-                [
-                    A.Affine(
-                        rotate=(-15, 15),
-                        translate_percent=(-0.1, 0.1),
-                        shear=(-0.6, 0.6),
-                        scale=(0.9, 1.25),
-                        border_mode=cv2.BORDER_REFLECT,
-                        p=1.0,
-                    ),
-                    A.HorizontalFlip(p=0.5),
-                    A.RandomBrightnessContrast(brightness_limit=0.5, contrast_limit=0, p=1.0),
-                ]
-            )
+            self.compose = seed_like_compose()
 
         def __len__(self) -> int:
             return len(paths)

@@ -194,6 +194,27 @@ def skipped_names(generator: Any) -> dict[str, str]:
     return {Path(path).name: reason for path, reason in generator.skipped}
 
 
+def assert_every_decode_refuses(
+    path: Path, reduced: tuple[int, int], match: str, stored: str
+) -> None:
+    """Every way a source decodes the image at ``path`` — whole, reduced to ``reduced`` (the
+    DCT-scaled JPEG decode), through PIL, as grayscale — raises a ``DataError`` matching
+    ``match``, and ``decode_as_stored`` one matching ``stored`` (both ``re.search``)."""
+    import confaug
+    from confaug.sources.decode import DecodeOptions, decode_as_stored, decode_image
+
+    for options in (
+        DecodeOptions(target_size=None),
+        DecodeOptions(target_size=reduced),
+        DecodeOptions(target_size=None, decoder="pil"),
+        DecodeOptions(target_size=None, color_mode="grayscale"),
+    ):
+        with pytest.raises(confaug.DataError, match=match):
+            decode_image(path, options)
+    with pytest.raises(confaug.DataError, match=stored):
+        decode_as_stored(path)
+
+
 # ---- stand-in pipelines (the batching protocol, confaug.batching.SamplePipeline) ----------
 
 

@@ -237,6 +237,13 @@ BROKEN: dict[str, tuple[str, str, str]] = {
 AT_THE_STEP = {"both_of_one_of_two"}
 
 
+def _config(folder: Path, name: str, body: str) -> Path:
+    """``folder/name.yaml``: the schema modeline, then ``body``."""
+    path = folder / f"{name}.yaml"
+    path.write_text(f"{MODELINE}\n{body}", encoding="utf-8")
+    return path
+
+
 def _position(text: str, token: str) -> dict[str, int]:
     offset = text.index(token, len(MODELINE))
     line = text.count("\n", 0, offset)
@@ -249,9 +256,8 @@ def test_a_broken_file_gets_its_diagnostic_where_the_mistake_is(
 ) -> None:
     client, folder = editor
     body, token, words = BROKEN[name]
-    path = folder / f"{name}.yaml"
-    text = f"{MODELINE}\n{body}"
-    path.write_text(text, encoding="utf-8")
+    path = _config(folder, name, body)
+    text = path.read_text(encoding="utf-8")
     found = client.open(path)
     assert len(found) == 1, found
     assert words in found[0]["message"], found
@@ -267,34 +273,37 @@ def test_a_broken_file_gets_its_diagnostic_where_the_mistake_is(
         assert (start["line"] + 1, start["character"] + 1) in places, places
 
 
-def _completion_items(client: LspClient, path: Path, line: int, character: int) -> list[Any]:
-    params = {
+def _at(path: Path, line: int, character: int) -> dict[str, Any]:
+    """The parameters of a request about one place in ``path``."""
+    return {
         "textDocument": {"uri": path.as_uri()},
         "position": {"line": line, "character": character},
     }
-    result = client.request("textDocument/completion", params)
+
+
+def _completion_items(client: LspClient, path: Path, line: int, character: int) -> list[Any]:
+    result = client.request("textDocument/completion", _at(path, line, character))
     return result["items"] if isinstance(result, dict) else result or []
+
+
+def _inserted(item: dict[str, Any]) -> str:
+    """What choosing a completion item writes (servers use either field)."""
+    return str(item.get("insertText") or item["textEdit"]["newText"])
 
 
 def test_completion_inside_a_transform_offers_its_parameters_with_their_defaults(
     editor: tuple[LspClient, Path],
 ) -> None:
     client, folder = editor
-    path = folder / "complete.yaml"
-    path.write_text(f"{MODELINE}\ntransforms:\n  - GaussNoise:\n      \n", encoding="utf-8")
+    path = _config(folder, "complete", "transforms:\n  - GaussNoise:\n      \n")
     client.open(path)
     items = {item["label"]: item for item in _completion_items(client, path, 3, 6)}
     assert set(param_docs("GaussNoise")) <= set(items)
-    insert = items["p"].get("insertText") or items["p"]["textEdit"]["newText"]
-    assert insert == "p: ${1:0.5}"  # GaussNoise's own default, not 0
+    assert _inserted(items["p"]) == "p: ${1:0.5}"  # GaussNoise's own default, not 0
 
 
 def _hover_text(client: LspClient, path: Path, line: int, character: int) -> str:
-    params = {
-        "textDocument": {"uri": path.as_uri()},
-        "position": {"line": line, "character": character},
-    }
-    result = client.request("textDocument/hover", params)
+    result = client.request("textDocument/hover", _at(path, line, character))
     assert result, "no hover"
     contents = result["contents"]
     text = contents["value"] if isinstance(contents, dict) else str(contents)
@@ -303,9 +312,8 @@ def _hover_text(client: LspClient, path: Path, line: int, character: int) -> str
 
 def test_hover_shows_albumentations_description(editor: tuple[LspClient, Path]) -> None:
     client, folder = editor
-    path = folder / "hover.yaml"
-    text = f"{MODELINE}\ntransforms:\n  - GaussNoise: {{std_range: [0.1, 0.2]}}\n"
-    path.write_text(text, encoding="utf-8")
+    path = _config(folder, "hover", "transforms:\n  - GaussNoise: {std_range: [0.1, 0.2]}\n")
+    text = path.read_text(encoding="utf-8")
     assert client.open(path) == []
     where = _position(text, "std_range")
     description = param_docs("GaussNoise")["std_range"].description
@@ -320,16 +328,14 @@ def test_completion_inside_a_nested_composite_offers_names_and_parameters(
     editor: tuple[LspClient, Path],
 ) -> None:
     client, folder = editor
-    path = folder / "nested.yaml"
-    head = f"{MODELINE}\ntransforms:\n  - OneOf:\n      transforms:\n"
-    path.write_text(f"{head}        - GaussNoise:\n            \n", encoding="utf-8")
+    head = "transforms:\n  - OneOf:\n      transforms:\n"
+    path = _config(folder, "nested", f"{head}        - GaussNoise:\n            \n")
     assert client.open(path) == []
     items = {item["label"]: item for item in _completion_items(client, path, 5, 12)}
     assert set(param_docs("GaussNoise")) <= set(items), sorted(items)
-    insert = items["p"].get("insertText") or items["p"]["textEdit"]["newText"]
-    assert insert == "p: ${1:0.5}"
-    path = folder / "nested_name.yaml"  # a file of its own: the server keeps an open one's text
-    path.write_text(f"{head}        - Gauss\n", encoding="utf-8")
+    assert _inserted(items["p"]) == "p: ${1:0.5}"
+    # a file of its own: the server keeps an open one's text
+    path = _config(folder, "nested_name", f"{head}        - Gauss\n")
     client.open(path)
     names = {item["label"] for item in _completion_items(client, path, 4, 15)}
     assert {"GaussNoise", "GaussianBlur", "Sequential"} <= names
@@ -390,7 +396,6 @@ def test_a_config_using_every_feature_has_no_diagnostic_and_compiles(
     editor: tuple[LspClient, Path],
 ) -> None:
     client, folder = editor
-    path = folder / "every_feature.yaml"
-    path.write_text(f"{MODELINE}\n{EVERY_FEATURE}", encoding="utf-8")
+    path = _config(folder, "every_feature", EVERY_FEATURE)
     assert client.open(path) == []
     confaug.load_pipeline(path)  # and confaug agrees: it is a whole, valid config

@@ -28,7 +28,7 @@ import confaug
 from confaug.sources.decode import DecodeOptions, decode_as_stored, decode_image, decode_mask
 from confaug.sources.file_bytes import read_data_file
 from confaug.sources.listing import list_images
-from tests.helpers import images, run_cases, save_image
+from tests.helpers import assert_every_decode_refuses, images, run_cases, save_image
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, devices and symlinks")
 KEEP = DecodeOptions(target_size=None)
@@ -426,16 +426,9 @@ def test_a_cut_jpeg_with_an_end_marker_appended_is_refused(
     data = _jpeg(pixels, progressive=progressive)
     path = tmp_path / "cut.jpg"
     path.write_bytes(data[: int(len(data) * keep)] + b"\xff\xd9")
-    for options in (
-        DecodeOptions(target_size=None),
-        DecodeOptions(target_size=(15, 20)),  # the reduced (1/8) decode
-        DecodeOptions(target_size=None, decoder="pil"),
-        DecodeOptions(target_size=None, color_mode="grayscale"),
-    ):
-        with pytest.raises(confaug.DataError, match=r"cut\.jpg: .*truncated JPEG"):
-            decode_image(path, options)
-    with pytest.raises(confaug.DataError, match="truncated JPEG"):
-        decode_as_stored(path)
+    assert_every_decode_refuses(  # (15, 20): the reduced (1/8) decode
+        path, (15, 20), r"cut\.jpg: .*truncated JPEG", stored="truncated JPEG"
+    )
 
 
 def test_a_jpeg_claiming_a_size_it_cannot_hold_is_refused_before_decoding(

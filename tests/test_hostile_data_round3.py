@@ -23,9 +23,15 @@ from PIL import Image
 import confaug
 from confaug.batching import SampleError
 from confaug.integrations.rows import RowAugmenter, float_bounds
-from confaug.sources.decode import DecodeOptions, decode_as_stored, decode_image
+from confaug.sources.decode import DecodeOptions, decode_image
 from confaug.sources.jpeg_header import read_jpeg_header, scans, scans_cover_every_coefficient
-from tests.helpers import first_pixels, images, skipped_names, write_indexed_files
+from tests.helpers import (
+    assert_every_decode_refuses,
+    first_pixels,
+    images,
+    skipped_names,
+    write_indexed_files,
+)
 
 
 def _progressive(pixels: np.ndarray, **options: Any) -> bytes:
@@ -63,16 +69,9 @@ def test_a_progressive_jpeg_cut_in_its_last_scan_is_refused(
     assert scans_cover_every_coefficient(data, header)  # what hid it: every band has a scan
     path = tmp_path / "cut.jpg"
     path.write_bytes(data)
-    for options in (
-        DecodeOptions(target_size=None),
-        DecodeOptions(target_size=(12, 16)),
-        DecodeOptions(target_size=None, decoder="pil"),
-        DecodeOptions(target_size=None, color_mode="grayscale"),
-    ):
-        with pytest.raises(confaug.DataError, match=r"cut\.jpg: .*truncated JPEG.*last scan"):
-            decode_image(path, options)
-    with pytest.raises(confaug.DataError, match="truncated JPEG"):
-        decode_as_stored(path)
+    assert_every_decode_refuses(
+        path, (12, 16), r"cut\.jpg: .*truncated JPEG.*last scan", stored="truncated JPEG"
+    )
 
 
 @pytest.mark.parametrize(

@@ -105,12 +105,6 @@ class ArraySource(Source):
         return self._range
 
     @property
-    def _within_found(self) -> bool:
-        # Read by tests/test_hostile_data_batching.py (whether the range was found before
-        # the source was pickled); derived, not kept: the look at the bits has been made.
-        return self._range is not None
-
-    @property
     def known_finite(self) -> bool:
         """Whether every value of ``x`` is known to be finite: uint8, or floats whose
         bounds were found (:meth:`value_bounds`, :meth:`range_bounds`) without meeting a
