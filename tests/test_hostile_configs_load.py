@@ -41,6 +41,13 @@ def _fan(levels: int, width: int) -> dict[str, str]:
     return files
 
 
+def _parents(name: str, count: int, text: Callable[[int], str]) -> dict[str, str]:
+    """Files ``{name}0.yaml`` ... holding ``text(i)``, and an ``aug.yaml`` extending them all."""
+    files = {f"{name}{i}.yaml": text(i) for i in range(count)}
+    files["aug.yaml"] = f"version: 1\nextends: [{', '.join(files)}]\n"
+    return files
+
+
 def _many_values(count: int) -> str:
     return "x:\n" + "".join(f"  k{i}: [1, 2, 3, 4]\n" for i in range(count // 5))
 
@@ -100,30 +107,17 @@ CATEGORIES: dict[str, dict[str, Case]] = {
             valid=True,
         ),
         "70 distinct parents": case(
-            {
-                **{f"p{i}.yaml": f"shear_range: {i % 40}\n" for i in range(70)},
-                "aug.yaml": "version: 1\nextends: ["
-                + ", ".join(f"p{i}.yaml" for i in range(70))
-                + "]\n",
-            },
+            _parents("p", 70, lambda i: f"shear_range: {i % 40}\n"),
             field="extends",
             words="more than 64 files",
         ),
         "parents holding 102,000 values together": case(
-            {
-                **{f"v{i}.yaml": _many_values(34_000) for i in range(3)},
-                "aug.yaml": "version: 1\nextends: [v0.yaml, v1.yaml, v2.yaml]\n",
-            },
+            _parents("v", 3, lambda i: _many_values(34_000)),
             field="extends",
             words="more than 100,000 values in all",
         ),
         "64 parents of 3,000 values each (192,000 together)": case(
-            {
-                **{f"w{i}.yaml": _many_values(3_000) for i in range(64)},
-                "aug.yaml": "version: 1\nextends: ["
-                + ", ".join(f"w{i}.yaml" for i in range(64))
-                + "]\n",
-            },
+            _parents("w", 64, lambda i: _many_values(3_000)),
             field="extends",
             words="more than 100,000 values in all",
         ),

@@ -128,14 +128,16 @@ class _Converter:
     def __init__(self, document: Document) -> None:
         self.file = document.file
         self.source = document.source_map
+        #: Positions carried over one by one; ``moves`` re-roots whole subtrees at the end.
         self.target = SourceMap()
+        self.moves: dict[KeyPath, KeyPath] = {}
         self.problems: list[Problem] = []
         #: The top-level Compose, whose options a nested one may repeat.
         self.root: dict[str, Any] = {}
         #: ``strict: true``: A.load raises on a key it would drop, so none is dropped.
         self.strict = False
-        #: (where, field, keys, why) of the keys dropped as A.load drops them.
-        self.dropped: list[tuple[str, str, list[str], str]] = []
+        #: The keys dropped as A.load drops them, each step's as one warning.
+        self.dropped: list[Problem] = []
 
     def problem(self, at: KeyPath, field: KeyPath, message: str, hint: str | None = None) -> None:
         self.problems.append(
@@ -145,7 +147,7 @@ class _Converter:
     def step(self, raw: Any, old: KeyPath, new: KeyPath) -> Any:
         source, target = self.source, self.target
         if not isinstance(raw, dict) or _CLASS not in raw:
-            target.update(source.moved(old, new))
+            self.moves[old] = new
             return raw  # validation says what is wrong with it
         name, wrong = _class_name(raw[_CLASS])
         if name is None:
@@ -202,26 +204,30 @@ class _Converter:
                         table_to[new_key] = table_from[old_key]
             else:
                 params[key] = value
-                target.update(source.moved((*old, key), (*step_path, key)))
+                moved: KeyPath = (*old, key)  # mypy takes [(*old, key)] for 3.11 syntax
+                self.moves[moved] = (*step_path, key)
         if "p" not in raw:
             # A.load's rule for a step without p (A.save always writes one): 0.5 whatever
             # the class's default, except a Compose named so, which keeps its 1.0 (A.load
             # compares the name as written: "albumentations.….Compose" gets 0.5).
             params["p"] = 1.0 if raw[_CLASS] == "Compose" else 0.5
-        where = self.file or "<config>"
-        if name_mark is not None:
-            where += f":{name_mark.line}"
         if dropped:
             them = "them" if len(dropped) > 1 else "it"
             why = (
                 f"A.save writes {them} from {name}'s base class, and {name} does not take "
                 f"{them} (A.load drops {them} too)"
             )
-            self.dropped.append((where, dotted(step_path), dropped, why))
+            self.drop(name_mark, step_path, dropped, why)
         if old_flag:
             why = "albumentations 1.x wrote it on every step; 2.x has none (A.load drops it too)"
-            self.dropped.append((where, dotted(step_path), old_flag, why))
+            self.drop(name_mark, step_path, old_flag, why)
         return {name: params}
+
+    def drop(self, mark: Mark | None, step: KeyPath, keys: list[str], why: str) -> None:
+        listed = ", ".join(f"'{key}'" for key in keys)
+        self.dropped.append(
+            problem_at(mark, dotted(step), f"dropped {listed}: {why}", file=self.file)
+        )
 
     def nested_option(self, raw: dict[str, Any], key: str, old: KeyPath, new: KeyPath) -> None:
         """A nested Compose's option: fine at its default or repeating the outer Compose's
@@ -238,7 +244,6 @@ class _Converter:
         )
 
     def compose_options(self, root: dict[str, Any], data: dict[str, Any]) -> None:
-        source, target = self.source, self.target
         for key, value in root.items():
             if key in (_CLASS, "transforms"):
                 continue
@@ -256,9 +261,7 @@ class _Converter:
                 self.problem(("transform", key), (key,), message)
                 continue
             data[key] = value
-            target.update(source.moved(("transform", key), (key,)))
-            if ("transform", key) in source.keys:
-                target.keys[(key,)] = source.keys[("transform", key)]
+            self.moves[("transform", key)] = (key,)
 
 
 def _same(value: Any, default: Any) -> bool:
@@ -273,6 +276,9 @@ def from_albumentations(document: Document) -> Document:
     converter = _Converter(document)
     root = document.data.get("transform")
     if not isinstance(root, dict) or _CLASS not in root:
+        got = "null" if root is None else type(root).__name__
+        if isinstance(root, dict):
+            got = f"a mapping without {_CLASS}"
         raise ConfigError(
             [
                 *document.problems,
@@ -280,7 +286,7 @@ def from_albumentations(document: Document) -> Document:
                     document.source_map.locate(("transform",)),
                     "transform",
                     f"an albumentations file's transform is a mapping with {_CLASS} (what "
-                    f"A.save writes), got {type(root).__name__}",
+                    f"A.save writes), got {got}",
                     file=document.file,
                 ),
             ]
@@ -323,10 +329,10 @@ def from_albumentations(document: Document) -> Document:
         data["transforms"] = [converter.step(root, ("transform",), ("transforms", 0))]
     if converter.problems:  # with what reading the file found (a duplicate key, ...)
         raise ConfigError([*document.problems, *converter.problems])
-    for where, field, keys, why in converter.dropped:
-        listed = ", ".join(f"'{key}'" for key in keys)
-        message = f"{where}: {field}: dropped {listed}: {why}"
-        warnings.warn(message, DroppedKeysWarning, stacklevel=2)
+    for dropped in converter.dropped:  # "file:line:column: field: dropped 'key': why"
+        warnings.warn(str(dropped), DroppedKeysWarning, stacklevel=2)
+    positions = converter.target
+    positions.update(document.source_map.rerooted(converter.moves))
     return Document(
-        data, converter.target, document.file, document.chain, problems=list(document.problems)
+        data, positions, document.file, document.chain, problems=list(document.problems)
     )

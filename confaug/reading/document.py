@@ -48,13 +48,29 @@ class SourceMap:
             {p: m for p, m in self.keys.items() if path_exists(data, p)},
         )
 
-    def moved(self, old: KeyPath, new: KeyPath) -> SourceMap:
-        """Entries under ``old`` re-rooted at ``new`` (others dropped)."""
-        n = len(old)
-        return SourceMap(
-            {new + p[n:]: m for p, m in self.values.items() if p[:n] == old},
-            {new + p[n:]: m for p, m in self.keys.items() if p[:n] == old},
-        )
+    def rerooted(self, moves: dict[KeyPath, KeyPath]) -> SourceMap:
+        """The entries under each old path of ``moves`` re-rooted at its new path (others
+        dropped), in one pass over the map: moving subtrees one at a time rescans the whole
+        map per move, quadratic in a file's steps. The old paths do not nest.
+        """
+        new_of: dict[KeyPath, KeyPath | None] = {(): moves.get(())}
+
+        def new_path(path: KeyPath) -> KeyPath | None:  # each prefix worked out once
+            if path in new_of:
+                return new_of[path]
+            found = moves.get(path)
+            if found is None:
+                parent = new_path(path[:-1])
+                found = None if parent is None else (*parent, path[-1])
+            new_of[path] = found
+            return found
+
+        def rerooted(table: dict[KeyPath, Mark]) -> dict[KeyPath, Mark]:
+            return {
+                new: mark for path, mark in table.items() if (new := new_path(path)) is not None
+            }
+
+        return SourceMap(rerooted(self.values), rerooted(self.keys))
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from confaug import resources
-from confaug.errors import ConfigError, did_you_mean
+from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.albu_format import from_albumentations, is_albumentations_file
 from confaug.reading.document import Document, Mark, SourceMap, problem_at
 from confaug.reading.merge import merge_into
@@ -100,9 +100,7 @@ def read_file(path: Path, shown: str, limits: Limits) -> Document:
             column=1,
         )
     if is_albumentations_file(document.data):
-        problems = document.problems
-        document = from_albumentations(document)
-        document.problems = problems
+        document = from_albumentations(document)  # keeps what reading found
     return document
 
 
@@ -158,15 +156,14 @@ class Resolver:
             return document
         data: dict[str, Any] = {}
         source_map = SourceMap()
-        problems = []
+        problems: list[Problem] = []
         for own in [*(self._files[file].document for file in entry.parents), document]:
             merge_into(data, own.data)
             source_map.update(own.source_map)
             problems.extend(own.problems)  # every file's, even where a child replaced the value
         # Positions of values that a later file replaced went with them.
-        merged = Document(data, source_map.restricted_to(data), document.file, entry.chain)
-        merged.problems = problems
-        return merged
+        positions = source_map.restricted_to(data)
+        return Document(data, positions, document.file, entry.chain, problems=problems)
 
     def _resolve_own(
         self, document: Document, base: Path, stack: tuple[Path, ...], chain: tuple[str, ...]

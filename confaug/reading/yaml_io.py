@@ -97,7 +97,7 @@ class _CoreResolver(yaml.resolver.BaseResolver):
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode:
             if implicit[0]:
-                for tag, pattern in _by_first().get(value[:1], _WILDCARD):
+                for tag, pattern in _BY_FIRST.get(value[:1], _WILDCARD):
                     if pattern.match(value):
                         return tag
             return _STR
@@ -128,19 +128,15 @@ _add(
 
 
 #: The resolvers a plain scalar's first character selects, the wildcard ones after them, as
-#: ``BaseResolver.resolve`` orders them (built on first use, once every resolver is added).
-_WILDCARD: list[tuple[str, re.Pattern[str]]] = []
-_BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
-
-
-def _by_first() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
-    if not _BY_FIRST:
-        table = _CoreResolver.yaml_implicit_resolvers
-        _WILDCARD.extend(table.get(None, []))
-        for first, resolvers in table.items():
-            if first is not None:
-                _BY_FIRST[first] = [*resolvers, *_WILDCARD]
-    return _BY_FIRST
+#: ``BaseResolver.resolve`` orders them (every resolver is added above).
+_WILDCARD: list[tuple[str, re.Pattern[str]]] = list(
+    _CoreResolver.yaml_implicit_resolvers.get(None, [])
+)
+_BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+    first: [*resolvers, *_WILDCARD]
+    for first, resolvers in _CoreResolver.yaml_implicit_resolvers.items()
+    if first is not None
+}
 
 
 class _PyLoader(

@@ -91,7 +91,8 @@ REMOVED: dict[str, dict[str, str]] = {
     "RandomGamma": {"eps": "no longer needed"},
 }
 
-_TENSORS = "the adapters make tensors: gen.as_torch(...) gives CHW float32"
+#: For the tensor transforms of either version (spec.catalog.REFUSED has 2.x's).
+TENSORS = "the adapters make tensors: gen.as_torch(...) gives CHW float32, gen.as_tf(...) tf.data"
 
 #: 1.x transforms gone in 2.x → what to write instead (spec.catalog.REFUSED: 2.x names).
 TRANSFORMS: dict[str, str] = {
@@ -109,7 +110,7 @@ TRANSFORMS: dict[str, str] = {
     "IAAPiecewiseAffine": "use PiecewiseAffine",
     "IAASharpen": "use Sharpen",
     "IAASuperpixels": "use Superpixels",
-    "ToTensor": _TENSORS,
+    "ToTensor": TENSORS,
     "Flip": (
         "use OneOf over HorizontalFlip, VerticalFlip and a Sequential of both (Flip drew one "
         "of the three)"

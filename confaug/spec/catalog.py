@@ -19,8 +19,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from confaug._albu import albumentations
+from confaug.errors import did_you_mean
 from confaug.reading.albu_format import inherited_keys
-from confaug.spec.albu1_renames import TRANSFORMS, parameter_hint
+from confaug.spec.albu1_renames import TENSORS, TRANSFORMS, parameter_hint
 from confaug.spec.degenerate import degenerate_problems
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, MAX_PIXELS, Probability, describe
 
@@ -54,7 +55,6 @@ _BASE = (
     "name a transform: docs/readme/spec-reference.md and `confaug schema` list them"
 )
 _FILES = "it reads reference images from files, which a config may not (SECURITY.md)"
-_TENSOR = "the adapters make tensors: gen.as_torch(...) gives CHW float32, gen.as_tf(...) tf.data"
 #: Names albumentations has that no step may use → why, and what to write instead.
 REFUSED: dict[str, str] = {
     **dict.fromkeys(BASE_CLASSES, _BASE),
@@ -63,8 +63,8 @@ REFUSED: dict[str, str] = {
         "them with p: 1 (a Compose nested in an albumentations file loads as one)"
     ),
     "ReplayCompose": "confaug does not replay; its steps can be listed under transforms",
-    "ToTensorV2": _TENSOR,
-    "ToTensor3D": _TENSOR,
+    "ToTensorV2": TENSORS,
+    "ToTensor3D": TENSORS,
     "Lambda": (
         "configs cannot run code; register a function with confaug.register and name it as "
         "preprocessing_function (SECURITY.md)"
@@ -186,8 +186,6 @@ def check_params(
 
     ``children`` are a composite's ``transforms`` (checked for their number only).
     """
-    from confaug.errors import did_you_mean
-
     problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
     for key in params:
         if key not in info.params:
@@ -309,8 +307,6 @@ def _schema_problems(
 def _unknown_hint(info: TransformInfo, key: str) -> str | None:
     """The hint of an unknown parameter: albumentations 1.x's name for it, a key ``A.save``
     writes from a base class, or a close name."""
-    from confaug.errors import did_you_mean
-
     hint = parameter_hint(info.name, key)
     if hint is None and key in inherited_keys(info.cls):
         hint = (
@@ -334,8 +330,6 @@ def _missing_message(names: list[str]) -> str:
 
 def unknown_transform(name: str) -> tuple[str, str | None]:
     """The message and hint for a step naming ``name``, which the catalog lacks."""
-    from confaug.errors import did_you_mean
-
     if name in REFUSED:
         return f"'{name}' cannot be a step of a config", REFUSED[name]
     if name in TRANSFORMS:
