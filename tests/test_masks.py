@@ -209,6 +209,15 @@ def test_preview_draws_the_masks_given(cli: Run, tmp_path: Path) -> None:
     assert code == 0 and np.array_equal(by_name, drawn)
 
 
+def test_preview_mask_pattern_without_masks_is_refused(cli: Run, tmp_path: Path) -> None:
+    """A pattern with nothing to apply it to is wrong usage, not silently ignored."""
+    _pairs(tmp_path / "img", tmp_path / "masks")
+    folder = str(tmp_path / "img")
+    for given in (["--image", folder], []):
+        code, _, err, grid = _grid(cli, tmp_path, *given, "--mask-pattern", "{stem}_mask")
+        assert code == 2 and "--mask-pattern needs --mask DIR" in err and grid is None
+
+
 def test_preview_reads_a_palette_mask_as_its_indices(tmp_path: Path) -> None:
     from PIL import Image
 

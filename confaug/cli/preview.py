@@ -273,6 +273,8 @@ def stretch_note(rows: Sequence[Sequence[Cell]], *pipes: Pipeline) -> str:
 def _items(args: argparse.Namespace) -> list[PreviewImage]:
     """The images of the grid (and their masks), with a note when a folder gave more than
     ``--max-images``; a ``UsageError`` for masks that cannot be drawn."""
+    if args.mask_pattern != SAME_NAME and not args.masks:
+        raise UsageError("--mask-pattern needs --mask DIR (a folder of masks)")
     if not args.images:
         if args.masks:
             raise UsageError("--mask needs --image (the embedded samples have their own masks)")
