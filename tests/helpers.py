@@ -32,6 +32,9 @@ import pytest
 import yaml
 from PIL import Image
 
+import confaug
+from confaug import ConfigError
+
 ROOT = Path(__file__).resolve().parents[1]
 
 #: How long a call that takes well under a few seconds here may take before it counts as hung:
@@ -46,6 +49,15 @@ def only_problem(err: pytest.ExceptionInfo[Any]) -> Any:
     problems = err.value.problems
     assert len(problems) == 1, str(err.value)
     return problems[0]
+
+
+def problems_of(write: Callable[..., Any], text: str, name: str = "aug.yaml") -> list[Any]:
+    """The problems of the ConfigError that loading ``text``, written as ``name`` by the
+    ``write`` fixture, raises."""
+    write(name, text)
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec(name)
+    return err.value.problems
 
 
 def position(text: str, needle: str, occurrence: int = 1) -> tuple[int, int]:

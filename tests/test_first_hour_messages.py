@@ -16,14 +16,7 @@ import confaug
 from confaug import ConfigError, Problem
 from confaug.reading.yaml_io import parse_yaml
 from tests.conftest import Run, WriteConfig
-from tests.helpers import position, seed_keywords
-
-
-def problems_of(write: WriteConfig, text: str, name: str = "aug.yaml") -> list[Problem]:
-    write(name, text)
-    with pytest.raises(ConfigError) as err:
-        confaug.load_spec(name)
-    return err.value.problems
+from tests.helpers import position, problems_of, seed_keywords
 
 
 def by_field(problems: list[Problem]) -> dict[str, Problem]:

@@ -9,7 +9,7 @@ import confaug
 from confaug import ConfigError, Problem
 from confaug.errors import did_you_mean
 from tests.conftest import Register, WriteConfig
-from tests.helpers import only_problem, position
+from tests.helpers import only_problem, position, problems_of
 
 AUG = """\
 version: 1
@@ -21,13 +21,6 @@ transforms:
       std_range: [0.5, 0.1]
       p: 0.3
 """
-
-
-def problems_of(write: WriteConfig, text: str, name: str = "aug.yaml") -> list[Problem]:
-    write(name, text)
-    with pytest.raises(ConfigError) as err:
-        confaug.load_spec(name)
-    return err.value.problems
 
 
 def test_transform_parameter_error_has_exact_place_and_rendering(write: WriteConfig) -> None:
