@@ -16,6 +16,12 @@ Such a source's seeds (its keys are its indices) come from one :class:`EpochSeed
 per epoch, made when the epoch's first batch is: a batch takes its rows of the seeds, and
 of the draws made from them, instead of hashing and drawing again (the same numbers).
 
+A batch that is every sample of its array source, whose range is not known yet (each of
+``wrap``'s batches is a source of its own), is not scanned for its value range first: the
+batch path reads the range from the images' bits while it augments them, in both halves
+of the batch at once, and declines when the bits cannot say (``finds_own_range``; the
+loader then has the source scan its values, as for any other batch).
+
 A batch of small images is augmented with OpenCV held at one thread (the workers'
 reference-counted pin; not in a child forked without OpenCV's fork hooks): a warp of a
 32 px image is too short to share, and OpenCV's idle threads, which spin a while before
@@ -96,17 +102,23 @@ def augment_as_batch(
     stream: tuple[int, ...],
     should_stop: Callable[[], bool] | None = None,
     table: SeedTable | None = None,
+    own_range: bool = False,
 ) -> np.ndarray | None:
     """The augmented images of ``indices`` stacked (sample ``i`` seeded as the loader seeds
     it), or None when the batch should go sample by sample. ``table``: the seeds of
-    ``(seed, stream)`` for every key of an array source (:class:`EpochSeeds`)."""
+    ``(seed, stream)`` for every key of an array source (:class:`EpochSeeds`).
+    ``own_range``: ``pipeline`` has not been given the source's value range, and
+    ``indices`` are every sample of it (:func:`finds_own_range`): the pipeline finds the
+    range from them as it augments them, or declines (None)."""
     if not getattr(pipeline, "augments_batches", False) or source.y_mode not in _IMAGE_ONLY_MODES:
         return None
     if not isinstance(indices, (np.ndarray, range)) or not len(indices):
         return None
     if should_stop is not None and should_stop():
         return None  # the sample-by-sample loop stops before its first sample
-    whole = _array_batch(source, indices)
+    whole = _array_batch(source, indices, own_range)
+    if own_range and whole is None:
+        return None
     if whole is not None:
         seeds: Seeds  # ArraySource's sample key is the index
         if table is not None and table.holds(seed, stream, len(source)):
@@ -138,16 +150,37 @@ def _threads_for(values: int) -> contextlib.AbstractContextManager[None]:
     return contextlib.nullcontext()
 
 
-def _array_batch(source: Source, indices: np.ndarray | range) -> ArrayBatch | None:
+def finds_own_range(source: Source, pipeline: Any, indices: Iterable[int] | np.ndarray) -> bool:
+    """Whether the batch of ``indices`` may find its source's value range itself, while
+    it is augmented, instead of the source scanning its values first: an array source
+    of floats whose range is not known yet (``wrap``'s batches: each is its own source),
+    a pipeline that augments whole batches, and ``indices`` every sample of the source —
+    the range of the batch is then the range of the dataset."""
+    if not getattr(pipeline, "augments_batches", False) or not _loads_as_array(source):
+        return False
+    assert isinstance(source, ArraySource)
+    x = source.x
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or source.range_known:
+        return False
+    if not isinstance(indices, (np.ndarray, range)) or len(indices) != len(x) or not len(x):
+        return False
+    order = np.asarray(indices)
+    return bool(np.array_equal(np.sort(order), np.arange(len(x))))
+
+
+def _array_batch(
+    source: Source, indices: np.ndarray | range, whole: bool = False
+) -> ArrayBatch | None:
     """The samples ``indices`` of an array source as one :class:`ArrayBatch`, when the
-    source loads and keys them as ``ArraySource`` does (a subclass may not)."""
+    source loads and keys them as ``ArraySource`` does (a subclass may not); ``whole``:
+    they are all of it (:func:`finds_own_range`)."""
     if not _loads_as_array(source):
         return None
     assert isinstance(source, ArraySource)
     array = source.batch_array(indices)
     if array is None:
         return None
-    return ArrayBatch(array, np.asarray(indices, dtype=np.intp), source.known_finite)
+    return ArrayBatch(array, np.asarray(indices, dtype=np.intp), source.known_finite, whole)
 
 
 def _loads_as_array(source: Source) -> bool:

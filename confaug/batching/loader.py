@@ -7,7 +7,9 @@ so all of them share one seed derivation, one decoder (the source's) and one err
 - sample ``i`` is augmented with ``sample_seed(seed, *stream, source.sample_key(i))``; epoch
   ``e`` of an indexed source is the stream ``(SAMPLE_STREAM, e)`` (see ``confaug.seeding``);
 - float samples of one source share one value range (``ArraySource.value_bounds`` through
-  ``Pipeline.for_value_bounds``), never one range per sample;
+  ``Pipeline.for_value_bounds``), never one range per sample; a batch that is all of its
+  source (``wrap``'s) has the batch path find that range as it augments the batch
+  (``batch_load.finds_own_range``), with the same outcome;
 - a :class:`DataError` (bad data: from the source, from the pipeline's own checks, from what
   albumentations cannot do with this sample, from a ``preprocessing_function``), and running
   out of memory or failing to read while loading one sample, skip the sample with
@@ -31,7 +33,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from confaug.batching.batch_load import EpochSeeds, augment_as_batch
+from confaug.batching.batch_load import EpochSeeds, augment_as_batch, finds_own_range
 from confaug.batching.collate import Batch, PerSample, stack
 from confaug.batching.protocol import SamplePipeline
 from confaug.idg.many_seeds import SeedTable
@@ -133,14 +135,21 @@ def _augment(
 ) -> Augmented:
     """:func:`augment_samples`; a batch augmented whole gets its ``outputs`` dicts only
     with ``outputs_of_whole`` (:func:`load_batch` reads ``stacked`` alone)."""
-    pipeline = in_one_range(pipeline, source)
-    if not standardize:  # the whole batch at once, the same pixels (see batch_load.py)
+    whole = None
+    if not standardize and finds_own_range(source, pipeline, indices):
+        # The whole batch at once, its range found as it is augmented (see batch_load.py).
         whole = augment_as_batch(
-            source, pipeline, indices, seed, stream, should_stop, table=seed_table
+            source, pipeline, indices, seed, stream, should_stop, seed_table, own_range=True
         )
-        if whole is not None:
-            outputs = [{"image": x} for x in whole] if outputs_of_whole else []
-            return Augmented(outputs, np.asarray(indices, "i8"), [], whole)
+    if whole is None:
+        pipeline = in_one_range(pipeline, source)
+        if not standardize:  # the whole batch at once, the same pixels (see batch_load.py)
+            whole = augment_as_batch(
+                source, pipeline, indices, seed, stream, should_stop, table=seed_table
+            )
+    if whole is not None:
+        outputs = [{"image": x} for x in whole] if outputs_of_whole else []
+        return Augmented(outputs, np.asarray(indices, "i8"), [], whole)
     outputs, kept, skipped = [], [], []
     for index in (int(i) for i in indices):
         if should_stop is not None and should_stop():

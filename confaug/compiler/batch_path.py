@@ -29,6 +29,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from confaug.compiler.range_bits import largest_bits, range_of_bits, reads_bits
 from confaug.compiler.values import Scale, infer_scale
 from confaug.errors import DataError
 from confaug.idg.batch import WarpSettings, augment_into, with_matrices
@@ -41,11 +42,15 @@ class ArrayBatch:
     """Images ``array[indices]`` of one array in the pipeline's layout, read where they are:
     what a source hands :meth:`BatchPath.run_samples` instead of a list of images when it
     vouches for all of them at once — rank 3, with pixels, uint8 or float — and, when
-    ``finite``, that no float value is NaN or infinite. Indices lie within the array."""
+    ``finite``, that no float value is NaN or infinite. Indices lie within the array.
+    ``whole``: they are every image of their dataset, so with ``value_range: auto`` their
+    one range is found from them (as ``Pipeline.for_value_bounds`` decides it), while they
+    are augmented (:meth:`BatchPath._run_in_own_range`)."""
 
     array: np.ndarray
     indices: np.ndarray
     finite: bool
+    whole: bool = False
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -57,6 +62,9 @@ class BatchPath:
     def __init__(self, sampler: IdgSampler, settings: WarpSettings) -> None:
         self.sampler = sampler
         self.settings = settings
+        #: The range the last batch that found its own was in: the next one's first guess
+        #: (see _run_in_own_range). Only a guess, so threads may race on it.
+        self._range_guess: tuple[float, float] | None = None
 
     @classmethod
     def of(cls, compose: Any) -> BatchPath | None:
@@ -155,6 +163,8 @@ class BatchPath:
         array = batch.array
         if not len(batch) or array.ndim != 4:
             return None
+        if value_range == "auto" and array.dtype.kind == "f" and batch.whole:
+            return self._run_in_own_range(batch, seeds, channels_first)
         if value_range == "auto" and array.dtype.kind == "f":  # a range per image: as a list
             images = [array[index] for index in batch.indices.tolist()]
             return self.run_samples(
@@ -168,6 +178,38 @@ class BatchPath:
         finite = batch.finite or array.dtype.kind != "f"
         draws = self._draws_for(seeds, *taken.shape[1:3])
         out = self._augment(taken, draws, scale, finite)
+        return None if out is None else _layout(out, channels_first)
+
+    def _run_in_own_range(
+        self, batch: ArrayBatch, seeds: Sequence[int], channels_first: bool
+    ) -> np.ndarray | None:
+        """:meth:`_run_taken` of the floats of a whole dataset with ``value_range: auto``:
+        augmented in the range their largest bit pattern puts them in (``range_bits``), or
+        None when that cannot say (the caller then finds the range from the values).
+
+        The bits are read image by image as the images are augmented, in both halves of
+        the batch at once, in the range the previous such batch was in; only when the
+        batch turns out to be in the other one is it augmented again. The range decides
+        the output, never the guess: the bits are those of the range found first and the
+        batch augmented after, which is how the first batch (no guess yet) is done."""
+        array = batch.array
+        if not reads_bits(array.dtype):
+            return None
+        taken = _Taken(np.moveaxis(array, 1, -1) if channels_first else array, batch.indices)
+        draws = self._draws_for(seeds, *taken.shape[1:3])
+        guess = self._range_guess
+        out: np.ndarray | None = None
+        if guess is None:
+            found = range_of_bits(largest_bits(array), array.dtype)
+        else:
+            seen: list[int] = []
+            out = self._augment(taken, draws, Scale(*guess, array.dtype), True, seen)
+            found = range_of_bits(max(seen), array.dtype)
+        if found is None:
+            return None
+        if found != guess:
+            out = self._augment(taken, draws, Scale(*found, array.dtype), True)
+        self._range_guess = found
         return None if out is None else _layout(out, channels_first)
 
     # ---- draws --------------------------------------------------------------------------
@@ -203,10 +245,17 @@ class BatchPath:
 
     # ---- pixels -------------------------------------------------------------------------
     def _augment(
-        self, images: Any, draws: BatchDraws, scale: Scale | None, finite: bool
+        self,
+        images: Any,
+        draws: BatchDraws,
+        scale: Scale | None,
+        finite: bool,
+        seen_bits: list[int] | None = None,
     ) -> np.ndarray | None:
         """HWC images in the caller's dtype and range → augmented, same dtype and range;
-        None when a float value is not finite (the per-sample path names the image)."""
+        None when a float value is not finite (the per-sample path names the image).
+        ``seen_bits``: the float images' largest bit pattern is added to it, per chunk,
+        and ``scale`` is only a guess (the values may be anything: no warnings)."""
         count, height, width, channels = images.shape
         out = np.empty((count, height, width, channels), np.uint8 if scale is None else scale.dtype)
 
@@ -214,7 +263,11 @@ class BatchPath:
             if scale is None:  # uint8 is worked on as it is
                 augment_into(images[part], draws[part], self.settings, out[part])
                 return True
-            return self._augment_floats(images, draws, scale, finite, out, part)
+            if seen_bits is None:
+                return self._augment_floats(images, draws, scale, finite, out, part)
+            # In each thread that runs a part (NumPy's error state is the thread's own).
+            with np.errstate(all="ignore"):
+                return self._augment_floats(images, draws, scale, finite, out, part, seen_bits)
 
         return out if all(_in_halves(run, count, count * height * width)) else None
 
@@ -226,8 +279,11 @@ class BatchPath:
         finite: bool,
         out: np.ndarray,
         images_part: slice,
+        seen_bits: list[int] | None = None,
     ) -> bool:
-        """Float images ``images_part`` into ``out``; False at a value that is not finite."""
+        """Float images ``images_part`` into ``out``; False at a value that is not finite.
+        ``seen_bits``: gets each chunk's largest bit pattern, read just before the chunk
+        is, so that it is read from the cache."""
         first, stop, _ = images_part.indices(len(out))
         _, height, width, channels = out.shape
         shape = (height, width, channels)
@@ -246,6 +302,8 @@ class BatchPath:
                 slice(start, min(start + size, stop)),
                 out[start : min(start + size, stop)],
             )
+            if seen_bits is not None:
+                seen_bits.append(images[part].largest_bits())
             work = _to_working(images, part, scale, scratch_in)
             # A sum sees a NaN or an infinity (of the input, or of its working copy while
             # that is in cache); one that overflows on huge values only declines the batch.
@@ -322,6 +380,15 @@ class _Taken:
     def __iter__(self) -> Iterator[np.ndarray]:
         array = self.array
         return (array[index] for index in self.indices.tolist())
+
+    def largest_bits(self) -> int:
+        """``range_bits.largest_bits`` of the images: one reduction over the images when
+        they are a run of the array, else one per image."""
+        indices = self.indices
+        first, count = int(indices[0]), len(indices)
+        if count == 1 or bool(np.all(indices == np.arange(first, first + count))):
+            return largest_bits(self.array[first : first + count])
+        return max(largest_bits(self.array[index]) for index in indices.tolist())
 
     def into(self, out: np.ndarray) -> None:
         """The images, as ``astype(out.dtype)`` makes them, into ``out``."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from confaug.compiler.range_bits import largest_bits, range_of_bits, reads_bits
 from confaug.sources.base import Source, YMode, check_data_format
 from confaug.sources.errors import DataError
 
@@ -103,6 +104,12 @@ class ArraySource(Source):
                 return self.value_bounds()
             self._finite = True
         return self._range
+
+    @property
+    def range_known(self) -> bool:
+        """Whether the bounds ``value_range: auto`` decides from were found already
+        (:meth:`range_bounds`, :meth:`value_bounds`), or given."""
+        return self._bounds_found or self._range is not None
 
     @property
     def known_finite(self) -> bool:
@@ -237,37 +244,17 @@ def _finite_bounds(x: np.ndarray | list[np.ndarray]) -> tuple[tuple[float, float
     return (None if low > high else (low, high)), finite
 
 
-#: The largest bit pattern of a float within each range, per float size: a non-negative
-#: float's bits, read as an unsigned integer, order as its values do (+inf and NaN above
-#: every finite value); a sign bit (a negative value, -0.0) puts them above both.
-_RANGE_BITS = {
-    dtype.itemsize: (
-        np.dtype(f"u{dtype.itemsize}"),
-        (
-            (int(np.array(1.0, dtype).view(f"u{dtype.itemsize}")), (0.0, 1.0)),
-            (int(np.array(255.0, dtype).view(f"u{dtype.itemsize}")), (0.0, 255.0)),
-        ),
-    )
-    for dtype in (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
-}
-
-
 def within_a_range(x: Any) -> tuple[float, float] | None:
     """``(0.0, 1.0)`` when every value of the float array ``x`` is finite and in [0, 1],
-    ``(0.0, 255.0)`` when in [0, 255], found from the largest bit pattern (one pass); None
-    otherwise, or when it cannot say (not one contiguous float array in the machine's byte
-    order, -0.0 among them): the caller then scans the values themselves."""
-    if not isinstance(x, np.ndarray) or x.dtype.kind != "f" or not x.size:
+    ``(0.0, 255.0)`` when in [0, 255], found from the largest bit pattern (one pass,
+    ``compiler.range_bits``); None otherwise, or when it cannot say (not one contiguous
+    float array in the machine's byte order, -0.0 among them): the caller then scans the
+    values themselves."""
+    if not isinstance(x, np.ndarray) or not x.size or not reads_bits(x.dtype):
         return None
-    kinds = _RANGE_BITS.get(x.dtype.itemsize)
-    if kinds is None or not x.flags.c_contiguous or not x.dtype.isnative:
+    if not x.flags.c_contiguous:
         return None
-    unsigned, limits = kinds
-    largest = int(np.max(x.reshape(-1).view(unsigned)))  # a reduction: x is not copied
-    for bits, bounds in limits:
-        if largest <= bits:
-            return bounds
-    return None
+    return range_of_bits(largest_bits(x), x.dtype)
 
 
 def value_parts(array: np.ndarray) -> Any:
