@@ -1,7 +1,8 @@
 """The seed's own paths, timed through the API a user calls, as ratios taken in one run.
 
     KERAS_BACKEND=numpy python benchmarks/bench_seed.py [--sizes 400 32] [--rounds 5]
-        [--turns 4] [--seconds 0.15] [--folder-files 160] [--threads N] [--rows flow snippet]
+        [--turns 4] [--seconds 0.15] [--settle 0] [--folder-files 160] [--threads N]
+        [--rows flow snippet]
 
 Each row is a path and its baseline. A round gives each row ``--turns`` short turns of its
 path and of its baseline, alternating (ABBA…), each turn about ``--seconds`` long: a busy
@@ -30,6 +31,11 @@ rounds' ratios with their range. The config is the seed's (``preset:keras_seed``
 The bare loop is one ``cv2.warpAffine`` per image (bilinear, reflect, inverse map) and nothing
 else: the floor. The first line gives the load average: on a shared machine the ranges
 widen. Absolute figures drift between machines and runs; compare the ratios.
+
+Both libraries share one process, and a turn's first batches can pay for what the other
+side's turn did to the heap: fresh memory pages, which the kernel zeroes (2 MB at a time
+where NumPy asks for huge pages). ``--settle N`` runs N untimed units at the start of every
+turn, on both sides: the steady state of a loop that runs one library only.
 """
 
 from __future__ import annotations
@@ -271,13 +277,18 @@ def calibrate(work: dict[str, Workload], seconds: float) -> None:
 
 
 def paired_rounds(
-    work: dict[str, Workload], pairs: list[tuple[str, str]], rounds: int, turns: int
+    work: dict[str, Workload],
+    pairs: list[tuple[str, str]],
+    rounds: int,
+    turns: int,
+    settle: int = 0,
 ) -> dict[tuple[str, str], list[tuple[float, float]]]:
     """Images/s of each pair's path and baseline, per round.
 
     In a round every pair runs ``turns`` short turns of its path and of its baseline,
     alternating (ABBA…), so that a busy spell on a shared machine falls on both sides of a
-    ratio alike; a round's rate is its images over its time on that side.
+    ratio alike; a round's rate is its images over its time on that side. ``settle``:
+    units each side runs untimed at the start of its turn (see ``--settle``).
     """
     result: dict[tuple[str, str], list[tuple[float, float]]] = {pair: [] for pair in pairs}
     for _ in range(rounds):
@@ -286,6 +297,8 @@ def paired_rounds(
             for turn in range(turns):
                 for side in (0, 1) if turn % 2 == 0 else (1, 0):
                     workload = work[pair[side]]
+                    if settle:
+                        workload.run(settle)
                     start = time.perf_counter()
                     made[side] += workload.run(workload.units)
                     spent[side] += time.perf_counter() - start
@@ -396,6 +409,14 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=4, help="turns of each side per round")
     parser.add_argument("--seconds", type=float, default=0.15, help="length of one turn")
     parser.add_argument(
+        "--settle",
+        type=int,
+        default=0,
+        help="units each side runs untimed before each turn (default 0): both libraries share "
+        "one process, so a turn's first batches can pay for fresh memory pages the other "
+        "side's turn left the heap without; a training loop runs one side only",
+    )
+    parser.add_argument(
         "--folder-files", type=int, default=160, help="400 px JPEGs of the folder rows (0: none)"
     )
     parser.add_argument(
@@ -424,6 +445,7 @@ def main() -> None:
         f"threads), NumPy {np.__version__}, KERAS_BACKEND={os.environ['KERAS_BACKEND']}, "
         f"OPENBLAS_CORETYPE={coretype or 'unset'}; {os.cpu_count()} CPUs, load average "
         f"{load}; medians of {args.rounds} rounds of {args.turns} alternating turns per side"
+        + (f", {args.settle} untimed units before each" if args.settle else "")
     )
     for size in args.sizes:
         batch = 4 if size >= 128 else 32
@@ -439,7 +461,7 @@ def main() -> None:
         }
         calibrate(work, args.seconds)
         pairs = [(name, baseline) for _, name, baseline in chosen]
-        rates = paired_rounds(work, pairs, args.rounds, args.turns)
+        rates = paired_rounds(work, pairs, args.rounds, args.turns, args.settle)
         rows = [(label, name, base, TARGETS.get((name, size))) for label, name, base in chosen]
         title = f"{size}x{size}x3, batches of {batch}, flow over ({flow_images}, {size}, {size}, 3)"
         print_table(title, rows, rates)
