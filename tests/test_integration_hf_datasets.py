@@ -158,3 +158,18 @@ def test_a_bad_row_names_its_key_and_a_missing_column_says_which(
         bad.with_transform(hf_transform(pipe, seed=1, image_column="photo"))[0]
     with pytest.raises(TypeError, match="with_transform"):
         hf_transform(pipe, seed=1)([1, 2])  # type: ignore[arg-type]
+
+
+def test_hf_transform_shows_and_checks_the_transforms_options(pipe: confaug.Pipeline) -> None:
+    """help() and editors see HFTransform's options on the function; a misspelt one is
+    refused before any work, with the right name."""
+    import inspect
+
+    shown = inspect.signature(hf_transform).parameters
+    wanted = inspect.signature(HFTransform.__init__).parameters
+    keyword_only = [name for name, p in wanted.items() if p.kind is p.KEYWORD_ONLY]
+    assert keyword_only and all(name in shown for name in keyword_only)
+    assert all(shown[name].default == wanted[name].default for name in keyword_only)
+    with pytest.raises(TypeError, match=r"'key_colum' \(did you mean 'key_column'\?\)"):
+        hf_transform(pipe, seed=1, key_colum="id")
+    assert hf_transform(pipe, seed=1, output_column="pixel_values").output_column == "pixel_values"

@@ -265,7 +265,7 @@ def test_constructor_overrides_are_checked() -> None:
     cls = ray_augment(CONFIG, seed=1)
     assert cls(on_error="mark").on_error == "mark"
     assert cls().on_error == "raise"
-    with pytest.raises(TypeError, match="unknown option"):
+    with pytest.raises(TypeError, match=r"'on_eror' \(did you mean 'on_error'\?\)"):
         cls(on_eror="skip")
 
 

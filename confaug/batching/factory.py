@@ -88,7 +88,7 @@ def unexpected_keywords(
     return TypeError(f"{where}() got an unexpected keyword {noun} {', '.join(parts)}")
 
 
-def _with_options_of(target: type) -> Callable[[_F], _F]:
+def with_options_of(target: type) -> Callable[[_F], _F]:
     """A decorator: ``function`` with its ``**options`` shown as ``target``'s keyword-only
     parameters (defaults included, for ``help()`` and editors; written once, in ``target``)
     and a misspelt keyword refused with a hint.
@@ -123,7 +123,7 @@ def _with_options_of(target: type) -> Callable[[_F], _F]:
     return decorate
 
 
-_with_generator_options = _with_options_of(BatchGenerator)
+_with_generator_options = with_options_of(BatchGenerator)
 
 
 @_with_generator_options
@@ -319,7 +319,7 @@ def flow_from_dataframe(
     return BatchGenerator(source, pipeline, **options)
 
 
-@_with_options_of(AugmentedStream)
+@with_options_of(AugmentedStream)
 def wrap(
     pipeline: SamplePipeline, iterable: Iterable[Any], **options: Unpack[StreamOptions]
 ) -> AugmentedStream:

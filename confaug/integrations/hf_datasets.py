@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from confaug.batching.factory import with_options_of
 from confaug.integrations.rows import RowAugmenter
 
 
@@ -105,6 +106,7 @@ class HFTransform(RowAugmenter):
         return np.ascontiguousarray(image)
 
 
+@with_options_of(HFTransform)  # HFTransform's options in help() and editors; typos hinted
 def hf_transform(pipeline_or_config: Any, **options: Any) -> HFTransform:
     """An :class:`HFTransform` for ``ds.with_transform`` / ``ds.set_transform``.
 

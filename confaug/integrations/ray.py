@@ -46,6 +46,7 @@ from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
+from confaug.batching.factory import unexpected_keywords
 from confaug.batching.loader import Augmented, SkipLog, augment_samples
 from confaug.compiler.pipeline import Pipeline
 from confaug.integrations.rows import float_bounds
@@ -340,9 +341,9 @@ def ray_augment(
     }
 
     def __init__(self: RayAugmenter, **overrides: Any) -> None:
-        unknown = set(overrides) - set(bound)
-        if unknown:
-            raise TypeError(f"unknown option(s) {sorted(unknown)}; expected {sorted(bound)}")
+        error = unexpected_keywords("ConfaugAugment", overrides, bound)
+        if error is not None:  # map_batches' fn_constructor_kwargs, misspelt
+            raise error
         options = {**bound, **overrides}
         RayAugmenter.__init__(self, options.pop("pipeline"), **options)
 
