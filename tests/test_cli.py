@@ -253,6 +253,33 @@ def test_preview_embedded_samples(cli: Run, tmp_path: Path) -> None:
     assert grid.shape == (26 + rows * (64 + 18 + 4) + 4, 4 + 4 * (64 + 4), 3)
 
 
+def test_diff_takes_images_as_preview_does(cli: Run, tmp_path: Path) -> None:
+    """diff's --image takes several files after one flag and folders, within --max-images,
+    and says when it left some out: the same reading as preview's."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        cv2.imwrite(str(folder / name), cv2.cvtColor(samples.load("scene"), cv2.COLOR_RGB2BGR))
+    out_path = tmp_path / "diff.png"
+    common = ("diff", "preset:keras_seed", "preset:keras_seed", "-n", "1", "--size", "32")
+    code, out, err = cli(*common, "--image", str(folder), "-o", str(out_path))
+    assert code == 0, err
+    assert "(3 image(s), A above B" in out and "showing the first" not in out
+    rows = _png(out_path).shape[0]
+    files = [str(folder / "a.png"), str(folder / "b.png")]
+    code, out, err = cli(*common, "--image", *files, "-o", str(out_path))
+    assert code == 0, err
+    assert "(2 image(s)" in out
+    assert _png(out_path).shape[0] < rows
+    code, out, err = cli(*common, "--image", str(folder), "--max-images", "2", "-o", str(out_path))
+    assert code == 0, err
+    assert "(2 image(s)" in out and "showing the first 2 of 3 images" in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = cli(*common, "--image", str(empty), "-o", str(out_path))
+    assert code == 1 and "no images in this folder" in err
+
+
 def test_preview_is_seeded(cli: Run, tmp_path: Path) -> None:
     paths = [tmp_path / f"{i}.png" for i in range(3)]
     args = ("preview", "preset:keras_seed", "--sample", "scene", "-n", "4", "--size", "48")

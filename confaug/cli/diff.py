@@ -78,9 +78,19 @@ def describe(found: list[Change], old_name: str, new_name: str) -> str:
 def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
     """Write the side-by-side grid; return the line that says so."""
     from confaug.cli.grid import render_grid, write_png
-    from confaug.cli.preview import embedded_images, file_images, preview_rows, stretch_note
+    from confaug.cli.preview import (
+        embedded_images,
+        file_images,
+        image_paths,
+        preview_rows,
+        stretch_note,
+    )
 
-    items = file_images(args.images) if args.images else embedded_images(args.samples or None)
+    if args.images:
+        paths = image_paths(args.images, args.max_images)
+        items = file_images(paths.files)
+    else:
+        items, paths = embedded_images(args.samples or None), None
     rows = []
     for item in items:  # the same image and seeds in both rows, the second config below
         (first,) = preview_rows(old, [item], count=args.count, seed=args.seed)
@@ -95,6 +105,9 @@ def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
     picture = render_grid(rows, cell_size=args.size, columns=args.count + 1, title=title)
     size = write_png(args.output, picture)
     wrote = f"wrote {args.output} ({len(items)} image(s), A above B, {size / 1024:.0f} KB)\n"
+    if paths is not None and paths.left_out:
+        total = len(paths.files) + paths.left_out
+        wrote += f"note: showing the first {len(items)} of {total} images (--max-images)\n"
     return wrote + (f"note: {note}\n" if note else "")
 
 
@@ -123,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add the ``diff`` command."""
     from confaug import samples
+    from confaug.cli.preview import add_image_options
 
     parser = add_command(
         subparsers,
@@ -146,9 +160,7 @@ def register(subparsers: Any) -> None:
     )
     grid = parser.add_argument_group("side-by-side preview")
     grid.add_argument("-o", "--output", metavar="PNG", help="write the preview grid to PNG")
-    grid.add_argument(
-        "--image", dest="images", action="append", default=[], metavar="PATH", help="image file"
-    )
+    add_image_options(grid)
     grid.add_argument(
         "--sample",
         dest="samples",

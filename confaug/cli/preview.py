@@ -321,6 +321,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_image_options(parser: Any) -> None:
+    """``--image`` and ``--max-images``, as ``preview`` and ``diff`` take them (read with
+    :func:`image_paths`)."""
+    parser.add_argument(
+        "--image",
+        dest="images",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="image files or folders to augment (several after one flag, repeatable; a "
+        "folder gives the images below it)",
+    )
+    parser.add_argument(
+        "--max-images",
+        type=positive_int,
+        default=DEFAULT_MAX_IMAGES,
+        metavar="N",
+        help=f"at most N images from --image in all (default {DEFAULT_MAX_IMAGES})",
+    )
+
+
 def register(subparsers: Any) -> None:
     """Add the ``preview`` command."""
     from confaug import samples
@@ -339,23 +361,7 @@ def register(subparsers: Any) -> None:
         run=run,
     )
     parser.add_argument("config", metavar="FILE", help="config file, or preset:NAME")
-    parser.add_argument(
-        "--image",
-        dest="images",
-        action="extend",
-        nargs="+",
-        default=[],
-        metavar="PATH",
-        help="image files or folders to augment (several after one flag, repeatable; a "
-        "folder gives the images below it)",
-    )
-    parser.add_argument(
-        "--max-images",
-        type=positive_int,
-        default=DEFAULT_MAX_IMAGES,
-        metavar="N",
-        help=f"at most N images from --image in all (default {DEFAULT_MAX_IMAGES})",
-    )
+    add_image_options(parser)
     parser.add_argument(
         "--mask",
         dest="masks",
