@@ -1,7 +1,7 @@
 """The seed's own paths, timed through the API a user calls, as ratios taken in one run.
 
     KERAS_BACKEND=numpy python benchmarks/bench_seed.py [--sizes 400 32] [--rounds 5]
-        [--turns 4] [--seconds 0.15] [--settle 0] [--folder-files 160] [--threads N]
+        [--turns 4] [--seconds 0.15] [--settle 1] [--folder-files 160] [--threads N]
         [--rows flow snippet]
 
 Each row is a path and its baseline. A round gives each row ``--turns`` short turns of its
@@ -34,8 +34,11 @@ widen. Absolute figures drift between machines and runs; compare the ratios.
 
 Both libraries share one process, and a turn's first batches can pay for what the other
 side's turn did to the heap: fresh memory pages, which the kernel zeroes (2 MB at a time
-where NumPy asks for huge pages). ``--settle N`` runs N untimed units at the start of every
-turn, on both sides: the steady state of a loop that runs one library only.
+where NumPy asks for huge pages). So every turn starts with ``--settle`` (1) untimed units,
+on both sides: the steady state of a loop that runs one library only. With ``--settle 0``
+the snippet's turns after Keras' ones page-fault, mostly in its own ``255 * in_x`` (the
+first large allocation after Keras freed its batch), while Keras' turns after confaug's
+find a grown heap: that reading favours Keras.
 """
 
 from __future__ import annotations
@@ -411,10 +414,10 @@ def main() -> None:
     parser.add_argument(
         "--settle",
         type=int,
-        default=0,
-        help="units each side runs untimed before each turn (default 0): both libraries share "
-        "one process, so a turn's first batches can pay for fresh memory pages the other "
-        "side's turn left the heap without; a training loop runs one side only",
+        default=1,
+        help="units each side runs untimed before each turn (default 1; 0 times every unit): "
+        "both libraries share one process, so a turn's first batches can pay for fresh memory "
+        "pages the other side's turn left the heap without; a training loop runs one side only",
     )
     parser.add_argument(
         "--folder-files", type=int, default=160, help="400 px JPEGs of the folder rows (0: none)"
