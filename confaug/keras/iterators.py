@@ -102,6 +102,34 @@ class KerasIterator:
         """Make ``next()`` start again at the first batch of the current epoch."""
         getattr(self._generator, "reset", self._generator.close)()
 
+    def as_keras(self, **options: Any) -> Any:
+        """The generator's :meth:`~confaug.batching.generator.BatchGenerator.as_keras`
+        (this iterator is a ``PyDataset`` itself when Keras is installed)."""
+        return self._adapter("as_keras")(**options)
+
+    def as_torch(self, **options: Any) -> Any:
+        """The generator's :meth:`~confaug.batching.generator.BatchGenerator.as_torch`."""
+        return self._adapter("as_torch")(**options)
+
+    def as_tf(self, **options: Any) -> Any:
+        """The generator's :meth:`~confaug.batching.generator.BatchGenerator.as_tf`."""
+        return self._adapter("as_tf")(**options)
+
+    def _adapter(self, name: str) -> Callable[..., Any]:
+        """The generator's adapter ``name``; a TypeError when its batches are not yet
+        Keras' (they carry sample indices that only :meth:`_finish` turns into labels or
+        extra inputs): the adapter would hand those indices on as labels."""
+        if self._rebuild is not None:
+            raise TypeError(
+                f"{name}() is not available for this flow: its labels or extra inputs "
+                "(class_mode='raw' or 'multi_output', or flow((x, extra_inputs), ...)) are "
+                "put together by the iterator, which the adapter would bypass. Pass the "
+                "iterator itself to model.fit (it is a keras.utils.PyDataset), or build the "
+                "generator with confaug's own pipe.flow(...) / flow_from_dataframe(...)"
+            )
+        adapter: Callable[..., Any] = getattr(self._generator, name)
+        return adapter
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or "_generator" not in self.__dict__:
             raise AttributeError(name)
