@@ -199,3 +199,29 @@ def test_from_spec_reads_keyword_attributes() -> None:
 
     s = Standardizer.from_spec(Spec(), None)
     assert s.rescale == 0.5 and s.samplewise_center and s.preprocessing_function is None
+
+
+@pytest.mark.parametrize(
+    ("returns", "said"),
+    [
+        (lambda image: None, "returned None"),
+        (lambda image: 3.0, r"a value of shape \(\)"),
+        (lambda image: image[:4], r"a value of shape \(4, 8, 3\)"),
+        (lambda image: image[..., 0], r"a value of shape \(8, 8\)"),
+    ],
+)
+def test_a_preprocessing_function_must_return_the_image(returns: object, said: str) -> None:
+    """None, a scalar or another shape would make a batch of another shape (a scalar
+    one was (N,)): refused, in flow as a SampleError naming the sample."""
+    from confaug.batching.loader import SampleError
+    from confaug.keras import ImageDataGenerator
+
+    x = np.random.default_rng(0).uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
+    standardizer = Standardizer(preprocessing_function=returns)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=said):
+        standardizer(x)
+    flow = ImageDataGenerator(preprocessing_function=returns).flow(x, np.arange(4), shuffle=False)
+    with pytest.raises(SampleError, match=rf"x\[0\].*{said}"):
+        flow[0]
+    kept = Standardizer(preprocessing_function=lambda image: (image * 2).astype(np.float64))
+    assert kept(x).shape == x.shape  # its dtype may change

@@ -63,6 +63,20 @@ class FeaturewiseStats:
             return cls(**{f.name: data.get(f.name) for f in dataclasses.fields(cls)})
 
 
+def _preprocessed(function: Callable[[np.ndarray], Any], sample: np.ndarray) -> Any:
+    """``function(sample)``; a ValueError unless it is an image of ``sample``'s shape (Keras
+    writes it back into the batch; None or a scalar would become a batch of another shape)."""
+    result = function(sample)
+    shape = None if result is None else np.shape(result)
+    if shape != sample.shape:
+        got = "None" if shape is None else f"a value of shape {shape}"
+        raise ValueError(
+            f"preprocessing_function returned {got} for an image of shape {sample.shape}; "
+            "it must return the image, of the same shape (its dtype may change)"
+        )
+    return result
+
+
 def fit_featurewise(
     x: np.ndarray,
     *,
@@ -202,8 +216,9 @@ class Standardizer:
 
         Returns a fresh NHWC float32 array.
         """
-        if self.preprocessing_function is not None:
-            batch = np.stack([self.preprocessing_function(sample) for sample in batch])
+        function = self.preprocessing_function
+        if function is not None:
+            batch = np.stack([_preprocessed(function, sample) for sample in batch])
         if channels_first:
             batch = np.moveaxis(batch, 1, -1)
         out = np.array(batch, dtype=np.float32)
