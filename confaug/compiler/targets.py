@@ -68,6 +68,12 @@ class Targets:
             key for key, kind in spec.additional_targets.items() if kind in _VOLUME_KINDS
         )
         self._needs = tuple(_needs(compose, bool(keras_offset(spec))))
+        #: The kind of each key that holds masks ("mask" or "masks").
+        self._kinds = {
+            key: kind
+            for key, kind in {"mask": "mask", "masks": "masks", **spec.additional_targets}.items()
+            if kind in ("mask", "masks")
+        }
 
     def check(self, data: dict[str, Any]) -> None:
         """Refuse boxes/keypoints the spec cannot place; point out a misspelt target once."""
@@ -106,6 +112,7 @@ class Targets:
         :func:`_step_failure`).
         """
         self._check_needs(data)
+        self._check_inputs(data)
         try:
             return self._run(compose, data)
         except DataError:
@@ -115,6 +122,27 @@ class Targets:
             if failure is None:
                 raise
             raise failure from exc
+
+    def _check_inputs(self, data: dict[str, Any]) -> None:
+        """Refuse masks, boxes and keypoints no step could work on, before albumentations
+        fails on them inside OpenCV or NumPy (or, for some, only when a step fires)."""
+        for key, value in data.items():
+            kind = self._kinds.get(key)
+            if kind == "mask":
+                check_mask(value, key)
+            elif kind == "masks":
+                for number, mask in enumerate(_listed(value, key)):
+                    check_mask(mask, f"{key}[{number}]")
+        for target, width, label_fields in self.with_params:
+            if target not in data:
+                continue
+            count = _check_rows(data[target], target, width)
+            for field in label_fields:
+                if field in data and _length(data[field], field) != count:
+                    raise DataError(
+                        f"{field}: {_length(data[field], field)} label(s) for {count} "
+                        f"{target}; give one per row"
+                    )
 
     def _check_needs(self, data: dict[str, Any]) -> None:
         """Refuse a sample without what a step needs, whether or not the step fires on it."""
@@ -283,6 +311,76 @@ def _step_failure(exc: Exception, compose: Any, spec: Spec, data: dict[str, Any]
     return DataError(
         f"{failed} failed on this sample ({_held(data)}): {type(exc).__name__}: {text}"
     )
+
+
+#: Mask dtypes every geometric step warps (OpenCV's nearest-neighbour remap and warps).
+_MASK_DTYPES = frozenset(
+    np.dtype(name) for name in ("uint8", "int8", "uint16", "int16", "int32", "float32", "float64")
+)
+#: 64-bit integer masks albumentations hands on as int32: their values must fit.
+_WIDE_MASK_DTYPES = frozenset(np.dtype(name) for name in ("int64", "uint64"))
+_INT32 = np.iinfo(np.int32)
+
+
+def check_mask(mask: Any, name: str) -> None:
+    """A ``DataError`` unless ``mask`` is an array of a dtype every step can warp, with
+    finite values (a NaN mask would come out NaN, without a word)."""
+    if not isinstance(mask, np.ndarray):
+        raise DataError(f"{name} is {type(mask).__name__}; expected a NumPy array (H×W or H×W×C)")
+    dtype = mask.dtype
+    if dtype in _WIDE_MASK_DTYPES:
+        if mask.size and (int(mask.min()) < _INT32.min or int(mask.max()) > _INT32.max):
+            raise DataError(
+                f"{name} has {dtype} values {int(mask.min())}..{int(mask.max())}, beyond int32, "
+                "the integer type masks are warped in"
+            )
+        return
+    if dtype not in _MASK_DTYPES:
+        hint = " (e.g. mask.astype(np.uint8))" if dtype.kind in "biu" else ""
+        raise DataError(
+            f"{name} has dtype {dtype}; expected uint8, int8, uint16, int16, int32 or int64 "
+            f"classes, or float32/float64 values{hint}"
+        )
+    if dtype.kind == "f" and not np.isfinite(mask).all():
+        raise DataError(f"{name} contains NaN or infinite values")
+
+
+def _listed(value: Any, name: str) -> Any:
+    """The masks of a ``masks`` target: a list of arrays, or one array of them."""
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return value
+    raise DataError(f"{name} is {type(value).__name__}; expected a list of masks or one array")
+
+
+def _check_rows(rows: Any, target: str, width: int) -> int:
+    """How many boxes (keypoints) ``rows`` holds; a ``DataError`` unless it is a table of
+    numbers with at least ``width`` columns (extra columns are labels albumentations keeps)."""
+    if rows is None or isinstance(rows, (str, bytes, dict)):
+        raise DataError(
+            f"{target} is {'None' if rows is None else type(rows).__name__}; expected one row "
+            f"per {'box' if width == 4 else 'keypoint'}: [] when there are none"
+        )
+    try:
+        table = np.asarray(rows, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"{target} must be a table of numbers, one row of at least {width} per item"
+        ) from None
+    if table.size == 0:
+        return len(table) if table.ndim else 0
+    if table.ndim != 2 or table.shape[1] < width:
+        raise DataError(
+            f"{target} has shape {table.shape}; expected one row of at least {width} numbers "
+            f"per item ({'x_min, y_min, x_max, y_max' if width == 4 else 'x, y'} first)"
+        )
+    return len(table)
+
+
+def _length(values: Any, name: str) -> int:
+    try:
+        return len(values)
+    except TypeError:
+        raise DataError(f"{name} is {type(values).__name__}; expected one label per row") from None
 
 
 def _held(data: dict[str, Any]) -> str:
