@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -396,6 +398,35 @@ def test_augment_expands_resumes_and_reports(cli: Run, dataset: Path, tmp_path: 
     assert "broken.jpg" in err and "cannot decode" in err
     assert all(p.stat().st_mtime_ns == t for p, t in before.items())
     assert len(list(dst.rglob("*_aug2.png"))) == 4
+
+
+def test_augment_takes_linked_folders_and_names_one_it_cannot_list(
+    cli: Run, dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A class folder that is a link is copied as flow_from_directory reads it (it was left
+    out without a word); a loop of links is walked once; a folder that cannot be listed
+    stops the run naming it, instead of its images going missing."""
+    elsewhere = tmp_path / "birds"
+    elsewhere.mkdir()
+    cv2.imwrite(str(elsewhere / "owl.png"), np.zeros((8, 8, 3), np.uint8))
+    (dataset / "birds").symlink_to(elsewhere, target_is_directory=True)
+    (elsewhere / "loop").symlink_to(dataset, target_is_directory=True)
+    dst = tmp_path / "out"
+    args = ("augment", str(dataset), str(dst), "--config", "preset:keras_seed", "--copies", "1")
+    code, _, err = cli(*args, "-q")
+    assert code == 0, err
+    written = sorted(p.relative_to(dst).as_posix() for p in dst.rglob("*.png"))
+    assert "birds/owl_aug0.png" in written and len(written) == 5
+    scandir = os.scandir
+
+    def refusing(path: Any) -> Any:
+        if str(path).endswith("dogs"):
+            raise PermissionError(13, "Permission denied")
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    code, _, err = cli(*args, "-q", "--overwrite")
+    assert code == 1 and "dogs" in err and "cannot list directory" in err
 
 
 def test_augment_same_files_for_any_worker_count(cli: Run, dataset: Path, tmp_path: Path) -> None:

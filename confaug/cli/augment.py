@@ -57,9 +57,10 @@ from confaug.cli.resolve import fingerprint, versions
 from confaug.errors import ConfigError, DataError
 from confaug.seeding import SAMPLE_STREAM, row_key
 from confaug.sources.base import Source, YMode, to_layout
-from confaug.sources.decode import IMAGE_EXTENSIONS, decode_as_stored, decode_mask
+from confaug.sources.decode import decode_as_stored, decode_mask
 from confaug.sources.directory import SAME_NAME, MaskNames
 from confaug.sources.errors import one_line, shown
+from confaug.sources.listing import walk_images
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
@@ -103,20 +104,11 @@ class Outcome:
 
 def find_images(src: Path) -> tuple[list[Path], int]:
     """Image files under ``src`` (suffixes as the generators list them; hidden files and
-    folders left out), sorted; and the count of other files."""
-    images: list[Path] = []
-    others = 0
-    for root, dirs, files in os.walk(src):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = Path(root) / name
-            if path.suffix.lower() in IMAGE_EXTENSIONS:
-                images.append(path)
-            else:
-                others += 1
-    return images, others
+    folders left out; linked folders followed, each folder once), sorted; and the count of
+    other files. A folder that cannot be listed is a ``DataError`` naming it: its images
+    are not left out without a word."""
+    images, others = walk_images(str(src), follow_links=True, hidden=False)
+    return [Path(path) for path in images], others
 
 
 def output_suffix(source: Path, fmt: str) -> str:

@@ -23,22 +23,40 @@ def list_images(
     one folder, a bind mount) is listed once, under the first path that reaches it (folders
     are visited in order of path), so neither a loop nor a web of links can multiply the
     samples or hang the listing: the work is one scan per distinct folder. Files (and links
-    to files) are listed wherever they appear.
+    to files) are listed wherever they appear. A folder that cannot be listed is a
+    ``DataError`` naming it.
     """
+    images, _ = walk_images(top, follow_links=follow_links, extensions=extensions)
+    return images
+
+
+def walk_images(
+    top: str,
+    *,
+    follow_links: bool = False,
+    hidden: bool = True,
+    extensions: Sequence[str] = IMAGE_EXTENSIONS,
+) -> tuple[list[str], int]:
+    """:func:`list_images`, and how many other files there are; ``hidden=False`` leaves out
+    the files and folders whose names start with a dot."""
     suffixes = tuple(ext.lower() for ext in extensions)
     folders: list[tuple[str, list[str]]] = []
     seen = {_identity(top)}
     # Folders are visited in order of path (a heap), not in the order links happen to lead,
     # so which path a folder is listed under does not depend on the order scandir gives.
     pending = [top]
-    repeated = 0
+    repeated = others = 0
     while pending:
         folder = heapq.heappop(pending)
         files: list[str] = []
         for entry in sorted(_scan(folder), key=lambda entry: entry.name):
+            if not hidden and entry.name.startswith("."):
+                continue
             if not _is_dir(entry):
                 if entry.name.lower().endswith(suffixes):
                     files.append(entry.name)
+                else:
+                    others += 1
                 continue
             if entry.is_symlink() and not follow_links:
                 continue
@@ -57,7 +75,7 @@ def list_images(
             repeated,
         )
     folders.sort(key=lambda item: item[0])
-    return [os.path.join(folder, name) for folder, names in folders for name in names]
+    return [os.path.join(folder, name) for folder, names in folders for name in names], others
 
 
 def list_subfolders(top: str) -> list[str]:
