@@ -59,14 +59,14 @@ class ArraySource(Source):
         targets = targets or None
         given = {"y": y, "sample_weight": sample_weight, "masks": masks, **(targets or {})}
         for key, values in given.items():
-            if values is not None and len(values) != count:
+            if values is not None and per_sample_count(values, key) != count:
                 raise DataError(f"{name} has {count} samples but {key} has {len(values)}")
         if sum(part is not None for part in (y, masks, targets)) > 1:
             raise ValueError("give at most one of y, masks and targets")
         if sample_weight is not None and y is None:
             raise ValueError("sample_weight needs y (Keras yields x alone when y is None)")
-        self.y = None if y is None else np.asarray(y)
-        self.sample_weight = None if sample_weight is None else np.asarray(sample_weight)
+        self.y = None if y is None else _labels(y)
+        self.sample_weight = None if sample_weight is None else _weights(sample_weight)
         self.masks = masks
         self.targets = dict(targets or {})
         self.y_mode: YMode = _y_mode(y, masks, self.targets)
@@ -273,6 +273,54 @@ def value_parts(array: np.ndarray) -> Any:
     step = max(1, _SLICE_VALUES // max(1, array[0].size))
     for start in range(0, len(array), step):
         yield array[start : start + step]
+
+
+def per_sample_count(values: Any, key: str) -> int:
+    """How many entries ``values`` (labels, weights, masks: one per sample) has; a
+    ``DataError`` when it is not a sequence at all (a scalar, a string)."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
+        raise DataError(f"{key} is {type(values).__name__}; expected one entry per sample")
+    if isinstance(values, np.ndarray) and values.ndim == 0:
+        raise DataError(f"{key} is a 0-d array; expected one entry per sample")
+    return len(values)
+
+
+def _labels(y: Any) -> np.ndarray:
+    """``y`` as one array; a ``DataError`` when its entries do not make one (ragged), or
+    a float label is NaN or infinite (it would reach the loss as it is)."""
+    try:
+        labels = np.asarray(y)
+    except ValueError:  # entries of different lengths
+        raise DataError(
+            "y: its entries have different lengths or shapes, so they do not make one array"
+        ) from None
+    if labels.dtype.kind in "fc":
+        _refuse_non_finite(labels, "y")
+    return labels
+
+
+def _weights(sample_weight: Any) -> np.ndarray:
+    """``sample_weight`` as a 1-D array of finite numbers, else a ``DataError``."""
+    weights = np.asarray(sample_weight)
+    if weights.dtype.kind not in "biuf":
+        raise DataError(
+            f"sample_weight has dtype {weights.dtype}; expected numbers, one per sample"
+        )
+    if weights.ndim != 1:
+        raise DataError(f"sample_weight has shape {weights.shape}; expected one number per sample")
+    _refuse_non_finite(weights, "sample_weight")
+    return weights
+
+
+def _refuse_non_finite(values: np.ndarray, key: str) -> None:
+    """A ``DataError`` naming the first entry of ``values`` that holds NaN or infinity."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))[0])
+    entry = values[first]
+    what = repr(entry.item()) if np.ndim(entry) == 0 else "NaN or infinite in its values"
+    raise DataError(f"{key}[{first}] is {what}: labels and weights must be finite")
 
 
 def _y_mode(y: Any, masks: Any, targets: Mapping[str, Any]) -> YMode:

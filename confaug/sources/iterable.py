@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from confaug.sources.arrays import ArraySource
+from confaug.sources.arrays import ArraySource, per_sample_count
 from confaug.sources.errors import DataError
 
 
@@ -39,6 +39,9 @@ def unpack_batch(
         data_format=data_format,
         name=f"batch {number} x",
     )
-    if rest and rest[0] is not None and len(rest[0]) != len(source):
-        raise DataError(f"batch {number} x has {len(source)} samples but y has {len(rest[0])}")
+    for key, values in zip(("y", "w"), rest, strict=False):
+        if values is not None and per_sample_count(values, f"batch {number} {key}") != len(source):
+            raise DataError(
+                f"batch {number} x has {len(source)} samples but {key} has {len(values)}"
+            )
     return source, rest
