@@ -20,7 +20,7 @@ from confaug.api import (
     wrap,
 )
 from confaug.compiler.pipeline import Pipeline
-from confaug.errors import ConfigError, DataError, Problem
+from confaug.errors import ConfigError, DataError, Problem, ValueRangeWarning
 from confaug.reading.albu_format import DroppedKeysWarning
 from confaug.registry import register, unregister
 from confaug.seeding import sample_seed
@@ -44,6 +44,7 @@ __all__ = [
     "Problem",
     "Spec",
     "TransformStep",
+    "ValueRangeWarning",
     "__version__",
     "flow",
     "flow_from_dataframe",

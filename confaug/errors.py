@@ -152,3 +152,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 class DataError(ValueError):
     """Bad input data (a corrupt file, a wrong shape, NaN in float input); names file or index."""
+
+
+class ValueRangeWarning(UserWarning):
+    """``value_range: auto`` chose a range the data only just falls into (floats a little
+    above 1, read as 0–255): the config should say which range the data is in."""

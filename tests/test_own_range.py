@@ -103,7 +103,7 @@ class _Counts:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.warps = 0
         self.source_scans = 0
-        warp, within = cv2.warpAffine, arrays.within_a_range
+        warp, within = cv2.warpAffine, arrays._range_and_largest
 
         def counting_warp(*args: Any, **kwargs: Any) -> Any:
             self.warps += 1
@@ -114,7 +114,7 @@ class _Counts:
             return within(x)
 
         monkeypatch.setattr(cv2, "warpAffine", counting_warp)
-        monkeypatch.setattr(arrays, "within_a_range", counting_within)
+        monkeypatch.setattr(arrays, "_range_and_largest", counting_within)
 
 
 def test_a_batch_is_warped_twice_only_when_its_range_changed(

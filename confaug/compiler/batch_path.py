@@ -29,7 +29,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from confaug.compiler.range_bits import largest_bits, range_of_bits, reads_bits
+from confaug.compiler.range_bits import (
+    largest_bits,
+    range_of_bits,
+    reads_bits,
+    value_of_bits,
+    warn_if_just_above_one,
+)
 from confaug.compiler.values import Scale, infer_scale
 from confaug.errors import DataError
 from confaug.idg.batch import WarpSettings, augment_into, with_matrices
@@ -200,13 +206,16 @@ class BatchPath:
         guess = self._range_guess
         out: np.ndarray | None = None
         if guess is None:
-            found = range_of_bits(largest_bits(array), array.dtype)
+            largest = largest_bits(array)
         else:
             seen: list[int] = []
             out = self._augment(taken, draws, Scale(*guess, array.dtype), True, seen)
-            found = range_of_bits(max(seen), array.dtype)
+            largest = max(seen)
+        found = range_of_bits(largest, array.dtype)
         if found is None:
             return None
+        if found[1] == 255.0:
+            warn_if_just_above_one(value_of_bits(largest, array.dtype))
         if found != guess:
             out = self._augment(taken, draws, Scale(*found, array.dtype), True)
         self._range_guess = found

@@ -16,6 +16,7 @@ import numpy as np
 from confaug._albu import albumentations
 from confaug.compiler.batch_path import BatchPath
 from confaug.compiler.build import build_compose, output_step, range_steps, see_input_values
+from confaug.compiler.range_bits import warn_if_just_above_one
 from confaug.compiler.targets import Targets
 from confaug.compiler.values import Scale, infer_scale, input_scale, to_output, to_working
 from confaug.errors import ConfigError, DataError
@@ -78,6 +79,10 @@ class _Generators:
 
         function = getattr(factory, self.name)
         return function if pipeline is None else types.MethodType(function, pipeline)
+
+
+#: The keys one of which every sample must hold for albumentations to have pixels to work on.
+_IMAGE_KEYS = frozenset({"image", "images", "volume", "volumes"})
 
 
 class Pipeline:
@@ -162,6 +167,8 @@ class Pipeline:
             return self
         scale = infer_scale(np.asarray([low, high], dtype=np.float64), "auto", where="x")
         assert scale is not None
+        if scale.high == 255.0:
+            warn_if_just_above_one(high)
         key = (scale.low, scale.high)
         with self._lock:
             ranged = self._ranged.get(key)
@@ -223,6 +230,12 @@ class Pipeline:
             _seed_compose(compose, seed)
         image = data.get("image")
         if image is None:
+            if "image" in data:
+                raise DataError("image is None; expected an array (H×W or H×W×C)")
+            kinds = {self.spec.additional_targets.get(key, key) for key in data}
+            if _IMAGE_KEYS.isdisjoint(kinds):  # albumentations would fail inside a step
+                held = ", ".join(sorted(data)) or "nothing"
+                raise DataError(f"no image given (the sample holds {held}): call pipe(image=...)")
             return self._targets.run(compose, data)
         image = np.asarray(image)
         if image.ndim not in (2, 3):
@@ -327,6 +340,13 @@ class Pipeline:
         batch = _as_batch(x)
         expected = 4
         if batch.ndim == 3 and not self._channels_first:
+            if batch.shape[-1] in (3, 4):  # grayscale images 3 or 4 pixels wide: unlikely
+                warnings.warn(
+                    f"apply_batch: x has shape {batch.shape}, read as {batch.shape[0]} grayscale "
+                    f"images of {batch.shape[1]}x{batch.shape[2]} pixels; for one image pass "
+                    "x[None] (a batch of one) or call the pipeline on it: pipe(image=x)",
+                    stacklevel=2,
+                )
             batch = batch[..., None]  # NHW grayscale
             squeeze = True
         else:

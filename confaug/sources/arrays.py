@@ -8,7 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from confaug.compiler.range_bits import largest_bits, range_of_bits, reads_bits
+from confaug.compiler.range_bits import (
+    largest_bits,
+    range_of_bits,
+    reads_bits,
+    value_of_bits,
+    warn_if_just_above_one,
+)
 from confaug.sources.base import Source, YMode, check_data_format
 from confaug.sources.errors import DataError
 
@@ -50,9 +56,17 @@ class ArraySource(Source):
         self.name = name
         self.channel_axis = 2 if data_format == "channels_last" else 0
         self.channel_counts = channel_counts
+        if not isinstance(x, np.ndarray) and not hasattr(x, "__len__"):
+            # list() would read an endless stream until memory runs out.
+            raise DataError(
+                f"{name} is {type(x).__name__}, which has no length: flow() takes an array "
+                "or a list of images; for a stream of batches use wrap()"
+            )
         self.x = x if isinstance(x, np.ndarray) else list(x)
         if isinstance(self.x, np.ndarray):
             _check_array(self.x, self.channel_axis + 1, name, channel_counts)
+        else:
+            _check_one_kind(self.x, name)
         count = len(self.x)
         if count == 0:
             raise DataError(f"{name} has no samples")
@@ -99,10 +113,12 @@ class ArraySource(Source):
         if self._bounds_found:
             return self._bounds
         if self._range is None:
-            self._range = within_a_range(self.x)
+            self._range, high = _range_and_largest(self.x)
             if self._range is None:
                 return self.value_bounds()
             self._finite = True
+            if self._range[1] == 255.0:
+                warn_if_just_above_one(high)
         return self._range
 
     @property
@@ -250,11 +266,18 @@ def within_a_range(x: Any) -> tuple[float, float] | None:
     ``compiler.range_bits``); None otherwise, or when it cannot say (not one contiguous
     float array in the machine's byte order, -0.0 among them): the caller then scans the
     values themselves."""
+    return _range_and_largest(x)[0]
+
+
+def _range_and_largest(x: Any) -> tuple[tuple[float, float] | None, float]:
+    """:func:`within_a_range`, and the largest value when it found a range (else NaN)."""
     if not isinstance(x, np.ndarray) or not x.size or not reads_bits(x.dtype):
-        return None
+        return None, math.nan
     if not x.flags.c_contiguous:
-        return None
-    return range_of_bits(largest_bits(x), x.dtype)
+        return None, math.nan
+    largest = largest_bits(x)
+    bounds = range_of_bits(largest, x.dtype)
+    return bounds, (math.nan if bounds is None else value_of_bits(largest, x.dtype))
 
 
 def value_parts(array: np.ndarray) -> Any:
@@ -273,6 +296,22 @@ def value_parts(array: np.ndarray) -> Any:
     step = max(1, _SLICE_VALUES // max(1, array[0].size))
     for start in range(0, len(array), step):
         yield array[start : start + step]
+
+
+def _check_one_kind(images: list[Any], name: str) -> None:
+    """A ``DataError`` when a list mixes uint8 and float images: a batch would hold 0-255
+    and [0, 1] values side by side (shapes are checked when a batch is stacked)."""
+    kinds: dict[str, int] = {}
+    for index, image in enumerate(images):
+        dtype = getattr(image, "dtype", None)
+        if dtype is not None and (dtype == np.uint8 or dtype.kind == "f"):
+            kinds.setdefault(dtype.kind, index)
+    if len(kinds) > 1:
+        first, other = sorted(kinds.values())
+        raise DataError(
+            f"{name}[{other}] is {images[other].dtype} but {name}[{first}] is "
+            f"{images[first].dtype}: give images of one kind (uint8, or float in one range)"
+        )
 
 
 def per_sample_count(values: Any, key: str) -> int:

@@ -13,9 +13,10 @@ wrong type aside) that names the file, line, column or row:
   that cannot be loaded: loading it raises a DataError naming the row, and with
   ``on_error="skip"`` it is skipped and reported in ``gen.skipped`` like an unreadable file.
 
-File names are confined to ``directory``: an absolute name, or one that climbs out of it with
-``..``, is a bad row (and is never opened or even looked up) unless the caller passes
-``allow_outside_directory=True``. Without a ``directory`` names are used as given (Keras'
+File names are confined to ``directory``: an absolute name outside it, or one that climbs out
+of it with ``..``, is a bad row (and is never opened or even looked up) unless the caller passes
+``allow_outside_directory=True``; an absolute name below ``directory`` is read as Keras reads
+it. Without a ``directory`` names are used as given (Keras'
 absolute paths). Messages quote a table's names and cells escaped, never a file's content.
 """
 
@@ -167,6 +168,10 @@ class DataFrameSource(FileSource):
         y_cols = [] if class_mode in ("input", None) else _as_list(y_col)
         _require_columns(table, [x_col, *y_cols, *([weight_col] if weight_col else [])])
         self.directory = os.fspath(directory) if directory is not None else ""
+        if self.directory and not os.path.isdir(self.directory):
+            # Said at once: otherwise every row is "missing", which hides the cause.
+            what = "not a directory" if os.path.exists(self.directory) else "no such directory"
+            raise DataError(f"{shown(self.directory)}: {what}")
         confined = directory is not None and not allow_outside_directory
         #: What is wrong with each bad row, by row of the table.
         bad = {row: f"{table.where(row)}: {reason}" for row, reason in table.problems.items()}
@@ -254,7 +259,7 @@ def _file_names(table: Table, x_col: str, bad: dict[int, str], confine: str | No
             raise TypeError(f"row {row}: x_col={x_col!r} value {_cell(value)} is not a string")
         if "\0" in value:
             bad[row] = f"{table.where(row)}: file name {_cell(value)} holds a NUL character"
-        elif confine is not None and not _inside(value):
+        elif confine is not None and not _inside(value, confine):
             bad[row] = (
                 f"{table.where(row)}: file name {_cell(value)} leads outside the directory "
                 f"{shown(confine)!r} (pass allow_outside_directory=True to allow it)"
@@ -263,10 +268,16 @@ def _file_names(table: Table, x_col: str, bad: dict[int, str], confine: str | No
     return names
 
 
-def _inside(name: str) -> bool:
-    """Whether the relative file name ``name`` stays inside the folder it is joined to."""
+def _inside(name: str, folder: str) -> bool:
+    """Whether the file name ``name``, joined to ``folder``, stays inside it: a relative name
+    that does not climb out with ``..``, or an absolute one below ``folder`` (Keras' join
+    gives it as it is). Both by the names alone, nothing is looked up."""
     if os.path.isabs(name) or os.path.splitdrive(name)[0]:
-        return False
+        root = os.path.normpath(os.path.abspath(folder))
+        try:
+            return os.path.commonpath([root, os.path.normpath(name)]) == root
+        except ValueError:  # another drive
+            return False
     parts = os.path.normpath(name).split(os.sep)
     return parts[0] != ".." and (os.altsep is None or not name.startswith(os.altsep))
 

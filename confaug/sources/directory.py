@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import os
@@ -53,6 +54,9 @@ class DirectorySource(FileSource):
                 f"{shown(self.directory)}: no class subfolders found (images must sit in one "
                 "subfolder per class, or in a single subfolder when class_mode=None)"
             )
+        twice = sorted(name for name, count in collections.Counter(names).items() if count > 1)
+        if twice:  # each file would be listed once per mention, with contradictory labels
+            raise DataError(f"classes names {', '.join(map(repr, twice))} more than once")
         self.class_indices = {name: index for index, name in enumerate(names)}
         self.filenames: list[str] = []
         class_of_file: list[int] = []

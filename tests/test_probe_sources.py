@@ -1,0 +1,116 @@
+"""Data a probe found handled wrongly, or silently: each case and what it gives now."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+import confaug
+from confaug.errors import DataError, ValueRangeWarning
+
+PIPE = confaug.load_pipeline("preset:keras_seed")
+
+
+def _unit_batch(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0, 1, (4, 8, 8, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("route", ["flow", "wrap", "wrap guessed"])
+def test_floats_just_above_one_read_as_0_255_are_pointed_out(route: str) -> None:
+    """One value of 1.02 in [0, 1] data makes value_range: auto read it all as 0-255:
+    a ValueRangeWarning says so (once), whichever route decided the range."""
+    x = _unit_batch()
+    x[0, 0, 0, 0] = 1.02
+    pipe = confaug.load_pipeline("preset:keras_seed")
+    if route == "wrap guessed":  # the batch path's own range, after a guess from a batch
+        list(pipe.wrap([_unit_batch(1)]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if route == "flow":
+            next(iter(pipe.flow(x, batch_size=4)))
+        else:
+            list(pipe.wrap([x]))
+    said = [w for w in caught if issubclass(w.category, ValueRangeWarning)]
+    assert len(said) == 1 and "value_range: [0, 1]" in str(said[0].message)
+
+
+@pytest.mark.parametrize("high", [1.0, 2.5, 255.0])
+def test_data_plainly_in_one_range_is_not_warned_about(high: float) -> None:
+    x = _unit_batch() * np.float32(high)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ValueRangeWarning)
+        next(iter(PIPE.flow(x, batch_size=4)))
+        list(PIPE.wrap([x]))
+
+
+def test_flow_refuses_a_stream_instead_of_reading_it_whole() -> None:
+    endless = itertools.repeat(np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(DataError, match=r"x is repeat, which has no length.*use wrap\(\)"):
+        PIPE.flow(endless)
+
+
+def test_a_list_mixing_uint8_and_float_images_is_refused() -> None:
+    images = [np.full((8, 8, 3), 200, np.uint8), np.full((8, 8, 3), 0.5, np.float32)]
+    with pytest.raises(DataError, match=r"x\[1\] is float32 but x\[0\] is uint8"):
+        PIPE.flow(images, batch_size=2)
+    both_float = [images[1], images[1].astype(np.float64)]
+    assert len(next(iter(PIPE.flow(both_float, batch_size=2)))) == 2
+
+
+def test_apply_batch_of_one_rgb_image_warns_that_it_reads_gray_images() -> None:
+    with pytest.warns(UserWarning, match=r"read as 8 grayscale images of 8x3 pixels"):
+        out = PIPE.apply_batch(np.zeros((8, 8, 3), np.uint8))
+    assert out.shape == (8, 8, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert PIPE.apply_batch(np.zeros((2, 8, 8), np.uint8)).shape == (2, 8, 8)
+
+
+def test_a_call_without_an_image_says_so() -> None:
+    with pytest.raises(DataError, match="image is None; expected an array"):
+        PIPE(image=None)
+    seg = confaug.load_pipeline("preset:segmentation")
+    with pytest.raises(DataError, match=r"no image given \(the sample holds mask\)"):
+        seg(mask=np.zeros((8, 8), np.uint8))
+
+
+def _folder(root: Path) -> Path:
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        cv2.imwrite(str(root / name / "0.png"), np.zeros((8, 8, 3), np.uint8))
+    return root
+
+
+def test_classes_named_twice_are_refused(tmp_path: Path) -> None:
+    root = _folder(tmp_path / "data")
+    with pytest.raises(DataError, match="classes names 'a' more than once"):
+        PIPE.flow_from_directory(root, classes=["a", "b", "a"], target_size=(8, 8))
+
+
+def test_a_table_with_absolute_names_below_its_directory_is_read(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas", reason="pandas: flow_from_dataframe's tables")
+    root = _folder(tmp_path / "data")
+    names = [str(root / "a" / "0.png"), str(root / "b" / "0.png"), "a/0.png"]
+    frame = pd.DataFrame({"filename": names, "class": ["a", "b", "a"]})
+    flow = PIPE.flow_from_dataframe(frame, str(root), target_size=(8, 8), shuffle=False)
+    assert len(flow.filenames) == 3 and len(next(iter(flow))[0]) == 3
+    outside = tmp_path / "elsewhere.png"
+    cv2.imwrite(str(outside), np.zeros((8, 8, 3), np.uint8))
+    frame = pd.DataFrame({"filename": [str(outside)], "class": ["a"]})
+    with pytest.raises(DataError, match="leads outside the directory"):
+        next(iter(PIPE.flow_from_dataframe(frame, str(root), target_size=(8, 8))))
+
+
+def test_a_table_whose_directory_is_missing_names_it(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas", reason="pandas: flow_from_dataframe's tables")
+    frame = pd.DataFrame({"filename": ["a/0.png"], "class": ["a"]})
+    with pytest.raises(DataError, match="nowhere: no such directory"):
+        PIPE.flow_from_dataframe(frame, str(tmp_path / "nowhere"))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(DataError, match="file: not a directory"):
+        PIPE.flow_from_dataframe(frame, str(tmp_path / "file"))
