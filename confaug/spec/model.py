@@ -120,7 +120,8 @@ ValueRange = Annotated[
     ),
     Field(
         description="Value range of float input: 'auto' ([0, 1] when the data's maximum is ≤ 1, "
-        "else [0, 255]) or an explicit [low, high]. uint8 input is always [0, 255]."
+        "else [0, 255], with a ValueRangeWarning when the maximum is only just above 1) or an "
+        "explicit [low, high]. uint8 input is always [0, 255]."
     ),
 ]
 
