@@ -114,3 +114,11 @@ def test_a_table_whose_directory_is_missing_names_it(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataError, match="file: not a directory"):
         PIPE.flow_from_dataframe(frame, str(tmp_path / "file"))
+
+
+def test_wrap_keeps_a_one_tuple_a_tuple() -> None:
+    x = np.zeros((2, 8, 8, 3), np.uint8)
+    (alone,) = list(PIPE.wrap([x]))
+    (one,) = list(PIPE.wrap([(x,)]))
+    assert isinstance(alone, np.ndarray)
+    assert isinstance(one, tuple) and len(one) == 1 and one[0].shape == x.shape

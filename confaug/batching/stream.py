@@ -59,8 +59,8 @@ class _StreamLoader:
             should_stop=should_stop,
         )
         assert result.batch is not None  # on_error="raise": nothing is skipped
-        if not rest:
-            return result.batch.x
+        if not rest:  # x alone, or (x,): the structure it came in
+            return (result.batch.x,) if isinstance(task.batch, (tuple, list)) else result.batch.x
         if self.masks_in_y:
             rest = (result.batch.y, *rest[1:])
         return (result.batch.x, *rest)
