@@ -122,3 +122,14 @@ def test_wrap_keeps_a_one_tuple_a_tuple() -> None:
     (one,) = list(PIPE.wrap([(x,)]))
     assert isinstance(alone, np.ndarray)
     assert isinstance(one, tuple) and len(one) == 1 and one[0].shape == x.shape
+
+
+@pytest.mark.parametrize("index", ["a", 1.5, None, True])
+def test_a_batch_index_must_be_an_integer(index: object) -> None:
+    from confaug.keras import ImageDataGenerator
+
+    x = np.zeros((4, 8, 8, 3), np.uint8)
+    for flow in (PIPE.flow(x, batch_size=2), ImageDataGenerator().flow(x, batch_size=2)):
+        with pytest.raises(TypeError, match="a batch index must be an integer"):
+            flow[index]  # type: ignore[index]
+        assert len(flow[np.int64(1)]) == 2

@@ -74,6 +74,14 @@ _SOURCE_ATTRIBUTES = frozenset(
 )
 
 
+def batch_number(index: Any) -> int:
+    """``index`` as a batch number; a TypeError unless it is an integer (a float or a
+    string would fail deep inside, or pick a batch by accident)."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+        raise TypeError(f"a batch index must be an integer, got {type(index).__name__} {index!r}")
+    return int(index)
+
+
 class BatchGenerator(ClosableRuns):
     """Batches ``x``, ``(x, y)`` or ``(x, y, w)`` from ``source``, augmented by ``pipeline``.
 
@@ -170,6 +178,7 @@ class BatchGenerator(ClosableRuns):
 
     def __getitem__(self, index: int) -> Any:
         """Batch ``index`` of the current ``epoch`` (Keras ``PyDataset`` access)."""
+        index = batch_number(index)
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} out of range; this generator has {len(self)}")
         epoch = self.epoch

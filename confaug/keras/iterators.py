@@ -67,6 +67,9 @@ class KerasIterator:
         return len(self._generator)
 
     def __getitem__(self, index: int) -> Any:
+        from confaug.batching.generator import batch_number
+
+        index = batch_number(index)
         if not 0 <= index < len(self):
             raise BatchIndexError(  # Keras' words, which code matches on, inside
                 f"batch index out of range: Asked to retrieve element {index}, but the "
