@@ -70,3 +70,19 @@ def test_a_plain_flow_hands_its_own_labels_to_torch() -> None:
     assert isinstance(labels, torch.Tensor)
     assert labels.tolist() == flow[0][1].tolist() == y.tolist()
     assert tuple(images.shape) == (4, 3, 8, 8)
+
+
+def test_to_torch_on_a_drop_in_iterator_goes_through_the_iterator(tmp_path: Path) -> None:
+    """``integrations.torch.to_torch(it)`` reached the generator inside the iterator and
+    handed its sample indices on as labels; it now asks the iterator, which refuses."""
+    pytest.importorskip("torch", reason="pip install torch==2.13.0 (the torch extra)")
+    from confaug.integrations.torch import to_torch
+
+    frame, root = _frame_folder(tmp_path)
+    flow = ImageDataGenerator().flow_from_dataframe(
+        frame, str(root), y_col="score", class_mode="raw", target_size=(8, 8), shuffle=False
+    )
+    with pytest.raises(TypeError, match=r"as_torch\(\) is not available for this flow"):
+        to_torch(flow)
+    plain = ImageDataGenerator().flow(_images(), np.array([3, 1, 2, 0]), shuffle=False)
+    assert next(iter(to_torch(plain)))[1].tolist() == [3, 1, 2, 0]

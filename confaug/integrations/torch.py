@@ -352,6 +352,16 @@ def to_torch(
     ``seed=`` gives the sample view directly.
     """
     generator = generator_or_source
+    from confaug.keras.iterators import KerasIterator
+
+    if isinstance(generator, KerasIterator):  # its own as_torch: it knows its labels
+        return generator.as_torch(
+            samples=samples,
+            channels_first=channels_first,
+            float32=float32,
+            int64_labels=int64_labels,
+            epoch=epoch,
+        )
     if hasattr(generator, "load") and hasattr(generator, "describe"):
         if pipeline is None:
             raise TypeError("to_torch(source) needs pipeline= (a confaug Pipeline)")
