@@ -133,3 +133,23 @@ def test_a_batch_index_must_be_an_integer(index: object) -> None:
         with pytest.raises(TypeError, match="a batch index must be an integer"):
             flow[index]  # type: ignore[index]
         assert len(flow[np.int64(1)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        ((8.5, 8), "two integers"),
+        (("8", "8"), "two integers"),
+        ((True, 8), "two integers"),
+        ((8,), "two integers"),
+        ((0, 8), r"\(height, width\) > 0"),
+        ((100_000, 100_000), "more than the decoder's limit"),
+    ],
+)
+def test_target_size_is_two_whole_numbers_within_the_pixel_limit(
+    tmp_path: Path, size: object, said: str
+) -> None:
+    root = _folder(tmp_path / "data")
+    with pytest.raises(ValueError, match=said):
+        PIPE.flow_from_directory(root, target_size=size)  # type: ignore[arg-type]
+    assert len(PIPE.flow_from_directory(root, target_size=(8.0, 8))) == 1

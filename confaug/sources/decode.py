@@ -30,7 +30,7 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -129,13 +129,11 @@ class DecodeOptions:
                 f"interpolation={self.interpolation!r}; expected one of {list(methods)}"
                 + (" (or decoder='pil')" if self.interpolation in PIL_INTERPOLATIONS else "")
             )
-        if self.target_size is not None:
-            size = tuple(int(v) for v in self.target_size)
-            if len(size) != 2 or min(size) < 1:
-                raise ValueError(f"target_size={self.target_size!r}; expected (height, width) > 0")
-            object.__setattr__(self, "target_size", size)
         if self.max_pixels is not None and self.max_pixels < 1:
             raise ValueError(f"max_pixels={self.max_pixels!r}; expected a positive int or None")
+        if self.target_size is not None:
+            size = _checked_size(self.target_size, self.max_pixels)
+            object.__setattr__(self, "target_size", size)
         if self.max_file_bytes is not None and self.max_file_bytes < 1:
             raise ValueError(
                 f"max_file_bytes={self.max_file_bytes!r}; expected a positive int or None"
@@ -145,6 +143,35 @@ class DecodeOptions:
     def channels(self) -> int:
         """Channels of a decoded image: 1, 3 or 4."""
         return CHANNELS[self.color_mode]
+
+
+def _checked_size(target_size: Any, max_pixels: int | None) -> tuple[int, int]:
+    """``target_size`` as ``(height, width)`` of whole positive numbers (8.5, "8" and True
+    were taken: True as 1), of at most the decoder's default pixel limit, or ``max_pixels``
+    when that is higher (None: no limit): every image is resized to it, so a huge one would
+    ask for that much memory per image before anything is checked."""
+    given = tuple(target_size) if isinstance(target_size, (tuple, list)) else None
+    if given is None or len(given) != 2 or not all(_whole(value) for value in given):
+        raise ValueError(f"target_size={target_size!r}; expected (height, width), two integers")
+    height, width = (int(value) for value in given)
+    if min(height, width) < 1:
+        raise ValueError(f"target_size={target_size!r}; expected (height, width) > 0")
+    limit = None if max_pixels is None else max(max_pixels, DEFAULT_MAX_PIXELS)
+    if limit is not None and height * width > limit:
+        raise ValueError(
+            f"target_size={target_size!r} is {height * width:,} pixels, more than the "
+            f"decoder's limit of {limit:,} (max_pixels)"
+        )
+    return height, width
+
+
+def _whole(value: Any) -> bool:
+    """An int (NumPy's too, not a bool), or a float with no fraction (Keras' 256.0)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, (float, np.floating)) and float(value).is_integer()
 
 
 def decode_options(
