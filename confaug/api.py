@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import inspect
-import os
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from confaug.compiler.pipeline import Pipeline
 from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.albu_format import from_albumentations, is_albumentations_file
-from confaug.reading.compose import ConfigSource, load_document
+from confaug.reading.compose import AllowedRoots, ConfigSource, allowed_roots_of, load_document
 from confaug.reading.document import Document, SourceMap
 from confaug.reading.overrides import Overrides
 from confaug.reading.plain import plain_copy
@@ -32,7 +31,7 @@ def resolve(
     source: ConfigSource | Document,
     *,
     overrides: Overrides = None,
-    allowed_roots: Iterable[str | os.PathLike[str]] = (),
+    allowed_roots: AllowedRoots = (),
 ) -> Document:
     """Read ``source`` with its ``extends`` chain and ``overrides`` applied, not yet validated.
 
@@ -49,7 +48,7 @@ def resolve(
 def _document(
     source: ConfigSource | Spec | Document,
     overrides: Overrides,
-    allowed_roots: Iterable[str | os.PathLike[str]],
+    allowed_roots: AllowedRoots,
 ) -> Document:
     if isinstance(source, Document) and overrides is None:
         return source  # already resolved, e.g. by the CLI, which shows it too
@@ -61,7 +60,7 @@ def load_spec(
     source: ConfigSource | Spec | Document,
     *,
     overrides: Overrides = None,
-    allowed_roots: Iterable[str | os.PathLike[str]] = (),
+    allowed_roots: AllowedRoots = (),
     time_budget: float = DEFAULT_TIME_BUDGET,
 ) -> Spec:
     """Read and validate a config (a path, ``preset:NAME`` or a mapping) into a ``Spec``.
@@ -72,6 +71,8 @@ def load_spec(
     trust; a config cannot.
     """
     check_time_budget(time_budget)  # a wrong value is refused even when nothing is estimated
+    # Checked even when nothing is read (a Spec): a wrong value is the caller's mistake.
+    allowed_roots = allowed_roots_of(allowed_roots)
     if isinstance(source, Spec) and overrides is None:
         return source
     document = _document(source, overrides, allowed_roots)
@@ -82,7 +83,7 @@ def load_pipeline(
     source: ConfigSource | Spec | Document,
     *,
     overrides: Overrides = None,
-    allowed_roots: Iterable[str | os.PathLike[str]] = (),
+    allowed_roots: AllowedRoots = (),
     time_budget: float = DEFAULT_TIME_BUDGET,
 ) -> Pipeline:
     """Read, validate and compile a config into a ``Pipeline`` — or raise ``ConfigError``.
@@ -90,6 +91,7 @@ def load_pipeline(
     ``time_budget``: as for :func:`load_spec`.
     """
     check_time_budget(time_budget)
+    allowed_roots = allowed_roots_of(allowed_roots)  # as in load_spec
     if isinstance(source, Spec) and overrides is None:
         return Pipeline(source)
     document = _document(source, overrides, allowed_roots)

@@ -146,7 +146,18 @@ class _Converter:
 
     def step(self, raw: Any, old: KeyPath, new: KeyPath) -> Any:
         source, target = self.source, self.target
-        if not isinstance(raw, dict) or _CLASS not in raw:
+        if isinstance(raw, dict) and _CLASS not in raw:
+            # Read as a confaug step it would be one named after its first key ("the
+            # parameters of p must be a mapping"): say what an A.save step lacks instead.
+            self.problem(
+                old,
+                new,
+                f"a step of an albumentations file is a mapping with {_CLASS}, the "
+                "transform's class, as A.save writes it (e.g. {"
+                f"{_CLASS}: HorizontalFlip, p: 0.5}}); this one has none",
+            )
+            return {}
+        if not isinstance(raw, dict):
             self.moves[old] = new
             return raw  # validation says what is wrong with it
         name, wrong = _class_name(raw[_CLASS])

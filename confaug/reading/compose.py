@@ -22,12 +22,15 @@ from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, collector_paused
 #: Where a config comes from: a file path, ``preset:NAME``, or the data itself.
 ConfigSource = str | os.PathLike[str] | Mapping[str, Any]
 
+#: The folders ``extends`` may also reach: one folder, or several (see ``allowed_roots_of``).
+AllowedRoots = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+
 
 def load_document(
     source: ConfigSource | Document,
     *,
     overrides: Overrides = None,
-    allowed_roots: Iterable[str | os.PathLike[str]] = (),
+    allowed_roots: AllowedRoots = (),
     limits: Limits = DEFAULT_LIMITS,
 ) -> Document:
     """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``."""
@@ -35,13 +38,50 @@ def load_document(
         return _load(source, overrides, allowed_roots, limits)
 
 
+def allowed_roots_of(value: Any) -> tuple[Path, ...]:
+    """``allowed_roots`` as resolved folders: one path (a str or os.PathLike), or an iterable
+    of paths. Anything else is a TypeError.
+
+    Checked here, once, because a str is itself an iterable: ``allowed_roots="/srv/cfg"``
+    read item by item gave the roots '/', 's', 'r', ..., and '/' lets ``extends`` reach every
+    file on the machine, the trust boundary SECURITY.md describes.
+    """
+    single = isinstance(value, (str, os.PathLike))
+    if single:
+        items: list[Any] = [value]
+    elif isinstance(value, (bytes, bytearray)):
+        raise TypeError("allowed_roots: give folders as str or pathlib.Path, not bytes")
+    elif isinstance(value, Iterable) and not isinstance(value, Mapping):
+        items = list(value)
+    else:
+        raise TypeError(
+            "allowed_roots takes a folder or a list of folders (str or pathlib.Path), "
+            f"got {type(value).__name__}"
+        )
+    roots: list[Path] = []
+    for index, item in enumerate(items):
+        where = "allowed_roots" if single else f"allowed_roots[{index}]"
+        text = os.fspath(item) if isinstance(item, (str, os.PathLike)) else None
+        if not isinstance(text, str):  # an int, None, bytes, a PathLike of bytes, a list, ...
+            raise TypeError(
+                f"{where} must be a folder (str or pathlib.Path), got {type(item).__name__}"
+            )
+        if not text:  # Path('') is the working directory: never a root by accident
+            raise ValueError(f"{where} is an empty path; name the folder (e.g. '.')")
+        try:
+            roots.append(Path(text).resolve())
+        except (OSError, ValueError, RuntimeError) as err:  # NUL, too long, a symlink loop
+            raise ValueError(f"{where} cannot be used as a folder: {err}") from None
+    return tuple(roots)
+
+
 def _load(
     source: ConfigSource | Document,
     overrides: Overrides,
-    allowed_roots: Iterable[str | os.PathLike[str]],
+    allowed_roots: AllowedRoots,
     limits: Limits,
 ) -> Document:
-    roots = [Path(r).resolve() for r in allowed_roots] + [resources.presets_dir().resolve()]
+    roots = [*allowed_roots_of(allowed_roots), resources.presets_dir().resolve()]
     if isinstance(source, Document):
         # Data from Python is held to a file's limits here (nesting, values, integers).
         base: Path | None = Path.cwd()

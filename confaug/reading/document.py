@@ -127,6 +127,18 @@ def key_path(dotted_key: str) -> KeyPath:
     )
 
 
+#: How many characters of a value a message quotes: a 900 KB tag or string quoted whole
+#: makes a 900 KB message, and the start of it is enough to find the value.
+QUOTE_LIMIT = 80
+
+
+def clipped(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` itself, or its first ``limit`` characters and how long it is."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
 def line_column(text: str | bytes, offset: int) -> tuple[int, int]:
     """The 1-based line and column of position ``offset`` in ``text`` (characters or bytes)."""
     newline: Any = b"\n" if isinstance(text, bytes) else "\n"

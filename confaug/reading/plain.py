@@ -3,7 +3,8 @@
 A mapping passed to ``load_pipeline`` (or an override's value, or a ``Document``) skips the
 YAML reader, so its limits are checked here instead: nesting depth, number of values and
 the size of integers. The walk is iterative, so data nested thousands deep (or a mapping
-that contains itself) is refused instead of raising ``RecursionError``.
+that contains itself) is refused instead of raising ``RecursionError``. NumPy scalars
+(``np.int64(10)``) become the Python numbers they hold.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def plain_copy(
     todo: list[tuple[Any, KeyPath, int, Any, Any]] = [(data, base, depth, root, 0)]
     while todo:
         value, path, level, target, key = todo.pop()
+        value = _python_scalar(value)
         values += 1
         if values > limits.max_nodes:
             raise fail(path, f"more than {limits.max_nodes:,} values in one config")
@@ -85,6 +87,31 @@ class _Tuple:
 
     def __init__(self, items: list[Any]) -> None:
         self.items = items
+
+
+#: The NumPy kinds read as the Python scalar they hold: bool, signed and unsigned integers,
+#: floats, complex (refused later as Python's complex is) and str.
+_NUMPY_KINDS = frozenset("biufcU")
+
+
+def _python_scalar(value: Any) -> Any:
+    """A NumPy scalar (``np.int64(10)``, ``np.float32(0.1)``, ``np.bool_``) or 0-d array as
+    the Python scalar it holds; any other value as it is.
+
+    Values computed with NumPy (a sweep, ``np.arange``) are numbers to a user, and Keras'
+    ImageDataGenerator takes them; the spec's strict checks would refuse them as "not a
+    number". They are converted here, where Python data enters, so every field (and every
+    transform parameter) reads them alike and the limits below apply to the Python value.
+    ``np.float32(0.1)`` becomes the float 0.10000000149011612, the value NumPy computes with.
+    """
+    if not type(value).__module__.startswith("numpy"):  # plain Python data: no NumPy import
+        return value
+    import numpy as np
+
+    scalar = isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0)
+    if scalar and value.dtype.kind in _NUMPY_KINDS:
+        return value.item()
+    return value
 
 
 def _immutable(value: Any) -> bool:

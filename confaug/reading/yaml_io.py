@@ -2,8 +2,9 @@
 
 Only YAML 1.2 core scalars are recognised (``1e-3`` is a float, ``2024-01-01`` a string);
 the YAML 1.1 booleans ``yes``/``no``/``on``/``off`` are rejected rather than silently
-read as booleans. Tags, duplicate keys, merge keys, oversized files, deep nesting and
-alias bombs are errors. Nothing here can construct a Python object.
+read as booleans. Tags, duplicate keys, merge keys, redefined anchors, YAML 1.1's extra
+line breaks (NEL, U+2028, U+2029), oversized files, deep nesting and alias bombs are
+errors. Nothing here can construct a Python object.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from confaug.reading.document import (
     KeyPath,
     Mark,
     SourceMap,
+    clipped,
     dotted,
     dotted_short,
     line_column,
@@ -257,7 +259,35 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
         raise ConfigError.single(
             "binary data (NUL byte) in a config", file=file, line=line, column=column
         )
+    found = _YAML11_BREAK.search(text)
+    if found:
+        # PyYAML and libyaml read these as line breaks (YAML 1.1); YAML 1.2, which confaug
+        # reads and editors show, as ordinary characters. Read either way, a file would mean
+        # something other than what its reviewer saw: a key after one inside a comment is
+        # set, and every line number after it differs from the editor's. Teaching the parser
+        # YAML 1.2 here is not possible, so they are refused, placed as an editor counts lines.
+        char = found.group()
+        line, column = line_column(text, found.start())
+        name, escape = _YAML11_BREAKS[char]
+        raise ConfigError.single(
+            f"a {name} character (U+{ord(char):04X}): YAML 1.1 tools read it as a line "
+            "break, YAML 1.2 (confaug, editors) as an ordinary character; remove it, or "
+            f'write it as the escape "{escape}" in a double-quoted string',
+            file=file,
+            line=line,
+            column=column,
+        )
     return text
+
+
+#: The line breaks of YAML 1.1 that YAML 1.2 (§5.4) no longer counts as breaks, with the
+#: name and the double-quoted escape of each.
+_YAML11_BREAKS = {
+    "\x85": ("next line (NEL)", "\\N"),
+    "\u2028": ("line separator", "\\L"),
+    "\u2029": ("paragraph separator", "\\P"),
+}
+_YAML11_BREAK = re.compile("[\x85\u2028\u2029]")
 
 
 class _Where:
@@ -307,12 +337,13 @@ def _check_events(
     depth = 0
     documents = 0
     events = 0
-    anchors: set[str] = set()
+    anchors: dict[str, Any] = {}  # each anchor's mark
     # The anchor (or None) of each collection still open: an alias to one of them would make
     # the composed nodes a cycle, which every recursive walk after this one would follow
     # until Python's recursion limit.
     open_anchors: list[str | None] = []
     where = _Where()
+    redefined: ConfigError | None = None
 
     def fail(mark: Any, message: str, *, short: bool = False) -> ConfigError:
         # ``mark`` is a PyYAML or a libyaml mark; ``short`` elides the middle of a deep path.
@@ -338,7 +369,20 @@ def _check_events(
                     )
                 anchor = getattr(event, "anchor", None)
                 if anchor and not isinstance(event, yaml.AliasEvent):
-                    anchors.add(anchor)
+                    first = anchors.get(anchor)
+                    if first is not None and redefined is None:
+                        # YAML 1.2 lets a later anchor replace an earlier one; PyYAML's
+                        # composer refuses it, in words that came out garbled. Refused
+                        # plainly once the events are read (a worse problem, an alias
+                        # inside its own anchor, goes first): an alias meaning "the latest
+                        # &x" is easy to misread.
+                        redefined = fail(
+                            event.start_mark,
+                            f"anchor '&{clipped(anchor)}' is defined twice (first at line "
+                            f"{first.line + 1}, column {first.column + 1}); give this one "
+                            "another name",
+                        )
+                    anchors[anchor] = event.start_mark
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > limits.max_depth:
@@ -364,6 +408,8 @@ def _check_events(
             # the pure-Python parser streams, so our own limit is reached first, in place.
             _check_events(text, file, limits, _PyLoader)
         raise _syntax_error(err, text, file) from None
+    if redefined is not None:
+        raise redefined
 
 
 def _syntax_error(err: yaml.MarkedYAMLError, text: str, file: str | None) -> ConfigError:
@@ -467,14 +513,14 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
-                self.add(node.start_mark, path, f"tag '{node.tag}' is not allowed")
+                self.add(node.start_mark, path, f"tag '{clipped(node.tag)}' is not allowed")
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)  # the composer makes no other kind
         return self._scalar(node, path)
 
     def _mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         if node.tag != _MAP:
-            self.add(node.start_mark, path, f"tag '{node.tag}' is not allowed")
+            self.add(node.start_mark, path, f"tag '{clipped(node.tag)}' is not allowed")
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MAP:
@@ -488,7 +534,7 @@ class _Builder:
                 )
                 continue
             if key_node.tag not in (_STR, _INT, _FLOAT, _BOOL, _NULL, _YAML11_BOOL):
-                self.add(key_node.start_mark, path, f"tag '{key_node.tag}' is not allowed")
+                self.add(key_node.start_mark, path, f"tag '{clipped(key_node.tag)}' is not allowed")
                 continue
             key = str(key_node.value)
             key_path = (*path, key)
@@ -529,7 +575,9 @@ class _Builder:
             if lowered.endswith((".inf", ".nan")):
                 return float(lowered.replace(".", ""))
             return float(value)
-        self.add(node.start_mark, path, f"tag '{tag}' is not allowed (configs hold plain data)")
+        self.add(
+            node.start_mark, path, f"tag '{clipped(tag)}' is not allowed (configs hold plain data)"
+        )
         return value
 
 

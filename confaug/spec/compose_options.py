@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from confaug.errors import did_you_mean
 from confaug.reading.document import KeyPath
 from confaug.spec.model import RESERVED_TARGETS
-from confaug.spec.vocab import Finite, describe, literal_hint
+from confaug.spec.vocab import CALL_KEYWORDS, MAX_PIXELS, Finite, describe, literal_hint
 
 #: (path, message, hint, whether the problem is about the key rather than the value)
 OptionProblem = tuple[KeyPath, str, str | None, bool]
@@ -78,7 +78,64 @@ def compose_option_problems(data: dict[str, Any]) -> Iterator[OptionProblem]:
         if problems:
             continue
         yield from _label_problems(key, options.get("label_fields") or (), seen, extra)
+        yield from _threshold_problems(key, options)
         yield from _init_problems(key, options)
+    if isinstance(targets, dict):
+        yield from _target_name_problems(targets)
+
+
+#: The largest value of each size threshold of ``bbox_params`` that can keep a box. A box
+#: lies within its image (albumentations clips or refuses the rest), and no image side can
+#: pass OpenCV's 32,767 pixels, so a larger minimum drops every box of every image: a
+#: dataset with all its labels gone and no word said. (The thresholds are in pixels in
+#: albumentations 2.x, whatever the box format.)
+_MAX_THRESHOLDS: dict[str, tuple[float, str]] = {
+    "min_width": (MAX_PIXELS, "pixels (OpenCV's largest image side)"),
+    "min_height": (MAX_PIXELS, "pixels (OpenCV's largest image side)"),
+    "min_area": (MAX_PIXELS * MAX_PIXELS, "square pixels (OpenCV's largest image)"),
+}
+
+
+def _threshold_problems(key: str, options: dict[str, Any]) -> Iterator[OptionProblem]:
+    """Thresholds no box can pass: each one removes every box (and its labels) silently."""
+    visibility = options.get("min_visibility")
+    if isinstance(visibility, (int, float)) and not 0 <= visibility <= 1:
+        yield (
+            (key, "min_visibility"),
+            f"must be a fraction in [0, 1], got {visibility}; a box keeps its place when at "
+            "least this fraction of its area is left in the image, so above 1 none is kept",
+            "it is a fraction, not a percentage: 0.3 means 30 %",
+            False,
+        )
+    for name, (limit, unit) in _MAX_THRESHOLDS.items():
+        value = options.get(name)
+        if not isinstance(value, (int, float)):
+            continue  # the default, or refused by the model
+        if value < 0:
+            yield (key, name), f"must be ≥ 0, got {value}", None, False
+        elif value > limit:
+            yield (
+                (key, name),
+                f"must be at most {limit:,} {unit}, got {value:g}: no box can be that large, "
+                "so every box would be dropped",
+                None,
+                False,
+            )
+
+
+def _target_name_problems(targets: dict[Any, Any]) -> Iterator[OptionProblem]:
+    """Additional targets named like a keyword of the pipeline call itself: such a target
+    can never be passed (``pipeline(image=..., seed=...)`` takes ``seed`` as the seed)."""
+    for name in targets:
+        if name in CALL_KEYWORDS:
+            yield (
+                ("additional_targets", name),
+                f"'{name}' is a keyword of the pipeline call (pipeline(image=..., {name}=...)), "
+                "so a target of that name could never be passed; give it another name, "
+                f"e.g. '{name}_image'",
+                None,
+                True,
+            )
 
 
 def _model_problems(key: str, options: dict[str, Any]) -> Iterator[OptionProblem]:

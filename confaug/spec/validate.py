@@ -73,13 +73,18 @@ def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None
         error = (item.get("ctx") or {}).get("error")
         hint = error.hint if isinstance(error, HintedError) else None
         if kind == "extra_forbidden":
-            parent = Spec.model_fields if len(path) == 1 else {}
+            # ``extends`` is read (and removed) before validation, so it is no Spec field.
+            parent = [*Spec.model_fields, "extends"] if len(path) == 1 else []
             message = "unknown key"
             hint = did_you_mean(str(path[-1]), parent)
             collector.add(path, message, hint, at_key=True)
             continue
         if kind == "literal_error":
             hint = literal_hint(item)
+        if kind == "tuple_type" and path[-1:] == ("transforms",):
+            # The model holds steps as a tuple; users write a YAML list.
+            message = "must be a list of steps"
+            hint = _STEPS_HINT
         if kind.endswith(("_type", "_parsing")) and "input" in item:
             # "Input should be a valid boolean" alone hides that "true" was quoted.
             message = f"{message}, got {describe(item['input'])}"
@@ -94,6 +99,9 @@ def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None
             if named:
                 path = (min(named, key=message.index),)
         collector.add(path, message, hint, at_key=at_key)
+
+
+_STEPS_HINT = "one step per item, e.g. 'transforms: [HorizontalFlip, {Rotate: {limit: 10}}]'"
 
 
 def _split_step(raw: Any, path: KeyPath) -> tuple[str, Any, KeyPath, KeyPath] | None:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
+from confaug.reading.document import QUOTE_LIMIT, clipped
+
 DataFormat = Literal["channels_last", "channels_first"]
 FillMode = Literal["constant", "nearest", "reflect", "wrap"]
 InterpolationName = Literal["nearest", "bilinear", "bicubic", "area", "lanczos"]
@@ -66,12 +68,14 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
+        if len(value) > QUOTE_LIMIT:  # the start of a long string is enough to find it
+            return f"the string {value[:QUOTE_LIMIT]!r}… ({len(value):,} characters)"
         return f"the string {value!r}"
     if isinstance(value, list):
         return f"a list of {len(value)}"
     if isinstance(value, dict):
         return "a mapping"
-    return repr(value)
+    return clipped(repr(value))
 
 
 _QUOTED = re.compile(r"'([^']*)'")
@@ -92,6 +96,12 @@ def literal_hint(item: Any) -> str | None:
 MAX_DEGREES = 360
 MAX_SHEAR_DEGREES = 89  # tan(90°) is infinite
 MAX_PIXELS = 32767  # OpenCV's own limit on image sides and coordinates
+
+#: The keyword arguments of ``Pipeline.__call__`` besides the targets (``seed``): a target
+#: (``additional_targets``) of one of these names could never be passed. Kept here, in the
+#: spec layer, which cannot import the compiler; tests/test_probe_reading.py checks it
+#: against the signature.
+CALL_KEYWORDS = frozenset({"seed"})
 MAX_ZOOM = 100
 MAX_CHANNEL_SHIFT = 255
 MAX_RESCALE = 1e6  # generous (configs use 1/255, 1/127.5); keeps x * rescale far from float32 max
