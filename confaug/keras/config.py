@@ -7,6 +7,60 @@ from typing import Any
 
 import numpy as np
 
+#: Keras' defaults of its constructor keywords (the attributes a generator shows for the
+#: ones not given).
+KERAS_DEFAULTS: dict[str, Any] = {
+    "featurewise_center": False,
+    "samplewise_center": False,
+    "featurewise_std_normalization": False,
+    "samplewise_std_normalization": False,
+    "zca_whitening": False,
+    "zca_epsilon": 1e-6,
+    "rotation_range": 0,
+    "width_shift_range": 0.0,
+    "height_shift_range": 0.0,
+    "brightness_range": None,
+    "shear_range": 0.0,
+    "zoom_range": 0.0,
+    "channel_shift_range": 0.0,
+    "fill_mode": "nearest",
+    "cval": 0.0,
+    "horizontal_flip": False,
+    "vertical_flip": False,
+    "rescale": None,
+    "preprocessing_function": None,
+    "data_format": "channels_last",
+    "validation_split": 0.0,
+    "interpolation_order": 1,
+    "dtype": "float32",
+}
+
+
+def keras_zoom_range(value: Any) -> Any:
+    """``zoom_range`` as Keras keeps it: ``[1 - z, 1 + z]`` for a number, else the pair as
+    a list."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [1 - value, 1 + value]
+    return list(value)
+
+
+def keras_attribute(keywords: dict[str, Any], name: str) -> Any:
+    """The attribute ``name`` as Keras' generator keeps it after its constructor: the keyword
+    (or its default), ``zoom_range`` as a pair, and the normalization flags as the others
+    imply them (``zca_whitening`` sets ``featurewise_center`` and clears
+    ``featurewise_std_normalization``; each ``*_std_normalization`` sets its ``*_center``)."""
+    value = keywords.get(name, KERAS_DEFAULTS[name])
+    zca = bool(keywords.get("zca_whitening"))
+    if name == "zoom_range":
+        return keras_zoom_range(value)
+    if name == "featurewise_center":
+        return bool(value) or zca or bool(keywords.get("featurewise_std_normalization"))
+    if name == "featurewise_std_normalization":
+        return bool(value) and not zca
+    if name == "samplewise_center":
+        return bool(value) or bool(keywords.get("samplewise_std_normalization"))
+    return value
+
 
 def keras_keywords(keywords: dict[str, Any]) -> dict[str, Any]:
     """The constructor's keywords for ``spec_from_keras``.

@@ -18,7 +18,13 @@ import numpy as np
 
 from confaug.api import load_spec, spec_from_keras, spec_to_yaml
 from confaug.compiler.pipeline import Pipeline
-from confaug.keras.config import dtype_name, keras_keywords, warn_implied_flags
+from confaug.keras.config import (
+    KERAS_DEFAULTS,
+    dtype_name,
+    keras_attribute,
+    keras_keywords,
+    warn_implied_flags,
+)
 from confaug.keras.flows import array_flow, dataframe_flow, directory_flow
 from confaug.keras.global_seed import seed_or_global
 from confaug.keras.iterators import KerasIterator, make_iterator
@@ -49,15 +55,55 @@ def _flow_method(
     return method
 
 
+#: Keras' axis attributes, per data format.
+_AXES = {
+    "channel_axis": {"channels_last": 3, "channels_first": 1},
+    "row_axis": {"channels_last": 1, "channels_first": 2},
+    "col_axis": {"channels_last": 2, "channels_first": 3},
+}
+
+
 class ImageDataGenerator:
     """Keras' ``ImageDataGenerator`` API on a confaug ``Pipeline`` (see :mod:`confaug.keras`)."""
 
     def __init__(self, **keywords: Any) -> None:
         keywords = keras_keywords(keywords)
-        self.spec: Spec = spec_from_keras(**keywords)
-        self.pipeline = Pipeline(self.spec)
-        self._draws = RandomDraws(self.spec)
+        self._build(keywords)
         warn_implied_flags(keywords)
+
+    def _build(self, keywords: dict[str, Any]) -> None:
+        """Spec, pipeline and draws from Keras' constructor keywords."""
+        spec = spec_from_keras(**keywords)  # first: a bad value leaves the generator as it was
+        object.__setattr__(self, "_keywords", keywords)
+        self.spec: Spec = spec
+        self.pipeline = Pipeline(spec)
+        self._draws = RandomDraws(spec)
+
+    # ---- Keras' keyword attributes ------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        """Keras keeps its keywords as attributes (``rescale``, ``rotation_range``,
+        ``preprocessing_function``, ...; ``zoom_range`` as ``[low, high]``) and the axes
+        ``channel_axis``, ``row_axis``, ``col_axis``: the same values here."""
+        keywords = self.__dict__.get("_keywords")
+        if keywords is None or name.startswith("_"):
+            raise AttributeError(name)
+        if name in _AXES:
+            return _AXES[name][self.spec.data_format]
+        if name not in KERAS_DEFAULTS:
+            raise AttributeError(f"'ImageDataGenerator' object has no attribute {name!r}")
+        return keras_attribute(keywords, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Setting a Keras keyword (``gen.rotation_range = 30``, as Keras code may) rebuilds
+        the pipeline with it, for the flows made after; ``fit`` statistics are kept."""
+        keywords = self.__dict__.get("_keywords")
+        if keywords is None or (name not in KERAS_DEFAULTS and name != "data_format"):
+            object.__setattr__(self, name, value)
+            return
+        stats = self.pipeline.standardizer.state()
+        self._build(keras_keywords({**keywords, name: value}))
+        if stats is not None:
+            self.pipeline.standardizer.load_state(stats)
 
     # ---- Keras' attribute names ---------------------------------------------------------
     @property
