@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+from confaug.errors import DataError
 from confaug.keras import ImageDataGenerator
 
 ADAPTERS = ["as_torch", "as_tf", "as_keras"]
@@ -86,3 +87,28 @@ def test_to_torch_on_a_drop_in_iterator_goes_through_the_iterator(tmp_path: Path
         to_torch(flow)
     plain = ImageDataGenerator().flow(_images(), np.array([3, 1, 2, 0]), shuffle=False)
     assert next(iter(to_torch(plain)))[1].tolist() == [3, 1, 2, 0]
+
+
+@pytest.mark.parametrize(
+    ("y_col", "class_mode", "said"),
+    [
+        ("score", "raw", r"row 1: column 'score' holds nan"),
+        (["a", "b"], "raw", r"row 2: column 'a' holds inf"),
+        (["a", "b"], "multi_output", r"row 2: column 'a' holds inf"),
+    ],
+)
+def test_non_finite_table_targets_are_refused_naming_the_row(
+    tmp_path: Path, y_col: object, class_mode: str, said: str
+) -> None:
+    frame, root = _frame_folder(tmp_path)
+    frame["score"] = [0.1, float("nan"), 0.3, 0.4]
+    frame["a"] = [1.0, 2.0, float("inf"), 4.0]
+    with pytest.raises(DataError, match=said):
+        ImageDataGenerator().flow_from_dataframe(
+            frame, str(root), y_col=y_col, class_mode=class_mode, target_size=(8, 8)
+        )
+    frame["text"] = list("wxyz")
+    flow = ImageDataGenerator().flow_from_dataframe(
+        frame, str(root), y_col="text", class_mode="raw", target_size=(8, 8), shuffle=False
+    )
+    assert flow[0][1].tolist() == list("wxyz")

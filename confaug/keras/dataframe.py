@@ -82,6 +82,26 @@ def _as_list(label: Any) -> list[Any]:
     return list(label) if isinstance(label, (list, tuple)) else [label]
 
 
+def _refuse_non_finite(values: np.ndarray, column: str) -> None:
+    """A ``DataError`` naming the first row whose number in ``column`` is NaN or infinite
+    (the weights and confaug's own tables are checked so; Keras passes them on). Columns of
+    text, or of other objects than numbers, are left as they are."""
+    if values.dtype.kind == "O":
+        try:
+            values = np.asarray(values.tolist(), dtype=np.float64)
+        except (TypeError, ValueError):
+            return
+    if values.dtype.kind not in "fc" or not len(values):
+        return
+    bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+    if len(bad):
+        row = int(bad[0])
+        raise DataError(
+            f"row {row}: column {column!r} holds {values[row].tolist()}; targets must be "
+            f"finite ({len(bad)} row(s) are not)"
+        )
+
+
 class TableTargets:
     """``raw`` / ``multi_output`` targets straight from a DataFrame, as Keras gives them.
 
@@ -101,6 +121,8 @@ class TableTargets:
         missing = [name for name in names if name not in dataframe.columns]
         if missing:
             raise DataError(f"missing column(s) {missing}; the table has {list(dataframe.columns)}")
+        for name in names:  # a NaN target reaches the loss with nothing pointing at its row
+            _refuse_non_finite(dataframe[name].to_numpy(), name)
         self._columns: list[np.ndarray] = []
         self._raw: np.ndarray | None = None
         if class_mode == "multi_output":
