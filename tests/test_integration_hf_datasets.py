@@ -173,3 +173,16 @@ def test_hf_transform_shows_and_checks_the_transforms_options(pipe: confaug.Pipe
     with pytest.raises(TypeError, match=r"'key_colum' \(did you mean 'key_column'\?\)"):
         hf_transform(pipe, seed=1, key_colum="id")
     assert hf_transform(pipe, seed=1, output_column="pixel_values").output_column == "pixel_values"
+
+
+def test_array_image_columns_are_read_as_the_pixels_they_hold(pipe: confaug.Pipeline) -> None:
+    """``with_transform`` hands an Array3D uint8 column over as Python lists (NumPy reads
+    them as int64): they are uint8 pixels again, not refused."""
+    pixels = np.random.default_rng(0).integers(0, 255, (8, 8, 3)).astype(np.uint8)
+    features = datasets.Features({"image": datasets.Array3D((8, 8, 3), "uint8")})
+    rows = datasets.Dataset.from_dict({"image": [pixels, pixels]}, features=features)
+    image = np.asarray(rows.with_transform(hf_transform(pipe, seed=1))[0]["image"])
+    assert image.shape == (8, 8, 3) and image.dtype == np.uint8
+    wide = datasets.Dataset.from_dict({"image": [pixels.astype(np.int64) * 1000]})
+    with pytest.raises(DataError, match=r"integer pixels span 0\.\.\d+: beyond 0\.\.65535"):
+        wide.with_transform(hf_transform(pipe, seed=1))[0]

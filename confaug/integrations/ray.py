@@ -49,7 +49,7 @@ import numpy as np
 from confaug.batching.factory import unexpected_keywords
 from confaug.batching.loader import Augmented, SkipLog, augment_samples
 from confaug.compiler.pipeline import Pipeline
-from confaug.integrations.rows import float_bounds
+from confaug.integrations.rows import float_bounds, integer_pixels
 from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key, sample_seed
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, decode_options
@@ -141,7 +141,8 @@ class _Rows(Source):
     def _pixels(self, value: Any, *, is_mask: bool) -> np.ndarray:
         """An array as given, or encoded file bytes (``read_binary_files``) decoded."""
         if not isinstance(value, (bytes, bytearray)):
-            return np.asarray(value)
+            array = np.asarray(value)
+            return array if is_mask else integer_pixels(array)
         options = self.decode
         if is_mask:
             return decode_mask(bytes(value), options.target_size, max_pixels=options.max_pixels)

@@ -155,9 +155,26 @@ def _pixels(value: Any, decode: DecodeOptions, *, mask: bool) -> np.ndarray:
     array = np.asarray(value)
     if array.dtype == object:
         raise DataError(f"cannot read an image from a value of type {type(value).__name__}")
+    if not mask:
+        array = integer_pixels(array)
     if array.ndim == 2 and not mask:
         array = array[..., None]
     return array
+
+
+def integer_pixels(array: np.ndarray) -> np.ndarray:
+    """Integer pixels of another type than uint8/uint16 (``datasets`` hands an array column
+    over as Python lists, which NumPy reads as int64) as uint8 when every value is in
+    0..255, as uint16 when in 0..65535; a ``DataError`` beyond. Other arrays as they are."""
+    if array.dtype.kind not in "iu" or array.dtype in (np.uint8, np.uint16):
+        return array
+    low, high = (int(array.min()), int(array.max())) if array.size else (0, 0)
+    for dtype in (np.uint8, np.uint16):
+        if low >= 0 and high <= np.iinfo(dtype).max:
+            return array.astype(dtype)
+    raise DataError(
+        f"integer pixels span {low}..{high}: beyond 0..65535, no image depth holds them"
+    )
 
 
 class RowAugmenter:
