@@ -39,6 +39,11 @@ def register(
     if callable(name) and function is None:
         return register(name.__name__, name)
     if function is None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(
+                "register takes a name and a function, a function, or a name (as a "
+                f"decorator), got {type(name).__name__} {name!r:.80}"
+            )
 
         def decorator(fn: F) -> F:
             register(name if isinstance(name, str) else fn.__name__, fn)
@@ -47,6 +52,13 @@ def register(
         return decorator
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"a registered name must be an identifier, got {name!r}")
+    if not callable(function):
+        # Refused here, not at the first batch, where it failed as "x[0]: pipeline failed:
+        # TypeError: 'int' object is not callable", far from the mistake.
+        raise TypeError(
+            f"register('{name}', ...) takes a function to call on each image, "
+            f"got {type(function).__name__} {function!r:.80}"
+        )
     existing = _FUNCTIONS.get(name)
     if existing is not None and existing is not function:
         raise ValueError(f"'{name}' is already registered to {existing!r}; unregister it first")

@@ -289,9 +289,9 @@ CASES: dict[str, list[Case]] = {
     "ToGray": [
         _c({"num_output_channels": 3, "method": "weighted_average"}),
         _c({"method": "pca"}),
-        _c({"num_output_channels": 1, "method": "desaturation"}),
+        _c({"num_output_channels": 1, "method": "desaturation"}, p=1.0),
     ],
-    "ToRGB": [_c({"num_output_channels": 3}, image="gray")],
+    "ToRGB": [_c({"num_output_channels": 3}, image="gray", p=1.0)],
     "ToSepia": [_c()],
     "UnsharpMask": [
         _c({"blur_limit": (3, 7), "sigma_limit": (0.4, 1.5), "alpha": (0.3, 0.8), "threshold": 8})
@@ -722,7 +722,14 @@ _DTYPE = "`Normalize`, `ToFloat`, `FromFloat` with `p` < 1"
 _BOXSAFE = "a box-safe crop without `bbox_params`"
 _KP = "keypoints passed without `keypoint_params`"
 _3D = "a 3-D transform without a `volume`"
+_CHANNELS = "`ToGray` to other than 3 channels, or `ToRGB`, with `p` < 1"
 EXCEPTIONS: list[Exception_] = [
+    Exception_(
+        "ToGray", {"num_output_channels": 1}, 0.5, ConfigError, "must run on every", _CHANNELS
+    ),
+    Exception_(
+        "ToRGB", {"num_output_channels": 3}, 0.5, ConfigError, "must run on every", _CHANNELS
+    ),
     Exception_(
         "PiecewiseAffine",
         {"scale": (0.02, 0.04), "nb_rows": 3, "nb_cols": 3},
@@ -900,6 +907,8 @@ def _same(name: str, key: str, got: Any, expected: Any, source: Any) -> str:
         assert list(got) == list(expected), key
         return "equal"
     got, expected = np.asarray(got), np.asarray(expected)
+    if got.ndim == 3 and expected.ndim == 2 and got.shape[-1] == 1:
+        expected = expected[..., None]  # a one-channel ToGray keeps its channel axis here
     assert got.shape == expected.shape, (key, got.shape, expected.shape)
     if np.array_equal(got, expected, equal_nan=got.dtype.kind == "f"):
         assert got.dtype == expected.dtype or got.size == 0, (key, got.dtype, expected.dtype)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from confaug._albu import albumentations
-from confaug.compiler.values import OnInputValues, SetByStep
+from confaug.compiler.values import (
+    ChannelsMatch,
+    FloatsIn,
+    KeepsChannelAxis,
+    OnInputValues,
+    SetByStep,
+)
 from confaug.errors import ConfigError, Problem
 from confaug.spec.catalog import catalog, to_opencv
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
@@ -21,6 +28,14 @@ from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
 #: transform of the catalog run on uint8 and float32 images: every other gives the input's).
 RANGE_STEPS = frozenset({"Normalize", "ToFloat", "FromFloat"})
 _FLOAT_OUTPUT = frozenset({"Normalize", "ToFloat"})
+# The Keras stage that makes floats: an integer output dtype would round and clip them.
+_FLOAT_STAGE_KEYWORDS = (
+    "samplewise_center",
+    "samplewise_std_normalization",
+    "featurewise_center",
+    "featurewise_std_normalization",
+    "zca_whitening",
+)
 _RUN_ALL = frozenset({"Sequential", "Compose"})  # composites that run every child, in order
 # The Keras stage that cannot follow a float-output step: statistics from fit(x) describe x
 # as given, not as Normalize leaves it, and rescale would scale an already scaled range.
@@ -29,6 +44,20 @@ _FIXED_SCALE_KEYWORDS = (
     "featurewise_center",
     "featurewise_std_normalization",
     "zca_whitening",
+)
+
+# Steps whose image function is wrapped when built: FromFloat gets a uint8 image as the
+# floats it takes (values.FloatsIn), ToGray keeps the channel axis (values.KeepsChannelAxis).
+_IMAGE_WRAPPERS: dict[str, Callable[[Callable[..., Any]], Any]] = {
+    "FromFloat": FloatsIn,
+    "ToGray": KeepsChannelAxis,
+}
+
+# albumentations 2.0.8's modules of the transforms that set the image's size: crops,
+# resizes, pads, the 3-D crops and pads, and the mixing ones (Mosaic).
+_SIZE_SETTING_MODULES = tuple(
+    f"albumentations.augmentations.{module}"
+    for module in ("crops.", "geometric.resize", "geometric.pad", "transforms3d.", "mixing.")
 )
 
 # scipy spline order used for the Keras warp when only a named interpolation is given.
@@ -79,15 +108,76 @@ def build_step(step: TransformStep, spec: Spec, path: str) -> Any:
             build_step(child, spec, f"{path}.{step.name}.transforms.{i}")
             for i, child in enumerate(step.transforms)
         ]
+    if step.name == "SelectiveChannelTransform":
+        _check_channel_children(step, f"{path}.{step.name}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
-            return info.cls(**params)
+            built = info.cls(**params)
     except ConfigError:
         raise
     except Exception as err:  # albumentations validates in __init__ with assorted exceptions
         message = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise ConfigError([Problem(None, None, None, f"{path}.{step.name}", message)]) from None
+    wrapper = _IMAGE_WRAPPERS.get(step.name)
+    if wrapper is not None:
+        _wrap(built, wrapper)
+    lengths = _per_channel_lengths(step, built)
+    if lengths:
+        _wrap(built, functools.partial(ChannelsMatch, path=f"{path}.{step.name}", lengths=lengths))
+    return built
+
+
+def _per_channel_lengths(step: TransformStep, built: Any) -> dict[str, int]:
+    """The lengths of a standard ``Normalize``'s mean and std as the config gives them, when
+    they have more than one value (one value is every channel's): to check them against
+    each image's channels (``values.ChannelsMatch``). Its defaults (ImageNet's three
+    values) are albumentations' own and left alone."""
+    if step.name != "Normalize" or getattr(built, "normalization", None) != "standard":
+        return {}
+    lengths = {}
+    for name in ("mean", "std"):
+        value = step.params.get(name)
+        if isinstance(value, (list, tuple)) and len(value) > 1:
+            lengths[name] = len(value)
+    return lengths
+
+
+def _check_channel_children(step: TransformStep, path: str) -> None:
+    """No child of a ``SelectiveChannelTransform`` that makes images of its own size.
+
+    It runs its children on the selected channels alone and writes what they give back
+    into the image, channel by channel: a child that resizes, crops or pads gives channels
+    of another size, and every image failed with NumPy's "could not broadcast input array
+    from shape (10,10) into (64,64)" (unless it already had that size, when the child did
+    nothing). Refused at the child.
+    """
+    problems = []
+    for where, child in _descendants(step, path):
+        info = catalog().get(child.name)
+        module = info.cls.__module__ if info is not None else ""
+        if module.startswith(_SIZE_SETTING_MODULES):
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    None,
+                    where,
+                    f"{child.name} changes the image's size, but {path} writes what its "
+                    "transforms give back into the image's own channels, which keep theirs: "
+                    "it would fail on every image",
+                    f"move {child.name} out of SelectiveChannelTransform, before or after it",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+
+
+def _descendants(step: TransformStep, path: str) -> Iterator[tuple[str, TransformStep]]:
+    for i, child in enumerate(step.transforms or ()):
+        where = f"{path}.transforms.{i}.{child.name}"
+        yield where, child
+        yield from _descendants(child, where)
 
 
 def build_compose(spec: Spec) -> Any:
@@ -114,11 +204,16 @@ def build_compose(spec: Spec) -> Any:
 
 def output_step(spec: Spec, compose: Any) -> SetByStep | None:
     """The step that sets the output's dtype and range (the last of ``RANGE_STEPS``), or None
-    when the output keeps the input's. A ``ConfigError`` when such a step may not run on a
-    sample (a batch would mix two kinds of values) or meets a Keras stage it would spoil."""
+    when the output keeps the input's. A ``ConfigError`` when such a step, or one that changes
+    the number of channels, may not run on a sample (a batch would mix two kinds of values,
+    or of shapes), when it meets a Keras stage it would spoil, or when an integer ``dtype``
+    would round the Keras stage's floats."""
+    _check_integer_dtype(spec)
     found: SetByStep | None = None
     for path, transform, skipped_by in _walk(compose, bool(spec.has_keras_augmentation)):
         name = type(transform).__name__
+        if skipped_by is not None:
+            _check_channels_kept(path, transform, skipped_by)
         if name not in RANGE_STEPS:
             continue
         if skipped_by is not None:
@@ -170,35 +265,42 @@ def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
         if name not in RANGE_STEPS:
             continue
         if name == "ToFloat":
-            _wrap(transform, integers=True)
+            _wrap(transform, functools.partial(OnInputValues, integers=True))
             return InputValueStep(path, None)
         if name != "Normalize" or not (transform.max_pixel_value or 0) > 1:
             return None
         standard = transform.normalization == "standard"
         step = InputValueStep(path, float(transform.max_pixel_value) if standard else None)
         _check_value_range(spec, step)
-        _wrap(transform, integers=False)
+        _wrap(transform, OnInputValues)
         return step
     return None
 
 
-def _wrap(transform: Any, *, integers: bool) -> None:
+def _wrap(transform: Any, wrapper: Callable[[Callable[..., Any]], Any]) -> None:
     # albumentations looks each target's function up in this table, filled once at
     # construction (additional image targets included): the step's own image function is
     # replaced by itself wrapped, the only change to the transform. The table is private to
     # albumentations (pinned at 2.0.8): should it change, compiling fails here, loudly,
     # rather than the step silently seeing [0, 1] values.
     table: dict[str, Any] = getattr(transform, "_key2func", None) or {}
-    keys = [key for key, function in table.items() if function == transform.apply]
+    # The function under any wrappers already put there (a Normalize's ChannelsMatch).
+    keys = [key for key, function in table.items() if _innermost(function) == transform.apply]
     if not keys:
         raise RuntimeError(
-            f"confaug cannot give {type(transform).__name__} the caller's values: its image "
-            "function was not found in albumentations' table of them (_key2func, as in "
-            f"2.0.8, the version confaug needs); this is albumentations "
+            f"confaug cannot wrap {type(transform).__name__}'s image function (to give it "
+            "the values it takes): it was not found in albumentations' table of them "
+            "(_key2func, as in 2.0.8, the version confaug needs); this is albumentations "
             f"{albumentations().__version__}"
         )
     for key in keys:
-        table[key] = OnInputValues(table[key], integers=integers)
+        table[key] = wrapper(table[key])
+
+
+def _innermost(function: Any) -> Any:
+    while isinstance(function, (OnInputValues, FloatsIn, KeepsChannelAxis, ChannelsMatch)):
+        function = function.function
+    return function
 
 
 def _check_value_range(spec: Spec, step: InputValueStep) -> None:
@@ -216,13 +318,14 @@ def _check_value_range(spec: Spec, step: InputValueStep) -> None:
 
 
 def range_steps(steps: Sequence[TransformStep]) -> tuple[TransformStep, ...]:
-    """The steps of ``RANGE_STEPS`` among ``steps`` and inside their composites, in order:
-    what a pipeline without augmentation keeps, so that its output has the training output's
-    dtype and range. Exact: :func:`output_step` makes sure each runs on every sample, and
-    none of them draws anything."""
+    """The steps of ``RANGE_STEPS`` among ``steps`` and inside their composites, in order,
+    and those that change the number of channels (``ToGray`` to one channel): what a
+    pipeline without augmentation keeps, so that its output has the training output's
+    dtype, range and channels. Exact: :func:`output_step` makes sure each runs on every
+    sample, and none of them draws anything."""
     kept: list[TransformStep] = []
     for step in steps:
-        if step.name in RANGE_STEPS:
+        if step.name in RANGE_STEPS or _changes_channels(step):
             kept.append(step)
         elif step.transforms:
             kept.extend(range_steps(step.transforms))
@@ -261,6 +364,74 @@ def _check_keras_stage(spec: Spec, step: SetByStep) -> None:
         )
     if problems:
         raise ConfigError(problems)
+
+
+def _check_integer_dtype(spec: Spec) -> None:
+    """An integer ``dtype`` only with a Keras stage whose output it can hold.
+
+    rescale and the sample- and featurewise standardization make floats (1/255 gives
+    [0, 1], centring negatives): cast to uint8 or uint16 they were rounded and clipped,
+    into 0s and 1s or zeros, without a word. Keras raises there (it cannot cast the
+    floats into the integer batch). ``rescale: 1`` changes nothing and stays allowed.
+    """
+    if spec.dtype is None or np.dtype(spec.dtype).kind not in "iu":
+        return
+    keys = [key for key in _FLOAT_STAGE_KEYWORDS if getattr(spec, key)]
+    if spec.rescale and spec.rescale != 1:
+        keys.insert(0, "rescale")
+    if keys:
+        raise ConfigError.single(
+            f"dtype {spec.dtype} would round and clip the floats that {', '.join(keys)} "
+            f"{'makes' if len(keys) == 1 else 'make'} (rescale 1/255 leaves only 0s and 1s; "
+            "centring clips negatives to 0)",
+            field="dtype",
+            hint="set dtype: float32, or leave it unset: the standardized output is float32",
+        )
+
+
+#: The steps that may change the number of channels, each with the num_output_channels
+#: that keeps it (found by running every transform of albumentations 2.0.8's catalog on 1-
+#: and 3-channel images: ToGray makes that many of RGB, ToRGB of gray; both default to 3).
+_CHANNEL_STEPS = {"ToGray": ("RGB", 3), "ToRGB": ("gray", 1)}
+
+
+def _channel_change(name: str, channels: Any) -> str | None:
+    """What step ``name`` with ``num_output_channels`` ``channels`` does to the number of
+    channels, when it changes it; else None."""
+    kind, keeps = _CHANNEL_STEPS.get(name, ("", channels))
+    if channels == keeps:
+        return None
+    return f"makes {channels}-channel images of {kind} ones (num_output_channels: {channels})"
+
+
+def _changes_channels(step: TransformStep) -> bool:
+    """:func:`_channel_change` of a step as written (num_output_channels defaults to 3)."""
+    return step.name in _CHANNEL_STEPS and (
+        _channel_change(step.name, step.params.get("num_output_channels", 3)) is not None
+    )
+
+
+def _check_channels_kept(path: str, transform: Any, skipped_by: tuple[str, str]) -> None:
+    """A step that changes the number of channels must run on every sample or on none:
+    a batch of samples it skipped and samples it ran on mixes channel counts, and failed
+    only at some later batch, with a hint about the images' sizes."""
+    change = _channel_change(type(transform).__name__, getattr(transform, "num_output_channels", 0))
+    if change is None:
+        return
+    reason, blamed = skipped_by
+    fix = (
+        f"set {blamed} to 1"
+        if blamed.endswith(".p")
+        else f"move {type(transform).__name__} out of {blamed}, to the top level of transforms"
+    )
+    if type(transform).__name__ == "ToGray":
+        fix += "; or keep three channels (num_output_channels: 3) for gray images in RGB"
+    raise ConfigError.single(
+        f"{path} {change}, so it must run on every sample, but {reason}: a batch would mix "
+        "images with different numbers of channels",
+        field=blamed,
+        hint=fix,
+    )
 
 
 def _walk(compose: Any, keras: bool) -> Iterator[tuple[str, Any, tuple[str, str] | None]]:

@@ -20,7 +20,7 @@ from confaug.compiler.range_bits import warn_if_just_above_one
 from confaug.compiler.targets import Targets
 from confaug.compiler.values import Scale, infer_scale, input_scale, to_output, to_working
 from confaug.errors import ConfigError, DataError
-from confaug.idg.standardize import Standardizer
+from confaug.idg.standardize import Standardizer, check_zca_size
 from confaug.seeding import resolve_seed, sample_seed
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 
@@ -452,9 +452,15 @@ class Pipeline:
         a ``DataError`` naming the samples that hold one.
         """
         data = _as_batch(x)
+        if data.ndim != 4 or not len(data):
+            raise DataError(f"fit needs a batch of at least one image (rank 4), got {data.shape}")
+        if self.standardizer.zca_whitening:  # before augmenting rounds of it
+            check_zca_size(data.shape[1:], channels_first=self._channels_first)
         _require_finite(data, "x")
         if augment:
-            base = 0 if seed is None else seed
+            if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
+                raise ValueError(f"rounds={rounds!r}; expected an int >= 1")
+            base = 0 if seed is None else resolve_seed(seed)
             data = np.concatenate(
                 [
                     self.apply_batch(data, seed=sample_seed(base, r), standardize=False)

@@ -5,7 +5,10 @@ albumentations expects); callers keep their own layout, dtype and value range �
 step sets the output's dtype and range itself (``Normalize``, ``ToFloat``, ``FromFloat``:
 :class:`SetByStep`), whose output is then handed back as albumentations gives it. A
 ``Normalize`` written for 0–255 values gets the caller's own values back
-(:class:`OnInputValues`).
+(:class:`OnInputValues`). Other wrappers of a step's image function: ``FromFloat`` gets
+uint8 images as floats (:class:`FloatsIn`), ``ToGray`` keeps the channel axis
+(:class:`KeepsChannelAxis`), a ``Normalize`` checks its mean and std against the image's
+channels (:class:`ChannelsMatch`).
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ class SetByStep:
 
     #: The step in the config, e.g. ``transforms.3.Normalize``.
     path: str
-    #: What it makes of float32 working images (uint8 ones give the same except FromFloat).
+    #: What it makes of float32 working images (uint8 ones give the same; FromFloat gets
+    #: them as floats, :class:`FloatsIn`).
     dtype: np.dtype[Any]
 
 
@@ -112,6 +116,79 @@ class OnInputValues:
                 img = from_working(img, scale)
         elif (scale.low, scale.high) != (0.0, 1.0):
             img = input_values(img, scale)
+        return self.function(img, **params)
+
+
+class FloatsIn:
+    """``FromFloat``'s image function, fed the working float image of a uint8 one.
+
+    ``FromFloat`` takes floats in [0, 1]; the working form of a uint8 image is its bytes,
+    which it multiplied by 255 in uint8 (95 became 161, wrapped around) and returned as
+    float16, and with ``dtype: uint16`` failed with NumPy's OverflowError. Fed ``x / 255``
+    in float32 instead, as float and 16-bit images already reach it, it gives what it
+    gives every other image: ``dtype: uint8`` the bytes back exactly, ``uint16`` them
+    scaled to 0–65535. Any other image goes to it as it is. Picklable and deep-copyable.
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., np.ndarray]) -> None:
+        self.function = function
+
+    def __call__(self, img: np.ndarray, **params: Any) -> np.ndarray:
+        if img.dtype == np.uint8:
+            img = img.astype(np.float32) / np.float32(255.0)
+        return self.function(img, **params)
+
+
+class KeepsChannelAxis:
+    """A step's image function whose output keeps the channel axis of a 3-D input.
+
+    ``ToGray(num_output_channels: 1)`` makes an HWC image HW (albumentations' own output),
+    so a model built for ``(H, W, 1)`` got batches of rank 3; with this it gets ``(H, W,
+    1)``. A 2-D input stays 2-D. Picklable and deep-copyable.
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[..., np.ndarray]) -> None:
+        self.function = function
+
+    def __call__(self, img: np.ndarray, **params: Any) -> np.ndarray:
+        out = self.function(img, **params)
+        if img.ndim == 3 and out.ndim == 2:
+            out = out[..., np.newaxis]
+        return out
+
+
+class ChannelsMatch:
+    """A ``Normalize``'s image function that first checks its mean and std fit the image.
+
+    albumentations 2.0.8 takes a mean or std of another length than the image's channels
+    without a word: 2 values on RGB give the first to every channel, 4 values on RGB drop
+    the last. ``lengths`` are those the config gave (more than one value each); an image
+    whose channel count differs is a ``DataError`` naming the step. Picklable.
+    """
+
+    __slots__ = ("function", "lengths", "path")
+
+    def __init__(
+        self, function: Callable[..., np.ndarray], path: str, lengths: dict[str, int]
+    ) -> None:
+        self.function = function
+        self.path = path
+        self.lengths = lengths
+
+    def __call__(self, img: np.ndarray, **params: Any) -> np.ndarray:
+        channels = img.shape[2] if img.ndim == 3 else 1
+        for name, length in self.lengths.items():
+            if length != channels:
+                raise DataError(
+                    f"{self.path}.{name} has {length} values, but this image has {channels} "
+                    f"channel{'s' if channels != 1 else ''} (shape {img.shape}): "
+                    "albumentations would use them for other channels without a word; give "
+                    "one value, or one per channel"
+                )
         return self.function(img, **params)
 
 

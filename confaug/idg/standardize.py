@@ -17,6 +17,7 @@ Without a preprocessing function or samplewise steps the numbers are Keras'.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
+
+from confaug.errors import DataError
 
 _EPSILON = 1e-6  # Keras adds it to every standard deviation it divides by
 _KEYWORDS = (
@@ -35,6 +38,33 @@ _KEYWORDS = (
     "zca_whitening",
     "zca_epsilon",
 )
+
+
+#: The most memory the ZCA matrix may take while ``fit`` computes it: D × D float64 values
+#: for images of D = H·W·C values (a 32×32 RGB image: 72 MiB; 64×64 RGB: 1.1 GiB, which
+#: took 1.8 GB and 9 s; 96×96: NumPy's MemoryError asking for 5.7 GiB). SECURITY.md's bound
+#: on the memory of one step.
+MAX_ZCA_BYTES = 1 << 30
+
+
+def check_zca_size(image_shape: tuple[int, ...], *, channels_first: bool = False) -> None:
+    """A ``DataError`` when the ZCA matrix of images of ``image_shape`` (one image: HWC, or
+    CHW with ``channels_first``) would take more than :data:`MAX_ZCA_BYTES`; its memory
+    grows with the square of the values per image, so it is checked before any is made."""
+    values = math.prod(image_shape)
+    need = 8 * values * values
+    if need <= MAX_ZCA_BYTES:
+        return
+    most = math.isqrt(MAX_ZCA_BYTES // 8)
+    channels = image_shape[0 if channels_first else -1] if len(image_shape) == 3 else 1
+    side = math.isqrt(most // max(channels, 1))
+    raise DataError(
+        f"zca_whitening: images of shape {tuple(image_shape)} have {values:,} values each; "
+        f"their ZCA matrix ({values:,} × {values:,} float64) would take "
+        f"{need / 2**30:.1f} GiB, more than the {MAX_ZCA_BYTES / 2**30:g} GiB it may; "
+        f"use smaller images for ZCA (at most {most:,} values each, e.g. {side}×{side} "
+        f"with {channels} channel{'s' if channels != 1 else ''}), or turn zca_whitening off"
+    )
 
 
 class NotFittedError(RuntimeError):
@@ -93,6 +123,8 @@ def fit_featurewise(
     """
     if x.ndim != 4:
         raise ValueError(f"fit needs an NHWC batch of rank 4, got shape {x.shape}")
+    if zca:
+        check_zca_size(x.shape[1:])
     data = x.astype(np.float64)
     mean = stdev = zca_matrix = None
     if center:
@@ -178,6 +210,8 @@ class Standardizer:
         x = np.asarray(x)
         if x.ndim != 4:
             raise ValueError(f"fit needs a batch of rank 4, got shape {x.shape}")
+        if self.zca_whitening:  # before the earlier steps run on the batch
+            check_zca_size(x.shape[1:], channels_first=channels_first)
         self.stats = fit_featurewise(
             self._before_featurewise(x, channels_first),
             center=self.featurewise_center,

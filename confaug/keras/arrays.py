@@ -41,6 +41,8 @@ def check_lengths(
                 f"len(x[0]) = {count}, len(x[?]) = {len(values)}"
             )
     for name, given in (("y", y), ("sample_weight", weights)):
+        if given is not None and np.ndim(given) == 0:  # len() would say "unsized object"
+            raise ValueError(f"{name} is a single value ({given!r}); give one per image")
         if given is not None and len(given) != count:
             keras_name = "`y` (labels)" if name == "y" else "`sample_weight`"
             raise ValueError(

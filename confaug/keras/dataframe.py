@@ -65,6 +65,8 @@ def has_no_usable_rows(
             return list(table[name].tolist())
         return columns.get(name, [])
 
+    if columns is None and x_col not in table.columns:
+        return False  # the source's error names the missing column
     files = column(x_col)
     if not all(isinstance(name, str) for name in files):
         return False  # the source reports that
@@ -133,6 +135,9 @@ class TableTargets:
     @staticmethod
     def carrier(dataframe: Any, x_col: str, weight_col: str | None) -> dict[str, list[Any]]:
         """The table the source reads: file names, weights and the two row-number columns."""
+        missing = [name for name in (x_col, weight_col) if name and name not in dataframe.columns]
+        if missing:  # said as for y_col, before pandas' KeyError could say it
+            raise DataError(f"missing column(s) {missing}; the table has {list(dataframe.columns)}")
         rows = np.arange(len(dataframe))
         table = {
             x_col: dataframe[x_col].tolist(),

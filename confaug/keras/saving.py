@@ -14,6 +14,10 @@ def with_saving(generator: Any, directory: Any, prefix: str, extension: str) -> 
     return SavingGenerator(generator, directory=directory, prefix=prefix, extension=extension)
 
 
+#: The formats ``save_to_dir`` writes.
+_FORMATS = ("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp")
+
+
 class SavingGenerator:
     """A generator that also writes every batch's images to a folder (Keras' ``save_to_dir``).
 
@@ -25,7 +29,7 @@ class SavingGenerator:
     def __init__(self, generator: Any, *, directory: Any, prefix: str, extension: str) -> None:
         from pathlib import Path
 
-        if extension.lower() not in ("png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"):
+        if not isinstance(extension, str) or extension.lower() not in _FORMATS:
             raise ValueError(f"save_format={extension!r}: use png, jpg, bmp, tif or webp")
         self._generator = generator
         self._directory = Path(directory)

@@ -165,6 +165,11 @@ class DataFrameSource(FileSource):
             raise TypeError('class_mode="multi_output" needs y_col to be a list of columns')
         table = read_table(dataframe, max_bytes=max_table_bytes)
         self.table_name = table.name or "the table"
+        if y_col is None and class_mode not in ("input", None):
+            raise ValueError(
+                f"y_col=None: class_mode={class_mode!r} reads labels from a column; name it, "
+                "or pass class_mode=None for images alone"
+            )
         y_cols = [] if class_mode in ("input", None) else _as_list(y_col)
         _require_columns(table, [x_col, *y_cols, *([weight_col] if weight_col else [])])
         self.directory = os.fspath(directory) if directory is not None else ""

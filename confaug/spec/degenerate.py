@@ -117,6 +117,73 @@ def _mask_dropout_fill(transform: Any) -> str | None:
     return None
 
 
+def _mean_std(transform: Any) -> str | None:
+    # One value is every channel's; two lists of other lengths cannot both be one value per
+    # channel of any image (albumentations 2.0.8 would use some values for other channels).
+    if getattr(transform, "normalization", "standard") != "standard":
+        return None
+    mean, std = transform.mean, transform.std
+    lengths = [len(v) for v in (mean, std) if isinstance(v, (list, tuple)) and len(v) > 1]
+    if len(lengths) == 2 and lengths[0] != lengths[1]:
+        return (
+            f"mean has {lengths[0]} values and std {lengths[1]}: give one value per channel "
+            "in both (or one value for every channel)"
+        )
+    return None
+
+
+def _unit_size(transform: Any) -> str | None:
+    # albumentations 2.0.8 draws the unit size with numpy's integers(low, high), which
+    # excludes high: [n, n] is an empty range ("low >= high" on every image).
+    sizes = transform.unit_size_range
+    if sizes is not None and sizes[0] >= sizes[1]:
+        low, high = sizes
+        return (
+            f"the unit size is drawn from [{low}, {high}) with {high} excluded, so the range "
+            f"is empty; for units of exactly {low} px write [{low}, {low + 1}]"
+        )
+    return None
+
+
+def _border_value(name: str) -> tuple[str, Check]:
+    """``fill`` or ``fill_mask`` that OpenCV takes as the border value: at most 4 numbers."""
+
+    def check(transform: Any) -> str | None:
+        numbers = _numbers(getattr(transform, name, None))
+        if len(numbers) > MAX_BORDER_VALUES:
+            return (
+                f"OpenCV takes at most {MAX_BORDER_VALUES} values for the border it fills, "
+                f"got {len(numbers)}; give one number, or one per channel for up to "
+                f"{MAX_BORDER_VALUES} channels"
+            )
+        return None
+
+    return name, check
+
+
+#: OpenCV's border value is a Scalar: up to 4 numbers, whatever the image's channels.
+MAX_BORDER_VALUES = 4
+#: The transforms whose fill and fill_mask become OpenCV's border value (those that also
+#: take a border_mode): more than 4 values failed on every image, inside OpenCV.
+_BORDER_FILLED = (
+    "Affine",
+    "CenterCrop",
+    "Crop",
+    "CropAndPad",
+    "ElasticTransform",
+    "GridDistortion",
+    "OpticalDistortion",
+    "Pad",
+    "PadIfNeeded",
+    "Perspective",
+    "PiecewiseAffine",
+    "RandomCrop",
+    "Rotate",
+    "SafeRotate",
+    "ShiftScaleRotate",
+    "ThinPlateSpline",
+)
+
 _SCALE = "a smaller one divides by almost zero"
 RULES: dict[str, list[tuple[str, Check]]] = {
     "AdvancedBlur": [
@@ -129,6 +196,7 @@ RULES: dict[str, list[tuple[str, Check]]] = {
     "Normalize": [
         at_least("std", TINY, _SCALE),
         at_least("max_pixel_value", TINY, _SCALE),
+        ("mean|std", _mean_std),
     ],
     "RingingOvershoot": [at_least("cutoff", TINY, "a zero cutoff makes a kernel of NaN")],
     "ToFloat": [at_least("max_value", TINY, "dividing by it makes every pixel NaN or infinite")],
@@ -154,7 +222,10 @@ RULES: dict[str, list[tuple[str, Check]]] = {
     ],
     "RandomShadow": [("shadow_roi", _region)],
     "Superpixels": [("max_size|n_segments", _segments)],
+    "GridDropout": [("unit_size_range", _unit_size)],
 }
+for _name in _BORDER_FILLED:
+    RULES.setdefault(_name, []).extend([_border_value("fill"), _border_value("fill_mask")])
 
 
 def degenerate_problems(
