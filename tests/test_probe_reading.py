@@ -263,3 +263,29 @@ def test_a_long_tag_or_string_is_quoted_by_its_start() -> None:
         confaug.load_spec({"rotation_range": "x" * 900_000})
     assert len(str(err.value)) < 300
     assert "(900,000 characters)" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        (["HorizontalFlip"], "a config is a path.*got list"),
+        (5, "got int"),
+        (None, "got NoneType"),
+        (b"rotation_range: 10", r"got bytes \(decode it, or pass a mapping\)"),
+        ("rotation_range: 10\n", "this looks like YAML text, not a path"),
+    ],
+)
+def test_a_source_that_is_not_a_config_is_a_type_error_in_our_words(
+    source: object, said: str
+) -> None:
+    with pytest.raises(TypeError, match=said):
+        confaug.load_pipeline(source)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "said"),
+    [(5, "got int"), (b"rotation_range=5", "got bytes"), ([5], "an override is a 'key=value'")],
+)
+def test_overrides_that_are_not_strings_or_a_mapping(overrides: object, said: str) -> None:
+    with pytest.raises(TypeError, match=said):
+        confaug.load_pipeline("preset:keras_seed", overrides=overrides)  # type: ignore[arg-type]

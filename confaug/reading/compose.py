@@ -75,6 +75,27 @@ def allowed_roots_of(value: Any) -> tuple[Path, ...]:
     return tuple(roots)
 
 
+def _config_path(source: Any) -> str:
+    """``source`` as the path (or ``preset:NAME``) of a config; a TypeError in confaug's
+    words for anything else (os.fspath's would name str and bytes, and bytes are not
+    taken), and a hint for YAML text passed where a path goes."""
+    if not isinstance(source, (str, os.PathLike)) or isinstance(source, bytes):
+        raise TypeError(
+            "a config is a path, 'preset:NAME', a mapping, a Spec or a Document; got "
+            f"{type(source).__name__}"
+            + (" (decode it, or pass a mapping)" if isinstance(source, (bytes, bytearray)) else "")
+        )
+    text = os.fspath(source)
+    if not isinstance(text, str):
+        raise TypeError(f"a config path must be text, got {type(text).__name__}")
+    if "\n" in text and not os.path.lexists(text):
+        raise TypeError(
+            "this looks like YAML text, not a path: pass a path, or the parsed mapping "
+            "(confaug.load_pipeline(yaml.safe_load(text)))"
+        )
+    return text
+
+
 def _load(
     source: ConfigSource | Document,
     overrides: Overrides,
@@ -93,7 +114,7 @@ def _load(
         base = Path.cwd()
         roots.append(base.resolve())
     else:
-        text = os.fspath(source)
+        text = _config_path(source)
         if text.startswith("preset:"):
             path = resolve_preset(text.removeprefix("preset:"))
         else:

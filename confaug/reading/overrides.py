@@ -9,7 +9,7 @@ its key plus the size of what it replaces, whatever the size of the config.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from confaug.errors import ConfigError, Problem
@@ -78,9 +78,16 @@ def parse_overrides(
         return _parse_mapping(overrides, limits)
     if isinstance(overrides, str):
         overrides = [overrides]
+    if isinstance(overrides, (bytes, bytearray)) or not isinstance(overrides, Iterable):
+        raise TypeError(  # bytes would be read one number at a time
+            "overrides are 'key=value' strings (one, or a list) or a mapping; got "
+            f"{type(overrides).__name__}"
+        )
     parsed: list[tuple[KeyPath, Any, Mark | None]] = []
     problems: list[Problem] = []
     for item in overrides:
+        if not isinstance(item, str):
+            raise TypeError(f"an override is a 'key=value' string; got {type(item).__name__}")
         where = f"<override '{_shown(str(item))}'>"
         key, sep, text = str(item).partition("=")
         key = key.strip()
