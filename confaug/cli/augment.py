@@ -34,7 +34,7 @@ import sys
 import time
 from collections.abc import Generator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,7 @@ from confaug.cli.common import (
     UsageError,
     add_command,
     add_config_options,
+    int_in,
     load_checked,
     mask_usage_error,
     non_negative_int,
@@ -57,7 +58,7 @@ from confaug.cli.resolve import fingerprint, versions
 from confaug.errors import ConfigError, DataError
 from confaug.seeding import SAMPLE_STREAM, row_key
 from confaug.sources.base import Source, YMode, to_layout
-from confaug.sources.decode import decode_as_stored, decode_mask
+from confaug.sources.decode import OpenedImage, decode_as_stored, decode_mask, open_image
 from confaug.sources.directory import SAME_NAME, MaskNames
 from confaug.sources.errors import one_line, shown
 from confaug.sources.listing import walk_images
@@ -69,6 +70,24 @@ if TYPE_CHECKING:
 _ONLY_SAMPLE = (0,)
 STAMP = ".confaug.json"
 """The file in DST that records the config, seed and masks its copies were made with."""
+#: The most copies of one image. Offline expansion writes a few to a few hundred; this
+#: bound is far above that and stops a typo (20000000 for 20) at once. A stamp's record
+#: takes counts up to ``_MAX_RECORDED_COPIES``, which must stay at least this.
+MAX_COPIES = 100_000
+#: JPEG quality: OpenCV's encoder takes 0..100 (and clamps anything above to 100); 0 is
+#: refused as no real choice.
+MAX_QUALITY = 100
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
+def has_alpha(opened: OpenedImage) -> bool:
+    """Whether the file has an alpha channel or a transparent colour, which the decoder
+    (``decode_as_stored``) drops: its copies are RGB or gray."""
+    if opened.mode in _ALPHA_MODES:
+        return True
+    if opened.format == "JPEG":  # no alpha, and its header is read without PIL
+        return False
+    return "transparency" in opened.header.info
 
 
 @dataclass
@@ -84,13 +103,27 @@ class Tally:
 
 @dataclass(frozen=True)
 class Job:
-    """One source image and where its copies go."""
+    """One source image and where its ``copies`` go: copy ``k`` is ``output(k)`` (its mask's
+    ``mask_output(k)``). The paths are made one at a time as copies are written, never held
+    all at once: a run's plan is a few objects per image, whatever ``--copies`` is."""
 
     source: Path
     relative: Path
-    outputs: tuple[Path, ...]
+    folder: Path  # where the copies go: DST / the image's subfolder
+    suffix: str
+    copies: int
     mask: Path | None = None
-    mask_outputs: tuple[Path, ...] = ()
+    mask_folder: Path | None = None  # where the mask's copies go, when it has a mask
+
+    def output(self, k: int) -> Path:
+        """Where copy ``k`` goes: ``<stem>_aug<k><suffix>``."""
+        return self.folder / f"{self.source.stem}_aug{k}{self.suffix}"
+
+    def mask_output(self, k: int) -> Path | None:
+        """Where copy ``k``'s mask goes (PNG), or None for an image without a mask."""
+        if self.mask_folder is None:
+            return None
+        return self.mask_folder / f"{self.source.stem}_aug{k}.png"
 
 
 @dataclass
@@ -100,6 +133,7 @@ class Outcome:
     written: int = 0
     skipped: int = 0
     error: str | None = None
+    dropped_alpha: bool = False  # the source had an alpha channel, which copies do not keep
 
 
 def find_images(src: Path) -> tuple[list[Path], int]:
@@ -130,24 +164,21 @@ class Masks:
 def plan(
     src: Path, dst: Path, images: list[Path], copies: int, fmt: str, masks: Masks | None = None
 ) -> list[Job]:
-    """A job per image: its relative path and the paths of its copies (and its mask's);
-    a ``DataError`` naming the images that have no mask."""
+    """A job per image: its relative path and where its copies (and its mask's) go; a
+    ``DataError`` naming the images that have no mask."""
     jobs = []
     missing = []
     for image in images:
         relative = image.relative_to(src)
-        suffix = output_suffix(image, fmt)
-        names = [f"{image.stem}_aug{k}" for k in range(copies)]
-        outputs = tuple(dst / relative.parent / f"{name}{suffix}" for name in names)
+        job = Job(image, relative, dst / relative.parent, output_suffix(image, fmt), copies)
         if masks is None:
-            jobs.append(Job(image, relative, outputs))
+            jobs.append(job)
             continue
         mask = masks.names.find(str(relative))
         if mask is None:
             missing.append(str(image))
             continue
-        mask_outputs = tuple(masks.dst / relative.parent / f"{name}.png" for name in names)
-        jobs.append(Job(image, relative, outputs, Path(mask), mask_outputs))
+        jobs.append(replace(job, mask=Path(mask), mask_folder=masks.dst / relative.parent))
     if masks is not None and missing:
         raise DataError(masks.names.missing_message(missing, str(src), "--mask-pattern "))
     return jobs
@@ -164,6 +195,7 @@ class OriginalImage(Source):
         self.mask_path = job.mask
         self.key = row_key(job.relative.as_posix())
         self.data_format = data_format
+        self.dropped_alpha = False  # known once loaded: the file's alpha, not in the copies
         self._sample: dict[str, Any] | None = None
 
     def __len__(self) -> int:
@@ -182,14 +214,18 @@ class OriginalImage(Source):
         (palette indices stay indices, as ``flow_from_directory`` reads it; decoded on the
         first call only)."""
         if self._sample is None:
-            image = decode_as_stored(self.path)
+            opened = open_image(self.path)
+            self.dropped_alpha = has_alpha(opened)
+            image = decode_as_stored(opened)
             self._sample = {"image": to_layout(image, self.data_format)}
             if self.mask_path is not None:  # as the folder sources decode it: raw values
                 mask = decode_mask(self.mask_path)
                 if mask.shape[:2] != image.shape[:2]:
+                    # height x width, as the other messages of confaug write an image's size
                     raise DataError(
                         f"{shown(self.path)}: image is {image.shape[0]}x{image.shape[1]} but "
-                        f"its mask {shown(self.mask_path)} is {mask.shape[0]}x{mask.shape[1]}"
+                        f"its mask {shown(self.mask_path)} is {mask.shape[0]}x{mask.shape[1]} "
+                        "(height x width)"
                     )
                 self._sample["mask"] = mask if mask.ndim == 2 else to_layout(mask, self.data_format)
         return dict(self._sample)
@@ -255,14 +291,13 @@ class CopyWriter:
     def __call__(self, job: Job, should_stop: StopCheck | None = None) -> Outcome:
         """Augment and write each copy not yet on disk (all of them with ``overwrite``);
         stop at the image's first failure."""
-        missing = [
-            (k, out)
-            for k, out in enumerate(job.outputs)
-            if self.overwrite or not _copy_on_disk(job, k)
-        ]
-        outcome = Outcome(skipped=len(job.outputs) - len(missing))
+        outcome = Outcome()
         original = OriginalImage(job, self.pipe.spec.data_format)
-        for k, out in missing:
+        for k in range(job.copies):  # one copy's paths at a time, however many copies
+            if not self.overwrite and _copy_on_disk(job, k):
+                outcome.skipped += 1
+                continue
+            out, mask_out = job.output(k), job.mask_output(k)
             try:
                 done = augment_samples(
                     original,
@@ -277,11 +312,11 @@ class CopyWriter:
                     image = np.moveaxis(image, 0, -1)
                 if self.unit_floats:
                     image = unit_pixels(image, original.load(0)["image"].dtype)
-                if job.mask_outputs:  # the mask first: a copy on disk means both are there
+                if mask_out is not None:  # the mask first: a copy on disk means both are there
                     mask = done.outputs[0]["mask"]
                     if self.channels_first and mask.ndim == 3:
                         mask = np.moveaxis(mask, 0, -1)
-                    write_bytes_atomic(job.mask_outputs[k], encode_image(mask, ".png"))
+                    write_bytes_atomic(mask_out, encode_image(mask, ".png"))
                 write_bytes_atomic(out, encode_image(image, out.suffix, jpeg_quality=self.quality))
             except (DataError, SampleError) as err:  # both name the file
                 outcome.error = _naming(one_line(err), job.source)
@@ -290,6 +325,7 @@ class CopyWriter:
                 outcome.error = f"{shown(job.source)}: {one_line(err)}"
                 break
             outcome.written += 1
+        outcome.dropped_alpha = original.dropped_alpha
         return outcome
 
 
@@ -299,7 +335,8 @@ def _written(path: Path) -> bool:
 
 def _copy_on_disk(job: Job, k: int) -> bool:
     """Whether copy ``k`` of ``job`` is written, and its mask's when it has a mask."""
-    return _written(job.outputs[k]) and (not job.mask_outputs or _written(job.mask_outputs[k]))
+    mask = job.mask_output(k)
+    return _written(job.output(k)) and (mask is None or _written(mask))
 
 
 def _naming(message: str, path: Path) -> str:
@@ -370,7 +407,7 @@ def stamp_of(
     masks = None
     if args.mask_dir is not None:  # the folder itself: "masks", "./masks" are one folder
         masks = {"dir": os.path.realpath(args.mask_dir), "pattern": args.mask_pattern}
-    jpeg = any(job.outputs[0].suffix in _JPEG_SUFFIXES for job in jobs if job.outputs)
+    jpeg = any(job.suffix in _JPEG_SUFFIXES for job in jobs)
     return {
         "fingerprint": fingerprint(pipe.spec),
         "seed": seed,
@@ -401,18 +438,20 @@ def record_of(jobs: list[Job], dst: Path, masks: Masks | None) -> dict[str, Any]
     copy's number (``cats/001_aug.jpg``: ``cats/001_aug0.jpg``, ``cats/001_aug1.jpg``...)
     relative to DST, and their count; the same for the masks under ``--mask-dst``."""
 
-    def entries(paths: list[tuple[Path, ...]], root: Path) -> dict[str, int]:
+    def entries(firsts: list[tuple[Path | None, int]], root: Path) -> dict[str, int]:
         found = {}
-        for outputs in paths:
-            if outputs:
-                first = outputs[0].relative_to(root)  # <stem>_aug0<suffix>
-                found[(first.parent / first.stem).as_posix()[:-1] + first.suffix] = len(outputs)
+        for path, count in firsts:
+            if path is not None and count:
+                first = path.relative_to(root)  # <stem>_aug0<suffix>
+                found[(first.parent / first.stem).as_posix()[:-1] + first.suffix] = count
         return found
 
     return {
-        "copies": entries([job.outputs for job in jobs], dst),
+        "copies": entries([(job.output(0), job.copies) for job in jobs], dst),
         "mask_dst": None if masks is None else str(masks.dst.resolve()),
-        "mask_copies": {} if masks is None else entries([j.mask_outputs for j in jobs], masks.dst),
+        "mask_copies": {}
+        if masks is None
+        else entries([(job.mask_output(0), job.copies) for job in jobs], masks.dst),
     }
 
 
@@ -644,6 +683,7 @@ def run(args: argparse.Namespace) -> int:
     write_bytes_atomic(dst / STAMP, text.encode("utf-8"))
     start = time.perf_counter()
     total = len(jobs) * args.copies
+    alpha: list[Path] = []  # sources whose alpha channel the copies do not keep
     progress = Progress(total, label="augment", unit="files", enabled=not args.quiet)
     writer = CopyWriter(pipe, seed, args.quality, args.overwrite, writer_floats)
     with progress as bar, closing(_run_jobs(writer, jobs, args)) as results:
@@ -653,11 +693,22 @@ def run(args: argparse.Namespace) -> int:
             if outcome.error is not None:
                 tally.failed.append(outcome.error)
                 bar.write(f"error: {outcome.error} (skipped)")
-            bar.advance(len(job.outputs))
+            if outcome.dropped_alpha:
+                alpha.append(job.source)
+            bar.advance(job.copies)
     elapsed = time.perf_counter() - start
+    if alpha:
+        print(
+            f"note: {len(alpha)} image(s) have an alpha channel (transparency), e.g. "
+            f"{shown(alpha[0])}: their copies are RGB or gray without it, so the "
+            "pixels under transparent areas show"
+        )
+    # The images whose copies are in DST: a failed image's are not all there.
+    copied = len(jobs) - len(tally.failed)
+    counted = f"{copied} of {len(jobs)} images" if tally.failed else f"{len(jobs)} images"
     summary = (
         f"{tally.written} written, {tally.skipped} skipped (already there), "
-        f"{len(tally.failed)} image(s) failed — {len(jobs)} images × {args.copies} copies "
+        f"{len(tally.failed)} image(s) failed — {counted} × {args.copies} copies "
         f"in {dst} (seed {seed}, {elapsed:.1f} s)"
         + (f"; masks in {masks.dst}" if masks is not None else "")
     )
@@ -685,7 +736,9 @@ def register(subparsers: Any) -> None:
         "(other library versions are a warning). With --mask-dir, each "
         "image's mask gets the same transform and goes to --mask-dst as PNG. Only "
         "the augmentation runs (no rescale or standardization); a Normalize step, whose values "
-        "no image file holds, is refused. Unreadable images are "
+        "no image file holds, is refused. An image's alpha channel (transparency) is dropped: "
+        "its copies are RGB or gray, and the run says how many images had one. Unreadable "
+        "images are "
         "reported and skipped; the exit code is then 1. DST may not lie inside SRC.",
         example="confaug augment data/train data/train_aug --config aug.yaml --copies 5 "
         "--workers 2",
@@ -697,7 +750,11 @@ def register(subparsers: Any) -> None:
         "--config", required=True, metavar="FILE", help="config file, or preset:NAME"
     )
     parser.add_argument(
-        "--copies", required=True, type=positive_int, metavar="N", help="augmented copies per image"
+        "--copies",
+        required=True,
+        type=int_in(1, MAX_COPIES),
+        metavar="N",
+        help=f"augmented copies per image (at most {MAX_COPIES:,})",
     )
     parser.add_argument(
         "--workers",
@@ -719,7 +776,10 @@ def register(subparsers: Any) -> None:
         help="output format (default: the source's own)",
     )
     parser.add_argument(
-        "--quality", type=positive_int, default=95, help="JPEG quality (default 95)"
+        "--quality",
+        type=int_in(1, MAX_QUALITY),
+        default=95,
+        help=f"JPEG quality, 1..{MAX_QUALITY} (default 95)",
     )
     parser.add_argument(
         "--overwrite",

@@ -189,15 +189,44 @@ def report_config_error(err: ConfigError, stream: Any = None) -> None:
         print(line, file=stream)
 
 
-def _whole_number(text: str, low: int) -> int:
-    """``text`` as an integer ≥ ``low``, or the ``ArgumentTypeError`` argparse reports."""
+def _whole_number(text: str, low: int, high: int | None = None) -> int:
+    """``text`` as an integer ≥ ``low`` (and ≤ ``high``), or the ``ArgumentTypeError``
+    argparse reports (exit code 2)."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if high is not None and not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {low}..{high:,}, got {value:,}")
     if value < low:
         raise argparse.ArgumentTypeError(f"must be ≥ {low}, got {value}")
     return value
+
+
+def int_in(low: int, high: int) -> Callable[[str], int]:
+    """argparse type: an integer in ``low..high``. A size or count option has an upper
+    bound, so a typo (20000000 for 20) is a usage error at once, not gigabytes of memory and
+    a dependency's traceback minutes later."""
+
+    def parse(text: str) -> int:
+        return _whole_number(text, low, high)
+
+    parse.__name__ = f"int_{low}_{high}"  # argparse names the type in some messages
+    return parse
+
+
+#: Grid options of ``preview``, ``diff`` and ``demo``. The limits are far above any picture
+#: a person looks at (the defaults are 16 versions of 128 px cells, 9 to a line); what they
+#: stop is a typo that would allocate gigabytes. ``grid.check_grid`` bounds their product.
+MAX_CELL_SIZE = 4096  # px: a 4096 px cell already fills a 4K screen; cells are scaled views
+MAX_VERSIONS = 256  # augmented versions per image (-n, demo --rounds)
+MAX_COLUMNS = 256  # cells on one line of the grid
+MAX_GRID_IMAGES = 1024  # images in one grid (--max-images, demo --batch)
+
+cell_size = int_in(1, MAX_CELL_SIZE)
+versions_count = int_in(1, MAX_VERSIONS)
+columns_count = int_in(1, MAX_COLUMNS)
+images_count = int_in(1, MAX_GRID_IMAGES)
 
 
 def time_budget(text: str) -> float:

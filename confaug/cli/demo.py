@@ -14,16 +14,50 @@ from typing import Any
 import numpy as np
 
 from confaug.cli.common import (
+    MAX_GRID_IMAGES,
+    MAX_VERSIONS,
+    UsageError,
     add_command,
     add_config_options,
+    images_count,
+    int_in,
     load_pipeline,
     non_negative_int,
-    positive_int,
+    versions_count,
 )
-from confaug.cli.grid import Cell, render_grid, write_png
+from confaug.cli.grid import Cell, check_grid, render_grid, write_png
 
 DEMO_SAMPLES = ("scene", "shapes", "checkerboard", "aerial")
 DEFAULT_OUTPUT = "confaug-demo.png"
+CELL = 160  # the grid's cell size
+#: The largest --size: the samples are 256-320 px, so a larger side only upscales them, and
+#: 2048 is twice the cost model's 1024 px reference image.
+MAX_DEMO_SIZE = 2048
+#: The most float32 values the demo holds (2 GiB): the batch and each augmented round of it,
+#: all kept for the grid. The default (4 images of 400 px, 5 rounds) holds 11.5 million.
+MAX_DEMO_VALUES = 2**29
+
+
+def check_demo_size(args: argparse.Namespace) -> None:
+    """A ``UsageError`` when the batches the demo holds, or its grid, would be too large:
+    checked before anything is made, so a large product of options fails at once."""
+    held = (args.rounds + 1) if args.output else 2  # the batch, and its augmented rounds
+    values = args.batch * args.size * args.size * 3 * held
+    if values > MAX_DEMO_VALUES:
+        raise UsageError(
+            f"--batch {args.batch} of {args.size}×{args.size} RGB images, {held} batches held "
+            f"(the batch and {held - 1} augmented), is {values:,} float32 values "
+            f"({values * 4 / 2**30:.1f} GiB), more than {MAX_DEMO_VALUES:,}; lower --batch, "
+            "--size or --rounds"
+        )
+    if args.output:
+        check_grid(
+            [args.rounds + 1] * args.batch,
+            cell_size=CELL,
+            columns=None,
+            title=True,
+            lower="--batch or --rounds",
+        )
 
 
 def sample_batch(size: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -56,6 +90,7 @@ def grid_rows(
 
 def run(args: argparse.Namespace) -> int:
     """Augment a sample batch, print what came out, write the grid."""
+    check_demo_size(args)
     pipe = load_pipeline(args.config, args)
     channels_first = pipe.spec.data_format == "channels_first"
     originals, y = sample_batch(args.size, args.batch)
@@ -71,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         batches = [t_x] + [pipe.apply_batch(x, seed=args.seed + r) for r in range(1, args.rounds)]
         rows = grid_rows(originals, batches, channels_first=channels_first)
         title = f"confaug demo: {args.config}"
-        size = write_png(args.output, render_grid(rows, cell_size=160, title=title))
+        size = write_png(args.output, render_grid(rows, cell_size=CELL, title=title))
         print(f"wrote {args.output} ({size / 1024:.0f} KB): originals, then augmented versions")
     return 0
 
@@ -94,19 +129,24 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help="config file, or preset:NAME (default preset:keras_seed)",
     )
-    parser.add_argument("--batch", type=positive_int, default=4, help="batch size (default 4)")
+    parser.add_argument(
+        "--batch",
+        type=images_count,
+        default=4,
+        help=f"batch size (default 4; at most {MAX_GRID_IMAGES})",
+    )
     parser.add_argument(
         "--size",
-        type=positive_int,
+        type=int_in(1, MAX_DEMO_SIZE),
         default=400,
-        help="image side in pixels (default 400, as the seed)",
+        help=f"image side in pixels (default 400, as the seed; at most {MAX_DEMO_SIZE})",
     )
     parser.add_argument("--seed", type=non_negative_int, default=0, help="seed (default 0)")
     parser.add_argument(
         "--rounds",
-        type=positive_int,
+        type=versions_count,
         default=5,
-        help="augmented versions per image in the grid (default 5)",
+        help=f"augmented versions per image in the grid (default 5; at most {MAX_VERSIONS})",
     )
     parser.add_argument(
         "-o",

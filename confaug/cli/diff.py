@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from confaug.cli.common import (
+    MAX_CELL_SIZE,
+    MAX_VERSIONS,
     UsageError,
     add_command,
     add_config_options,
+    cell_size,
     load_checked,
     non_negative_int,
-    positive_int,
+    versions_count,
 )
 
 
@@ -111,10 +114,32 @@ def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
     return wrote + (f"note: {note}\n" if note else "")
 
 
+def _check_grid_options(args: argparse.Namespace) -> None:
+    """A ``UsageError`` when the grid of ``-o`` would be too large (``grid.check_grid``):
+    before anything is loaded, printed or augmented."""
+    from confaug import samples
+    from confaug.cli.grid import check_grid
+    from confaug.cli.preview import image_paths
+
+    if args.images:
+        count = len(image_paths(args.images, args.max_images).files)
+    else:
+        count = len(args.samples or samples.names())
+    check_grid(  # a row by A above a row by B, for each image
+        [args.count + 1] * (2 * count),
+        cell_size=args.size,
+        columns=args.count + 1,
+        title=True,
+        lower="-n, --size or the number of images",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the differing keys (text or JSON) and, with ``-o``, write the grid."""
     if args.images and args.samples:
         raise UsageError("use either --image or --sample, not both")
+    if args.output:
+        _check_grid_options(args)
     _, old_spec, old = load_checked(args.old, argparse.Namespace(**{**vars(args), "overrides": []}))
     _, new_spec, new = load_checked(args.new, args)  # --set: "what would this override do"
     found = list(changes(old_spec.to_data(full=True), new_spec.to_data(full=True)))
@@ -170,7 +195,18 @@ def register(subparsers: Any) -> None:
         metavar="NAME",
         help="embedded sample instead of all of them (repeatable)",
     )
-    grid.add_argument("-n", dest="count", type=positive_int, default=6, help="versions per row")
+    grid.add_argument(
+        "-n",
+        dest="count",
+        type=versions_count,
+        default=6,
+        help=f"versions per row (default 6; at most {MAX_VERSIONS})",
+    )
     grid.add_argument("--seed", type=non_negative_int, default=0, help="seed of the grid")
-    grid.add_argument("--size", type=positive_int, default=128, help="cell size in pixels")
+    grid.add_argument(
+        "--size",
+        type=cell_size,
+        default=128,
+        help=f"cell size in pixels (default 128; at most {MAX_CELL_SIZE})",
+    )
     add_config_options(parser)

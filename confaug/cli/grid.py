@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from confaug.cli.common import UsageError
 from confaug.cli.imageio import to_uint8
+from confaug.sources.decode import DEFAULT_MAX_PIXELS
 
 CAPTION = 18
 GAP = 4
@@ -145,6 +147,47 @@ def _clip_text(text: str, width: int, scale: float) -> str:
     return text
 
 
+#: The largest grid: confaug's (and PIL's) decoder refuses to open a bigger picture as a
+#: decompression bomb, so a grid above it is no preview anyone can open; 268 MB of RGB.
+MAX_GRID_PIXELS = DEFAULT_MAX_PIXELS
+#: The largest picture written with PIL's slow ``optimize`` (the default preview is 2.5 MP).
+OPTIMIZE_PIXELS = 4_000_000
+#: The most cells in one grid: each cell is augmented and held at its image's own size
+#: until the grid is drawn (the default preview of the 7 samples has 119).
+MAX_GRID_CELLS = 2048
+
+
+def grid_shape(
+    row_lengths: Sequence[int], *, cell_size: int, columns: int | None, title: bool
+) -> tuple[int, int]:
+    """``(height, width)`` in pixels of the grid of rows of these lengths: each row wrapped
+    at ``columns``, a line only as wide as its longest row."""
+    longest = max(row_lengths, default=1)
+    columns = min(columns or longest, longest) or 1
+    lines = sum(-(-length // columns) for length in row_lengths)
+    top = TITLE if title else GAP
+    return top + lines * (cell_size + CAPTION + GAP) + GAP, GAP + columns * (cell_size + GAP)
+
+
+def check_grid(
+    row_lengths: Sequence[int], *, cell_size: int, columns: int | None, title: bool, lower: str
+) -> None:
+    """A ``UsageError`` (naming the options to ``lower``) when the grid would hold more than
+    ``MAX_GRID_CELLS`` cells or ``MAX_GRID_PIXELS`` pixels: checked before any image is
+    augmented, so a large product of options fails at once, not after minutes and gigabytes."""
+    cells = sum(row_lengths)
+    if cells > MAX_GRID_CELLS:
+        raise UsageError(
+            f"the grid would hold {cells:,} cells, more than {MAX_GRID_CELLS:,}; lower {lower}"
+        )
+    height, width = grid_shape(row_lengths, cell_size=cell_size, columns=columns, title=title)
+    if height * width > MAX_GRID_PIXELS:
+        raise UsageError(
+            f"the grid would be {height:,}×{width:,} px (height×width) = {height * width:,} "
+            f"pixels, more than {MAX_GRID_PIXELS:,}; lower {lower}"
+        )
+
+
 def render_grid(
     rows: Sequence[Sequence[Cell]],
     *,
@@ -152,8 +195,12 @@ def render_grid(
     columns: int | None = None,
     title: str | None = None,
 ) -> np.ndarray:
-    """One RGB uint8 picture: each row of cells (wrapped at ``columns``), captions under cells."""
-    columns = columns or max((len(r) for r in rows), default=1)
+    """One RGB uint8 picture: each row of cells (wrapped at ``columns``), captions under cells.
+    A ``UsageError`` above ``MAX_GRID_CELLS`` cells or ``MAX_GRID_PIXELS`` pixels."""
+    lengths = [len(row) for row in rows]
+    check_grid(lengths, cell_size=cell_size, columns=columns, title=bool(title), lower="them")
+    height, width = grid_shape(lengths, cell_size=cell_size, columns=columns, title=bool(title))
+    columns = min(columns or max(lengths, default=1), max(lengths, default=1)) or 1
     lines: list[Sequence[Cell]] = []
     for row in rows:
         for start in range(0, len(row), columns):
@@ -161,8 +208,6 @@ def render_grid(
     step_x = cell_size + GAP
     step_y = cell_size + CAPTION + GAP
     top = TITLE if title else GAP
-    width = GAP + columns * step_x
-    height = top + len(lines) * step_y + GAP
     canvas = np.full((height, width, 3), BACKGROUND, np.uint8)
     if title:
         _text(canvas, _clip_text(title, width - 2 * GAP, 0.5), GAP + 2, 18, scale=0.5, bold=True)
@@ -188,10 +233,13 @@ def write_png(path: str, picture: np.ndarray, *, compact: bool = False) -> int:
     candidates = [image]
     if compact:
         candidates.append(image.quantize(colors=256, method=Image.Quantize.MEDIANCUT))
+    # PIL's optimize is about 12x slower than its default for ~10% fewer bytes: a large grid
+    # took minutes to write (about 2 s a megapixel), so it is kept for small pictures only.
+    optimize = compact or picture.shape[0] * picture.shape[1] <= OPTIMIZE_PIXELS
     best = b""
     for candidate in candidates:
         buffer = io.BytesIO()
-        candidate.save(buffer, format="PNG", optimize=True)
+        candidate.save(buffer, format="PNG", optimize=optimize)
         if not best or len(buffer.getvalue()) < len(best):
             best = buffer.getvalue()
     write_bytes_atomic(Path(path), best)

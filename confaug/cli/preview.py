@@ -18,15 +18,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from confaug.cli.common import (
+    MAX_CELL_SIZE,
+    MAX_COLUMNS,
+    MAX_GRID_IMAGES,
+    MAX_VERSIONS,
     UsageError,
     add_command,
     add_config_options,
+    cell_size,
+    columns_count,
+    images_count,
     load_pipeline,
     mask_usage_error,
     non_negative_int,
-    positive_int,
+    versions_count,
 )
-from confaug.cli.grid import Cell, render_grid, stretched, write_png
+from confaug.cli.grid import Cell, check_grid, render_grid, stretched, write_png
 from confaug.errors import DataError
 from confaug.sources.decode import decode_as_stored, decode_mask
 from confaug.sources.directory import SAME_NAME, MaskNames
@@ -79,7 +86,7 @@ def file_images(
                 raise DataError(
                     f"{shown(mask_path)}: the mask is {item.mask.shape[0]}x"
                     f"{item.mask.shape[1]}, its image {shown(path)} "
-                    f"{item.image.shape[0]}x{item.image.shape[1]}"
+                    f"{item.image.shape[0]}x{item.image.shape[1]} (height x width)"
                 )
         items.append(item)
     return items
@@ -301,9 +308,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("use either --image or --sample, not both")
     pipe = load_pipeline(args.config, args)
     items = _items(args)
+    columns = args.columns or min(args.count + 1, 9)
+    check_grid(  # before augmenting: each option is bounded, and so is their product
+        [args.count + 1] * len(items),
+        cell_size=args.size,
+        columns=columns,
+        title=True,
+        lower="-n, --size, --columns or the number of images",
+    )
     show_masks = args.show_masks or bool(args.masks)
     rows = preview_rows(pipe, items, count=args.count, seed=args.seed, show_masks=show_masks)
-    columns = args.columns or min(args.count + 1, 9)
     title = f"{args.config} | seed {args.seed}" + (
         f" | {' '.join(args.overrides)}" if args.overrides else ""
     )
@@ -316,7 +330,7 @@ def run(args: argparse.Namespace) -> int:
     height, width = picture.shape[:2]
     print(
         f"wrote {args.output} ({len(items)} image(s) × {args.count} augmented, "
-        f"{width}×{height} px, {size / 1024:.0f} KB)"
+        f"{height}×{width} px (height×width), {size / 1024:.0f} KB)"
     )
     return 0
 
@@ -336,10 +350,11 @@ def add_image_options(parser: Any) -> None:
     )
     parser.add_argument(
         "--max-images",
-        type=positive_int,
+        type=images_count,
         default=DEFAULT_MAX_IMAGES,
         metavar="N",
-        help=f"at most N images from --image in all (default {DEFAULT_MAX_IMAGES})",
+        help=f"at most N images from --image in all (default {DEFAULT_MAX_IMAGES}; at most "
+        f"{MAX_GRID_IMAGES})",
     )
 
 
@@ -392,9 +407,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-n",
         dest="count",
-        type=positive_int,
+        type=versions_count,
         default=16,
-        help="augmented versions per image (default 16)",
+        help=f"augmented versions per image (default 16; at most {MAX_VERSIONS})",
     )
     parser.add_argument(
         "--seed",
@@ -410,13 +425,16 @@ def register(subparsers: Any) -> None:
         help=f"PNG to write (default {DEFAULT_OUTPUT})",
     )
     parser.add_argument(
-        "--size", type=positive_int, default=128, help="cell size in pixels (default 128)"
+        "--size",
+        type=cell_size,
+        default=128,
+        help=f"cell size in pixels (default 128; at most {MAX_CELL_SIZE})",
     )
     parser.add_argument(
         "--columns",
-        type=positive_int,
+        type=columns_count,
         default=None,
-        help="cells per line before wrapping (default: min(N + 1, 9))",
+        help=f"cells per line before wrapping (default: min(N + 1, 9); at most {MAX_COLUMNS})",
     )
     parser.add_argument(
         "--show-masks",
