@@ -309,7 +309,9 @@ def test_a_mask_of_another_size_names_both_and_skips(tmp_path: Path) -> None:
     save_image(tmp_path / "masks" / "a" / "001_mask.png", np.zeros((6, 8), np.uint8))
     pipe = confaug.load_pipeline(FLIPS)
     options = {"mask_dir": tmp_path / "masks", "mask_pattern": "{stem}_mask", "batch_size": 3}
-    with pytest.raises(DataError, match=r"001\.png: image is 12x12 but its mask .*is 8x6"):
+    with pytest.raises(
+        DataError, match=r"001\.png: image is 12x12 but its mask .*is 6x8 \(height x width\)"
+    ):
         pipe.flow_from_directory(tmp_path / "img", shuffle=False, **options)[0]
     skipping = pipe.flow_from_directory(tmp_path / "img", on_error="skip", shuffle=False, **options)
     x, y = skipping[0]

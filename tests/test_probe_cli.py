@@ -256,3 +256,12 @@ def test_a_large_grid_is_written_without_pils_slow_optimize(
     grid.write_png(str(tmp_path / "docs.png"), picture, compact=True)  # docs keep optimize
     assert seen == [True, False, True, True]
     assert np.array_equal(np.asarray(Image.open(tmp_path / "large.png")), picture)
+
+
+def test_from_keras_refuses_arithmetic_nested_past_the_stack(cli: Run) -> None:
+    chain = "+".join(["1"] * 1200)  # parses, but folding it recursed past Python's stack
+    code, _, err = cli("from-keras", f"rotation_range={chain}")
+    assert code == 1 and "rotation_range: arithmetic nested too deeply" in err
+    assert "Traceback" not in err
+    code, out, _ = cli("from-keras", "rotation_range=1+2+3")
+    assert code == 0 and "rotation_range: 6" in out

@@ -149,6 +149,9 @@ def parse_keywords(text: str) -> tuple[dict[str, Any], list[str]]:
             continue
         try:
             values[keyword.arg] = literal_value(node)
+        except RecursionError:  # a chain of ~1,000 operators nests deeper than Python's stack
+            message = "arithmetic nested too deeply: write the value as one number"
+            problems.append(_problem(message, node, keyword.arg, shift=shift))
         except ValueError as err:
             segment = ast.get_source_segment(parsed, node) or ast.dump(node)
             message = f"value {segment!r} is not a Python literal: {err}"

@@ -75,8 +75,8 @@ class FileSource(Source):
         mask_file = open_image(self.mask_paths[index], options.max_pixels, **limits)
         if image_file.size != mask_file.size:
             raise DataError(
-                f"{image_file.name}: image is {image_file.size[1]}x{image_file.size[0]} but its "
-                f"mask {mask_file.name} is {mask_file.size[1]}x{mask_file.size[0]}"
+                f"{image_file.name}: image is {image_file.size[0]}x{image_file.size[1]} but its "
+                f"mask {mask_file.name} is {mask_file.size[0]}x{mask_file.size[1]} (height x width)"
             )
         image = decode_image(image_file, options)
         mask = decode_mask(
