@@ -75,3 +75,27 @@ def test_other_attributes_behave_as_on_any_object() -> None:
     gen.note = "mine"
     assert gen.note == "mine"
     assert gen.preprocessing_function is None and gen.dtype == "float32"
+
+
+def test_statistics_set_by_hand_say_which_one_is_missing() -> None:
+    from confaug.idg.standardize import NotFittedError
+
+    x = np.random.default_rng(1).uniform(0, 255, (2, 4, 4, 3)).astype(np.float32)
+    gen = ImageDataGenerator(featurewise_std_normalization=True)  # implies the centre
+    gen.std = np.full((1, 1, 3), 2.0)
+    with pytest.raises(NotFittedError, match="featurewise_center needs the mean") as caught:
+        gen.flow(x, batch_size=2)[0]
+    assert "featurewise_std_normalization" not in str(caught.value)  # std was given
+    gen.mean = np.zeros((1, 1, 3))
+    assert np.allclose(gen.flow(x, batch_size=2, shuffle=False)[0], x / (2.0 + 1e-6))
+    with pytest.raises(TypeError, match="mean must be an array of numbers"):
+        gen.mean = "abc"
+
+
+def test_principal_components_is_the_zca_matrix_as_tf_keras_2_named_it() -> None:
+    gen = ImageDataGenerator(zca_whitening=True)
+    gen.principal_components = np.eye(48)
+    gen.mean = np.zeros((1, 1, 3))
+    assert np.array_equal(gen.zca_whitening_matrix, np.eye(48))
+    x = np.random.default_rng(2).uniform(0, 1, (2, 4, 4, 3)).astype(np.float32)
+    assert np.allclose(gen.flow(x, batch_size=2, shuffle=False)[0], x, atol=1e-6)

@@ -267,16 +267,20 @@ class Standardizer:
     def _featurewise(self, out: np.ndarray) -> np.ndarray:
         if not self.needs_fit:
             return out
-        stats = self.stats
-        missing = stats is None or (
-            (self.featurewise_center and stats.mean is None)
-            or (self.featurewise_std_normalization and stats.std is None)
-            or (self.zca_whitening and stats.zca_matrix is None)
-        )
-        if missing or stats is None:
+        stats = self.stats or FeaturewiseStats()
+        missing = [
+            f"{flag} needs the {what}"
+            for flag, wanted, what in (
+                ("featurewise_center", self.featurewise_center, "mean"),
+                ("featurewise_std_normalization", self.featurewise_std_normalization, "std"),
+                ("zca_whitening", self.zca_whitening, "zca_matrix"),
+            )
+            if wanted and getattr(stats, what) is None
+        ]
+        if missing:  # the flags' statistics, each named: some may have been set by hand
             raise NotFittedError(
-                "featurewise_center, featurewise_std_normalization and zca_whitening need "
-                "statistics of training data: call fit(x) first (pipe.fit(x)), or load "
+                f"{'; '.join(missing)} of training data: call fit(x) first (pipe.fit(x)), "
+                "set it (the drop-in's gen.mean, gen.std, gen.zca_whitening_matrix), or load "
                 "saved ones with load_state(FeaturewiseStats.from_npz(path))"
             )
         if self.featurewise_center:

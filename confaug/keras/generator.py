@@ -137,6 +137,9 @@ class ImageDataGenerator:
     def zca_whitening_matrix(self, value: Any) -> None:
         write_statistic(self.pipeline, "zca_matrix", value, self.spec.data_format)
 
+    #: keras-preprocessing's (tf.keras 2's) name for the ZCA matrix.
+    principal_components = zca_whitening_matrix
+
     # ---- iterators ------------------------------------------------------------------------
     # Keras' signatures are the flow functions' own (confaug.keras.flows), written once.
     flow = _flow_method(array_flow, "flow")

@@ -43,7 +43,10 @@ def write_statistic(pipeline: Pipeline, name: Statistic, value: Any, data_format
     from confaug.idg.standardize import FeaturewiseStats
 
     if value is not None:
-        value = np.asarray(value, dtype=np.float32)
+        try:
+            value = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be an array of numbers, got {value!r:.80}") from None
     if name != "zca_matrix" and value is not None:
         if data_format == "channels_first" and value.ndim == 3:
             value = np.moveaxis(value, 0, -1)  # statistics are kept in HWC order
