@@ -289,3 +289,20 @@ def test_a_source_that_is_not_a_config_is_a_type_error_in_our_words(
 def test_overrides_that_are_not_strings_or_a_mapping(overrides: object, said: str) -> None:
     with pytest.raises(TypeError, match=said):
         confaug.load_pipeline("preset:keras_seed", overrides=overrides)  # type: ignore[arg-type]
+
+
+def test_an_override_into_a_step_by_another_name_is_blamed_on_the_override(
+    tmp_path: Path,
+) -> None:
+    """A misspelt transform name in an override added a second key to the step, and the
+    error pointed at the file; reaching into a bare-name step said nothing useful."""
+    base = tmp_path / "base.yaml"
+    base.write_text("transforms:\n  - GaussNoise: {p: 0.3}\n  - HorizontalFlip\n")
+    with pytest.raises(ConfigError) as caught:
+        confaug.load_pipeline(base, overrides=["transforms.0.GausNoise.p=0.1"])
+    (problem,) = caught.value.problems
+    assert problem.file.startswith("<override") and "did you mean 'GaussNoise'" in str(problem)
+    with pytest.raises(ConfigError, match=r"transforms\.1=\{HorizontalFlip: \{p: \.\.\.\}\}"):
+        confaug.load_pipeline(base, overrides=["transforms.1.HorizontalFlip.p=1"])
+    pipe = confaug.load_pipeline(base, overrides=["transforms.0.GaussNoise.p=0.9"])
+    assert pipe.spec.transforms[0] is not None

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from confaug.errors import ConfigError, Problem
+from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.document import Document, KeyPath, Mark, SourceMap, dotted, problem_at
 from confaug.reading.plain import plain_copy
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, parse_yaml
@@ -157,8 +157,12 @@ def apply_overrides(
     for path, value, mark in parse_overrides(overrides, limits):
         node: Any = document.data
         created: list[KeyPath] = []
+        misplaced: str | None = None
         for depth, part in enumerate(path[:-1]):
             nxt = path[depth + 1]
+            misplaced = _into_a_step(path, depth, node)
+            if misplaced is not None:
+                break
             if isinstance(node, list) and isinstance(part, int) and part < len(node):
                 node = node[part]
             elif isinstance(node, dict) and not isinstance(part, int):
@@ -173,6 +177,11 @@ def apply_overrides(
             else:
                 node = None
                 break
+        else:  # the walk reached the last key's mapping: is that a step?
+            misplaced = _into_a_step(path, len(path) - 1, node)
+        if misplaced is not None:
+            problems.append(problem_at(mark, dotted(path), misplaced, file="<overrides>"))
+            continue
         replaced = _assign(node, path[-1], value)
         if replaced is _NOTHING:
             message = "does not name a key or an existing list item of the config"
@@ -186,6 +195,29 @@ def apply_overrides(
     if problems:
         raise ConfigError(problems)
     return document
+
+
+def _into_a_step(path: KeyPath, depth: int, node: Any) -> str | None:
+    """What is wrong when ``path[depth]`` goes into a step of a ``transforms`` list (``node``)
+    by another name than its transform's: it would add a second key to the step (a typo of
+    the name), or reach into a step written as a bare name. None when nothing is."""
+    if depth < 2 or path[depth - 2] != "transforms" or not isinstance(path[depth - 1], int):
+        return None
+    step, part = dotted(path[:depth]), path[depth]
+    if isinstance(node, str):
+        named = part == node and depth + 1 < len(path)  # transforms.1.HorizontalFlip.p
+        parameter = path[depth + 1] if named else part
+        return (
+            f"{step} is written as the bare name {node}; set the whole step instead, e.g. "
+            f"{step}={{{node}: {{{parameter}: ...}}}}"
+        )
+    if not isinstance(node, dict) or len(node) != 1 or part in node:
+        return None
+    (name,) = node
+    hint = did_you_mean(str(part), [str(name)])
+    return f"{step} is the step {name}: its parameters are set as {step}.{name}.<parameter>" + (
+        f" ({hint})" if hint else ""
+    )
 
 
 _NOTHING = object()  # what _assign returns when the key names no place
