@@ -265,3 +265,19 @@ def test_from_keras_refuses_arithmetic_nested_past_the_stack(cli: Run) -> None:
     assert "Traceback" not in err
     code, out, _ = cli("from-keras", "rotation_range=1+2+3")
     assert code == 0 and "rotation_range: 6" in out
+
+
+@pytest.mark.parametrize("preset", ["keras_seed", "segmentation", "detection"])
+def test_cells_kept_as_tiles_draw_the_same_grid(preset: str) -> None:
+    """preview and diff keep each cell as its tile as soon as it is made (a grid of large
+    photos held every augmented photo at full size): the grid is the same, pixel for pixel."""
+    import confaug
+
+    pipe = confaug.load_pipeline(f"preset:{preset}")
+    items = preview.embedded_images(None)[:2]
+    options = {"count": 3, "seed": 5, "show_masks": preset == "segmentation"}
+    full = preview.preview_rows(pipe, items, **options)
+    tiles = preview.preview_rows(pipe, items, cell_size=48, **options)
+    assert all(cell.image.shape == (48, 48, 3) for row in tiles for cell in row)
+    drawn = [grid.render_grid(rows, cell_size=48, title="t") for rows in (full, tiles)]
+    assert np.array_equal(*drawn)

@@ -96,8 +96,8 @@ def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
         items, paths = embedded_images(args.samples or None), None
     rows = []
     for item in items:  # the same image and seeds in both rows, the second config below
-        (first,) = preview_rows(old, [item], count=args.count, seed=args.seed)
-        (second,) = preview_rows(new, [item], count=args.count, seed=args.seed)
+        (first,) = preview_rows(old, [item], count=args.count, seed=args.seed, cell_size=args.size)
+        (second,) = preview_rows(new, [item], count=args.count, seed=args.seed, cell_size=args.size)
         first[0].caption, second[0].caption = f"A: {item.name}", f"B: {item.name}"
         rows += [first, second]
     overrides = "".join(f" --set {item}" for item in args.overrides)

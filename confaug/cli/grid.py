@@ -80,8 +80,11 @@ def _colour(label: int) -> tuple[int, int, int]:
 def _draw_overlays(picture: np.ndarray, cell: Cell) -> np.ndarray:
     import cv2
 
-    if not picture.flags.writeable:  # a decoded file's pixels are shared read-only
-        picture = picture.copy()
+    if cell.mask is None and not cell.boxes:
+        return picture
+    # Drawn on a copy: to_rgb gives an RGB uint8 image back as it is, which may be the
+    # caller's own (an original cell's input, still to be augmented), or read-only.
+    picture = picture.copy()
     if cell.mask is not None:
         mask = np.asarray(cell.mask)
         if mask.ndim == 3:
@@ -116,6 +119,14 @@ def _fit(picture: np.ndarray, size: int) -> np.ndarray:
     top, left = (size - nh) // 2, (size - nw) // 2
     canvas[top : top + nh, left : left + nw] = resized
     return canvas
+
+
+def as_tile(cell: Cell, size: int) -> Cell:
+    """``cell`` as :func:`render_grid` draws it (overlays included, fitted into its
+    ``size``×``size`` square), with its caption: made as soon as the cell is, a grid of large
+    photos holds thumbnails rather than every augmented photo at full size."""
+    picture = _fit(_draw_overlays(to_rgb(cell.image), cell), size)
+    return Cell(picture, cell.caption, stretched=cell.stretched)
 
 
 def _text(

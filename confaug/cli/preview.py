@@ -33,7 +33,7 @@ from confaug.cli.common import (
     non_negative_int,
     versions_count,
 )
-from confaug.cli.grid import Cell, check_grid, render_grid, stretched, write_png
+from confaug.cli.grid import Cell, as_tile, check_grid, render_grid, stretched, write_png
 from confaug.errors import DataError
 from confaug.sources.decode import decode_as_stored, decode_mask
 from confaug.sources.directory import SAME_NAME, MaskNames
@@ -245,19 +245,26 @@ def preview_rows(
     count: int,
     seed: int,
     show_masks: bool = False,
+    cell_size: int | None = None,
 ) -> list[list[Cell]]:
-    """Per item: the original, then ``count`` augmented versions (seeded by item and number)."""
+    """Per item: the original, then ``count`` augmented versions (seeded by item and number).
+    With ``cell_size`` each cell is kept as its ``cell_size`` tile (:func:`grid.as_tile`)."""
     from confaug.seeding import sample_seed
+
+    def kept(cell: Cell) -> Cell:
+        return cell if cell_size is None else as_tile(cell, cell_size)
 
     rows = []
     for index, item in enumerate(items):
         original = Cell(item.image, f"original: {item.name}", item.mask if show_masks else None)
         if pipe.spec.bbox_params is not None:
             original.boxes, original.labels = item.boxes, item.labels
-        row = [original]
+        row = [kept(original)]
         row.extend(
-            augment_cell(
-                pipe, item, sample_seed(seed, index, k), f"#{k + 1}", show_masks=show_masks
+            kept(
+                augment_cell(
+                    pipe, item, sample_seed(seed, index, k), f"#{k + 1}", show_masks=show_masks
+                )
             )
             for k in range(count)
         )
@@ -317,7 +324,9 @@ def run(args: argparse.Namespace) -> int:
         lower="-n, --size, --columns or the number of images",
     )
     show_masks = args.show_masks or bool(args.masks)
-    rows = preview_rows(pipe, items, count=args.count, seed=args.seed, show_masks=show_masks)
+    rows = preview_rows(
+        pipe, items, count=args.count, seed=args.seed, show_masks=show_masks, cell_size=args.size
+    )
     title = f"{args.config} | seed {args.seed}" + (
         f" | {' '.join(args.overrides)}" if args.overrides else ""
     )
