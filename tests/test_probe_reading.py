@@ -306,3 +306,14 @@ def test_an_override_into_a_step_by_another_name_is_blamed_on_the_override(
         confaug.load_pipeline(base, overrides=["transforms.1.HorizontalFlip.p=1"])
     pipe = confaug.load_pipeline(base, overrides=["transforms.0.GaussNoise.p=0.9"])
     assert pipe.spec.transforms[0] is not None
+
+
+def test_small_numpy_arrays_are_the_lists_they_hold() -> None:
+    """Keras takes zoom_range=np.array([0.9, 1.1]); so does the drop-in. A huge array is not
+    turned into a list before the value limit refuses it."""
+    import numpy as np
+
+    gen = ck.ImageDataGenerator(zoom_range=np.array([0.9, 1.1]), brightness_range=np.array([1, 2]))
+    assert gen.spec.zoom_range == [0.9, 1.1] and gen.spec.brightness_range == [1, 2]
+    with pytest.raises(ConfigError, match="zoom_range"):
+        confaug.load_pipeline({"zoom_range": np.zeros(10**6)})

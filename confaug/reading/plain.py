@@ -49,7 +49,7 @@ def plain_copy(
     todo: list[tuple[Any, KeyPath, int, Any, Any]] = [(data, base, depth, root, 0)]
     while todo:
         value, path, level, target, key = todo.pop()
-        value = _python_scalar(value)
+        value = _python_scalar(value, limits.max_nodes)
         values += 1
         if values > limits.max_nodes:
             raise fail(path, f"more than {limits.max_nodes:,} values in one config")
@@ -94,7 +94,7 @@ class _Tuple:
 _NUMPY_KINDS = frozenset("biufcU")
 
 
-def _python_scalar(value: Any) -> Any:
+def _python_scalar(value: Any, most: int) -> Any:
     """A NumPy scalar (``np.int64(10)``, ``np.float32(0.1)``, ``np.bool_``) or 0-d array as
     the Python scalar it holds; any other value as it is.
 
@@ -111,6 +111,11 @@ def _python_scalar(value: Any) -> Any:
     scalar = isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0)
     if scalar and value.dtype.kind in _NUMPY_KINDS:
         return value.item()
+    # A small array of numbers (zoom_range=np.array([0.9, 1.1]), as Keras takes it) is the
+    # list it holds; its size is checked before tolist() builds it, against the limit of
+    # values the list would then count towards.
+    if isinstance(value, np.ndarray) and value.dtype.kind in _NUMPY_KINDS and value.size <= most:
+        return value.tolist()
     return value
 
 
