@@ -128,3 +128,53 @@ def test_keypoints_need_two_numbers_a_row() -> None:
     with pytest.raises(DataError, match=r"keypoints has shape \(2, 1\); expected one row of"):
         pipe(image=_image(), keypoints=[[1], [2]])
     assert np.allclose(pipe(image=_image(), keypoints=[[1, 2]])["keypoints"], [[6, 2]])
+
+
+def test_additional_targets_are_checked_by_their_kind() -> None:
+    spec = {
+        "bbox_params": {"format": "pascal_voc"},
+        "additional_targets": {"t2": "bboxes", "depth": "mask"},
+        "transforms": [{"HorizontalFlip": {"p": 1.0}}],
+    }
+    pipe = confaug.load_pipeline(spec)
+    boxes = [[1, 1, 5, 5, 0]]
+    with pytest.raises(DataError, match=r"t2 has shape \(1, 2\)"):
+        pipe(image=_image(), bboxes=boxes, t2=[[1, 1]])
+    with pytest.raises(DataError, match="t2 is None"):
+        pipe(image=_image(), bboxes=boxes, t2=None)
+    with pytest.raises(DataError, match="depth has dtype bool"):
+        pipe(image=_image(), bboxes=boxes, depth=np.zeros((8, 8), bool))
+    out = pipe(image=_image(), bboxes=boxes, t2=[[1, 1, 4, 4, 1]])
+    assert np.allclose(out["t2"], [[4, 1, 7, 4, 1]])
+
+
+def test_label_fields_must_be_given_with_their_rows_and_not_as_a_string() -> None:
+    pipe = confaug.load_pipeline(DETECTION)
+    with pytest.raises(DataError, match=r"bboxes need their label field 'labels'"):
+        pipe(image=_image(), bboxes=[[1, 1, 5, 5]])
+    with pytest.raises(DataError, match="labels is a string"):
+        pipe(image=_image(), bboxes=[[1, 1, 5, 5], [2, 2, 6, 6]], labels="ab")
+
+
+def test_a_second_box_target_with_label_fields_is_refused_at_load() -> None:
+    """albumentations 2.0.8 fails on every sample there (a KeyError from its label code)."""
+    from confaug.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"additional_targets\.t2: .*cannot carry labels"):
+        confaug.load_pipeline({**DETECTION, "additional_targets": {"t2": "bboxes"}})
+
+
+def test_sizes_that_differ_after_augmentation_say_how_to_fix_it() -> None:
+    pipe = confaug.load_pipeline({"transforms": [{"RandomScale": {"scale_limit": 0.5, "p": 1}}]})
+    x = np.zeros((4, 32, 32, 3), np.uint8)
+    with pytest.raises(DataError, match="end the pipeline with a fixed-size step"):
+        pipe.apply_batch(x)
+    with pytest.raises(DataError, match="end the pipeline with a fixed-size step"):
+        next(iter(pipe.flow(x, batch_size=4)))
+
+
+@pytest.mark.parametrize("mode", ["min_max", "image", "image_per_channel", "min_max_per_channel"])
+def test_every_normalize_mode_gives_float32(mode: str) -> None:
+    pipe = confaug.load_pipeline({"transforms": [{"Normalize": {"normalization": mode}}]})
+    assert pipe(image=_image())["image"].dtype == np.float32
+    assert pipe.apply_batch(np.stack([_image()] * 2)).dtype == np.float32

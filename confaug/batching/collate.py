@@ -42,8 +42,10 @@ def stack(arrays: Sequence[np.ndarray], names: Sequence[str], what: str = "image
         if array.shape != first:  # names are looked up only here: they may be made lazily
             raise DataError(
                 f"{what} in one batch differ in shape: {shown(names[0])} is {first}, "
-                f"{shown(names[position])} is {array.shape}; set target_size to resize "
-                "them to one size"
+                f"{shown(names[position])} is {array.shape}: give the images one size "
+                "(target_size= resizes files as they are read), and when a step changes the "
+                "size on some samples only (p < 1, a random scale), end the pipeline with a "
+                "fixed-size step such as Resize or RandomCrop with p: 1"
             )
     return np.stack(arrays)
 

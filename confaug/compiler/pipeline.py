@@ -366,6 +366,14 @@ class Pipeline:
             except DataError as err:
                 raise DataError(f"x[{i}]: {err}") from err
         if result is None:
+            shapes = {image.shape for image in out}
+            if len(shapes) > 1:  # np.stack would say only "must have the same shape"
+                listed = ", ".join(map(str, sorted(shapes)))
+                raise DataError(
+                    f"x: the augmented images differ in shape ({listed}): a step changes the "
+                    "size on some samples only (p < 1, a random scale); end the pipeline with "
+                    "a fixed-size step such as Resize or RandomCrop with p: 1"
+                )
             result = np.stack(out) if out else self._empty_like(batch)
         if squeeze:
             result = result[..., 0]

@@ -69,11 +69,26 @@ class Targets:
         )
         self._needs = tuple(_needs(compose, bool(keras_offset(spec))))
         #: The kind of each key that holds masks ("mask" or "masks").
+        #: The kind of every key a sample may hold besides metadata: the reserved targets
+        #: are their own kind, additional targets have theirs.
         self._kinds = {
-            key: kind
-            for key, kind in {"mask": "mask", "masks": "masks", **spec.additional_targets}.items()
-            if kind in ("mask", "masks")
+            **{name: name for name in RESERVED_TARGETS},
+            **spec.additional_targets,
         }
+        #: Row widths of the box and keypoint kinds the spec can place.
+        self._widths = {target: width for target, width, _ in self.with_params}
+        for name, kind in spec.additional_targets.items():
+            labelled = [fields for target, _, fields in self.with_params if target == kind]
+            if labelled and labelled[0]:
+                # albumentations 2.0.8 takes the label fields away with the first kind's
+                # rows and then fails on the second's (KeyError): on every sample.
+                raise ConfigError.single(
+                    f"additional target {name!r} holds {kind}, and the {kind} have label "
+                    f"fields {list(labelled[0])}: albumentations cannot carry labels for two "
+                    f"{kind} targets; give {name}'s labels as an extra value of each row "
+                    "instead, and drop label_fields",
+                    field=f"additional_targets.{name}",
+                )
 
     def check(self, data: dict[str, Any]) -> None:
         """Refuse boxes/keypoints the spec cannot place; point out a misspelt target once."""
@@ -128,17 +143,32 @@ class Targets:
         fails on them inside OpenCV or NumPy (or, for some, only when a step fires)."""
         for key, value in data.items():
             kind = self._kinds.get(key)
+            if kind is None:
+                continue  # metadata, passed on as it is
             if kind == "mask":
                 check_mask(value, key)
             elif kind == "masks":
                 for number, mask in enumerate(_listed(value, key)):
                     check_mask(mask, f"{key}[{number}]")
+            elif kind in self._widths:  # boxes/keypoints: their own rows checked below
+                if key not in self._widths:  # another target of the kind, checked here
+                    _check_rows(value, key, self._widths[kind])
+            elif value is None and kind != "image":  # image=None is the pipeline's to word
+                raise DataError(f"{key} is None; expected the {kind} of the sample")
         for target, width, label_fields in self.with_params:
             if target not in data:
                 continue
             count = _check_rows(data[target], target, width)
             for field in label_fields:
-                if field in data and _length(data[field], field) != count:
+                if field not in data:  # albumentations: "Your 'label_fields' are not valid"
+                    raise DataError(
+                        f"{target} need their label field {field!r} (the spec's "
+                        f"{'bbox' if width == 4 else 'keypoint'}_params.label_fields): pass "
+                        f"{field}=[...], one label per row"
+                    )
+                if isinstance(data[field], (str, bytes)):
+                    raise DataError(f"{field} is a string; expected one label per row")
+                if _length(data[field], field) != count:
                     raise DataError(
                         f"{field}: {_length(data[field], field)} label(s) for {count} "
                         f"{target}; give one per row"

@@ -56,7 +56,13 @@ class SetByStep:
 def to_output(image: np.ndarray, scale: Scale | None, set_by: SetByStep | None) -> np.ndarray:
     """An image as the caller gets it: :func:`from_working`, or as it is after a step that
     sets the output's dtype and range (``set_by``)."""
-    return from_working(image, scale) if set_by is None else image
+    if set_by is None:
+        return from_working(image, scale)
+    if image.dtype != set_by.dtype and image.dtype.kind == "f" and set_by.dtype.kind == "f":
+        # Normalize's min_max and per-image modes compute in float64; the step's output is
+        # float32, as its standard mode gives it and as a batch of them is promised.
+        return image.astype(set_by.dtype)
+    return image
 
 
 #: The scale of the sample being augmented, for a step that works on the caller's own values

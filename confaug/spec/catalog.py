@@ -244,7 +244,10 @@ def check_params(
                 built = info.cls(**to_opencv(params))
         except Exception as err:  # albumentations raises assorted types from __init__
             text = str(err).strip()
-            message = text.splitlines()[-1] if text else type(err).__name__
+            # pydantic ends its text with a link line: the last line that says something.
+            said = [line.strip() for line in text.splitlines() if line.strip()]
+            said = [line for line in said if not line.startswith("For further information")]
+            message = said[-1] if said else type(err).__name__
             problems.append(((), message, None))
         else:  # values it accepts that fail on every image (spec.degenerate)
             problems.extend(degenerate_problems(info.name, built, params))
