@@ -153,3 +153,24 @@ def test_target_size_is_two_whole_numbers_within_the_pixel_limit(
     with pytest.raises(ValueError, match=said):
         PIPE.flow_from_directory(root, target_size=size)  # type: ignore[arg-type]
     assert len(PIPE.flow_from_directory(root, target_size=(8.0, 8))) == 1
+
+
+def test_an_indexed_batch_whose_samples_are_all_skipped_stands_in_the_next(
+    tmp_path: Path,
+) -> None:
+    """``gen[i]`` (model.fit, the adapters) failed when every sample of batch i was
+    skipped; it returns the next batch with a readable sample, in the epoch's order."""
+    root = _folder(tmp_path / "data")
+    (root / "a" / "1.png").write_bytes(b"not a png")
+    flow = PIPE.flow_from_directory(
+        root, batch_size=1, shuffle=False, on_error="skip", target_size=(8, 8)
+    )
+    batches = [flow[i] for i in range(len(flow))]  # a/0, a/1 (bad), b/0
+    assert len(batches) == 3
+    assert np.array_equal(batches[1][0], batches[2][0])  # a/1's stand-in is b/0
+    assert any("1.png" in path for path, _ in flow.skipped)
+    for name in ("a/0.png", "b/0.png"):
+        (root / name).write_bytes(b"broken too")
+    broken = PIPE.flow_from_directory(root, batch_size=1, on_error="skip", target_size=(8, 8))
+    with pytest.raises(DataError, match="every sample of batch 0 was skipped"):
+        broken[0]

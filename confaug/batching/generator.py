@@ -17,7 +17,9 @@ Skipped files (``on_error="skip"``)
     forward, so every batch is full except the epoch's last, and each readable sample still
     appears exactly once per epoch; an epoch may then yield fewer batches than ``len()``.
     ``__getitem__(i)`` cannot know about files it has not read yet, so the batch it returns
-    is shorter by the samples skipped in it.
+    is shorter by the samples skipped in it; when every one of them is skipped, it returns
+    the next batch of the epoch that has a readable sample (in the epoch's order, wrapping
+    round) rather than failing, so ``model.fit`` and the adapters, which index, go on.
 
 Skipped files on shards (``world_size > 1``)
     Distributed training needs every rank to take the same number of steps, and no rank can
@@ -186,7 +188,24 @@ class BatchGenerator(ClosableRuns):
             indices = self._order.batch(epoch, index, self.batch_size)
         result = self._loader(Task(epoch, index, False, indices))
         self._record(result.skipped)
+        if result.batch is None and self.on_error == "skip":
+            result = self._stand_in(epoch, index)
         return require_batch(result, index).output()
+
+    def _stand_in(self, epoch: int, index: int) -> LoadResult:
+        """For batch ``index``, all of whose samples were skipped: the next batch of the
+        epoch with a readable sample (wrapping round), at most one epoch's reading; the
+        empty result when there is none, which ``require_batch`` then reports."""
+        result = LoadResult(None)
+        for step in range(1, len(self)):
+            other = (index + step) % len(self)
+            with self._lock:
+                indices = self._order.batch(epoch, other, self.batch_size)
+            result = self._loader(Task(epoch, other, False, indices))
+            self._record(result.skipped)
+            if result.batch is not None:
+                break
+        return result
 
     def on_epoch_end(self) -> None:
         """Move to the next epoch: new order, new augmentation (Keras calls this)."""
