@@ -30,11 +30,14 @@ from confaug.batching.loader import augment_samples
 from confaug.compiler.pipeline import Pipeline
 from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key
 from confaug.sources.base import Source, YMode, to_layout
-from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, decode_options
+from confaug.sources.decode import (
+    DecodeOptions,
+    decode_image,
+    decode_mask,
+    decode_options,
+    pil_pixels,
+)
 from confaug.sources.errors import DataError
-
-#: PIL modes for each ``color_mode``.
-_PIL_MODES = {"rgb": "RGB", "grayscale": "L", "rgba": "RGBA"}
 
 
 def compile_pipeline(pipeline: Any) -> Pipeline:
@@ -149,9 +152,11 @@ def _pixels(value: Any, decode: DecodeOptions, *, mask: bool) -> np.ndarray:
             return decode_mask(source, decode.target_size, max_pixels=decode.max_pixels)
         return decode_image(source, decode)
     if hasattr(value, "convert") and hasattr(value, "mode"):  # a PIL image
-        if not mask and value.mode != _PIL_MODES[decode.color_mode]:
-            value = value.convert(_PIL_MODES[decode.color_mode])
+        if not mask:  # as a file of its mode is decoded (16-bit and float modes scaled)
+            return pil_pixels(value, decode)
         value = np.asarray(value)
+        if value.dtype == bool:  # a 1-bit mask: its classes are 0 and 1
+            value = value.astype(np.uint8)
     array = np.asarray(value)
     if array.dtype == object:
         raise DataError(f"cannot read an image from a value of type {type(value).__name__}")

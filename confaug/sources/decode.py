@@ -540,6 +540,13 @@ def _decoded(data: bytes, scale: int, mode: str = "L") -> np.ndarray | None:
         return None
 
 
+def pil_pixels(image: Image.Image, options: DecodeOptions, name: str = "image") -> np.ndarray:
+    """An already-open PIL image (what ``datasets.Image()`` hands over) as the decoder gives
+    a file of that mode: 16-bit and float modes scaled by what their values mean, not
+    clipped to 8 bits as PIL's ``convert("RGB")`` clips them."""
+    return _convert(image, options, name)
+
+
 def _convert(image: Image.Image, options: DecodeOptions, name: str) -> np.ndarray:
     """PIL image in any mode → HWC with the channels of ``color_mode`` (uint8, or uint16 for
     a high-bit file with ``keep_16bit``)."""
