@@ -493,3 +493,12 @@ print("one set")
         what="the thread race on the torch adapter's classes",
     )
     assert child.returncode == 0 and "one set" in child.stdout, child.stdout
+
+
+def test_float_masks_keep_their_values(pipe: confaug.Pipeline) -> None:
+    """A soft (float) mask was truncated to int64 zeros; only integer class maps are int64."""
+    seg = confaug.load_pipeline("preset:segmentation")
+    x = np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3)).astype(np.uint8)
+    soft = np.random.default_rng(1).uniform(0.1, 0.9, (4, 32, 32)).astype(np.float32)
+    _, masks = next(iter(seg.flow(x, masks=soft, batch_size=4).as_torch()))
+    assert masks.dtype == torch.float32 and float(masks.max()) > 0.5

@@ -23,9 +23,10 @@ only from ``(seed, epoch, index)``, never torch's RNG.
 What an item holds, by default (what ``nn.Conv2d`` and ``F.cross_entropy`` take): images as
 ``(N, C, H, W)`` float32 — uint8 divided by 255, the pipeline's own float output (rescaled or
 standardized) kept; class indices (``class_mode="sparse"``, integer label arrays) and
-single-channel masks as int64; one-hot (``categorical``) and ``binary`` labels as float32;
-weights as given. ``channels_first=False``, ``float32=False`` and ``int64_labels=False``
-give the generator's (Keras') layout instead. Per-sample targets (bboxes, …) come as lists.
+single-channel integer masks as int64 (float masks keep their values); one-hot
+(``categorical``) and ``binary`` labels as float32; weights as given.
+``channels_first=False``, ``float32=False`` and ``int64_labels=False`` give the generator's
+(Keras') layout instead. Per-sample targets (bboxes, …) come as lists.
 
 In a DataLoader worker process OpenCV runs on one thread (set at the worker's first item), as
 the workers already share the cores; the main process keeps its setting. Building a dataset
@@ -106,8 +107,9 @@ class _Convert:
 
     def _mask(self, mask: np.ndarray, batched: bool) -> np.ndarray:
         single = mask.ndim == (3 if batched else 2)  # (N, H, W): one class index per pixel
-        if single:
-            return mask.astype(np.int64) if self.int64_labels else mask
+        if single:  # class indices as int64 for the loss; float masks keep their values
+            integer = mask.dtype.kind in "iub"
+            return mask.astype(np.int64) if self.int64_labels and integer else mask
         if self.move:
             mask = np.moveaxis(mask, -1, 1 if batched else 0)
         return mask
