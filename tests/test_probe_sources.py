@@ -174,3 +174,29 @@ def test_an_indexed_batch_whose_samples_are_all_skipped_stands_in_the_next(
     broken = PIPE.flow_from_directory(root, batch_size=1, on_error="skip", target_size=(8, 8))
     with pytest.raises(DataError, match="every sample of batch 0 was skipped"):
         broken[0]
+
+
+def test_next_from_several_threads_takes_turns() -> None:
+    """A BatchGenerator's next() from threads at once raised "generator already executing"
+    in all but one, and their batches were lost."""
+    import threading
+
+    x = np.random.default_rng(3).integers(0, 255, (64, 8, 8, 3)).astype(np.uint8)
+    gen = PIPE.flow(x, np.arange(64), batch_size=4, shuffle=False, epochs=1, workers=2)
+    got: list[int] = []
+    errors: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            for _ in range(4):
+                _, labels = next(gen)
+                got.extend(labels.tolist())
+        except BaseException as error:  # recorded for the assert
+            errors.append(error)
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors and sorted(got) == list(range(64))  # every batch once, none lost

@@ -15,6 +15,7 @@ with the cyclic collector off.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Generator, Iterator
 from typing import Any, TypeVar, cast
@@ -30,6 +31,9 @@ class ClosableRuns:
     def __init__(self) -> None:
         self._running: weakref.WeakSet[Generator[Any, None, None]] = weakref.WeakSet()
         self._stream: Iterator[Any] | None = None
+        # next() from several threads (as Keras' own iterators allow): a Python generator
+        # raises "already executing" in the second, and that thread's batch is lost.
+        self._next_lock = threading.Lock()
 
     def _start(self) -> Generator[Any, None, None]:
         raise NotImplementedError
@@ -40,15 +44,17 @@ class ClosableRuns:
         return run
 
     def __next__(self) -> Any:
-        """The next batch of one continuing run (``next(obj)`` as with a generator)."""
-        if self._stream is None:
-            # The default run reaches its owner through a weak proxy (see the module
-            # docstring): a flow() made per batch then frees its arrays when it is dropped,
-            # not at the next collection.
-            owner = cast(Any, weakref.proxy(self))
-            self._stream = run = type(self)._start(owner)
-            self._running.add(run)
-        return next(self._stream)
+        """The next batch of one continuing run (``next(obj)`` as with a generator); safe
+        from several threads, which then take turns."""
+        with self._next_lock:
+            if self._stream is None:
+                # The default run reaches its owner through a weak proxy (see the module
+                # docstring): a flow() made per batch then frees its arrays when it is
+                # dropped, not at the next collection.
+                owner = cast(Any, weakref.proxy(self))
+                self._stream = run = type(self)._start(owner)
+                self._running.add(run)
+            return next(self._stream)
 
     def close(self) -> None:
         """Stop every running iteration and its workers."""
