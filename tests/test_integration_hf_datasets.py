@@ -186,3 +186,19 @@ def test_array_image_columns_are_read_as_the_pixels_they_hold(pipe: confaug.Pipe
     wide = datasets.Dataset.from_dict({"image": [pixels.astype(np.int64) * 1000]})
     with pytest.raises(DataError, match=r"integer pixels span 0\.\.\d+: beyond 0\.\.65535"):
         wide.with_transform(hf_transform(pipe, seed=1))[0]
+
+
+def test_target_size_and_float32_hold_for_pil_images(pipe: confaug.Pipeline) -> None:
+    """``target_size`` resized files and bytes but not the PIL images ``datasets.Image()``
+    decodes (a DataLoader then failed to stack rows of different sizes); ``float32=True``
+    left 16-bit images at 0..65535."""
+    from PIL import Image
+
+    rows = {"image": [Image.fromarray(np.zeros((12 + i, 16, 3), np.uint8)) for i in range(2)]}
+    augment = hf_transform(pipe, seed=1, target_size=(8, 8))
+    shapes = [np.asarray(augment(rows)["image"][i]).shape for i in range(2)]
+    assert shapes == [(8, 8, 3), (8, 8, 3)]
+    wide = {"image": [Image.fromarray(np.full((8, 8), 60000, np.uint16))]}
+    keras_free = confaug.load_pipeline({"version": 1})
+    out = hf_transform(keras_free, seed=1, float32=True, color_mode="grayscale")(wide)["image"][0]
+    assert out.dtype == np.float32 and out.min() >= 0.0 and out.max() <= 1.0 and out.max() > 0.5

@@ -100,8 +100,9 @@ class HFTransform(RowAugmenter):
     def _layout(self, image: np.ndarray) -> np.ndarray:
         if self.channels_first and self.pipeline.spec.data_format != "channels_first":
             image = np.moveaxis(image, -1, 0)
-        if self.float32:
-            image = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image
+        if self.float32 and image.dtype in (np.uint8, np.uint16):  # to [0, 1], as documented
+            image = image.astype(np.float32) / np.float32(np.iinfo(image.dtype).max)
+        elif self.float32:
             image = image.astype(np.float32, copy=False)
         return np.ascontiguousarray(image)
 

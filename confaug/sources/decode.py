@@ -543,8 +543,12 @@ def _decoded(data: bytes, scale: int, mode: str = "L") -> np.ndarray | None:
 def pil_pixels(image: Image.Image, options: DecodeOptions, name: str = "image") -> np.ndarray:
     """An already-open PIL image (what ``datasets.Image()`` hands over) as the decoder gives
     a file of that mode: 16-bit and float modes scaled by what their values mean, not
-    clipped to 8 bits as PIL's ``convert("RGB")`` clips them."""
-    return _convert(image, options, name)
+    clipped to 8 bits as PIL's ``convert("RGB")`` clips them; resized to ``target_size``
+    (cropped first with ``keep_aspect_ratio``), as a file is."""
+    pixels = _convert(image, options, name)
+    target = options.target_size
+    crop = _crop_box(pixels.shape[:2], target) if target and options.keep_aspect_ratio else None
+    return _fit(pixels, target, crop, INTERPOLATIONS[options.interpolation])
 
 
 def _convert(image: Image.Image, options: DecodeOptions, name: str) -> np.ndarray:
