@@ -200,3 +200,26 @@ def test_next_from_several_threads_takes_turns() -> None:
     for thread in threads:
         thread.join(timeout=120)
     assert not errors and sorted(got) == list(range(64))  # every batch once, none lost
+
+
+def test_a_memmapped_array_travels_to_workers_as_its_file(tmp_path: Path) -> None:
+    """Spawned workers got a pickled copy of the whole memmap (600 MB per worker for a
+    600 MB file); they open the file instead, and the batches are the same."""
+    import pickle
+
+    from confaug.sources.arrays import ArraySource
+
+    path = tmp_path / "x.u8"
+    data = np.random.default_rng(4).integers(0, 255, (40, 16, 16, 3)).astype(np.uint8)
+    data.tofile(path)
+    mapped = np.memmap(path, dtype=np.uint8, mode="r", shape=data.shape)
+    source = pickle.loads(pickle.dumps(ArraySource(mapped)))
+    assert len(pickle.dumps(ArraySource(mapped))) < 2_000  # the file's name, not its bytes
+    assert isinstance(source.x, np.memmap) and np.array_equal(source.x, data)
+    view = ArraySource(mapped[5:9])  # a view is not the whole file: copied, as before
+    assert np.array_equal(pickle.loads(pickle.dumps(view)).x, data[5:9])
+    alone = PIPE.flow(mapped, batch_size=8, shuffle=False, seed=3)
+    spawned = PIPE.flow(
+        mapped, batch_size=8, shuffle=False, seed=3, workers=1, worker_mode="process"
+    )
+    assert np.array_equal(next(iter(alone)), next(iter(spawned)))

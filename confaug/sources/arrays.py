@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import mmap
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -97,6 +99,23 @@ class ArraySource(Source):
 
     def __len__(self) -> int:
         return len(self.x)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A memory-mapped x travels to a worker process as its file, opened again there:
+        # pickling it would copy the whole array into every spawned worker.
+        state = dict(self.__dict__)
+        mapped = _mapped_file(self.x)
+        if mapped is not None:
+            state["x"] = mapped
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        x = state["x"]
+        if isinstance(x, _MappedFile):
+            state["x"] = np.memmap(
+                x.filename, dtype=x.dtype, mode="r", offset=x.offset, shape=x.shape, order=x.order
+            )
+        self.__dict__.update(state)
 
     def value_bounds(self) -> tuple[float, float] | None:
         """``(lowest, highest)`` finite value of the float samples of ``x``; None when no
@@ -258,6 +277,28 @@ def _finite_bounds(x: np.ndarray | list[np.ndarray]) -> tuple[tuple[float, float
             part_low, part_high = float(values.min()), float(values.max())
         low, high = min(low, part_low), max(high, part_high)
     return (None if low > high else (low, high)), finite
+
+
+@dataclass(frozen=True)
+class _MappedFile:
+    """Where a memory-mapped array's values are: what a worker opens instead of a copy."""
+
+    filename: str
+    dtype: np.dtype[Any]
+    offset: int
+    shape: tuple[int, ...]
+    order: Literal["C", "F"]
+
+
+def _mapped_file(x: Any) -> _MappedFile | None:
+    """The file of ``x`` when it is a whole ``np.memmap`` (not a view of one, whose offset
+    and strides the memmap's attributes do not give), else None."""
+    if not isinstance(x, np.memmap) or not isinstance(x.base, mmap.mmap) or not x.filename:
+        return None
+    if not (x.flags.c_contiguous or x.flags.f_contiguous):
+        return None
+    order: Literal["C", "F"] = "C" if x.flags.c_contiguous else "F"
+    return _MappedFile(str(x.filename), x.dtype, int(x.offset), tuple(x.shape), order)
 
 
 def within_a_range(x: Any) -> tuple[float, float] | None:
