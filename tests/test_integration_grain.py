@@ -142,3 +142,9 @@ except ImportError as exc:
     done = run_python(code, what="the Grain adapter without Grain")
     line = next(ln for ln in done.stdout.splitlines() if ln.startswith("ERROR"))
     assert 'pip install "confaug[grain]"' in line, line
+
+
+def test_an_element_that_is_not_an_image_is_a_data_error(pipe: confaug.Pipeline) -> None:
+    """A tuple (image, label) was NumPy's "inhomogeneous shape" ValueError."""
+    with pytest.raises(confaug.DataError, match="cannot read an image from a value of type tuple"):
+        GrainAugment(pipe).map((np.zeros((8, 8, 3), np.uint8), 1))

@@ -157,7 +157,10 @@ def _pixels(value: Any, decode: DecodeOptions, *, mask: bool) -> np.ndarray:
         value = np.asarray(value)
         if value.dtype == bool:  # a 1-bit mask: its classes are 0 and 1
             value = value.astype(np.uint8)
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged: a tuple (image, label), nested lists of different lengths
+        array = np.empty(0, dtype=object)
     if array.dtype == object:
         raise DataError(f"cannot read an image from a value of type {type(value).__name__}")
     if not mask:
