@@ -88,8 +88,12 @@ def _folder(root: Path) -> Path:
 
 def test_classes_named_twice_are_refused(tmp_path: Path) -> None:
     root = _folder(tmp_path / "data")
-    with pytest.raises(DataError, match="classes names 'a' more than once"):
+    with pytest.raises(DataError, match="classes names the same folder more than once: 'a'"):
         PIPE.flow_from_directory(root, classes=["a", "b", "a"], target_size=(8, 8))
+    with pytest.raises(DataError, match=r"more than once: 'a/\.\./b', 'b'"):
+        PIPE.flow_from_directory(root, classes=["a/../b", "b"], target_size=(8, 8))
+    with pytest.raises(TypeError, match="give a list of class folder names"):
+        PIPE.flow_from_directory(root, classes="ab", target_size=(8, 8))
 
 
 def test_a_table_with_absolute_names_below_its_directory_is_read(tmp_path: Path) -> None:
@@ -223,3 +227,19 @@ def test_a_memmapped_array_travels_to_workers_as_its_file(tmp_path: Path) -> Non
         mapped, batch_size=8, shuffle=False, seed=3, workers=1, worker_mode="process"
     )
     assert np.array_equal(next(iter(alone)), next(iter(spawned)))
+
+
+def test_integer_raw_labels_of_a_table_stay_integers(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas", reason="pandas: flow_from_dataframe's tables")
+    root = _folder(tmp_path / "data")
+    frame = pd.DataFrame({"filename": ["a/0.png", "b/0.png"], "count": [16777217, 3]})
+    flow = PIPE.flow_from_dataframe(
+        frame, str(root), y_col="count", class_mode="raw", target_size=(8, 8), shuffle=False
+    )
+    _, y = next(iter(flow))
+    assert y.dtype == np.int64 and y.tolist() == [16777217, 3]  # float32 gave 16777216.0
+    frame["score"] = [0.5, 1.5]
+    scored = PIPE.flow_from_dataframe(
+        frame, str(root), y_col="score", class_mode="raw", target_size=(8, 8), shuffle=False
+    )
+    assert next(iter(scored))[1].dtype == np.float32

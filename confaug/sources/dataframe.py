@@ -414,10 +414,24 @@ def _column_array(
                 f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}; "
                 f"{what} must be finite numbers"
             )
+    kept = [row for row in rows if row in numbers and math.isfinite(numbers[row])]
+    if not numeric and kept and all(_integral(values[row]) for row in kept):
+        # Integer labels stay integers (float32 rounds past 2**24: 16777217 read 16777216.0)
+        whole = {row: int(values[row]) for row in kept}
+        return np.asarray([whole.get(row, 0) for row in rows], dtype=np.int64)
     finite = [
         numbers[row] if row in numbers and math.isfinite(numbers[row]) else 0.0 for row in rows
     ]
     return np.asarray(finite, dtype=np.float32)
+
+
+def _integral(value: Any) -> bool:
+    """An int (not a bool), or text that writes one (a CSV cell such as "17")."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, str) and value.strip().lstrip("+-").isdigit()
 
 
 def _mark_non_finite_arrays(table: Table, name: str, rows: list[int], bad: dict[int, str]) -> None:

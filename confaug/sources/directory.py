@@ -48,15 +48,22 @@ class DirectorySource(FileSource):
     ) -> None:
         check_class_mode(class_mode, DIRECTORY_CLASS_MODES)
         self.directory = os.fspath(directory)
+        if isinstance(classes, (str, bytes)):  # would be read one character at a time
+            raise TypeError(f"classes={classes!r}: give a list of class folder names")
         names = list(classes) if classes else list_subfolders(self.directory)
         if not names:
             raise DataError(
                 f"{shown(self.directory)}: no class subfolders found (images must sit in one "
                 "subfolder per class, or in a single subfolder when class_mode=None)"
             )
-        twice = sorted(name for name, count in collections.Counter(names).items() if count > 1)
+        # The same folder by two spellings ("a/../b" and "b") lists its files twice too.
+        folders = collections.Counter(os.path.normpath(str(name)) for name in names)
+        twice = sorted(name for name in names if folders[os.path.normpath(str(name))] > 1)
+        twice = list(dict.fromkeys(twice))
         if twice:  # each file would be listed once per mention, with contradictory labels
-            raise DataError(f"classes names {', '.join(map(repr, twice))} more than once")
+            raise DataError(
+                f"classes names the same folder more than once: {', '.join(map(repr, twice))}"
+            )
         self.class_indices = {name: index for index, name in enumerate(names)}
         self.filenames: list[str] = []
         class_of_file: list[int] = []
