@@ -178,3 +178,14 @@ def test_every_normalize_mode_gives_float32(mode: str) -> None:
     pipe = confaug.load_pipeline({"transforms": [{"Normalize": {"normalization": mode}}]})
     assert pipe(image=_image())["image"].dtype == np.float32
     assert pipe.apply_batch(np.stack([_image()] * 2)).dtype == np.float32
+
+
+def test_normalize_after_to_float_must_divide_by_one() -> None:
+    """ToFloat's [0, 1] divided by 255 again made every pixel about -2, without a word."""
+    from confaug.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"transforms\.1\.Normalize\.max_pixel_value"):
+        confaug.load_pipeline({"transforms": ["ToFloat", "Normalize"]})
+    spec = {"transforms": ["ToFloat", {"Normalize": {"max_pixel_value": 1}}]}
+    out = confaug.load_pipeline(spec)(image=_image())["image"]
+    assert out.dtype == np.float32 and out.max() > 0.5  # normalized, not all near -2

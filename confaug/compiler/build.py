@@ -260,11 +260,13 @@ def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
     data: 4095). A ``ConfigError`` when ``value_range`` does not start at 0 for a standard
     ``Normalize``: a ``max_pixel_value`` means values from 0 to it.
     """
-    for path, transform, _ in _walk(compose, bool(spec.has_keras_augmentation)):
+    steps = list(_walk(compose, bool(spec.has_keras_augmentation)))
+    for position, (path, transform, _) in enumerate(steps):
         name = type(transform).__name__
         if name not in RANGE_STEPS:
             continue
         if name == "ToFloat":
+            _refuse_normalize_after(path, steps[position + 1 :])
             _wrap(transform, functools.partial(OnInputValues, integers=True))
             return InputValueStep(path, None)
         if name != "Normalize" or not (transform.max_pixel_value or 0) > 1:
@@ -275,6 +277,23 @@ def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
         _wrap(transform, OnInputValues)
         return step
     return None
+
+
+def _refuse_normalize_after(to_float: str, later: list[Any]) -> None:
+    """A ``ConfigError`` for a standard ``Normalize`` after ``ToFloat`` that divides by a
+    ``max_pixel_value`` above 1: ``ToFloat``'s values are in [0, 1], so every pixel would
+    come out near ``-mean / std`` (about -2), on every image."""
+    for path, transform, _ in later:
+        if type(transform).__name__ != "Normalize" or transform.normalization != "standard":
+            continue
+        if (transform.max_pixel_value or 0) > 1:
+            raise ConfigError.single(
+                f"{path} divides by max_pixel_value {transform.max_pixel_value:g}, but it "
+                f"comes after {to_float}, whose values are in [0, 1]: every pixel would come "
+                "out near -mean/std",
+                field=f"{path}.max_pixel_value",
+                hint="set max_pixel_value: 1, or drop the ToFloat (Normalize divides itself)",
+            )
 
 
 def _wrap(transform: Any, wrapper: Callable[[Callable[..., Any]], Any]) -> None:
