@@ -225,3 +225,16 @@ def test_zca_fit_on_small_images_still_works() -> None:
     pipe = confaug.load_pipeline({"zca_whitening": True})
     pipe.fit(X)
     assert pipe.standardizer.stats.zca_matrix.shape == (192, 192)
+
+
+@pytest.mark.parametrize(
+    ("step", "said"),
+    [
+        ({"ChannelDropout": {"channel_drop_range": [2, 1]}}, r"\[2, 1\] is an empty range"),
+        ({"RandomSunFlare": {"src_color": [-5, 0, 0]}}, "a colour's channels are 0..255"),
+        ({"RandomScale": {"scale_limit": -0.99999}}, "1 \\+ scale_limit is the scale"),
+    ],
+)
+def test_more_values_that_fail_on_every_image(step: dict[str, object], said: str) -> None:
+    with pytest.raises(ConfigError, match=said):
+        confaug.load_pipeline({"transforms": [step]})

@@ -145,6 +145,28 @@ def _unit_size(transform: Any) -> str | None:
     return None
 
 
+def _ordered(name: str) -> tuple[str, Check]:
+    """A ``[low, high]`` parameter drawn from with Python's ``randint``: low after high is an
+    empty range ("empty range for randrange()" on every image)."""
+
+    def check(transform: Any) -> str | None:
+        pair = getattr(transform, name, None)
+        if isinstance(pair, (list, tuple)) and len(pair) == 2 and pair[0] > pair[1]:
+            return f"[{pair[0]}, {pair[1]}] is an empty range: write the low end first"
+        return None
+
+    return name, check
+
+
+def _colour(transform: Any) -> str | None:
+    # OpenCV draws with it; a negative channel fails on every image.
+    colour = getattr(transform, "src_color", None)
+    numbers = _numbers(colour)
+    if numbers and (min(numbers) < 0 or max(numbers) > 255):
+        return f"a colour's channels are 0..255, got {colour}"
+    return None
+
+
 def _border_value(name: str) -> tuple[str, Check]:
     """``fill`` or ``fill_mask`` that OpenCV takes as the border value: at most 4 numbers."""
 
@@ -223,6 +245,10 @@ RULES: dict[str, list[tuple[str, Check]]] = {
     "RandomShadow": [("shadow_roi", _region)],
     "Superpixels": [("max_size|n_segments", _segments)],
     "GridDropout": [("unit_size_range", _unit_size)],
+    "ChannelDropout": [_ordered("channel_drop_range")],
+    "RandomSunFlare": [("src_color", _colour)],
+    # A scale of 1 + scale_limit near 0 makes an image of no pixels (OpenCV fails).
+    "RandomScale": [at_least("scale_limit", -1 + 1 / 32767, "1 + scale_limit is the scale")],
 }
 for _name in _BORDER_FILLED:
     RULES.setdefault(_name, []).extend([_border_value("fill"), _border_value("fill_mask")])
