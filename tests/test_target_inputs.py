@@ -9,6 +9,7 @@ what is wrong, from every entry point.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -189,3 +190,14 @@ def test_normalize_after_to_float_must_divide_by_one() -> None:
     spec = {"transforms": ["ToFloat", {"Normalize": {"max_pixel_value": 1}}]}
     out = confaug.load_pipeline(spec)(image=_image())["image"]
     assert out.dtype == np.float32 and out.max() > 0.5  # normalized, not all near -2
+
+
+def test_a_normalize_written_for_unit_floats_warns_on_uint8_once() -> None:
+    spec = {"transforms": [{"Normalize": {"max_pixel_value": 1}}]}
+    with pytest.warns(UserWarning, match="max_pixel_value 1, but uint8 images"):
+        confaug.load_pipeline(spec)(image=_image())
+    floats = confaug.load_pipeline(spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = floats(image=_image().astype(np.float32) / 255)["image"]
+    assert out.min() > -3 and out.max() < 3  # [0, 1] data is what it is written for

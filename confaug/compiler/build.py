@@ -246,6 +246,10 @@ class InputValueStep:
     #: value (a standard ``Normalize``'s ``max_pixel_value``: 255 on [0, 1] floats) and so
     #: gets a warning; else None.
     scaled_for: float | None
+    #: A standard ``Normalize``'s ``max_pixel_value`` of at most 1, written for [0, 1]
+    #: floats: it is not handed the caller's values, and uint8 images (worked on as they
+    #: are) get a warning; else None.
+    unit_divisor: float | None = None
 
 
 def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
@@ -269,8 +273,12 @@ def see_input_values(spec: Spec, compose: Any) -> InputValueStep | None:
             _refuse_normalize_after(path, steps[position + 1 :])
             _wrap(transform, functools.partial(OnInputValues, integers=True))
             return InputValueStep(path, None)
-        if name != "Normalize" or not (transform.max_pixel_value or 0) > 1:
+        if name != "Normalize":
             return None
+        if not (transform.max_pixel_value or 0) > 1:
+            divisor = transform.max_pixel_value
+            standard = transform.normalization == "standard" and divisor
+            return InputValueStep(path, None, float(divisor)) if standard else None
         standard = transform.normalization == "standard"
         step = InputValueStep(path, float(transform.max_pixel_value) if standard else None)
         _check_value_range(spec, step)

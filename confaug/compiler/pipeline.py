@@ -109,6 +109,10 @@ class Pipeline:
         # Whether a sample may still show that step's max_pixel_value misses the data's top
         # (warned once; decided here, so other pipelines pay nothing per sample).
         self._check_scale = self._input_step is not None and self._input_step.scaled_for is not None
+        # The same for a Normalize written for [0, 1] (max_pixel_value 1) meeting uint8.
+        self._check_bytes = (
+            self._input_step is not None and self._input_step.unit_divisor is not None
+        )
         # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
         # the batch path gives the input's back).
         self._batch = None if self._output is not None else BatchPath.of(self.compose)
@@ -257,6 +261,8 @@ class Pipeline:
                 data[key] = to_working(np.asarray(data[key]), scale)
         if scale is not None and self._check_scale:
             self._warn_normalize_scale(image.dtype, scale)
+        elif scale is None and self._check_bytes:
+            self._warn_bytes_scale()
         added = self._targets.fill_absent(data)
         shapes = _shapes(data)
         try:
@@ -280,6 +286,21 @@ class Pipeline:
         if self._channels_first:
             out = self._to_chw(out)
         return out
+
+    def _warn_bytes_scale(self) -> None:
+        """Once per pipeline: a Normalize written for [0, 1] floats meets uint8 images,
+        which albumentations hands it as 0..255 (outputs about 250 times too large)."""
+        step = self._input_step
+        assert step is not None and step.unit_divisor is not None
+        self._check_bytes = False
+        warnings.warn(
+            f"{step.path} divides by max_pixel_value {step.unit_divisor:g}, but uint8 images "
+            "reach it with values from 0 to 255: its output is not normalized as its mean "
+            "and std say (albumentations gives the same); set max_pixel_value: 255 for uint8 "
+            "data",
+            UserWarning,
+            stacklevel=4,
+        )
 
     def _warn_normalize_scale(self, dtype: np.dtype[Any], scale: Scale) -> None:
         """Once per pipeline: the Normalize that sees the caller's values divides by a
