@@ -214,8 +214,7 @@ class BatchPath:
         found = range_of_bits(largest, array.dtype)
         if found is None:
             return None
-        if found[1] == 255.0:
-            warn_if_just_above_one(value_of_bits(largest, array.dtype))
+        warn_if_just_above_one(value_of_bits(largest, array.dtype))
         if found != guess:
             out = self._augment(taken, draws, Scale(*found, array.dtype), True)
         self._range_guess = found

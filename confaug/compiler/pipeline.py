@@ -171,8 +171,7 @@ class Pipeline:
             return self
         scale = infer_scale(np.asarray([low, high], dtype=np.float64), "auto", where="x")
         assert scale is not None
-        if scale.high == 255.0:
-            warn_if_just_above_one(high)
+        warn_if_just_above_one(high)
         key = (scale.low, scale.high)
         with self._lock:
             ranged = self._ranged.get(key)

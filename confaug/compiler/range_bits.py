@@ -66,7 +66,8 @@ _JUST_ABOVE_ONE = 2.0
 
 def warn_if_just_above_one(high: float) -> None:
     """A :class:`~confaug.errors.ValueRangeWarning` when ``value_range: auto`` reads data
-    whose largest value is ``high`` as 0-255 data although ``high`` is only just above 1.
+    whose largest value is ``high`` as 0-255 data although ``high`` is only just above 1
+    (any value above 1 is read as 0-255, so callers need not check the range they found).
 
     The message is the same every time, so Python's warning filter shows it once per
     process rather than once per batch of a stream."""

@@ -136,8 +136,7 @@ class ArraySource(Source):
             if self._range is None:
                 return self.value_bounds()
             self._finite = True
-            if self._range[1] == 255.0:
-                warn_if_just_above_one(high)
+            warn_if_just_above_one(high)
         return self._range
 
     @property
