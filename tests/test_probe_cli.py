@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -19,6 +21,15 @@ from tests.helpers import save_image
 def _image(path: Path, height: int = 10, width: int = 12, channels: int = 3) -> Path:
     shape = (height, width, channels) if channels > 1 else (height, width)
     return save_image(path, np.full(shape, 100, np.uint8))
+
+
+def _never(what: str) -> Callable[..., NoReturn]:
+    """A stand-in that fails the test when it is called: ``what`` happened."""
+
+    def never(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError(what)
+
+    return never
 
 
 # ---- probe-configs #7: preview / diff -o / demo sizes are bounded ----------------------------
@@ -71,10 +82,9 @@ def test_the_limits_themselves_are_accepted() -> None:
 def test_a_grid_too_large_in_product_is_refused_before_augmenting(
     cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def never(*args: object, **kwargs: object) -> None:
-        raise AssertionError("augmented before the grid's size was checked")
-
-    monkeypatch.setattr(preview, "preview_rows", never)
+    monkeypatch.setattr(
+        preview, "preview_rows", _never("augmented before the grid's size was checked")
+    )
     out = tmp_path / "grid.png"
     code, _, err = cli("preview", "preset:keras_seed", "--size", "4096", "-o", str(out))
     assert code == 2 and "the grid would be" in err and "(height×width)" in err
@@ -94,6 +104,26 @@ def test_diff_and_demo_refuse_a_large_grid_before_loading(cli: Run, tmp_path: Pa
     assert code == 2 and "the grid would be" in err and stdout == "" and not out.exists()
     code, _, err = cli("demo", "--config", "preset:nope", "--size", "2048", "--batch", "64")
     assert code == 2 and "float32 values" in err and "lower --batch, --size or --rounds" in err
+
+
+def test_diff_lists_its_image_folders_once(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size check before loading and the grid read the same listing of --image."""
+    for i in range(3):
+        _image(tmp_path / "images" / f"{i}.png")
+    listed = []
+    image_paths = preview.image_paths
+
+    def counting(*args: object, **kwargs: object) -> preview.ImagePaths:
+        listed.append(args)
+        return image_paths(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(preview, "image_paths", counting)
+    argv = ("diff", "preset:keras_seed", "preset:keras_seed", "-n", "1", "--size", "16")
+    code, out, err = cli(*argv, "--image", str(tmp_path / "images"), "-o", str(tmp_path / "d.png"))
+    assert code == 0, err
+    assert "(3 image(s), A above B" in out and len(listed) == 1
 
 
 def test_a_grid_is_only_as_wide_as_its_cells() -> None:
@@ -219,9 +249,7 @@ def test_schema_check_does_not_read_a_large_file(
 ) -> None:
     from confaug.sources import file_bytes
 
-    def never(*args: object, **kwargs: object) -> bytes:
-        raise AssertionError("read a file that its size shows is no schema")
-
+    never = _never("read a file that its size shows is no schema")
     monkeypatch.setattr(file_bytes, "read_data_file", never)
     monkeypatch.setattr(Path, "read_text", never)
     big = tmp_path / "big.json"

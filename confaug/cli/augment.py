@@ -737,7 +737,8 @@ def register(subparsers: Any) -> None:
         "image's mask gets the same transform and goes to --mask-dst as PNG. Only "
         "the augmentation runs (no rescale or standardization); a Normalize step, whose values "
         "no image file holds, is refused. An image's alpha channel (transparency) is dropped: "
-        "its copies are RGB or gray, and the run says how many images had one. Unreadable "
+        "its copies are RGB or gray, and the run says how many of the images it "
+        "augmented had one. Unreadable "
         "images are "
         "reported and skipped; the exit code is then 1. DST may not lie inside SRC.",
         example="confaug augment data/train data/train_aug --config aug.yaml --copies 5 "

@@ -223,7 +223,7 @@ MAX_VERSIONS = 256  # augmented versions per image (-n, demo --rounds)
 MAX_COLUMNS = 256  # cells on one line of the grid
 MAX_GRID_IMAGES = 1024  # images in one grid (--max-images, demo --batch)
 
-cell_size = int_in(1, MAX_CELL_SIZE)
+cell_size_px = int_in(1, MAX_CELL_SIZE)
 versions_count = int_in(1, MAX_VERSIONS)
 columns_count = int_in(1, MAX_COLUMNS)
 images_count = int_in(1, MAX_GRID_IMAGES)

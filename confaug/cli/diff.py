@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from confaug.cli.common import (
     MAX_CELL_SIZE,
@@ -19,11 +19,14 @@ from confaug.cli.common import (
     UsageError,
     add_command,
     add_config_options,
-    cell_size,
+    cell_size_px,
     load_checked,
     non_negative_int,
     versions_count,
 )
+
+if TYPE_CHECKING:
+    from confaug.cli.preview import ImagePaths
 
 
 class _Missing:
@@ -78,22 +81,13 @@ def describe(found: list[Change], old_name: str, new_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
-    """Write the side-by-side grid; return the line that says so."""
+def _grid(args: argparse.Namespace, old: Any, new: Any, paths: ImagePaths | None) -> str:
+    """Write the side-by-side grid of ``paths`` (:func:`_check_grid_options`'s; None for the
+    embedded samples); return the line that says so."""
     from confaug.cli.grid import render_grid, write_png
-    from confaug.cli.preview import (
-        embedded_images,
-        file_images,
-        image_paths,
-        preview_rows,
-        stretch_note,
-    )
+    from confaug.cli.preview import embedded_images, file_images, preview_rows, stretch_note
 
-    if args.images:
-        paths = image_paths(args.images, args.max_images)
-        items = file_images(paths.files)
-    else:
-        items, paths = embedded_images(args.samples or None), None
+    items = file_images(paths.files) if paths is not None else embedded_images(args.samples or None)
     rows = []
     for item in items:  # the same image and seeds in both rows, the second config below
         (first,) = preview_rows(old, [item], count=args.count, seed=args.seed, cell_size=args.size)
@@ -114,17 +108,16 @@ def _grid(args: argparse.Namespace, old: Any, new: Any) -> str:
     return wrote + (f"note: {note}\n" if note else "")
 
 
-def _check_grid_options(args: argparse.Namespace) -> None:
+def _check_grid_options(args: argparse.Namespace) -> ImagePaths | None:
     """A ``UsageError`` when the grid of ``-o`` would be too large (``grid.check_grid``):
-    before anything is loaded, printed or augmented."""
+    before anything is loaded, printed or augmented. Returns the files of ``--image``
+    (listed once, here), or None for the embedded samples."""
     from confaug import samples
     from confaug.cli.grid import check_grid
     from confaug.cli.preview import image_paths
 
-    if args.images:
-        count = len(image_paths(args.images, args.max_images).files)
-    else:
-        count = len(args.samples or samples.names())
+    paths = image_paths(args.images, args.max_images) if args.images else None
+    count = len(paths.files) if paths is not None else len(args.samples or samples.names())
     check_grid(  # a row by A above a row by B, for each image
         [args.count + 1] * (2 * count),
         cell_size=args.size,
@@ -132,14 +125,14 @@ def _check_grid_options(args: argparse.Namespace) -> None:
         title=True,
         lower="-n, --size or the number of images",
     )
+    return paths
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the differing keys (text or JSON) and, with ``-o``, write the grid."""
     if args.images and args.samples:
         raise UsageError("use either --image or --sample, not both")
-    if args.output:
-        _check_grid_options(args)
+    paths = _check_grid_options(args) if args.output else None
     _, old_spec, old = load_checked(args.old, argparse.Namespace(**{**vars(args), "overrides": []}))
     _, new_spec, new = load_checked(args.new, args)  # --set: "what would this override do"
     found = list(changes(old_spec.to_data(full=True), new_spec.to_data(full=True)))
@@ -152,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(describe(found, args.old, args.new), end="")
     if args.output:
-        message = _grid(args, old, new)
+        message = _grid(args, old, new, paths)
         # JSON on stdout stays parseable; the note goes to stderr then.
         print(message, end="", file=sys.stdout if args.format == "text" else sys.stderr)
     return 1 if args.exit_code and found else 0
@@ -179,7 +172,12 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("old", metavar="A", help="the config before (a file or preset:NAME)")
     parser.add_argument("new", metavar="B", help="the config after")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="print the differing keys as lines or as one JSON object (default text)",
+    )
     parser.add_argument(
         "--exit-code", action="store_true", help="exit 1 when the configs differ (as git diff)"
     )
@@ -205,7 +203,7 @@ def register(subparsers: Any) -> None:
     grid.add_argument("--seed", type=non_negative_int, default=0, help="seed of the grid")
     grid.add_argument(
         "--size",
-        type=cell_size,
+        type=cell_size_px,
         default=128,
         help=f"cell size in pixels (default 128; at most {MAX_CELL_SIZE})",
     )

@@ -168,13 +168,18 @@ OPTIMIZE_PIXELS = 4_000_000
 MAX_GRID_CELLS = 2048
 
 
+def _line_cells(row_lengths: Sequence[int], columns: int | None) -> int:
+    """The cells on one line of the grid: ``columns``, but no more than the longest row."""
+    longest = max(row_lengths, default=1)
+    return min(columns or longest, longest) or 1
+
+
 def grid_shape(
     row_lengths: Sequence[int], *, cell_size: int, columns: int | None, title: bool
 ) -> tuple[int, int]:
     """``(height, width)`` in pixels of the grid of rows of these lengths: each row wrapped
     at ``columns``, a line only as wide as its longest row."""
-    longest = max(row_lengths, default=1)
-    columns = min(columns or longest, longest) or 1
+    columns = _line_cells(row_lengths, columns)
     lines = sum(-(-length // columns) for length in row_lengths)
     top = TITLE if title else GAP
     return top + lines * (cell_size + CAPTION + GAP) + GAP, GAP + columns * (cell_size + GAP)
@@ -182,10 +187,11 @@ def grid_shape(
 
 def check_grid(
     row_lengths: Sequence[int], *, cell_size: int, columns: int | None, title: bool, lower: str
-) -> None:
-    """A ``UsageError`` (naming the options to ``lower``) when the grid would hold more than
-    ``MAX_GRID_CELLS`` cells or ``MAX_GRID_PIXELS`` pixels: checked before any image is
-    augmented, so a large product of options fails at once, not after minutes and gigabytes."""
+) -> tuple[int, int]:
+    """The grid's :func:`grid_shape`; a ``UsageError`` (naming the options to ``lower``) when
+    it would hold more than ``MAX_GRID_CELLS`` cells or ``MAX_GRID_PIXELS`` pixels: checked
+    before any image is augmented, so a large product of options fails at once, not after
+    minutes and gigabytes."""
     cells = sum(row_lengths)
     if cells > MAX_GRID_CELLS:
         raise UsageError(
@@ -197,6 +203,7 @@ def check_grid(
             f"the grid would be {height:,}×{width:,} px (height×width) = {height * width:,} "
             f"pixels, more than {MAX_GRID_PIXELS:,}; lower {lower}"
         )
+    return height, width
 
 
 def render_grid(
@@ -209,9 +216,14 @@ def render_grid(
     """One RGB uint8 picture: each row of cells (wrapped at ``columns``), captions under cells.
     A ``UsageError`` above ``MAX_GRID_CELLS`` cells or ``MAX_GRID_PIXELS`` pixels."""
     lengths = [len(row) for row in rows]
-    check_grid(lengths, cell_size=cell_size, columns=columns, title=bool(title), lower="them")
-    height, width = grid_shape(lengths, cell_size=cell_size, columns=columns, title=bool(title))
-    columns = min(columns or max(lengths, default=1), max(lengths, default=1)) or 1
+    height, width = check_grid(
+        lengths,
+        cell_size=cell_size,
+        columns=columns,
+        title=bool(title),
+        lower="the number of cells or cell_size",
+    )
+    columns = _line_cells(lengths, columns)
     lines: list[Sequence[Cell]] = []
     for row in rows:
         for start in range(0, len(row), columns):

@@ -148,4 +148,4 @@ def register(subparsers: Any) -> None:
         help="leave the schema line out",
     )
     path = actions.add_parser("path", help="print the file of a preset")
-    path.add_argument("name", metavar="NAME")
+    path.add_argument("name", metavar="NAME", help="a preset, as listed by 'confaug presets'")

@@ -25,7 +25,7 @@ from confaug.cli.common import (
     UsageError,
     add_command,
     add_config_options,
-    cell_size,
+    cell_size_px,
     columns_count,
     images_count,
     load_pipeline,
@@ -435,7 +435,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--size",
-        type=cell_size,
+        type=cell_size_px,
         default=128,
         help=f"cell size in pixels (default 128; at most {MAX_CELL_SIZE})",
     )
