@@ -68,23 +68,29 @@ class Targets:
             key for key, kind in spec.additional_targets.items() if kind in _VOLUME_KINDS
         )
         self._needs = tuple(_needs(compose, bool(keras_offset(spec))))
-        #: The kind of each key that holds masks ("mask" or "masks").
         #: The kind of every key a sample may hold besides metadata: the reserved targets
         #: are their own kind, additional targets have theirs.
         self._kinds = {
             **{name: name for name in RESERVED_TARGETS},
             **spec.additional_targets,
         }
-        #: Row widths of the box and keypoint kinds the spec can place.
-        self._widths = {target: width for target, width, _ in self.with_params}
+        widths = {target: width for target, width, _ in self.with_params}
+        labels = {target: fields for target, _, fields in self.with_params}
+        #: The keys whose rows ``_check_inputs`` checks in its first loop (additional box
+        #: and keypoint targets; the reserved ones are checked with their label fields),
+        #: and their row widths; decided here, not per sample.
+        self._extra_rows = {
+            name: widths[kind] for name, kind in spec.additional_targets.items() if kind in widths
+        }
+        #: The reserved box / keypoint targets the spec places: their check words None.
+        self._placed = frozenset(widths)
         for name, kind in spec.additional_targets.items():
-            labelled = [fields for target, _, fields in self.with_params if target == kind]
-            if labelled and labelled[0]:
+            if labels.get(kind):
                 # albumentations 2.0.8 takes the label fields away with the first kind's
                 # rows and then fails on the second's (KeyError): on every sample.
                 raise ConfigError.single(
                     f"additional target {name!r} holds {kind}, and the {kind} have label "
-                    f"fields {list(labelled[0])}: albumentations cannot carry labels for two "
+                    f"fields {list(labels[kind])}: albumentations cannot carry labels for two "
                     f"{kind} targets; give {name}'s labels as an extra value of each row "
                     "instead, and drop label_fields",
                     field=f"additional_targets.{name}",
@@ -150,10 +156,11 @@ class Targets:
             elif kind == "masks":
                 for number, mask in enumerate(_listed(value, key)):
                     check_mask(mask, f"{key}[{number}]")
-            elif kind in self._widths:  # boxes/keypoints: their own rows checked below
-                if key not in self._widths:  # another target of the kind, checked here
-                    _check_rows(value, key, self._widths[kind])
-            elif value is None and kind != "image":  # image=None is the pipeline's to word
+            elif key in self._extra_rows:
+                _check_rows(value, key, self._extra_rows[key])
+            elif (
+                value is None and kind != "image" and key not in self._placed
+            ):  # image=None is the pipeline's to word
                 raise DataError(f"{key} is None; expected the {kind} of the sample")
         for target, width, label_fields in self.with_params:
             if target not in data:
@@ -168,10 +175,10 @@ class Targets:
                     )
                 if isinstance(data[field], (str, bytes)):
                     raise DataError(f"{field} is a string; expected one label per row")
-                if _length(data[field], field) != count:
+                labels = _length(data[field], field)
+                if labels != count:
                     raise DataError(
-                        f"{field}: {_length(data[field], field)} label(s) for {count} "
-                        f"{target}; give one per row"
+                        f"{field}: {labels} label(s) for {count} {target}; give one per row"
                     )
 
     def _check_needs(self, data: dict[str, Any]) -> None:
@@ -216,16 +223,9 @@ class Targets:
             if target not in data:
                 continue
             count = len(data[target])
-            for field in label_fields:
-                if field in data:
-                    labels = data[field]
-                    if len(labels) != count:
-                        raise DataError(
-                            f"{field}: {len(labels)} label(s) for {count} {target}; "
-                            "give one per row"
-                        )
-                    originals.append((field, labels))
-                    data[field] = np.arange(count, dtype=np.float32)
+            for field in label_fields:  # present, one per row: _check_inputs made sure
+                originals.append((field, data[field]))
+                data[field] = np.arange(count, dtype=np.float32)
         out = compose(**data)
         for field, labels in originals:
             rows = np.asarray(out[field], dtype=np.float64).reshape(-1).astype(np.intp)

@@ -7,30 +7,13 @@ from typing import Any
 
 import numpy as np
 
+from confaug.spec.model import KERAS_KEYWORDS, Spec
+
 #: Keras' defaults of its constructor keywords (the attributes a generator shows for the
-#: ones not given).
+#: ones not given): the spec's defaults, but for the two the spec leaves open (None: the
+#: input's dtype, the warp's own interpolation) where Keras has a value.
 KERAS_DEFAULTS: dict[str, Any] = {
-    "featurewise_center": False,
-    "samplewise_center": False,
-    "featurewise_std_normalization": False,
-    "samplewise_std_normalization": False,
-    "zca_whitening": False,
-    "zca_epsilon": 1e-6,
-    "rotation_range": 0,
-    "width_shift_range": 0.0,
-    "height_shift_range": 0.0,
-    "brightness_range": None,
-    "shear_range": 0.0,
-    "zoom_range": 0.0,
-    "channel_shift_range": 0.0,
-    "fill_mode": "nearest",
-    "cval": 0.0,
-    "horizontal_flip": False,
-    "vertical_flip": False,
-    "rescale": None,
-    "preprocessing_function": None,
-    "data_format": "channels_last",
-    "validation_split": 0.0,
+    **{name: Spec.model_fields[name].default for name in KERAS_KEYWORDS},
     "interpolation_order": 1,
     "dtype": "float32",
 }

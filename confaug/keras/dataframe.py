@@ -21,6 +21,7 @@ import numpy as np
 
 from confaug.errors import DataError
 from confaug.keras.image_utils import validate_filename
+from confaug.sources.arrays import non_finite_rows
 from confaug.sources.dataframe import read_table
 
 #: Two float32 columns carry a row number: float32 holds every integer below 2**24 exactly.
@@ -93,9 +94,9 @@ def _refuse_non_finite(values: np.ndarray, column: str) -> None:
             values = np.asarray(values.tolist(), dtype=np.float64)
         except (TypeError, ValueError):
             return
-    if values.dtype.kind not in "fc" or not len(values):
+    if values.dtype.kind not in "fc":
         return
-    bad = np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+    bad = non_finite_rows(values)
     if len(bad):
         row = int(bad[0])
         raise DataError(

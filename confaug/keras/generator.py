@@ -97,7 +97,7 @@ class ImageDataGenerator:
         """Setting a Keras keyword (``gen.rotation_range = 30``, as Keras code may) rebuilds
         the pipeline with it, for the flows made after; ``fit`` statistics are kept."""
         keywords = self.__dict__.get("_keywords")
-        if keywords is None or (name not in KERAS_DEFAULTS and name != "data_format"):
+        if keywords is None or name not in KERAS_DEFAULTS:  # data_format is one
             object.__setattr__(self, name, value)
             return
         stats = self.pipeline.standardizer.state()

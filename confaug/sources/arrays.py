@@ -391,12 +391,20 @@ def _weights(sample_weight: Any) -> np.ndarray:
     return weights
 
 
+def non_finite_rows(values: np.ndarray) -> np.ndarray:
+    """The numbers of the entries (rows) of the float array ``values`` holding NaN or
+    infinity; the drop-in's table targets are checked with it too."""
+    if not values.size:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+
+
 def _refuse_non_finite(values: np.ndarray, key: str) -> None:
     """A ``DataError`` naming the first entry of ``values`` that holds NaN or infinity."""
-    bad = ~np.isfinite(values)
-    if not bad.any():
+    bad = non_finite_rows(values)
+    if not len(bad):
         return
-    first = int(np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))[0])
+    first = int(bad[0])
     entry = values[first]
     what = repr(entry.item()) if np.ndim(entry) == 0 else "NaN or infinite in its values"
     raise DataError(f"{key}[{first}] is {what}: labels and weights must be finite")

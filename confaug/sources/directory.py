@@ -58,8 +58,7 @@ class DirectorySource(FileSource):
             )
         # The same folder by two spellings ("a/../b" and "b") lists its files twice too.
         folders = collections.Counter(os.path.normpath(str(name)) for name in names)
-        twice = sorted(name for name in names if folders[os.path.normpath(str(name))] > 1)
-        twice = list(dict.fromkeys(twice))
+        twice = sorted({name for name in names if folders[os.path.normpath(str(name))] > 1})
         if twice:  # each file would be listed once per mention, with contradictory labels
             raise DataError(
                 f"classes names the same folder more than once: {', '.join(map(repr, twice))}"
