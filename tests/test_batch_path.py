@@ -260,17 +260,29 @@ def test_a_folder_of_images_takes_the_batch_path(tmp_path: Any) -> None:
 
 
 # ---- the drop-in: a flow() that costs next to nothing ---------------------------------------
-def test_a_flow_reads_its_bounds_once_and_as_the_array_source_would() -> None:
-    from confaug.keras.raw_units import extremes, finite_bounds
-    from confaug.sources.arrays import ArraySource
+def test_a_flow_looks_at_no_value_until_a_batch_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed builds a flow() per batch: making one reads no value; a batch that is the
+    whole array finds its range as it is augmented (no scan of the source), and a flow of
+    several batches scans its source once, with the range the bits give."""
+    from confaug.compiler import batch_path
+    from confaug.keras import ImageDataGenerator
+    from confaug.sources import arrays
 
-    x = images(5, 8, dtype=np.float32) * 300 - 20
-    for bad in (None, np.nan, np.inf, -np.inf):
-        data = x.copy()
-        if bad is not None:
-            data[1, 2, 3, 0] = bad
-        assert finite_bounds(data, extremes(data)) == ArraySource(data).value_bounds()
-    assert finite_bounds(np.full((1, 2, 2, 3), np.nan, np.float32), (np.nan, np.nan)) is None
+    generator = ImageDataGenerator(rotation_range=10, horizontal_flip=True)
+    x = images(6, 12, dtype=np.float32) * 255
+    scans = count_calls(monkeypatch, arrays, "_range_and_largest")
+    exact = count_calls(monkeypatch, arrays, "_finite_bounds")
+    read_in_place = count_calls(monkeypatch, batch_path, "range_of_bits")
+    flows = [generator.flow(x, np.arange(6), batch_size=6, shuffle=False, seed=3) for _ in range(3)]
+    assert (scans.value, exact.value, read_in_place.value) == (0, 0, 0)
+    whole = [next(flow)[0] for flow in flows]
+    assert (scans.value, exact.value, read_in_place.value) == (0, 0, 3)
+    assert whole[0].max() > 1.5  # read as 0-255, as Keras keeps it
+    several = generator.flow(x, np.arange(6), batch_size=2, shuffle=False, seed=3)
+    parts = [batch for batch, _ in (several[i] for i in range(3))]
+    assert (scans.value, exact.value) == (1, 0)
+    assert all(np.array_equal(batch, whole[0]) for batch in whole)
+    assert np.array_equal(np.concatenate(parts), whole[0])  # the same bits either way
 
 
 def test_flows_over_raw_values_compile_one_pipeline_per_range(

@@ -151,9 +151,12 @@ def test_the_range_of_a_source_travels_to_worker_processes() -> None:
         workers=2,
         worker_mode="process",
     )
-    source = in_processes.source  # scanned once, in this process, then pickled: exactly,
-    assert source._bounds_found or source._range is not None  # or (one pass) at the bits
+    source = in_processes.source
+    assert not source.range_known  # nothing is looked at before a batch is asked for
     (first, _), (second, _) = list(generator), list(in_processes)
+    # scanned once, in this process, as the loader was sent to the workers: exactly, or
+    # (one pass) at the bits
+    assert source._bounds_found or source._range is not None
     assert np.array_equal(first, second) and np.allclose(second[1], 1.5, atol=0.01)
 
 

@@ -35,7 +35,6 @@ from confaug.compiler.batch_path import ArrayBatch, BatchPath
 from confaug.errors import DataError
 from confaug.idg import batch as idg_batch
 from confaug.idg.many_seeds import Seeds, SeedTable, first_uniforms, sample_seeds
-from confaug.keras.bounded_source import BoundedArraySource
 from confaug.seeding import SAMPLE_STREAM, sample_seed
 from confaug.sources.arrays import ArraySource, _finite_bounds
 from tests.helpers import batches_equal, count_calls, images, seed_keywords
@@ -98,13 +97,6 @@ def test_a_nan_is_still_named_when_a_sample_is_loaded() -> None:
     with pytest.raises(DataError, match=r"x\[1\] contains NaN"):
         source.load(1)
     assert source.load(0)["image"] is not None
-
-
-def test_a_bounded_source_is_finite_only_when_its_caller_says_so() -> None:
-    x = images(3, 5, dtype=np.float32)
-    assert not BoundedArraySource(x, bounds=(0.0, 1.0)).known_finite
-    known = BoundedArraySource(x, bounds=(0.0, 1.0), finite=True)
-    assert known.known_finite and known.value_bounds() == (0.0, 1.0)
 
 
 # ---- an array source goes to the batch path as one array --------------------------------

@@ -297,23 +297,30 @@ class BatchLoader:
         self.pipeline = pipeline
         self.seed = seed
         self.on_error = on_error
-        bounds_of = _bounds_of(source)
-        if bounds_of is not None:
-            bounds_of()  # scanned once here, not once in every worker process it is sent to
         self._tables = EpochSeeds(source, pipeline, seed)
         self._in_range: SamplePipeline | None = None
 
     def __getstate__(self) -> dict[str, Any]:
+        # The source's range is found once, before the loader is sent to its worker
+        # processes (not once in each); in this process it is found when a batch first
+        # needs it, or read by a batch that is the whole source as it is augmented.
+        bounds_of = _bounds_of(self.source)
+        if bounds_of is not None:
+            bounds_of()
         return {**self.__dict__, "_in_range": None}  # found again where it is sent
 
     def __call__(self, task: Task, should_stop: StopCheck | None = None) -> LoadResult:
         """Load one task's batch."""
         stream = (SAMPLE_STREAM, task.epoch)
-        if self._in_range is None:  # the source's one range: the same for every batch
-            self._in_range = in_one_range(self.pipeline, self.source)
+        pipeline = self._in_range
+        if pipeline is None:
+            if finds_own_range(self.source, self.pipeline, task.indices):
+                pipeline = self.pipeline  # the batch reads its range as it is augmented
+            else:  # the source's one range: the same for every batch
+                pipeline = self._in_range = in_one_range(self.pipeline, self.source)
         return load_batch(
             self.source,
-            self._in_range,
+            pipeline,
             task.indices,
             seed=self.seed,
             stream=stream,

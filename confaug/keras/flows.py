@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 import os
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -43,9 +42,7 @@ from confaug.keras.dataframe import (
 from confaug.keras.empty import EmptyBatches
 from confaug.keras.global_seed import seed_or_global
 from confaug.keras.pydataset import DATASET_OPTIONS
-from confaug.keras.raw_units import extremes, finite_bounds, pipeline_for
 from confaug.keras.saving import with_saving
-from confaug.sources.arrays import within_a_range
 from confaug.spec.model import Spec
 
 if TYPE_CHECKING:
@@ -120,7 +117,7 @@ def array_flow(
     with a did-you-mean hint. The same holds for the other ``flow*`` methods.
     """
     from confaug.batching.generator import BatchGenerator
-    from confaug.keras.bounded_source import BoundedArraySource
+    from confaug.sources.arrays import ArraySource
 
     dataset = split_options("flow", _ARRAY_NAMES, options)
     images, extra = split_inputs(x)
@@ -141,23 +138,20 @@ def array_flow(
         y = None if y is None else y[part]
         weights = None if weights is None else weights[part]
     # With extra inputs the source's labels are the sample indices; ExtraInputs builds
-    # ([x, *extra], y, w) from them. One look at the values serves both range checks: at
-    # the bits when all are finite within [0, 1] or [0, 255] (one pass; the range is all
-    # either check needs then), else at the values.
-    found = within_a_range(images) or extremes(images)
-    source = BoundedArraySource(
+    # ([x, *extra], y, w) from them. The values are not looked at here: the loader finds
+    # their range when it first needs it (a batch that is all of them, as the seed's
+    # per-batch flow() makes, reads it as it is augmented), and the drop-in's pipeline
+    # keeps floats beyond [0, 255] in their own units (raw_units.KerasUnitsPipeline).
+    source = ArraySource(
         images,
         np.arange(len(images)) if extra else y,
         None if extra else weights,
         data_format=spec.data_format,
         channel_counts=None,
-        bounds=finite_bounds(images, found),
-        # Finite extremes mean every value is: no sample needs its own NaN check.
-        finite=found is not None and math.isfinite(found[0]) and math.isfinite(found[1]),
     )
     batches = BatchGenerator(
         source,
-        pipeline_for(spec, pipeline, images, found),
+        pipeline,
         batch_size=batch_size,
         shuffle=shuffle,
         seed=seed_or_global(seed),

@@ -28,6 +28,7 @@ from confaug.keras.config import (
 from confaug.keras.flows import array_flow, dataframe_flow, directory_flow
 from confaug.keras.global_seed import seed_or_global
 from confaug.keras.iterators import KerasIterator, make_iterator
+from confaug.keras.raw_units import KerasUnitsPipeline
 from confaug.keras.statistics import fit_statistics, read_statistic, write_statistic
 from confaug.keras.transform import RandomDraws, standardize_like_keras, transform_image
 from confaug.spec.model import Spec
@@ -76,7 +77,7 @@ class ImageDataGenerator:
         spec = spec_from_keras(**keywords)  # first: a bad value leaves the generator as it was
         object.__setattr__(self, "_keywords", keywords)
         self.spec: Spec = spec
-        self.pipeline = Pipeline(spec)
+        self.pipeline: Pipeline = KerasUnitsPipeline(spec)
         self._draws = RandomDraws(spec)
 
     # ---- Keras' keyword attributes ------------------------------------------------------
@@ -195,7 +196,7 @@ class ImageDataGenerator:
             return self
         variant = copy.copy(self)
         variant.spec = load_spec({**self.spec.to_data(), **changes})
-        variant.pipeline = Pipeline(variant.spec)
+        variant.pipeline = KerasUnitsPipeline(variant.spec)
         variant.pipeline.standardizer = self.pipeline.standardizer
         variant._draws = RandomDraws(variant.spec)
         return variant

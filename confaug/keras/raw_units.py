@@ -18,7 +18,6 @@ import numpy as np
 from confaug.api import load_spec
 from confaug.compiler.pipeline import Pipeline
 from confaug.compiler.values import Scale, infer_scale
-from confaug.sources.arrays import value_parts
 from confaug.spec.model import Spec
 
 
@@ -30,38 +29,19 @@ def keras_values(x: Any) -> np.ndarray:
     return array
 
 
-def extremes(x: np.ndarray) -> tuple[float, float] | None:
-    """``(min, max)`` of float data (NaN when it holds a NaN), None for other data: one
-    look at the values, shared by the range checks of a flow."""
-    if x.dtype.kind != "f" or x.size == 0:
-        return None
-    # In parts of about a megabyte the second pass reads from the cache, not from memory
-    # again (the seed's per-batch flow() scans its whole batch); np.min/np.max of the parts'
-    # results keep a NaN, which Python's min/max would not.
-    lows, highs = zip(*((np.min(part), np.max(part)) for part in value_parts(x)), strict=True)
-    return float(np.min(lows)), float(np.max(highs))
-
-
-def finite_bounds(x: np.ndarray, found: tuple[float, float] | None) -> tuple[float, float] | None:
-    """The lowest and highest finite value of float data (None when there is none), as
-    ``ArraySource.value_bounds`` gives them, from its ``extremes`` when they are finite."""
-    if found is None:
-        return None
-    if math.isfinite(found[0]) and math.isfinite(found[1]):
-        return found
-    values = x[np.isfinite(x)]
-    return (float(values.min()), float(values.max())) if values.size else None
-
-
-def raw_range(
-    spec: Spec, x: np.ndarray, found: tuple[float, float] | None = None
-) -> tuple[float, float, float] | None:
-    """``(low, high, cval)`` for float data outside [0, 255] (cval included), else None;
-    ``found`` is ``extremes(x)`` when the caller has it."""
+def raw_range(spec: Spec, x: np.ndarray) -> tuple[float, float, float] | None:
+    """``(low, high, cval)`` for float data outside [0, 255] (cval included), else None."""
     if x.dtype.kind != "f" or x.size == 0 or spec.value_range != "auto":
         return None
-    low, high = found if found is not None else (float(np.min(x)), float(np.max(x)))
-    if not (np.isfinite(low) and np.isfinite(high)) or (low >= 0.0 and high <= 255.0):
+    return raw_limits(spec, float(np.min(x)), float(np.max(x)))
+
+
+def raw_limits(spec: Spec, low: float, high: float) -> tuple[float, float, float] | None:
+    """``(low, high, cval)`` for float values spanning ``[low, high]`` beyond [0, 255]
+    (cval included) with ``value_range: auto``, else None (as for non-finite bounds)."""
+    if spec.value_range != "auto" or not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    if low >= 0.0 and high <= 255.0:
         return None
     cval = float(spec.cval)
     low, high = min(low, cval), max(high, cval)
@@ -77,19 +57,20 @@ _RAW_PIPELINES_KEPT = 8
 _RAW_LOCK = threading.Lock()
 
 
-def pipeline_for(
-    spec: Spec, pipeline: Pipeline, x: np.ndarray, found: tuple[float, float] | None = None
-) -> Pipeline:
-    """``pipeline``, or for float data beyond [0, 255] one working in the data's range.
+def pipeline_for(spec: Spec, pipeline: Pipeline, x: np.ndarray) -> Pipeline:
+    """``pipeline``, or for float data beyond [0, 255] one working in the data's range
+    (:func:`raw_pipeline`)."""
+    limits = raw_range(spec, x)
+    return pipeline if limits is None else raw_pipeline(spec, pipeline, limits)
+
+
+def raw_pipeline(spec: Spec, pipeline: Pipeline, limits: tuple[float, float, float]) -> Pipeline:
+    """``pipeline`` working in the raw range ``limits`` (:func:`raw_limits`).
 
     The new pipeline is compiled from ``spec`` with ``value_range`` set to the data's range
     and ``cval`` and ``channel_shift_range`` rescaled (once per range: it is kept); it
-    shares ``pipeline``'s standardizer (and so ``fit``'s statistics). ``found`` is
-    ``extremes(x)`` when the caller has it.
+    shares ``pipeline``'s standardizer (and so ``fit``'s statistics).
     """
-    limits = raw_range(spec, x, found)
-    if limits is None:
-        return pipeline
     with _RAW_LOCK:
         kept = _RAW_PIPELINES.setdefault(pipeline, {})
         raw = kept.get(limits)
@@ -106,6 +87,25 @@ def pipeline_for(
             kept[limits] = raw
     raw.standardizer = pipeline.standardizer
     return raw
+
+
+class KerasUnitsPipeline(Pipeline):
+    """The drop-in's pipeline: float data whose bounds lie beyond [0, 255] is worked on in
+    its own units (:func:`raw_pipeline`), as Keras works on it, where a ``Pipeline``
+    refuses bounds that fit neither [0, 1] nor [0, 255].
+
+    The loader asks for the range of a source's floats when it first needs it
+    (``Pipeline.for_value_bounds``), so a ``flow()`` need not look at its values when it is
+    made: the seed's per-batch ``flow()`` has its one batch read as it is augmented.
+    """
+
+    def for_value_bounds(self, low: float, high: float) -> Pipeline:
+        """``Pipeline.for_value_bounds``, or the raw-units pipeline for bounds beyond
+        [0, 255]."""
+        limits = raw_limits(self.spec, low, high)
+        if limits is None:
+            return super().for_value_bounds(low, high)
+        return raw_pipeline(self.spec, self, limits)
 
 
 def image_units(
