@@ -36,7 +36,7 @@ from confaug.compiler.range_bits import (
     value_of_bits,
     warn_if_just_above_one,
 )
-from confaug.compiler.values import Scale, infer_scale
+from confaug.compiler.values import OWN_UNITS_TOP, Scale, in_own_units, infer_scale
 from confaug.errors import DataError
 from confaug.idg.batch import WarpSettings, augment_into, with_matrices
 from confaug.idg.many_seeds import Seeds, first_uniforms
@@ -71,6 +71,10 @@ class BatchPath:
         #: The range the last batch that found its own was in: the next one's first guess
         #: (see _run_in_own_range). Only a guess, so threads may race on it.
         self._range_guess: tuple[float, float] | None = None
+        #: Every float value is known to lie within its scale's range (the pipeline's
+        #: ``value_range: auto`` found it from the values, or a range found so was given
+        #: it): the brightness clip can then be lighter (``idg.warp.clip_brightened``).
+        self.values_checked = False
 
     @classmethod
     def of(cls, compose: Any) -> BatchPath | None:
@@ -107,13 +111,13 @@ class BatchPath:
             return None
         if seeds is not None:
             draws = self._draws_for(seeds, *images.shape[1:3])
-            out = self._augment(images, draws, scale, finite)
+            out = self._augment(images, draws, scale, finite, self.values_checked)
             return None if out is None else _layout(out, channels_first)
         rng, py_random = compose.transforms[0].random_generator, compose.py_random
         before = rng.bit_generator.state
         try:
             draws = self._draws_from(rng, len(images), *images.shape[1:3])
-            out = self._augment(images, draws, scale, finite)
+            out = self._augment(images, draws, scale, finite, self.values_checked)
         except BaseException:
             rng.bit_generator.state = before
             raise
@@ -158,7 +162,8 @@ class BatchPath:
         if not _has_pixels(batch):
             return None
         draws = self._draws_for(seeds, *batch.shape[1:3])
-        out = self._augment(batch, draws, scale, finite=each)  # "auto" saw every value
+        # "auto" saw every value
+        out = self._augment(batch, draws, scale, each, self.values_checked)
         return None if out is None else _layout(out, channels_first)
 
     def _run_taken(
@@ -183,7 +188,7 @@ class BatchPath:
         taken = _Taken(np.moveaxis(array, 1, -1) if channels_first else array, batch.indices)
         finite = batch.finite or array.dtype.kind != "f"
         draws = self._draws_for(seeds, *taken.shape[1:3])
-        out = self._augment(taken, draws, scale, finite)
+        out = self._augment(taken, draws, scale, finite, self.values_checked)
         return None if out is None else _layout(out, channels_first)
 
     def _run_in_own_range(
@@ -209,14 +214,14 @@ class BatchPath:
             largest = largest_bits(array)
         else:
             seen: list[int] = []
-            out = self._augment(taken, draws, Scale(*guess, array.dtype), True, seen)
+            out = self._augment(taken, draws, Scale(*guess, array.dtype), True, True, seen)
             largest = max(seen)
         found = range_of_bits(largest, array.dtype)
         if found is None:
             return None
         warn_if_just_above_one(value_of_bits(largest, array.dtype))
         if found != guess:
-            out = self._augment(taken, draws, Scale(*found, array.dtype), True)
+            out = self._augment(taken, draws, Scale(*found, array.dtype), True, True)
         self._range_guess = found
         return None if out is None else _layout(out, channels_first)
 
@@ -258,10 +263,13 @@ class BatchPath:
         draws: BatchDraws,
         scale: Scale | None,
         finite: bool,
+        checked: bool,
         seen_bits: list[int] | None = None,
     ) -> np.ndarray | None:
         """HWC images in the caller's dtype and range → augmented, same dtype and range;
         None when a float value is not finite (the per-sample path names the image).
+        ``checked``: every float value lies within ``scale``'s range (when ``scale`` is a
+        guess, one that turns out wrong discards the output).
         ``seen_bits``: the float images' largest bit pattern is added to it, per chunk,
         and ``scale`` is only a guess (the values may be anything: no warnings)."""
         count, height, width, channels = images.shape
@@ -272,10 +280,12 @@ class BatchPath:
                 augment_into(images[part], draws[part], self.settings, out[part])
                 return True
             if seen_bits is None:
-                return self._augment_floats(images, draws, scale, finite, out, part)
+                return self._augment_floats(images, draws, scale, finite, checked, out, part)
             # In each thread that runs a part (NumPy's error state is the thread's own).
             with np.errstate(all="ignore"):
-                return self._augment_floats(images, draws, scale, finite, out, part, seen_bits)
+                return self._augment_floats(
+                    images, draws, scale, finite, checked, out, part, seen_bits
+                )
 
         return out if all(_in_halves(run, count, count * height * width)) else None
 
@@ -285,6 +295,7 @@ class BatchPath:
         draws: BatchDraws,
         scale: Scale,
         finite: bool,
+        checked: bool,
         out: np.ndarray,
         images_part: slice,
         seen_bits: list[int] | None = None,
@@ -300,10 +311,15 @@ class BatchPath:
         # chunk is still in cache for the next step (a 400 px image is a chunk on its own).
         # The warp writes float32 in [0, 1]: straight into the output when that is float32,
         # else into a scratch chunk, reused; so is the working copy of the input.
+        # Float 0-255 images are worked on in their own units (values.in_own_units), float32
+        # ones read where they are: the warp's input is the caller's image itself.
+        own = in_own_units(scale)
+        top = OWN_UNITS_TOP if own else 1.0
+        in_place = scale.identity or (own and _reads_in_place(images))
         size = max(1, min(stop - first, _CHUNK_VALUES // (height * width * channels)))
-        scratch_in = None if scale.identity else np.empty((size, *shape), np.float32)
+        scratch_in = None if in_place else np.empty((size, *shape), np.float32)
         scratch_out = None if out.dtype == np.float32 else np.empty((size, *shape), np.float32)
-        # Brightness clips to [0, 1] already, which makes from_working's clip a no-op.
+        # Brightness clips to [0, top] already, which makes from_working's clip a no-op.
         clipped = draws.brightness is not None
         for start in range(first, stop, size):
             part, target = (
@@ -312,14 +328,14 @@ class BatchPath:
             )
             if seen_bits is not None:
                 seen_bits.append(images[part].largest_bits())
-            work = _to_working(images, part, scale, scratch_in)
+            work = _to_working(images, part, None if own else scale, scratch_in)
             # A sum sees a NaN or an infinity (of the input, or of its working copy while
             # that is in cache); one that overflows on huge values only declines the batch.
             if not finite and not _finite_sum(work):
                 return False
             slot = target if scratch_out is None else scratch_out[: len(target)]
-            augment_into(work, draws[part], self.settings, slot)
-            _from_working(slot, scale, target, clipped=clipped)
+            augment_into(work, draws[part], self.settings, slot, top, checked)
+            _from_working(slot, None if own else scale, target, clipped=clipped, top=top)
         return True
 
 
@@ -438,6 +454,18 @@ def _hwc_image(image: np.ndarray, channels_first: bool) -> np.ndarray | None:
     return np.moveaxis(image, 0, -1) if channels_first else image
 
 
+def _reads_in_place(images: Any) -> bool:
+    """Whether the images are float32 and each one C-contiguous: a warp reads them where
+    they are (a channels-first view is copied into a working chunk instead)."""
+    if images.dtype != np.float32:
+        return False
+    if isinstance(images, np.ndarray):
+        return not len(images) or images[0].flags.c_contiguous
+    if isinstance(images, _Taken):
+        return not len(images.array) or images.array[0].flags.c_contiguous
+    return all(image.flags.c_contiguous for image in images)
+
+
 def _finite_sum(images: Any) -> bool:
     if isinstance(images, np.ndarray):
         return bool(np.isfinite(images.sum()))
@@ -454,14 +482,16 @@ def _layout(out: np.ndarray, channels_first: bool) -> np.ndarray:
 
 
 def _to_working(
-    images: Any, part: slice, scale: Scale, scratch: np.ndarray | None
+    images: Any, part: slice, scale: Scale | None, scratch: np.ndarray | None
 ) -> Sequence[np.ndarray] | np.ndarray:
-    """``values.to_working`` of ``images[part]``, the same operations, into ``scratch``."""
+    """``values.to_working`` of ``images[part]``, the same operations, into ``scratch``;
+    with ``scale`` None, ``values.to_own_units`` (float32, the values kept)."""
     selected: Any = images[part]
-    if scratch is None:  # float32 in [0, 1]: worked on as it is
+    if scratch is None:  # float32 in [0, 1], or float32 in its own units: as it is
         return selected
     work = scratch[: len(selected)]
-    low, span = np.float32(scale.low), np.float32(scale.high - scale.low)
+    low, span = (0.0, 1.0) if scale is None else (scale.low, scale.high - scale.low)
+    low, span = np.float32(low), np.float32(span)
     source: np.ndarray = work
     if len(selected) == 1 and images.dtype == np.float32:
         # astype(np.float32) would copy it exactly: read it as it is
@@ -481,11 +511,14 @@ def _to_working(
     return work
 
 
-def _from_working(work: np.ndarray, scale: Scale, out: np.ndarray, *, clipped: bool) -> None:
-    """``values.from_working(work, scale)``, the same operations, in place, into ``out``."""
+def _from_working(
+    work: np.ndarray, scale: Scale | None, out: np.ndarray, *, clipped: bool, top: float
+) -> None:
+    """``values.from_working(work, scale)``, the same operations, in place, into ``out``;
+    with ``scale`` None, ``values.from_own_units`` (``top`` is 255)."""
     if not clipped:
-        np.clip(work, 0.0, 1.0, out=work)
-    if not scale.identity:
+        np.clip(work, 0.0, top, out=work)
+    if scale is not None and not scale.identity:
         span = np.float32(scale.high - scale.low)
         work *= span
         if scale.low:

@@ -18,9 +18,20 @@ from confaug.compiler.batch_path import BatchPath
 from confaug.compiler.build import build_compose, output_step, range_steps, see_input_values
 from confaug.compiler.range_bits import warn_if_just_above_one
 from confaug.compiler.targets import Targets
-from confaug.compiler.values import Scale, infer_scale, input_scale, to_output, to_working
+from confaug.compiler.values import (
+    OWN_UNITS_TOP,
+    Scale,
+    from_own_units,
+    in_own_units,
+    infer_scale,
+    input_scale,
+    to_output,
+    to_own_units,
+    to_working,
+)
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer, check_zca_size
+from confaug.idg.warp import floats_up_to
 from confaug.seeding import resolve_seed, sample_seed
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 
@@ -116,6 +127,12 @@ class Pipeline:
         # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
         # the batch path gives the input's back).
         self._batch = None if self._output is not None else BatchPath.of(self.compose)
+        # Its kernels work on float 0-255 images in their own units, one by one as in a
+        # batch (values.in_own_units); albumentations steps take [0, 1].
+        self._keeps_units = self._batch is not None
+        # Whether every float value is known to lie within its scale: "auto" finds the
+        # scale from the values; a pipeline for_value_bounds made is given one so found.
+        self._mark_checked(spec.value_range == "auto")
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
@@ -179,9 +196,15 @@ class Pipeline:
                 ranged = Pipeline.__new__(Pipeline)
                 spec = self.spec.model_copy(update={"value_range": key})
                 ranged._setup(spec, self._function, stats=None)
+                ranged._mark_checked(True)  # the bounds are the data's own
                 ranged.standardizer = self.standardizer
                 self._ranged[key] = ranged
         return ranged
+
+    def _mark_checked(self, checked: bool) -> None:
+        self._values_checked: bool = checked
+        if self._batch is not None:
+            self._batch.values_checked = checked
 
     def without_augmentation(self) -> Pipeline:
         """The same pipeline with nothing random: for validation and test data.
@@ -254,10 +277,14 @@ class Pipeline:
         fixed_range = self.spec.value_range != "auto"  # "auto" looks at min and max already
         if image.dtype.kind == "f" and fixed_range and not np.isfinite(image).all():
             raise DataError("image: float image contains NaN or infinity")
-        data["image"] = to_working(image, scale)
+        # The Keras keywords alone work on float 0-255 images in their own units, as the
+        # batch path does (values.in_own_units): the same bits either way.
+        own_units = self._keeps_units and in_own_units(scale)
+        working = to_own_units if own_units else functools.partial(to_working, scale=scale)
+        data["image"] = working(image)
         for key in self._targets.extra_images:
             if key in data:
-                data[key] = to_working(np.asarray(data[key]), scale)
+                data[key] = working(np.asarray(data[key]))
         if scale is not None and self._check_scale:
             self._warn_normalize_scale(image.dtype, scale)
         elif scale is None and self._check_bytes:
@@ -265,11 +292,13 @@ class Pipeline:
         added = self._targets.fill_absent(data)
         shapes = _shapes(data)
         try:
-            if self._input_step is None:
-                out = self._targets.run(compose, data)
-            else:  # that step gets the caller's values; set per call, so per thread and sample
-                with input_scale(scale):
+            top = OWN_UNITS_TOP if own_units else 1.0
+            with floats_up_to(top, checked=self._values_checked):
+                if self._input_step is None:
                     out = self._targets.run(compose, data)
+                else:  # that step gets the caller's values; per call: per thread and sample
+                    with input_scale(scale):
+                        out = self._targets.run(compose, data)
         except DataError:
             raise
         except _sample_failures() as exc:
@@ -278,10 +307,13 @@ class Pipeline:
             ) from exc
         for key in added:
             out.pop(key, None)
-        out["image"] = to_output(out["image"], scale, self._output)
-        for key in self._targets.extra_images:
+        for key in ("image", *self._targets.extra_images):
             if key in out:
-                out[key] = to_output(out[key], scale, self._output)
+                out[key] = (
+                    from_own_units(out[key], image.dtype)
+                    if own_units
+                    else to_output(out[key], scale, self._output)
+                )
         if self._channels_first:
             out = self._to_chw(out)
         return out
@@ -519,10 +551,17 @@ class Pipeline:
         return self.spec.to_yaml()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "function": self._function, "stats": self.standardizer.state()}
+        stats = self.standardizer.state()
+        return {
+            "spec": self.spec,
+            "function": self._function,
+            "stats": stats,
+            "checked": self._values_checked,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._setup(state["spec"], state["function"], state["stats"])
+        self._mark_checked(state.get("checked", self._values_checked))
 
     def __repr__(self) -> str:
         names = [type(t).__name__ for t in self.compose.transforms]

@@ -228,6 +228,39 @@ def infer_scale(array: np.ndarray, value_range: Any, *, where: str = "input") ->
     )
 
 
+#: The top of the scale float images worked on in their own units run up to.
+OWN_UNITS_TOP = 255.0
+
+
+def in_own_units(scale: Scale | None) -> bool:
+    """Whether a pipeline of the Keras keywords alone (its batch path) works on images of
+    ``scale`` in their own units: floats from 0 to 255, which Keras warps as they are.
+
+    They are worked on as float32 from 0 to 255 (``idg.warp.floats_up_to``), not divided by
+    255 and multiplied back: two passes over every image fewer, and Keras' own arithmetic.
+    Other scales, and every pipeline with albumentations steps (which take [0, 1]), go
+    through :func:`to_working`.
+    """
+    return (
+        scale is not None
+        and scale.dtype.kind == "f"
+        and scale.low == 0.0
+        and scale.high == OWN_UNITS_TOP
+    )
+
+
+def to_own_units(image: np.ndarray) -> np.ndarray:
+    """A float 0–255 image as the Keras kernels take it in its own units: float32 (the
+    image itself when it is float32; the kernels never write to it)."""
+    return image.astype(np.float32, copy=False)
+
+
+def from_own_units(image: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+    """The result of :func:`to_own_units`'s image, back in the caller's ``dtype``: clipped
+    to [0, 255] (cubic and Lanczos kernels overshoot), as :func:`from_working` clips."""
+    return np.clip(image, 0.0, OWN_UNITS_TOP).astype(dtype, copy=False)
+
+
 def to_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
     """``image`` on the working scale: uint8 as it is, anything else float32 in [0, 1].
 

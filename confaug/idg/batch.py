@@ -23,12 +23,15 @@ from confaug.idg.params import BatchDraws
 from confaug.idg.warp import (
     adjust,
     border_mode,
+    clip_brightened,
     geometries,
     geometry,
     identities,
     interpolation_flag,
     is_identity_affine,
+    keeps_range,
     matrices_with_flips,
+    value_scale,
     warp,
     with_flips,
 )
@@ -40,8 +43,13 @@ class WarpSettings:
 
     border: int
     interpolation: int
-    #: The constant fill on the 0–255 scale (divided by 255 for float images).
+    #: The constant fill on the 0–255 scale (scaled by ``top / 255`` for float images).
     cval: float
+
+    @property
+    def keeps_range(self) -> bool:
+        """Whether the warp keeps values within the input's range (``warp.keeps_range``)."""
+        return keeps_range(self.border, self.interpolation, self.cval)
 
     @classmethod
     def of(cls, fill_mode: str, cval: float, interpolation_order: int) -> WarpSettings:
@@ -54,16 +62,17 @@ def warp_into(
     draws: BatchDraws,
     settings: WarpSettings,
     out: np.ndarray,
+    top: float = 1.0,
 ) -> None:
-    """The geometry of draw ``i`` (warp and flips) on image ``i`` (HWC, uint8 or float in
-    [0, 1]) into ``out[i]``; ``out`` is an (N, H, W, C) batch of the images' dtype."""
+    """The geometry of draw ``i`` (warp and flips) on image ``i`` (HWC, uint8 or float from
+    0 to ``top``) into ``out[i]``; ``out`` is an (N, H, W, C) batch of the images' dtype."""
     _, height, width, channels = out.shape
     flips_h, flips_v = draws.flip_horizontal.tolist(), draws.flip_vertical.tolist()
     # One cv2 call straight into the slot, unless warp() has more to do (scipy's constant
     # fill, channel counts OpenCV gets wrong).
     direct = settings.border != cv2.BORDER_CONSTANT and channels in (1, 3, 4)
     flags, size = settings.interpolation | cv2.WARP_INVERSE_MAP, (width, height)
-    fill = settings.cval * (1.0 if out.dtype == np.uint8 else 1.0 / 255.0)
+    fill = settings.cval * value_scale(out.dtype, top)
     for image, slot, (matrix, still), flip_h, flip_v in zip(
         images, out, _matrices(draws, height, width), flips_h, flips_v, strict=True
     ):
@@ -132,9 +141,10 @@ def _matrices(draws: BatchDraws, height: int, width: int) -> Iterator[tuple[np.n
 _VECTOR_MATRICES = 12
 
 
-def adjust_into(out: np.ndarray, draws: BatchDraws) -> None:
+def adjust_into(out: np.ndarray, draws: BatchDraws, top: float = 1.0, kept: bool = False) -> None:
     """Channel shift then brightness (:func:`~confaug.idg.warp.adjust`) on every image of
-    the (N, H, W, C) batch ``out``, in place."""
+    the (N, H, W, C) batch ``out`` (floats from 0 to ``top``), in place. ``kept``: see
+    :func:`~confaug.idg.warp.clip_brightened`."""
     shifts, gains = draws.channel_shift, draws.brightness
     if shifts is None and gains is None:
         return
@@ -153,14 +163,16 @@ def adjust_into(out: np.ndarray, draws: BatchDraws) -> None:
     if shifts is not None:
         low = out.min(axis=(1, 2, 3)).reshape(per_image)  # each image's own range
         high = out.max(axis=(1, 2, 3)).reshape(per_image)
-        np.add(out, (shifts * (1.0 / 255.0)).astype(out.dtype).reshape(per_image), out=out)
+        np.add(out, (shifts * (top / 255.0)).astype(out.dtype).reshape(per_image), out=out)
         np.clip(out, low, high, out=out)
     if gains is not None:
         factors = gains.astype(out.dtype).reshape(per_image)
         if out.shape[3] == 4:  # RGBA: the alpha is kept, as Keras (through PIL) keeps it
             factors = np.concatenate([np.repeat(factors, 3, axis=3), np.ones_like(factors)], 3)
         np.multiply(out, factors, out=out)
-        np.clip(out, 0.0, 1.0, out=out)
+        # The same values per image as adjust() gives: a truncation at the top touches
+        # only values above it, which only images with a factor above 1 hold.
+        clip_brightened(out, gains, top, kept)
 
 
 def augment_into(
@@ -168,10 +180,13 @@ def augment_into(
     draws: BatchDraws,
     settings: WarpSettings,
     out: np.ndarray,
+    top: float = 1.0,
+    checked: bool = False,
 ) -> np.ndarray:
-    """Apply draw ``i`` to image ``i`` (HWC, uint8 or float in [0, 1]) into ``out[i]``, a
-    preallocated (N, H, W, C) batch of the images' shape and dtype; the images are only
-    read. Returns ``out``."""
-    warp_into(images, draws, settings, out)
-    adjust_into(out, draws)
+    """Apply draw ``i`` to image ``i`` (HWC, uint8 or float from 0 to ``top``) into
+    ``out[i]``, a preallocated (N, H, W, C) batch of the images' shape and dtype; the
+    images are only read. ``checked``: every float value is known to lie within
+    [0, top]. Returns ``out``."""
+    warp_into(images, draws, settings, out, top)
+    adjust_into(out, draws, top, kept=checked and settings.keeps_range)
     return out

@@ -20,6 +20,7 @@ from confaug.idg.warp import (
     apply_params_to_keypoints,
     apply_params_to_mask,
     border_mode,
+    float_units,
     interpolation_flag,
 )
 
@@ -47,9 +48,11 @@ class IdgTransform(_DualTransform):
     deliberate differences) and ``fill_mode``/``cval``/``interpolation_order`` as in Keras.
 
     Images are uint8 or float in [0, 1] (``cval`` and ``channel_shift_range`` on the 0–255
-    scale). Masks get the same geometry with nearest interpolation and fill 0; keypoints and
-    boxes follow. Randomness comes only from ``self.random_generator``, so
-    ``A.Compose(seed=...)`` reproduces it. ``p`` defaults to 1: Keras always applies it.
+    scale); a pipeline of the Keras keywords alone hands it float 0–255 images in their own
+    units (``idg.warp.floats_up_to``). Masks get the same geometry with nearest
+    interpolation and fill 0; keypoints and boxes follow. Randomness comes only from
+    ``self.random_generator``, so ``A.Compose(seed=...)`` reproduces it. ``p`` defaults
+    to 1: Keras always applies it.
     """
 
     def __init__(
@@ -101,12 +104,15 @@ class IdgTransform(_DualTransform):
 
     def apply(self, img: np.ndarray, idg: IdgParams, **params: Any) -> np.ndarray:
         """Warp, channel shift, flips, brightness."""
+        top, checked = float_units()
         return apply_params(
             img,
             idg,
             fill_mode=self.fill_mode,
             cval=self.cval,
             interpolation_order=self.interpolation_order,
+            top=top,
+            checked=checked,
         )
 
     def apply_to_mask(self, mask: np.ndarray, idg: IdgParams, **params: Any) -> np.ndarray:

@@ -6,8 +6,11 @@ takes ``(h-1)/2`` as the x centre and ``(w-1)/2`` as the y centre, wrong on non-
 images. Then, as Keras: channel shift, flips, brightness. Flips are folded into the warp's
 matrix when there is a warp (the same pixels, one pass fewer), else done by slicing.
 
-Value scales: images are uint8 (0–255) or float in [0, 1]. ``cval`` and the channel shift
-are given on the 0–255 scale, as Keras users write them, and divided by 255 for floats.
+Value scales: images are uint8 (0–255), or float from 0 to ``top``: 1 (the working scale
+albumentations steps take), or 255 for float 0–255 images that a pipeline of the Keras
+keywords alone works on in their own units, as Keras does (:func:`floats_up_to`). ``cval``
+and the channel shift are given on the 0–255 scale, as Keras users write them, and scaled
+by ``top / 255`` for floats.
 
 Fill modes map to OpenCV border modes: ``nearest`` → ``BORDER_REPLICATE``, ``reflect`` →
 ``BORDER_REFLECT``, ``wrap`` → ``BORDER_WRAP``. ``constant`` is Keras' (scipy's): a pixel
@@ -20,8 +23,11 @@ outside is then filled. Interpolation orders map to OpenCV kernels, not scipy sp
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import math
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any, TypeAlias, get_args
 
@@ -222,12 +228,76 @@ def forward_matrix(params: IdgParams, height: int, width: int) -> np.ndarray:
     return np.linalg.inv(inverse_matrix(params, height, width))
 
 
-def _value_scale(dtype: np.dtype) -> float:
-    """Factor from the 0–255 scale to the image's own: 1 for uint8, 1/255 for floats."""
+#: How float images reach the kernels called inside a pipeline's call (``IdgTransform``):
+#: the top of their scale (1, or 255 while a pipeline of the Keras keywords alone augments
+#: float 0–255 images in their own units) and whether every value is known to lie within
+#: [0, top] (the pipeline found the range from the values). A context variable: each
+#: thread and nested call sees its own; ``IdgTransform`` outside a pipeline sees (1, False).
+_FLOATS: contextvars.ContextVar[tuple[float, bool]] = contextvars.ContextVar(
+    "confaug_floats", default=(1.0, False)
+)
+
+
+@contextlib.contextmanager
+def floats_up_to(top: float, *, checked: bool = False) -> Iterator[None]:
+    """While augmenting one sample: float images run from 0 to ``top`` (1 or 255), and
+    with ``checked`` every value is known to lie within that."""
+    token = _FLOATS.set((top, checked))
+    try:
+        yield
+    finally:
+        _FLOATS.reset(token)
+
+
+def float_units() -> tuple[float, bool]:
+    """``(top, checked)`` as :func:`floats_up_to` set them; ``(1.0, False)`` outside it."""
+    return _FLOATS.get()
+
+
+def float_top() -> float:
+    """The top of float images' scale set by :func:`floats_up_to` (1 outside it)."""
+    return _FLOATS.get()[0]
+
+
+def keeps_range(border: int, interpolation: int, cval: float) -> bool:
+    """Whether a warp gives values within the range of its input: nearest or bilinear
+    (weights that are never negative), and a constant fill, if any, within 0–255."""
+    constant_within = border != cv2.BORDER_CONSTANT or 0.0 <= cval <= 255.0
+    return interpolation in (cv2.INTER_NEAREST, cv2.INTER_LINEAR) and constant_within
+
+
+#: Brightness factors up to this keep a warped image within [0, top] when its input was
+#: (a bilinear sum may pass its largest input by a rounding step; this leaves room).
+_KEEPS_TOP = 1.0 - 2.0**-16
+
+
+def clip_brightened(image: np.ndarray, gains: np.ndarray | float, top: float, kept: bool) -> None:
+    """Keep float images multiplied by brightness ``gains`` within [0, ``top``], in place.
+
+    ``kept``: the image was within [0, top] before the multiply (values checked, and a
+    warp that :func:`keeps_range`): then only a factor above 1 can carry values over the
+    top, and one truncation at the top (never below: nothing is below 0) does what a clip
+    does, in about two thirds of its time; with every factor at most 1 there is nothing to
+    do. Every path runs this on the same values, so they give the same bits.
+    """
+    low, high = float(np.min(gains)), float(np.max(gains))
+    if not kept or low < 0.0 or image.dtype != np.float32:
+        np.clip(image, 0.0, top, out=image)
+    elif high > _KEEPS_TOP:
+        flat = image.reshape(len(image), -1) if image.flags.c_contiguous else None
+        if flat is None or flat.shape[1] == 0:
+            np.clip(image, 0.0, top, out=image)
+        else:
+            cv2.threshold(flat, top, top, cv2.THRESH_TRUNC, dst=flat)
+
+
+def value_scale(dtype: np.dtype, top: float = 1.0) -> float:
+    """Factor from the 0–255 scale to the image's own: 1 for uint8, ``top / 255`` for
+    floats (from 0 to ``top``)."""
     if dtype == np.uint8:
         return 1.0
     if np.issubdtype(dtype, np.floating):
-        return 1.0 / 255.0
+        return top / 255.0
     raise TypeError(f"images must be uint8 or float, got {dtype}")
 
 
@@ -354,7 +424,12 @@ def _photometric_uint8(
 
 
 def _photometric_float(
-    image: np.ndarray, shift: float | None, brightness: float | None, out: np.ndarray | None
+    image: np.ndarray,
+    shift: float | None,
+    brightness: float | None,
+    out: np.ndarray | None,
+    top: float,
+    kept: bool,
 ) -> np.ndarray:
     if shift is not None:
         low, high = image.min(), image.max()
@@ -364,31 +439,52 @@ def _photometric_float(
     if brightness is not None:
         gains = np.asarray(_gains(image, brightness), dtype=image.dtype)
         image = np.multiply(image, gains, out=out)
-        np.clip(image, 0.0, 1.0, out=image)
+        clip_brightened(image, brightness, top, kept)
     return image
 
 
-def photometric(image: np.ndarray, params: IdgParams, *, in_place: bool = False) -> np.ndarray:
+def photometric(
+    image: np.ndarray,
+    params: IdgParams,
+    *,
+    in_place: bool = False,
+    top: float = 1.0,
+    kept: bool = False,
+) -> np.ndarray:
     """Keras' channel shift (add, clip to the image's own range), then brightness
-    (multiply, clip to 0–255 or [0, 1]; the alpha of a 4-channel image is kept, as Keras).
-    With ``in_place`` the result is written into ``image``.
+    (multiply, clip to 0–255 for uint8, to [0, ``top``] for floats; the alpha of a
+    4-channel image is kept, as Keras). With ``in_place`` the result is written into
+    ``image``.
     """
-    return adjust(image, params.channel_shift_intensity, params.brightness, in_place=in_place)
+    return adjust(
+        image,
+        params.channel_shift_intensity,
+        params.brightness,
+        in_place=in_place,
+        top=top,
+        kept=kept,
+    )
 
 
 def adjust(
-    image: np.ndarray, shift: float | None, brightness: float | None, *, in_place: bool = False
+    image: np.ndarray,
+    shift: float | None,
+    brightness: float | None,
+    *,
+    in_place: bool = False,
+    top: float = 1.0,
+    kept: bool = False,
 ) -> np.ndarray:
     """:func:`photometric` with the channel shift (on the 0–255 scale) and the brightness
-    factor given as numbers; None skips either step."""
+    factor given as numbers; None skips either step. ``kept``: see :func:`clip_brightened`."""
     if shift is None and brightness is None:
         return image
     if shift is not None:
-        shift *= _value_scale(image.dtype)
+        shift *= value_scale(image.dtype, top)
     out = image if in_place else None
     if image.dtype == np.uint8:
         return _photometric_uint8(image, shift, brightness, out)
-    return _photometric_float(image, shift, brightness, out)
+    return _photometric_float(image, shift, brightness, out, top, kept)
 
 
 def apply_params(
@@ -398,24 +494,29 @@ def apply_params(
     fill_mode: str = "nearest",
     cval: float = 0.0,
     interpolation_order: int = 1,
+    top: float = 1.0,
+    checked: bool = False,
 ) -> np.ndarray:
-    """Apply one draw to an HW or HWC image (uint8, or float in [0, 1]) as Keras'
+    """Apply one draw to an HW or HWC image (uint8, or float from 0 to ``top``) as Keras'
     ``apply_transform`` does: warp, channel shift, flips, brightness. Never writes to
-    ``image``; returns it unchanged when the draw is the identity.
+    ``image``; returns it unchanged when the draw is the identity. ``checked``: every
+    value is known to lie within [0, top].
     """
     height, width = image.shape[:2]
     matrix = warp_matrix(params, height, width)
+    border, interpolation = border_mode(fill_mode), interpolation_flag(interpolation_order)
     if matrix is None:
         out = _flip(image, params)
     else:
         out = warp(
             image,
             matrix,
-            border=border_mode(fill_mode),
-            interpolation=interpolation_flag(interpolation_order),
-            fill=cval * _value_scale(image.dtype),
+            border=border,
+            interpolation=interpolation,
+            fill=cval * value_scale(image.dtype, top),
         )
-    return photometric(out, params, in_place=out is not image)
+    kept = checked and keeps_range(border, interpolation, cval)
+    return photometric(out, params, in_place=out is not image, top=top, kept=kept)
 
 
 def apply_params_to_mask(mask: np.ndarray, params: IdgParams, *, fill_mode: str) -> np.ndarray:

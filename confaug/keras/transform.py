@@ -8,7 +8,14 @@ import numpy as np
 
 from confaug.compiler.build import warp_order
 from confaug.compiler.pipeline import Pipeline
-from confaug.compiler.values import from_working, to_working
+from confaug.compiler.values import (
+    OWN_UNITS_TOP,
+    from_own_units,
+    from_working,
+    in_own_units,
+    to_own_units,
+    to_working,
+)
 from confaug.keras.global_seed import seed_or_global
 from confaug.keras.raw_units import image_units
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
@@ -48,14 +55,17 @@ def transform_image(spec: Spec, x: np.ndarray, transform_parameters: dict[str, A
     if channels_first:
         image = np.moveaxis(image, 0, -1)
     scale, cval, params = image_units(spec, image, transform_parameters)
+    own = in_own_units(scale)  # as a flow works on them
+    working = to_own_units(image) if own else to_working(image, scale)
     out = apply_params(
-        np.ascontiguousarray(to_working(image, scale)),
+        np.ascontiguousarray(working),
         IdgParams.from_keras(params),
         fill_mode=spec.fill_mode,
         cval=cval,
         interpolation_order=warp_order(spec),
+        top=OWN_UNITS_TOP if own else 1.0,
     )
-    out = from_working(out, scale)
+    out = from_own_units(out, image.dtype) if own else from_working(out, scale)
     return np.moveaxis(out, -1, 0) if channels_first else out
 
 
