@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -241,7 +242,11 @@ def bare_warp(batches: list[np.ndarray], floor: str) -> Workload:
     return Workload(run)
 
 
-def workloads(size: int, batch: int, flow_images: int, floor: str) -> dict[str, Workload]:
+def workloads(
+    size: int, batch: int, flow_images: int, floor: str, names: set[str] | None = None
+) -> dict[str, Workload]:
+    """The workloads of one image size (only ``names``, when given: a process timing one
+    side alone then never imports the other library)."""
     pool = smooth_images(max(4 * batch, 16), size)
     as_unit = pool.astype(np.float32) / 255.0
     labels = np.eye(4, dtype=np.float32)[np.arange(len(pool)) % 4]
@@ -250,23 +255,74 @@ def workloads(size: int, batch: int, flow_images: int, floor: str) -> dict[str, 
     byte_batches = [pool[s : s + batch] for s in starts]
     flow_x = np.resize(pool, (flow_images, size, size, 3)).astype(np.float32)
     flow_y = np.eye(10, dtype=np.float32)[np.arange(flow_images) % 10]
-    keras_class = keras_legacy()
     from confaug.keras import ImageDataGenerator
 
-    pipe = confaug.load_pipeline("preset:keras_seed")
-    mixed = confaug.load_pipeline({"extends": "preset:keras_seed", "transforms": MIXED_STEPS})
-    return {
-        "snippet Keras": snippet(keras_class, float_batches),
-        "snippet confaug": snippet(ImageDataGenerator, float_batches),
-        "flow Keras": flow_epoch(keras_class, flow_x, flow_y, batch),
-        "flow confaug": flow_epoch(ImageDataGenerator, flow_x, flow_y, batch),
-        "wrap": wrap_float(pipe, float_batches),
-        "bare warp float32": bare_warp([x for x, _ in float_batches], floor),
-        "apply_batch uint8": apply_batch(pipe, byte_batches),
-        "bare warp uint8": bare_warp(byte_batches, floor),
-        "mixed apply_batch": apply_batch(mixed, byte_batches),
-        "albumentations steps alone": compose_alone(byte_batches),
+    def keras_class() -> Any:
+        return keras_legacy()
+
+    def pipe() -> Any:
+        return confaug.load_pipeline("preset:keras_seed")
+
+    def mixed() -> Any:
+        return confaug.load_pipeline({"extends": "preset:keras_seed", "transforms": MIXED_STEPS})
+
+    makers: dict[str, Callable[[], Workload]] = {
+        "snippet Keras": lambda: snippet(keras_class(), float_batches),
+        "snippet confaug": lambda: snippet(ImageDataGenerator, float_batches),
+        "flow Keras": lambda: flow_epoch(keras_class(), flow_x, flow_y, batch),
+        "flow confaug": lambda: flow_epoch(ImageDataGenerator, flow_x, flow_y, batch),
+        "wrap": lambda: wrap_float(pipe(), float_batches),
+        "bare warp float32": lambda: bare_warp([x for x, _ in float_batches], floor),
+        "apply_batch uint8": lambda: apply_batch(pipe(), byte_batches),
+        "bare warp uint8": lambda: bare_warp(byte_batches, floor),
+        "mixed apply_batch": lambda: apply_batch(mixed(), byte_batches),
+        "albumentations steps alone": lambda: compose_alone(byte_batches),
     }
+    return {name: make() for name, make in makers.items() if names is None or name in names}
+
+
+def shape_of(size: int) -> tuple[int, int]:
+    """A size's batch and flow length: the seed's batches of 4 at 400 px, CIFAR at 32 px."""
+    return (4, 32) if size >= 128 else (32, 1024)
+
+
+def alone_rate(name: str, size: int, seconds: float, floor: str) -> float:
+    """Images/s of workload ``name`` in this process, built alone, warmed up and timed for
+    ``seconds`` (what ``--separate`` runs in a process of its own)."""
+    batch, flow_images = shape_of(size)
+    work = workloads(size, batch, flow_images, floor, {name})
+    calibrate(work, 0.15)
+    workload = work[name]
+    workload.run(workload.units)  # a turn untimed: the heap and caches of a running loop
+    made, start = 0, time.perf_counter()
+    while (spent := time.perf_counter() - start) < seconds:
+        made += workload.run(workload.units)
+    return made / spent
+
+
+def separate_rounds(
+    pairs: list[tuple[str, str]],
+    size: int,
+    rounds: int,
+    seconds: float,
+    floor: str,
+    threads: int | None,
+) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """:func:`paired_rounds` with each side alone in a process of its own, one process per
+    side and round (in ABBA order over the rounds): nothing one library leaves in the
+    process can slow or speed the other."""
+    result: dict[tuple[str, str], list[tuple[float, float]]] = {pair: [] for pair in pairs}
+    for number in range(rounds):
+        for pair in pairs:
+            rates = [0.0, 0.0]
+            for side in (0, 1) if number % 2 == 0 else (1, 0):
+                command = [sys.executable, __file__, "--alone", pair[side], "--sizes", str(size)]
+                command += ["--seconds", str(seconds), "--floor", floor]
+                command += [] if threads is None else ["--threads", str(threads)]
+                done = subprocess.run(command, capture_output=True, text=True, check=True)
+                rates[side] = float(done.stdout.split()[-1])
+            result[pair].append((rates[0], rates[1]))
+    return result
 
 
 def calibrate(work: dict[str, Workload], seconds: float) -> None:
@@ -438,33 +494,51 @@ def main() -> None:
         default="drawn",
         help="the bare loop's matrices: the seed's draws, or one fixed rotation",
     )
+    parser.add_argument(
+        "--separate",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time each side alone, in a process of its own, for SECONDS per round (after "
+        "a warm-up), instead of in alternating turns in this process; the folder rows are "
+        "left out",
+    )
+    parser.add_argument("--alone", default=None, help=argparse.SUPPRESS)  # one side, --separate
     args = parser.parse_args()
     if args.threads is not None:
         cv2.setNumThreads(args.threads)
+    if args.alone is not None:
+        print(alone_rate(args.alone, args.sizes[0], args.seconds, args.floor))
+        return
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"confaug {confaug.__version__}, OpenCV {cv2.__version__} ({cv2.getNumThreads()} "
         f"threads), NumPy {np.__version__}, KERAS_BACKEND={os.environ['KERAS_BACKEND']}, "
         f"OPENBLAS_CORETYPE={coretype or 'unset'}; {os.cpu_count()} CPUs, load average "
-        f"{load}; medians of {args.rounds} rounds of {args.turns} alternating turns per side"
-        + (f", {args.settle} untimed units before each" if args.settle else "")
+        + (
+            f"{load}; medians of {args.rounds} rounds, each side alone in a process of its "
+            f"own for {args.separate:g} s a round"
+            if args.separate
+            else f"{load}; medians of {args.rounds} rounds of {args.turns} alternating turns "
+            "per side" + (f", {args.settle} untimed units before each" if args.settle else "")
+        )
     )
     for size in args.sizes:
-        batch = 4 if size >= 128 else 32
-        flow_images = 32 if size >= 128 else 1024
+        batch, flow_images = shape_of(size)
         chosen = [row for row in ROWS if wanted(row[1], args.rows)]
         if not chosen:
             continue
-        names = {name for _, path, base in chosen for name in (path, base)}
-        work = {
-            name: load
-            for name, load in workloads(size, batch, flow_images, args.floor).items()
-            if name in names
-        }
-        calibrate(work, args.seconds)
         pairs = [(name, baseline) for _, name, baseline in chosen]
-        rates = paired_rounds(work, pairs, args.rounds, args.turns, args.settle)
+        if args.separate:
+            rates = separate_rounds(
+                pairs, size, args.rounds, args.separate, args.floor, args.threads
+            )
+        else:
+            names = {name for pair in pairs for name in pair}
+            work = workloads(size, batch, flow_images, args.floor, names)
+            calibrate(work, args.seconds)
+            rates = paired_rounds(work, pairs, args.rounds, args.turns, args.settle)
         rows = [(label, name, base, TARGETS.get((name, size))) for label, name, base in chosen]
         title = f"{size}x{size}x3, batches of {batch}, flow over ({flow_images}, {size}, {size}, 3)"
         print_table(title, rows, rates)
@@ -472,7 +546,7 @@ def main() -> None:
             f"(baselines: Keras' legacy IDG; a bare cv2.warpAffine loop, {args.floor} matrices; "
             "the steps in A.Compose)"
         )
-    if args.folder_files and wanted("folder", args.rows):
+    if args.folder_files and wanted("folder", args.rows) and not args.separate:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "data"
             write_jpegs(root, args.folder_files, (400, 400))

@@ -155,8 +155,8 @@ class Spec(BaseModel):
     cval: Annotated[float, Field(ge=-MAX_CVAL, le=MAX_CVAL, allow_inf_nan=False)] = Field(
         0.0,
         description=(
-            "Fill value for fill_mode 'constant', on the 0–255 scale (divided by 255 for float "
-            "images)."
+            "Fill value for fill_mode 'constant', on the 0–255 scale (cval / 255 for float "
+            "images in [0, 1])."
         ),
     )
     interpolation: InterpolationName = Field(
