@@ -226,7 +226,6 @@ def test_label_count_must_match_the_boxes() -> None:
     [
         ({}, {"bboxes": BOXES}, "bbox_params"),
         ({}, {"keypoints": [[1.0, 2.0]]}, "keypoint_params"),
-        ({"additional_targets": {"boxes2": "bboxes"}}, {"boxes2": BOXES}, "bbox_params"),
     ],
 )
 def test_boxes_or_points_without_their_params_are_refused(
@@ -237,6 +236,14 @@ def test_boxes_or_points_without_their_params_are_refused(
     with pytest.raises(confaug.ConfigError, match=f"spec has no {needed}") as err:
         pipe(image=one_image(SIZE), **given)
     assert err.value.problems[0].field == needed
+
+
+def test_a_box_target_without_bbox_params_is_refused_at_load() -> None:
+    with pytest.raises(confaug.ConfigError, match="no bbox_params") as err:
+        confaug.load_pipeline(
+            {"version": 1, "horizontal_flip": True, "additional_targets": {"boxes2": "bboxes"}}
+        )
+    assert err.value.problems[0].field == "additional_targets.boxes2"
 
 
 def test_a_misspelt_target_is_pointed_out_once_and_metadata_passes_quietly() -> None:

@@ -1,10 +1,11 @@
 """Safe YAML: plain data plus the position of every node, within fixed limits.
 
 Only YAML 1.2 core scalars are recognised (``1e-3`` is a float, ``2024-01-01`` a string);
-the YAML 1.1 booleans ``yes``/``no``/``on``/``off`` are rejected rather than silently
-read as booleans. Tags, duplicate keys, merge keys, redefined anchors, YAML 1.1's extra
-line breaks (NEL, U+2028, U+2029), oversized files, deep nesting and alias bombs are
-errors. Nothing here can construct a Python object.
+the YAML 1.1 booleans ``yes``/``no``/``on``/``off`` and integers with a leading zero
+(``010``, octal 8 in YAML 1.1) are rejected rather than silently read one way. Tags,
+duplicate keys, merge keys, redefined anchors, YAML 1.1's extra line breaks (NEL, U+2028,
+U+2029), oversized files, deep nesting and alias bombs are errors. Nothing here can
+construct a Python object.
 """
 
 from __future__ import annotations
@@ -569,6 +570,8 @@ class _Builder:
             if len(value) > MAX_INTEGER_DIGITS:
                 self.add(node.start_mark, path, f"integer of {len(value)} digits is too large")
                 return 0
+            if base == 10 and _LEADING_ZERO.match(value):
+                self.add(node.start_mark, path, _leading_zero_message(value))
             return int(value[2:] if base != 10 else value, base)
         if tag == _FLOAT:
             lowered = value.lower()
@@ -579,6 +582,38 @@ class _Builder:
             node.start_mark, path, f"tag '{clipped(tag)}' is not allowed (configs hold plain data)"
         )
         return value
+
+
+#: A decimal integer written with a leading zero (``010``, ``-007``; not ``0`` or ``0o10``).
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]+$")
+
+
+def _leading_zero_message(value: str) -> str:
+    """Why ``010`` is refused: YAML 1.1 (PyYAML's ``safe_load``, which Keras users know, and
+    most older tools) reads a leading zero as octal, YAML 1.2 (confaug, editors) as decimal,
+    so the same line means 8 to one reader and 10 to the other. Reported like a YAML 1.1
+    boolean: the value is read as YAML 1.2 reads it, and the problem rides on the document."""
+    decimal = int(value)
+    sign, digits = ("-" if value.startswith("-") else ""), value.lstrip("+-")
+    said = f"'{value}' has a leading zero:"
+    if any(digit in "89" for digit in digits):
+        return (
+            f"{said} YAML 1.2 (confaug) reads it as {decimal}, YAML 1.1 tools (PyYAML) as the "
+            f"string '{value}'; write {decimal} for the number, or quote it ('{value}') for a "
+            "string"
+        )
+    octal = int(value, 8)
+    if octal == decimal:  # 0 to 7 after the zeros: the same number, but not for long
+        return (
+            f"{said} YAML 1.1 tools (PyYAML) read such numbers as octal, YAML 1.2 (confaug) as "
+            f"decimal (here both {decimal}); write {decimal}"
+        )
+    # YAML 1.2 writes octal as 0o10, and has no signed form of it: a negative is written out.
+    as_octal = f"0o{digits.lstrip('0')} for octal" if not sign else f"{octal} for the octal number"
+    return (
+        f"{said} YAML 1.1 tools (PyYAML) read it as the octal number {octal}, YAML 1.2 "
+        f"(confaug) as {decimal}; write {decimal}, or {as_octal}"
+    )
 
 
 def _char_at(text: str, mark: yaml.Mark) -> str:
@@ -597,9 +632,10 @@ def parse_yaml(
 ) -> Document:
     """Parse one YAML document into plain data with positions, or raise ConfigError.
 
-    Problems that leave the data readable (a YAML 1.1 boolean, a duplicate key, a tag, a
-    huge integer) are raised too, unless ``collect``: then they go to ``Document.problems``,
-    for validation to report together with its own. Bad syntax and the limits always raise.
+    Problems that leave the data readable (a YAML 1.1 boolean, a leading-zero integer, a
+    duplicate key, a tag, a huge integer) are raised too, unless ``collect``: then they go
+    to ``Document.problems``, for validation to report together with its own. Bad syntax
+    and the limits always raise.
     """
     if isinstance(text, bytes):
         text = decode_text(text, file, limits)

@@ -82,6 +82,7 @@ def compose_option_problems(data: dict[str, Any]) -> Iterator[OptionProblem]:
         yield from _init_problems(key, options)
     if isinstance(targets, dict):
         yield from _target_name_problems(targets)
+        yield from _target_kind_problems(targets, data)
 
 
 #: The largest value of each size threshold of ``bbox_params`` that can keep a box. A box
@@ -96,10 +97,25 @@ _MAX_THRESHOLDS: dict[str, tuple[float, str]] = {
 }
 
 
+#: ``min_visibility`` is the fraction of a box's area left in the image that keeps the box.
+_VISIBILITY = (0.0, 1.0)
+
+#: The range of each threshold option, (least, most), by Compose option: what
+#: ``_threshold_problems`` refuses outside it, and what the JSON Schema states.
+OPTION_BOUNDS: dict[str, dict[str, tuple[float, float]]] = {
+    "bbox_params": {
+        "min_visibility": _VISIBILITY,
+        **{name: (0.0, limit) for name, (limit, _) in _MAX_THRESHOLDS.items()},
+    },
+    "keypoint_params": {},
+}
+
+
 def _threshold_problems(key: str, options: dict[str, Any]) -> Iterator[OptionProblem]:
     """Thresholds no box can pass: each one removes every box (and its labels) silently."""
     visibility = options.get("min_visibility")
-    if isinstance(visibility, (int, float)) and not 0 <= visibility <= 1:
+    least, most = _VISIBILITY
+    if isinstance(visibility, (int, float)) and not least <= visibility <= most:
         yield (
             (key, "min_visibility"),
             f"must be a fraction in [0, 1], got {visibility}; a box keeps its place when at "
@@ -111,8 +127,9 @@ def _threshold_problems(key: str, options: dict[str, Any]) -> Iterator[OptionPro
         value = options.get(name)
         if not isinstance(value, (int, float)):
             continue  # the default, or refused by the model
-        if value < 0:
-            yield (key, name), f"must be ≥ 0, got {value}", None, False
+        least, _ = OPTION_BOUNDS["bbox_params"][name]
+        if value < least:
+            yield (key, name), f"must be ≥ {least:g}, got {value}", None, False
         elif value > limit:
             yield (
                 (key, name),
@@ -135,6 +152,32 @@ def _target_name_problems(targets: dict[Any, Any]) -> Iterator[OptionProblem]:
                 f"e.g. '{name}_image'",
                 None,
                 True,
+            )
+
+
+#: The Compose options that give a kind of target its format, and an example of them.
+_FORMATTED_BY: dict[str, tuple[str, str]] = {
+    "bboxes": ("bbox_params", "{format: pascal_voc}"),
+    "keypoints": ("keypoint_params", "{format: xy}"),
+}
+
+
+def _target_kind_problems(targets: dict[Any, Any], data: dict[str, Any]) -> Iterator[OptionProblem]:
+    """Box or keypoint targets in a config without the options that give them a format:
+    every call that passes one is refused (albumentations would return them unmoved), so
+    the spec alone rules them out, at load."""
+    for name, kind in targets.items():
+        if not isinstance(kind, str) or kind not in _FORMATTED_BY:
+            continue
+        options, example = _FORMATTED_BY[kind]
+        if data.get(options) is None:  # missing, or dropped with null; a wrong value is its own
+            yield (
+                ("additional_targets", name),
+                f"additional target '{name}' holds {kind}, and the config has no {options}, so "
+                f"their format is unknown and they could not follow the image; add e.g. "
+                f"'{options}: {example}', or remove the target",
+                None,
+                False,
             )
 
 

@@ -3,30 +3,39 @@
 Generated from the spec models and the catalog, with each transform parameter's description
 and default taken from albumentations (``spec.param_docs``). It is written for every
 yaml-language-server in use: pairs carry both 2020-12's ``prefixItems`` and an ``items`` that
-older clients (before 1.20) read as "every item", so both check a pair's items. Rules across
-fields (low ≤ high) stay with ``confaug validate``.
+older clients (before 1.20) read as "every item", so both check a pair's items. The
+validator's bounds on one value are stated too, read from where the validator keeps them
+(numbers' magnitudes, border values, Compose thresholds, target names); rules across fields
+(low ≤ high) stay with ``confaug validate``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from typing import Any
 
 from confaug.resources import preset_names
 from confaug.spec.catalog import (
+    _PIXEL_PARAMS,
+    _RELATIVE_PARAMS,
+    _TRANSFORM_LIMITS,
     COMPOSITE_CHILDREN,
     COMPOSITE_PARAMS,
     COMPOSITES,
+    MAX_PARAMETER,
+    MAX_RELATIVE,
     NAMED_BORDER_PARAMS,
     NAMED_INTERPOLATION_PARAMS,
     catalog,
 )
-from confaug.spec.compose_options import options_model
-from confaug.spec.model import Spec
+from confaug.spec.compose_options import OPTION_BOUNDS, options_model
+from confaug.spec.degenerate import _BORDER_FILLED, MAX_BORDER_VALUES
+from confaug.spec.model import RESERVED_TARGETS, Spec
 from confaug.spec.param_docs import NO_DEFAULT, ParamDoc, class_param_docs, param_docs
 from confaug.spec.param_docs import transform_summary as _summary
-from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
+from confaug.spec.vocab import BORDER_MODES, CALL_KEYWORDS, INTERPOLATIONS, MAX_PIXELS
 
 SCHEMA_ID = "https://confaug.dev/schemas/confaug.schema.json"
 
@@ -65,6 +74,99 @@ def _generated_properties(name: str, defs: dict[str, Any]) -> dict[str, Any]:
     return properties
 
 
+def magnitude_limit(name: str, param: str) -> float:
+    """The largest size of any number in parameter ``param`` of ``name`` that the validator
+    takes: the choice ``catalog._too_large`` makes, from the same tables."""
+    own = _TRANSFORM_LIMITS.get(name, {})
+    if param in own:
+        return own[param][0]
+    if _PIXEL_PARAMS.match(param):
+        return float(MAX_PIXELS)
+    if param in _RELATIVE_PARAMS:
+        return MAX_RELATIVE
+    return MAX_PARAMETER
+
+
+def border_values_limit(name: str, param: str) -> int | None:
+    """How many numbers ``param`` may hold where OpenCV takes it as a border value
+    (``degenerate._border_value``), else None."""
+    if name in _BORDER_FILLED and param in ("fill", "fill_mask"):
+        return MAX_BORDER_VALUES
+    return None
+
+
+#: The keywords whose values are schemas: a list of them, or one.
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_SCHEMA_VALUES = ("items", "additionalProperties")
+
+
+def _bounded(node: Any, least: float, most: float, max_items: int | None = None) -> Any:
+    """``node`` with every number it admits held to [least, most], and every array to
+    ``max_items`` items: the validator's bound on one value, for editors to show as they
+    type. A bound the node already has that is tighter is kept. (A ``$ref`` is left as it is:
+    albumentations' schemas refer only to enums of names today; an unbounded one would be
+    looser than the validator, never stricter.) ``not`` is not entered: bounding what a
+    value must not be would widen it."""
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    for key in _SCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_bounded(item, least, most, max_items) for item in out[key]]
+    for key in _SCHEMA_VALUES:
+        if isinstance(out.get(key), dict):
+            out[key] = _bounded(out[key], least, most, max_items)
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {
+            k: _bounded(v, least, most, max_items) for k, v in out["properties"].items()
+        }
+    kinds = out.get("type")
+    kinds = set(kinds) if isinstance(kinds, list) else {kinds}
+    if kinds & {"number", "integer"}:
+        if min(out.get("maximum", math.inf), out.get("exclusiveMaximum", math.inf)) > most:
+            out["maximum"] = _json_number(most)
+        if max(out.get("minimum", -math.inf), out.get("exclusiveMinimum", -math.inf)) < least:
+            out["minimum"] = _json_number(least)
+    if "array" in kinds and max_items is not None and out.get("maxItems", math.inf) > max_items:
+        out["maxItems"] = max_items
+    return out
+
+
+def _json_number(number: float) -> float | int:
+    """32767, not 32767.0, in the schema's text."""
+    return int(number) if float(number).is_integer() else number
+
+
+def _magnitudes(name: str, param: str, node: dict[str, Any]) -> dict[str, Any]:
+    """A transform parameter's schema with the validator's bounds on its numbers.
+
+    The catch-all ±1e9 (``MAX_PARAMETER``) is left out: it guards against hostile
+    magnitudes no config comes near, and stated on the ~400 parameters it covers it would
+    bury the bounds that mean something (pixels, image sides, each transform's own) in
+    every editor tooltip and in docs/transform-parameters.md.
+    """
+    limit = magnitude_limit(name, param)
+    if limit == MAX_PARAMETER:
+        limit = math.inf
+    return _bounded(node, -limit, limit, border_values_limit(name, param))
+
+
+#: What ``str.isidentifier`` (the rule of a target's name) refuses among ASCII characters:
+#: all but letters, digits and "_", and a digit first. Other characters are left to the
+#: validator: JSON Schema's regular expressions have no portable class of Unicode letters,
+#: and the schema must not refuse a name the validator takes.
+IDENTIFIER_PATTERN = r"^(?:[A-Za-z_]|[^\x00-\x7f])(?:[A-Za-z0-9_]|[^\x00-\x7f])*$"
+
+
+def _target_names() -> dict[str, Any]:
+    """The names ``additional_targets`` may use: identifiers, not albumentations' own
+    targets (``model._target_name``) nor a keyword of the pipeline call (``seed``)."""
+    return {
+        "pattern": IDENTIFIER_PATTERN,
+        "not": {"enum": sorted(RESERVED_TARGETS | CALL_KEYWORDS)},
+    }
+
+
 def _named(generated: dict[str, Any], names: dict[str, int]) -> dict[str, Any]:
     """A border mode or interpolation: the names confaug maps, and the constants albumentations
     takes there (its own enum, else the named constants)."""
@@ -100,7 +202,7 @@ def _params_schema(name: str, defs: dict[str, Any]) -> dict[str, Any]:
             names = BORDER_MODES if param in NAMED_BORDER_PARAMS else INTERPOLATIONS
             node = _named(node, names)
             note = _NAME_NOTE.format(names=", ".join(k for k in node["enum"] if isinstance(k, str)))
-        properties[param] = _document(node, docs[param], note)
+        properties[param] = _document(_magnitudes(name, param, node), docs[param], note)
     schema: dict[str, Any] = {
         "type": "object" if _needs_params(name) else ["object", "null"],
         "properties": properties,
@@ -130,7 +232,7 @@ def _composite_schema(name: str) -> dict[str, Any]:
     generated = _strip_titles(COMPOSITE_PARAMS[name].model_json_schema())
     docs = class_param_docs(info.cls, (*info.params, "transforms"), info.defaults)
     properties = {
-        key: _document(node, docs[key]) if key in docs else node
+        key: _magnitudes(name, key, _document(node, docs[key]) if key in docs else node)
         for key, node in generated.get("properties", {}).items()
     }
     low, high = COMPOSITE_CHILDREN.get(name, (1, None))
@@ -168,6 +270,8 @@ def _compose_options(kind: str, field_description: str | None) -> dict[str, Any]
         key: _document({k: v for k, v in node.items() if k != "default"}, docs[key])
         for key, node in generated["properties"].items()
     }
+    for key, (least, most) in OPTION_BOUNDS[kind].items():  # what the validator refuses
+        generated["properties"][key] = _bounded(generated["properties"][key], least, most)
     generated["additionalProperties"] = False
     result: dict[str, Any] = {"anyOf": [generated, {"type": "null"}], "default": None}
     if field_description:
@@ -251,6 +355,7 @@ def json_schema() -> dict[str, Any]:
     for kind in ("bbox_params", "keypoint_params"):
         properties[kind] = _compose_options(kind, Spec.model_fields[kind].description)
     properties["extends"] = _extends_schema()
+    properties["additional_targets"]["propertyNames"] = _target_names()
     schema.pop("title", None)
     # The models say what is required; a config that extends another may leave a required
     # key to its parent.

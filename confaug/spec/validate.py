@@ -10,7 +10,13 @@ from pydantic_core import ErrorDetails
 
 from confaug.errors import ConfigError, Problem, did_you_mean, hint_budget
 from confaug.reading.document import Document, KeyPath, dotted, key_path, problem_at
-from confaug.spec.catalog import COMPOSITES, catalog, check_params, unknown_transform
+from confaug.spec.catalog import (
+    COMPOSITE_PARAMS,
+    COMPOSITES,
+    catalog,
+    check_params,
+    unknown_transform,
+)
 from confaug.spec.compose_options import compose_option_problems
 from confaug.spec.cost import DEFAULT_TIME_BUDGET, MAX_STEPS, check_time_budget, estimate
 from confaug.spec.model import Spec
@@ -144,12 +150,48 @@ def _check_steps(steps: Any, base: KeyPath, collector: _Collector) -> None:
             continue
         params = dict(params)
         children = params.pop("transforms", None) if name in COMPOSITES else None
-        for sub, message, hint in check_params(info, params, children):
+        problems = check_params(info, params, children)
+        for sub, message, hint in problems:
             # Unknown parameters and problems of the step as a whole point at the name.
             at_key = not sub or message.startswith("unknown parameter")
             collector.add((*params_path, *sub), message, hint, at_key=at_key)
+        if not problems and isinstance(children, list):
+            for sub, message in _pick_problems(name, params, children):
+                collector.add((*params_path, *sub), message)
         if isinstance(children, list):
             _check_steps(children, (*params_path, "transforms"), collector)
+
+
+#: Composites that pick ``n`` of their children, each once unless ``replace`` (SomeOf and
+#: RandomOrder): the composites whose parameters are those two.
+_PICKING = frozenset(
+    name for name, model in COMPOSITE_PARAMS.items() if {"n", "replace"} <= set(model.model_fields)
+)
+
+
+def _pick_problems(
+    name: str, params: dict[str, Any], children: list[Any]
+) -> list[tuple[KeyPath, str]]:
+    """``n`` larger than the children a composite picks from without replacement.
+
+    albumentations lowers such an ``n`` to the number of children with a warning that
+    ``confaug validate`` never shows, so ``SomeOf: {n: 5}`` over two steps applies two: a
+    config that says something other than what runs. (``params`` passed ``check_params``.)
+    """
+    if name not in _PICKING:
+        return []
+    n = params.get("n", 1)
+    if params.get("replace", False) or n <= len(children):
+        return []
+    given = ("n",) if "n" in params else ()
+    count = f"{len(children)} transform{'s' if len(children) != 1 else ''}"
+    return [
+        (
+            given,
+            f"n is {n} but {name} has {count}; without replace it picks each one at most once, "
+            f"so it would apply {len(children)}: set replace: true or lower n",
+        )
+    ]
 
 
 def locate(error: ConfigError, document: Document) -> ConfigError:
