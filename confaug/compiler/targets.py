@@ -84,6 +84,15 @@ class Targets:
         }
         #: The reserved box / keypoint targets the spec places: their check words None.
         self._placed = frozenset(widths)
+        #: The alternatives of each step's need that includes boxes or keypoints:
+        #: ``fill_absent``'s empty rows must not stand in for them (ConstrainedCoarseDropout's
+        #: bbox_labels would then pick no box, without a word).
+        self._from_caller = tuple(
+            keys
+            for _, kind, keys, _ in self._needs
+            if kind == "keys" and not self._placed.isdisjoint(keys)
+        )
+        _check_box_label_steps(compose, spec)
         for name, kind in spec.additional_targets.items():
             if labels.get(kind):
                 # albumentations 2.0.8 takes the label fields away with the first kind's
@@ -111,8 +120,10 @@ class Targets:
         """
         added: list[str] = []
         for target, width, label_fields in self.with_params:
-            if target in data:
-                continue
+            if target in data or any(
+                target in keys and not _holds_any(data, keys) for keys in self._from_caller
+            ):
+                continue  # a step needs the sample's own: _check_needs refuses it
             data[target] = np.zeros((0, width), dtype=np.float32)
             added.append(target)
             for field in label_fields:
@@ -163,57 +174,69 @@ class Targets:
             ):  # image=None is the pipeline's to word
                 raise DataError(f"{key} is None; expected the {kind} of the sample")
         for target, width, label_fields in self.with_params:
-            if target not in data:
-                continue
-            count = _check_rows(data[target], target, width)
-            for field in label_fields:
-                if field not in data:  # albumentations: "Your 'label_fields' are not valid"
-                    raise DataError(
-                        f"{target} need their label field {field!r} (the spec's "
-                        f"{'bbox' if width == 4 else 'keypoint'}_params.label_fields): pass "
-                        f"{field}=[...], one label per row"
-                    )
-                if isinstance(data[field], (str, bytes)):
-                    raise DataError(f"{field} is a string; expected one label per row")
-                labels = _length(data[field], field)
-                if labels != count:
-                    raise DataError(
-                        f"{field}: {labels} label(s) for {count} {target}; give one per row"
-                    )
+            if target in data:
+                _check_labelled(data, target, width, label_fields)
 
     def _check_needs(self, data: dict[str, Any]) -> None:
         """Refuse a sample without what a step needs, whether or not the step fires on it."""
-        for path, needs in self._needs:
-            if needs == "volume":
+        for path, kind, arg, why in self._needs:
+            if kind == "keys":
+                if not _holds_any(data, arg):
+                    wanted = " or ".join(f"'{key}'" for key in arg)
+                    raise DataError(
+                        f"{path} needs {wanted} in each sample{why}; this one has {_held(data)}"
+                    )
+            elif kind == "volume":
                 if self._volumes.isdisjoint(data):
                     raise DataError(
                         f"{path} is a 3-D transform: it needs a 'volume' (a D×H×W array) in "
                         f"each sample; this one has {_held(data)}"
                     )
-            elif needs.startswith("channel "):
+            elif kind == "channel":
                 image = data.get("image")
                 if image is None:
                     continue
-                wanted = int(needs.removeprefix("channel "))
                 channels = 1 if np.ndim(image) < 3 else np.shape(image)[-1]
-                if wanted >= channels:
+                if arg >= channels:
                     raise DataError(
-                        f"{path} works on channel {wanted}, but the image has {channels} "
+                        f"{path} works on channel {arg}, but the image has {channels} "
                         f"channel(s) (shape {np.shape(image)})"
                     )
-            elif needs.startswith("steps "):
-                steps = int(needs.removeprefix("steps "))
+            elif kind == "steps":
                 image = data.get("image")
-                if image is not None and steps > min(np.shape(image)[:2]):
+                if image is not None and arg > min(np.shape(image)[:2]):
                     raise DataError(
-                        f"{path} cuts the image into num_steps {steps} cells a side, more than "
+                        f"{path} cuts the image into num_steps {arg} cells a side, more than "
                         f"the image's {min(np.shape(image)[:2])} pixels (shape "
                         f"{np.shape(image)})"
                     )
-            elif needs not in data:
-                raise DataError(
-                    f"{path} needs '{needs}' in each sample; this one has {_held(data)}"
-                )
+            elif kind == "mosaic":
+                self._check_mosaic(path, arg, data)
+            elif kind == "overlay":
+                _check_overlays(path, arg, data)
+
+    def _check_mosaic(self, path: str, key: str, data: dict[str, Any]) -> None:
+        """Mosaic's other samples, checked as the sample itself is: albumentations skips an
+        item it cannot use with only a warning (or the whole list, when it is not one), and
+        fails on their boxes with its own words (an unformatted f-string, an IndexError)."""
+        items = data[key]
+        if not isinstance(items, (list, tuple)):
+            raise DataError(
+                f"{path}: {key} is {type(items).__name__}; expected a list of dicts, one per "
+                "other sample ({'image': ..., 'mask': ..., 'bboxes': ..., label fields})"
+            )
+        image, mask = data.get("image"), data.get("mask")
+        for number, item in enumerate(items):
+            name = f"{key}[{number}]"
+            picture = _metadata_image(path, item, name, image)
+            if item.get("mask") is not None:
+                _check_item_mask(path, item["mask"], f"{name}.mask", picture, like=mask)
+            for target, width, label_fields in self.with_params:
+                if item.get(target) is not None:  # None or absent: the item has none
+                    try:
+                        _check_labelled(item, target, width, label_fields, where=f"{name}.")
+                    except DataError as error:
+                        raise DataError(f"{path}: {error}") from None
 
     def _run(self, compose: Callable[..., dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
         if not self._relabel:
@@ -271,21 +294,46 @@ def keras_offset(spec: Spec) -> int:
     return 1 if spec.has_keras_augmentation else 0
 
 
-def _needs(compose: Any, keras: bool) -> Iterator[tuple[str, str]]:
-    """(step path, what it needs from every sample) for the steps of ``compose``."""
+#: What a step needs from every sample: ``(step path, kind, argument, why)``. Kinds: "keys"
+#: (one of the keys in the argument), "volume", "channel" (that channel of the image), "steps"
+#: (GridDistortion's cells a side), "mosaic" / "overlay" (the metadata under that key).
+Need = tuple[str, str, Any, str]
+
+
+def _needs(compose: Any, keras: bool) -> Iterator[Need]:
+    """What the steps of ``compose`` need from every sample (see :data:`Need`)."""
     for path, transform in _steps(compose, keras):
+        name = type(transform).__name__
         for key in getattr(transform, "targets_as_params", None) or ():
-            yield path, key
+            yield path, "keys", (key,), ""
         if getattr(transform, "targets", None) is not None and "image" not in _target_keys(
             transform
         ):
-            yield path, "volume"
-        if type(transform).__name__ == "GridDistortion":
-            yield path, f"steps {transform.num_steps}"
-        if type(transform).__name__ == "SelectiveChannelTransform":
+            yield path, "volume", None, ""
+        if name == "GridDistortion":
+            yield path, "steps", transform.num_steps, ""
+        elif name == "SelectiveChannelTransform":
             channels = list(getattr(transform, "channels", ()) or ())
             if channels:
-                yield path, f"channel {max(channels)}"
+                yield path, "channel", max(channels), ""
+        elif name == "Mosaic":
+            yield path, "mosaic", transform.metadata_key, ""
+        elif name == "OverlayElements":
+            yield path, "overlay", transform.metadata_key, ""
+        elif name == "CropNonEmptyMaskIfExists":
+            # albumentations reads 'mask', else the first of 'masks', and raises without both
+            yield path, "keys", ("mask", "masks"), " (it crops around the mask's objects)"
+        elif name == "ConstrainedCoarseDropout":
+            # albumentations picks the holes from the mask if mask_indices are set and the
+            # sample has one, else from the boxes with bbox_labels; with neither it warns
+            # and leaves the image as it is.
+            picks = (("mask", "mask_indices"), ("bboxes", "bbox_labels"))
+            keys = tuple(
+                key for key, option in picks if getattr(transform, option, None) is not None
+            )
+            options = " / ".join(option for key, option in picks if key in keys)
+            if keys:
+                yield path, "keys", keys, f" (its {options} pick the objects to drop out)"
 
 
 def _target_keys(transform: Any) -> frozenset[str]:
@@ -380,6 +428,193 @@ def _listed(value: Any, name: str) -> Any:
     if isinstance(value, (np.ndarray, list, tuple)):
         return value
     raise DataError(f"{name} is {type(value).__name__}; expected a list of masks or one array")
+
+
+def _holds_any(data: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    """Whether ``data`` holds one of ``keys`` (an empty 'masks' list holds no mask)."""
+    return any(key in data and not (key == "masks" and _is_empty(data[key])) for key in keys)
+
+
+def _is_empty(value: Any) -> bool:
+    try:
+        return len(value) == 0
+    except TypeError:
+        return False
+
+
+def _check_labelled(
+    sample: dict[str, Any], target: str, width: int, label_fields: tuple[str, ...], where: str = ""
+) -> None:
+    """A ``DataError`` unless ``sample[target]`` is a table of rows with one label per row in
+    each of ``label_fields``: the sample's own boxes or keypoints, or those of another sample
+    a step mixes in (``where`` then names it: ``mosaic_metadata[2].``)."""
+    count = _check_rows(sample[target], f"{where}{target}", width)
+    for field in label_fields:
+        name = f"{where}{field}"
+        if field not in sample:  # albumentations: "Your 'label_fields' are not valid"
+            give = f"add '{field}': [...] to {where[:-1]}" if where else f"pass {field}=[...]"
+            raise DataError(
+                f"{where}{target} need their label field {field!r} (the spec's "
+                f"{'bbox' if width == 4 else 'keypoint'}_params.label_fields): {give}, one "
+                "label per row"
+            )
+        if isinstance(sample[field], (str, bytes)):  # its characters are not labels
+            raise DataError(f"{name} is a string; expected one label per row")
+        labels = _length(sample[field], name)
+        if labels != count:
+            raise DataError(f"{name}: {labels} label(s) for {count} {target}; give one per row")
+
+
+def _metadata_image(path: str, item: Any, name: str, image: Any) -> np.ndarray:
+    """The 'image' of a metadata ``item`` (a dict), with the main ``image``'s rank and
+    channels: albumentations skips (Mosaic) or fails on (OverlayElements) one without."""
+    if not isinstance(item, dict):
+        raise DataError(f"{path}: {name} is {type(item).__name__}; expected a dict with an 'image'")
+    picture = item.get("image")
+    if not isinstance(picture, np.ndarray):
+        got = "missing" if "image" not in item else f"{type(picture).__name__}"
+        raise DataError(f"{path}: {name}.image is {got}; expected a NumPy array")
+    if picture.ndim not in (2, 3) or min(picture.shape[:2]) < 1:
+        raise DataError(
+            f"{path}: {name}.image has shape {picture.shape}; expected an H×W or H×W×C image "
+            "with pixels"
+        )
+    if image is None:
+        return picture
+    shape = np.shape(image)
+    if picture.ndim != len(shape) or (picture.ndim == 3 and picture.shape[-1] != shape[-1]):
+        wanted = "(h, w)" if len(shape) == 2 else f"(h, w, {shape[-1]})"
+        raise DataError(
+            f"{path}: {name}.image has shape {picture.shape}, the image {shape}: it must have "
+            f"the image's channels, shape {wanted}"
+        )
+    # Metadata images reach the steps as they are given, and are pasted into the image's
+    # dtype as they are: [0, 1] floats would become 0s and 1s in bytes, bytes or 0-255
+    # floats white in a [0, 1] image. The image here is the one the steps see (uint8, or
+    # float in [0, 1]: compiler.values.to_working).
+    dtype = np.asarray(image).dtype
+    floats = dtype.kind == "f"
+    wanted = "floats in [0, 1]" if floats else str(dtype)
+    if picture.dtype != dtype and not (floats and picture.dtype.kind == "f"):
+        raise DataError(
+            f"{path}: {name}.image is {picture.dtype}, but the steps see the image as "
+            f"{wanted}, and metadata images are used as they are given: give it as {wanted}"
+        )
+    if floats and picture.size and not (picture.min() >= 0.0 and picture.max() <= 1.0):
+        raise DataError(
+            f"{path}: {name}.image has values from {picture.min():g} to {picture.max():g}, "
+            f"but the steps see the image as {wanted}, and metadata images are used as "
+            f"they are given: give it as {wanted}"
+        )
+    return picture
+
+
+def _check_item_mask(path: str, mask: Any, name: str, picture: np.ndarray, like: Any) -> None:
+    """A metadata item's mask: a mask of its own image's height and width (and, for
+    Mosaic, the main mask's rank and channels: albumentations skips the item otherwise)."""
+    check_mask(mask, f"{path}: {name}")
+    if mask.shape[:2] != picture.shape[:2]:
+        raise DataError(
+            f"{path}: {name} has shape {mask.shape}, its image {picture.shape}: it must have "
+            "its image's height and width"
+        )
+    if like is not None:
+        main = np.shape(like)
+        if mask.ndim != len(main) or (mask.ndim == 3 and mask.shape[-1] != main[-1]):
+            raise DataError(
+                f"{path}: {name} has shape {mask.shape}, the mask {main}: it must have the "
+                "mask's number of dimensions and channels"
+            )
+
+
+def _check_overlays(path: str, key: str, data: dict[str, Any]) -> None:
+    """OverlayElements' overlays: one dict or a list of them, each an image with the main
+    image's channels, an optional normalized 'bbox' to paste it into and an optional
+    'mask' of the overlay's size (albumentations fails on them with NumPy's or OpenCV's
+    words, or pastes a part of a mask of another size without a word)."""
+    items = data[key]
+    if isinstance(items, dict):  # albumentations takes one dict as one overlay
+        items = [items]
+    elif not isinstance(items, list):  # a tuple too: albumentations reads it as one dict
+        raise DataError(
+            f"{path}: {key} is {type(items).__name__}; expected a list of dicts (or one "
+            "dict), each with an 'image' and optionally 'bbox', 'mask', 'mask_id'"
+        )
+    image = data.get("image")
+    shape = np.shape(image) if image is not None else None
+    for number, item in enumerate(items):
+        name = f"{key}[{number}]"
+        picture = _metadata_image(path, item, name, image)
+        if "bbox" in item:
+            if shape is not None and len(shape) == 3 and shape[-1] == 1:
+                # OpenCV's resize drops a one-channel axis; the paste then fails
+                raise DataError(
+                    f"{path}: {name}.bbox cannot place an overlay on a one-channel "
+                    f"H×W×1 image (shape {shape}): give the image and overlay as H×W"
+                )
+            if shape is not None:
+                _check_overlay_box(path, item["bbox"], f"{name}.bbox", shape)
+        elif (
+            "mask" in item and shape is not None and not _fits(picture.shape, shape)
+        ):  # albumentations shrinks the overlay to the image, and not its mask
+            raise DataError(
+                f"{path}: {name}.image has shape {picture.shape}, larger than the image "
+                f"{shape}, and a mask: give a 'bbox' to place it in, or an overlay that fits"
+            )
+        if "mask" in item:
+            _check_item_mask(path, item["mask"], f"{name}.mask", picture, like=None)
+
+
+def _fits(inner: tuple[int, ...], outer: tuple[int, ...]) -> bool:
+    return inner[0] <= outer[0] and inner[1] <= outer[1]
+
+
+def _check_overlay_box(path: str, bbox: Any, name: str, shape: tuple[int, ...]) -> None:
+    """An overlay's 'bbox': x_min, y_min, x_max, y_max in [0, 1], at least a pixel a side."""
+    try:
+        box = np.asarray(bbox, dtype=np.float64)
+    except (TypeError, ValueError):
+        box = np.zeros(0)
+    if box.ndim != 1 or box.size < 4 or not np.isfinite(box[:4]).all():
+        raise DataError(
+            f"{path}: {name} is {bbox!r:.60}; expected [x_min, y_min, x_max, y_max] as "
+            "fractions of the image's width and height"
+        )
+    corners = box[:4]
+    # albumentations' check_bboxes: in [0, 1] up to np.isclose, max above min
+    inside = (corners >= 0) & (corners <= 1) | np.isclose(corners, 0) | np.isclose(corners, 1)
+    height, width = shape[:2]
+    x_min, y_min, x_max, y_max = (int(v) for v in corners * (width, height, width, height))
+    if not inside.all() or x_max - x_min < 1 or y_max - y_min < 1:
+        raise DataError(
+            f"{path}: {name} {box[:4].tolist()} is not a box of at least one pixel inside "
+            f"the image {shape[:2]}: expected 0 <= x_min < x_max <= 1 and 0 <= y_min < "
+            "y_max <= 1, fractions of the image's width and height"
+        )
+
+
+def _check_box_label_steps(compose: Any, spec: Spec) -> None:
+    """A ConfigError for ConstrainedCoarseDropout's bbox_labels where the spec cannot give
+    them boxes: without bbox_params albumentations finds no boxes on any sample, and labels
+    that are strings need a label field to be looked up in."""
+    for path, transform in _steps(compose, bool(keras_offset(spec))):
+        labels = getattr(transform, "bbox_labels", None)
+        if type(transform).__name__ != "ConstrainedCoarseDropout" or labels is None:
+            continue
+        if getattr(transform, "mask_indices", None) is not None:
+            continue  # it can work on masks alone
+        params = spec.bbox_params
+        if params is None:
+            problem = "but the spec has no bbox_params, so no sample can hold boxes"
+        elif any(isinstance(label, str) for label in labels) and not params.get("label_fields"):
+            problem = "and string labels are looked up in bbox_params.label_fields, which is empty"
+        else:
+            continue
+        raise ConfigError.single(
+            f"{path} picks boxes by their labels (bbox_labels {list(labels)}), {problem}",
+            field=f"{path}.bbox_labels",
+            hint="add e.g. 'bbox_params: {format: pascal_voc, label_fields: [labels]}'",
+        )
 
 
 def _check_rows(rows: Any, target: str, width: int) -> int:
