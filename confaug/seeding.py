@@ -13,12 +13,18 @@ the stream, so no two uses ever share a seed sequence:
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 from typing import Any
 
 import numpy as np
 
+from confaug.errors import DataError
+
 ORDER_STREAM, SAMPLE_STREAM, ITERABLE_STREAM = 0, 1, 2
 _PERSON = b"confaug-ray-row"  # BLAKE2's personalization: these hashes are ours alone
+#: The memory address in a default repr (``<Foo object at 0x7f…>``, ``<function f at 0x…>``).
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
 
 
 def sample_seed(seed: int, *keys: int) -> int:
@@ -53,18 +59,51 @@ def row_key(value: Any) -> int:
     A non-negative int is its own key, so a row keyed by index ``i`` is augmented as a
     generator augments sample ``i``. Anything else is hashed with BLAKE2 (128 bits; not
     Python's salted ``hash``): equal values give equal keys in every process and on every
-    machine. Arrays are hashed with their dtype and shape, text as UTF-8.
+    machine. Arrays are hashed with their dtype and shape, text as UTF-8, any other value by
+    its ``str``.
+
+    A value that cannot name a row stably is a ``DataError`` (the caller names the row):
+    None or NaN, a missing key (every row without one would get the same augmentation, and
+    None would be the text "None"); a value whose text holds a memory address (an object's
+    default repr, another in every process), whose bytes are pointers (an object array) or
+    whose order follows Python's salted ``hash`` (a set of strings).
     """
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0:
         return int(value)
     if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise _unstable(value, "an object array, whose bytes are pointers")
         data = b"%s|%s|" % (str(value.dtype).encode(), str(value.shape).encode())
         data += np.ascontiguousarray(value).tobytes()
     elif isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
     elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         data = str(int(value)).encode()
-    else:
+    elif isinstance(value, str):  # by its str, as always (a str subclass may print otherwise)
         data = str(value).encode("utf-8", "surrogatepass")
+    else:
+        if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
+            raise DataError(
+                f"the row key is {value} (missing): every row without a key would get the "
+                "same augmentation; give every row a key of its own"
+            )
+        if isinstance(value, (set, frozenset)) and not all(_is_int(item) for item in value):
+            raise _unstable(value, "a set, whose order follows Python's salted hash")
+        text = str(value)
+        if _ADDRESS.search(text):
+            raise _unstable(value, "a value whose text holds a memory address")
+        data = text.encode("utf-8", "surrogatepass")  # as str(value) always was: no key moves
     digest = hashlib.blake2b(data, digest_size=16, person=_PERSON).digest()
     return int.from_bytes(digest, "little")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _unstable(value: Any, what: str) -> DataError:
+    """The error for a key whose hash would differ between processes."""
+    return DataError(
+        f"a row key of type {type(value).__name__} is {what}: it would not name the row the "
+        "same way in another process; give the rows int or str keys"
+    )

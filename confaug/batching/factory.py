@@ -126,6 +126,19 @@ def with_options_of(target: type) -> Callable[[_F], _F]:
 _with_generator_options = with_options_of(BatchGenerator)
 
 
+class _Default(str):
+    """A default value that is told apart from the same value passed explicitly (by
+    identity), and shows as that value in ``help()`` and ``inspect.signature``."""
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+
+#: ``flow_from_directory``'s default ``class_mode``: Keras' "categorical", and with
+#: ``mask_dir`` not a request for labels (an explicit "categorical" is refused there).
+_CATEGORICAL = _Default("categorical")
+
+
 @_with_generator_options
 def flow(
     pipeline: SamplePipeline,
@@ -187,7 +200,7 @@ def flow_from_directory(
     target_size: tuple[int, int] | None = (256, 256),
     color_mode: str = "rgb",
     classes: Sequence[str] | None = None,
-    class_mode: str | None = "categorical",
+    class_mode: str | None = _CATEGORICAL,
     interpolation: str = "nearest",
     keep_aspect_ratio: bool = False,
     follow_links: bool = False,
@@ -203,12 +216,13 @@ def flow_from_directory(
     """Batches from one subfolder per class, as Keras' ``flow_from_directory``.
 
     With ``mask_dir``, ``directory`` holds images (any layout) paired by relative path and
-    name (suffix aside) with the masks in ``mask_dir``; ``y`` is then the mask batch and
-    ``classes``/``class_mode`` are not used. ``mask_pattern`` names a mask after its image's
-    stem: ``"{stem}_mask"`` pairs ``000.jpg`` with ``000_mask.png`` (``mask_dir`` may then
-    be ``directory`` itself, or a folder inside it). An image without a mask is a DataError
-    naming it; with ``on_error="skip"``, it is left out with a warning. ``target_size`` is
-    ``(height, width)``, None keeps each image's size (a batch then needs equal sizes).
+    name (suffix aside) with the masks in ``mask_dir``; ``y`` is then the mask batch, so
+    ``classes``, or a ``class_mode`` passed other than None, is refused. ``mask_pattern``
+    names a mask after its image's stem: ``"{stem}_mask"`` pairs ``000.jpg`` with
+    ``000_mask.png`` (``mask_dir`` may then be ``directory`` itself, or a folder inside
+    it). An image without a mask is a DataError naming it; with ``on_error="skip"``, it is
+    left out with a warning. ``target_size`` is ``(height, width)``, None keeps each
+    image's size (a batch then needs equal sizes).
     ``max_pixels`` bounds the pixels of any one file, ``max_file_bytes`` its size;
     ``reduced_decode`` lets large JPEGs decode at 1/2, 1/4 or 1/8. With ``follow_links``, a
     folder reached twice is listed once.
@@ -228,6 +242,11 @@ def flow_from_directory(
     if mask_dir is not None:
         if classes is not None:
             raise ValueError("classes cannot be used with mask_dir (y is the mask batch)")
+        if class_mode is not None and class_mode is not _CATEGORICAL:  # not left at its default
+            raise ValueError(
+                f"class_mode={class_mode!r} cannot be used with mask_dir (y is the mask batch); "
+                "leave class_mode out, or pass None"
+            )
         source: DirectorySource | PairedDirectorySource = PairedDirectorySource(
             directory,
             mask_dir,
@@ -245,7 +264,7 @@ def flow_from_directory(
             decode=decode,
             data_format=data_format_of(pipeline),
             classes=classes,
-            class_mode=class_mode,
+            class_mode=str(class_mode) if class_mode is _CATEGORICAL else class_mode,
             follow_links=follow_links,
             subset=subset,
             validation_split=split,

@@ -85,6 +85,7 @@ class _ElementAugmenter(RowAugmenter):
             masks=None if self.mask_key is None else [element[self.mask_key]],
             keys=None if self.key_field is None else [element[self.key_field]],
             key_name=self.key_field or "key",
+            mask_name=self.mask_key or "mask",
             stream=stream,
         )[0]
         result = dict(element)

@@ -90,6 +90,7 @@ class HFTransform(RowAugmenter):
             masks=None if self.mask_column is None else batch[self.mask_column],
             keys=None if self.key_column is None else batch[self.key_column],
             key_name=self.key_column or "key",
+            mask_name=self.mask_column or "mask",
         )
         out = dict(batch)
         out[self.output_column] = [self._layout(o["image"]) for o in outputs]
@@ -113,7 +114,8 @@ def hf_transform(pipeline_or_config: Any, **options: Any) -> HFTransform:
 
     ``pipeline_or_config`` is a ``Pipeline``, a config path, ``preset:NAME``, a mapping or a
     ``Spec`` (compiled now: a bad config fails here). Options: ``image_column`` ("image"),
-    ``mask_column``, ``key_column`` (None: rows are keyed by their pixels),
+    ``mask_column``, ``key_column`` (None: rows are keyed by their pixels; a row whose
+    key is None or NaN is a DataError),
     ``output_column`` (e.g. "pixel_values"; default: ``image_column``), ``seed`` (default:
     the spec's, else one drawn now), ``epoch``, ``channels_first`` / ``float32`` (CHW float32
     in [0, 1] for a torch model), ``standardize``, and ``target_size`` / ``color_mode`` for

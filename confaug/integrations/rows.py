@@ -10,11 +10,12 @@ Determinism: a row is augmented with ``sample_seed(seed, SAMPLE_STREAM, epoch,
 row_key(key))`` (``confaug.seeding``), where ``key`` is the row's ``key_column`` value, or its
 pixels (or encoded bytes) without one. An int key is its own sample key, so a row keyed by
 index ``i`` gets the augmentation a generator gives sample ``i`` in that epoch; hashed keys
-use BLAKE2, the same in every process. The same rows give the same pixels in any order, in
-any batch and on any number of workers — except that float rows under ``value_range: auto``
-are read in one value range per batch (:func:`float_bounds`, as ``wrap`` reads a batch), so a
-dark row is not taken for [0, 1] data; a config's fixed ``value_range`` makes the pixels
-independent of the batching again.
+use BLAKE2, the same in every process; a key that cannot name a row stably (None or NaN,
+a missing id; an object printed with its memory address) is a ``DataError`` naming the row.
+The same rows give the same pixels in any order, in any batch and on any number of workers
+— except that float rows under ``value_range: auto`` are read in one value range per batch
+(:func:`float_bounds`, as ``wrap`` reads a batch), so a dark row is not taken for [0, 1]
+data; a config's fixed ``value_range`` makes the pixels independent of the batching again.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from confaug.sources.decode import (
     decode_options,
     pil_pixels,
 )
-from confaug.sources.errors import DataError
+from confaug.sources.errors import DataError, shown
 
 
 def compile_pipeline(pipeline: Any) -> Pipeline:
@@ -79,7 +80,13 @@ class RowSource(Source):
         key_name: str,
         decode: DecodeOptions,
         data_format: str,
+        mask_name: str = "mask",
     ) -> None:
+        # Once for the block, here: a short column would fail in the middle of it (an
+        # IndexError in ``load``), a long one would be cut without a word.
+        for values, name, what in ((masks, mask_name, "mask"), (keys, key_name, "key")):
+            if values is not None and len(values) != len(images):
+                raise _length_error(images, keys, key_name, len(values), name, what)
         self.images = images
         self.masks = masks
         self.keys = keys
@@ -138,6 +145,32 @@ class RowSource(Source):
             image = _pixels(self.images[index], self.decode, mask=False)
             self._pixels[index] = to_layout(image, self.data_format) if image.ndim == 3 else image
         return self._pixels[index]
+
+
+def _length_error(
+    images: Sequence[Any],
+    keys: Sequence[Any] | None,
+    key_name: str,
+    count: int,
+    name: str,
+    what: str,
+) -> DataError:
+    """The DataError for a column of masks or keys (``name``) whose length is not the
+    images': naming the first row without one, or the count beyond the rows."""
+    counts = f"{_count(count, what)} in {shown(name)!r} for {_count(len(images), 'image')}"
+    if count > len(images):
+        return DataError(f"{counts}: one {what} a row")
+    row = count  # the first row without one
+    named = (
+        f"{shown(key_name)}={shown(keys[row])}"
+        if keys is not None and len(keys) > row
+        else f"row {row} of the {len(images)} rows handed over"
+    )
+    return DataError(f"{named}: no {what} ({counts}: one {what} a row)")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _pixels(value: Any, decode: DecodeOptions, *, mask: bool) -> np.ndarray:
@@ -222,18 +255,21 @@ class RowAugmenter:
         masks: Sequence[Any] | None = None,
         keys: Sequence[Any] | None = None,
         key_name: str = "key",
+        mask_name: str = "mask",
         stream: tuple[int, ...] | None = None,
     ) -> list[dict[str, Any]]:
         """The pipeline's output (``image``, and ``mask`` with masks) for each row.
 
         ``stream`` defaults to ``(SAMPLE_STREAM, epoch)``; a bad row raises a ``DataError``
-        naming it.
+        naming it (by ``key_name`` and its key), as do masks or keys fewer or more than the
+        images (``mask_name``, ``key_name``: the columns, for the message).
         """
         rows = RowSource(
             images,
             masks=masks,
             keys=keys,
             key_name=key_name,
+            mask_name=mask_name,
             decode=self.decode,
             data_format=self.pipeline.spec.data_format,
         )

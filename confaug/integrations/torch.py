@@ -50,7 +50,7 @@ from confaug.batching.collate import Batch, PerSample
 from confaug.batching.workers import keep_opencv_usable_across_fork
 from confaug.integrations.frameworks import classes_on_first_use, import_torch
 from confaug.integrations.plan import GeneratorPlan
-from confaug.integrations.torch_epochs import EpochClock, as_index
+from confaug.integrations.torch_epochs import EpochClock, as_index, checked_epoch
 
 _CLASS_NAMES = ("TorchBatches", "TorchSamples", "EpochSampler")
 _checked_pid = 0  # the process whose OpenCV thread count was last settled
@@ -192,7 +192,7 @@ class _EpochItems:
     def set_epoch(self, epoch: int) -> None:
         """Make the next pass epoch ``epoch`` (its order and augmentation), in every worker,
         persistent ones included; later passes count on from there."""
-        self.clock.choose(int(epoch))
+        self.clock.choose(checked_epoch(epoch))
 
     def _enter(self) -> None:
         """Called before an item is made."""
@@ -385,7 +385,7 @@ def to_torch(
         y_mode=getattr(plan.source, "y_mode", "labels"),
         class_mode=_class_mode(plan.source),
     )
-    start = int(generator.epoch if epoch is None else epoch)
+    start = int(generator.epoch) if epoch is None else checked_epoch(epoch)
     name = "TorchSamples" if samples else "TorchBatches"
     cls = globals().get(name) or __getattr__(name)
     return cls(plan, convert, start)

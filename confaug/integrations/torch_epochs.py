@@ -36,12 +36,11 @@ DataLoaders that are alive at once counts the passes of a persistent one separat
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import weakref
 from typing import Any
-
-import numpy as np
 
 from confaug.integrations.frameworks import import_torch
 
@@ -154,12 +153,42 @@ def _record_all() -> None:
 
 def as_index(key: Any) -> tuple[int | None, int]:
     """``(epoch, index)`` of an item key: an int (epoch None) or ``(epoch, index)`` as
-    :class:`EpochSampler`-style samplers yield."""
+    :class:`EpochSampler`-style samplers yield; the index is range-checked by the caller.
+
+    Integers are read through ``__index__`` (a NumPy integer, a one-element integer tensor
+    from ``torch.randperm``), never ``int()``: a float or a string is not a key."""
     if isinstance(key, tuple) and len(key) == 2:
-        return int(key[0]), int(key[1])
-    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-        return None, int(key)
-    raise TypeError(f"an item key is an int or (epoch, index); got {key!r}")
+        epoch, index = _integer(key[0]), _integer(key[1])
+        if epoch is None or index is None:
+            raise TypeError(f"an item key (epoch, index) holds two ints; got {key!r}")
+        return checked_epoch(epoch, f"the epoch of item key {key!r}"), index
+    index = _integer(key)
+    if index is None:
+        raise TypeError(f"an item key is an int or (epoch, index); got {key!r}")
+    return None, index
 
 
-__all__ = ["EpochClock", "as_index"]
+def checked_epoch(epoch: Any, what: str = "epoch") -> int:
+    """``epoch`` as an int, refused in our words unless an int in ``0 .. 2**63 - 2`` (the
+    shared cell is int64, and a pass writes ``epoch + 1``): NumPy's seeding would refuse a
+    negative epoch with "expected non-negative integer", far from the call."""
+    value = _integer(epoch)
+    if value is None or not 0 <= value <= _MAX_EPOCH:
+        raise ValueError(f"{what} is {epoch!r}; expected an int from 0 to 2**63 - 2")
+    return value
+
+
+_MAX_EPOCH = 2**63 - 2
+
+
+def _integer(value: Any) -> int | None:
+    """``value`` as an int when it is an integer (not a bool); else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+__all__ = ["EpochClock", "as_index", "checked_epoch"]

@@ -50,18 +50,14 @@ class DirectorySource(FileSource):
         self.directory = os.fspath(directory)
         if isinstance(classes, (str, bytes)):  # would be read one character at a time
             raise TypeError(f"classes={classes!r}: give a list of class folder names")
-        names = list(classes) if classes else list_subfolders(self.directory)
+        if classes:
+            names = _class_names(self.directory, classes)
+        else:  # as Keras: every subfolder is a class
+            names = list_subfolders(self.directory)
         if not names:
             raise DataError(
                 f"{shown(self.directory)}: no class subfolders found (images must sit in one "
                 "subfolder per class, or in a single subfolder when class_mode=None)"
-            )
-        # The same folder by two spellings ("a/../b" and "b") lists its files twice too.
-        folders = collections.Counter(os.path.normpath(str(name)) for name in names)
-        twice = sorted({name for name in names if folders[os.path.normpath(str(name))] > 1})
-        if twice:  # each file would be listed once per mention, with contradictory labels
-            raise DataError(
-                f"classes names the same folder more than once: {', '.join(map(repr, twice))}"
             )
         self.class_indices = {name: index for index, name in enumerate(names)}
         self.filenames: list[str] = []
@@ -104,6 +100,32 @@ class DirectorySource(FileSource):
     def samples(self) -> int:
         """Number of samples."""
         return len(self.filenames)
+
+
+def _class_names(directory: str, classes: Sequence[str]) -> list[str]:
+    """The ``classes`` given, checked: folder names (str), no folder named twice."""
+    names = list(classes)
+    for name in names:
+        if not isinstance(name, (str, os.PathLike)) or not isinstance(os.fspath(name), str):
+            raise TypeError(
+                f"classes={names!r}: a class is a subfolder name (a str); got "
+                f"{type(name).__name__} {name!r}"
+            )
+        if "\0" in os.fspath(name):
+            raise ValueError(f"classes: {name!r} holds a NUL character, which no folder name can")
+    # The same folder by two spellings ("a/../b" and "b", a link and its target) would
+    # list its files once per mention, with contradictory labels: the folders are compared
+    # as the system resolves them (a link first, then ".."), not as strings.
+    folders = [os.path.normcase(os.path.realpath(os.path.join(directory, name))) for name in names]
+    counts = collections.Counter(folders)
+    twice = dict.fromkeys(
+        name for name, folder in zip(names, folders, strict=True) if counts[folder] > 1
+    )
+    if twice:
+        raise DataError(
+            f"classes names the same folder more than once: {', '.join(map(repr, twice))}"
+        )
+    return names
 
 
 #: The default ``mask_pattern``: a mask has its image's relative path and name, any suffix.
