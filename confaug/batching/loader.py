@@ -252,6 +252,8 @@ def load_batch(
     )
     if not len(done.kept):
         return LoadResult(None, done.skipped)
+    if should_stop is not None and should_stop():
+        raise Cancelled  # the standardization stage (a preprocessing_function) is not started
     batch, skipped = _collate(source, pipeline, done, on_error)
     return LoadResult(batch, done.skipped + skipped)
 

@@ -1,15 +1,19 @@
 """Run a loader over a stream of tasks in worker threads or processes, results in task order.
 
 Prefetch is bounded: at most ``max(max_queue_size, workers)`` tasks are submitted ahead of
-the consumer. Closing the generator (``break``, ``close()``, garbage collection, an exception
-such as KeyboardInterrupt) stops every worker before it returns: threads finish the sample
-they are on, processes are terminated.
+the consumer (both at most :data:`MAX_WORKERS` / :data:`MAX_QUEUE_SIZE`), and the queue
+grows to that depth one task per result, so the first batch is not held back behind a deep
+queue. Closing the generator (``break``, ``close()``, garbage collection, an exception such
+as KeyboardInterrupt) stops every worker before it returns: threads finish the sample they
+are on (or the standardization stage, with its ``preprocessing_function``, if the batch is
+in it), processes are terminated.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -39,6 +43,12 @@ _forked_unsafely = False
 _process_loader: Loader | None = None
 
 
+#: Bounds on what a caller can make the generator hold: each queued task is a batch in
+#: memory, and each worker a thread or a process.
+MAX_QUEUE_SIZE = 1024
+MAX_WORKERS = 1024
+
+
 class WorkerProcessDied(RuntimeError):
     """A worker process ended without returning its batch (``__cause__`` is the pool's error)."""
 
@@ -49,10 +59,17 @@ def check_worker_options(
     """Raise ValueError for an unusable worker count, mode, queue size or start method."""
     if not isinstance(workers, (int, np.integer)) or isinstance(workers, bool) or workers < 0:
         raise ValueError(f"workers={workers!r}; expected an int >= 0")
+    if workers > MAX_WORKERS:
+        raise ValueError(f"workers={workers!r}; at most {MAX_WORKERS} (threads or processes)")
     if mode not in ("thread", "process"):
         raise ValueError(f"worker_mode={mode!r}; expected 'thread' or 'process'")
     if not isinstance(max_queue_size, int) or max_queue_size < 1:
         raise ValueError(f"max_queue_size={max_queue_size!r}; expected an int >= 1")
+    if max_queue_size > MAX_QUEUE_SIZE:
+        raise ValueError(
+            f"max_queue_size={max_queue_size!r}; at most {MAX_QUEUE_SIZE} (every queued batch "
+            "is held in memory)"
+        )
     methods = multiprocessing.get_all_start_methods()
     if start_method not in methods:
         raise ValueError(f"start_method={start_method!r}; expected one of {methods}")
@@ -78,7 +95,7 @@ def ordered_map(
         for task in tasks:
             yield task, loader(task, None)
         return
-    depth = max(max_queue_size, workers)
+    depth = max(min(max_queue_size, MAX_QUEUE_SIZE), workers)
     if mode == "thread":
         yield from _threaded(loader, iter(tasks), workers, depth)
     else:
@@ -93,7 +110,7 @@ def _threaded(
     with single_threaded_opencv():
         try:
             submit = lambda task: executor.submit(loader, task, stop.is_set)  # noqa: E731
-            yield from _in_order(submit, tasks, depth)
+            yield from _in_order(submit, tasks, depth, workers)
         finally:
             stop.set()
             executor.shutdown(wait=True, cancel_futures=True)
@@ -118,12 +135,21 @@ def _in_processes(
         )
 
         def submit(task: Any) -> Future[Any]:
-            future = executor.submit(_run_in_process, task)
+            try:  # a spawned process is sent the loader, pickled, when it starts
+                future = executor.submit(_run_in_process, task)
+            except (pickle.PicklingError, AttributeError, TypeError) as exc:
+                raise TypeError(
+                    f"worker_mode='process' with start_method={start_method!r} sends the "
+                    f"pipeline and its source to each worker pickled, and they cannot be "
+                    f"pickled ({exc}): a registered function must be defined at module level "
+                    "(not a lambda or a nested function); or use worker_mode='thread'"
+                    + (", or start_method='fork'" if "fork" in _START_METHODS else "")
+                ) from exc
             pin.close()  # every process exists now; later calls find the stack empty
             return future
 
         try:
-            yield from _in_order(submit, tasks, depth)
+            yield from _in_order(submit, tasks, depth, workers)
         except BrokenProcessPool as exc:
             raise WorkerProcessDied(
                 f"a worker process ended without returning its batch ({exc}). With "
@@ -142,12 +168,16 @@ def _in_processes(
 
 
 def _in_order(
-    submit: Callable[[Any], Future[Any]], tasks: Iterator[Any], depth: int
+    submit: Callable[[Any], Future[Any]], tasks: Iterator[Any], depth: int, workers: int
 ) -> Generator[tuple[Any, Any], None, None]:
+    """Results in task order, with up to ``depth`` tasks submitted ahead: first one per
+    worker, then one more per result, so that the first batch is not held back while a deep
+    queue fills (an iterable's tasks are its batches, read as they are submitted)."""
     pending: deque[tuple[Any, Future[Any]]] = deque()
+    limit = min(depth, max(workers, 1))
 
     def fill() -> None:
-        while len(pending) < depth:
+        while len(pending) < limit:
             task = next(tasks, _END)
             if task is _END:
                 return
@@ -156,11 +186,13 @@ def _in_order(
     fill()
     while pending:
         task, future = pending.popleft()
+        limit = min(depth, limit + 1)
         fill()  # keep the workers busy while this result is consumed
         yield task, future.result()
 
 
 _END = object()
+_START_METHODS = multiprocessing.get_all_start_methods()
 
 
 def _start_process(loader: Loader) -> None:

@@ -72,8 +72,9 @@ class BatchPath:
         #: (see _run_in_own_range). Only a guess, so threads may race on it.
         self._range_guess: tuple[float, float] | None = None
         #: Every float value is known to lie within its scale's range (the pipeline's
-        #: ``value_range: auto`` found it from the values, or a range found so was given
-        #: it): the brightness clip can then be lighter (``idg.warp.clip_brightened``).
+        #: ``value_range: auto`` finds the scale from the values; a batch that finds its
+        #: own range is checked whatever this says): the brightness clip can then be
+        #: lighter (``idg.warp.clip_brightened``).
         self.values_checked = False
 
     @classmethod
@@ -473,8 +474,8 @@ def _finite_sum(images: Any) -> bool:
 
 
 def _has_pixels(images: Any) -> bool:
-    count, height, width = images.shape[:3]
-    return bool(count) and min(height, width) >= 1
+    count, height, width, channels = images.shape[:4]
+    return bool(count) and min(height, width, channels) >= 1
 
 
 def _layout(out: np.ndarray, channels_first: bool) -> np.ndarray:

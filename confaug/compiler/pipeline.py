@@ -127,11 +127,13 @@ class Pipeline:
         # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
         # the batch path gives the input's back).
         self._batch = None if self._output is not None else BatchPath.of(self.compose)
-        # Its kernels work on float 0-255 images in their own units, one by one as in a
-        # batch (values.in_own_units); albumentations steps take [0, 1].
-        self._keeps_units = self._batch is not None
+        # The Keras keywords alone (or nothing: a validation pipeline) work on float 0-255
+        # images in their own units, one by one as in a batch (values.in_own_units), and
+        # give back what they leave alone exactly; albumentations steps take [0, 1].
+        self._keeps_units = _keras_steps_only(self.compose)
         # Whether every float value is known to lie within its scale: "auto" finds the
-        # scale from the values; a pipeline for_value_bounds made is given one so found.
+        # scale from the values (a fixed range, or bounds given to for_value_bounds, may
+        # be wrong: those keep the full clips).
         self._mark_checked(spec.value_range == "auto")
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
@@ -196,7 +198,9 @@ class Pipeline:
                 ranged = Pipeline.__new__(Pipeline)
                 spec = self.spec.model_copy(update={"value_range": key})
                 ranged._setup(spec, self._function, stats=None)
-                ranged._mark_checked(True)  # the bounds are the data's own
+                # Not marked checked: bounds a caller gives may be wrong, and then the full
+                # clips keep the output in range (a source's own bounds are right, but this
+                # pipeline cannot tell them apart).
                 ranged.standardizer = self.standardizer
                 self._ranged[key] = ranged
         return ranged
@@ -266,6 +270,8 @@ class Pipeline:
         image = np.asarray(image)
         if image.ndim not in (2, 3):
             raise DataError(f"image: expected a 2-D or 3-D array, got shape {image.shape}")
+        if image.ndim == 3 and image.shape[0 if self._channels_first else 2] == 0:
+            raise DataError(f"image has shape {image.shape}: 0 channels; expected 1, 3 or 4")
         if self._channels_first:
             data = self._to_hwc(data)
             image = data["image"]
@@ -566,6 +572,13 @@ class Pipeline:
     def __repr__(self) -> str:
         names = [type(t).__name__ for t in self.compose.transforms]
         return f"Pipeline({', '.join(names) or 'identity'})"
+
+
+def _keras_steps_only(compose: Any) -> bool:
+    """Whether ``compose``'s steps are all Keras keyword steps (``IdgTransform``), or none."""
+    from confaug.idg.transform import IdgTransform
+
+    return all(type(step) is IdgTransform for step in getattr(compose, "transforms", ()))
 
 
 def _as_batch(x: Any) -> np.ndarray:

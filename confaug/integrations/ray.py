@@ -125,7 +125,7 @@ class _Rows(Source):
         images = self.images
         if isinstance(images, np.ndarray) and images.dtype != object:
             return float_bounds([images])
-        return float_bounds(value for value in images if isinstance(value, np.ndarray))
+        return float_bounds(images)
 
     def load(self, index: int) -> dict[str, Any]:
         """The row's image (and mask): arrays as given, encoded bytes decoded."""

@@ -51,12 +51,14 @@ def compile_pipeline(pipeline: Any) -> Pipeline:
 
 
 def float_bounds(values: Iterable[Any]) -> tuple[float, float] | None:
-    """The lowest and highest finite value of the float arrays among ``values`` (the rows of
-    one batch; anything else is skipped), or None when they hold none: the one value range
-    the rows are read in (``Pipeline.for_value_bounds``), instead of one range per row."""
+    """The lowest and highest finite value of the float rows among ``values`` (the rows of
+    one batch, as :func:`float_row` reads them; the others are skipped), or None when they
+    hold none: the one value range the rows are read in (``Pipeline.for_value_bounds``),
+    instead of one range per row."""
     low, high = math.inf, -math.inf
-    for value in values:
-        if not isinstance(value, np.ndarray) or value.dtype.kind != "f" or value.size == 0:
+    for given in values:
+        value = float_row(given)
+        if value is None or value.size == 0:
             continue
         least, most = float(value.min()), float(value.max())
         if not (math.isfinite(least) and math.isfinite(most)):  # look again, finite ones only
@@ -66,6 +68,24 @@ def float_bounds(values: Iterable[Any]) -> tuple[float, float] | None:
             least, most = float(finite.min()), float(finite.max())
         low, high = min(low, least), max(high, most)
     return None if low > high else (low, high)
+
+
+def float_row(value: Any) -> np.ndarray | None:
+    """A row's value as the float array it is read as, without decoding anything: float
+    arrays, PIL float images, and array-likes of floats (nested lists, tensors), which the
+    row is read from as an array too; None for encoded or integer rows. Every float row
+    counts towards the batch's range: one left out would be read in the others' range."""
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind == "f" else None
+    if hasattr(value, "convert") and hasattr(value, "mode"):  # a PIL image
+        return np.asarray(value) if value.mode == "F" else None
+    if isinstance(value, (Mapping, bytes, bytearray, str, os.PathLike)):
+        return None  # an encoded image or a path: decoded as uint8 or 16-bit
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError):  # ragged: the row's loading words it
+        return None
+    return array if array.dtype.kind == "f" else None
 
 
 class RowSource(Source):
@@ -118,12 +138,8 @@ class RowSource(Source):
         return row_key(self._image(index))
 
     def value_bounds(self) -> tuple[float, float] | None:
-        """:func:`float_bounds` of the rows given as float arrays (decoded files are uint8)."""
-        return float_bounds(
-            np.asarray(value)
-            for value in self.images
-            if isinstance(value, np.ndarray) or (hasattr(value, "mode") and value.mode == "F")
-        )
+        """:func:`float_bounds` of the rows (decoded files are uint8 or 16-bit)."""
+        return float_bounds(self.images)
 
     def load(self, index: int) -> dict[str, Any]:
         """The row's image (and mask) as the pipeline takes them."""

@@ -128,15 +128,6 @@ def array_flow(
     if y is None and weights is not None:
         warnings.warn("sample_weight is ignored when y is None (as Keras)", stacklevel=3)
         weights = None
-    if subset is not None:
-        cut = int(len(images) * spec.validation_split)
-        check_subset(subset)
-        if y is not None and not ignore_class_split:
-            check_class_split(y, cut)
-        part = slice(0, cut) if subset == "validation" else slice(cut, None)
-        images, extra = images[part], [e[part] for e in extra]
-        y = None if y is None else y[part]
-        weights = None if weights is None else weights[part]
     # With extra inputs the source's labels are the sample indices; ExtraInputs builds
     # ([x, *extra], y, w) from them. The values are not looked at here: the loader finds
     # their range when it first needs it (a batch that is all of them, as the seed's
@@ -149,6 +140,20 @@ def array_flow(
         data_format=spec.data_format,
         channel_counts=None,
     )
+    rebuild = ExtraInputs(extra, y, weights) if extra else None  # indexed by whole-array rows
+    if subset is not None:
+        cut = int(len(images) * spec.validation_split)
+        check_subset(subset)
+        if y is not None and not ignore_class_split:
+            check_class_split(y, cut)
+        part = slice(0, cut) if subset == "validation" else slice(cut, None)
+        start, stop, _ = part.indices(len(images))
+        # A part of the array, read in the range of the whole (as confaug.flow's subsets):
+        # a dark validation part of a 0-255 dataset is not taken for [0, 1].
+        source = source.part(start, stop)
+        images, extra = images[part], [e[part] for e in extra]
+        y = None if y is None else y[part]
+        weights = None if weights is None else weights[part]
     batches = BatchGenerator(
         source,
         pipeline,
@@ -159,7 +164,7 @@ def array_flow(
     )
     return {
         "generator": with_saving(batches, save_to_dir, save_prefix, save_format),
-        "rebuild": ExtraInputs(extra, y, weights) if extra else None,
+        "rebuild": rebuild,
         "dataset_options": dataset,
         "attributes": {
             "x": images,
