@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import confaug
+from confaug.batching import SampleError
 from confaug.integrations.rows import RowAugmenter
 
 
@@ -195,4 +196,48 @@ def test_a_spawned_worker_pool_says_what_cannot_be_pickled() -> None:
     x = np.zeros((4, 8, 8, 3), np.uint8)
     flow = pipe.flow(x, batch_size=2, workers=2, worker_mode="process", start_method="spawn")
     with pytest.raises(TypeError, match=r"cannot be pickled.*module level"):
+        next(iter(flow))
+
+
+def _exits(image: np.ndarray) -> np.ndarray:
+    raise SystemExit(3)
+
+
+def _dies(image: np.ndarray) -> np.ndarray:
+    import os
+
+    os._exit(7)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"workers": 2}, {"workers": 2, "worker_mode": "process", "start_method": "fork"}],
+    ids=["no workers", "threads", "fork processes"],
+)
+def test_sys_exit_in_a_preprocessing_function_is_an_error_naming_the_sample(
+    options: dict[str, object],
+) -> None:
+    confaug.register("probe4_exits", _exits)
+    pipe = confaug.load_pipeline(
+        {"horizontal_flip": True, "preprocessing_function": "probe4_exits"}
+    )
+    flow = pipe.flow(np.zeros((4, 8, 8, 3), np.uint8), batch_size=2, shuffle=False, **options)
+    with pytest.raises(SampleError, match=r"x\[0\]: the pipeline called sys.exit\(3\)"):
+        next(iter(flow))
+
+
+def test_a_dead_worker_process_is_named_by_its_batch() -> None:
+    from confaug.batching.workers import WorkerProcessDied
+
+    confaug.register("probe4_dies", _dies)
+    pipe = confaug.load_pipeline({"horizontal_flip": True, "preprocessing_function": "probe4_dies"})
+    flow = pipe.flow(
+        np.zeros((4, 8, 8, 3), np.uint8),
+        batch_size=2,
+        shuffle=False,
+        workers=2,
+        worker_mode="process",
+        start_method="fork",
+    )
+    with pytest.raises(WorkerProcessDied, match=r"batch 0 of epoch 0 \(samples 0, 1\)"):
         next(iter(flow))

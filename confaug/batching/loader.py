@@ -221,6 +221,11 @@ def _guarded(name: str, function: Callable[..., Any], /, *args: Any, **kwargs: A
         raise
     except MemoryError as exc:  # this sample is too large to augment
         raise DataError(f"{shown(name)}: not enough memory to augment it") from exc
+    except SystemExit as exc:  # from a worker it would end the caller's program silently
+        raise SampleError(
+            f"{shown(name)}: the pipeline called sys.exit({exc.code!r}) (a "
+            "preprocessing_function should raise an exception instead)"
+        ) from exc
     except Exception as exc:
         raise SampleError(f"{shown(name)}: pipeline failed: {_why(exc)}") from exc
 
@@ -394,7 +399,7 @@ def _standardize(
         return pipeline.standardize(images), None, []
     except NotFittedError:
         raise  # the stage is not ready, whatever the samples: as it is
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: named per sample below
         failure = exc
     keep = np.ones(len(images), dtype=bool)
     skipped: list[tuple[str, str]] = []

@@ -148,11 +148,12 @@ def _in_processes(
             pin.close()  # every process exists now; later calls find the stack empty
             return future
 
+        waiting: list[Any] = []
         try:
-            yield from _in_order(submit, tasks, depth, workers)
+            yield from _in_order(submit, tasks, depth, workers, waiting)
         except BrokenProcessPool as exc:
             raise WorkerProcessDied(
-                f"a worker process ended without returning its batch ({exc}). With "
+                f"a worker process ended without returning {_described(waiting)} ({exc}). With "
                 f"start_method={start_method!r} "
                 + (
                     "the script that creates the generator must guard its entry point with "
@@ -168,11 +169,16 @@ def _in_processes(
 
 
 def _in_order(
-    submit: Callable[[Any], Future[Any]], tasks: Iterator[Any], depth: int, workers: int
+    submit: Callable[[Any], Future[Any]],
+    tasks: Iterator[Any],
+    depth: int,
+    workers: int,
+    waiting: list[Any] | None = None,
 ) -> Generator[tuple[Any, Any], None, None]:
     """Results in task order, with up to ``depth`` tasks submitted ahead: first one per
     worker, then one more per result, so that the first batch is not held back while a deep
-    queue fills (an iterable's tasks are its batches, read as they are submitted)."""
+    queue fills (an iterable's tasks are its batches, read as they are submitted).
+    ``waiting`` holds the task whose result is awaited (for an error that names it)."""
     pending: deque[tuple[Any, Future[Any]]] = deque()
     limit = min(depth, max(workers, 1))
 
@@ -188,10 +194,26 @@ def _in_order(
         task, future = pending.popleft()
         limit = min(depth, limit + 1)
         fill()  # keep the workers busy while this result is consumed
+        if waiting is not None:
+            waiting[:] = [task]
         yield task, future.result()
 
 
 _END = object()
+
+
+def _described(waiting: list[Any]) -> str:
+    """The awaited task, as an error names it: a generator's batch by its number, epoch and
+    samples; any other task as "its batch"."""
+    task = waiting[0] if waiting else None
+    number, epoch = getattr(task, "number", None), getattr(task, "epoch", None)
+    if number is None or epoch is None:
+        return "its batch"
+    indices = [int(i) for i in getattr(task, "indices", ())]
+    shown = ", ".join(map(str, indices[:8])) + (", ..." if len(indices) > 8 else "")
+    return f"batch {number} of epoch {epoch} (samples {shown})"
+
+
 _START_METHODS = multiprocessing.get_all_start_methods()
 
 
