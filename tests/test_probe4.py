@@ -241,3 +241,31 @@ def test_a_dead_worker_process_is_named_by_its_batch() -> None:
     )
     with pytest.raises(WorkerProcessDied, match=r"batch 0 of epoch 0 \(samples 0, 1\)"):
         next(iter(flow))
+
+
+# ---- Mosaic's other images are converted as the sample's own -----------------------------
+@pytest.mark.parametrize("channels_first", [False, True])
+def test_mosaic_images_in_the_samples_dtype_are_converted_as_the_sample(
+    channels_first: bool,
+) -> None:
+    rng = np.random.default_rng(0)
+    spec = {
+        "transforms": [{"Mosaic": {"target_size": [32, 32], "p": 1}}],
+        "data_format": "channels_first" if channels_first else "channels_last",
+    }
+    pipe = confaug.load_pipeline(spec)
+
+    def layout(x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(x, -1, 0)) if channels_first else x
+
+    unit = [rng.uniform(0, 1, (32, 32, 3)).astype(np.float32) for _ in range(4)]
+    expected = pipe(
+        image=layout(unit[0]), mosaic_metadata=[{"image": layout(u)} for u in unit[1:]], seed=5
+    )["image"]
+    for dtype, top in ((np.float32, 255.0), (np.uint16, 65535.0)):
+        scaled = [np.round(u * top).astype(dtype) if dtype == np.uint16 else u * top for u in unit]
+        metadata = [{"image": layout(s)} for s in scaled[1:]]
+        out = pipe(image=layout(scaled[0]), mosaic_metadata=metadata, seed=5)
+        assert out["image"].dtype == dtype
+        assert np.allclose(out["image"] / top, expected, atol=2 / top + 1e-6)
+        assert out["mosaic_metadata"] is metadata  # the caller's items back as given

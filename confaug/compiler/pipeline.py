@@ -291,6 +291,9 @@ class Pipeline:
         for key in self._targets.extra_images:
             if key in data:
                 data[key] = working(np.asarray(data[key]))
+        given = {key: data[key] for key in self._targets.metadata_images if key in data}
+        for key, items in given.items():
+            data[key] = _items_in_working_form(items, image.dtype, working, self._channels_first)
         if scale is not None and self._check_scale:
             self._warn_normalize_scale(image.dtype, scale)
         elif scale is None and self._check_bytes:
@@ -313,6 +316,7 @@ class Pipeline:
             ) from exc
         for key in added:
             out.pop(key, None)
+        out.update(given)  # the caller's metadata back as it was given
         for key in ("image", *self._targets.extra_images):
             if key in out:
                 out[key] = (
@@ -572,6 +576,27 @@ class Pipeline:
     def __repr__(self) -> str:
         names = [type(t).__name__ for t in self.compose.transforms]
         return f"Pipeline({', '.join(names) or 'identity'})"
+
+
+def _items_in_working_form(
+    items: Any, dtype: np.dtype[Any], working: Callable[[np.ndarray], np.ndarray], chw: bool
+) -> Any:
+    """Metadata items (a dict or a list of dicts) with their 'image' as the steps see the
+    sample's own: HWC, in the working form of the sample's value range. Items that are not
+    dicts of an image of the sample's dtype and rank are left for the checks to word."""
+    if isinstance(items, dict):
+        return _items_in_working_form([items], dtype, working, chw)[0]
+    if not isinstance(items, (list, tuple)):
+        return items
+    converted = []
+    for item in items:
+        picture = item.get("image") if isinstance(item, dict) else None
+        if isinstance(picture, np.ndarray) and picture.dtype == dtype and picture.ndim in (2, 3):
+            if chw and picture.ndim == 3:
+                picture = np.ascontiguousarray(np.moveaxis(picture, 0, -1))
+            item = {**item, "image": working(picture)}
+        converted.append(item)
+    return converted if isinstance(items, list) else tuple(converted)  # as given: checked so
 
 
 def _keras_steps_only(compose: Any) -> bool:

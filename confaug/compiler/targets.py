@@ -68,6 +68,12 @@ class Targets:
             key for key, kind in spec.additional_targets.items() if kind in _VOLUME_KINDS
         )
         self._needs = tuple(_needs(compose, bool(keras_offset(spec))))
+        #: The keys whose items carry images of other samples (Mosaic's, OverlayElements'
+        #: metadata): the pipeline brings those images into the working form as it brings
+        #: the sample's own.
+        self.metadata_images = tuple(
+            key for _, kind, key, _ in self._needs if kind in ("mosaic", "overlay")
+        )
         #: The kind of every key a sample may hold besides metadata: the reserved targets
         #: are their own kind, additional targets have theirs.
         self._kinds = {
@@ -488,23 +494,25 @@ def _metadata_image(path: str, item: Any, name: str, image: Any) -> np.ndarray:
             f"{path}: {name}.image has shape {picture.shape}, the image {shape}: it must have "
             f"the image's channels, shape {wanted}"
         )
-    # Metadata images reach the steps as they are given, and are pasted into the image's
-    # dtype as they are: [0, 1] floats would become 0s and 1s in bytes, bytes or 0-255
-    # floats white in a [0, 1] image. The image here is the one the steps see (uint8, or
-    # float in [0, 1]: compiler.values.to_working).
+    # Metadata images of the sample's dtype reach here converted as the sample is
+    # (Pipeline._augment); others are pasted into the image's dtype as they are: [0, 1]
+    # floats would become 0s and 1s in bytes, bytes or 0-255 floats white in a [0, 1]
+    # image. The image here is the one the steps see (uint8, or float in [0, 1]:
+    # compiler.values.to_working).
     dtype = np.asarray(image).dtype
     floats = dtype.kind == "f"
     wanted = "floats in [0, 1]" if floats else str(dtype)
     if picture.dtype != dtype and not (floats and picture.dtype.kind == "f"):
         raise DataError(
             f"{path}: {name}.image is {picture.dtype}, but the steps see the image as "
-            f"{wanted}, and metadata images are used as they are given: give it as {wanted}"
+            f"{wanted}: give it in the image's own dtype (it is then converted as the image "
+            f"is), or as {wanted}"
         )
     if floats and picture.size and not (picture.min() >= 0.0 and picture.max() <= 1.0):
         raise DataError(
             f"{path}: {name}.image has values from {picture.min():g} to {picture.max():g}, "
-            f"but the steps see the image as {wanted}, and metadata images are used as "
-            f"they are given: give it as {wanted}"
+            f"but the steps see the image as {wanted}: give it in the image's own dtype "
+            f"(it is then converted as the image is), or as {wanted}"
         )
     return picture
 
