@@ -269,3 +269,17 @@ def test_mosaic_images_in_the_samples_dtype_are_converted_as_the_sample(
         assert out["image"].dtype == dtype
         assert np.allclose(out["image"] / top, expected, atol=2 / top + 1e-6)
         assert out["mosaic_metadata"] is metadata  # the caller's items back as given
+
+
+@pytest.mark.parametrize("cval", [300.0, -5.0])
+def test_the_drop_in_fills_with_a_cval_beyond_0_255_as_keras_does(cval: float) -> None:
+    from confaug.keras import ImageDataGenerator
+
+    x = _floats(2)  # 0-255 data: a fill beyond it is Keras' value itself, not clipped
+    generator = ImageDataGenerator(rotation_range=[45, 45], fill_mode="constant", cval=cval)
+    whole = next(iter(generator.flow(x, batch_size=2, shuffle=False, seed=1)))
+    one = next(iter(generator.flow(x, batch_size=1, shuffle=False, seed=1)))
+    assert np.all(whole[:, 0, 0] == np.float32(cval))  # a corner reads from outside
+    assert np.array_equal(whole[0], one[0])
+    image = generator.apply_transform(x[0], generator.get_random_transform(x[0].shape, seed=2))
+    assert np.all(image[0, 0] == np.float32(cval))

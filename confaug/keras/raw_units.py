@@ -38,12 +38,15 @@ def raw_range(spec: Spec, x: np.ndarray) -> tuple[float, float, float] | None:
 
 def raw_limits(spec: Spec, low: float, high: float) -> tuple[float, float, float] | None:
     """``(low, high, cval)`` for float values spanning ``[low, high]`` beyond [0, 255]
-    (cval included) with ``value_range: auto``, else None (as for non-finite bounds)."""
+    (a constant fill's cval counted among them) with ``value_range: auto``, else None (as
+    for non-finite bounds)."""
     if spec.value_range != "auto" or not (math.isfinite(low) and math.isfinite(high)):
         return None
+    cval = float(spec.cval)
+    if spec.fill_mode == "constant":  # Keras fills with cval as it is, in the data's units
+        low, high = min(low, cval), max(high, cval)
     if low >= 0.0 and high <= 255.0:
         return None
-    cval = float(spec.cval)
     low, high = min(low, cval), max(high, cval)
     return low, max(high, low + 1.0), cval  # a constant image still needs a span
 
@@ -99,9 +102,17 @@ class KerasUnitsPipeline(Pipeline):
     made: the seed's per-batch ``flow()`` has its one batch read as it is augmented.
     """
 
+    @property
+    def augments_batches(self) -> bool:
+        """``Pipeline.augments_batches``, but never with a constant fill beyond 0–255:
+        Keras fills with that value itself, so every float batch goes through
+        :meth:`for_value_bounds` (raw units), not a batch that finds its own range."""
+        fill_beyond = self.spec.fill_mode == "constant" and not 0.0 <= self.spec.cval <= 255.0
+        return super().augments_batches and not fill_beyond
+
     def for_value_bounds(self, low: float, high: float) -> Pipeline:
         """``Pipeline.for_value_bounds``, or the raw-units pipeline for bounds beyond
-        [0, 255]."""
+        [0, 255] (a constant fill's cval counted among them)."""
         limits = raw_limits(self.spec, low, high)
         if limits is None:
             return super().for_value_bounds(low, high)
