@@ -17,7 +17,7 @@ import pytest
 
 import confaug
 from confaug.idg.params import IdgParams
-from confaug.idg.warp import apply_params, float_top
+from confaug.idg.warp import apply_params, float_units
 from confaug.seeding import sample_seed
 
 KEYWORDS: dict[str, Any] = {
@@ -155,13 +155,13 @@ def test_the_float_top_is_the_callers_own_context_only() -> None:
     tops: list[float] = []
 
     def other_thread() -> None:
-        tops.append(float_top())
+        tops.append(float_units()[0])
 
     pipe(image=x, seed=1)
     thread = threading.Thread(target=other_thread)
     thread.start()
     thread.join()
-    assert float_top() == 1.0 and tops == [1.0]
+    assert float_units() == (1.0, False) and tops == [1.0]
 
 
 def test_an_idg_transform_outside_a_pipeline_takes_zero_to_one() -> None:

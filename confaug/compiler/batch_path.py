@@ -65,7 +65,9 @@ class ArrayBatch:
 class BatchPath:
     """The Keras step of a Keras-only ``Compose``, over batches (see the module docstring)."""
 
-    def __init__(self, sampler: IdgSampler, settings: WarpSettings) -> None:
+    def __init__(
+        self, sampler: IdgSampler, settings: WarpSettings, *, values_checked: bool = False
+    ) -> None:
         self.sampler = sampler
         self.settings = settings
         #: The range the last batch that found its own was in: the next one's first guess
@@ -75,12 +77,13 @@ class BatchPath:
         #: ``value_range: auto`` finds the scale from the values; a batch that finds its
         #: own range is checked whatever this says): the brightness clip can then be
         #: lighter (``idg.warp.clip_brightened``).
-        self.values_checked = False
+        self.values_checked = values_checked
 
     @classmethod
-    def of(cls, compose: Any) -> BatchPath | None:
+    def of(cls, compose: Any, *, values_checked: bool = False) -> BatchPath | None:
         """The batch path of ``compose``, or None unless it is one always-applied
-        ``IdgTransform`` (anything else runs through albumentations per sample)."""
+        ``IdgTransform`` (anything else runs through albumentations per sample);
+        ``values_checked``: see :attr:`values_checked`."""
         from confaug.idg.transform import IdgTransform
 
         steps = list(getattr(compose, "transforms", ()))
@@ -90,7 +93,7 @@ class BatchPath:
         if getattr(compose, "p", 1.0) < 1.0 or step.p < 1.0:
             return None
         settings = WarpSettings.of(step.fill_mode, step.cval, step.interpolation_order)
-        return cls(step.sampler, settings)
+        return cls(step.sampler, settings, values_checked=values_checked)
 
     # ---- the two entry points ---------------------------------------------------------
     def run_array(

@@ -126,15 +126,20 @@ class Pipeline:
         )
         # The Keras keywords alone: whole batches (never when a step sets the output's dtype:
         # the batch path gives the input's back).
-        self._batch = None if self._output is not None else BatchPath.of(self.compose)
+        # Whether every float value is known to lie within its scale: "auto" finds the
+        # scale from the values (a fixed range, or bounds given to for_value_bounds, may
+        # be wrong: those keep the full clips). Decided by the spec alone, so a pickled
+        # pipeline rebuilt from it decides the same.
+        self._values_checked = spec.value_range == "auto"
+        self._batch = (
+            None
+            if self._output is not None
+            else BatchPath.of(self.compose, values_checked=self._values_checked)
+        )
         # The Keras keywords alone (or nothing: a validation pipeline) work on float 0-255
         # images in their own units, one by one as in a batch (values.in_own_units), and
         # give back what they leave alone exactly; albumentations steps take [0, 1].
         self._keeps_units = _keras_steps_only(self.compose)
-        # Whether every float value is known to lie within its scale: "auto" finds the
-        # scale from the values (a fixed range, or bounds given to for_value_bounds, may
-        # be wrong: those keep the full clips).
-        self._mark_checked(spec.value_range == "auto")
         self._function = function
         self.standardizer = _standardizer(spec, function, stats)
         self._local = threading.local()
@@ -204,11 +209,6 @@ class Pipeline:
                 ranged.standardizer = self.standardizer
                 self._ranged[key] = ranged
         return ranged
-
-    def _mark_checked(self, checked: bool) -> None:
-        self._values_checked: bool = checked
-        if self._batch is not None:
-            self._batch.values_checked = checked
 
     def without_augmentation(self) -> Pipeline:
         """The same pipeline with nothing random: for validation and test data.
@@ -561,17 +561,10 @@ class Pipeline:
         return self.spec.to_yaml()
 
     def __getstate__(self) -> dict[str, Any]:
-        stats = self.standardizer.state()
-        return {
-            "spec": self.spec,
-            "function": self._function,
-            "stats": stats,
-            "checked": self._values_checked,
-        }
+        return {"spec": self.spec, "function": self._function, "stats": self.standardizer.state()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._setup(state["spec"], state["function"], state["stats"])
-        self._mark_checked(state.get("checked", self._values_checked))
 
     def __repr__(self) -> str:
         names = [type(t).__name__ for t in self.compose.transforms]

@@ -254,11 +254,6 @@ def float_units() -> tuple[float, bool]:
     return _FLOATS.get()
 
 
-def float_top() -> float:
-    """The top of float images' scale set by :func:`floats_up_to` (1 outside it)."""
-    return _FLOATS.get()[0]
-
-
 def keeps_range(border: int, interpolation: int, cval: float) -> bool:
     """Whether a warp gives values within the range of its input: nearest or bilinear
     (weights that are never negative), and a constant fill, if any, within 0–255."""

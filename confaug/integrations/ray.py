@@ -65,15 +65,11 @@ def row_seed(seed: int, epoch: int, key: Any) -> int:
     return sample_seed(seed, SAMPLE_STREAM, epoch, row_key(key))
 
 
-#: The keys of a Pipeline's pickled state (``Pipeline.__getstate__``), now and before.
-_PIPELINE_STATES = ({"spec", "function", "stats", "checked"}, {"spec", "function", "stats"})
-
-
 def _compile(pipeline: Any) -> Pipeline:
     """A Pipeline from a Pipeline, its pickled state, a config path/mapping or a Spec."""
     if isinstance(pipeline, Pipeline):
         return pipeline
-    if isinstance(pipeline, Mapping) and set(pipeline) in _PIPELINE_STATES:
+    if isinstance(pipeline, Mapping) and set(pipeline) == {"spec", "function", "stats"}:
         compiled = Pipeline.__new__(Pipeline)
         compiled.__setstate__(dict(pipeline))
         return compiled

@@ -43,12 +43,16 @@ def raw_limits(spec: Spec, low: float, high: float) -> tuple[float, float, float
     if spec.value_range != "auto" or not (math.isfinite(low) and math.isfinite(high)):
         return None
     cval = float(spec.cval)
-    if spec.fill_mode == "constant":  # Keras fills with cval as it is, in the data's units
-        low, high = min(low, cval), max(high, cval)
-    if low >= 0.0 and high <= 255.0:
+    if low >= 0.0 and high <= 255.0 and not fills_beyond_bytes(spec):
         return None
     low, high = min(low, cval), max(high, cval)
     return low, max(high, low + 1.0), cval  # a constant image still needs a span
+
+
+def fills_beyond_bytes(spec: Spec) -> bool:
+    """Whether a constant fill's ``cval`` lies beyond 0–255: Keras fills with that value
+    itself, in the data's units, so float data is then worked on in raw units."""
+    return spec.fill_mode == "constant" and not 0.0 <= spec.cval <= 255.0
 
 
 #: Raw-unit pipelines compiled so far, per pipeline and range (the last few: a flow per
@@ -107,8 +111,7 @@ class KerasUnitsPipeline(Pipeline):
         """``Pipeline.augments_batches``, but never with a constant fill beyond 0–255:
         Keras fills with that value itself, so every float batch goes through
         :meth:`for_value_bounds` (raw units), not a batch that finds its own range."""
-        fill_beyond = self.spec.fill_mode == "constant" and not 0.0 <= self.spec.cval <= 255.0
-        return super().augments_batches and not fill_beyond
+        return super().augments_batches and not fills_beyond_bytes(self.spec)
 
     def for_value_bounds(self, low: float, high: float) -> Pipeline:
         """``Pipeline.for_value_bounds``, or the raw-units pipeline for bounds beyond
