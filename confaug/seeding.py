@@ -13,8 +13,8 @@ the stream, so no two uses ever share a seed sequence:
 from __future__ import annotations
 
 import hashlib
-import math
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -63,12 +63,13 @@ def row_key(value: Any) -> int:
     its ``str``.
 
     A value that cannot name a row stably is a ``DataError`` (the caller names the row):
-    None or NaN, a missing key (every row without one would get the same augmentation, and
-    None would be the text "None"); a value whose text holds a memory address (an object's
-    default repr, another in every process), whose bytes are pointers (an object array) or
-    whose order follows Python's salted ``hash`` (a set of strings).
+    None, NaN or NaT (NumPy's or pandas'), ``pandas.NA``: a missing key (every row without
+    one would get the same augmentation, and None would be the text "None"); a value whose
+    text holds a memory address (an object's default repr, another in every process), whose
+    bytes are pointers (an object array) or whose order follows Python's salted ``hash``
+    (a set of strings).
     """
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0:
+    if _is_int(value) and value >= 0:
         return int(value)
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
@@ -77,17 +78,14 @@ def row_key(value: Any) -> int:
         data += np.ascontiguousarray(value).tobytes()
     elif isinstance(value, (bytes, bytearray, memoryview)):
         data = bytes(value)
-    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    elif _is_int(value):
         data = str(int(value)).encode()
     elif isinstance(value, str):  # by its str, as always (a str subclass may print otherwise)
         data = str(value).encode("utf-8", "surrogatepass")
     else:
-        if value is None or (isinstance(value, (float, np.floating)) and math.isnan(value)):
-            raise DataError(
-                f"the row key is {value} (missing): every row without a key would get the "
-                "same augmentation; give every row a key of its own"
-            )
-        if isinstance(value, (set, frozenset)) and not all(_is_int(item) for item in value):
+        if _is_missing(value):
+            raise _missing(value)
+        if isinstance(value, (set, frozenset)) and not all(_hashes_alike(item) for item in value):
             raise _unstable(value, "a set, whose order follows Python's salted hash")
         text = str(value)
         if _ADDRESS.search(text):
@@ -97,8 +95,40 @@ def row_key(value: Any) -> int:
     return int.from_bytes(digest, "little")
 
 
+def _is_missing(value: Any) -> bool:
+    """Whether ``value`` is a missing-value marker: None, a NaN (float or complex), NumPy's
+    NaT, or pandas' ``NA``/``NaT`` (whose texts "<NA>" and "NaT" would key every such row
+    alike). pandas is looked up only when the value is one of its own objects."""
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating, complex, np.complexfloating)):
+        return bool(np.isnan(value))
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        return bool(np.isnat(value))
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and type(value).__module__.split(".")[0] == "pandas":
+        missing = pandas.isna(value)
+        return isinstance(missing, (bool, np.bool_)) and bool(missing)
+    return False
+
+
+def _hashes_alike(item: Any) -> bool:
+    """Whether a set item's hash is the same in every process (ints hash as themselves)."""
+    return isinstance(item, (int, np.integer)) and not isinstance(item, bool)
+
+
 def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    """An int or NumPy integer; not a bool, nor a timedelta64 (an ``np.integer`` that
+    ``int()`` refuses: it is keyed by its text, as any other value)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.timedelta64))
+
+
+def _missing(value: Any) -> DataError:
+    """The error for a key that marks a missing value."""
+    return DataError(
+        f"the row key is {value} (missing): every row without a key would get the "
+        "same augmentation; give every row a key of its own"
+    )
 
 
 def _unstable(value: Any, what: str) -> DataError:

@@ -95,7 +95,9 @@ class FeaturewiseStats:
 
 def _preprocessed(function: Callable[[np.ndarray], Any], sample: np.ndarray) -> Any:
     """``function(sample)``; a ValueError unless it is an image of ``sample``'s shape (Keras
-    writes it back into the batch; None or a scalar would become a batch of another shape)."""
+    writes it back into the batch; None or a scalar would become a batch of another shape)
+    holding real numbers (complex values would lose their imaginary part to a warning, text
+    would be parsed and dates counted in their units)."""
     result = function(sample)
     shape = None if result is None else np.shape(result)
     if shape != sample.shape:
@@ -104,7 +106,18 @@ def _preprocessed(function: Callable[[np.ndarray], Any], sample: np.ndarray) -> 
             f"preprocessing_function returned {got} for an image of shape {sample.shape}; "
             "it must return the image, of the same shape (its dtype may change)"
         )
+    kind = np.asarray(result).dtype.kind
+    if kind not in _REAL_KINDS:
+        raise ValueError(
+            f"preprocessing_function returned {np.asarray(result).dtype} values; it must "
+            "return real numbers (bool, int or float)"
+        )
     return result
+
+
+#: The dtype kinds a preprocessing_function may return, and object arrays, whose items
+#: the float32 conversion checks (a non-number there is its own error).
+_REAL_KINDS = frozenset("biufO")
 
 
 def fit_featurewise(
