@@ -24,12 +24,12 @@ class Problem:
     hint: str | None = None
 
     def __str__(self) -> str:
-        where = _one_line(self.file or "<config>")
+        where = one_line(self.file or "<config>")
         if self.line is not None:
             where += f":{self.line}:{self.column or 1}"
-        text = f"{where}: {_one_line(self.field) or '<root>'}: {_one_line(self.message, join=True)}"
+        text = f"{where}: {one_line(self.field) or '<root>'}: {one_line(self.message, join=True)}"
         if self.hint:
-            text += f" ({_one_line(self.hint, join=True)})"
+            text += f" ({one_line(self.hint, join=True)})"
         return text
 
     def to_dict(self) -> dict[str, object]:
@@ -44,10 +44,13 @@ class Problem:
         }
 
 
-def _one_line(text: str, *, join: bool = False) -> str:
+def one_line(text: str, *, join: bool = False) -> str:
     """``text`` on one line: a problem renders as exactly one line whatever a config holds.
 
     Names (files, fields) are escaped; messages (``join``) have their lines joined first.
+    Every character that is not printable (line breaks, NEL, U+2028/9, controls, U+FEFF) is
+    written as its escape, so the result also cannot end a YAML comment it is written into
+    (``confaug resolve``'s header).
     """
     if text.isprintable():
         return text
@@ -110,7 +113,7 @@ def hint_budget(count: int = MAX_HINTS) -> Iterator[None]:
         _hints_left.reset(token)
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+def did_you_mean(word: object, choices: Iterable[object]) -> str | None:
     """A 'did you mean' hint for a misspelt name, or None when nothing is close.
 
     Case is ignored, and among close names a longer shared beginning wins: people misspell
@@ -123,10 +126,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     left = _hints_left.get()
     if left is not None and left[0] <= 0:
         return None
+    # Names come from data (a key computed in Python may be an int or an enum): they are
+    # compared as text, so a hint never fails on the very problem it explains.
     lowered: dict[str, str] = {}
     for choice in choices:
-        lowered.setdefault(choice.lower(), choice)
-    target = word.lower()
+        lowered.setdefault(str(choice).lower(), str(choice))
+    target = str(word).lower()
     # difflib's ratio is 2 * matches / (len(a) + len(b)): a word over three times as long as
     # every choice stays under the 0.6 cutoff, so it is not compared (that costs len(word)²).
     if not lowered or len(target) > 3 * max(map(len, lowered)):

@@ -66,7 +66,8 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="override a value after extends, as a dotted key and a YAML value "
-        "(repeatable), e.g. --set rotation_range=20 --set transforms.0.GaussNoise.p=0.1",
+        "(repeatable; a mapping merges into the mapping there, as in extends), e.g. "
+        "--set rotation_range=20 --set transforms.0.GaussNoise.p=0.1",
     )
     group.add_argument(
         "--allow-root",
@@ -171,13 +172,32 @@ def add_output_option(container: Any) -> None:
     container.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
 
 
+class NotAFolderError(UsageError, NotADirectoryError):
+    """A folder to write in exists as a file: a usage error to the command line, and still
+    an ``OSError`` to code that records failed writes one file at a time (``augment``)."""
+
+
+def make_parent(path: Path) -> None:
+    """Make the folders ``path`` is to be written in; a ``UsageError`` (exit code 2, as
+    ``augment``'s DST) when one of them exists and is not a folder, instead of mkdir's
+    "[Errno 17] File exists" naming the file in the way."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next(
+            (p for p in reversed(path.parents) if p.exists() and not p.is_dir()), path.parent
+        )
+        message = f"cannot write {path}: {blocker} exists and is not a folder"
+        raise NotAFolderError(message) from None
+
+
 def write_output(text: str, output: str | None) -> None:
     """Print ``text``, or write it to ``output`` (parent folders made) and say so."""
     if not output:
         print(text, end="")
         return
     path = Path(output)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     path.write_text(text, encoding="utf-8")
     print(f"wrote {output}")
 

@@ -24,6 +24,7 @@ from confaug.cli.common import (
     non_negative_int,
     versions_count,
 )
+from confaug.errors import ConfigError, one_line
 
 if TYPE_CHECKING:
     from confaug.cli.preview import ImagePaths
@@ -84,8 +85,14 @@ def describe(found: list[Change], old_name: str, new_name: str) -> str:
 def _grid(args: argparse.Namespace, old: Any, new: Any, paths: ImagePaths | None) -> str:
     """Write the side-by-side grid of ``paths`` (:func:`_check_grid_options`'s; None for the
     embedded samples); return the line that says so."""
-    from confaug.cli.grid import render_grid, write_png
-    from confaug.cli.preview import embedded_images, file_images, preview_rows, stretch_note
+    from confaug.cli.grid import render_grid
+    from confaug.cli.preview import (
+        embedded_images,
+        file_images,
+        preview_rows,
+        stretch_note,
+        write_grid,
+    )
 
     items = file_images(paths.files) if paths is not None else embedded_images(args.samples or None)
     rows = []
@@ -100,7 +107,7 @@ def _grid(args: argparse.Namespace, old: Any, new: Any, paths: ImagePaths | None
     if note:
         title += " | cells stretched min..max"
     picture = render_grid(rows, cell_size=args.size, columns=args.count + 1, title=title)
-    size = write_png(args.output, picture)
+    size = write_grid(args.output, picture)
     wrote = f"wrote {args.output} ({len(items)} image(s), A above B, {size / 1024:.0f} KB)\n"
     if paths is not None and paths.left_out:
         total = len(paths.files) + paths.left_out
@@ -114,8 +121,9 @@ def _check_grid_options(args: argparse.Namespace) -> ImagePaths | None:
     (listed once, here), or None for the embedded samples."""
     from confaug import samples
     from confaug.cli.grid import check_grid
-    from confaug.cli.preview import image_paths
+    from confaug.cli.preview import grid_format, image_paths
 
+    grid_format(args.output)
     paths = image_paths(args.images, args.max_images) if args.images else None
     count = len(paths.files) if paths is not None else len(args.samples or samples.names())
     check_grid(  # a row by A above a row by B, for each image
@@ -128,13 +136,24 @@ def _check_grid_options(args: argparse.Namespace) -> ImagePaths | None:
     return paths
 
 
+def _load(config: str, args: argparse.Namespace, side: str) -> tuple[Any, Any, Any]:
+    """``load_checked`` of one side; a ConfigError says first which side it is about: a
+    problem of a ``--set`` override, or one of a preset, does not name the config."""
+    try:
+        return load_checked(config, args)
+    except ConfigError:
+        overrides = " with --set" if args.overrides else ""
+        print(f"confaug diff: {side} ({one_line(config)}{overrides}) is invalid:", file=sys.stderr)
+        raise
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the differing keys (text or JSON) and, with ``-o``, write the grid."""
     if args.images and args.samples:
         raise UsageError("use either --image or --sample, not both")
     paths = _check_grid_options(args) if args.output else None
-    _, old_spec, old = load_checked(args.old, argparse.Namespace(**{**vars(args), "overrides": []}))
-    _, new_spec, new = load_checked(args.new, args)  # --set: "what would this override do"
+    _, old_spec, old = _load(args.old, argparse.Namespace(**{**vars(args), "overrides": []}), "A")
+    _, new_spec, new = _load(args.new, args, "B")  # --set: "what would this override do"
     found = list(changes(old_spec.to_data(full=True), new_spec.to_data(full=True)))
     if args.format == "json":
         rows = [
@@ -182,7 +201,12 @@ def register(subparsers: Any) -> None:
         "--exit-code", action="store_true", help="exit 1 when the configs differ (as git diff)"
     )
     grid = parser.add_argument_group("side-by-side preview")
-    grid.add_argument("-o", "--output", metavar="PNG", help="write the preview grid to PNG")
+    grid.add_argument(
+        "-o",
+        "--output",
+        metavar="PNG",
+        help="write the preview grid to PNG (or the image format its suffix names)",
+    )
     add_image_options(grid)
     grid.add_argument(
         "--sample",

@@ -34,6 +34,7 @@ from confaug.cli.common import (
     versions_count,
 )
 from confaug.cli.grid import Cell, as_tile, check_grid, render_grid, stretched, write_png
+from confaug.cli.imageio import WRITABLE, encode_image, write_bytes_atomic
 from confaug.errors import DataError
 from confaug.sources.decode import decode_as_stored, decode_mask
 from confaug.sources.directory import SAME_NAME, MaskNames
@@ -309,10 +310,32 @@ def _items(args: argparse.Namespace) -> list[PreviewImage]:
     return file_images(paths.files)
 
 
+def grid_format(output: str) -> str:
+    """The image format ``output``'s suffix names (``.png`` without one); a ``UsageError``
+    for a suffix no image is written as. ``grid.jpg`` holds a JPEG, not PNG bytes under a
+    name every viewer and upload form reads as JPEG."""
+    suffix = Path(output).suffix.lower() or ".png"
+    if suffix not in WRITABLE:
+        others = ", ".join(sorted(WRITABLE - {".png"}))
+        raise UsageError(f"-o {output}: the grid is an image; name it .png (or {others})")
+    return suffix
+
+
+def write_grid(output: str, picture: np.ndarray) -> int:
+    """Write the grid in the format of ``output``'s suffix (:func:`grid_format`); its size."""
+    suffix = grid_format(output)
+    if suffix == ".png":
+        return write_png(output, picture)
+    data = encode_image(picture, suffix)
+    write_bytes_atomic(Path(output), data)
+    return len(data)
+
+
 def run(args: argparse.Namespace) -> int:
     """Render and write the grid."""
     if args.images and args.samples:
         raise UsageError("use either --image or --sample, not both")
+    grid_format(args.output)  # before anything is loaded or augmented
     pipe = load_pipeline(args.config, args)
     items = _items(args)
     columns = args.columns or min(args.count + 1, 9)
@@ -335,7 +358,7 @@ def run(args: argparse.Namespace) -> int:
         title += " | cells stretched min..max"
         print(f"note: {note}")
     picture = render_grid(rows, cell_size=args.size, columns=columns, title=title)
-    size = write_png(args.output, picture)
+    size = write_grid(args.output, picture)
     height, width = picture.shape[:2]
     print(
         f"wrote {args.output} ({len(items)} image(s) × {args.count} augmented, "
@@ -431,7 +454,7 @@ def register(subparsers: Any) -> None:
         "--output",
         default=DEFAULT_OUTPUT,
         metavar="PATH",
-        help=f"PNG to write (default {DEFAULT_OUTPUT})",
+        help=f"image to write, PNG or the format its suffix names (default {DEFAULT_OUTPUT})",
     )
     parser.add_argument(
         "--size",

@@ -16,6 +16,7 @@ from confaug.cli.common import (
     load_checked,
     write_output,
 )
+from confaug.errors import one_line
 
 if TYPE_CHECKING:
     from confaug.spec.model import Spec
@@ -66,9 +67,13 @@ def run(args: argparse.Namespace) -> int:
         text = f"{fingerprint(spec)} {versions()}\n"
     else:
         chain = " -> ".join(_shown(link) for link in document.chain) or args.config
-        header = [f"# resolved by confaug from: {chain}"]
+        # File names and --set values are the config's and the user's text: a line break in
+        # one (a parent named "p\nvertical_flip: true", a multi-line --set value) would end
+        # the comment and make the rest a key of the file, so the output would load to
+        # another spec than its fingerprint. They are escaped as problems escape them.
+        header = [f"# resolved by confaug from: {one_line(chain)}"]
         if args.overrides:
-            header.append(f"# overrides: {' '.join(args.overrides)}")
+            header.append(f"# overrides: {one_line(' '.join(args.overrides))}")
         header.append(f"# fingerprint: {fingerprint(spec)} {versions()}")
         text = "\n".join(header) + "\n" + spec_to_yaml(spec, full=not args.set_only)
     write_output(text, args.output)

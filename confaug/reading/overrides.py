@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.document import Document, KeyPath, Mark, SourceMap, dotted, problem_at
+from confaug.reading.merge import merge_into
 from confaug.reading.plain import plain_copy
 from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, parse_yaml
 
@@ -52,6 +54,10 @@ def key_parts(key: str, limits: Limits = DEFAULT_LIMITS) -> KeyPath | str:
                     f"list index of {len(part):,} digits: no list of a config is that long "
                     f"(at most {limits.max_nodes:,} items)"
                 )
+            if len(part) > 1 and part.startswith("0"):
+                # As an integer with a leading zero is refused in a value (YAML 1.1 reads
+                # 010 as octal 8): one spelling of each number, and no guessing.
+                return f"list index '{part}' has a leading zero; write {int(part)}"
             path.append(int(part))
         elif part.startswith("-") and part[1:].isascii() and part[1:].isdigit():
             return (
@@ -68,10 +74,19 @@ def key_parts(key: str, limits: Limits = DEFAULT_LIMITS) -> KeyPath | str:
     return tuple(path)
 
 
-def parse_overrides(
-    overrides: Overrides, limits: Limits = DEFAULT_LIMITS
-) -> list[tuple[KeyPath, Any, Mark | None]]:
-    """Dotted ``key=value`` strings (values parsed as YAML) or a mapping, as (path, value, mark)."""
+@dataclass(frozen=True)
+class Override:
+    """One parsed override: the path it sets, its value, where it was written, and where
+    each part of its value was written (paths relative to the value)."""
+
+    path: KeyPath
+    value: Any
+    mark: Mark | None
+    marks: SourceMap = field(default_factory=SourceMap)
+
+
+def parse_overrides(overrides: Overrides, limits: Limits = DEFAULT_LIMITS) -> list[Override]:
+    """Dotted ``key=value`` strings (values parsed as YAML) or a mapping, parsed."""
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
@@ -83,7 +98,7 @@ def parse_overrides(
             "overrides are 'key=value' strings (one, or a list) or a mapping; got "
             f"{type(overrides).__name__}"
         )
-    parsed: list[tuple[KeyPath, Any, Mark | None]] = []
+    parsed: list[Override] = []
     problems: list[Problem] = []
     for item in overrides:
         if not isinstance(item, str):
@@ -100,32 +115,51 @@ def parse_overrides(
             continue
         column = len(str(item)) - len(text) + 1
         try:
-            value = parse_yaml(text, where, limits=limits).data if text.strip() else None
+            document = parse_yaml(text, where, limits=limits) if text.strip() else None
             # The key's levels and the value's together: the limits of one config.
-            value = plain_copy(value, file=where, base=path, limits=limits, depth=len(path))
-        except ConfigError as err:
-            problems.extend(
-                # A problem past the value's only line is at its end.
-                Problem(
-                    where,
-                    1,
-                    column + (p.column or 1) - 1 if p.line in (None, 1) else len(item) + 1,
-                    key if p.line is not None else p.field,
-                    p.message,
-                )
-                for p in err.problems
+            value = plain_copy(
+                document.data if document else None,
+                file=where,
+                base=path,
+                limits=limits,
+                depth=len(path),
             )
+        except ConfigError as err:
+            for p in err.problems:
+                if p.line is None:  # a limit of plain_copy: its field is the full path
+                    problems.append(Problem(where, 1, column, p.field or key, p.message))
+                else:  # read in the value: its field is the path inside the value
+                    name = f"{key}.{p.field}" if p.field else key
+                    line, at = _placed(p.line, p.column or 1, column)
+                    lines = item.split("\n")
+                    if line > len(lines):  # the end of the text (an unclosed [): its end
+                        line, at = len(lines), len(lines[-1]) + 1
+                    problems.append(Problem(where, line, at, name, p.message))
             continue
-        parsed.append((path, value, Mark(where, 1, column)))
+        marks = SourceMap()
+        if document is not None:
+            for table, own in (
+                (marks.values, document.source_map.values),
+                (marks.keys, document.source_map.keys),
+            ):
+                for sub, mark in own.items():
+                    table[sub] = Mark(where, *_placed(mark.line, mark.column, column))
+        parsed.append(Override(path, value, Mark(where, 1, column), marks))
     if problems:
         raise ConfigError(problems)
     return parsed
 
 
-def _parse_mapping(
-    overrides: Mapping[Any, Any], limits: Limits
-) -> list[tuple[KeyPath, Any, Mark | None]]:
-    parsed: list[tuple[KeyPath, Any, Mark | None]] = []
+def _placed(line: int, column: int, start: int) -> tuple[int, int]:
+    """A position in an override's value (parsed alone) as a position in the override as
+    written: the value's first line starts at column ``start``, after ``key=``; its other
+    lines are lines of the override, at their own columns. Each problem inside a flow or
+    multi-line value is placed where it was written, as in a file."""
+    return line, column + start - 1 if line == 1 else column
+
+
+def _parse_mapping(overrides: Mapping[Any, Any], limits: Limits) -> list[Override]:
+    parsed: list[Override] = []
     for key, value in overrides.items():
         path = key_parts(key, limits) if isinstance(key, str) else f"{key!r} is not a string"
         if isinstance(path, str):
@@ -144,7 +178,7 @@ def _parse_mapping(
             raise ConfigError(
                 Problem(where, 1, at.column, p.field, p.message) for p in err.problems
             ) from None
-        parsed.append((path, value, at))
+        parsed.append(Override(path, value, at))
     return parsed
 
 
@@ -154,7 +188,8 @@ def apply_overrides(
     """Set each dotted key; intermediate mappings are created, list indices must exist."""
     problems: list[Problem] = []
     source_map = document.source_map
-    for path, value, mark in parse_overrides(overrides, limits):
+    for override in parse_overrides(overrides, limits):
+        path, value, mark = override.path, override.value, override.mark
         node: Any = document.data
         created: list[KeyPath] = []
         misplaced: str | None = None
@@ -182,16 +217,29 @@ def apply_overrides(
         if misplaced is not None:
             problems.append(problem_at(mark, dotted(path), misplaced, file="<overrides>"))
             continue
-        replaced = _assign(node, path[-1], value)
-        if replaced is _NOTHING:
-            message = "does not name a key or an existing list item of the config"
-            problems.append(problem_at(mark, dotted(path), message, file="<overrides>"))
-            continue
-        _forget(source_map, path, replaced)
+        old = node.get(path[-1]) if isinstance(node, dict) else None
+        if isinstance(old, dict) and isinstance(value, dict):
+            # A mapping set at a key merges into the mapping there, as the same text in a
+            # child file merges over its parent (``bbox_params={format: coco}`` keeps the
+            # preset's min_visibility). A list item (a step) is replaced whole, as lists are.
+            _forget_merged(source_map, path, old, value)
+            merge_into(old, value)
+        else:
+            replaced = _assign(node, path[-1], value)
+            if replaced is _NOTHING:
+                message = "does not name a key or an existing list item of the config"
+                problems.append(problem_at(mark, dotted(path), message, file="<overrides>"))
+                continue
+            _forget(source_map, path, replaced)
         if mark is not None:
             for made in created:
                 source_map.values[made] = mark
             source_map.values[path] = mark
+        # Where each part of the value was written: a problem inside it is placed there.
+        for sub, at in override.marks.values.items():
+            source_map.values[path + sub] = at
+        for sub, at in override.marks.keys.items():
+            source_map.keys[path + sub] = at
     if problems:
         raise ConfigError(problems)
     return document
@@ -205,11 +253,26 @@ def _into_a_step(path: KeyPath, depth: int, node: Any) -> str | None:
         return None
     step, part = dotted(path[:depth]), path[depth]
     if isinstance(node, str):
-        named = part == node and depth + 1 < len(path)  # transforms.1.HorizontalFlip.p
-        parameter = path[depth + 1] if named else part
+        more = depth + 1 < len(path)
+        if part == node or not (more or str(part)[:1].isupper()):
+            # transforms.1.HorizontalFlip.p, or transforms.1.p: a parameter of the step
+            parameter = path[depth + 1] if part == node and more else part
+            return (
+                f"{step} is written as the bare name {node}; set the whole step instead, "
+                f"e.g. {step}={{{node}: {{{parameter}: ...}}}}"
+            )
+        # transforms.1.GaussNoise.p where step 1 is HorizontalFlip: another transform's
+        # name (transform names are CamelCase, parameters snake_case), or a typo of this one.
+        hint = did_you_mean(str(part), [node])
+        parameter = path[depth + 1] if more else "p"
+        if hint:
+            return (
+                f"{step} is {node}, not {part} ({hint}); it is written as a bare name, so "
+                f"set the whole step, e.g. {step}={{{node}: {{{parameter}: ...}}}}"
+            )
         return (
-            f"{step} is written as the bare name {node}; set the whole step instead, e.g. "
-            f"{step}={{{node}: {{{parameter}: ...}}}}"
+            f"{step} is {node}, not {part}; to replace the step, set the whole step, e.g. "
+            f"{step}={{{part}: {{{parameter}: ...}}}}"
         )
     if not isinstance(node, dict) or len(node) != 1 or part in node:
         return None
@@ -235,6 +298,22 @@ def _assign(node: Any, key: str | int, value: Any) -> Any:
         node[key] = value
         return old
     return _NOTHING
+
+
+def _forget_merged(source_map: SourceMap, path: KeyPath, old: dict[str, Any], new: Any) -> None:
+    """Drop the positions of what merging ``new`` into ``old`` (at ``path``) replaces: the
+    values under keys ``new`` sets, except mappings merged in turn, whose other keys stay
+    where they were written."""
+    todo: list[tuple[KeyPath, dict[str, Any], dict[str, Any]]] = [(path, old, new)]
+    while todo:
+        where, into, source = todo.pop()
+        for key, value in source.items():
+            if key not in into:
+                continue
+            if isinstance(into[key], dict) and isinstance(value, dict):
+                todo.append(((*where, key), into[key], value))
+            else:
+                _forget(source_map, (*where, key), into[key])
 
 
 def _forget(source_map: SourceMap, path: KeyPath, old: Any) -> None:

@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from confaug.errors import ConfigError, Problem
-from confaug.reading.document import KeyPath, dotted
+from confaug.reading.document import KeyPath, clipped, dotted
 from confaug.reading.yaml_io import DEFAULT_LIMITS, MAX_INTEGER_DIGITS, Limits
 
 
@@ -58,6 +58,13 @@ def plain_copy(
                 raise fail(path, f"nesting deeper than {limits.max_depth} levels")
             made: dict[Any, Any] = {}
             target[key] = made
+            for name in value:
+                if not isinstance(name, str):
+                    # A file's keys are always text; a key computed in Python (an int, True,
+                    # an enum) would reach checks that compare names as text. Refused here,
+                    # once, where Python data comes in, naming the mapping that holds it.
+                    shown = clipped(repr(name))
+                    raise fail(path, f"key {shown} is not a string: the keys of a config are names")
             for name, item in value.items():
                 made[name] = None  # keeps the order of the keys
                 todo.append((item, (*path, str(name)), level + 1, made, name))

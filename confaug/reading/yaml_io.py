@@ -239,8 +239,10 @@ def _problem(file: str | None, mark: yaml.Mark | None, field: str, message: str)
 def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -> str:
     """Check size and encoding of a config file's bytes and return its text."""
     if len(raw) > limits.max_bytes:
+        # Readers hand over at most the limit and one byte (a 3 GB file is not read whole), so
+        # the length here says only that the file is larger, not how large it is.
         raise ConfigError.single(
-            f"file is {len(raw):,} bytes; configs are limited to {limits.max_bytes:,} bytes",
+            f"file is larger than {limits.max_bytes:,} bytes, the limit of a config",
             file=file,
             line=1,
             column=1,
@@ -259,6 +261,17 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
         line, column = line_column(text, text.index("\x00"))
         raise ConfigError.single(
             "binary data (NUL byte) in a config", file=file, line=line, column=column
+        )
+    if "\ufeff" in text:
+        # utf-8-sig dropped the one a file may start with. Another is invisible in editors,
+        # and the parser's words for it ("did not find expected key") point nowhere near it.
+        line, column = line_column(text, text.index("\ufeff"))
+        raise ConfigError.single(
+            "a byte order mark (U+FEFF, invisible in most editors) inside the text; only the "
+            "very start of a file may hold one: remove it",
+            file=file,
+            line=line,
+            column=column,
         )
     found = _YAML11_BREAK.search(text)
     if found:
@@ -399,10 +412,14 @@ def _check_events(
             elif isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    raise fail(
-                        event.start_mark,
-                        "more than one YAML document; a config is a single document",
-                    )
+                    message = "more than one YAML document; a config is a single document"
+                    if _nothing_after(text, event.start_mark):
+                        # A '---' at the end, as some generators write after each document.
+                        message = (
+                            "a '---' after the config starts a second, empty YAML document; "
+                            "a config is a single document: remove the trailing ---"
+                        )
+                    raise fail(event.start_mark, message)
     except yaml.MarkedYAMLError as err:
         if loader is not _PyLoader and "nesting depth" in str(err.problem):
             # libyaml (PyYAML >= 6.0.4) scans far ahead and stops at its own, deeper limit;
@@ -411,6 +428,16 @@ def _check_events(
         raise _syntax_error(err, text, file) from None
     if redefined is not None:
         raise redefined
+
+
+def _nothing_after(text: str, mark: Any) -> bool:
+    """Whether the document starting at ``mark`` (its ``---``) holds only blank lines,
+    comments and document ends."""
+    rest = text[mark.index :].removeprefix("---")
+    return all(
+        not line.strip() or line.strip().startswith("#") or line.strip() == "..."
+        for line in rest.splitlines()
+    )
 
 
 def _syntax_error(err: yaml.MarkedYAMLError, text: str, file: str | None) -> ConfigError:
