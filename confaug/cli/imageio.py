@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from confaug.cli.common import make_parent
+from confaug.cli.common import UsageError, make_parent
 from confaug.errors import DataError
 
 WRITABLE = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm"})
@@ -65,9 +66,21 @@ def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> b
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, so no half-written file remains."""
+    """Write ``data`` to ``path`` through a temporary file, so no half-written file remains.
+
+    A ``path`` that exists and is not a regular file is never renamed over (that would
+    unlink it: ``-o /dev/null`` run as root replaced the system's ``/dev/null``): a
+    character device or a FIFO with a reader is written to in place, anything else (a
+    block device, a socket, a FIFO nobody reads) is refused."""
     if path.is_dir():  # else the error would name the temporary file
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None  # nothing there yet (or unreadable): the temporary file says which
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_through(path, mode, data)
+        return
     make_parent(path)
     try:
         handle, temporary = tempfile.mkstemp(
@@ -83,3 +96,29 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write_through(path: Path, mode: int, data: bytes) -> None:
+    """``data`` written into the existing special file ``path`` (see write_bytes_atomic)."""
+    if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        raise NotARegularFileError(f"cannot write {path}: it exists and is not a regular file")
+    try:
+        # Non-blocking open: a FIFO without a reader fails at once (ENXIO) instead of
+        # waiting for ever; the writes themselves then block as usual.
+        handle = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as err:
+        why = "nothing reads from it" if err.errno == errno.ENXIO else err.strerror
+        raise OSError(f"cannot write {path}: {why}") from None
+    try:
+        os.set_blocking(handle, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
+
+
+class NotARegularFileError(UsageError, OSError):
+    """An output path that exists as something no image can be written over: a usage error
+    to the command line, and an ``OSError`` to code that records failed writes one file at a
+    time (``augment``)."""
