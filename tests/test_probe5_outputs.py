@@ -19,10 +19,11 @@ PREVIEW = ("preview", "preset:keras_seed", "--sample", "scene", "-n", "1", "--si
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
 
 
-def _char_device(path: Path) -> Path:
-    """A node of the null device (1, 3) at ``path``; skips where nodes cannot be made."""
+def _char_device(path: Path, minor: int = 3) -> Path:
+    """A node of the null device (1, 3), or of (1, ``minor``), at ``path``; skips where
+    nodes cannot be made."""
     try:
-        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
     except (PermissionError, AttributeError, OSError) as err:
         pytest.skip(f"cannot make a device node here ({err})")
     return path
@@ -34,6 +35,13 @@ def test_a_character_device_is_written_to_not_replaced(tmp_path: Path, cli: Run)
     assert code == 0, err
     assert stat.S_ISCHR(node.stat().st_mode)  # still the device
     assert not list(tmp_path.glob(".null.*"))  # no temporary file left beside it
+
+
+def test_another_character_device_is_refused_and_kept(tmp_path: Path, cli: Run) -> None:
+    node = _char_device(tmp_path / "zero", minor=5)  # Linux's /dev/zero: not an output
+    code, _, err = cli(*PREVIEW, "-o", str(node))
+    assert code == 2 and "is not a regular file" in err
+    assert stat.S_ISCHR(node.stat().st_mode)
 
 
 @needs_fifo

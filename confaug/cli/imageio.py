@@ -100,7 +100,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def _write_through(path: Path, mode: int, data: bytes) -> None:
     """``data`` written into the existing special file ``path`` (see write_bytes_atomic)."""
-    if not (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+    if not (stat.S_ISFIFO(mode) or (stat.S_ISCHR(mode) and _is_terminal_or_null(path))):
         raise NotARegularFileError(f"cannot write {path}: it exists and is not a regular file")
     try:
         # Non-blocking open: a FIFO without a reader fails at once (ENXIO) instead of
@@ -116,6 +116,24 @@ def _write_through(path: Path, mode: int, data: bytes) -> None:
             view = view[os.write(handle, view) :]
     finally:
         os.close(handle)
+
+
+def _is_terminal_or_null(path: Path) -> bool:
+    """Whether the character device ``path`` is one a command's output may go to: the null
+    device (``/dev/null``, or a node of it), the controlling terminal, or the terminal of a
+    standard stream — never another device (``/dev/mem``, a disk's raw node, a watchdog)
+    that root could otherwise write a picture into. Unknown devices are not even opened:
+    opening some has effects of its own."""
+    device = path.stat().st_rdev
+    known = [os.devnull, "/dev/tty"]
+    for named in known:
+        try:
+            found = os.stat(named)
+        except OSError:
+            continue
+        if stat.S_ISCHR(found.st_mode) and found.st_rdev == device:
+            return True
+    return any(os.isatty(stream) and os.fstat(stream).st_rdev == device for stream in (0, 1, 2))
 
 
 class NotARegularFileError(UsageError, OSError):
