@@ -42,8 +42,13 @@ def preset_names() -> list[str]:
 
 
 def preset_path(name: str) -> Path | None:
-    """The file of preset ``name``, or None when there is no such preset."""
-    if not _PRESET_NAME.match(name):
+    """The file of preset ``name``, or None when there is no such preset.
+
+    The name is looked up among the shipped ones, never used as a path first: it comes from
+    a config, and stat-ing ``presets/<300 characters>.yaml`` raised OSError (File name too
+    long) through ``Path.is_file`` instead of answering "no such preset".
+    """
+    if not _PRESET_NAME.match(name) or name not in preset_names():
         return None
     path = presets_dir() / f"{name}.yaml"
     return path if path.is_file() else None

@@ -33,7 +33,13 @@ def load_document(
     allowed_roots: AllowedRoots = (),
     limits: Limits = DEFAULT_LIMITS,
 ) -> Document:
-    """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``."""
+    """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``.
+
+    A file's parents may lie in its own directory tree, the shipped presets and
+    ``allowed_roots``. A mapping (or a Document) has no directory of its own: its relative
+    parents are found from the working directory, and only presets and files under
+    ``allowed_roots`` may be named (``allowed_roots=["."]`` for the working directory).
+    """
     with collector_paused():  # reading builds many small objects and no cycles to free
         return _load(source, overrides, allowed_roots, limits)
 
@@ -88,7 +94,7 @@ def _config_path(source: Any) -> str:
     text = os.fspath(source)
     if not isinstance(text, str):
         raise TypeError(f"a config path must be text, got {type(text).__name__}")
-    if "\n" in text and not os.path.lexists(text):
+    if "\n" in text and not text.startswith("preset:") and not os.path.lexists(text):
         raise TypeError(
             "this looks like YAML text, not a path: pass a path, or the parsed mapping "
             "(confaug.load_pipeline(yaml.safe_load(text)))"
@@ -103,6 +109,9 @@ def _load(
     limits: Limits,
 ) -> Document:
     roots = [*allowed_roots_of(allowed_roots), resources.presets_dir().resolve()]
+    # Data from Python has no directory tree of its own: its relative parents are found from
+    # the working directory, but only inside the roots the caller allows (never the working
+    # directory by default: from cwd '/' that was the whole disk) and the shipped presets.
     if isinstance(source, Document):
         # Data from Python is held to a file's limits here (nesting, values, integers).
         base: Path | None = Path.cwd()
@@ -112,11 +121,10 @@ def _load(
     elif isinstance(source, Mapping):
         document = Document(plain_copy(dict(source), limits=limits), SourceMap(), None)
         base = Path.cwd()
-        roots.append(base.resolve())
     else:
         text = _config_path(source)
         if text.startswith("preset:"):
-            path = resolve_preset(text.removeprefix("preset:"))
+            path = resolve_preset(text.removeprefix("preset:"), file=text)
         else:
             path = Path(text)
         try:
@@ -128,7 +136,7 @@ def _load(
         document = Resolver(roots, limits).load_entry(resolved, shown)
         base = None  # resolved: a file's parents are relative to the file
     if base is not None and isinstance(document.data, dict):
-        document = Resolver(roots, limits).resolve(document, base)
+        document = Resolver(roots, limits, from_data=True).resolve(document, base)
     try:
         return apply_overrides(document, overrides, limits)
     except ConfigError as err:  # with what reading the files found, not instead of it
