@@ -65,7 +65,8 @@ def load_spec(
 ) -> Spec:
     """Read and validate a config (a path, ``preset:NAME`` or a mapping) into a ``Spec``.
 
-    Raises ``ConfigError`` listing every problem, each with file, line, column and field.
+    Raises ``ConfigError`` listing every problem, each with file, line, column and field,
+    those only compiling finds too: a spec returned is one :func:`load_pipeline` compiles.
     ``time_budget`` is the seconds a pipeline may take for a 1024×1024 image, as estimated
     at load (SECURITY.md, "What a transform may cost"): raise it for a costly config you
     trust; a config cannot.
@@ -76,7 +77,26 @@ def load_spec(
     if isinstance(source, Spec) and overrides is None:
         return source
     document = _document(source, overrides, allowed_roots)
-    return validate_document(document, time_budget=time_budget)
+    spec = validate_document(document, time_budget=time_budget)
+    if not _has_steps(spec):
+        return spec  # the Keras keywords alone: nothing to build, no albumentations import
+    # Compiled and dropped: the checks that need the built steps (a Normalize with p < 1,
+    # dtype uint8 after a Normalize, value_range against max_pixel_value, ...) live in the
+    # compiler, and a spec load_spec returns must be one load_pipeline takes. Building the
+    # steps costs about a third of reading and validating them.
+    return _compiled(document, spec).spec
+
+
+def _has_steps(spec: Spec) -> bool:
+    """Whether compiling ``spec`` checks more than the spec does: listed steps or the
+    Compose options the compiler checks against them (a Keras-only spec's rules, such as
+    an integer dtype after rescale, are the spec's own, ``Spec._consistent``)."""
+    return bool(
+        spec.transforms
+        or spec.bbox_params is not None
+        or spec.keypoint_params is not None
+        or spec.additional_targets
+    )
 
 
 def load_pipeline(
@@ -95,7 +115,11 @@ def load_pipeline(
     if isinstance(source, Spec) and overrides is None:
         return Pipeline(source)
     document = _document(source, overrides, allowed_roots)
-    spec = validate_document(document, time_budget=time_budget)
+    return _compiled(document, validate_document(document, time_budget=time_budget))
+
+
+def _compiled(document: Document, spec: Spec) -> Pipeline:
+    """``spec``, validated from ``document``, compiled; a problem placed in the file."""
     try:
         return Pipeline(spec)
     except ConfigError as error:  # found only when compiling: give it the file and line too

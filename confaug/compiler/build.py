@@ -28,14 +28,6 @@ from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
 #: transform of the catalog run on uint8 and float32 images: every other gives the input's).
 RANGE_STEPS = frozenset({"Normalize", "ToFloat", "FromFloat"})
 _FLOAT_OUTPUT = frozenset({"Normalize", "ToFloat"})
-# The Keras stage that makes floats: an integer output dtype would round and clip them.
-_FLOAT_STAGE_KEYWORDS = (
-    "samplewise_center",
-    "samplewise_std_normalization",
-    "featurewise_center",
-    "featurewise_std_normalization",
-    "zca_whitening",
-)
 _RUN_ALL = frozenset({"Sequential", "Compose"})  # composites that run every child, in order
 # The Keras stage that cannot follow a float-output step: statistics from fit(x) describe x
 # as given, not as Normalize leaves it, and rescale would scale an already scaled range.
@@ -206,9 +198,8 @@ def output_step(spec: Spec, compose: Any) -> SetByStep | None:
     """The step that sets the output's dtype and range (the last of ``RANGE_STEPS``), or None
     when the output keeps the input's. A ``ConfigError`` when such a step, or one that changes
     the number of channels, may not run on a sample (a batch would mix two kinds of values,
-    or of shapes), when it meets a Keras stage it would spoil, or when an integer ``dtype``
-    would round the Keras stage's floats."""
-    _check_integer_dtype(spec)
+    or of shapes), or when it meets a Keras stage it would spoil (an integer ``dtype`` after
+    the Keras stage's floats is the spec's own rule, ``Spec._consistent``)."""
     found: SetByStep | None = None
     for path, transform, skipped_by in _walk(compose, bool(spec.has_keras_augmentation)):
         name = type(transform).__name__
@@ -391,29 +382,6 @@ def _check_keras_stage(spec: Spec, step: SetByStep) -> None:
         )
     if problems:
         raise ConfigError(problems)
-
-
-def _check_integer_dtype(spec: Spec) -> None:
-    """An integer ``dtype`` only with a Keras stage whose output it can hold.
-
-    rescale and the sample- and featurewise standardization make floats (1/255 gives
-    [0, 1], centring negatives): cast to uint8 or uint16 they were rounded and clipped,
-    into 0s and 1s or zeros, without a word. Keras raises there (it cannot cast the
-    floats into the integer batch). ``rescale: 1`` changes nothing and stays allowed.
-    """
-    if spec.dtype is None or np.dtype(spec.dtype).kind not in "iu":
-        return
-    keys = [key for key in _FLOAT_STAGE_KEYWORDS if getattr(spec, key)]
-    if spec.rescale and spec.rescale != 1:
-        keys.insert(0, "rescale")
-    if keys:
-        raise ConfigError.single(
-            f"dtype {spec.dtype} would round and clip the floats that {', '.join(keys)} "
-            f"{'makes' if len(keys) == 1 else 'make'} (rescale 1/255 leaves only 0s and 1s; "
-            "centring clips negatives to 0)",
-            field="dtype",
-            hint="set dtype: float32, or leave it unset: the standardized output is float32",
-        )
 
 
 #: The steps that may change the number of channels, each with the num_output_channels

@@ -23,7 +23,15 @@ from confaug.errors import did_you_mean
 from confaug.reading.albu_format import inherited_keys
 from confaug.spec.albu1_renames import TENSORS, TRANSFORMS, parameter_hint
 from confaug.spec.degenerate import degenerate_problems
-from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, MAX_PIXELS, Probability, describe
+from confaug.spec.vocab import (
+    BORDER_MODES,
+    INTERPOLATIONS,
+    MAX_PIXELS,
+    Probability,
+    describe,
+    key_hint,
+    literal_hint,
+)
 
 COMPOSITES = (
     "OneOf",
@@ -280,7 +288,7 @@ def _schema_problems(
         problems.extend(_coerced(params, made))
         problems.extend(_unchecked_kinds(info, params, fields))
     except ValidationError as err:
-        by_place: dict[tuple[str | int, ...], list[str]] = {}
+        by_place: dict[tuple[str | int, ...], list[tuple[str, Any]]] = {}
         missing: list[str] = []
         for item in err.errors(include_url=False):
             loc = tuple(item["loc"])
@@ -294,17 +302,74 @@ def _schema_problems(
                     continue
                 message = f"{'.'.join(map(str, loc))}: {message}"
                 loc = ()
-            loc = _data_path(params, loc)
-            messages = by_place.setdefault(loc, [])
-            if message not in messages:
-                messages.append(message)
+            at = _data_path(params, loc)
+            by_place.setdefault(at, []).append((message, item))
         if missing:
             problems.append(((), _missing_message(missing), None))
         # A union's members each add an error at the same place: one problem per place.
-        problems.extend((loc, "; or: ".join(messages), None) for loc, messages in by_place.items())
+        problems.extend(_place_problem(loc, found) for loc, found in by_place.items())
     except Exception as err:  # a validator of albumentations' that raised something else
         problems.append(((), f"{type(err).__name__}: {err}", None))
     return problems
+
+
+#: What a value of the wrong kind should have been, by Pydantic's error type: how a
+#: problem says it in confaug's words ("must be a number or a list of 2 numbers, got the
+#: string 'abc'") instead of Pydantic's ("Input should be a valid tuple; or: Input should
+#: be a valid number, unable to parse string as a number").
+_KIND_WORDS = {
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "bool_type": "a boolean (true or false)",
+    "bool_parsing": "a boolean (true or false)",
+    "string_type": "a string",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a mapping",
+    "none_required": "null",
+}
+_ITEM_WORDS = {"float": "numbers", "int": "integers", "bool": "booleans", "str": "strings"}
+
+
+def _kind_wanted(item: Any) -> str:
+    """What ``item`` (a type error of ``_KIND_WORDS``) wanted; a union member's tuple type
+    (``'tuple[float, float]'`` in its location) gives the list's length and items."""
+    wanted = _KIND_WORDS[item["type"]]
+    if item["type"] == "tuple_type":
+        for part in item["loc"]:
+            match = re.fullmatch(r"tuple\[(.*)\]", part) if isinstance(part, str) else None
+            if match:
+                members = [m.strip() for m in match.group(1).split(",")]
+                kinds = {_ITEM_WORDS.get(m, "values") for m in members if m != "..."}
+                of = kinds.pop() if len(kinds) == 1 else "values"
+                count = "" if "..." in members else f"{len(members)} "
+                return f"a list of {count}{of}"
+    return wanted
+
+
+def _place_problem(
+    loc: tuple[str | int, ...], found: list[tuple[str, Any]]
+) -> tuple[tuple[str | int, ...], str, str | None]:
+    """One problem for what the schema said at one place (each member of a union adds one):
+    a value of no member's kind in confaug's words, else Pydantic's messages joined; a name
+    that is not one of a Literal's gets the top level's did-you-mean (``literal_hint``)."""
+    items = [item for _, item in found]
+    hint = next((literal_hint(item) for item in items if item["type"] == "literal_error"), None)
+    union = len(items) > 1  # one error alone keeps its words ("Input should be a valid tuple")
+    if union and all(item["type"] in _KIND_WORDS for item in items) and "input" in items[0]:
+        wanted: list[str] = []
+        for item in items:
+            if _kind_wanted(item) not in wanted:
+                wanted.append(_kind_wanted(item))
+        return loc, f"must be {' or '.join(wanted)}, got {describe(items[0]['input'])}", hint
+    messages: list[str] = []
+    for message, _ in found:
+        if message not in messages:
+            messages.append(message)
+    return loc, "; or: ".join(messages), hint
 
 
 def _unknown_hint(info: TransformInfo, key: str) -> str | None:
@@ -316,7 +381,11 @@ def _unknown_hint(info: TransformInfo, key: str) -> str | None:
             f"{info.name}'s base class takes it, {info.name} does not; A.save writes it, "
             "and loading an albumentations file drops it (unless the file sets strict: true)"
         )
-    return hint if hint is not None else did_you_mean(key, info.params)
+    if hint is not None:
+        return hint
+    # A composite's children are written under 'transforms', which is no parameter of its.
+    names = (*info.params, "transforms") if info.composite else info.params
+    return key_hint(key, names)
 
 
 def _missing_required(info: TransformInfo, params: dict[str, Any]) -> list[str]:

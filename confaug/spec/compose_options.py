@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, ValidationError, WithJsonSchema, create_model
 
 from confaug.errors import did_you_mean
 from confaug.reading.document import KeyPath
@@ -23,7 +23,23 @@ from confaug.spec.vocab import CALL_KEYWORDS, MAX_PIXELS, Finite, describe, lite
 OptionProblem = tuple[KeyPath, str, str | None, bool]
 
 _KINDS = ("bbox_params", "keypoint_params")
-LabelFields = list[str] | None  # a tuple from Python is checked as a list
+# A tuple from Python is checked as a list. The JSON Schema also states what
+# ``_label_problems`` refuses in one list: a name twice, or a target's name.
+LabelFields = Annotated[
+    list[str] | None,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "array",
+                    "items": {"type": "string", "not": {"enum": sorted(RESERVED_TARGETS)}},
+                    "uniqueItems": True,
+                },
+                {"type": "null"},
+            ]
+        }
+    ),
+]
 
 
 @cache

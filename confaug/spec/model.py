@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (
@@ -107,6 +108,8 @@ def _target_name(name: str) -> str:
 
 
 TargetName = Annotated[str, AfterValidator(_target_name)]
+_NAME_SCHEMA = {"type": "string", "minLength": 1}
+_INTEGER_DTYPES = frozenset({"uint8", "uint16"})
 
 ValueRange = Annotated[
     Any,
@@ -242,7 +245,8 @@ class Spec(BaseModel):
             "Multiply by this after augmentation (e.g. 0.00392 or '1/255'); null or 0 means none."
         ),
     )
-    preprocessing_function: str | None = Field(
+    # Never empty in the schema either: a registered name is an identifier (registry).
+    preprocessing_function: Annotated[str, WithJsonSchema(_NAME_SCHEMA)] | None = Field(
         None,
         description=(
             "Name of a function registered in Python with confaug.register(); runs on each "
@@ -335,6 +339,11 @@ class Spec(BaseModel):
             "bbox_params",
             "keypoint_params",
             "additional_targets",
+            "samplewise_center",
+            "samplewise_std_normalization",
+            "featurewise_center",
+            "featurewise_std_normalization",
+            "zca_whitening",
         }
     )
 
@@ -358,6 +367,27 @@ class Spec(BaseModel):
                     f"rescale {self.rescale:g} makes values up to {abs(self.rescale) * top:g} "
                     f"({top:g} × rescale), beyond float16's {FLOAT16_MAX:,g}: dtype float16 "
                     "would hold infinity"
+                )
+        if self.dtype in _INTEGER_DTYPES:
+            # The Keras stage's floats (rescale 1/255 gives [0, 1], centring negatives) cast
+            # to an integer dtype were rounded and clipped without a word; Keras raises. A rule
+            # of the spec alone, so load_spec refuses it without building the steps.
+            stages = {  # the Keras stages that make floats of any image
+                "samplewise_center": self.samplewise_center,
+                "samplewise_std_normalization": self.samplewise_std_normalization,
+                "featurewise_center": self.featurewise_center,
+                "featurewise_std_normalization": self.featurewise_std_normalization,
+                "zca_whitening": self.zca_whitening,
+            }
+            keys = [key for key, on in stages.items() if on]
+            if self.rescale and self.rescale != 1:
+                keys.insert(0, "rescale")
+            if keys:
+                raise HintedError(
+                    f"dtype {self.dtype} would round and clip the floats that "
+                    f"{', '.join(keys)} {'makes' if len(keys) == 1 else 'make'} (rescale "
+                    "1/255 leaves only 0s and 1s; centring clips negatives to 0)",
+                    "set dtype: float32, or leave it unset: the standardized output is float32",
                 )
         for params in (self.bbox_params, self.keypoint_params):
             # Only a list of names can clash; any other label_fields is reported by the
@@ -407,6 +437,22 @@ class Spec(BaseModel):
         """
         from confaug.reading.yaml_io import dump_yaml
 
+        if isinstance(modeline, os.PathLike):
+            modeline = os.fspath(modeline)
+        if not isinstance(modeline, (bool, str)):
+            raise TypeError(
+                "modeline is True, False or the schema's path or URL (a string), "
+                f"got {type(modeline).__name__}"
+            )
+        if isinstance(modeline, str) and (
+            not modeline or not modeline.isprintable() or any(c.isspace() for c in modeline)
+        ):
+            # The modeline is a comment line, and editors read its path up to a space: a line
+            # break would start a line of YAML (a key of the document), a space cut the path.
+            raise ValueError(
+                "modeline must be a path or URL without spaces, line breaks or other control "
+                f"characters, got {modeline!r}"
+            )
         body = dump_yaml(self.to_data(full=full))
         if modeline is False:
             return body

@@ -282,9 +282,12 @@ def _compose_options(kind: str, field_description: str | None) -> dict[str, Any]
 def _extends_schema() -> dict[str, Any]:
     """A path, or ``preset:NAME`` of a shipped preset (offered by completion)."""
     presets = [f"preset:{name}" for name in preset_names()]
-    one = {"anyOf": [{"enum": presets}, {"type": "string", "not": {"pattern": "^preset:"}}]}
+    # Never empty, as the reader refuses: "extends: ''" is "is empty", "extends: []" "lists
+    # no parent config" (reading.extends).
+    path = {"type": "string", "minLength": 1, "not": {"pattern": "^preset:"}}
+    one = {"anyOf": [{"enum": presets}, path]}
     return {
-        "anyOf": [one, {"type": "array", "items": one}],
+        "anyOf": [one, {"type": "array", "items": one, "minItems": 1}],
         "description": "A parent config: a path relative to this file, or preset:NAME "
         "(one of the shipped presets), or a list of them.",
     }

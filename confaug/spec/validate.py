@@ -21,7 +21,7 @@ from confaug.spec.compose_options import compose_option_problems
 from confaug.spec.cost import DEFAULT_TIME_BUDGET, MAX_STEPS, check_time_budget, estimate
 from confaug.spec.model import Spec
 from confaug.spec.steps import TransformStep
-from confaug.spec.vocab import HintedError, describe, literal_hint
+from confaug.spec.vocab import HintedError, describe, key_hint, literal_hint
 
 
 def _yaml_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
@@ -82,7 +82,7 @@ def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None
             # ``extends`` is read (and removed) before validation, so it is no Spec field.
             parent = [*Spec.model_fields, "extends"] if len(path) == 1 else []
             message = "unknown key"
-            hint = did_you_mean(str(path[-1]), parent)
+            hint = key_hint(path[-1], parent)
             collector.add(path, message, hint, at_key=True)
             continue
         if kind == "literal_error":

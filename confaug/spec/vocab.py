@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -88,6 +89,25 @@ def literal_hint(item: Any) -> str | None:
     expected = _QUOTED.findall(str(item.get("ctx", {}).get("expected", "")))
     given = item.get("input")
     return did_you_mean(given, expected) if isinstance(given, str) and expected else None
+
+
+#: Names written for a key out of habit or from another library, too far from the key for
+#: a did-you-mean to find ("prob" shares one letter with "p"): name → the key meant. Asked by
+#: :func:`key_hint` for an unknown key, where the key meant is one of the choices.
+KEY_ALIASES: dict[str, str] = {"prob": "p", "probability": "p", "zoom": "zoom_range"}
+
+
+def key_hint(key: Any, choices: Iterable[str]) -> str | None:
+    """The did-you-mean of an unknown key among ``choices``: its alias (``KEY_ALIASES``) when
+    the key meant is one of them, else the closest choice."""
+    from confaug.errors import did_you_mean
+
+    choices = list(choices)
+    word = str(key)  # a key from Python need not be a string
+    meant = KEY_ALIASES.get(word.lower())
+    if meant in choices:
+        return f"did you mean '{meant}'?"
+    return did_you_mean(word, choices)
 
 
 # Bounds that keep a hostile config from hanging or overflowing the warp: OpenCV walks
@@ -208,6 +228,11 @@ def zoom_range(value: Any) -> float | int | list[float]:
     return number
 
 
+#: The least brightness factor (0 makes the image black; a negative one would invert it):
+#: what ``factor_range`` refuses below, and what the JSON Schema states for each item.
+MIN_FACTOR = 0
+
+
 def factor_range(value: Any) -> list[float] | None:
     """None, or a [low, high] pair of non-negative factors (brightness)."""
     if value is None:
@@ -216,7 +241,7 @@ def factor_range(value: Any) -> list[float] | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         # Keras takes only a pair; a single number is most often meant as ±value around 1.
         raise HintedError(f"must be {what}, got {describe(value)}", _factor_hint(value))
-    return _pair(value, low_bound=0.0, what=what)
+    return _pair(value, low_bound=MIN_FACTOR, what=what)
 
 
 def _factor_hint(number: float) -> str:
@@ -310,7 +335,14 @@ ZoomRange = Annotated[
 FactorRange = Annotated[
     Any,
     BeforeValidator(factor_range),
-    WithJsonSchema({"anyOf": [{"type": "null"}, _PAIR_SCHEMA]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "null"},
+                {**_PAIR_SCHEMA, "items": {**_NUMBER_SCHEMA, "minimum": MIN_FACTOR}},
+            ]
+        }
+    ),
 ]
 Rescale = Annotated[
     Any,
