@@ -39,6 +39,13 @@ def stack(arrays: Sequence[np.ndarray], names: Sequence[str], what: str = "image
     """``np.stack`` that names the files when their shapes differ."""
     first = arrays[0].shape
     for position, array in enumerate(arrays):
+        if array.shape != first and array.shape[:2] == first[:2] and what == "masks":
+            # One size, other channels (a grey mask saved as RGB): no size hint applies.
+            raise DataError(
+                f"masks in one batch differ in channels: the mask of {shown(names[0])} is "
+                f"{first}, the mask of {shown(names[position])} is {array.shape}: give every "
+                "mask the same channels (a grey mask saved as RGB or RGBA has 3 or 4)"
+            )
         if array.shape != first:  # names are looked up only here: they may be made lazily
             raise DataError(
                 f"{what} in one batch differ in shape: {shown(names[0])} is {first}, "

@@ -33,7 +33,13 @@ class SavingGenerator:
             raise ValueError(f"save_format={extension!r}: use png, jpg, bmp, tif or webp")
         self._generator = generator
         self._directory = Path(directory)
-        self._directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file at the path or on the way
+            raise ValueError(
+                f"save_to_dir={str(directory)!r}: a file is in the way (an existing file, not "
+                "a folder, at this path or one of its parents); name a folder"
+            ) from None
         self._prefix = prefix
         self._extension = extension.lower()
         self._served = 0

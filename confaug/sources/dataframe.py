@@ -110,6 +110,8 @@ def _read_csv(path: str | os.PathLike[str], max_bytes: int | None) -> Table:
                 records.append((reader.line_num, record))
     except csv.Error as exc:
         raise DataError(f"{name}: line {reader.line_num}: cannot parse ({one_line(exc)})") from None
+    if any("\0" in column for column in header):  # /proc/self/environ, a binary file
+        raise DataError(f"{name}: line 1: the header holds a NUL character; not a CSV table")
     _refuse_repeats(header, name)
     width = len(header)
     columns: dict[str, list[Any]] = {column: [] for column in header}
@@ -203,7 +205,7 @@ class DataFrameSource(FileSource):
             self.labels = self.classes
         elif class_mode in ("raw", "multi_output"):
             columns = [_column_array(table, col, rows, bad) for col in y_cols]
-            values = np.stack(columns, axis=1) if not isinstance(y_col, str) else columns[0]
+            values = columns[0] if isinstance(y_col, str) else _stacked(columns)
             self.labels = columns if class_mode == "multi_output" else values
             labels = RawLabels(self.labels)
         self.filenames = [files[row] for row in rows]
@@ -296,20 +298,33 @@ def _valid_rows(
 ) -> tuple[list[int], list[str]]:
     """Rows whose file exists with an image suffix (and the bad rows, which are reported
     when loaded, never looked up), and the names of the others."""
-    kept, invalid = [], []
+    kept, invalid, unlisted, missing = [], [], [], []
     for row in rows:
-        if row in bad or (
-            files[row].lower().endswith(suffixes)
-            and os.path.isfile(os.path.join(directory, files[row]))
-        ):
+        if row in bad:
+            kept.append(row)
+        elif not files[row].lower().endswith(suffixes):
+            unlisted.append(files[row])  # never looked up: say so, not "missing"
+            invalid.append(files[row])
+        elif os.path.isfile(os.path.join(directory, files[row])):
             kept.append(row)
         else:
+            missing.append(files[row])
             invalid.append(files[row])
-    if invalid:
+    if unlisted:
+        found = sorted({os.path.splitext(name)[1].lower() or "(none)" for name in unlisted})
         logger.warning(
-            "ignoring %d row(s) whose file is missing or not an image, e.g. %s",
-            len(invalid),
-            ", ".join(shown(name) for name in invalid[:5]),
+            "ignoring %d row(s) whose file extension is not read (%s; validate_filenames "
+            "reads %s), e.g. %s",
+            len(unlisted),
+            shown(", ".join(found[:5])),
+            ", ".join(suffixes),
+            ", ".join(shown(name) for name in unlisted[:5]),
+        )
+    if missing:
+        logger.warning(
+            "ignoring %d row(s) whose file is missing (or is no file), e.g. %s",
+            len(missing),
+            ", ".join(shown(name) for name in missing[:5]),
         )
     return kept, invalid
 
@@ -321,10 +336,34 @@ def _as_list(columns: str | Sequence[str]) -> list[str]:
 def _require_columns(table: Table, names: list[str]) -> None:
     missing = [name for name in names if name not in table]
     if missing:
+        where = table.name or "the table"
         raise DataError(
-            f"missing column(s) {[shown(name) for name in missing]}; "
-            f"the table has {[shown(name) for name in table]}"
+            f"{where}: missing column(s) {[shown(name) for name in missing]}; {_has(table, names)}"
         )
+
+
+#: Column names a message quotes, and how long each may be.
+_QUOTED_COLUMNS, _QUOTED_NAME = 10, 40
+
+
+def _has(table: Table, wanted: list[str]) -> str:
+    """The columns a table has, as a message may say them. A CSV file's header is quoted
+    only when it parses as several columns (or is a column the caller named): a path given
+    as the table by mistake (a ``.env``, a key file, ``/proc/self/stat``) mostly reads as one
+    column, its first line, which is that file's content and never quoted. Names are
+    escaped; a long one is counted, not quoted; at most ten are listed."""
+    names = list(table)
+    if table.name is not None and len(names) < 2 and not set(names) <= set(wanted):
+        return (
+            "its line 1 is one column, not quoted (a file that is no CSV table would show "
+            "its content)"
+        )
+    shown_names = [
+        shown(name) if len(name) <= _QUOTED_NAME else f"<a name of {len(name)} characters>"
+        for name in names[:_QUOTED_COLUMNS]
+    ]
+    more = f" and {len(names) - _QUOTED_COLUMNS} more" if len(names) > _QUOTED_COLUMNS else ""
+    return f"the table has {shown_names}{more}"
 
 
 def _mark_missing(
@@ -405,24 +444,59 @@ def _column_array(
                     f"column {name!r} must be numeric; row {row} has {_cell(value)}"
                 ) from None
             _mark_non_finite_arrays(table, name, rows, bad)
+            # Text labels: a missing or empty cell is no label, as in a numeric column (and
+            # as pandas reads a CSV's empty field, NaN), not the label "".
+            _mark_missing(table, name, rows, bad, "no label")
             picked = [values[row] for row in rows]
             return np.asarray(picked, dtype=object) if picked else np.asarray(picked)
+    what = "weights" if numeric else "labels"
+    integers = not numeric and all(
+        _integral(values[row]) for row, number in numbers.items() if math.isfinite(number)
+    )
     for row, number in numbers.items():
         if not math.isfinite(number):
-            what = "weights" if numeric else "labels"
             bad[row] = (
                 f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}; "
                 f"{what} must be finite numbers"
             )
-    kept = [row for row in rows if row in numbers and math.isfinite(numbers[row])]
-    if not numeric and kept and all(_integral(values[row]) for row in kept):
+        elif integers and not _INT64.min <= int(values[row]) <= _INT64.max:
+            bad[row] = (
+                f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}, "
+                "which does not fit int64"
+            )
+        elif not integers and not _fits_float32(number):
+            # Checked after the cast: 1e39 is finite, its float32 is inf (a loss of inf).
+            bad[row] = (
+                f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}, "
+                f"which does not fit float32; {what} must be finite float32 numbers"
+            )
+    kept = [row for row in rows if row in numbers and row not in bad]
+    if integers and kept:
         # Integer labels stay integers (float32 rounds past 2**24: 16777217 read 16777216.0)
         whole = {row: int(values[row]) for row in kept}
         return np.asarray([whole.get(row, 0) for row in rows], dtype=np.int64)
-    finite = [
-        numbers[row] if row in numbers and math.isfinite(numbers[row]) else 0.0 for row in rows
-    ]
+    finite = [numbers[row] if row in numbers and row not in bad else 0.0 for row in rows]
     return np.asarray(finite, dtype=np.float32)
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _fits_float32(number: float) -> bool:
+    """Whether a finite ``number`` stays finite as float32 (rounding to its largest value
+    counts as fitting)."""
+    with np.errstate(over="ignore"):
+        return bool(np.isfinite(np.float32(number)))
+
+
+def _stacked(columns: list[np.ndarray]) -> np.ndarray:
+    """Raw label columns side by side. Integer columns with a float one are float32, as one
+    float column is (NumPy would make int64 with float32 float64: a float32 model's loss
+    then fails on the dtype)."""
+    kinds = {column.dtype.kind for column in columns}
+    if "f" in kinds and kinds <= {"f", "i"}:
+        return np.stack(columns, axis=1).astype(np.float32)
+    return np.stack(columns, axis=1)
 
 
 def _integral(value: Any) -> bool:

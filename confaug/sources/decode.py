@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -75,6 +76,8 @@ PIL_INTERPOLATIONS: dict[str, Image.Resampling] = {
 _EXIF_ORIENTATION = 0x0112
 # TIFF tags that declare the range of float samples (SMinSampleValue, SMaxSampleValue).
 _SAMPLE_RANGE_TAGS = (340, 341)
+_SAMPLE_FORMAT_TAG = 339  # 1 unsigned, 2 signed, 3 float
+_BITS_PER_SAMPLE_TAG = 258
 _EOI = b"\xff\xd9"
 # Inserted before a JPEG's end marker to tell a complete file (whose pixels it cannot change)
 # from one whose data ran out (whose missing blocks it fills): no 0xFF, so no marker.
@@ -127,7 +130,13 @@ class DecodeOptions:
         if self.interpolation not in methods:
             raise ValueError(
                 f"interpolation={self.interpolation!r}; expected one of {list(methods)}"
-                + (" (or decoder='pil')" if self.interpolation in PIL_INTERPOLATIONS else "")
+                + (
+                    # The flow functions take no decoder: name where PIL's filters are read.
+                    f"; {self.interpolation!r} is PIL's filter, which the Keras drop-in "
+                    "(confaug.keras.ImageDataGenerator) reads files with"
+                    if self.interpolation in PIL_INTERPOLATIONS
+                    else ""
+                )
             )
         if self.max_pixels is not None and self.max_pixels < 1:
             raise ValueError(f"max_pixels={self.max_pixels!r}; expected a positive int or None")
@@ -260,8 +269,14 @@ def open_image(
     _check_pixels(name, width, height, max_pixels)
     try:
         orientation = int(header.getexif().get(_EXIF_ORIENTATION, 1))
-    except Exception as exc:  # some formats decode everything to find their metadata
-        raise DataError(f"{name}: cannot decode image: corrupt or truncated ({_why(exc)})") from exc
+    except Exception:
+        # An EXIF block PIL cannot parse says nothing of the pixels, which PIL (and Keras'
+        # load_img) still read: orientation 1, as PIL's exif_transpose takes it. Opened
+        # again, as some formats decode their pixels to find the metadata and the failed
+        # attempt may leave the image half-read; a file whose pixels are broken too is then
+        # refused by the decode itself.
+        orientation = 1
+        header = _pil_open(name, data)
     return OpenedImage(
         name,
         data,
@@ -292,9 +307,15 @@ def _pil_open(name: str, data: bytes) -> Image.Image:
         raise DataError(f"{name}: cannot decode image: unreadable header ({_why(exc)})") from exc
 
 
+# A bytes literal in a decoder's message (PIL quotes header bytes: "not a TIFF file (header
+# b'MM\x00\xf9...' not valid)"): the file's content, which messages never quote.
+_BYTES_LITERAL = re.compile(r"""(?<![\w'"])b(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""")
+
+
 def _why(exc: BaseException) -> str:
-    """An exception's text for a message: one line, bounded."""
-    text = one_line(exc) or type(exc).__name__
+    """An exception's text for a message: one line, bounded, without the file's bytes."""
+    text = _BYTES_LITERAL.sub("<bytes>", str(exc))
+    text = one_line(text) or type(exc).__name__
     return text if len(text) <= 200 else text[:197] + "..."
 
 
@@ -420,17 +441,30 @@ def decode_mask(
     opened = _opened(source, max_pixels, max_file_bytes)
     image = _load(opened)
     if image.mode in ("LA", "La"):
-        image = image.convert("L")
+        image = _converted(image, "L", opened.name, "mask")
     elif image.mode not in _MASK_MODES:
-        image = image.convert("RGB")
+        image = _converted(image, "RGB", opened.name, "mask")
     pixels = np.asarray(image)
     if pixels.dtype == bool:  # mode "1"
         pixels = pixels.astype(np.uint8)
+    if not pixels.dtype.isnative:
+        # Big-endian 16-bit TIFFs (PIL mode I;16B, as ImageJ and MATLAB write them): the
+        # same values in the machine's order, which the steps take.
+        pixels = pixels.astype(pixels.dtype.newbyteorder("="))
     if pixels.dtype.kind == "f" and not np.isfinite(pixels).all():
         raise DataError(f"{opened.name}: mask holds NaN or infinite values")
     pixels = _orient(pixels, opened.orientation)
     crop = _crop_box(pixels.shape[:2], target_size) if target_size and keep_aspect_ratio else None
     return _fit(pixels, target_size, crop, cv2.INTER_NEAREST_EXACT)
+
+
+def mask_channels(opened: OpenedImage) -> int:
+    """The channels :func:`decode_mask` gives a file of this header's mode, from the header
+    alone: 1 for grey, palette, 1-bit and high-bit masks (LA too: its alpha is dropped),
+    4 for RGBA, else 3 (RGB, and the modes read as RGB)."""
+    if opened.mode in _GRAY_MODES or opened.mode == "P":
+        return 1
+    return 4 if opened.mode == "RGBA" else 3
 
 
 def _opened(
@@ -563,11 +597,50 @@ def _convert(image: Image.Image, options: DecodeOptions, name: str) -> np.ndarra
         opaque = np.iinfo(gray.dtype).max
         planes = [gray] * 3 + ([np.full_like(gray, opaque)] if color_mode == "rgba" else [])
         return np.stack(planes, axis=-1)
+    _refuse_signed_negatives(image, name)
     pil_mode = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}[color_mode]
-    if image.mode != pil_mode:
-        image = image.convert(pil_mode)
-    pixels = np.asarray(image)
+    pixels = np.asarray(_converted(image, pil_mode, name, "image"))
     return pixels[:, :, None] if pixels.ndim == 2 else pixels
+
+
+def _refuse_signed_negatives(image: Image.Image, name: str) -> None:
+    """Refuse a signed 8-bit TIFF (SampleFormat 2) holding negative values, as signed 16-bit
+    ones are refused: PIL reads its bytes as unsigned, so -5 would come out as 251."""
+    tags = getattr(image, "tag_v2", None)
+    if tags is None or image.mode not in ("L", "LA", "RGB", "RGBA"):
+        return
+    formats, bits = tags.get(_SAMPLE_FORMAT_TAG), tags.get(_BITS_PER_SAMPLE_TAG)
+    if 2 not in _as_tuple(formats) or set(_as_tuple(bits)) != {8}:
+        return
+    signed = np.asarray(image).view(np.int8)
+    if signed.size and int(signed.min()) < 0:
+        raise DataError(
+            f"{name}: cannot decode image: signed 8-bit pixels span [{int(signed.min())}, "
+            f"{int(signed.max())}]; negative values are not read"
+        )
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _converted(image: Image.Image, mode: str, name: str, what: str) -> Image.Image:
+    """``image`` in PIL mode ``mode``. PIL cannot take some modes straight to some others
+    (LAB or HSV to L): those go through RGB, as their rgb reading already does; a mode PIL
+    cannot convert at all is a DataError naming the file (PIL's ValueError would be no
+    file's error, so on_error="skip" could not skip it)."""
+    if image.mode == mode:
+        return image
+    try:
+        return image.convert(mode)
+    except ValueError:
+        pass
+    try:
+        return image.convert("RGB").convert(mode)
+    except ValueError:
+        raise DataError(
+            f"{name}: cannot decode {what}: PIL cannot convert its {image.mode} pixels to {mode}"
+        ) from None
 
 
 def _as_uint16(image: Image.Image, name: str) -> np.ndarray:
@@ -586,8 +659,7 @@ def _as_uint16(image: Image.Image, name: str) -> np.ndarray:
                 f"outside [{low:g}, {high:g}]; float image files are read as values in "
                 "[0, 1], or in the range their TIFF tags SMinSampleValue/SMaxSampleValue declare"
             )
-        scaled = (values.astype(np.float64) - low) * (65535.0 / (high - low))
-        return np.rint(scaled).astype(np.uint16)
+        return _scaled_to_uint16(values, low, 65535.0 / (high - low))
     low, high = int(values.min()), int(values.max())
     if low < 0 or high > 65535:
         raise DataError(
@@ -595,6 +667,25 @@ def _as_uint16(image: Image.Image, name: str) -> np.ndarray:
             "bits (0..65535) that are read"
         )
     return values.astype(np.uint16)
+
+
+#: Values scaled per block in :func:`_scaled_to_uint16` (8 MB of float64).
+_SCALE_BLOCK = 1 << 20
+
+
+def _scaled_to_uint16(values: np.ndarray, low: float, factor: float) -> np.ndarray:
+    """``rint((values - low) * factor)`` as uint16, in float64 as before, but a block of
+    rows at a time and in place: an 88-megapixel float TIFF took about 27 bytes a pixel
+    through whole-image float64 copies; now the output and one block (the same values)."""
+    out = np.empty(values.shape, np.uint16)
+    rows = max(1, _SCALE_BLOCK // max(1, values[0].size))
+    for start in range(0, len(values), rows):
+        block = values[start : start + rows].astype(np.float64)
+        block -= low
+        block *= factor
+        np.rint(block, out=block)
+        out[start : start + rows] = block
+    return out
 
 
 def _declared_range(image: Image.Image) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from confaug.sources.labels import (
     check_class_mode,
     y_mode_of,
 )
-from confaug.sources.listing import list_images, list_subfolders
+from confaug.sources.listing import folder_path, list_images, list_subfolders
 
 logger = logging.getLogger("confaug")
 
@@ -47,7 +47,7 @@ class DirectorySource(FileSource):
         extensions: Sequence[str] = IMAGE_EXTENSIONS,
     ) -> None:
         check_class_mode(class_mode, DIRECTORY_CLASS_MODES)
-        self.directory = os.fspath(directory)
+        self.directory = folder_path(directory, "directory")
         if isinstance(classes, (str, bytes)):  # would be read one character at a time
             raise TypeError(f"classes={classes!r}: give a list of class folder names")
         if classes:
@@ -152,7 +152,7 @@ class MaskNames:
         follow_links: bool = False,
         extensions: Sequence[str] = IMAGE_EXTENSIONS,
     ) -> None:
-        self.directory = os.fspath(mask_dir)
+        self.directory = folder_path(mask_dir, "mask_dir")
         self.pattern = check_mask_pattern(pattern)
         self._suffixes = tuple(ext.lower() for ext in extensions)
         listed = list_images(self.directory, follow_links=follow_links, extensions=extensions)
@@ -272,8 +272,8 @@ class PairedDirectorySource(FileSource):
         mask_pattern: str = SAME_NAME,
         skip_unpaired: bool = False,
     ) -> None:
-        self.directory = os.fspath(image_dir)
-        self.mask_directory = os.fspath(mask_dir)
+        self.directory = folder_path(image_dir, "directory")
+        self.mask_directory = folder_path(mask_dir, "mask_dir")
         listed = list_images(self.directory, follow_links=follow_links, extensions=extensions)
         names = MaskNames(mask_dir, mask_pattern, follow_links=follow_links, extensions=extensions)
         images = names.images_among(listed, self.directory)

@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from confaug.sources.base import Source, YMode, check_data_format, to_layout
-from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, open_image
+from confaug.sources.decode import (
+    DecodeOptions,
+    OpenedImage,
+    decode_image,
+    decode_mask,
+    mask_channels,
+    open_image,
+)
 from confaug.sources.errors import DataError, shown
 from confaug.sources.labels import ClassLabels, RawLabels
 
@@ -42,6 +49,9 @@ class FileSource(Source):
         self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
         self.mask_paths = None if mask_paths is None else list(mask_paths)
         self.problems = dict(problems or {})
+        #: ``(channels, name)`` of the first mask that opens, once looked up (see
+        #: :meth:`_check_mask_channels`); the same in every process, as it is looked up again.
+        self._mask_reference: tuple[int, str] | None = None
 
     def __len__(self) -> int:
         return len(self.filepaths)
@@ -78,8 +88,36 @@ class FileSource(Source):
                 f"{image_file.name}: image is {image_file.size[0]}x{image_file.size[1]} but its "
                 f"mask {mask_file.name} is {mask_file.size[0]}x{mask_file.size[1]} (height x width)"
             )
+        self._check_mask_channels(mask_file)
         image = decode_image(image_file, options)
         mask = decode_mask(
             mask_file, options.target_size, keep_aspect_ratio=options.keep_aspect_ratio
         )
         return {"image": to_layout(image, self.data_format), "mask": mask}
+
+    def _check_mask_channels(self, mask_file: OpenedImage) -> None:
+        """Refuse a mask whose channels differ from the source's first readable mask, as
+        this file's own error (on_error="skip" skips it), before masks of several channel
+        counts meet in a batch, which cannot stack them. The first mask in listing order is
+        the reference: every process and batch order then agrees on which file is odd. A
+        grey mask saved as RGB keeps its 3 channels (an RGB colour-coded mask may be grey on
+        one file only), so it is refused, not read as grey."""
+        assert self.mask_paths is not None
+        if self._mask_reference is None:
+            for path in self.mask_paths:
+                try:
+                    first = open_image(path, None, max_file_bytes=self.decode.max_file_bytes)
+                except DataError:
+                    continue  # reported when its own sample is loaded
+                self._mask_reference = (mask_channels(first), first.name)
+                break
+        if self._mask_reference is None:
+            return
+        channels, reference = self._mask_reference
+        found = mask_channels(mask_file)
+        if found != channels:
+            raise DataError(
+                f"{mask_file.name}: mask has {found} channel(s) (PIL mode {mask_file.mode}), "
+                f"the first mask {reference} has {channels}: save every mask with the same "
+                "channels (a grey mask saved as RGB has 3)"
+            )

@@ -13,6 +13,19 @@ from confaug.sources.errors import DataError, shown
 logger = logging.getLogger("confaug")
 
 
+def folder_path(path: object, option: str) -> str:
+    """A folder given as a str, bytes or ``os.PathLike``, as a str: bytes are decoded as
+    ``os.fsdecode`` does (a non-UTF-8 name keeps its bytes, and the listing's paths are
+    str); another type is a TypeError naming ``option``."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        name = os.fspath(path)
+        if isinstance(name, str | bytes):
+            return os.fsdecode(name)
+    raise TypeError(
+        f"{option} must be a str, bytes or os.PathLike folder, got {type(path).__name__}"
+    )
+
+
 def list_images(
     top: str, *, follow_links: bool = False, extensions: Sequence[str] = IMAGE_EXTENSIONS
 ) -> list[str]:
