@@ -53,6 +53,7 @@ from confaug.batching.loader import (
     SkipLog,
     Task,
     require_batch,
+    stand_in,
 )
 from confaug.batching.order import RankOrder
 from confaug.batching.protocol import SamplePipeline
@@ -196,16 +197,12 @@ class BatchGenerator(ClosableRuns):
         """For batch ``index``, all of whose samples were skipped: the next batch of the
         epoch with a readable sample (wrapping round), at most one epoch's reading; the
         empty result when there is none, which ``require_batch`` then reports."""
-        result = LoadResult(None)
-        for step in range(1, len(self)):
-            other = (index + step) % len(self)
+
+        def indices_of(number: int) -> np.ndarray:
             with self._lock:
-                indices = self._order.batch(epoch, other, self.batch_size)
-            result = self._loader(Task(epoch, other, False, indices))
-            self._record(result.skipped)
-            if result.batch is not None:
-                break
-        return result
+                return self._order.batch(epoch, number, self.batch_size)
+
+        return stand_in(self._loader, indices_of, len(self), epoch, index, self._record)
 
     def on_epoch_end(self) -> None:
         """Move to the next epoch: new order, new augmentation (Keras calls this)."""

@@ -263,6 +263,30 @@ def load_batch(
     return LoadResult(batch, done.skipped + skipped)
 
 
+def stand_in(
+    load: Callable[[Task], LoadResult],
+    indices_of: Callable[[int], np.ndarray],
+    count: int,
+    epoch: int,
+    number: int,
+    record: Callable[[list[tuple[str, str]]], None],
+) -> LoadResult:
+    """For batch ``number`` of ``count``, all of whose samples were skipped: the next batch
+    of the epoch with a readable sample (wrapping round), at most one epoch's reading; the
+    empty result when there is none, which :func:`require_batch` then reports. ``load``
+    loads a task, ``indices_of(n)`` gives batch n's sample indices, ``record`` gets each
+    try's skips. The one rule for the generator's ``[n]`` and for its plan (PyTorch, Keras'
+    process workers), so every reader stands in the same batch."""
+    result = LoadResult(None)
+    for step in range(1, count):
+        other = (number + step) % count
+        result = load(Task(epoch, other, False, indices_of(other)))
+        record(result.skipped)
+        if result.batch is not None:
+            break
+    return result
+
+
 def require_batch(result: LoadResult, number: int) -> Batch:
     """The batch of ``result``; a DataError when every sample of batch ``number`` was skipped."""
     if result.batch is None:

@@ -9,14 +9,19 @@ bitwise the generator's ``[n]`` in epoch ``e``, in any process.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import numpy as np
 
 from confaug.batching.collate import Batch
-from confaug.batching.generator import BatchGenerator
-from confaug.batching.loader import BatchLoader, OnError, SkipLog, Task, require_batch
+from confaug.batching.loader import (
+    BatchLoader,
+    OnError,
+    SkipLog,
+    Task,
+    require_batch,
+    stand_in,
+)
 from confaug.batching.order import RankOrder, epoch_order
 
 
@@ -59,9 +64,15 @@ class GeneratorPlan:
         self._skips.add(result.skipped)
         if result.batch is None and self.on_error == "skip":
             # The generator's own stand-in (the next batch with a readable sample), so that
-            # a DataLoader or a Keras process worker goes on where ``gen[number]`` does, with
-            # the same batch: one rule, read through the class as the generator's runs do.
-            result = BatchGenerator._stand_in(_StandInView(self), epoch, number)  # type: ignore[arg-type]
+            # a DataLoader or a Keras process worker goes on where ``gen[number]`` does.
+            result = stand_in(
+                self.batches,
+                lambda other: self.order.batch(epoch, other, self.batch_size),
+                self.num_batches,
+                epoch,
+                number,
+                self._skips.add,
+            )
         return require_batch(result, number)
 
     def sample(self, epoch: int, index: int) -> Batch:
@@ -73,22 +84,6 @@ class GeneratorPlan:
         """Every sample index of the source in ``epoch``'s order (shuffled by the
         generator's seed when it shuffles; not sharded)."""
         return epoch_order(len(self.source), self.seed, epoch, self.shuffle)
-
-
-class _StandInView:
-    """A plan under the names ``BatchGenerator._stand_in`` reads. No lock: a plan is one
-    process's copy, used by that process's one reading thread (as ``batch`` above)."""
-
-    def __init__(self, plan: GeneratorPlan) -> None:
-        self.batch_size = plan.batch_size
-        self._order = plan.order
-        self._loader = plan.batches
-        self._record = plan._skips.add
-        self._lock = contextlib.nullcontext()
-        self._count = plan.num_batches
-
-    def __len__(self) -> int:
-        return self._count
 
 
 __all__ = ["GeneratorPlan"]
