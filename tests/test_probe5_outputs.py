@@ -10,6 +10,8 @@ import stat
 import threading
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
 from confaug.cli.imageio import write_bytes_atomic
@@ -105,3 +107,34 @@ def test_a_regular_file_and_a_link_to_one_are_still_replaced_whole(tmp_path: Pat
     link.symlink_to(target)
     write_bytes_atomic(link, b"newer")
     assert link.read_bytes() == b"newer"
+
+
+@pytest.mark.parametrize("depth", [np.uint8, np.uint16])
+def test_gray_ppm_sources_are_augmented_as_gray_ppm(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], depth: type
+) -> None:
+    from confaug.cli import main  # capfd, not the cli fixture: OpenCV logs to fd 2
+
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    (src / "c").mkdir(parents=True)
+    pixels = np.arange(48, dtype=np.uint16).reshape(6, 8) * (1000 if depth == np.uint16 else 5)
+    _, data = cv2.imencode(".pgm", pixels.astype(depth))  # P5 under a .ppm name
+    (src / "c" / "a.ppm").write_bytes(data.tobytes())
+    (config := tmp_path / "identity.yaml").write_text("version: 1\n", encoding="utf-8")
+    capfd.readouterr()
+    code = main(["augment", str(src), str(dst), "--config", str(config), "--copies", "1", "-q"])
+    err = capfd.readouterr().err
+    assert code == 0, err  # was: "cannot encode an image of shape (6, 8) as .ppm (skipped)"
+    assert "[ERROR" not in err  # OpenCV's log lines
+    copy = cv2.imread(str(dst / "c" / "a_aug0.ppm"), cv2.IMREAD_UNCHANGED)
+    assert copy.dtype == depth and copy.ndim == 2
+    np.testing.assert_array_equal(copy, pixels.astype(depth))
+
+
+def test_a_copy_name_of_up_to_255_bytes_is_written(tmp_path: Path) -> None:
+    from confaug.cli.imageio import write_bytes_atomic
+
+    path = tmp_path / ("x" * 250 + ".png")  # 254 bytes: the temporary name was 269
+    write_bytes_atomic(path, b"data")  # was: OSError [Errno 36] File name too long
+    assert path.read_bytes() == b"data"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -5,7 +5,13 @@ the batching layer's loader: decoded by ``confaug.sources.decode`` (pixel limit 
 size, gray stays gray, 16-bit grayscale stays 16-bit, alpha dropped), keyed by its relative
 path, and copy ``k`` is its augmentation in epoch ``k`` (the seed a Ray row keyed by that
 path gets in epoch ``k``). So reruns, resumed runs and any number of workers write the same
-pixels. Existing outputs are skipped; files are written atomically.
+pixels. Existing outputs are skipped; files are written atomically. Two sources that would
+write one name (``a.png`` and ``a.jpg`` under ``--format png``) are refused before anything
+is written; an image whose copies' names would be too long for a file is reported and
+skipped; files a linked folder in SRC leads to inside DST (last run's copies) are left out.
+What of a source the copies do not keep (an alpha channel, 16-bit colour, all frames but
+the first, float pixels) is said in one note a run each (``TRAITS``). Masks are written
+with their raw values (uint8, or uint16 PNG), never scaled.
 
 DST keeps what made it in ``.confaug.json`` (the resolved config's fingerprint, as
 ``confaug resolve --fingerprint`` prints it, the seed, the masks' folder, ``--format``,
@@ -80,6 +86,32 @@ MAX_QUALITY = 100
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 
+#: What of a source its copies do not keep, told once a run in a note (as the alpha channel
+#: always was): a trait, what the images are, and what their copies are.
+TRAITS = {
+    "alpha": (
+        "have an alpha channel (transparency)",
+        "their copies are RGB or gray without it, so the pixels under transparent areas show",
+    ),
+    "deep colour": (
+        "are 16-bit colour",
+        "their copies are 8-bit colour (16-bit grayscale stays 16-bit)",
+    ),
+    "frames": (
+        "hold several frames (pages or an animation)",
+        "their copies hold the first frame only",
+    ),
+    "float": (
+        "have float pixels",
+        "their copies hold integers: [0, 1] (or the range a TIFF declares) as 0..65535, or "
+        "0..255 in an 8-bit format",
+    ),
+}
+#: Formats whose files may hold several frames (PIL's n_frames). A JPEG is left out: a
+#: camera's MPO holds a preview as its second frame, and its header is read without PIL.
+_MULTI_FRAME_FORMATS = frozenset({"GIF", "PNG", "TIFF", "WEBP"})
+
+
 def has_alpha(opened: OpenedImage) -> bool:
     """Whether the file has an alpha channel or a transparent colour, which the decoder
     (``decode_as_stored``) drops: its copies are RGB or gray."""
@@ -88,6 +120,33 @@ def has_alpha(opened: OpenedImage) -> bool:
     if opened.format == "JPEG":  # no alpha, and its header is read without PIL
         return False
     return "transparency" in opened.header.info
+
+
+def _stored_bits(opened: OpenedImage) -> int:
+    """The most bits a sample of the file holds, as far as its header says (8 if unknown):
+    PIL opens a 16-bit colour PNG or TIFF as 8-bit "RGB", so its mode does not tell."""
+    data = opened.data
+    if opened.format == "PNG" and data[12:16] == b"IHDR" and len(data) > 24:
+        return data[24]  # IHDR: width, height, then the bit depth
+    if opened.format == "TIFF":
+        bits = getattr(opened.header, "tag_v2", {}).get(258)  # BitsPerSample
+        bits = bits if isinstance(bits, tuple) else (bits,)
+        return max((b for b in bits if isinstance(b, int)), default=8)
+    return 8
+
+
+def traits(opened: OpenedImage, decoded: np.ndarray) -> frozenset[str]:
+    """What of the file ``opened`` its copies (its pixels ``decoded``) do not keep (``TRAITS``)."""
+    found = set()
+    if has_alpha(opened):
+        found.add("alpha")
+    if opened.mode == "F":  # PIL's mode of float TIFFs
+        found.add("float")
+    elif decoded.dtype == np.uint8 and decoded.shape[-1] == 3 and _stored_bits(opened) > 8:
+        found.add("deep colour")  # an 8-bit result: the decoder gave the colour 8 bits
+    if opened.format in _MULTI_FRAME_FORMATS and getattr(opened.header, "n_frames", 1) > 1:
+        found.add("frames")
+    return frozenset(found)
 
 
 @dataclass
@@ -114,6 +173,7 @@ class Job:
     copies: int
     mask: Path | None = None
     mask_folder: Path | None = None  # where the mask's copies go, when it has a mask
+    problem: str | None = None  # why none of its copies can be written (found when planning)
 
     def output(self, k: int) -> Path:
         """Where copy ``k`` goes: ``<stem>_aug<k><suffix>``."""
@@ -133,7 +193,7 @@ class Outcome:
     written: int = 0
     skipped: int = 0
     error: str | None = None
-    dropped_alpha: bool = False  # the source had an alpha channel, which copies do not keep
+    traits: frozenset[str] = frozenset()  # what of the source its copies do not keep: TRAITS
 
 
 def find_images(src: Path) -> tuple[list[Path], int]:
@@ -143,6 +203,43 @@ def find_images(src: Path) -> tuple[list[Path], int]:
     are not left out without a word."""
     images, others = walk_images(str(src), follow_links=True, hidden=False)
     return [Path(path) for path in images], others
+
+
+def leaving_out_outputs(
+    src: Path, images: list[Path], outputs: list[tuple[str, Path]]
+) -> tuple[list[Path], str | None]:
+    """``images`` without those that are this command's own outputs (``outputs``: DST and
+    ``--mask-dst``, each with its option's name): files a linked folder in SRC leads to
+    inside one of them, the paths compared resolved. Each rerun would augment the last
+    run's copies again (``x_aug0_aug0.png``), so a resume would never be done. Also a note
+    naming the link, when any were left out."""
+    roots = [(label, folder, folder.resolve()) for label, folder in outputs]
+    folders: dict[Path, Path] = {}  # each folder resolved once, not each image's path
+
+    def inside(path: Path) -> tuple[str, Path, Path] | None:
+        if path.is_symlink():  # a linked file (or folder): where it leads
+            real = Path(os.path.realpath(path))
+        else:
+            if path.parent not in folders:
+                folders[path.parent] = Path(os.path.realpath(path.parent))
+            real = folders[path.parent] / path.name
+        return next((root for root in roots if real.is_relative_to(root[2])), None)
+
+    found = [(image, inside(image)) for image in images]
+    kept = [image for image, root in found if root is None]
+    if len(kept) == len(images):
+        return images, None
+    first, (label, folder, _) = next((image, root) for image, root in found if root)
+    link = src
+    for part in first.relative_to(src).parts:  # the first folder on its path that leads there
+        link = link / part
+        if inside(link) is not None:
+            break
+    return kept, (
+        f"note: {shown(link)} in SRC leads into {label} {shown(folder)}: its "
+        f"{len(images) - len(kept)} image(s) are copies this command writes, so they are "
+        "not augmented"
+    )
 
 
 def output_suffix(source: Path, fmt: str) -> str:
@@ -181,7 +278,68 @@ def plan(
         jobs.append(replace(job, mask=Path(mask), mask_folder=masks.dst / relative.parent))
     if masks is not None and missing:
         raise DataError(masks.names.missing_message(missing, str(src), "--mask-pattern "))
-    return jobs
+    check_collisions(jobs)
+    return [_with_long_names(job) for job in jobs]
+
+
+#: The longest file name, in bytes of the file-system encoding (NAME_MAX of Linux, macOS
+#: and Windows' file systems alike).
+NAME_MAX = 255
+
+
+def _name_bytes(name: str) -> int:
+    return len(os.fsencode(name))
+
+
+def _with_long_names(job: Job) -> Job:
+    """``job``, with its ``problem`` when its copies' names are longer than a file name may
+    be: ``_aug<k>`` makes a valid 251-byte source name too long, and the run then reports
+    that image and goes on, as for an image it cannot read."""
+    last = job.copies - 1  # the longest name: the most digits
+    names = [job.output(last).name]
+    mask = job.mask_output(last)
+    if mask is not None:
+        names.append(mask.name)
+    longest = max(names, key=_name_bytes)
+    if _name_bytes(longest) <= NAME_MAX:
+        return job
+    problem = (
+        f"{shown(job.source)}: the name of its copies ({shown(longest[:40])}...) is "
+        f"{_name_bytes(longest)} bytes long, more than the {NAME_MAX} a file name may have; "
+        "shorten the file's name"
+    )
+    return replace(job, problem=problem)
+
+
+def check_collisions(jobs: list[Job]) -> None:
+    """A ``DataError`` when two sources would write one file, before anything is written:
+    copies are named ``<stem>_aug<k>`` and a suffix, so ``a.png`` and ``a.jpg`` collide
+    under ``--format png`` (and their masks, always PNG, under any ``--format``). One
+    image's copies would count as "already there" and be lost, or a copy would be paired
+    with another copy's mask. Refused rather than renamed: a name that depended on which
+    other files SRC holds would change on a resume after a file is added, and DST would
+    then hold an image twice."""
+    seen: dict[tuple[Path, str, str], Job] = {}
+    clashes: list[str] = []
+    for job in jobs:
+        keys = [(job.folder, job.source.stem, job.suffix, "")]
+        if job.mask_folder is not None:
+            keys.append((job.mask_folder, job.source.stem, ".png", "the mask copy "))
+        for folder, stem, suffix, what in keys:
+            first = seen.setdefault((folder, stem, suffix), job)
+            if first is not job:
+                clashes.append(
+                    f"{shown(first.source)} and {shown(job.source)} would both write "
+                    f"{what}{shown(folder / f'{stem}_aug0{suffix}')}"
+                )
+                break
+    if clashes:
+        more = f" (and {len(clashes) - 1} more pair(s))" if len(clashes) > 1 else ""
+        raise DataError(
+            f"{clashes[0]}{more}: copies are named <stem>_aug<k> and a suffix (masks' "
+            "always .png), so sources that differ only in their extension collide; rename "
+            "one of each pair"
+        )
 
 
 class OriginalImage(Source):
@@ -195,7 +353,7 @@ class OriginalImage(Source):
         self.mask_path = job.mask
         self.key = row_key(job.relative.as_posix())
         self.data_format = data_format
-        self.dropped_alpha = False  # known once loaded: the file's alpha, not in the copies
+        self.traits: frozenset[str] = frozenset()  # known once loaded: what copies do not keep
         self._sample: dict[str, Any] | None = None
 
     def __len__(self) -> int:
@@ -215,8 +373,8 @@ class OriginalImage(Source):
         first call only)."""
         if self._sample is None:
             opened = open_image(self.path)
-            self.dropped_alpha = has_alpha(opened)
             image = decode_as_stored(opened)
+            self.traits = traits(opened, image)
             self._sample = {"image": to_layout(image, self.data_format)}
             if self.mask_path is not None:  # as the folder sources decode it: raw values
                 mask = decode_mask(self.mask_path)
@@ -291,14 +449,18 @@ class CopyWriter:
     def __call__(self, job: Job, should_stop: StopCheck | None = None) -> Outcome:
         """Augment and write each copy not yet on disk (all of them with ``overwrite``);
         stop at the image's first failure."""
+        if job.problem is not None:  # found when planning: reported as a failed image
+            return Outcome(error=job.problem)
         outcome = Outcome()
         original = OriginalImage(job, self.pipe.spec.data_format)
         for k in range(job.copies):  # one copy's paths at a time, however many copies
-            if not self.overwrite and _copy_on_disk(job, k):
-                outcome.skipped += 1
-                continue
             out, mask_out = job.output(k), job.mask_output(k)
             try:
+                # In the try: looking a path up fails too (ENAMETOOLONG, EACCES), and that
+                # is this image's failure, not the run's.
+                if not self.overwrite and _copy_on_disk(job, k):
+                    outcome.skipped += 1
+                    continue
                 done = augment_samples(
                     original,
                     self.pipe,
@@ -316,7 +478,8 @@ class CopyWriter:
                     mask = done.outputs[0]["mask"]
                     if self.channels_first and mask.ndim == 3:
                         mask = np.moveaxis(mask, 0, -1)
-                    write_bytes_atomic(mask_out, encode_image(mask, ".png"))
+                    assert job.mask is not None
+                    write_bytes_atomic(mask_out, encode_image(mask_pixels(mask, job.mask), ".png"))
                 write_bytes_atomic(out, encode_image(image, out.suffix, jpeg_quality=self.quality))
             except (DataError, SampleError) as err:  # both name the file
                 outcome.error = _naming(one_line(err), job.source)
@@ -325,8 +488,43 @@ class CopyWriter:
                 outcome.error = f"{shown(job.source)}: {one_line(err)}"
                 break
             outcome.written += 1
-        outcome.dropped_alpha = original.dropped_alpha
+        outcome.traits = original.traits
         return outcome
+
+
+#: The largest whole number a PNG sample holds (16 bits).
+_PNG_TOP = 65535
+
+
+def mask_pixels(mask: np.ndarray, path: Path) -> np.ndarray:
+    """A mask copy's raw values as PNG samples, never scaled or clipped: uint8 as it is (and
+    int8 or bool without negatives), any other whole numbers in 0..65535 as uint16; a
+    ``DataError`` naming the mask ``path`` for values a PNG cannot hold. The encoder's own
+    conversion (``to_uint8``) is for pictures: it would make class 1 of an int32 mask 255
+    and clip instance ids above 255."""
+    values = np.asarray(mask)
+    if values.dtype == np.uint8:
+        return values
+    name = f"its mask {shown(path)}"
+    if values.size == 0:
+        return values.astype(np.uint16)
+    if values.dtype.kind == "f":
+        fraction = values[values != np.floor(values)]
+        if fraction.size:
+            raise DataError(
+                f"{name} holds {values.dtype} values such as {float(fraction.flat[0]):g}, "
+                f"which a PNG cannot hold (whole numbers 0..{_PNG_TOP}); save the masks "
+                "with whole-number classes"
+            )
+    elif values.dtype.kind not in "biu":
+        raise DataError(f"{name} holds {values.dtype} values, which a PNG cannot hold")
+    low, high = (float(bound) for bound in (values.min(), values.max()))
+    if low < 0 or high > _PNG_TOP:
+        raise DataError(
+            f"{name} holds {values.dtype} values from {low:.10g} to {high:.10g}; a PNG "
+            f"holds whole numbers 0..{_PNG_TOP}"
+        )
+    return values.astype(np.uint8 if values.dtype.itemsize == 1 else np.uint16)
 
 
 def _written(path: Path) -> bool:
@@ -446,6 +644,7 @@ def record_of(jobs: list[Job], dst: Path, masks: Masks | None) -> dict[str, Any]
                 found[(first.parent / first.stem).as_posix()[:-1] + first.suffix] = count
         return found
 
+    jobs = [job for job in jobs if job.problem is None]  # writes nothing
     return {
         "copies": entries([(job.output(0), job.copies) for job in jobs], dst),
         "mask_dst": None if masks is None else str(masks.dst.resolve()),
@@ -499,6 +698,9 @@ def _entries(record: dict[str, Any] | None, key: str) -> list[Entry]:
             and ".." not in path.parts
             and path.suffix in WRITABLE
             and 0 < count <= _MAX_RECORDED_COPIES
+            # a name too long to be a file (an earlier run listed it, then stopped at it):
+            # looking it up would fail the run
+            and _name_bytes(f"{path.stem}{count - 1}{path.suffix}") <= NAME_MAX
         ):
             found.append((prefix, path.suffix, count))
     return found
@@ -643,6 +845,10 @@ def run(args: argparse.Namespace) -> int:
     writer_floats = unit_floats(pipe, document)
     seed = args.seed if args.seed is not None else (pipe.spec.seed or 0)
     images, others = find_images(src)
+    outputs = [("DST", dst)] + ([] if masks is None else [("--mask-dst", masks.dst)])
+    images, left_out = leaving_out_outputs(src, images, outputs)
+    if left_out is not None:
+        print(left_out)
     if masks is not None:  # masks beside their images are not images to augment
         try:
             kept = masks.names.images_among([str(image) for image in images], str(src))
@@ -683,7 +889,7 @@ def run(args: argparse.Namespace) -> int:
     write_bytes_atomic(dst / STAMP, text.encode("utf-8"))
     start = time.perf_counter()
     total = len(jobs) * args.copies
-    alpha: list[Path] = []  # sources whose alpha channel the copies do not keep
+    noted: dict[str, list[Path]] = {}  # per trait (TRAITS), the sources that have it
     progress = Progress(total, label="augment", unit="files", enabled=not args.quiet)
     writer = CopyWriter(pipe, seed, args.quality, args.overwrite, writer_floats)
     with progress as bar, closing(_run_jobs(writer, jobs, args)) as results:
@@ -693,16 +899,14 @@ def run(args: argparse.Namespace) -> int:
             if outcome.error is not None:
                 tally.failed.append(outcome.error)
                 bar.write(f"error: {outcome.error} (skipped)")
-            if outcome.dropped_alpha:
-                alpha.append(job.source)
+            for trait in outcome.traits:
+                noted.setdefault(trait, []).append(job.source)
             bar.advance(job.copies)
     elapsed = time.perf_counter() - start
-    if alpha:
-        print(
-            f"note: {len(alpha)} image(s) have an alpha channel (transparency), e.g. "
-            f"{shown(alpha[0])}: their copies are RGB or gray without it, so the "
-            "pixels under transparent areas show"
-        )
+    for trait, (what, copies) in TRAITS.items():
+        if trait in noted:
+            found = noted[trait]
+            print(f"note: {len(found)} image(s) {what}, e.g. {shown(found[0])}: {copies}")
     # The images whose copies are in DST: a failed image's are not all there.
     copied = len(jobs) - len(tally.failed)
     counted = f"{copied} of {len(jobs)} images" if tally.failed else f"{len(jobs)} images"
@@ -738,9 +942,16 @@ def register(subparsers: Any) -> None:
         "the augmentation runs (no rescale or standardization); a Normalize step, whose values "
         "no image file holds, is refused. An image's alpha channel (transparency) is dropped: "
         "its copies are RGB or gray, and the run says how many of the images it "
-        "augmented had one. Unreadable "
-        "images are "
-        "reported and skipped; the exit code is then 1. DST may not lie inside SRC.",
+        "augmented had one; it says so too for 16-bit colour (copies are 8-bit), several "
+        "frames (copies hold the first) and float pixels (a float TIFF's copies are 16-bit "
+        "integer TIFFs, [0, 1] as 0..65535). Masks keep their values: uint8, or a 16-bit PNG "
+        "for whole numbers up to 65535; other masks are refused. Unreadable "
+        "images, and images whose copies' names would be longer than 255 bytes, are "
+        "reported and skipped; the exit code is then 1. Files and folders whose names "
+        "start with a dot are not augmented (flow_from_directory lists hidden files). Two "
+        "sources that would write one copy (a.png and a.jpg with --format png; their masks "
+        "always) are refused before anything is written. DST may not lie inside SRC, and "
+        "files a linked folder in SRC leads to inside DST are left out.",
         example="confaug augment data/train data/train_aug --config aug.yaml --copies 5 "
         "--workers 2",
         run=run,

@@ -25,7 +25,8 @@ from confaug.cli.common import (
     non_negative_int,
     versions_count,
 )
-from confaug.cli.grid import Cell, check_grid, render_grid, write_png
+from confaug.cli.grid import Cell, check_grid, render_grid
+from confaug.cli.preview import grid_format, write_grid
 
 DEMO_SAMPLES = ("scene", "shapes", "checkerboard", "aerial")
 DEFAULT_OUTPUT = "confaug-demo.png"
@@ -90,6 +91,8 @@ def grid_rows(
 
 def run(args: argparse.Namespace) -> int:
     """Augment a sample batch, print what came out, write the grid."""
+    if args.output:
+        grid_format(args.output)  # -o grid.gif: refused before anything is made
     check_demo_size(args)
     pipe = load_pipeline(args.config, args)
     channels_first = pipe.spec.data_format == "channels_first"
@@ -106,7 +109,9 @@ def run(args: argparse.Namespace) -> int:
         batches = [t_x] + [pipe.apply_batch(x, seed=args.seed + r) for r in range(1, args.rounds)]
         rows = grid_rows(originals, batches, channels_first=channels_first)
         title = f"confaug demo: {args.config}"
-        size = write_png(args.output, render_grid(rows, cell_size=CELL, title=title))
+        # In the format the suffix names, as preview and diff write theirs: PNG bytes
+        # under a .jpg name are refused by upload forms and tools that trust the name.
+        size = write_grid(args.output, render_grid(rows, cell_size=CELL, title=title))
         print(f"wrote {args.output} ({size / 1024:.0f} KB): originals, then augmented versions")
     return 0
 
@@ -153,6 +158,7 @@ def register(subparsers: Any) -> None:
         "--output",
         default=DEFAULT_OUTPUT,
         metavar="PATH",
-        help=f"preview PNG (default {DEFAULT_OUTPUT}); '' for none",
+        help=f"preview grid (default {DEFAULT_OUTPUT}), in the format its suffix names "
+        "(.png, .jpg, .webp, ...); '' for none",
     )
     add_config_options(parser)

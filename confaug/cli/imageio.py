@@ -27,7 +27,9 @@ _FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone gives 06
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Any image as uint8 for display or 8-bit formats (floats in [0, 1] or [0, 255])."""
+    """Any image as uint8 for display or 8-bit formats (floats in [0, 1] or [0, 255]).
+    A picture's conversion, never a mask's: masks are handed over as uint8 or uint16
+    (``augment.mask_pixels``), since scaling would change their classes."""
     array = np.asarray(image)
     if array.dtype == np.uint8:
         return array
@@ -46,11 +48,15 @@ def encode_image(image: np.ndarray, suffix: str, *, jpeg_quality: int = 95) -> b
     array = np.asarray(image)
     suffix = suffix.lower()
     if array.dtype not in (np.uint8, np.uint16) or (
-        array.dtype == np.uint16 and suffix not in (".png", ".tif", ".tiff")
+        array.dtype == np.uint16 and suffix not in (".png", ".tif", ".tiff", ".ppm")
     ):
         array = to_uint8(array)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
+    if suffix == ".ppm" and array.ndim == 2:
+        # OpenCV's .ppm encoder takes BGR only (and logs an [ERROR] block for gray); a gray
+        # image is a PGM (P5, 8 or 16 bits), which every reader of .ppm files takes.
+        suffix = ".pgm"
     if array.ndim == 3 and array.shape[2] in (3, 4):  # an RGBA mask keeps its alpha
         array = cv2.cvtColor(
             array, cv2.COLOR_RGB2BGR if array.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
@@ -83,8 +89,10 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         return
     make_parent(path)
     try:
+        # The temporary name is the file's, cut: in full, its 15 more bytes would make a
+        # valid name of 241..255 bytes too long for a file (ENAMETOOLONG).
         handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".part", dir=path.parent
+            prefix=f".{path.name[:50]}.", suffix=".part", dir=path.parent
         )
     except OSError as err:  # a folder that takes no new files (/proc, read-only): name path
         raise OSError(err.errno, err.strerror, str(path)) from None
