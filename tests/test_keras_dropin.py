@@ -233,9 +233,9 @@ class _Watched:
     def __getitem__(self, index: int) -> object:
         import cv2
 
-        from confaug.batching import workers
+        from confaug import opencv_threads
 
-        self.seen.append((workers._cv2_users, cv2.getNumThreads()))
+        self.seen.append((opencv_threads.holders(), cv2.getNumThreads()))
         if index == 1:
             raise RuntimeError("a batch that fails")
         return self.generator[index]  # type: ignore[index]
@@ -250,7 +250,7 @@ def test_keras_threads_hold_opencv_at_one_thread_while_a_batch_is_made(
 ) -> None:
     import cv2
 
-    from confaug.batching import workers
+    from confaug import opencv_threads
 
     x = np.stack([_smooth_image(i, 8) for i in range(6)])
     flow = ImageDataGenerator(rotation_range=10).flow(x, batch_size=2, **options)
@@ -262,7 +262,7 @@ def test_keras_threads_hold_opencv_at_one_thread_while_a_batch_is_made(
         with pytest.raises(RuntimeError):
             flow[1]
         assert flow[2].shape == (2, 8, 8, 3)
-        assert workers._cv2_users == 0 and cv2.getNumThreads() == 2  # given back each time
+        assert opencv_threads.holders() == 0 and cv2.getNumThreads() == 2  # given back
     finally:
         cv2.setNumThreads(before)
     expected = (1, 1) if pinned else (0, 2)

@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "confaug._albu",
             "confaug._version",
             "confaug.errors",
+            "confaug.opencv_threads",
             "confaug.registry",
             "confaug.resources",
             "confaug.samples",

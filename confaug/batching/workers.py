@@ -12,7 +12,6 @@ in it), processes are terminated.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 import signal
 import threading
@@ -21,26 +20,30 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from typing import Any, Literal, TypeVar
 
 import cv2
 import numpy as np
+
+from confaug.opencv_threads import (
+    keep_usable_across_fork,
+    one_thread,
+    one_thread_for_good,
+    pinned_if_safe,
+)
 
 WorkerMode = Literal["thread", "process"]
 TaskT = TypeVar("TaskT")
 Loader = Callable[..., Any]
 
 _JOIN_TIMEOUT = 1.0
-_cv2_lock = threading.Lock()
-_cv2_users = 0
-_cv2_saved_threads = 0
-_fork_saved_threads = 0
-_fork_hooks = False
-#: A child forked without the hooks of keep_opencv_usable_across_fork: OpenCV's thread
-#: count is left alone in it (see opencv_pinned_for_small_work).
-_forked_unsafely = False
 _process_loader: Loader | None = None
+
+#: The process's one OpenCV pin (``confaug.opencv_threads``), shared with the warps whose
+#: bits need it: worker threads hold it while they run, and a fork-started pool while it forks.
+single_threaded_opencv = one_thread
+keep_opencv_usable_across_fork = keep_usable_across_fork
 
 
 #: Bounds on what a caller can make the generator hold: each queued task is a batch in
@@ -220,8 +223,7 @@ _START_METHODS = multiprocessing.get_all_start_methods()
 def _start_process(loader: Loader) -> None:
     global _process_loader
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    if cv2.getNumThreads() != 1:  # a forked child inherits 1: leave its copied pool alone
-        cv2.setNumThreads(1)
+    one_thread_for_good()
     _process_loader = loader
 
 
@@ -245,77 +247,12 @@ def _terminate(executor: Executor) -> None:
         manager.join(max(0.0, deadline - time.monotonic()))
 
 
-@contextmanager
-def single_threaded_opencv() -> Iterator[None]:
-    """Hold OpenCV at one internal thread while worker threads run; restore it afterwards.
-
-    Reference-counted, so overlapping generators restore the original value only at the end.
-    """
-    global _cv2_users, _cv2_saved_threads
-    with _cv2_lock:
-        if _cv2_users == 0:
-            _cv2_saved_threads = cv2.getNumThreads()
-            cv2.setNumThreads(1)
-        _cv2_users += 1
-    try:
-        yield
-    finally:
-        with _cv2_lock:
-            _cv2_users -= 1
-            if _cv2_users == 0:
-                cv2.setNumThreads(_cv2_saved_threads)
-
-
 def opencv_pinned_for_small_work() -> AbstractContextManager[None]:
-    """:func:`single_threaded_opencv` around a short piece of work (a batch of small
-    images), or nothing where it is needless (OpenCV at one thread already) or unsafe: in a
-    child forked while this process was not keeping OpenCV usable across forks (see
-    :func:`keep_opencv_usable_across_fork`), whose first ``cv2.setNumThreads`` may block for
-    ever."""
-    if _forked_unsafely or cv2.getNumThreads() == 1:
+    """The OpenCV pin around a short piece of work (a batch of small images), or nothing
+    where it is needless (OpenCV at one thread already) or unsafe: in a child forked while
+    this process was not keeping OpenCV usable across forks (see
+    :func:`keep_opencv_usable_across_fork`), whose first ``cv2.setNumThreads`` may block
+    for ever. (A warp whose bits need the pin takes it itself: this one is for speed.)"""
+    if cv2.getNumThreads() == 1:
         return nullcontext()
-    return single_threaded_opencv()
-
-
-def _note_fork_in_child() -> None:
-    global _forked_unsafely
-    if not _fork_hooks:  # the hooks below leave the child's OpenCV pool safe to change
-        _forked_unsafely = True
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_note_fork_in_child)
-
-
-def keep_opencv_usable_across_fork() -> None:
-    """Make every later ``os.fork`` of this process safe for OpenCV (hooks registered once).
-
-    A child forked while OpenCV's thread pool has workers inherits the pool without its
-    threads, and its first ``cv2.setNumThreads(1)`` blocks for ever. Around each fork OpenCV
-    is held at one thread (which joins the workers), then both processes get their thread
-    count back, so a child may change it safely (PyTorch's DataLoader workers fork).
-    """
-    global _fork_hooks
-    with _cv2_lock:
-        if _fork_hooks or not hasattr(os, "register_at_fork"):
-            return
-        _fork_hooks = True
-    os.register_at_fork(
-        before=_before_fork, after_in_parent=_after_fork, after_in_child=_after_fork
-    )
-
-
-def _before_fork() -> None:
-    global _fork_saved_threads
-    _cv2_lock.acquire()  # released after the fork, in the parent and in the child
-    _fork_saved_threads = cv2.getNumThreads()
-    if _fork_saved_threads != 1:
-        cv2.setNumThreads(1)
-
-
-def _after_fork() -> None:
-    try:
-        if _fork_saved_threads != 1:
-            cv2.setNumThreads(_fork_saved_threads)
-    finally:
-        _cv2_lock.release()
+    return pinned_if_safe()

@@ -41,6 +41,7 @@ from confaug.errors import DataError
 from confaug.idg.batch import WarpSettings, augment_into, with_matrices
 from confaug.idg.many_seeds import Seeds, first_uniforms
 from confaug.idg.params import BatchDraws, IdgSampler
+from confaug.opencv_threads import for_warp
 
 
 @dataclass(frozen=True)
@@ -291,7 +292,16 @@ class BatchPath:
                     images, draws, scale, finite, checked, out, part, seen_bits
                 )
 
-        return out if all(_in_halves(run, count, count * height * width)) else None
+        # The caller's OpenCV thread count, read before the pin below sets it to 1: it
+        # decides the halves (1 when a worker holds the pin, or the caller set it so).
+        threads = cv2.getNumThreads()
+        # Float images are warped as float32: where OpenCV's stripes would change their bits
+        # (opencv_threads.striped_warp), each warp runs as one stripe, OpenCV held at one
+        # thread for the whole batch (not per image), and the two halves are the parallelism.
+        dtype = np.dtype(np.uint8 if scale is None else np.float32)
+        with for_warp(dtype, self.settings.interpolation, self.settings.border):
+            done = _in_halves(run, count, count * height * width, threads)
+        return out if all(done) else None
 
     def _augment_floats(
         self,
@@ -353,13 +363,14 @@ _POOL_LOCK = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
 
-def _in_halves(run: Callable[[slice], bool], count: int, pixels: int) -> list[bool]:
+def _in_halves(run: Callable[[slice], bool], count: int, pixels: int, threads: int) -> list[bool]:
     """``run`` over images ``0:count``: in two halves at once, one in a helper thread, when
-    OpenCV may use more than one thread (a generator's workers pin it to one, as does
-    ``cv2.setNumThreads(1)``) and the batch is large enough to pay for the hand-over; else
-    in one call. Each image is written by one thread alone, with the same operations, so
-    the bits do not depend on which thread ran it."""
-    if count < 2 or pixels < _HALVES_PIXELS or cv2.getNumThreads() < 2:
+    OpenCV may use more than one thread (``threads``, its count before any pin of the
+    batch's own: a generator's workers pin it to one, as does ``cv2.setNumThreads(1)``)
+    and the batch is large enough to pay for the hand-over; else in one call. Each image
+    is written by one thread alone, with the same operations, so the bits do not depend on
+    which thread ran it."""
+    if count < 2 or pixels < _HALVES_PIXELS or threads < 2:
         return [run(slice(0, count))]
     middle = count // 2
     second = _helper().submit(run, slice(middle, count))

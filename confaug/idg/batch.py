@@ -35,6 +35,7 @@ from confaug.idg.warp import (
     warp,
     with_flips,
 )
+from confaug.opencv_threads import for_warp
 
 
 @dataclass(frozen=True)
@@ -73,22 +74,29 @@ def warp_into(
     direct = settings.border != cv2.BORDER_CONSTANT and channels in (1, 3, 4)
     flags, size = settings.interpolation | cv2.WARP_INVERSE_MAP, (width, height)
     fill = settings.cval * value_scale(out.dtype, top)
-    for image, slot, (matrix, still), flip_h, flip_v in zip(
-        images, out, _matrices(draws, height, width), flips_h, flips_v, strict=True
-    ):
-        if still:  # no warp: the flips by slicing, as apply_params does them
-            np.copyto(slot, image[:: -1 if flip_v else 1, :: -1 if flip_h else 1])
-        elif direct:
-            cv2.warpAffine(image, matrix, size, dst=slot, flags=flags, borderMode=settings.border)
-        else:
-            warp(
-                image,
-                matrix,
-                border=settings.border,
-                interpolation=settings.interpolation,
-                fill=fill,
-                out=slot,
-            )
+    # Where OpenCV's threads would change the bits (OpenCV 5.1's float32 bilinear warps with
+    # a constant or replicated border), the whole loop holds OpenCV at one thread; the batch
+    # path takes that pin around its two halves already, so this one only counts.
+    pin = for_warp(out.dtype, settings.interpolation, settings.border)
+    with pin:
+        for image, slot, (matrix, still), flip_h, flip_v in zip(
+            images, out, _matrices(draws, height, width), flips_h, flips_v, strict=True
+        ):
+            if still:  # no warp: the flips by slicing, as apply_params does them
+                np.copyto(slot, image[:: -1 if flip_v else 1, :: -1 if flip_h else 1])
+            elif direct:
+                cv2.warpAffine(
+                    image, matrix, size, dst=slot, flags=flags, borderMode=settings.border
+                )
+            else:
+                warp(
+                    image,
+                    matrix,
+                    border=settings.border,
+                    interpolation=settings.interpolation,
+                    fill=fill,
+                    out=slot,
+                )
 
 
 def with_matrices(draws: BatchDraws, height: int, width: int) -> BatchDraws:

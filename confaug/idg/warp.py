@@ -36,6 +36,7 @@ import numpy as np
 
 from confaug._albu import albumentations
 from confaug.idg.params import IdgParams
+from confaug.opencv_threads import for_warp
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, ORDER_TO_INTERPOLATION, FillMode
 
 _FILL_MODES = get_args(FillMode)  # Keras' four, not every border mode albumentations takes
@@ -334,16 +335,18 @@ def warp(
         "borderValue": (fill, fill, fill, fill),
     }
     channels = 1 if image.ndim == 2 else image.shape[2]
-    if image.ndim == 2 or channels in (3, 4) or (channels == 1 and out is not None):
-        result = cv2.warpAffine(image, dst=out, **kwargs)
-    else:
-        parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(channels)]
-        # cv2 drops a trailing channel axis of 1.
-        parts = [p[..., None] if p.ndim == 2 else p for p in parts]
-        result = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
-        if out is not None:
-            np.copyto(out, result)
-            result = out
+    # Under OpenCV 5.1 some warps' bits depend on OpenCV's threads: those run pinned to one.
+    with for_warp(image.dtype, interpolation, kwargs["borderMode"]):
+        if image.ndim == 2 or channels in (3, 4) or (channels == 1 and out is not None):
+            result = cv2.warpAffine(image, dst=out, **kwargs)
+        else:
+            parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(channels)]
+            # cv2 drops a trailing channel axis of 1.
+            parts = [p[..., None] if p.ndim == 2 else p for p in parts]
+            result = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
+            if out is not None:
+                np.copyto(out, result)
+                result = out
     if constant:
         outside = outside_source(matrix, height, width)
         if outside is not None:  # one masked copy of a filled image: 20x faster than out[m] = v
