@@ -92,3 +92,16 @@ def test_real_numbers_of_any_kind_are_taken(returns: Any) -> None:
     out = ImageDataGenerator(preprocessing_function=returns).flow(x, shuffle=False)[0]
     expected = np.stack([np.asarray(returns(image), dtype=np.float32) for image in x])
     np.testing.assert_array_equal(out, expected)
+
+
+def test_the_dropin_does_not_count_rows_without_a_file_name_as_found(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cv2
+
+    (tmp_path / "a").mkdir()
+    cv2.imwrite(str(tmp_path / "a" / "0.png"), np.zeros((8, 8, 3), np.uint8))
+    frame = pd.DataFrame({"filename": ["a/0.png", None, float("nan"), ""], "class": list("abab")})
+    with pytest.warns(UserWarning, match="3 row"):
+        ImageDataGenerator().flow_from_dataframe(frame, str(tmp_path), target_size=(8, 8))
+    assert "Found 1 validated image filenames belonging to 1 classes." in capsys.readouterr().out

@@ -350,7 +350,16 @@ def dataframe_flow(
     if source is not None and class_mode in _CLASSIFICATION_MODES:
         names = list(source.class_indices)
     validated = "validated" if validate_filenames else "non-validated"
-    found = f"Found {0 if source is None else len(source)} {validated} image filenames"
+    # Rows whose file name or label is unusable stay samples that raise when read (skip
+    # skips them; Keras drops them): they are not counted as found, and are said.
+    bad = 0 if source is None else len(source.problems)
+    if bad:
+        warnings.warn(
+            f"{bad} row(s) have no usable file name or label; they are refused when read "
+            "(on_error='skip' skips them)",
+            stacklevel=3,
+        )
+    found = f"Found {0 if source is None else len(source) - bad} {validated} image filenames"
     if class_mode in _LABEL_FREE_MODES:
         print(f"{found}.")
     else:
