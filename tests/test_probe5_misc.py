@@ -105,3 +105,17 @@ def test_the_dropin_does_not_count_rows_without_a_file_name_as_found(
     with pytest.warns(UserWarning, match="3 row"):
         ImageDataGenerator().flow_from_dataframe(frame, str(tmp_path), target_size=(8, 8))
     assert "Found 1 validated image filenames belonging to 1 classes." in capsys.readouterr().out
+
+
+def test_flow_takes_torch_tensors_and_refuses_mixed_kinds_in_a_list() -> None:
+    import confaug
+
+    torch = pytest.importorskip("torch", reason="pip install torch (the torch extra)")
+    pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True})
+    x = np.random.default_rng(0).integers(0, 255, (4, 8, 8, 3), dtype=np.uint8)
+    # a list of tensors read their dtype through torch's name for it (was an AttributeError)
+    batch = pipe.flow([torch.from_numpy(image) for image in x], batch_size=4, seed=1)[0]
+    assert np.array_equal(batch, pipe.flow(x, batch_size=4, seed=1)[0])
+    mixed = [x[0], x[1].astype(np.uint16) * 257]
+    with pytest.raises(DataError, match=r"x\[1\] is uint16 but x\[0\] is uint8"):
+        pipe.flow(mixed, batch_size=2)

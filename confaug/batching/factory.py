@@ -157,6 +157,9 @@ def flow(
     such as ``{"bboxes": ..., "class_labels": ...}`` (returned as ``y``, a dict of lists).
     ``subset`` takes the first ``validation_split`` of the samples as validation, as Keras.
     The keywords from ``batch_size`` on are the generator's, here as in every ``flow*``."""
+    check_targets = getattr(pipeline, "check_targets", None)
+    if targets and check_targets is not None:  # a ConfigError now, not at the first batch
+        check_targets(targets)
     source = ArraySource(
         x,
         y,

@@ -13,7 +13,8 @@ thread, up to ``max_queue_size`` ahead of it.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+import pickle
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,10 @@ from confaug.batching.loader import load_batch
 from confaug.batching.protocol import SamplePipeline, data_format_of
 from confaug.batching.runs import ClosableRuns
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
+from confaug.compiler.values import check_one_kind
 from confaug.seeding import ITERABLE_STREAM, resolve_seed
+from confaug.sources.arrays import per_sample_count
+from confaug.sources.errors import DataError
 from confaug.sources.iterable import unpack_batch
 
 
@@ -44,12 +48,35 @@ class _StreamLoader:
         self.data_format = data_format_of(pipeline)
 
     def __call__(self, task: _StreamTask, should_stop: Any = None) -> Any:
+        batch, number = task.batch, task.number
+        if isinstance(batch, Mapping):  # tf.data / tfds / HF dict batches
+            raise DataError(
+                f"batch {number} is a dict (keys {list(batch)[:5]}); a batch is x, (x, y) or "
+                "(x, y, w): wrap e.g. ((b['image'], b['label']) for b in batches)"
+            )
+        given = tuple(batch[1:]) if isinstance(batch, (tuple, list)) else ()
+        x = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
+        if isinstance(x, (list, tuple)):  # np.asarray would stack uint8 and floats as one
+            check_one_kind(x, f"batch {number} x")
+        # A Keras multi-output y (or w) — a dict of arrays, or a list of them — holds one
+        # entry per sample in each array, not one per key: checked here, and handed to
+        # unpack_batch as None (which counts entries), then passed through as given.
+        try:  # (not np.ndim: it would stack a ragged list, which unpack_batch words)
+            count = len(x) if getattr(x, "ndim", 1) > 0 else None
+        except TypeError:  # no length: unpack_batch words it
+            count = None
+        outputs = () if self.masks_in_y or count is None else _multi_outputs(given, count, number)
+        handed = batch
+        if outputs:
+            handed = (x, *(None if i in outputs else part for i, part in enumerate(given)))
         source, rest = unpack_batch(
-            task.batch,
-            task.number,
+            handed,
+            number,
             masks_in_y=self.masks_in_y,
             data_format=self.data_format,
         )
+        if outputs:
+            rest = given
         result = load_batch(
             source,
             self.pipeline,
@@ -64,6 +91,58 @@ class _StreamLoader:
         if self.masks_in_y:
             rest = (result.batch.y, *rest[1:])
         return (result.batch.x, *rest)
+
+
+def _not_sent(exc: BaseException) -> bool:
+    """Whether ``exc`` is pickle's, raised sending a task to a process or its result back
+    (the remote traceback the executor attaches ends in pickle's ``dumps``), not the
+    loader's or the upstream iterable's own error."""
+    if isinstance(exc, pickle.PicklingError):
+        return True
+    cause = exc.__cause__
+    return (
+        isinstance(exc, (TypeError, AttributeError))
+        and type(cause).__name__ == "_RemoteTraceback"
+        and "reduction.py" in str(cause)
+        and "dumps" in str(cause)
+    )
+
+
+def _sendable(batch: Any) -> Any:
+    """``batch`` with a memoryview ``x`` as the array it views, which pickle can send to
+    a worker process (the augmented x comes back as an array either way)."""
+    if isinstance(batch, memoryview):
+        return np.asarray(batch)
+    if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], memoryview):
+        return type(batch)([np.asarray(batch[0]), *batch[1:]])
+    return batch
+
+
+def _multi_outputs(given: tuple[Any, ...], count: int, number: int) -> tuple[int, ...]:
+    """The positions in ``(y, w)`` of multi-output values (a dict of arrays, or a list or
+    tuple of arrays that are not one entry per sample), each array checked to hold
+    ``count`` samples on its first axis; a ``DataError`` naming the output otherwise."""
+    found = []
+    for position, (key, values) in enumerate(zip(("y", "w"), given, strict=False)):
+        if isinstance(values, Mapping):
+            parts = [(f"{key}[{name!r}]", value) for name, value in values.items()]
+        elif (
+            isinstance(values, (list, tuple))
+            and values
+            and len(values) != count  # as many entries as samples: one a sample
+            and all(getattr(value, "ndim", 0) >= 1 for value in values)
+        ):
+            parts = [(f"{key}[{index}]", value) for index, value in enumerate(values)]
+        else:
+            continue
+        for name, value in parts:
+            if value is not None and per_sample_count(value, f"batch {number} {name}") != count:
+                raise DataError(
+                    f"batch {number} x has {count} samples but {name} has {len(value)}: "
+                    f"each output's array holds one entry per sample"
+                )
+        found.append(position)
+    return tuple(found)
 
 
 class AugmentedStream(ClosableRuns):
@@ -105,8 +184,10 @@ class AugmentedStream(ClosableRuns):
         return AugmentedStream._run(self, pass_number)
 
     def _run(self, pass_number: int) -> Generator[Any, None, None]:
+        sendable = _sendable if self.worker_mode == "process" else (lambda batch: batch)
         tasks = (
-            _StreamTask(pass_number, number, batch) for number, batch in enumerate(self.iterable)
+            _StreamTask(pass_number, number, sendable(batch))
+            for number, batch in enumerate(self.iterable)
         )
         results = ordered_map(
             self._loader,
@@ -116,8 +197,17 @@ class AugmentedStream(ClosableRuns):
             max_queue_size=self.max_queue_size,
             start_method=self.start_method,
         )
+        done = 0
         try:
             for _, output in results:
                 yield output
+                done += 1
+        except Exception as exc:
+            if self.worker_mode == "process" and _not_sent(exc):
+                raise DataError(
+                    f"batch {done} cannot be sent to a worker process or back ({exc}); use "
+                    "worker_mode='thread', or batches of arrays and plain labels"
+                ) from exc
+            raise
         finally:
             results.close()

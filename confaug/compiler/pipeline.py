@@ -21,6 +21,7 @@ from confaug.compiler.targets import Targets
 from confaug.compiler.values import (
     OWN_UNITS_TOP,
     Scale,
+    check_one_kind,
     from_own_units,
     in_own_units,
     infer_scale,
@@ -248,7 +249,9 @@ class Pipeline:
 
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
         """Augment one sample. ``seed`` makes the result a pure function of the seed."""
-        return self._augment(data, seed, _INFER)
+        # The seed check flow(seed=...) makes: numpy's words ("expected non-negative
+        # integer", "SeedSequence expects int ...") named no argument.
+        return self._augment(data, None if seed is None else resolve_seed(seed), _INFER)
 
     def _augment(
         self, data: dict[str, Any], seed: int | None, batch_scale: Scale | object | None
@@ -391,6 +394,12 @@ class Pipeline:
         return kind in ("image", "mask")
 
     # ---- batches ----------------------------------------------------------------------
+    def check_targets(self, keys: Any) -> None:
+        """Refuse target keys the spec cannot place (boxes without ``bbox_params``) before
+        any sample is read: a generator over such targets (``flow(targets=...)``) failed
+        at its first batch, as a SampleError naming a sample that was not at fault."""
+        self._targets.check(dict.fromkeys(keys))
+
     def apply_batch(
         self, x: np.ndarray, seed: int | None = None, *, standardize: bool = True
     ) -> np.ndarray:
@@ -399,6 +408,8 @@ class Pipeline:
         With ``seed``, image ``i`` gets the seed ``sample_seed(seed, i)``: the result does
         not depend on what ran before.
         """
+        if seed is not None:  # confaug's words for a bad seed, as flow(seed=...) gives
+            seed = resolve_seed(seed)
         batch = _as_batch(x)
         expected = 4
         if batch.ndim == 3 and not self._channels_first:
@@ -600,7 +611,10 @@ def _keras_steps_only(compose: Any) -> bool:
 
 
 def _as_batch(x: Any) -> np.ndarray:
-    """``x`` as one array; a list of images of different shapes is a ``DataError``."""
+    """``x`` as one array; a list of images of different shapes is a ``DataError``, as is
+    one that mixes kinds of images (``check_one_kind``)."""
+    if isinstance(x, (list, tuple)):
+        check_one_kind(x, "x")
     try:
         return np.asarray(x)
     except ValueError:

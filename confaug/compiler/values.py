@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -303,3 +303,34 @@ def from_working(image: np.ndarray, scale: Scale | None) -> np.ndarray:
         info = np.iinfo(scale.dtype)
         return np.clip(np.rint(out), info.min, info.max).astype(scale.dtype)
     return out.astype(scale.dtype, copy=False)
+
+
+def numpy_dtype(image: Any) -> np.dtype[Any] | None:
+    """An image's dtype as NumPy's (a torch or TensorFlow dtype read by its name), or None."""
+    dtype = getattr(image, "dtype", None)
+    if dtype is None or isinstance(dtype, np.dtype):
+        return dtype
+    as_numpy = getattr(dtype, "as_numpy_dtype", None)  # TensorFlow's
+    try:
+        return np.dtype(as_numpy if as_numpy is not None else str(dtype).rpartition(".")[2])
+    except TypeError:  # a dtype NumPy has no name for (bfloat16): the batch's checks word it
+        return None
+
+
+def check_one_kind(images: Sequence[Any], name: str) -> None:
+    """A ``DataError`` when a list of images mixes uint8, uint16 and float images: stacked
+    into one batch, one kind is read in the others' units (200 of uint8 as 200/65535, a
+    [0, 1] float as almost black). Arrays, tensors (torch, TensorFlow, JAX) and nested
+    lists (no dtype: they are one kind once stacked) are all read."""
+    kinds: dict[str, int] = {}
+    for index, image in enumerate(images):
+        dtype = numpy_dtype(image)
+        if dtype is not None and (dtype in (np.uint8, np.uint16) or dtype.kind == "f"):
+            kinds.setdefault("f" if dtype.kind == "f" else dtype.name, index)
+    if len(kinds) > 1:
+        first, other = sorted(kinds.values())[:2]
+        raise DataError(
+            f"{name}[{other}] is {numpy_dtype(images[other])} but {name}[{first}] is "
+            f"{numpy_dtype(images[first])}: give images of one kind (uint8, uint16, or float "
+            "in one range)"
+        )

@@ -30,11 +30,13 @@ Grain is imported when the first transform is made, never when this module is im
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from confaug.batching.factory import unexpected_keywords
 from confaug.integrations.frameworks import classes_on_first_use, import_grain
 from confaug.integrations.rows import RowAugmenter
 from confaug.seeding import SAMPLE_STREAM
@@ -57,6 +59,7 @@ class _ElementAugmenter(RowAugmenter):
         standardize: bool = True,
         target_size: tuple[int, int] | None = None,
         color_mode: str = "rgb",
+        pixel_dtype: Any = None,
     ) -> None:
         super().__init__(
             pipeline,
@@ -65,6 +68,7 @@ class _ElementAugmenter(RowAugmenter):
             standardize=standardize,
             target_size=target_size,
             color_mode=color_mode,
+            pixel_dtype=pixel_dtype,
         )
         self.image_key = image_key
         self.mask_key = mask_key
@@ -95,6 +99,25 @@ class _ElementAugmenter(RowAugmenter):
         return result
 
 
+def _checked_init(name: str) -> Any:
+    """``_ElementAugmenter.__init__`` under the class's own name, with a did-you-mean for a
+    misspelt option (Python's error named the internal class and hinted nothing)."""
+    accepted = [
+        option
+        for option in inspect.signature(_ElementAugmenter.__init__).parameters
+        if option not in ("self", "pipeline")
+    ]
+
+    def __init__(self: _ElementAugmenter, pipeline: Any, **options: Any) -> None:
+        error = unexpected_keywords(name, options, accepted)
+        if error is not None:
+            raise error
+        _ElementAugmenter.__init__(self, pipeline, **options)
+
+    __init__.__signature__ = inspect.signature(_ElementAugmenter.__init__)  # type: ignore[attr-defined]
+    return __init__
+
+
 def _build_classes() -> dict[str, type]:
     import_grain()  # the install command when Grain is missing
     from grain import transforms
@@ -102,11 +125,15 @@ def _build_classes() -> dict[str, type]:
     class GrainAugment(_ElementAugmenter, transforms.Map):
         """A ``grain.transforms.Map``: seeds from ``(seed, epoch, key)``."""
 
+        __init__ = _checked_init("GrainAugment")
+
         def map(self, element: Any) -> Any:
             return self._apply(element, (SAMPLE_STREAM, self.epoch))
 
     class GrainRandomAugment(_ElementAugmenter, transforms.RandomMap):
         """A ``grain.transforms.RandomMap``: seeds from ``(seed, Grain's draw, key)``."""
+
+        __init__ = _checked_init("GrainRandomAugment")
 
         def random_map(self, element: Any, rng: np.random.Generator) -> Any:
             draw = int(rng.integers(0, 2**63, dtype=np.int64))

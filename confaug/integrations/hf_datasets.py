@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 
 from confaug.batching.factory import with_options_of
-from confaug.integrations.rows import RowAugmenter
+from confaug.integrations.rows import RowAugmenter, is_one_row
+
+_BATCH_CALL = "pass batched=True to map(), or use ds.with_transform(...)"
 
 
 class HFTransform(RowAugmenter):
@@ -55,6 +57,7 @@ class HFTransform(RowAugmenter):
         standardize: bool = True,
         target_size: tuple[int, int] | None = None,
         color_mode: str = "rgb",
+        pixel_dtype: Any = None,
     ) -> None:
         super().__init__(
             pipeline,
@@ -63,6 +66,7 @@ class HFTransform(RowAugmenter):
             standardize=standardize,
             target_size=target_size,
             color_mode=color_mode,
+            pixel_dtype=pixel_dtype,
         )
         self.image_column = image_column
         self.mask_column = mask_column
@@ -85,6 +89,15 @@ class HFTransform(RowAugmenter):
                     f"column {column!r} is not in the batch (columns: {list(batch)}); with "
                     "set_transform(columns=...), list every column the transform reads"
                 )
+        if is_one_row(batch, self.image_column, batch_call=_BATCH_CALL, adapter="hf_transform"):
+            # ds.map(f) and IterableDataset.map(f) hand over one row (batched=False is their
+            # default): read as a batch, each pixel line was augmented as an image of its
+            # own. The row is augmented as a batch of one and comes back as a row.
+            done = self._augment_batch({name: [value] for name, value in dict(batch).items()})
+            return {name: values[0] for name, values in done.items()}
+        return self._augment_batch(batch)
+
+    def _augment_batch(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
         outputs = self.augment(
             batch[self.image_column],
             masks=None if self.mask_column is None else batch[self.mask_column],
@@ -118,8 +131,12 @@ def hf_transform(pipeline_or_config: Any, **options: Any) -> HFTransform:
     key is None or NaN is a DataError),
     ``output_column`` (e.g. "pixel_values"; default: ``image_column``), ``seed`` (default:
     the spec's, else one drawn now), ``epoch``, ``channels_first`` / ``float32`` (CHW float32
-    in [0, 1] for a torch model), ``standardize``, and ``target_size`` / ``color_mode`` for
-    encoded images and paths.
+    in [0, 1] for a torch model), ``standardize``, ``target_size`` / ``color_mode`` for
+    encoded images and paths, and ``pixel_dtype`` ("uint16" for 16-bit array columns,
+    which ``datasets`` hands over as lists of ints; default 8-bit).
+
+    Also works as ``ds.map(augment)`` without ``batched=True`` (and on an
+    ``IterableDataset``): a single row is augmented as one row.
     """
     return HFTransform(pipeline_or_config, **options)
 

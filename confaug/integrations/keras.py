@@ -24,11 +24,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import cv2
-
 from confaug.batching.workers import keep_opencv_usable_across_fork, single_threaded_opencv
 from confaug.integrations.frameworks import classes_on_first_use, import_keras
 from confaug.integrations.plan import GeneratorPlan
+from confaug.opencv_threads import one_thread_for_good
 
 _CLASS_NAME = "GeneratorPyDataset"
 
@@ -109,8 +108,7 @@ def _one_opencv_thread_in_this_process() -> None:
     global _opencv_pid
     if _opencv_pid != os.getpid():
         _opencv_pid = os.getpid()
-        if cv2.getNumThreads() != 1:
-            cv2.setNumThreads(1)
+        one_thread_for_good()
 
 
 def _as_tuple(batch: Any) -> Any:

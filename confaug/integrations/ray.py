@@ -49,7 +49,12 @@ import numpy as np
 from confaug.batching.factory import unexpected_keywords
 from confaug.batching.loader import Augmented, SkipLog, augment_samples
 from confaug.compiler.pipeline import Pipeline
-from confaug.integrations.rows import float_bounds, integer_pixels
+from confaug.integrations.rows import (
+    checked_pixel_dtype,
+    float_bounds,
+    integer_pixels,
+    is_one_row,
+)
 from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key, sample_seed
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, decode_options
@@ -58,6 +63,8 @@ from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, dec
 OnRowError = Literal["raise", "skip", "mark"]
 #: The column that ``on_error="mark"`` adds.
 ERROR_COLUMN = "confaug_error"
+#: How to hand over a batch, for the message on a row that cannot be told from one.
+_BATCH_CALL = 'use ds.map_batches(augment, batch_format="numpy")'
 
 
 def row_seed(seed: int, epoch: int, key: Any) -> int:
@@ -92,6 +99,7 @@ class _Rows(Source):
         self.keys = None if key_column is None else batch[key_column]
         self.key_column = key_column
         self.decode = augmenter.decode
+        self.pixel_dtype = augmenter.pixel_dtype
         self.data_format = augmenter.pipeline.spec.data_format
         self.y_mode: YMode = "none" if mask_column is None else "mask"
         self.target_keys = ()
@@ -142,7 +150,7 @@ class _Rows(Source):
         """An array as given, or encoded file bytes (``read_binary_files``) decoded."""
         if not isinstance(value, (bytes, bytearray)):
             array = np.asarray(value)
-            return array if is_mask else integer_pixels(array)
+            return array if is_mask else integer_pixels(array, self.pixel_dtype)
         options = self.decode
         if is_mask:
             return decode_mask(bytes(value), options.target_size, max_pixels=options.max_pixels)
@@ -173,9 +181,12 @@ class RayAugmenter:
         standardize: bool = True,
         target_size: tuple[int, int] | None = None,
         color_mode: str = "rgb",
+        pixel_dtype: Any = None,
     ) -> None:
         #: How encoded image bytes are decoded.
         self.decode = _checked_options(on_error, epoch, target_size, color_mode)
+        #: The depth of integer rows that have none of their own (see integer_pixels).
+        self.pixel_dtype = checked_pixel_dtype(pixel_dtype)
         self.pipeline = _compile(pipeline)
         if seed is None:
             seed = self.pipeline.spec.seed
@@ -211,6 +222,8 @@ class RayAugmenter:
         for column in (self.image_column, self.mask_column, self.key_column):
             if column is not None and column not in batch:
                 raise KeyError(_missing_column(column, list(batch)))
+        if is_one_row(batch, self.image_column, batch_call=_BATCH_CALL, adapter="ray_augment"):
+            return self._one_row(batch)
         rows = _Rows(batch, self)
         done = augment_samples(
             rows,
@@ -223,6 +236,21 @@ class RayAugmenter:
         )
         self._skips.add(done.skipped)
         return self._assemble(batch, done)
+
+    def _one_row(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``ds.map(augment)`` hands over one row: read as a batch, each pixel line was
+        augmented as an image of its own. It is augmented as a batch of one instead."""
+        if self.on_error == "skip":
+            raise TypeError(
+                "ray_augment(on_error='skip') got one row (Dataset.map): map() cannot drop "
+                f"a row; {_BATCH_CALL}, or use on_error='mark'"
+            )
+        done = self({name: _batch_of_one(value) for name, value in row.items()})
+        out = dict(row)  # the other columns as given, not as 1-entry arrays' items
+        for name in (self.image_column, self.mask_column, ERROR_COLUMN):
+            if name is not None and name in done:
+                out[name] = done[name][0]
+        return out
 
     # ---- output -------------------------------------------------------------------------
     def _assemble(self, batch: Mapping[str, np.ndarray], done: Augmented) -> dict[str, Any]:
@@ -271,6 +299,19 @@ def _column(values: list[np.ndarray | None], like: Any) -> np.ndarray:
     return column
 
 
+def _batch_of_one(value: Any) -> np.ndarray:
+    """A row's value as the column ``map_batches(batch_format="numpy")`` gives a batch of
+    that one row: an array gets a row axis, a str or a number a 1-entry array, anything
+    else (bytes, a list) a 1-entry object array."""
+    if isinstance(value, np.ndarray):
+        return value[None]
+    if isinstance(value, (str, int, float, np.generic)) and not isinstance(value, bool):
+        return np.asarray([value])
+    column = np.empty(1, dtype=object)
+    column[0] = value
+    return column
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -310,6 +351,7 @@ def ray_augment(
     standardize: bool = True,
     target_size: tuple[int, int] | None = None,
     color_mode: str = "rgb",
+    pixel_dtype: Any = None,
 ) -> type[RayAugmenter]:
     """A :class:`RayAugmenter` subclass with these options bound, for ``map_batches``.
 
@@ -320,9 +362,12 @@ def ray_augment(
     by every worker. Keyword arguments in ``fn_constructor_kwargs`` override these.
     Image values may be arrays (``read_images``) or encoded bytes (``read_binary_files``),
     decoded with ``target_size`` / ``color_mode`` so that undecodable files follow
-    ``on_error``.
+    ``on_error``. ``pixel_dtype`` ("uint16") is the depth of integer images that carry none
+    (int64 arrays); uint8 by default, never chosen per row. ``ds.map(augment)`` (one row
+    at a time) works too, except with ``on_error="skip"``.
     """
     _checked_options(on_error, epoch, target_size, color_mode)  # fail on the driver
+    checked_pixel_dtype(pixel_dtype)
     pipeline = _compile(pipeline_or_config)
     if seed is None:
         seed = pipeline.spec.seed
@@ -339,6 +384,7 @@ def ray_augment(
         "standardize": standardize,
         "target_size": target_size,
         "color_mode": color_mode,
+        "pixel_dtype": None if pixel_dtype is None else np.dtype(pixel_dtype).name,
     }
 
     def __init__(self: RayAugmenter, **overrides: Any) -> None:

@@ -88,6 +88,77 @@ def float_row(value: Any) -> np.ndarray | None:
     return array if array.dtype.kind == "f" else None
 
 
+def _listlike(value: Any) -> bool:
+    """Whether ``value`` can be a column of a batch: a list, a tuple, an array or tensor
+    with an axis (a 0-d array, a NumPy scalar, a str, a PIL image, bytes are one value)."""
+    if isinstance(value, (list, tuple)):
+        return True
+    ndim = getattr(value, "ndim", None)
+    return isinstance(ndim, int) and ndim >= 1 and hasattr(value, "__len__")
+
+
+def _pixel_depth(image: Any) -> int | None:
+    """How many axes the image column's value has when it is numbers at every leaf
+    (nested lists, or an array/tensor); None when its entries are images of their own
+    (arrays inside a list, PIL images, bytes, paths): then it is a column of rows."""
+    depth, value = 0, image
+    while isinstance(value, (list, tuple)):
+        if not value:
+            return None
+        depth, value = depth + 1, value[0]
+    ndim = getattr(value, "ndim", None)
+    if depth and isinstance(ndim, int) and ndim > 0:
+        return None  # a list of arrays: one image an entry
+    if isinstance(value, (bool, int, float, np.generic)) or (ndim == 0 and depth):
+        return depth
+    if not depth and isinstance(ndim, int) and str(getattr(value, "dtype", "")) != "object":
+        return ndim  # an array or tensor of numbers
+    return None
+
+
+def is_one_row(
+    batch: Mapping[str, Any], image_column: str, *, batch_call: str, adapter: str
+) -> bool:
+    """Whether ``batch`` is one row (``Dataset.map`` without ``batched=True``, Ray's ``map``,
+    ``IterableDataset.map``) rather than a batch of rows (a dict of columns).
+
+    Told apart without guessing: ``datasets`` names its rows ``LazyRow`` and its batches
+    ``LazyBatch``; in a batch every column is a list, an array or a tensor with a row axis,
+    so one scalar column (a label, a path, an id) makes a row; so does an image column
+    holding one image (a PIL image, bytes, a path, a 2-D array). What is left is a 3-D
+    image column in a dict of equally long list columns: one H×W×C row or a batch of H×W
+    grayscale images. Read as the batch it was documented to be, unless its last axis is
+    1–4 long (channels, not a width): that is a ``TypeError`` saying how to pass a batch,
+    since read the wrong way every pixel line would be augmented as an image of its own.
+    """
+    kind = type(batch).__name__
+    if kind in ("LazyRow", "LazyBatch"):  # datasets' own word for it
+        return kind == "LazyRow"
+    image = batch[image_column]
+    if not _listlike(image) or any(not _listlike(value) for value in batch.values()):
+        return True
+    depth = _pixel_depth(image)
+    if depth is None or depth >= 4:
+        return False
+    if depth <= 2:
+        return True
+    length = len(image)
+    if any(len(value) != length for value in batch.values()):
+        return True  # a batch's columns hold one entry per row each
+    shape, value = [], image
+    while isinstance(value, (list, tuple)):  # the first entry's shape, without np.shape
+        shape.append(len(value))
+        value = value[0]
+    shape = shape or list(image.shape)
+    if 1 <= shape[-1] <= 4:
+        raise TypeError(
+            f"{adapter} got a dict whose {image_column!r} column has shape {tuple(shape)}: "
+            f"one image with {shape[-1]} channels, or a batch of {length} grayscale images "
+            f"{shape[-1]} pixels wide? {batch_call}"
+        )
+    return False
+
+
 class RowSource(Source):
     """Some rows' images (and masks and keys) as a source; see the module docstring."""
 
@@ -101,6 +172,7 @@ class RowSource(Source):
         decode: DecodeOptions,
         data_format: str,
         mask_name: str = "mask",
+        pixel_dtype: np.dtype[Any] | None = None,
     ) -> None:
         # Once for the block, here: a short column would fail in the middle of it (an
         # IndexError in ``load``), a long one would be cut without a word.
@@ -112,6 +184,7 @@ class RowSource(Source):
         self.keys = keys
         self.key_name = key_name
         self.decode = decode
+        self.pixel_dtype = pixel_dtype
         self.data_format = data_format
         self.y_mode: YMode = "none" if masks is None else "mask"
         self.target_keys = ()
@@ -124,7 +197,10 @@ class RowSource(Source):
         """``key_name=value``, or the row's position and pixel hash without keys."""
         if self.keys is not None:
             return f"{self.key_name}={self.keys[index]}"
-        return f"row with pixel hash {self.sample_key(index):032x}"
+        try:
+            return f"row with pixel hash {self.sample_key(index):032x}"
+        except DataError:  # no pixels to hash (None, a tuple): its place names it
+            return f"row {index} of the {len(self)} rows handed over"
 
     def sample_key(self, index: int) -> int:
         """:func:`row_key` of the row's key, or of its encoded bytes or pixels."""
@@ -158,7 +234,9 @@ class RowSource(Source):
 
     def _image(self, index: int) -> np.ndarray:
         if index not in self._pixels:
-            image = _pixels(self.images[index], self.decode, mask=False)
+            image = _pixels(
+                self.images[index], self.decode, mask=False, pixel_dtype=self.pixel_dtype
+            )
             self._pixels[index] = to_layout(image, self.data_format) if image.ndim == 3 else image
         return self._pixels[index]
 
@@ -189,7 +267,13 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
-def _pixels(value: Any, decode: DecodeOptions, *, mask: bool) -> np.ndarray:
+def _pixels(
+    value: Any,
+    decode: DecodeOptions,
+    *,
+    mask: bool,
+    pixel_dtype: np.dtype[Any] | None = None,
+) -> np.ndarray:
     """An HWC array (HW for a single-channel mask) from any of the values rows hold."""
     if isinstance(value, Mapping):  # datasets.Image(decode=False): {"bytes", "path"}
         value = value.get("bytes") or value.get("path")
@@ -213,24 +297,56 @@ def _pixels(value: Any, decode: DecodeOptions, *, mask: bool) -> np.ndarray:
     if array.dtype == object:
         raise DataError(f"cannot read an image from a value of type {type(value).__name__}")
     if not mask:
-        array = integer_pixels(array)
+        array = integer_pixels(array, pixel_dtype)
     if array.ndim == 2 and not mask:
         array = array[..., None]
     return array
 
 
-def integer_pixels(array: np.ndarray) -> np.ndarray:
-    """Integer pixels of another type than uint8/uint16 (``datasets`` hands an array column
-    over as Python lists, which NumPy reads as int64) as uint8 when every value is in
-    0..255, as uint16 when in 0..65535; a ``DataError`` beyond. Other arrays as they are."""
+#: The depths an integer row without one of its own may be read as (``pixel_dtype=``).
+PIXEL_DTYPES = ("uint8", "uint16")
+
+
+def checked_pixel_dtype(pixel_dtype: Any) -> np.dtype[Any] | None:
+    """``pixel_dtype=`` as a NumPy dtype (uint8 or uint16), None for None; a ValueError else."""
+    if pixel_dtype is None:
+        return None
+    try:
+        dtype = np.dtype(pixel_dtype)
+    except TypeError:
+        dtype = None
+    if dtype is None or dtype.name not in PIXEL_DTYPES:
+        raise ValueError(
+            f"pixel_dtype={pixel_dtype!r}; expected one of {list(PIXEL_DTYPES)} or None (8-bit)"
+        )
+    return dtype
+
+
+def integer_pixels(array: np.ndarray, pixel_dtype: np.dtype[Any] | None = None) -> np.ndarray:
+    """Integer pixels of another type than uint8/uint16 in the one depth of the dataset.
+
+    ``datasets`` hands an array column over as Python lists (even for an ``Array3D(...,
+    "uint16")`` feature), which NumPy reads as int64: the row no longer says its depth. It
+    is read as ``pixel_dtype`` (uint8 when None, as Keras reads images) — never as a depth
+    chosen from the row's own values, which made a dark 16-bit row 8-bit and 257 times
+    brighter than its bright neighbours. Values beyond that depth are a ``DataError`` that
+    says to pass ``pixel_dtype="uint16"``. uint8 and uint16 arrays keep their own depth.
+    """
     if array.dtype.kind not in "iu" or array.dtype in (np.uint8, np.uint16):
         return array
+    target = np.dtype(np.uint8) if pixel_dtype is None else pixel_dtype
     low, high = (int(array.min()), int(array.max())) if array.size else (0, 0)
-    for dtype in (np.uint8, np.uint16):
-        if low >= 0 and high <= np.iinfo(dtype).max:
-            return array.astype(dtype)
+    if low >= 0 and high <= np.iinfo(target).max:
+        return array.astype(target)
+    if low < 0 or high > np.iinfo(np.uint16).max:
+        raise DataError(
+            f"integer pixels span {low}..{high}: beyond 0..65535, no image depth holds them"
+        )
     raise DataError(
-        f"integer pixels span {low}..{high}: beyond 0..65535, no image depth holds them"
+        f"integer pixels span {low}..{high}: beyond 0..255, the 8-bit depth that integer "
+        f"rows without a depth of their own ({array.dtype}, or Python lists as `datasets` "
+        "hands array columns over) are read in; for 16-bit data pass pixel_dtype='uint16' "
+        "(every row of a dataset is read in one depth, never one chosen from its values)"
     )
 
 
@@ -249,7 +365,10 @@ class RowAugmenter:
         standardize: bool = True,
         target_size: tuple[int, int] | None = None,
         color_mode: str = "rgb",
+        pixel_dtype: Any = None,
     ) -> None:
+        #: The depth of integer rows that have none of their own (see integer_pixels).
+        self.pixel_dtype = checked_pixel_dtype(pixel_dtype)
         self.pipeline = compile_pipeline(pipeline)
         if seed is None:
             seed = self.pipeline.spec.seed
@@ -288,6 +407,7 @@ class RowAugmenter:
             mask_name=mask_name,
             decode=self.decode,
             data_format=self.pipeline.spec.data_format,
+            pixel_dtype=getattr(self, "pixel_dtype", None),  # objects pickled before it
         )
         done = augment_samples(
             rows,
@@ -306,4 +426,12 @@ def _checked_epoch(epoch: int) -> int:
     return int(epoch)
 
 
-__all__ = ["RowAugmenter", "RowSource", "compile_pipeline", "float_bounds"]
+__all__ = [
+    "PIXEL_DTYPES",
+    "RowAugmenter",
+    "RowSource",
+    "checked_pixel_dtype",
+    "compile_pipeline",
+    "float_bounds",
+    "is_one_row",
+]

@@ -22,6 +22,7 @@ import numpy as np
 
 from confaug.batching.collate import PerSample
 from confaug.integrations.frameworks import import_tensorflow
+from confaug.sources.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,9 @@ def as_structure(batch: Any) -> Any:
     return batch
 
 
-def output_signature(batch: Any) -> Any:
-    """The ``tf.TensorSpec`` structure for batches shaped like ``batch``."""
+def output_signature(batch: Any, leaves: Any = None) -> Any:
+    """The ``tf.TensorSpec`` structure for batches shaped like ``batch`` (or ``leaves``,
+    :func:`describe`'s structure, when given)."""
     tf = import_tensorflow()
 
     def spec(node: Any) -> Any:
@@ -76,14 +78,62 @@ def output_signature(batch: Any) -> Any:
             return {key: spec(value) for key, value in node.items()}
         return tuple(spec(value) for value in node)
 
-    return spec(describe(batch))
+    return spec(describe(batch) if leaves is None else leaves)
 
 
-def epoch_batches(generator: Any) -> Iterator[Any]:
+def _free_sizes(leaves: Any, generator: Any) -> Any:
+    """``leaves`` with None for the height and width of ``x`` (and of mask ``y``) when the
+    generator's images are a list of several sizes: batch 0's sizes would be the
+    signature, and TensorFlow's error at the first batch of another size named none."""
+    source = getattr(generator, "source", None)
+    images = getattr(source, "x", None)
+    if not isinstance(images, list) or len({np.shape(image) for image in images}) < 2:
+        return leaves
+    first = getattr(getattr(generator, "pipeline", None), "data_format", "") == "channels_first"
+
+    def free(leaf: Any) -> Any:
+        if not isinstance(leaf, Leaf) or len(leaf.shape) < 3:
+            return leaf
+        axes = (2, 3) if first and len(leaf.shape) == 4 else (1, 2)
+        shape = tuple(None if axis in axes else size for axis, size in enumerate(leaf.shape))
+        return Leaf(shape, leaf.dtype)
+
+    if not isinstance(leaves, tuple):
+        return free(leaves)
+    masks = getattr(source, "y_mode", None) == "mask" and len(leaves) > 1
+    return (free(leaves[0]), free(leaves[1]) if masks else leaves[1], *leaves[2:])
+
+
+def _check_shapes(batch: Any, leaves: Any, number: int, where: str = "") -> None:
+    """A ``DataError`` naming the batch when a part's shape is not the signature's."""
+    if isinstance(leaves, Leaf):
+        shape = np.shape(batch)
+        fits = len(shape) == len(leaves.shape) and all(
+            want is None or want == got for want, got in zip(leaves.shape, shape, strict=True)
+        )
+        if not fits:
+            expected = tuple("N" if size is None else size for size in leaves.shape)
+            raise DataError(
+                f"batch {number}{where} has shape {shape}, but as_tf()'s signature (from batch "
+                f"0) is {expected}: tf.data yields one shape; end the pipeline with a "
+                "fixed-size step (Resize), or give images of one size"
+            )
+    elif isinstance(leaves, dict) and isinstance(batch, dict):
+        for key, leaf in leaves.items():
+            _check_shapes(batch.get(key), leaf, number, f"{where}[{key!r}]")
+    elif isinstance(leaves, tuple) and isinstance(batch, tuple) and len(batch) == len(leaves):
+        names = ("x", "y", "w") if len(leaves) <= 3 and not where else None
+        for index, (part, leaf) in enumerate(zip(batch, leaves, strict=True)):
+            label = f" {names[index]}" if names else f"{where}[{index}]"
+            _check_shapes(part, leaf, number, label)
+
+
+def epoch_batches(generator: Any, leaves: Any = None) -> Iterator[Any]:
     """Batches ``0 … len-1`` of the generator's current epoch; then ``on_epoch_end()``.
 
     Uses the generator's thread ``workers`` to compute batches ahead, in order. The epoch
-    advances only when the pass completes.
+    advances only when the pass completes. With ``leaves`` (the signature), a batch of
+    another shape is a ``DataError`` naming it.
     """
     from confaug.batching.workers import ordered_map
 
@@ -96,8 +146,11 @@ def epoch_batches(generator: Any) -> Iterator[Any]:
         max_queue_size=int(getattr(generator, "max_queue_size", 10) or 10),
     )
     try:
-        for _, batch in results:
-            yield as_structure(batch)
+        for number, batch in results:
+            batch = as_structure(batch)
+            if leaves is not None:
+                _check_shapes(batch, leaves, number)
+            yield batch
     finally:
         results.close()
     generator.on_epoch_end()
@@ -116,9 +169,10 @@ def to_tf(generator: Any) -> Any:
             raise TypeError(
                 f"to_tf needs len(), [i] and on_epoch_end(); {generator!r} lacks {name}"
             )
-    signature = output_signature(generator[0])
+    leaves = _free_sizes(describe(as_structure(generator[0])), generator)
+    signature = output_signature(None, leaves)
     dataset = tf.data.Dataset.from_generator(
-        lambda: epoch_batches(generator), output_signature=signature
+        lambda: epoch_batches(generator, leaves), output_signature=signature
     )
     if getattr(generator, "on_error", "raise") == "raise":
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(generator)))

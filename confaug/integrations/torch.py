@@ -43,7 +43,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import cv2
 import numpy as np
 
 from confaug.batching.collate import Batch, PerSample
@@ -51,6 +50,8 @@ from confaug.batching.workers import keep_opencv_usable_across_fork
 from confaug.integrations.frameworks import classes_on_first_use, import_torch
 from confaug.integrations.plan import GeneratorPlan
 from confaug.integrations.torch_epochs import EpochClock, as_index, checked_epoch
+from confaug.opencv_threads import one_thread_for_good
+from confaug.sources.errors import DataError
 
 _CLASS_NAMES = ("TorchBatches", "TorchSamples", "EpochSampler")
 _checked_pid = 0  # the process whose OpenCV thread count was last settled
@@ -121,6 +122,8 @@ class _Convert:
         if isinstance(value, np.ndarray):
             if value.dtype == object:
                 return [self.value(item) for item in value]
+            if not value.dtype.isnative:  # np.load of another machine's data: torch refuses it
+                value = value.astype(value.dtype.newbyteorder("="))
             if not value.flags.c_contiguous:  # (ascontiguousarray would make a scalar 1-D)
                 value = np.ascontiguousarray(value)
             return torch.from_numpy(value)
@@ -131,6 +134,29 @@ class _Convert:
         if isinstance(value, (np.generic, int, float)):
             return torch.as_tensor(value)
         return value
+
+
+def _check_torch_values(source: Any) -> None:
+    """A ``DataError`` at ``as_torch()`` for labels or weights torch cannot hold (dates,
+    text, bytes, structured records, None entries), which failed inside torch at the first
+    batch, or passed None through in a list. Other sources' labels are numbers."""
+    for key in ("y", "sample_weight"):
+        values = getattr(source, key, None)
+        if not isinstance(values, np.ndarray):
+            continue
+        if values.dtype.kind in "MmSUV":
+            raise DataError(
+                f"{key} has dtype {values.dtype}, which a torch tensor cannot hold: give "
+                "numbers (class indices, or values.astype('int64') for dates), or iterate "
+                "the generator itself"
+            )
+        if values.dtype == object and values.ndim == 1:
+            missing = [index for index, item in enumerate(values) if item is None]
+            if missing:
+                raise DataError(
+                    f"{key}[{missing[0]}] is None ({len(missing)} of {len(values)} entries): "
+                    "a torch batch cannot hold a missing label"
+                )
 
 
 def _pick(value: Any, row: int) -> Any:
@@ -163,8 +189,8 @@ def _one_opencv_thread_in_workers() -> None:
     pid = os.getpid()
     if pid == _checked_pid:
         return
-    if _worker() is not None and cv2.getNumThreads() != 1:
-        cv2.setNumThreads(1)
+    if _worker() is not None:
+        one_thread_for_good()
     _checked_pid = pid
 
 
@@ -367,6 +393,15 @@ def to_torch(
     if hasattr(generator, "load") and hasattr(generator, "describe"):
         if pipeline is None:
             raise TypeError("to_torch(source) needs pipeline= (a confaug Pipeline)")
+        if not callable(pipeline) or not hasattr(pipeline, "standardize"):
+            # A path, preset:NAME, mapping or Spec failed at the first item ("'str' object
+            # is not callable"). Refused here rather than compiled: importing confaug.api
+            # from this module closes an import cycle (generator -> torch -> api).
+            raise TypeError(
+                f"to_torch(source, pipeline=...) takes a compiled Pipeline, got "
+                f"{type(pipeline).__name__}; compile it first: "
+                f"pipeline=confaug.load_pipeline({pipeline!r:.60})"
+            )
         from confaug.batching.generator import BatchGenerator
 
         generator = BatchGenerator(generator, pipeline, batch_size=1, shuffle=False, seed=seed)
@@ -385,6 +420,8 @@ def to_torch(
         y_mode=getattr(plan.source, "y_mode", "labels"),
         class_mode=_class_mode(plan.source),
     )
+    if convert.y_mode == "labels" and convert.class_mode is None:
+        _check_torch_values(plan.source)
     start = int(generator.epoch) if epoch is None else checked_epoch(epoch)
     name = "TorchSamples" if samples else "TorchBatches"
     cls = globals().get(name) or __getattr__(name)

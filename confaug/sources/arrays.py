@@ -17,6 +17,7 @@ from confaug.compiler.range_bits import (
     value_of_bits,
     warn_if_just_above_one,
 )
+from confaug.compiler.values import check_one_kind
 from confaug.sources.base import Source, YMode, check_data_format
 from confaug.sources.errors import DataError
 
@@ -68,7 +69,7 @@ class ArraySource(Source):
         if isinstance(self.x, np.ndarray):
             _check_array(self.x, self.channel_axis + 1, name, channel_counts)
         else:
-            _check_one_kind(self.x, name)
+            check_one_kind(self.x, name)
         count = len(self.x)
         if count == 0:
             raise DataError(f"{name} has no samples")
@@ -336,22 +337,6 @@ def value_parts(array: np.ndarray) -> Any:
     step = max(1, _SLICE_VALUES // max(1, array[0].size))
     for start in range(0, len(array), step):
         yield array[start : start + step]
-
-
-def _check_one_kind(images: list[Any], name: str) -> None:
-    """A ``DataError`` when a list mixes uint8 and float images: a batch would hold 0-255
-    and [0, 1] values side by side (shapes are checked when a batch is stacked)."""
-    kinds: dict[str, int] = {}
-    for index, image in enumerate(images):
-        dtype = getattr(image, "dtype", None)
-        if dtype is not None and (dtype == np.uint8 or dtype.kind == "f"):
-            kinds.setdefault(dtype.kind, index)
-    if len(kinds) > 1:
-        first, other = sorted(kinds.values())
-        raise DataError(
-            f"{name}[{other}] is {images[other].dtype} but {name}[{first}] is "
-            f"{images[first].dtype}: give images of one kind (uint8, or float in one range)"
-        )
 
 
 def per_sample_count(values: Any, key: str) -> int:
