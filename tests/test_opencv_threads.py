@@ -346,25 +346,36 @@ def test_a_worker_process_keeps_one_thread_after_the_holders_leave() -> None:
     assert cv2.getNumThreads() == 1
 
 
-# ---- not pinned yet: albumentations' own warps -------------------------------------------
-def _striped_here() -> bool:
-    from confaug import opencv_threads
+# ---- albumentations' own warps (the per-sample path pins them, compiler/pipeline.py) -----
+ALBU_WARPS = [
+    {"Affine": {"rotate": [-25, 25], "scale": [0.8, 1.2]}},
+    {"Rotate": {"limit": 30, "border_mode": 0, "fill": 0.5}},
+    {"Perspective": {"scale": [0.05, 0.1]}},
+]
 
-    return opencv_threads.STRIPED_WARPS
 
-
-@pytest.mark.xfail(
-    _striped_here(),
-    reason="OpenCV >= 5.1: albumentations' own float32 warps (Affine, Rotate, "
-    "ShiftScaleRotate, Perspective) still run at OpenCV's threads; the per-sample path "
-    "(compiler/pipeline.py) does not pin them yet",
-    strict=True,
-)
-def test_albumentations_warps_give_the_bits_of_one_opencv_thread() -> None:
-    pipe = confaug.load_pipeline(
-        {"version": 1, "transforms": [{"Affine": {"rotate": [-25, 25], "scale": [0.8, 1.2]}}]}
-    )
+@pytest.mark.parametrize("step", ALBU_WARPS, ids=lambda step: next(iter(step)))
+def test_albumentations_warps_give_the_bits_of_one_opencv_thread(step: dict) -> None:
+    pipe = confaug.load_pipeline({"version": 1, "transforms": [step]})
     x = _images(1, seed=4)[0]
-    seeds = range(8)
+    seeds = range(6)
     one = _at(1, lambda: [pipe(image=x, seed=s)["image"] for s in seeds])
     assert _equal(_at(2, lambda: [pipe(image=x, seed=s)["image"] for s in seeds]), one)
+
+
+def test_albumentations_warps_are_the_same_for_any_number_of_workers() -> None:
+    pipe = confaug.load_pipeline({"version": 1, "transforms": [ALBU_WARPS[0]]})
+    x = _images(4, seed=5)
+
+    def epoch(workers: int) -> list[np.ndarray]:
+        batches = pipe.flow(x, batch_size=2, seed=3, shuffle=False, epochs=1, workers=workers)
+        return list(batches)
+
+    alone = _at(2, lambda: epoch(0))
+    assert _equal(_at(2, lambda: epoch(2)), alone)
+    # uint16 images are worked on as float32: the same pin
+    deep = (x * 65535).astype(np.uint16)
+    assert _equal(
+        _at(2, lambda: [pipe(image=deep[0], seed=s)["image"] for s in range(4)]),
+        _at(1, lambda: [pipe(image=deep[0], seed=s)["image"] for s in range(4)]),
+    )

@@ -26,7 +26,6 @@ from confaug.batching.runs import ClosableRuns
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.compiler.values import check_one_kind
 from confaug.seeding import ITERABLE_STREAM, resolve_seed
-from confaug.sources.arrays import per_sample_count
 from confaug.sources.errors import DataError
 from confaug.sources.iterable import unpack_batch
 
@@ -54,29 +53,15 @@ class _StreamLoader:
                 f"batch {number} is a dict (keys {list(batch)[:5]}); a batch is x, (x, y) or "
                 "(x, y, w): wrap e.g. ((b['image'], b['label']) for b in batches)"
             )
-        given = tuple(batch[1:]) if isinstance(batch, (tuple, list)) else ()
         x = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
         if isinstance(x, (list, tuple)):  # np.asarray would stack uint8 and floats as one
             check_one_kind(x, f"batch {number} x")
-        # A Keras multi-output y (or w) — a dict of arrays, or a list of them — holds one
-        # entry per sample in each array, not one per key: checked here, and handed to
-        # unpack_batch as None (which counts entries), then passed through as given.
-        try:  # (not np.ndim: it would stack a ragged list, which unpack_batch words)
-            count = len(x) if getattr(x, "ndim", 1) > 0 else None
-        except TypeError:  # no length: unpack_batch words it
-            count = None
-        outputs = () if self.masks_in_y or count is None else _multi_outputs(given, count, number)
-        handed = batch
-        if outputs:
-            handed = (x, *(None if i in outputs else part for i, part in enumerate(given)))
         source, rest = unpack_batch(
-            handed,
+            batch,
             number,
             masks_in_y=self.masks_in_y,
             data_format=self.data_format,
         )
-        if outputs:
-            rest = given
         result = load_batch(
             source,
             self.pipeline,
@@ -116,33 +101,6 @@ def _sendable(batch: Any) -> Any:
     if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], memoryview):
         return type(batch)([np.asarray(batch[0]), *batch[1:]])
     return batch
-
-
-def _multi_outputs(given: tuple[Any, ...], count: int, number: int) -> tuple[int, ...]:
-    """The positions in ``(y, w)`` of multi-output values (a dict of arrays, or a list or
-    tuple of arrays that are not one entry per sample), each array checked to hold
-    ``count`` samples on its first axis; a ``DataError`` naming the output otherwise."""
-    found = []
-    for position, (key, values) in enumerate(zip(("y", "w"), given, strict=False)):
-        if isinstance(values, Mapping):
-            parts = [(f"{key}[{name!r}]", value) for name, value in values.items()]
-        elif (
-            isinstance(values, (list, tuple))
-            and values
-            and len(values) != count  # as many entries as samples: one a sample
-            and all(getattr(value, "ndim", 0) >= 1 for value in values)
-        ):
-            parts = [(f"{key}[{index}]", value) for index, value in enumerate(values)]
-        else:
-            continue
-        for name, value in parts:
-            if value is not None and per_sample_count(value, f"batch {number} {name}") != count:
-                raise DataError(
-                    f"batch {number} x has {count} samples but {name} has {len(value)}: "
-                    f"each output's array holds one entry per sample"
-                )
-        found.append(position)
-    return tuple(found)
 
 
 class AugmentedStream(ClosableRuns):

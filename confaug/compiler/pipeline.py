@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import random
@@ -33,6 +34,7 @@ from confaug.compiler.values import (
 from confaug.errors import ConfigError, DataError
 from confaug.idg.standardize import Standardizer, check_zca_size
 from confaug.idg.warp import floats_up_to
+from confaug.opencv_threads import STRIPED_WARPS, pinned_if_safe
 from confaug.seeding import resolve_seed, sample_seed
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 
@@ -305,7 +307,10 @@ class Pipeline:
         shapes = _shapes(data)
         try:
             top = OWN_UNITS_TOP if own_units else 1.0
-            with floats_up_to(top, checked=self._values_checked):
+            with (
+                _pinned_for(data, self._targets.extra_images, self._keeps_units),
+                floats_up_to(top, checked=self._values_checked),
+            ):
                 if self._input_step is None:
                     out = self._targets.run(compose, data)
                 else:  # that step gets the caller's values; per call: per thread and sample
@@ -608,6 +613,24 @@ def _keras_steps_only(compose: Any) -> bool:
     from confaug.idg.transform import IdgTransform
 
     return all(type(step) is IdgTransform for step in getattr(compose, "transforms", ()))
+
+
+def _pinned_for(
+    data: dict[str, Any], extra_images: Sequence[str], keras_only: bool
+) -> contextlib.AbstractContextManager[None]:
+    """OpenCV held at one thread around albumentations' steps when the installed OpenCV's
+    float32 warps depend on its threads (``opencv_threads.STRIPED_WARPS``, 5.1 on) and the
+    sample's images are float32: Affine, Rotate, Perspective… warp them with bilinear
+    interpolation and a constant or replicated border, whose bits would otherwise depend on
+    ``cv2.setNumThreads`` and on the worker count (the Keras warp pins itself the same way).
+    Nothing otherwise: uint8 images, older OpenCV, and the Keras keywords alone (``keras_only``:
+    their warp pins only the warps that stripe) keep OpenCV's threads."""
+    if not STRIPED_WARPS or keras_only:
+        return contextlib.nullcontext()
+    keys = ("image", *extra_images)
+    if any(getattr(data.get(key), "dtype", None) == np.float32 for key in keys):
+        return pinned_if_safe()
+    return contextlib.nullcontext()
 
 
 def _as_batch(x: Any) -> np.ndarray:

@@ -174,13 +174,15 @@ class Targets:
                 for number, mask in enumerate(_listed(value, key)):
                     check_mask(mask, f"{key}[{number}]")
             elif key in self._extra_rows:
-                _check_rows(value, key, self._extra_rows[key])
+                data[key] = _as_rows(value, key)  # (a key that is there: no resize)
+                _check_rows(data[key], key, self._extra_rows[key])
             elif (
                 value is None and kind != "image" and key not in self._placed
             ):  # image=None is the pipeline's to word
                 raise DataError(f"{key} is None; expected the {kind} of the sample")
         for target, width, label_fields in self.with_params:
             if target in data:
+                data[target] = _as_rows(data[target], target)
                 _check_labelled(data, target, width, label_fields)
 
     def _check_needs(self, data: dict[str, Any]) -> None:
@@ -623,6 +625,25 @@ def _check_box_label_steps(compose: Any, spec: Spec) -> None:
             field=f"{path}.bbox_labels",
             hint="add e.g. 'bbox_params: {format: pascal_voc, label_fields: [labels]}'",
         )
+
+
+def _as_rows(rows: Any, target: str) -> Any:
+    """``rows`` (boxes or keypoints) as albumentations takes them: a list, tuple or NumPy
+    array as given; another array-like (a torch or TensorFlow tensor, anything with
+    ``__array__`` or ``.numpy()``) as the NumPy array it holds. albumentations reads boxes
+    with ``rows.copy()`` and NumPy calls, so a tensor failed inside it (AttributeError);
+    keypoints it converts itself, and the image is read with ``np.asarray`` too."""
+    if isinstance(rows, (list, tuple, np.ndarray, str, bytes, dict)) or rows is None:
+        return rows  # (_check_rows words the wrong kinds)
+    if not (hasattr(rows, "__array__") or callable(getattr(rows, "numpy", None))):
+        return rows
+    try:
+        return np.asarray(rows) if hasattr(rows, "__array__") else np.asarray(rows.numpy())
+    except Exception as exc:  # e.g. a tensor on a GPU, or one that requires grad
+        raise DataError(
+            f"{target} is {type(rows).__name__} and cannot be read as a NumPy array "
+            f"({type(exc).__name__}: {exc}); pass it on the CPU, e.g. rows.detach().cpu()"
+        ) from None
 
 
 def _check_rows(rows: Any, target: str, width: int) -> int:

@@ -65,6 +65,10 @@ class ArraySource(Source):
                 f"{name} is {type(x).__name__}, which has no length: flow() takes an array "
                 "or a list of images; for a stream of batches use wrap()"
             )
+        if isinstance(x, memoryview):
+            # list() of a multi-dimensional memoryview raises NotImplementedError ("sub-views
+            # are not implemented"); it is read as the array it views, as wrap() reads it.
+            x = np.asarray(x)
         self.x = x if isinstance(x, np.ndarray) else list(x)
         if isinstance(self.x, np.ndarray):
             _check_array(self.x, self.channel_axis + 1, name, channel_counts)
@@ -74,14 +78,21 @@ class ArraySource(Source):
         if count == 0:
             raise DataError(f"{name} has no samples")
         targets = targets or None
+        for key, values in (("y", y), ("sample_weight", sample_weight)):
+            _refuse_unordered(values, key)
         given = {"y": y, "sample_weight": sample_weight, "masks": masks, **(targets or {})}
         for key, values in given.items():
             if values is not None and per_sample_count(values, key) != count:
                 raise DataError(f"{name} has {count} samples but {key} has {len(values)}")
         if sum(part is not None for part in (y, masks, targets)) > 1:
             raise ValueError("give at most one of y, masks and targets")
-        if sample_weight is not None and y is None:
-            raise ValueError("sample_weight needs y (Keras yields x alone when y is None)")
+        # Weights go with any label side (labels, masks or targets: (x, y, w) batches);
+        # only without one would Keras take the weights for y.
+        if sample_weight is not None and y is None and masks is None and not targets:
+            raise ValueError(
+                "sample_weight needs a label side: y, masks or targets (Keras yields x alone "
+                "when there is none)"
+            )
         self.y = None if y is None else _labels(y)
         self.sample_weight = None if sample_weight is None else _weights(sample_weight)
         self.masks = masks
@@ -349,9 +360,31 @@ def per_sample_count(values: Any, key: str) -> int:
     return len(values)
 
 
+def _refuse_unordered(values: Any, key: str) -> None:
+    """A ``DataError`` for a dict or set ``y`` (``sample_weight``): it has a length, but
+    ``np.asarray`` makes a 0-d object array of it, which the first batch failed to index
+    with NumPy's IndexError (when its length was the sample count)."""
+    if isinstance(values, Mapping):
+        # Not read as a multi-output y here: labels_for, part() and the as_tf / as_torch
+        # conversions take y as one array; wrap() passes such a y through per batch.
+        raise DataError(
+            f"{key} is a dict (keys {list(values)[:5]}); flow() takes one {key} entry per "
+            "sample, as one array or a list; for a Keras multi-output model, wrap() batches "
+            "(x, {output_name: array, ...}) with one entry per sample in each array, or pass "
+            "one array here"
+        )
+    if isinstance(values, (set, frozenset)):
+        raise DataError(
+            f"{key} is a {type(values).__name__}, which has no order; give one entry per "
+            "sample as an array or a list, in the order of x"
+        )
+
+
 def _labels(y: Any) -> np.ndarray:
     """``y`` as one array; a ``DataError`` when its entries do not make one (ragged), or
-    a float label is NaN or infinite (it would reach the loss as it is)."""
+    a float label is NaN or infinite (it would reach the loss as it is), or one is None."""
+    if isinstance(y, (list, tuple)):
+        _refuse_missing(y)
     try:
         labels = np.asarray(y)
     except ValueError:  # entries of different lengths
@@ -360,7 +393,17 @@ def _labels(y: Any) -> np.ndarray:
         ) from None
     if labels.dtype.kind in "fc":
         _refuse_non_finite(labels, "y")
+    elif labels.dtype == object and labels.ndim == 1:
+        _refuse_missing(labels)
     return labels
+
+
+def _refuse_missing(labels: Any) -> None:
+    """A ``DataError`` naming the first None entry of ``labels``: a missing label would
+    reach the batches (and the loss) as None, or be worded as a ragged ``y``."""
+    missing = next((i for i, label in enumerate(labels) if label is None), None)
+    if missing is not None:
+        raise DataError(f"y[{missing}] is None; expected a label for every sample")
 
 
 def _weights(sample_weight: Any) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,8 @@ def unpack_batch(
     """Split ``x``, ``(x, y)`` or ``(x, y, w)`` into a source for ``x`` and the rest.
 
     With ``masks_in_y`` the source also holds ``y`` as masks, so they get the same transform.
+    ``y`` and ``w`` hold one entry per sample, or are Keras multi-output values (a dict of
+    arrays, or a list of them) holding one per sample in each array.
     Errors name the batch number and, for per-sample problems, the index in the batch.
     """
     if isinstance(batch, (tuple, list)):
@@ -39,9 +42,32 @@ def unpack_batch(
         data_format=data_format,
         name=f"batch {number} x",
     )
+    count = len(source)
     for key, values in zip(("y", "w"), rest, strict=False):
-        if values is not None and per_sample_count(values, f"batch {number} {key}") != len(source):
-            raise DataError(
-                f"batch {number} x has {len(source)} samples but {key} has {len(values)}"
-            )
+        # With masks_in_y, y is the masks (the source checked them) and w goes with them.
+        outputs = None if masks_in_y else _outputs(values, key, count)
+        for name, value in outputs if outputs is not None else [(key, values)]:
+            if value is not None and per_sample_count(value, f"batch {number} {name}") != count:
+                raise DataError(
+                    f"batch {number} x has {count} samples but {name} has {len(value)}"
+                    + (": each output's array holds one entry per sample" if outputs else "")
+                )
     return source, rest
+
+
+def _outputs(values: Any, key: str, count: int) -> list[tuple[str, Any]] | None:
+    """The arrays of a Keras multi-output ``y`` (or ``w``), named for errors: a dict of
+    arrays, or a list or tuple of arrays whose number is not ``count`` (as many entries as
+    samples are read as one entry a sample); None for any other value. Each array holds one
+    entry per sample, so counting the keys (or arrays) as samples would refuse a valid
+    batch; the value itself is passed on as it is."""
+    if isinstance(values, Mapping):
+        return [(f"{key}[{name!r}]", value) for name, value in values.items()]
+    if (
+        isinstance(values, (list, tuple))
+        and values
+        and len(values) != count
+        and all(getattr(value, "ndim", 0) >= 1 for value in values)
+    ):
+        return [(f"{key}[{index}]", value) for index, value in enumerate(values)]
+    return None
