@@ -43,7 +43,7 @@ import numpy as np
 
 import confaug
 from confaug.batching import flow_from_directory
-from confaug.batching.workers import single_threaded_opencv
+from confaug.opencv_threads import one_thread
 from confaug.sources import DecodeOptions, decode_image
 
 
@@ -144,7 +144,7 @@ def confaug_epoch(
         epochs=1,
         workers=workers,
     )
-    with single_threaded_opencv() if pin else contextlib.nullcontext():
+    with one_thread() if pin else contextlib.nullcontext():
         for _ in generator:
             pass
 
@@ -191,7 +191,7 @@ import cv2, numpy as np
 from bench_generator import ComposePipeline
 import confaug
 from confaug.batching import flow_from_directory
-from confaug.batching.workers import single_threaded_opencv
+from confaug.opencv_threads import one_thread
 with tempfile.TemporaryDirectory() as tmp:
     root = Path(tmp)
     noise = np.random.default_rng(0).integers(0, 256, ({image_size}, {image_size}, 3), np.uint8)

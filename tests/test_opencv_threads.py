@@ -189,12 +189,12 @@ def test_the_version_gate() -> None:
 # ---- the pin: reference-counted, shared by workers and warps ----------------------------
 def test_nested_holders_give_the_count_back_only_at_the_end() -> None:
     from confaug import opencv_threads
-    from confaug.batching.workers import single_threaded_opencv
+    from confaug.opencv_threads import one_thread
 
     cv2.setNumThreads(3)
     with opencv_threads.one_thread():
         assert (cv2.getNumThreads(), opencv_threads.holders()) == (1, 1)
-        with single_threaded_opencv():  # the workers' pin is the same one
+        with one_thread():  # the workers' pin is the same one
             assert (cv2.getNumThreads(), opencv_threads.holders()) == (1, 2)
         assert (cv2.getNumThreads(), opencv_threads.holders()) == (1, 1)
     assert (cv2.getNumThreads(), opencv_threads.holders()) == (3, 0)

@@ -398,7 +398,7 @@ import multiprocessing
 import cv2
 import numpy as np
 from confaug.batching import flow
-from confaug.batching.workers import keep_opencv_usable_across_fork
+from confaug.opencv_threads import keep_usable_across_fork
 
 
 class ThreadCount:
@@ -433,7 +433,7 @@ if __name__ == "__main__":
     cv2.warpAffine(image, cv2.getRotationMatrix2D((200, 200), 10, 1.0), (400, 400))
     assert before is None or threads() > before, "OpenCV's pool did not start a thread"
     if sys.argv[1] == "hooks":  # any fork, once the hooks are registered
-        keep_opencv_usable_across_fork()
+        keep_usable_across_fork()
         fork = multiprocessing.get_context("fork")
         answer = fork.SimpleQueue()
         process = fork.Process(target=child, args=(answer,))
@@ -465,7 +465,7 @@ def test_forked_workers_do_not_hang_after_the_parent_used_opencv_threads(
 ) -> None:
     # The child of a fork inherits OpenCV's thread pool without its threads; changing the
     # thread count there used to block for ever. "hooks": a plain fork after
-    # keep_opencv_usable_across_fork(). A subprocess keeps a regression from hanging the suite.
+    # keep_usable_across_fork(). A subprocess keeps a regression from hanging the suite.
     method = "fork" if start_method == "hooks" else start_method
     if method not in multiprocessing.get_all_start_methods():
         pytest.skip(f"start method {method!r} is not available on this platform")

@@ -14,7 +14,7 @@ thread, up to ``max_queue_size`` ahead of it.
 from __future__ import annotations
 
 import pickle
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,6 @@ from confaug.batching.loader import load_batch
 from confaug.batching.protocol import SamplePipeline, data_format_of
 from confaug.batching.runs import ClosableRuns
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
-from confaug.compiler.values import check_one_kind
 from confaug.seeding import ITERABLE_STREAM, resolve_seed
 from confaug.sources.errors import DataError
 from confaug.sources.iterable import unpack_batch
@@ -47,18 +46,9 @@ class _StreamLoader:
         self.data_format = data_format_of(pipeline)
 
     def __call__(self, task: _StreamTask, should_stop: Any = None) -> Any:
-        batch, number = task.batch, task.number
-        if isinstance(batch, Mapping):  # tf.data / tfds / HF dict batches
-            raise DataError(
-                f"batch {number} is a dict (keys {list(batch)[:5]}); a batch is x, (x, y) or "
-                "(x, y, w): wrap e.g. ((b['image'], b['label']) for b in batches)"
-            )
-        x = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
-        if isinstance(x, (list, tuple)):  # np.asarray would stack uint8 and floats as one
-            check_one_kind(x, f"batch {number} x")
         source, rest = unpack_batch(
-            batch,
-            number,
+            task.batch,
+            task.number,
             masks_in_y=self.masks_in_y,
             data_format=self.data_format,
         )

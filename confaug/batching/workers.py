@@ -27,7 +27,6 @@ import cv2
 import numpy as np
 
 from confaug.opencv_threads import (
-    keep_usable_across_fork,
     one_thread,
     one_thread_for_good,
     pinned_if_safe,
@@ -39,11 +38,6 @@ Loader = Callable[..., Any]
 
 _JOIN_TIMEOUT = 1.0
 _process_loader: Loader | None = None
-
-#: The process's one OpenCV pin (``confaug.opencv_threads``), shared with the warps whose
-#: bits need it: worker threads hold it while they run, and a fork-started pool while it forks.
-single_threaded_opencv = one_thread
-keep_opencv_usable_across_fork = keep_usable_across_fork
 
 
 #: Bounds on what a caller can make the generator hold: each queued task is a batch in
@@ -110,7 +104,7 @@ def _threaded(
 ) -> Generator[tuple[Any, Any], None, None]:
     stop = threading.Event()
     executor = ThreadPoolExecutor(workers, thread_name_prefix="confaug-worker")
-    with single_threaded_opencv():
+    with one_thread():
         try:
             submit = lambda task: executor.submit(loader, task, stop.is_set)  # noqa: E731
             yield from _in_order(submit, tasks, depth, workers)
@@ -129,7 +123,7 @@ def _in_processes(
     # them at its first submit, so the parent gets its OpenCV threads back right after.
     with ExitStack() as pin:
         if start_method == "fork":
-            pin.enter_context(single_threaded_opencv())
+            pin.enter_context(one_thread())
         executor = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context(start_method),
@@ -250,9 +244,10 @@ def _terminate(executor: Executor) -> None:
 def opencv_pinned_for_small_work() -> AbstractContextManager[None]:
     """The OpenCV pin around a short piece of work (a batch of small images), or nothing
     where it is needless (OpenCV at one thread already) or unsafe: in a child forked while
-    this process was not keeping OpenCV usable across forks (see
-    :func:`keep_opencv_usable_across_fork`), whose first ``cv2.setNumThreads`` may block
-    for ever. (A warp whose bits need the pin takes it itself: this one is for speed.)"""
+    this process was not keeping OpenCV usable across forks
+    (:func:`confaug.opencv_threads.keep_usable_across_fork`), whose first
+    ``cv2.setNumThreads`` may block for ever. (A warp whose bits need the pin takes it
+    itself: this one is for speed.)"""
     if cv2.getNumThreads() == 1:
         return nullcontext()
     return pinned_if_safe()

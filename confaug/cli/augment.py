@@ -64,7 +64,13 @@ from confaug.cli.resolve import fingerprint, versions
 from confaug.errors import ConfigError, DataError
 from confaug.seeding import SAMPLE_STREAM, row_key
 from confaug.sources.base import Source, YMode, to_layout
-from confaug.sources.decode import OpenedImage, decode_as_stored, decode_mask, open_image
+from confaug.sources.decode import (
+    OpenedImage,
+    decode_as_stored,
+    decode_mask,
+    open_image,
+    stored_bits,
+)
 from confaug.sources.directory import SAME_NAME, MaskNames
 from confaug.sources.errors import one_line, shown
 from confaug.sources.listing import walk_images
@@ -122,19 +128,6 @@ def has_alpha(opened: OpenedImage) -> bool:
     return "transparency" in opened.header.info
 
 
-def _stored_bits(opened: OpenedImage) -> int:
-    """The most bits a sample of the file holds, as far as its header says (8 if unknown):
-    PIL opens a 16-bit colour PNG or TIFF as 8-bit "RGB", so its mode does not tell."""
-    data = opened.data
-    if opened.format == "PNG" and data[12:16] == b"IHDR" and len(data) > 24:
-        return data[24]  # IHDR: width, height, then the bit depth
-    if opened.format == "TIFF":
-        bits = getattr(opened.header, "tag_v2", {}).get(258)  # BitsPerSample
-        bits = bits if isinstance(bits, tuple) else (bits,)
-        return max((b for b in bits if isinstance(b, int)), default=8)
-    return 8
-
-
 def traits(opened: OpenedImage, decoded: np.ndarray) -> frozenset[str]:
     """What of the file ``opened`` its copies (its pixels ``decoded``) do not keep (``TRAITS``)."""
     found = set()
@@ -142,7 +135,7 @@ def traits(opened: OpenedImage, decoded: np.ndarray) -> frozenset[str]:
         found.add("alpha")
     if opened.mode == "F":  # PIL's mode of float TIFFs
         found.add("float")
-    elif decoded.dtype == np.uint8 and decoded.shape[-1] == 3 and _stored_bits(opened) > 8:
+    elif decoded.dtype == np.uint8 and decoded.shape[-1] == 3 and stored_bits(opened) > 8:
         found.add("deep colour")  # an 8-bit result: the decoder gave the colour 8 bits
     if opened.format in _MULTI_FRAME_FORMATS and getattr(opened.header, "n_frames", 1) > 1:
         found.add("frames")

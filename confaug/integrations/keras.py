@@ -24,10 +24,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from confaug.batching.workers import keep_opencv_usable_across_fork, single_threaded_opencv
 from confaug.integrations.frameworks import classes_on_first_use, import_keras
 from confaug.integrations.plan import GeneratorPlan
-from confaug.opencv_threads import one_thread_for_good
+from confaug.opencv_threads import keep_usable_across_fork, one_thread, one_thread_for_good
 
 _CLASS_NAME = "GeneratorPyDataset"
 
@@ -72,7 +71,7 @@ def _build_classes() -> dict[str, type]:
             )
             self.generator = generator
             self._owner = os.getpid()
-            keep_opencv_usable_across_fork()
+            keep_usable_across_fork()
 
         def __len__(self) -> int:
             return len(self.generator)
@@ -82,7 +81,7 @@ def _build_classes() -> dict[str, type]:
                 _one_opencv_thread_in_this_process()
                 return _as_tuple(self.generator[index])
             if self.workers > 1 and not self.use_multiprocessing:  # one of Keras' threads
-                with single_threaded_opencv():
+                with one_thread():
                     return _as_tuple(self.generator[index])
             return _as_tuple(self.generator[index])
 

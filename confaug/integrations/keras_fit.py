@@ -18,7 +18,7 @@ import sys
 import types
 from typing import Any
 
-from confaug.batching.workers import single_threaded_opencv
+from confaug.opencv_threads import one_thread
 
 _BUILT: dict[type, type] = {}
 
@@ -47,7 +47,7 @@ def _with_base(cls: Any, base: type) -> type:
 
     def __getitem__(self: Any, index: int) -> Any:
         if self.workers > 1:  # Keras' threads call this at once: one OpenCV thread each
-            with single_threaded_opencv():
+            with one_thread():
                 return plain_getitem(self, index)
         return plain_getitem(self, index)
 

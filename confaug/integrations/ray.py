@@ -51,6 +51,7 @@ from confaug.batching.loader import Augmented, SkipLog, augment_samples
 from confaug.compiler.pipeline import Pipeline
 from confaug.integrations.rows import (
     checked_pixel_dtype,
+    compile_pipeline,
     float_bounds,
     integer_pixels,
     is_one_row,
@@ -80,9 +81,7 @@ def _compile(pipeline: Any) -> Pipeline:
         compiled = Pipeline.__new__(Pipeline)
         compiled.__setstate__(dict(pipeline))
         return compiled
-    from confaug.api import load_pipeline
-
-    return load_pipeline(pipeline)
+    return compile_pipeline(pipeline)
 
 
 class _Rows(Source):

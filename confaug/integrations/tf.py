@@ -66,9 +66,13 @@ def as_structure(batch: Any) -> Any:
     return batch
 
 
-def output_signature(batch: Any, leaves: Any = None) -> Any:
-    """The ``tf.TensorSpec`` structure for batches shaped like ``batch`` (or ``leaves``,
-    :func:`describe`'s structure, when given)."""
+def output_signature(batch: Any) -> Any:
+    """The ``tf.TensorSpec`` structure for batches shaped like ``batch``."""
+    return _signature(describe(batch))
+
+
+def _signature(leaves: Any) -> Any:
+    """The ``tf.TensorSpec`` structure for :func:`describe`'s ``leaves``."""
     tf = import_tensorflow()
 
     def spec(node: Any) -> Any:
@@ -78,7 +82,7 @@ def output_signature(batch: Any, leaves: Any = None) -> Any:
             return {key: spec(value) for key, value in node.items()}
         return tuple(spec(value) for value in node)
 
-    return spec(describe(batch) if leaves is None else leaves)
+    return spec(leaves)
 
 
 def _free_sizes(leaves: Any, generator: Any) -> Any:
@@ -170,7 +174,7 @@ def to_tf(generator: Any) -> Any:
                 f"to_tf needs len(), [i] and on_epoch_end(); {generator!r} lacks {name}"
             )
     leaves = _free_sizes(describe(as_structure(generator[0])), generator)
-    signature = output_signature(None, leaves)
+    signature = _signature(leaves)
     dataset = tf.data.Dataset.from_generator(
         lambda: epoch_batches(generator, leaves), output_signature=signature
     )

@@ -31,7 +31,7 @@ single-channel integer masks as int64 (float masks keep their values); one-hot
 In a DataLoader worker process OpenCV runs on one thread (set at the worker's first item), as
 the workers already share the cores; the main process keeps its setting. Building a dataset
 makes later forks of the process safe for OpenCV's thread pool (see
-``confaug.batching.workers.keep_opencv_usable_across_fork``).
+``confaug.opencv_threads.keep_usable_across_fork``).
 
 PyTorch is imported when the first dataset is built, never when this module is imported.
 """
@@ -46,11 +46,10 @@ from typing import Any
 import numpy as np
 
 from confaug.batching.collate import Batch, PerSample
-from confaug.batching.workers import keep_opencv_usable_across_fork
 from confaug.integrations.frameworks import classes_on_first_use, import_torch
 from confaug.integrations.plan import GeneratorPlan
 from confaug.integrations.torch_epochs import EpochClock, as_index, checked_epoch
-from confaug.opencv_threads import one_thread_for_good
+from confaug.opencv_threads import keep_usable_across_fork, one_thread_for_good
 from confaug.sources.errors import DataError
 
 _CLASS_NAMES = ("TorchBatches", "TorchSamples", "EpochSampler")
@@ -204,11 +203,11 @@ class _EpochItems:
         self.plan = plan
         self.convert = convert
         self.clock = EpochClock(epoch)
-        keep_opencv_usable_across_fork()
+        keep_usable_across_fork()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        keep_opencv_usable_across_fork()
+        keep_usable_across_fork()
 
     @property
     def epoch(self) -> int:

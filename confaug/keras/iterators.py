@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from confaug.batching.workers import single_threaded_opencv
 from confaug.keras.pydataset import with_dataset_base
+from confaug.opencv_threads import one_thread
 
 
 class BatchIndexError(IndexError, ValueError):
@@ -76,7 +76,7 @@ class KerasIterator:
                 f"Sequence has length {len(self)} ({self.n} samples)"
             )
         if self._in_keras_threads():
-            with single_threaded_opencv():  # reference-counted: given back by the last
+            with one_thread():  # reference-counted: given back by the last
                 return self._finish(self._generator[index])
         return self._finish(self._generator[index])
 

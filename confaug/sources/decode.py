@@ -458,6 +458,18 @@ def decode_mask(
     return _fit(pixels, target_size, crop, cv2.INTER_NEAREST_EXACT)
 
 
+def stored_bits(opened: OpenedImage) -> int:
+    """The most bits a sample of the file holds, as far as its header says (8 if unknown):
+    PIL opens a 16-bit colour PNG or TIFF as 8-bit "RGB", so its mode does not tell."""
+    data = opened.data
+    if opened.format == "PNG" and data[12:16] == b"IHDR" and len(data) > 24:
+        return data[24]  # IHDR: width, height, then the bit depth
+    if opened.format == "TIFF":
+        bits = _as_tuple(getattr(opened.header, "tag_v2", {}).get(_BITS_PER_SAMPLE_TAG))
+        return max((b for b in bits if isinstance(b, int)), default=8)
+    return 8
+
+
 def mask_channels(opened: OpenedImage) -> int:
     """The channels :func:`decode_mask` gives a file of this header's mode, from the header
     alone: 1 for grey, palette, 1-bit and high-bit masks (LA too: its alpha is dropped),

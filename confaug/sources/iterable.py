@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from confaug.compiler.values import check_one_kind
 from confaug.sources.arrays import ArraySource, per_sample_count
 from confaug.sources.errors import DataError
 
@@ -21,6 +22,11 @@ def unpack_batch(
     arrays, or a list of them) holding one per sample in each array.
     Errors name the batch number and, for per-sample problems, the index in the batch.
     """
+    if isinstance(batch, Mapping):  # tf.data / tfds / HF dict batches
+        raise DataError(
+            f"batch {number} is a dict (keys {list(batch)[:5]}); a batch is x, (x, y) or "
+            "(x, y, w): wrap e.g. ((b['image'], b['label']) for b in batches)"
+        )
     if isinstance(batch, (tuple, list)):
         if not 1 <= len(batch) <= 3:
             raise DataError(
@@ -31,6 +37,8 @@ def unpack_batch(
         x, rest = batch, ()
     if masks_in_y and not rest:
         raise DataError(f"batch {number}: masks_in_y needs (x, y) batches")
+    if isinstance(x, (list, tuple)):  # np.asarray would stack uint8 and floats as one
+        check_one_kind(x, f"batch {number} x")
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)

@@ -18,9 +18,7 @@ def folder_path(path: object, option: str) -> str:
     ``os.fsdecode`` does (a non-UTF-8 name keeps its bytes, and the listing's paths are
     str); another type is a TypeError naming ``option``."""
     if isinstance(path, (str, bytes, os.PathLike)):
-        name = os.fspath(path)
-        if isinstance(name, str | bytes):
-            return os.fsdecode(name)
+        return os.fsdecode(path)  # (os.fspath's TypeError for a bad __fspath__)
     raise TypeError(
         f"{option} must be a str, bytes or os.PathLike folder, got {type(path).__name__}"
     )

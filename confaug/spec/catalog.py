@@ -360,15 +360,9 @@ def _place_problem(
     hint = next((literal_hint(item) for item in items if item["type"] == "literal_error"), None)
     union = len(items) > 1  # one error alone keeps its words ("Input should be a valid tuple")
     if union and all(item["type"] in _KIND_WORDS for item in items) and "input" in items[0]:
-        wanted: list[str] = []
-        for item in items:
-            if _kind_wanted(item) not in wanted:
-                wanted.append(_kind_wanted(item))
+        wanted = list(dict.fromkeys(_kind_wanted(item) for item in items))
         return loc, f"must be {' or '.join(wanted)}, got {describe(items[0]['input'])}", hint
-    messages: list[str] = []
-    for message, _ in found:
-        if message not in messages:
-            messages.append(message)
+    messages = list(dict.fromkeys(message for message, _ in found))
     return loc, "; or: ".join(messages), hint
 
 
