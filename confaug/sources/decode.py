@@ -37,6 +37,7 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from confaug.sources.container_limits import check_container
 from confaug.sources.errors import DataError, one_line, shown
 from confaug.sources.file_bytes import DEFAULT_MAX_FILE_BYTES, read_data_file
 from confaug.sources.jpeg_header import (
@@ -256,6 +257,7 @@ def open_image(
         data = read_data_file(source, max_bytes=max_file_bytes)
     if not data:
         raise DataError(f"{name}: cannot decode image: empty file (0 bytes)")
+    check_container(name, data)
     jpeg = read_jpeg_header(data)
     if jpeg is not None and not _beyond_pil_limit(jpeg.width * jpeg.height):
         _check_pixels(name, jpeg.width, jpeg.height, max_pixels)
