@@ -40,6 +40,14 @@ class SavingGenerator:
                 f"save_to_dir={str(directory)!r}: a file is in the way (an existing file, not "
                 "a folder, at this path or one of its parents); name a folder"
             ) from None
+        # The prefix starts a file name inside save_to_dir: a separator or ".." in it would
+        # write beside or above the folder ("../x", "a/b"), or fail on a folder not made.
+        prefix = str(prefix)  # Keras formats it into the name, whatever its type
+        if any(mark in prefix for mark in ("/", "\\", "\x00")):
+            raise ValueError(
+                f"save_prefix={prefix!r}: a prefix of file names inside save_to_dir, without "
+                "'/' or '\\'; put folders in save_to_dir"
+            )
         self._prefix = prefix
         self._extension = extension.lower()
         self._served = 0

@@ -193,6 +193,7 @@ class DataFrameSource(FileSource):
         if class_mode in CLASSIFICATION_MODES:
             column = str(y_col)
             _mark_missing(table, column, rows, bad, "no label")
+            _mark_missing_items(table, column, rows, bad)
             rows, names = _filter_classes(table[column], rows, bad, classes, class_mode)
             self.class_indices = {name: index for index, name in enumerate(names)}
         if not rows:
@@ -377,6 +378,23 @@ def _mark_missing(
             bad[row] = f"{table.where(row)}: {what} in column {shown(column)!r}"
 
 
+def _mark_missing_items(table: Table, column: str, rows: list[int], bad: dict[int, str]) -> None:
+    """Mark the rows whose label list holds a missing item (None, NaN: a JSON ``null`` or an
+    empty field of a parsed list), as a missing label is a bad row."""
+    for row in rows:
+        value = table[column][row]
+        if row not in bad and isinstance(value, (list, tuple)):
+            missing = next((item for item in value if _missing(item)), _NO_ITEM)
+            if missing is not _NO_ITEM:
+                bad[row] = (
+                    f"{table.where(row)}: the label list in column {shown(column)!r} holds "
+                    f"{_cell(missing)}: every item must be a class name"
+                )
+
+
+_NO_ITEM = object()
+
+
 def _filter_classes(
     labels: list[Any],
     rows: list[int],
@@ -393,6 +411,14 @@ def _filter_classes(
             raise TypeError(
                 f"row {row}: class_mode={class_mode!r} needs {kinds} label; "
                 f"got {_cell(labels[row])}"
+            )
+        # The items of a list are class names too: an int or bytes among strings could not
+        # even be sorted with them (Python's TypeError, naming no row).
+        odd = [item for item in _label_list(labels[row]) if not isinstance(item, str)]
+        if odd:
+            raise TypeError(
+                f"row {row}: class_mode={class_mode!r} needs a list of strings; "
+                f"{_cell(labels[row])} holds {_cell(odd[0])}"
             )
     if classes:
         names = list(dict.fromkeys(classes))
