@@ -1,10 +1,12 @@
 """Parameter values a transform's schema accepts but that fail on every image.
 
 A sigma of 0 makes AdvancedBlur's covariance singular, a std of 1e-300 makes Normalize
-divide into infinity, a zero-area region makes RandomShadow draw from an empty range: each
-validates, then raises (or writes NaN) on the first image, whatever the image. Those are
-refused here, at the parameter. What depends on the image (a crop larger than it) is the
-data's problem, a ``DataError`` when it happens.
+divide into infinity, a zero-area region makes RandomShadow draw from an empty range, an
+empty list leaves albumentations nothing to pick a size or a channel's value from: each
+validates, then raises (or writes NaN) on the first image, whatever the image — or on a
+random share of images, whatever they are (a kernel size drawn negative). Those are refused
+here, at the parameter. What depends on the image (a crop larger than it) is the data's
+problem, a ``DataError`` when it happens.
 """
 
 from __future__ import annotations
@@ -53,6 +55,20 @@ def at_most(name: str, most: float, why: str) -> tuple[str, Check]:
         numbers = _numbers(getattr(transform, name, None))
         if numbers and max(numbers) > most:
             return f"must be at most {most:g} ({why}), got {max(numbers):g}"
+        return None
+
+    return name, check
+
+
+def not_empty(name: str, why: str, when: Callable[[Any], bool] | None = None) -> tuple[str, Check]:
+    """Parameter ``name`` must not be an empty list where albumentations picks a value from
+    it or reads one value per channel (``when`` says if it reads it at all)."""
+
+    def check(transform: Any) -> str | None:
+        value = getattr(transform, name, None)
+        empty = isinstance(value, (list, tuple)) and len(value) == 0
+        if empty and (when is None or when(transform)):
+            return f"an empty list gives albumentations no value ({why})"
         return None
 
     return name, check
@@ -145,6 +161,130 @@ def _unit_size(transform: Any) -> str | None:
     return None
 
 
+def _hole_kind(values: Any) -> str:
+    """What a CoarseDropout hole range says it is: past 1 it can only be pixels, made of 0s
+    and 1s it reads the same either way (the config's ints become floats on the way, so the
+    type cannot tell), anything else is fractions of the image side."""
+    numbers = _numbers(values)
+    if max(numbers) > 1:
+        return "pixels"
+    return "either" if set(numbers) <= {0.0, 1.0} else "fractions"
+
+
+def _hole_read(name: str) -> tuple[str, Check]:
+    """albumentations 2.0.8's CoarseDropout reads *both* hole ranges as pixels when
+    ``hole_height_range`` ends at 1 or more, else both as fractions, whatever the width says.
+    A width in pixels beside a height in fractions becomes holes wider than any image ("high
+    <= 0" on every image); a width in fractions beside a height in pixels, holes 0 px wide
+    (nothing dropped, no word); a float height ending at 1.0, holes 0 to 1 px high."""
+
+    def check(transform: Any) -> str | None:
+        height = transform.hole_height_range
+        values = getattr(transform, name)
+        read = "pixels" if height[1] >= 1 else "fractions"
+        if _hole_kind(values) in ("either", read):
+            return None
+        if name != "hole_height_range" and _hole_kind(height) not in ("either", read):
+            return None  # the height's own problem says it
+        shown = f"[{values[0]:g}, {values[1]:g}]"
+        if name == "hole_height_range":
+            return (
+                f"{shown} ends at 1, so albumentations reads it (and hole_width_range) as "
+                f"pixels: holes {int(values[0])} to 1 px high; for fractions of the image end "
+                "below 1 (e.g. [0.5, 0.99]), for pixels give integers"
+            )
+        low, high = values
+        if read == "fractions":
+            meant = f"{low:g} to {high:g} times the image's width (a hole wider than it fails)"
+        else:
+            meant = f"{int(low)} to {int(high)} px wide (nothing dropped)"
+        return (
+            f"albumentations reads hole_width_range as it reads hole_height_range "
+            f"[{height[0]:g}, {height[1]:g}], in {read}, so {shown} here would be {meant}; "
+            f"give both ranges in pixels (integers) or both as fractions of the image (≤ 1)"
+        )
+
+    return name, check
+
+
+def _randrange_pairs(name: str) -> tuple[str, Check]:
+    """CropAndPad's ``px`` (all sides, or per side) and ``percent`` per side: albumentations
+    2.0.8 draws a pair of px with Python's ``randrange(low, high)``, which excludes high (an
+    equal or reversed pair is an empty range), and decides from the first side whether the
+    four sides are numbers or ranges (a mixture fails on every image)."""
+
+    def check(transform: Any) -> str | None:
+        value = getattr(transform, name, None)
+        if not isinstance(value, (list, tuple)):
+            return None
+        sides = len(value) == 4
+        if sides and len({isinstance(item, (list, tuple)) for item in value}) > 1:
+            return (
+                "give the four sides all as numbers or all as [low, high] ranges "
+                "(albumentations reads the first side's form for all four)"
+            )
+        if name != "px":
+            return None  # percent is drawn with uniform(low, high): any pair is a range
+        pairs = [item for item in value if isinstance(item, (list, tuple))] if sides else [value]
+        for pair in pairs:
+            if len(pair) == 2 and pair[0] >= pair[1]:
+                low, high = pair
+                if low == high:
+                    # Per side, a number among the ranges would be a mixture.
+                    exactly = f"[{low}, {low + 1}]" if sides else f"{low} (or [{low}, {low + 1}])"
+                    return (
+                        f"[{low}, {high}] is albumentations' range [low, high) with high "
+                        f"excluded, so it is empty; for exactly {low} px write {exactly}"
+                    )
+                return f"[{low}, {high}] is an empty range: write the low end first"
+        return None
+
+    return name, check
+
+
+def _hole_ranges() -> list[tuple[str, Check]]:
+    # The width's problem is placed at the width when the config sets it, else at the height
+    # whose kind decides how it is read.
+    width = ("hole_width_range|hole_height_range", _hole_read("hole_width_range")[1])
+    return [_hole_read("hole_height_range"), width]
+
+
+def _gaussian_sharpen(transform: Any) -> str | None:
+    # OpenCV's Gaussian kernel needs an odd size (a centre pixel); method 'kernel', the
+    # default, ignores kernel_size.
+    if transform.method == "gaussian" and transform.kernel_size % 2 == 0:
+        size = transform.kernel_size
+        return (
+            f"with method 'gaussian' OpenCV needs an odd kernel_size (a centre pixel), got "
+            f"{size}; write {size - 1} or {size + 1}"
+        )
+    return None
+
+
+def _hue(transform: Any) -> str | None:
+    # One number h is the range [-h, h]; albumentations bounds the [low, high] form to
+    # [-0.5, 0.5] (half a turn either way already reaches every hue) but not the number, so
+    # ``hue: 1`` loaded while the [-1, 1] it stands for (and A.save writes) was refused.
+    high = max(_numbers(transform.hue))
+    if high > 0.5:
+        return (
+            f"hue {high:g} shifts by up to {high:g} of a turn either way; hue shifts are within "
+            "[-0.5, 0.5] (as for the [low, high] form), and 0.5 already reaches every hue: "
+            "write at most 0.5"
+        )
+    return None
+
+
+def _max_size_hw(transform: Any) -> str | None:
+    sizes = transform.max_size_hw
+    if isinstance(sizes, (list, tuple)) and all(size is None for size in sizes):
+        return (
+            "both sides are null, which leaves no size to scale to; give a height, a width "
+            "or both (null leaves that side free), or use max_size"
+        )
+    return None
+
+
 def _ordered(name: str) -> tuple[str, Check]:
     """A ``[low, high]`` parameter drawn from with Python's ``randint``: low after high is an
     empty range ("empty range for randrange()" on every image)."""
@@ -159,9 +299,15 @@ def _ordered(name: str) -> tuple[str, Check]:
 
 
 def _colour(transform: Any) -> str | None:
-    # OpenCV draws with it; a negative channel fails on every image.
+    # OpenCV draws with it; a negative channel, no channel at all, or more than a Scalar's
+    # four fail on every image.
     colour = getattr(transform, "src_color", None)
     numbers = _numbers(colour)
+    if isinstance(colour, (list, tuple)) and not 0 < len(numbers) <= MAX_BORDER_VALUES:
+        return (
+            f"a colour is one value per channel, at most {MAX_BORDER_VALUES} (OpenCV draws "
+            f"with it), got {len(numbers)}: e.g. [255, 255, 255]"
+        )
     if numbers and (min(numbers) < 0 or max(numbers) > 255):
         return f"a colour's channels are 0..255, got {colour}"
     return None
@@ -206,6 +352,24 @@ _BORDER_FILLED = (
     "ThinPlateSpline",
 )
 
+#: ``fill`` and ``fill_mask`` of every transform but ``_BORDER_FILLED``'s: albumentations fills
+#: holes or a canvas one value per channel (the dropouts, Mosaic, the 3D pads), and an empty
+#: list fails on every image. Where OpenCV pads or warps it is OpenCV's border value of zeros,
+#: and works; CropAndPad, which picks the fill from the list, has its own rule in RULES.
+_EMPTY_FILL = [
+    not_empty("fill", "give one number, or one per channel"),
+    not_empty("fill_mask", "give one number, or one per channel"),
+]
+_PICKED = "albumentations picks the fill from the list: give a number, or values to pick from"
+_SIZES = "it picks one of the sizes for each image: give a size, or sizes to pick from"
+_PER_CHANNEL = "give one value per channel, or one for every channel"
+
+
+def _standard(transform: Any) -> bool:
+    # Only normalization 'standard' reads mean and std.
+    return getattr(transform, "normalization", "standard") == "standard"
+
+
 _SCALE = "a smaller one divides by almost zero"
 RULES: dict[str, list[tuple[str, Check]]] = {
     "AdvancedBlur": [
@@ -213,12 +377,18 @@ RULES: dict[str, list[tuple[str, Check]]] = {
         at_least("sigma_y_limit", TINY, "a zero sigma makes the kernel's matrix singular"),
         at_least("noise_limit", TINY, "a zero noise makes a kernel of zeros, and NaN"),
     ],
-    "GaussianBlur": [("sigma_limit", _gaussian_sigma)],
+    "GaussianBlur": [
+        ("sigma_limit", _gaussian_sigma),
+        # randint(*blur_limit) may draw it: a negative size makes no kernel (OpenCV fails).
+        at_least("blur_limit", 0, "a negative kernel size makes no kernel; 0 takes it from sigma"),
+    ],
     "GlassBlur": [at_least("sigma", TINY, "OpenCV makes no kernel for sigma 0")],
     "Normalize": [
         at_least("std", TINY, _SCALE),
         at_least("max_pixel_value", TINY, _SCALE),
         ("mean|std", _mean_std),
+        not_empty("mean", _PER_CHANNEL, when=_standard),
+        not_empty("std", _PER_CHANNEL, when=_standard),
     ],
     "RingingOvershoot": [at_least("cutoff", TINY, "a zero cutoff makes a kernel of NaN")],
     "ToFloat": [at_least("max_value", TINY, "dividing by it makes every pixel NaN or infinite")],
@@ -247,6 +417,24 @@ RULES: dict[str, list[tuple[str, Check]]] = {
     "GridDropout": [("unit_size_range", _unit_size)],
     "ChannelDropout": [_ordered("channel_drop_range")],
     "RandomSunFlare": [("src_color", _colour)],
+    "CoarseDropout": _hole_ranges(),
+    "CropAndPad": [
+        _randrange_pairs("px"),
+        _randrange_pairs("percent"),
+        not_empty("fill", _PICKED),
+        not_empty("fill_mask", _PICKED),
+    ],
+    "Pad": [
+        at_least("padding", 0, "Pad adds pixels: to cut some, use Crop or CropAndPad's negative px")
+    ],
+    "LongestMaxSize": [not_empty("max_size", _SIZES), ("max_size_hw", _max_size_hw)],
+    "SmallestMaxSize": [not_empty("max_size", _SIZES), ("max_size_hw", _max_size_hw)],
+    "Sharpen": [("kernel_size|method", _gaussian_sharpen)],
+    "ColorJitter": [("hue", _hue)],
+    "PixelDropout": [
+        not_empty("drop_value", _PER_CHANNEL),
+        not_empty("mask_drop_value", _PER_CHANNEL),
+    ],
     # A scale of 1 + scale_limit near 0 makes an image of no pixels (OpenCV fails).
     "RandomScale": [at_least("scale_limit", -1 + 1 / 32767, "1 + scale_limit is the scale")],
 }
@@ -259,7 +447,10 @@ def degenerate_problems(
 ) -> list[tuple[tuple[str | int, ...], str, str | None]]:
     """Problems of a built ``transform``'s parameters that fail on every image."""
     problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
-    for params_checked, check in RULES.get(name, ()):
+    rules = list(RULES.get(name, ()))
+    if name not in _BORDER_FILLED:
+        rules.extend(rule for rule in _EMPTY_FILL if rule[0] in params)
+    for params_checked, check in rules:
         message = check(transform)
         if message is None:
             continue
