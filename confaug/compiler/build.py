@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -100,8 +101,6 @@ def build_step(step: TransformStep, spec: Spec, path: str) -> Any:
             build_step(child, spec, f"{path}.{step.name}.transforms.{i}")
             for i, child in enumerate(step.transforms)
         ]
-    if step.name == "SelectiveChannelTransform":
-        _check_channel_children(step, f"{path}.{step.name}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -135,41 +134,240 @@ def _per_channel_lengths(step: TransformStep, built: Any) -> dict[str, int]:
     return lengths
 
 
-def _check_channel_children(step: TransformStep, path: str) -> None:
-    """No child of a ``SelectiveChannelTransform`` that makes images of its own size.
+def _check_selections(steps: Sequence[TransformStep], built: Sequence[Any], base: str) -> None:
+    """No child of a ``SelectiveChannelTransform`` that cannot work on the channels it gets.
 
-    It runs its children on the selected channels alone and writes what they give back
-    into the image, channel by channel: a child that resizes, crops or pads gives channels
-    of another size, and every image failed with NumPy's "could not broadcast input array
-    from shape (10,10) into (64,64)" (unless it already had that size, when the child did
-    nothing). Refused at the child.
+    It runs its children on the selected channels alone (one per entry of ``channels``) and
+    writes what they give back into the image, channel by channel:
+
+    - a child that resizes, crops or pads gives channels of another size, and every image
+      failed with NumPy's "could not broadcast input array from shape (10,10) into (64,64)"
+      (unless it already had that size, when the child did nothing);
+    - a child that takes only some numbers of channels (HueSaturationValue and CLAHE 1 or 3,
+      PlanckianJitter 3, ChannelDropout 2 or more, an RGBShift 3 at most) failed on every
+      image with albumentations' "expects 1-channel or 3-channel images"; one that leaves
+      that many channels as they are (ToSepia on one) did nothing, without a word; one that
+      changes their number (ToRGB, ToGray to one channel) had channels dropped or kept;
+    - a nested ``SelectiveChannelTransform`` indexes the selection it is given, not the
+      image: ``channels`` beyond it failed with NumPy's "index 2 is out of bounds".
+
+    Each is refused at the child, all of a config's at once. Which numbers of channels a
+    child takes cannot be read from albumentations (no transform says), and it depends on the
+    child's own parameters (a ChannelDropout's channel_drop_range, a fill's length): each
+    child is tried, as built, on small images of that many channels and of three
+    (:func:`_channel_trial`).
     """
-    problems = []
-    for where, child in _descendants(step, path):
-        info = catalog().get(child.name)
-        module = info.cls.__module__ if info is not None else ""
-        if module.startswith(_SIZE_SETTING_MODULES):
-            problems.append(
-                Problem(
-                    None,
-                    None,
-                    None,
-                    where,
-                    f"{child.name} changes the image's size, but {path} writes what its "
-                    "transforms give back into the image's own channels, which keep theirs: "
-                    "it would fail on every image",
-                    f"move {child.name} out of SelectiveChannelTransform, before or after it",
-                )
-            )
+    problems = _selection_problems(steps, built, base, None)
     if problems:
         raise ConfigError(problems)
 
 
-def _descendants(step: TransformStep, path: str) -> Iterator[tuple[str, TransformStep]]:
-    for i, child in enumerate(step.transforms or ()):
-        where = f"{path}.transforms.{i}.{child.name}"
-        yield where, child
-        yield from _descendants(child, where)
+def _selection_problems(
+    steps: Sequence[TransformStep], built: Sequence[Any], base: str, channels: list[int] | None
+) -> list[Problem]:
+    """:func:`_check_selections` for ``steps`` (built as ``built``, at ``base``), which get
+    the ``channels`` of the nearest ``SelectiveChannelTransform`` above them (None: none)."""
+    problems: list[Problem] = []
+    for i, (step, transform) in enumerate(zip(steps, built, strict=True)):
+        where = f"{base}.{i}.{step.name}"
+        info = catalog().get(step.name)
+        if channels is not None:
+            problems.extend(_selected_step_problems(step, info, transform, where, channels))
+        if step.transforms is None:
+            continue
+        inner = channels
+        if step.name == "SelectiveChannelTransform":
+            inner = list(transform.channels)
+        children = list(getattr(transform, "transforms", ()))
+        problems.extend(
+            _selection_problems(step.transforms, children, f"{where}.transforms", inner)
+        )
+    return problems
+
+
+def _selected_step_problems(
+    step: TransformStep, info: Any, transform: Any, where: str, channels: list[int]
+) -> list[Problem]:
+    """What makes ``step`` fail or do nothing on the ``channels`` selected for it."""
+    selected = f"the {_channels(len(channels))} SelectiveChannelTransform selects ({channels})"
+    module = info.cls.__module__ if info is not None else ""
+    if module.startswith(_SIZE_SETTING_MODULES):
+        return [
+            Problem(
+                None,
+                None,
+                None,
+                where,
+                f"{step.name} changes the image's size, but SelectiveChannelTransform writes "
+                "what its transforms give back into the image's own channels, which keep "
+                "theirs: it would fail on every image",
+                f"move {step.name} out of SelectiveChannelTransform, before or after it",
+            )
+        ]
+    if step.name == "SelectiveChannelTransform":
+        return _nested_selection(step, transform, where, len(channels), selected)
+    if step.transforms is None:
+        return _channel_problem(step.name, transform, len(channels), where, selected)
+    return []
+
+
+def _nested_selection(
+    step: TransformStep, transform: Any, where: str, count: int, selected: str
+) -> list[Problem]:
+    """A nested ``SelectiveChannelTransform``'s channels beyond the ``count`` it is given."""
+    channels = list(transform.channels)
+    beyond = [index for index in channels if index >= count]
+    if not beyond:
+        return []
+    field = f"{where}.channels" if "channels" in step.params else where
+    return [
+        Problem(
+            None,
+            None,
+            None,
+            field,
+            f"a nested SelectiveChannelTransform's channels number {selected}, not the "
+            f"image's: {', '.join(map(str, beyond))} {'is' if len(beyond) == 1 else 'are'} "
+            "beyond them, so it would fail on every image",
+            f"number them from 0 within that selection (0 to {count - 1})"
+            if count > 1
+            else "the selection has one channel: channels: [0]",
+        )
+    ]
+
+
+def _channels(count: int) -> str:
+    return f"{count} channel" if count == 1 else f"{count} channels"
+
+
+@dataclass(frozen=True)
+class _Trial:
+    """What one transform did to the small images of one number of channels."""
+
+    #: Runs that raised, and the last one's message.
+    failed: int
+    error: str
+    #: Runs that gave the image back unchanged, and that changed it.
+    same: int
+    changed: int
+    #: The numbers of channels it gave back, when other than the number it got.
+    made: frozenset[int]
+
+
+# The images a SelectiveChannelTransform's child is tried on: small (a trial costs about a
+# millisecond), uint8 and [0, 1] floats (the two forms steps see), a few seeds each.
+_TRIAL_SIDE = 24
+_TRIAL_SEEDS = (0, 1, 2)
+_RGB = 3  # the channels albumentations' transforms are written for: what a trial is compared with
+
+
+def _channel_trial(transform: Any, count: int, *, until_fine: bool = False) -> _Trial:
+    """``transform`` (a copy, with p: 1) run on small images of ``count`` channels; with
+    ``until_fine``, only until a run changes the image and keeps its channels (most steps:
+    one run, on compiling)."""
+    trial = copy.deepcopy(transform)  # the pipeline's own transform is not touched
+    trial.p = 1.0
+    pixels = np.random.default_rng(0).integers(0, 256, (_TRIAL_SIDE, _TRIAL_SIDE, count))
+    images = (pixels.astype(np.uint8), (pixels / 255).astype(np.float32))
+    failed = same = changed = 0
+    error = ""
+    made: set[int] = set()
+    # Each run is seeded: albumentations 2.0.8's transforms draw from their own generators
+    # (set_random_seed), never from NumPy's or Python's global state (tested).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for image in images:
+            for seed in _TRIAL_SEEDS:
+                trial.set_random_seed(seed)
+                try:
+                    out = np.asarray(trial(image=image.copy())["image"])
+                except Exception as err:  # any failure of the step is the finding
+                    failed += 1
+                    text = str(err).strip()
+                    error = text.splitlines()[-1] if text else type(err).__name__
+                    continue
+                channels = 1 if out.ndim == 2 else out.shape[-1]
+                if channels != count:
+                    made.add(channels)
+                elif np.array_equal(out, image):
+                    same += 1
+                else:
+                    changed += 1
+                    if until_fine:
+                        return _Trial(failed, error, same, changed, frozenset(made))
+    return _Trial(failed, error, same, changed, frozenset(made))
+
+
+def _channel_problem(
+    name: str, transform: Any, count: int, where: str, selected: str
+) -> list[Problem]:
+    """``name``, given the ``count`` channels ``selected`` names: a problem when it fails
+    on them every time, or changes their number, or leaves them as they are while it changes
+    three-channel images (compared with three channels, what albumentations' transforms are
+    written for, so that what fails or does nothing on any image is not blamed on the
+    number of channels)."""
+    here = _channel_trial(transform, count, until_fine=True)
+    if here.made:
+        made = _either(sorted(here.made))
+        return [
+            Problem(
+                None,
+                None,
+                None,
+                where,
+                f"{name} makes {made} of {selected}, but SelectiveChannelTransform "
+                f"writes them back one for one into those {count}: channels would be "
+                "dropped or left unchanged",
+                f"keep the number of channels, or move {name} out of SelectiveChannelTransform",
+            )
+        ]
+    runs = here.failed + here.same + here.changed
+    if count == _RGB or not (here.failed == runs or here.same == runs):
+        return []
+    rgb = _channel_trial(transform, _RGB)
+    if here.failed == runs and rgb.failed < runs:
+        takes = _either([n for n in range(1, 5) if n != count and _takes(transform, n)])
+        return [
+            Problem(
+                None,
+                None,
+                None,
+                where,
+                (f"{name} runs on {takes}, not on " if takes else f"{name} cannot work on ")
+                + f"{selected}: it would fail on every image (albumentations: {here.error})",
+                f"select {takes}, or move {name} out of SelectiveChannelTransform"
+                if takes
+                else f"move {name} out of SelectiveChannelTransform",
+            )
+        ]
+    if here.same == runs and 2 * rgb.changed >= runs:
+        return [
+            Problem(
+                None,
+                None,
+                None,
+                where,
+                f"{name} would do nothing to {selected}: it leaves "
+                f"{count}-channel images as they are (it changes 3-channel ones)",
+                f"select 3 channels, or remove {name}",
+            )
+        ]
+    return []
+
+
+def _either(numbers: list[int]) -> str:
+    """``[1, 3]`` → "1 or 3 channels", ``[2, 3, 4]`` → "2, 3 or 4 channels", ``[]`` → ""."""
+    if not numbers:
+        return ""
+    words = [str(n) for n in numbers]
+    either = " or ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+    return f"{either} {'channel' if numbers == [1] else 'channels'}"
+
+
+def _takes(transform: Any, count: int) -> bool:
+    """Whether ``transform`` works on ``count`` channels: it runs, keeps them, changes them."""
+    trial = _channel_trial(transform, count, until_fine=True)
+    return trial.failed == 0 and not trial.made and trial.changed > 0
 
 
 def build_compose(spec: Spec) -> Any:
@@ -179,9 +377,9 @@ def build_compose(spec: Spec) -> Any:
     keras = keras_step(spec)
     if keras is not None:
         steps.append(keras)
-    steps.extend(
-        build_step(step, spec, f"transforms.{i}") for i, step in enumerate(spec.transforms)
-    )
+    listed = [build_step(step, spec, f"transforms.{i}") for i, step in enumerate(spec.transforms)]
+    _check_selections(spec.transforms, listed, "transforms")
+    steps.extend(listed)
     options: dict[str, Any] = {
         "bbox_params": spec.bbox_params,
         "keypoint_params": spec.keypoint_params,

@@ -20,7 +20,7 @@ from confaug.spec.catalog import (
 from confaug.spec.compose_options import compose_option_problems
 from confaug.spec.cost import DEFAULT_TIME_BUDGET, MAX_STEPS, check_time_budget, estimate
 from confaug.spec.model import Spec
-from confaug.spec.steps import TransformStep
+from confaug.spec.steps import StepShapeError, TransformStep, and_
 from confaug.spec.vocab import HintedError, describe, key_hint, literal_hint
 
 
@@ -78,6 +78,9 @@ def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None
         message = item["msg"].removeprefix("Value error, ")
         error = (item.get("ctx") or {}).get("error")
         hint = error.hint if isinstance(error, HintedError) else None
+        if isinstance(error, StepShapeError) and error.beside:
+            _beside_problem(path, error, collector)
+            continue
         if kind == "extra_forbidden":
             # ``extends`` is read (and removed) before validation, so it is no Spec field.
             parent = [*Spec.model_fields, "extends"] if len(path) == 1 else []
@@ -105,6 +108,54 @@ def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None
             if named:
                 path = (min(named, key=message.index),)
         collector.add(path, message, hint, at_key=at_key)
+
+
+def _beside_problem(path: KeyPath, error: StepShapeError, collector: _Collector) -> None:
+    """A step's parameters written beside its transform name, not under it: placed at the
+    first of them, with how many spaces to indent them when the file shows it.
+
+    ``- HorizontalFlip:`` then ``p: 0.5`` at the same indent is a step of two keys,
+    {HorizontalFlip: null, p: 0.5}; "a step is a mapping with exactly one key" did not say
+    which key went wrong, or how to fix it.
+    """
+    keys = collector.document.source_map.keys
+    name = keys.get((*path, error.name))
+    marks = [mark for mark in (keys.get((*path, key)) for key in error.beside) if mark]
+    message, hint = str(error), error.hint
+    verb, them = ("sits", "it") if len(error.beside) == 1 else ("sit", "them")
+    if name is not None and len(marks) == len(error.beside):
+        if all(mark.line == name.line for mark in marks):  # a flow mapping: {Blur: , p: 1}
+            message = (
+                f"{and_(list(error.beside))} {verb} beside {error.name}, not in its parameters"
+            )
+            hint = f"write '{error.example}'"
+        elif all(mark.line > name.line for mark in marks):
+            # Block style: under the name means at its parameters' column (those already
+            # under it), else two spaces in.
+            step = _value_at(collector.document.data, path)
+            body = step.get(error.name) if isinstance(step, dict) else None
+            under = [keys.get((*path, error.name, key)) for key in body or ()]
+            column = min((m.column for m in under if m is not None), default=name.column + 2)
+            more = column - min(mark.column for mark in marks)
+            if more > 0:
+                where = [f"{k} (line {m.line})" for k, m in zip(error.beside, marks, strict=True)]
+                message = (
+                    f"{and_(where)} {verb} beside {error.name}, not under it: indent {them} "
+                    f"{more} more space{'s' if more != 1 else ''}"
+                )
+                hint = f"or write it on one line: '{error.example}'"
+    collector.add((*path, error.beside[0]), message, hint, at_key=True)
+
+
+def _value_at(data: Any, path: KeyPath) -> Any:
+    for part in path:
+        found = (isinstance(data, dict) and part in data) or (
+            isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        )
+        if not found:
+            return None
+        data = data[part]
+    return data
 
 
 _STEPS_HINT = "one step per item, e.g. 'transforms: [HorizontalFlip, {Rotate: {limit: 10}}]'"
