@@ -514,7 +514,7 @@ def test_presets_list_and_show(cli: Run) -> None:
     shipped = confaug.resources.preset_path("aerial").read_text().splitlines(keepends=True)
     assert code == 0 and out.splitlines(keepends=True)[1:] == shipped[1:]  # only line 1 differs
     code, _, err = cli("presets", "show", "aeriel")
-    assert code == 1 and "did you mean 'aerial'" in err
+    assert code == 2 and "did you mean 'aerial'" in err
 
 
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
@@ -608,7 +608,7 @@ def test_presets_path_and_unknown_name(cli: Run) -> None:
     code, out, _ = cli("presets", "path", "preset:aerial")
     assert code == 0 and out == f"{confaug.resources.preset_path('aerial')}\n"
     code, out, err = cli("presets", "path", "zzz")
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""
     assert err == "confaug presets: error: no preset named 'zzz'; see 'confaug presets'\n"
 
 

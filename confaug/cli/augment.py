@@ -53,10 +53,12 @@ from confaug.cli.common import (
     add_command,
     add_config_options,
     int_in,
+    is_inside,
     load_checked,
     mask_usage_error,
     non_negative_int,
     positive_int,
+    refuse_dash,
 )
 from confaug.cli.imageio import WRITABLE, encode_image, write_bytes_atomic
 from confaug.cli.progress import Progress
@@ -553,10 +555,9 @@ def check_paths(src: Path, dst: Path) -> None:
     """``UsageError`` unless SRC is a folder and DST lies outside it."""
     if not src.is_dir():
         raise UsageError(f"SRC {src} is not a folder")
-    source, target = src.resolve(), dst.resolve()
-    if target == source or target.is_relative_to(source):
+    if is_inside(dst, src):
         raise UsageError(f"DST {dst} is inside SRC {src}; choose a folder outside it")
-    if target.exists() and not target.is_dir():
+    if dst.exists() and not dst.is_dir():
         raise UsageError(f"DST {dst} exists and is not a folder")
 
 
@@ -571,11 +572,10 @@ def _masks(args: argparse.Namespace, src: Path, dst: Path) -> Masks | None:
     mask_dir, mask_dst = Path(args.mask_dir), Path(args.mask_dst)
     if not mask_dir.is_dir():
         raise UsageError(f"--mask-dir {mask_dir} is not a folder")
-    target = mask_dst.resolve()
     for name, folder in (("SRC", src), ("DST", dst), ("--mask-dir", mask_dir)):
-        if target == folder.resolve() or target.is_relative_to(folder.resolve()):
+        if is_inside(mask_dst, folder):
             raise UsageError(f"--mask-dst {mask_dst} is inside {name} {folder}; choose another")
-    if dst.resolve().is_relative_to(target):
+    if is_inside(dst, mask_dst):
         raise UsageError(f"DST {dst} is inside --mask-dst {mask_dst}; choose another")
     try:
         names = MaskNames(mask_dir, args.mask_pattern)
@@ -831,6 +831,12 @@ def _other_versions(made: dict[str, Any], current: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Augment every image under SRC into DST; exit 1 when any image failed."""
+    # Written as given: Path("./-") is "-". Copies go to files in folders, never stdout.
+    refuse_dash(args.dst, "DST", instead="augment writes its copies into a folder; name one")
+    if args.mask_dst is not None:
+        refuse_dash(
+            args.mask_dst, "--mask-dst", instead="the masks' copies go into a folder; name one"
+        )
     src, dst = Path(args.src), Path(args.dst)
     check_paths(src, dst)
     masks = _masks(args, src, dst)

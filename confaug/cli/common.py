@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from confaug.errors import ConfigError
+from confaug.errors import ConfigError, one_line
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
@@ -99,9 +101,19 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
 
 
 def import_modules(names: list[str]) -> None:
-    """Import the modules named by ``--import`` (the current directory is importable)."""
+    """Import the modules named by ``--import`` (the current directory is importable).
+
+    Any failure is a ``UsageError`` (exit code 2, the command did not run): one line naming
+    the module, the error and where in the user's code it was raised. A SyntaxError or an
+    exception in the module that registers a ``preprocessing_function`` is common while it
+    is written; a traceback through importlib, or validate's "bug in confaug" report about
+    the config, pointed away from it. Names that cannot be modules (``""``, ``.rel``, a
+    path, ``x.py``) are refused before anything is imported: ``x.py`` would first run
+    ``x`` and only then fail."""
     if not names:
         return
+    for name in names:
+        _check_module_name(name)
     cwd = str(Path.cwd())
     added = cwd not in sys.path
     if added:
@@ -111,10 +123,102 @@ def import_modules(names: list[str]) -> None:
             try:
                 importlib.import_module(name)
             except ImportError as err:
-                raise UsageError(f"--import {name}: {err}") from None
+                if err.name is not None and (name == err.name or name.startswith(err.name + ".")):
+                    raise UsageError(f"--import {name}: {err}") from None
+                # An import inside the module failed: where it was written helps.
+                raise UsageError(_import_failure(name, err)) from None
+            except SystemExit as stop:  # sys.exit() at import would end confaug with its code
+                raise UsageError(
+                    f"--import {name}: the module called sys.exit({stop.code!r}) as it was imported"
+                ) from None
+            except Exception as err:  # the module's own error (SyntaxError, RuntimeError, ...)
+                raise UsageError(_import_failure(name, err)) from None
     finally:
         if added:
             sys.path.remove(cwd)
+
+
+def _check_module_name(name: str) -> None:
+    """A ``UsageError`` for an ``--import`` that cannot name a module, with the name it
+    likely meant."""
+    if not name.strip():
+        raise UsageError("--import needs a module name, e.g. --import my_functions")
+    path = name.removesuffix(".py")
+    if path != name or "/" in name or os.sep in name:
+        # A file given for a module: the name it is imported by, from its folder.
+        parts = [part for part in Path(path).parts if part not in (".", os.sep, "/")]
+        outside = Path(path).is_absolute() or ".." in parts or not parts
+        module = Path(path).name if outside else ".".join(parts)
+        where = ", run from its folder (or with that folder on PYTHONPATH)" if outside else ""
+        meant = f": --import {module}{where}" if module else ""
+        raise UsageError(f"--import {name}: give a module name, not a file{meant}")
+    if name.startswith("."):
+        raise UsageError(
+            f"--import {name}: relative module names cannot be imported; give the full name"
+        )
+
+
+def _import_failure(name: str, err: BaseException) -> str:
+    """``--import NAME: FILE:LINE: Type: message`` for an exception raised while importing
+    ``NAME``; FILE:LINE is the last line of the user's own code it came through (a
+    SyntaxError's own place), not a line of importlib, the standard library, an installed
+    package or confaug (``confaug.register`` refusing a name is the user's call's fault)."""
+    place = ""
+    if isinstance(err, SyntaxError) and err.filename:
+        place = f"{_shown_path(err.filename)}:{err.lineno}: " if err.lineno else ""
+        message = err.msg
+    else:
+        frames = [
+            frame
+            for frame in traceback.extract_tb(err.__traceback__)
+            if not frame.filename.startswith("<")  # <frozen importlib._bootstrap>, <string>
+        ]
+        own = [frame for frame in frames if not _library_file(frame.filename)]
+        if own or frames:
+            frame = (own or frames)[-1]
+            place = f"{_shown_path(frame.filename)}:{frame.lineno}: "
+        message = str(err)
+    return (
+        f"--import {name}: {place}{type(err).__name__}: {one_line(message, join=True)} "
+        f"(for the traceback: python -c 'import {name}')"
+    )
+
+
+def _library_file(filename: str) -> bool:
+    """Whether ``filename`` is confaug's, the standard library's or an installed package's."""
+    import sysconfig
+
+    folders = {Path(__file__).resolve().parents[1]}  # the confaug package
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        folders.add(Path(sysconfig.get_paths()[key]).resolve())
+    try:
+        path = Path(filename).resolve()
+    except (OSError, RuntimeError):
+        return False
+    return any(path.is_relative_to(folder) for folder in folders)
+
+
+def _shown_path(filename: str) -> str:
+    """``filename`` relative to the working directory when it lies below it."""
+    try:
+        return str(Path(filename).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return filename
+
+
+#: ``-`` as a path: stdout for a command's text output (``-o -``, as ``-o`` left out). Not
+#: stdin, and not a file named "-": a config, an image or a folder named ``-`` is refused
+#: (:func:`refuse_dash`), instead of a file called "-" written or read in the working
+#: directory. ``./-`` names such a file.
+STDIO = "-"
+
+
+def refuse_dash(value: str, what: str, *, instead: str) -> None:
+    """A ``UsageError`` when ``value`` is ``-``, which ``what`` does not take (``instead``
+    says what to give). argparse keeps ``./-`` as written, so a file named so is still
+    reachable."""
+    if value == STDIO:
+        raise UsageError(f"{what} -: {instead} (./- names a file called '-')")
 
 
 def read_document(source: str, args: argparse.Namespace) -> Document:
@@ -123,6 +227,11 @@ def read_document(source: str, args: argparse.Namespace) -> Document:
     from confaug.reading.albu_format import DroppedKeysWarning
     from confaug.reading.extends import roots_option
 
+    # Every command's config goes through here: a "-" is refused once, for all of them.
+    # (Reading a config from stdin needs the reading layer to take bytes with a name.)
+    refuse_dash(
+        source, "config", instead="configs are not read from stdin; give a file or preset:NAME"
+    )
     import_modules(args.imports)
     # A parent outside the roots: the hint names this command's flag, not the Python keyword.
     token = roots_option.set("add --allow-root {shell} to permit it")
@@ -191,9 +300,44 @@ def make_parent(path: Path) -> None:
         raise NotAFolderError(message) from None
 
 
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies below it, both resolved (links followed): the
+    one overlap check of a command's outputs against its inputs."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def refuse_output_over_inputs(output: str, inputs: list[tuple[str, str]]) -> None:
+    """A ``UsageError`` when the image ``-o output`` would be written over one of the files
+    it is made from, or into a folder they are read from (``inputs``: option and path, e.g.
+    ``("--image", "photos/")``), as ``augment`` refuses a DST inside SRC. A preview written
+    over its ``--image`` file replaced the user's image, and one in its folder becomes an
+    input of the next run."""
+    target = Path(output)
+    for option, given in inputs:
+        path = Path(given)
+        try:
+            # Where the file lands: the output is replaced by a rename, so a link as its last
+            # part is replaced itself, not the file it points to.
+            written = target.parent.resolve() / target.name
+            if path.is_dir():
+                if written.is_relative_to(path.resolve()):
+                    raise UsageError(
+                        f"-o {output} is inside {option} {given}, which the images are read "
+                        "from; write it outside that folder"
+                    )
+            elif written in (path.resolve(), path.parent.resolve() / path.name):
+                raise UsageError(
+                    f"-o {output} is {option} {given}: it would be written over; choose "
+                    "another path"
+                )
+        except (OSError, ValueError, RuntimeError):  # an unusable path: the read or write says
+            continue
+
+
 def write_output(text: str, output: str | None) -> None:
-    """Print ``text``, or write it to ``output`` (parent folders made) and say so."""
-    if not output:
+    """Print ``text``, or write it to ``output`` (parent folders made) and say so. ``-o -``
+    prints it too, as the usual convention has it (it wrote a file named "-")."""
+    if not output or output == STDIO:
         print(text, end="")
         return
     path = Path(output)

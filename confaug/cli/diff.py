@@ -22,6 +22,7 @@ from confaug.cli.common import (
     cell_size_px,
     load_checked,
     non_negative_int,
+    refuse_output_over_inputs,
     versions_count,
 )
 from confaug.errors import ConfigError, one_line
@@ -124,6 +125,7 @@ def _check_grid_options(args: argparse.Namespace) -> ImagePaths | None:
     from confaug.cli.preview import grid_format, image_paths
 
     grid_format(args.output)
+    refuse_output_over_inputs(args.output, [("--image", path) for path in args.images])
     paths = image_paths(args.images, args.max_images) if args.images else None
     count = len(paths.files) if paths is not None else len(args.samples or samples.names())
     check_grid(  # a row by A above a row by B, for each image

@@ -11,8 +11,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from confaug.cli.common import Formatter, add_command
-from confaug.errors import DataError, did_you_mean
+from confaug.cli.common import Formatter, UsageError, add_command
+from confaug.errors import did_you_mean
 from confaug.resources import SCHEMA_FILE, schema_modeline
 
 MODELINE_PREFIX = "# yaml-language-server:"
@@ -49,12 +49,14 @@ def presets() -> dict[str, Path]:
 
 
 def _find(name: str) -> Path:
-    """The file of preset ``name`` (``preset:`` prefix allowed); ``DataError`` if there is none."""
+    """The file of preset ``name`` (``preset:`` prefix allowed); a ``UsageError`` (exit code
+    2) if there is none: NAME is picked from the list 'confaug presets' prints, as argparse
+    refuses a value outside its choices (``--sample nope``), not input that is invalid."""
     name = name.removeprefix("preset:")
     known = presets()
     if name not in known:
         hint = did_you_mean(name, known)
-        raise DataError(
+        raise UsageError(
             f"no preset named '{name}'" + (f" ({hint})" if hint else "; see 'confaug presets'")
         )
     return known[name]

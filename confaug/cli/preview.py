@@ -31,6 +31,8 @@ from confaug.cli.common import (
     load_pipeline,
     mask_usage_error,
     non_negative_int,
+    refuse_dash,
+    refuse_output_over_inputs,
     versions_count,
 )
 from confaug.cli.grid import Cell, as_tile, check_grid, render_grid, stretched, write_png
@@ -314,6 +316,13 @@ def grid_format(output: str) -> str:
     """The image format ``output``'s suffix names (``.png`` without one); a ``UsageError``
     for a suffix no image is written as. ``grid.jpg`` holds a JPEG, not PNG bytes under a
     name every viewer and upload form reads as JPEG."""
+    # An image on a terminal or in a pipe is no use to anyone: "-o -" is refused, not a
+    # file named "-" (a text command's "-o -" prints instead).
+    refuse_dash(
+        output,
+        "-o",
+        instead="the grid is an image, not printed to stdout; name a file, e.g. grid.png",
+    )
     suffix = Path(output).suffix.lower() or ".png"
     if suffix not in WRITABLE:
         others = ", ".join(sorted(WRITABLE - {".png"}))
@@ -336,6 +345,10 @@ def run(args: argparse.Namespace) -> int:
     if args.images and args.samples:
         raise UsageError("use either --image or --sample, not both")
     grid_format(args.output)  # before anything is loaded or augmented
+    refuse_output_over_inputs(
+        args.output,
+        [("--image", path) for path in args.images] + [("--mask", path) for path in args.masks],
+    )
     pipe = load_pipeline(args.config, args)
     items = _items(args)
     columns = args.columns or min(args.count + 1, 9)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from confaug.cli.common import add_command, add_output_option, write_output
+from confaug.cli.common import add_command, add_output_option, refuse_dash, write_output
 from confaug.cli.presets import DEFAULT_SCHEMA
 
 #: ``--check`` reads at most this many times the current schema's size: any confaug schema,
@@ -65,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
 
     text = schema_text()
     if args.check:
+        # Not stdin: a schema is checked where editors read it, a file (see common.STDIO).
+        refuse_dash(
+            args.check, "--check", instead="stdin is not read; name the schema file to compare"
+        )
         return check(Path(args.check), text)
     write_output(text, args.output)
     return 0
