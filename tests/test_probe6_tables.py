@@ -68,3 +68,27 @@ def test_save_prefix_of_another_type_is_formatted_as_keras_does(tmp_path: Path) 
     )
     next(gen)
     assert sorted(path.name.split("_")[0] for path in tmp_path.iterdir()) == ["7", "7"]
+
+
+def test_class_names_that_differ_only_in_spaces_or_number_spelling_are_warned_of(
+    folder: Path,
+) -> None:
+    table = pd.DataFrame(
+        {"filename": ["a/0.png", "a/1.png", "a/2.png"], "class": ["1", "1.0", "b "]}
+    )
+    with pytest.warns(UserWarning, match=r"differ only in spaces .*'1', '1\.0'"):
+        gen = confaug.load_pipeline({"version": 1}).flow_from_dataframe(
+            table, folder, target_size=(8, 8), class_mode="sparse", seed=0
+        )
+    assert sorted(gen.class_indices) == ["1", "1.0", "b "]  # still their own classes, as before
+
+
+def test_distinct_class_names_are_not_warned_of(folder: Path) -> None:
+    import warnings
+
+    table = pd.DataFrame({"filename": ["a/0.png", "a/1.png", "a/2.png"], "class": ["1", "2", "b"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        confaug.load_pipeline({"version": 1}).flow_from_dataframe(
+            table, folder, target_size=(8, 8), class_mode="sparse", seed=0
+        )

@@ -98,6 +98,35 @@ class _Generators:
 #: The keys one of which every sample must hold for albumentations to have pixels to work on.
 _IMAGE_KEYS = frozenset({"image", "images", "volume", "volumes"})
 
+#: The channel counts an image has on its ``data_format``'s axis: the rule ``flow`` and
+#: ``wrap`` hold every array to (``sources.arrays``), and :func:`other_layout` applies.
+CHANNEL_COUNTS = (1, 3, 4)
+
+
+def other_layout(
+    shape: tuple[int, ...], channels_first: bool, *, hint: str | None = None
+) -> str | None:
+    """The words for an image (rank 3) or a batch (rank 4) of ``shape`` that is in the other
+    layout than ``channels_first`` says, else None.
+
+    ``flow``'s and ``wrap``'s rule (1, 3 or 4 channels on the data_format's axis), where
+    the other layout's channel axis keeps it: a CHW ``(3, 32, 32)`` image handed to a
+    ``channels_last`` pipeline (torchvision's layout) was read as 3 rows of 32 pixels with
+    32 channels — a horizontal flip became a vertical one, without a word. An image whose
+    channels fit neither layout (32×32 with 5 channels) is a many-channel image and is
+    taken as it is, as ``apply_batch`` and the row adapters always took it. ``hint``
+    replaces the default one (is data_format right?)."""
+    start = len(shape) - 3
+    axis, other = (start, start + 2) if channels_first else (start + 2, start)
+    if start < 0 or shape[axis] in CHANNEL_COUNTS or shape[other] not in CHANNEL_COUNTS:
+        return None
+    layout = "channels_first" if channels_first else "channels_last"
+    hint = hint or f"is data_format right? the pipeline's is {layout}"
+    return (
+        f"has shape {tuple(shape)}: {shape[axis]} channels on axis {axis}; "
+        f"expected 1, 3 or 4 ({hint})"
+    )
+
 
 class Pipeline:
     """A compiled augmentation spec.
@@ -165,6 +194,19 @@ class Pipeline:
         """The step whose dtype and range the output has (``transforms.3.Normalize``), or
         None when the output keeps the input's."""
         return None if self._output is None else self._output.path
+
+    def output_dtype(self, dtype: Any, *, standardize: bool = True) -> np.dtype[Any]:
+        """The dtype an image of ``dtype`` comes out in: the one a step sets (``Normalize``,
+        ``ToFloat``, ``FromFloat``) or the input's; after :meth:`standardize`, the spec's
+        ``dtype``, or float32 when the Keras stage does anything. For a stand-in of an image
+        that could not be augmented (Ray's ``on_error="mark"``), so its column keeps one
+        dtype."""
+        out = np.dtype(dtype) if self._output is None else self._output.dtype
+        if not standardize:
+            return out
+        if self.spec.dtype is not None:
+            return np.dtype(self.spec.dtype)
+        return out if self.standardizer.is_identity else np.dtype(np.float32)
 
     @property
     def validation_split(self) -> float:
@@ -433,6 +475,17 @@ class Pipeline:
             raise DataError(
                 f"x: expected a batch of rank 4 ({self.spec.data_format}), got shape {batch.shape}"
             )
+        wrong = other_layout(batch.shape, self._channels_first)
+        if wrong is not None:  # flow's and wrap's check (other_layout)
+            raise DataError(f"x {wrong}")
+        result = self._augment_batch(batch, seed)
+        if squeeze:
+            result = result[..., 0]
+        return self.standardize(result) if standardize else result
+
+    def _augment_batch(self, batch: np.ndarray, seed: int | None) -> np.ndarray:
+        """A rank-4 batch augmented (:meth:`apply_batch` without its checks of the layout:
+        ``fit(augment=True)`` takes what Keras' ``fit`` takes, any channel count)."""
         # One value range for the whole batch: a dark 0–255 image must not pass for [0, 1].
         scale = infer_scale(batch, self.spec.value_range, where="x")
         result = self._whole_batch(batch, seed, scale)  # None: image by image, below
@@ -453,9 +506,7 @@ class Pipeline:
                     "a fixed-size step such as Resize or RandomCrop with p: 1"
                 )
             result = np.stack(out) if out else self._empty_like(batch)
-        if squeeze:
-            result = result[..., 0]
-        return self.standardize(result) if standardize else result
+        return result
 
     def _empty_like(self, batch: np.ndarray) -> np.ndarray:
         """The result of augmenting an empty ``batch``: in the dtype a step sets, if one does."""
@@ -548,10 +599,7 @@ class Pipeline:
                 raise ValueError(f"rounds={rounds!r}; expected an int >= 1")
             base = 0 if seed is None else resolve_seed(seed)
             data = np.concatenate(
-                [
-                    self.apply_batch(data, seed=sample_seed(base, r), standardize=False)
-                    for r in range(rounds)
-                ]
+                [self._augment_batch(data, sample_seed(base, r)) for r in range(rounds)]
             )
             _require_finite(data, "augmented x")
         self.standardizer.fit(data, channels_first=self._channels_first)

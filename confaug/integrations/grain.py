@@ -90,6 +90,7 @@ class _ElementAugmenter(RowAugmenter):
             keys=None if self.key_field is None else [element[self.key_field]],
             key_name=self.key_field or "key",
             mask_name=self.mask_key or "mask",
+            image_name=self.image_key,
             stream=stream,
         )[0]
         result = dict(element)

@@ -76,8 +76,15 @@ class HFTransform(RowAugmenter):
         self.channels_first = channels_first
         self.float32 = float32
 
-    def __call__(self, batch: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    def __call__(self, batch: Mapping[str, list[Any]], *extra: Any) -> dict[str, list[Any]]:
         """Augment one formatted batch (a dict of column lists)."""
+        if extra:  # ds.map(augment, with_indices=True / with_rank=True): Python's words
+            raise TypeError(
+                f"hf_transform takes the batch alone, got {len(extra)} more argument(s): "
+                "drop with_indices / with_rank from ds.map(...); to key rows by their index, "
+                "add it as a column (ds.add_column('id', range(len(ds)))) and pass "
+                "key_column='id'"
+            )
         if not isinstance(batch, Mapping):
             raise TypeError(
                 f"expected a dict of column lists, got {type(batch).__name__}; pass this "
@@ -104,6 +111,7 @@ class HFTransform(RowAugmenter):
             keys=None if self.key_column is None else batch[self.key_column],
             key_name=self.key_column or "key",
             mask_name=self.mask_column or "mask",
+            image_name=self.image_column,
         )
         out = dict(batch)
         out[self.output_column] = [self._layout(o["image"]) for o in outputs]

@@ -48,8 +48,10 @@ import numpy as np
 
 from confaug.batching.factory import unexpected_keywords
 from confaug.batching.loader import Augmented, SkipLog, augment_samples
-from confaug.compiler.pipeline import Pipeline
+from confaug.compiler.pipeline import Pipeline, other_layout
 from confaug.integrations.rows import (
+    ENCODED,
+    check_one_range,
     checked_pixel_dtype,
     compile_pipeline,
     float_bounds,
@@ -59,6 +61,7 @@ from confaug.integrations.rows import (
 from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key, sample_seed
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import DecodeOptions, decode_image, decode_mask, decode_options
+from confaug.sources.errors import DataError
 
 #: What happens to a bad row: the loader's ``on_error`` (raise, skip), or kept and marked.
 OnRowError = Literal["raise", "skip", "mark"]
@@ -100,6 +103,7 @@ class _Rows(Source):
         self.decode = augmenter.decode
         self.pixel_dtype = augmenter.pixel_dtype
         self.data_format = augmenter.pipeline.spec.data_format
+        self._first = self.data_format == "channels_first"
         self.y_mode: YMode = "none" if mask_column is None else "mask"
         self.target_keys = ()
         self._sample_keys: dict[int, int] = {}
@@ -117,7 +121,9 @@ class _Rows(Source):
         """:func:`row_key` of the row's key, or of its image value (array or bytes)."""
         if index not in self._sample_keys:
             value = self.images[index] if self.keys is None else self.keys[index]
-            if self.keys is None and not isinstance(value, (bytes, bytearray)):
+            if self.keys is None and isinstance(value, ENCODED):
+                value = bytes(value)
+            elif self.keys is None:
                 value = np.asarray(value)
             self._sample_keys[index] = row_key(value)
         return self._sample_keys[index]
@@ -146,10 +152,20 @@ class _Rows(Source):
         return None
 
     def _pixels(self, value: Any, *, is_mask: bool) -> np.ndarray:
-        """An array as given, or encoded file bytes (``read_binary_files``) decoded."""
-        if not isinstance(value, (bytes, bytearray)):
+        """An array as given (in the pipeline's layout; an H×W grayscale image as H×W×1, as
+        the generator, Hugging Face and Grain give it), or encoded file bytes
+        (``read_binary_files``) decoded."""
+        if not isinstance(value, ENCODED):
             array = np.asarray(value)
-            return array if is_mask else integer_pixels(array, self.pixel_dtype)
+            if is_mask:
+                return array
+            array = integer_pixels(array, self.pixel_dtype)
+            if array.ndim == 2:  # the one channel axis every other source gives
+                return to_layout(array[..., None], self.data_format)
+            wrong = None if array.ndim != 3 else other_layout(array.shape, self._first)
+            if wrong is not None:  # flow's and wrap's check: a CHW image on channels_last
+                raise DataError(f"the image {wrong}")
+            return array
         options = self.decode
         if is_mask:
             return decode_mask(bytes(value), options.target_size, max_pixels=options.max_pixels)
@@ -224,15 +240,19 @@ class RayAugmenter:
         if is_one_row(batch, self.image_column, batch_call=_BATCH_CALL, adapter="ray_augment"):
             return self._one_row(batch)
         rows = _Rows(batch, self)
-        done = augment_samples(
-            rows,
-            self.pipeline,
-            range(len(rows)),
-            seed=self.seed,
-            stream=(SAMPLE_STREAM, self.epoch),
-            on_error="raise" if self.on_error == "raise" else "skip",
-            standardize=self.standardize,
-        )
+        try:
+            done = augment_samples(
+                rows,
+                self.pipeline,
+                range(len(rows)),
+                seed=self.seed,
+                stream=(SAMPLE_STREAM, self.epoch),
+                on_error="raise" if self.on_error == "raise" else "skip",
+                standardize=self.standardize,
+            )
+        except DataError:
+            check_one_range(self.pipeline, rows, rows.images, self.image_column)  # rows named
+            raise
         self._skips.add(done.skipped)
         return self._assemble(batch, done)
 
@@ -252,6 +272,20 @@ class RayAugmenter:
         return out
 
     # ---- output -------------------------------------------------------------------------
+    def _stand_in_dtype(self, name: str, column: Any) -> np.dtype[Any]:
+        """The dtype a good row of ``column`` comes out in (``Pipeline.output_dtype``), for
+        a marked row's stand-in: the input column's (uint8 for encoded files, as decoded)."""
+        sample = column[0] if len(column) else None
+        if sample is None or isinstance(sample, ENCODED):
+            given = np.dtype(np.uint8)
+        else:
+            given = np.asarray(sample).dtype
+            if given.kind in "iu" and given not in (np.uint8, np.uint16):
+                given = self.pixel_dtype or np.dtype(np.uint8)  # as integer_pixels reads it
+        if name == self.mask_column:
+            return given
+        return self.pipeline.output_dtype(given, standardize=self.standardize)
+
     def _assemble(self, batch: Mapping[str, np.ndarray], done: Augmented) -> dict[str, Any]:
         """The batch with the augmented columns; bad rows dropped (skip) or marked (mark)."""
         count = len(batch[self.image_column])
@@ -269,7 +303,7 @@ class RayAugmenter:
                 rows = [None] * count
                 for index, value in zip(done.kept, values, strict=True):
                     rows[index] = value
-            out[name] = _column(rows, batch[name])
+            out[name] = _column(rows, batch[name], self._stand_in_dtype(name, batch[name]))
         if mark:
             reasons = np.full(count, "", dtype=object)
             bad = np.setdiff1d(np.arange(count), done.kept)  # in order, as done.skipped
@@ -278,14 +312,20 @@ class RayAugmenter:
         return out
 
 
-def _column(values: list[np.ndarray | None], like: Any) -> np.ndarray:
-    """Rows as one stacked array when they share shape and dtype, else an object array."""
+def _column(values: list[np.ndarray | None], like: Any, dtype: np.dtype[Any]) -> np.ndarray:
+    """Rows as one stacked array when they share shape and dtype, else an object array.
+
+    A bad row (``None``) gets an empty stand-in of a good row's rank and dtype, or, with no
+    good row in the block, of the input column's rank and ``dtype`` (what good rows come out
+    in): Ray unifies the blocks' tensor types, and a uint8 stand-in next to float32 blocks
+    stopped the job ("Can't unify tensor types") that ``mark`` is meant to let finish."""
     good = [value for value in values if value is not None]
     if good:
         placeholder = np.zeros((0,) * good[0].ndim, dtype=good[0].dtype)
     else:
-        sample = np.asarray(like[0]) if len(like) and not isinstance(like[0], bytes) else None
-        placeholder = np.zeros((0,) * (3 if sample is None else sample.ndim), dtype=np.uint8)
+        sample = np.asarray(like[0]) if len(like) and not isinstance(like[0], ENCODED) else None
+        rank = 3 if sample is None or sample.ndim == 2 else sample.ndim  # H×W comes out H×W×1
+        placeholder = np.zeros((0,) * rank, dtype=dtype)
     rows = [placeholder if value is None else value for value in values]
     if not rows:
         return np.asarray(like)[:0] if np.asarray(like).dtype != object else np.empty(0, object)

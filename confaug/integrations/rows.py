@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from confaug.batching.loader import augment_samples
-from confaug.compiler.pipeline import Pipeline
+from confaug.compiler.pipeline import Pipeline, other_layout
+from confaug.compiler.values import infer_scale
 from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key
 from confaug.sources.base import Source, YMode, to_layout
 from confaug.sources.decode import (
@@ -39,6 +40,16 @@ from confaug.sources.decode import (
     pil_pixels,
 )
 from confaug.sources.errors import DataError, shown
+
+#: What an encoded image (a file's bytes) may come as: ``np.bytes_`` is bytes; a
+#: ``memoryview`` of a file's bytes was read as a 1-D array of them.
+ENCODED = (bytes, bytearray, memoryview)
+
+#: What rows' arrays are read as, whatever the pipeline's data_format (see :func:`_pixels`).
+_ROW_LAYOUT = (
+    "row arrays are read as H×W×C, as decoded images are, whatever the pipeline's "
+    "data_format; move the channel axis last: np.moveaxis(image, 0, -1)"
+)
 
 
 def compile_pipeline(pipeline: Any) -> Pipeline:
@@ -79,7 +90,7 @@ def float_row(value: Any) -> np.ndarray | None:
         return value if value.dtype.kind == "f" else None
     if hasattr(value, "convert") and hasattr(value, "mode"):  # a PIL image
         return np.asarray(value) if value.mode == "F" else None
-    if isinstance(value, (Mapping, bytes, bytearray, str, os.PathLike)):
+    if isinstance(value, (Mapping, *ENCODED, str, os.PathLike)):
         return None  # an encoded image or a path: decoded as uint8 or 16-bit
     try:
         array = np.asarray(value)
@@ -109,6 +120,8 @@ def _pixel_depth(image: Any) -> int | None:
     ndim = getattr(value, "ndim", None)
     if depth and isinstance(ndim, int) and ndim > 0:
         return None  # a list of arrays: one image an entry
+    if isinstance(value, (*ENCODED, str)):  # np.bytes_ and np.str_ are NumPy scalars too
+        return None  # encoded images or paths: one image an entry
     if isinstance(value, (bool, int, float, np.generic)) or (ndim == 0 and depth):
         return depth
     if not depth and isinstance(ndim, int) and str(getattr(value, "dtype", "")) != "object":
@@ -150,13 +163,53 @@ def is_one_row(
         shape.append(len(value))
         value = value[0]
     shape = shape or list(image.shape)
-    if 1 <= shape[-1] <= 4:
+    if 1 <= shape[-1] <= 4 and not _ragged(image):  # ragged: rows of their own, each worded
         raise TypeError(
             f"{adapter} got a dict whose {image_column!r} column has shape {tuple(shape)}: "
             f"one image with {shape[-1]} channels, or a batch of {length} grayscale images "
             f"{shape[-1]} pixels wide? {batch_call}"
         )
     return False
+
+
+def _ragged(column: Any) -> bool:
+    """Whether nested lists do not make one array (their lengths differ)."""
+    if not isinstance(column, (list, tuple)):
+        return False
+    try:
+        np.asarray(column)
+    except ValueError:
+        return True
+    return False
+
+
+def check_one_range(
+    pipeline: Pipeline, source: Source, images: Iterable[Any], image_name: str
+) -> None:
+    """A ``DataError`` naming the rows (``source.describe``) and the image column when the
+    float rows of a batch fit no value range under ``value_range: auto``, else nothing:
+    called when the loader failed, whose words for it named neither ("x: float values
+    span ...", the range being decided for the whole batch, :func:`float_bounds`). The
+    rows named are those beyond [0, 255]."""
+    bounds = source.value_bounds()  # type: ignore[attr-defined]
+    if bounds is None:
+        return
+    try:
+        pipeline.for_value_bounds(*bounds)
+    except DataError:
+        bad = [index for index, value in enumerate(images) if _beyond_bytes(float_row(value))]
+        named = ", ".join(shown(source.describe(index)) for index in bad[:5])
+        where = f"{named}{', ...' if len(bad) > 5 else ''}: {image_name}"
+        infer_scale(np.asarray(bounds, dtype=np.float64), "auto", where=where)  # its words
+        raise
+
+
+def _beyond_bytes(value: np.ndarray | None) -> bool:
+    """Whether a float row has a finite value below 0 or above 255."""
+    if value is None or value.size == 0:
+        return False
+    finite = value[np.isfinite(value)]
+    return bool(finite.size) and (float(finite.min()) < 0.0 or float(finite.max()) > 255.0)
 
 
 class RowSource(Source):
@@ -209,7 +262,7 @@ class RowSource(Source):
         value = self.images[index]
         if isinstance(value, Mapping) and value.get("bytes") is not None:
             value = value["bytes"]
-        if isinstance(value, (bytes, bytearray)):
+        if isinstance(value, ENCODED):
             return row_key(bytes(value))
         return row_key(self._image(index))
 
@@ -274,13 +327,17 @@ def _pixels(
     mask: bool,
     pixel_dtype: np.dtype[Any] | None = None,
 ) -> np.ndarray:
-    """An HWC array (HW for a single-channel mask) from any of the values rows hold."""
+    """An HWC array (HW for a single-channel mask) from any of the values rows hold.
+
+    Arrays are read as H×W×C whatever the pipeline's data_format (``RowSource`` puts them
+    in its layout); one that is in C×H×W (a torchvision tensor) is a ``DataError``, by the
+    rule ``flow`` and ``wrap`` hold arrays to (``other_layout``)."""
     if isinstance(value, Mapping):  # datasets.Image(decode=False): {"bytes", "path"}
         value = value.get("bytes") or value.get("path")
         if value is None:
             raise DataError("an image entry with neither bytes nor a path")
-    if isinstance(value, (bytes, bytearray, str, os.PathLike)):
-        source = bytes(value) if isinstance(value, (bytes, bytearray)) else os.fspath(value)
+    if isinstance(value, (*ENCODED, str, os.PathLike)):
+        source = bytes(value) if isinstance(value, ENCODED) else os.fspath(value)
         if mask:
             return decode_mask(source, decode.target_size, max_pixels=decode.max_pixels)
         return decode_image(source, decode)
@@ -290,17 +347,41 @@ def _pixels(
         value = np.asarray(value)
         if value.dtype == bool:  # a 1-bit mask: its classes are 0 and 1
             value = value.astype(np.uint8)
+    if isinstance(value, list) and value and _is_an_image(value[0]):
+        # datasets' Sequence(Image()): np.asarray stacked the images into one 4-D array,
+        # which the pipeline refused as "expected a 2-D or 3-D array".
+        raise DataError(
+            f"the row holds a list of {_count(len(value), 'image')} (a "
+            "Sequence(Image()) column?); confaug augments one image a row: give each image "
+            "a row of its own (ds.map(..., batched=True) can flatten the column)"
+        )
     try:
         array = np.asarray(value)
     except ValueError:  # ragged: a tuple (image, label), nested lists of different lengths
         array = np.empty(0, dtype=object)
     if array.dtype == object:
+        if isinstance(value, list):
+            raise DataError("cannot read an image from nested lists of different lengths")
         raise DataError(f"cannot read an image from a value of type {type(value).__name__}")
     if not mask:
         array = integer_pixels(array, pixel_dtype)
+        wrong = other_layout(array.shape, False, hint=_ROW_LAYOUT) if array.ndim == 3 else None
+        if wrong is not None:
+            raise DataError(f"the image {wrong}")
     if array.ndim == 2 and not mask:
         array = array[..., None]
     return array
+
+
+def _is_an_image(value: Any) -> bool:
+    """Whether a list entry is an image of its own (an array, a PIL image, a file's bytes,
+    a path or datasets' {"bytes", "path"} dict), not a line of pixels."""
+    if isinstance(value, (Mapping, *ENCODED, str, os.PathLike)):
+        return True
+    if hasattr(value, "convert") and hasattr(value, "mode"):  # a PIL image
+        return True
+    ndim = getattr(value, "ndim", None)
+    return isinstance(ndim, int) and ndim >= 2
 
 
 #: The depths an integer row without one of its own may be read as (``pixel_dtype=``).
@@ -338,7 +419,13 @@ def integer_pixels(array: np.ndarray, pixel_dtype: np.dtype[Any] | None = None) 
     low, high = (int(array.min()), int(array.max())) if array.size else (0, 0)
     if low >= 0 and high <= np.iinfo(target).max:
         return array.astype(target)
-    if low < 0 or high > np.iinfo(np.uint16).max:
+    if low < 0:  # int8 rows, differences of images: no depth has negative pixels
+        raise DataError(
+            f"integer pixels span {low}..{high}: pixels below 0 ({array.dtype}), which no "
+            "image depth holds (uint8, uint16); shift or scale them into 0..255, or pass "
+            "floats with value_range: [low, high] in the config"
+        )
+    if high > np.iinfo(np.uint16).max:
         raise DataError(
             f"integer pixels span {low}..{high}: beyond 0..65535, no image depth holds them"
         )
@@ -391,13 +478,14 @@ class RowAugmenter:
         keys: Sequence[Any] | None = None,
         key_name: str = "key",
         mask_name: str = "mask",
+        image_name: str = "image",
         stream: tuple[int, ...] | None = None,
     ) -> list[dict[str, Any]]:
         """The pipeline's output (``image``, and ``mask`` with masks) for each row.
 
         ``stream`` defaults to ``(SAMPLE_STREAM, epoch)``; a bad row raises a ``DataError``
         naming it (by ``key_name`` and its key), as do masks or keys fewer or more than the
-        images (``mask_name``, ``key_name``: the columns, for the message).
+        images (``mask_name``, ``key_name``, ``image_name``: the columns, for the message).
         """
         rows = RowSource(
             images,
@@ -409,14 +497,18 @@ class RowAugmenter:
             data_format=self.pipeline.spec.data_format,
             pixel_dtype=getattr(self, "pixel_dtype", None),  # objects pickled before it
         )
-        done = augment_samples(
-            rows,
-            self.pipeline,
-            range(len(rows)),
-            seed=self.seed,
-            stream=(SAMPLE_STREAM, self.epoch) if stream is None else stream,
-            standardize=self.standardize,
-        )
+        try:
+            done = augment_samples(
+                rows,
+                self.pipeline,
+                range(len(rows)),
+                seed=self.seed,
+                stream=(SAMPLE_STREAM, self.epoch) if stream is None else stream,
+                standardize=self.standardize,
+            )
+        except DataError:
+            check_one_range(self.pipeline, rows, images, image_name)  # the rows, named
+            raise
         return done.outputs
 
 
@@ -427,9 +519,11 @@ def _checked_epoch(epoch: int) -> int:
 
 
 __all__ = [
+    "ENCODED",
     "PIXEL_DTYPES",
     "RowAugmenter",
     "RowSource",
+    "check_one_range",
     "checked_pixel_dtype",
     "compile_pipeline",
     "float_bounds",

@@ -27,6 +27,7 @@ import io
 import logging
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -425,9 +426,39 @@ def _filter_classes(
         rows = [row for row in rows if row in bad or set(_label_list(labels[row])) & set(names)]
     else:
         names = sorted({name for row in good for name in _label_list(labels[row])})
+        _warn_lookalike_classes(names)
     if class_mode == "binary" and len(names) != 2:
         raise ValueError(f'class_mode="binary" needs exactly 2 classes; found {len(names)}')
     return rows, names
+
+
+def _warn_lookalike_classes(names: list[str]) -> None:
+    """Warn, once, when class names found in the table differ only by surrounding spaces or
+    by how a number is written ("cat" and "cat ", "1" and "1.0"): each is a class of its own,
+    which a hand-edited CSV rarely means."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(_lookalike_key(name), []).append(name)
+    alike = [group for group in groups.values() if len(group) > 1]
+    if alike:
+        shown_groups = "; ".join(", ".join(_cell(name) for name in group) for group in alike[:3])
+        warnings.warn(
+            f"these class names differ only in spaces or in how a number is written, and each "
+            f"is a class of its own: {shown_groups}"
+            + (f" (and {len(alike) - 3} more groups)" if len(alike) > 3 else "")
+            + "; clean the label column, or pass classes= to choose the classes",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _lookalike_key(name: str) -> str:
+    text = name.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return repr(number) if math.isfinite(number) else text
 
 
 def _label_list(label: Any) -> list[str]:
