@@ -6,14 +6,18 @@
 The signature is derived from the generator's first batch: ``x``, ``y`` and ``w`` keep their
 dtypes and per-sample shapes, the batch dimension is ``None`` (the last batch may be short).
 Each pass over the dataset is one epoch of the generator — batch ``i`` is ``generator[i]`` —
-and a completed pass moves the generator to its next epoch. With ``workers`` > 0 on the
-generator, batches are computed ahead in that many threads, in order.
+and a completed pass moves the generator to its next epoch. A pass that stops early (a
+``ds.take(1)`` peek) does not count: the next full pass serves the same epoch. (``as_torch()``
+counts a pass when its iterator is made, as DataLoader workers run ahead of the batches
+taken; tf.data may start a generator it then drops, so here only the end counts.) With
+``workers`` > 0 on the generator, batches are computed ahead in that many threads, in order.
 
 TensorFlow is imported when the dataset is built, never when this module is imported.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,35 +37,72 @@ class Leaf:
     dtype: np.dtype[Any]
 
 
-def describe(batch: Any) -> Any:
+def describe(batch: Any, where: str = "") -> Any:
     """The structure of ``batch`` with each array replaced by its :class:`Leaf`.
 
     Tuples and lists become tuples, dicts keep their keys; the first (batch) dimension is
-    None. Per-sample targets of varying length (bboxes, keypoints) have no fixed shape and
-    raise TypeError.
+    None. Text (NumPy strings, or an object array of ``str`` as pandas keeps text) becomes
+    ``tf.string``. Per-sample targets of varying length (bboxes, keypoints) have no fixed
+    shape and raise TypeError; other values tf.data cannot carry (dates, dicts, lists per
+    sample) raise DataError. ``where`` names the part in those messages (``x``/``y``/``w``
+    at the top of an ``(x, y[, w])`` batch).
     """
     if isinstance(batch, PerSample):
         raise TypeError(
-            "per-sample targets (bboxes, keypoints, …) vary in length and have no tf.data "
-            "signature; iterate the generator or use as_torch() for them"
+            f"as_tf(): {where.strip() or 'y'} holds per-sample targets (bboxes, keypoints, or "
+            "their labels: a different count per image), which have no fixed tf.data "
+            "signature; iterate the generator itself, use as_keras() with your own "
+            "train_step, or as_torch() (a list of per-sample tensors)"
         )
     if isinstance(batch, dict):
-        return {key: describe(value) for key, value in batch.items()}
+        return {key: describe(value, f"{where or ' y'}[{key!r}]") for key, value in batch.items()}
     if isinstance(batch, (tuple, list)):
-        return tuple(describe(value) for value in batch)
+        names = ("x", "y", "w") if not where and len(batch) <= 3 else None
+        return tuple(
+            describe(value, f" {names[index]}" if names else f"{where}[{index}]")
+            for index, value in enumerate(batch)
+        )
     array = np.asarray(batch)
     if array.dtype == object:
-        raise TypeError(f"cannot describe a batch part of dtype object (shape {array.shape})")
+        array = _text_or_refuse(array, where)
+    elif array.dtype.kind in "MmV":
+        raise DataError(
+            f"as_tf():{where or ' a batch part'} has dtype {array.dtype}, which tf.data "
+            "cannot carry: give numbers (values.astype('int64') for dates), or iterate "
+            "the generator itself"
+        )
     if array.ndim == 0:
-        raise TypeError("a batch part is a scalar; expected arrays with a batch dimension")
+        raise TypeError(
+            f"as_tf():{where or ' a batch part'} is a scalar; expected arrays with a batch "
+            "dimension"
+        )
     return Leaf((None, *array.shape[1:]), array.dtype)
 
 
+def _text_or_refuse(array: np.ndarray, where: str) -> np.ndarray:
+    """An object array of text (pandas keeps text columns so) as a NumPy string array,
+    which becomes ``tf.string`` as ``<U`` labels do; other objects refused in our words
+    (TensorFlow's "cannot describe" named neither the part nor a fix)."""
+    if array.size and all(isinstance(item, numbers.Real) for item in array.flat):
+        numeric = np.array(array.tolist())  # numbers per row (a table's list column)
+        if numeric.dtype.kind in "biuf":
+            return numeric
+    for item in array.flat:
+        if not isinstance(item, (str, bytes)):
+            raise DataError(
+                f"as_tf():{where or ' a batch part'} holds {type(item).__name__} values "
+                f"(dtype object), which tf.data cannot carry: give numbers (class indices, "
+                "or one column per number), text, or iterate the generator itself"
+            )
+    return array.astype(bytes if array.size and isinstance(array.flat[0], bytes) else str)
+
+
 def as_structure(batch: Any) -> Any:
-    """``batch`` with lists turned into tuples, as :func:`describe` shapes it."""
+    """``batch`` with lists turned into tuples, as :func:`describe` shapes it (per-sample
+    targets kept: :func:`describe` refuses them by their type)."""
     if isinstance(batch, dict):
         return {key: as_structure(value) for key, value in batch.items()}
-    if isinstance(batch, (tuple, list)):
+    if isinstance(batch, (tuple, list)) and not isinstance(batch, PerSample):
         return tuple(as_structure(value) for value in batch)
     return batch
 

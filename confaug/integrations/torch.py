@@ -16,8 +16,10 @@ Two views:
 
 Epochs: pass ``k`` over the dataset serves epoch ``start + k`` (``start`` is the generator's
 epoch, or ``epoch=``) in every worker, with or without ``persistent_workers``, forked or
-spawned (``confaug.integrations.torch_epochs``). ``ds.set_epoch(e)`` makes the next pass
-epoch ``e`` (the ``DistributedSampler`` habit keeps working). An item's randomness comes
+spawned; a pass counts when its iterator is made, so two alive at once (``zip(dl, dl)``)
+serve two whole epochs, one each (``confaug.integrations.torch_epochs``).
+``ds.set_epoch(e)`` makes the next pass epoch ``e`` (the ``DistributedSampler`` habit keeps
+working). An item's randomness comes
 only from ``(seed, epoch, index)``, never torch's RNG.
 
 What an item holds, by default (what ``nn.Conv2d`` and ``F.cross_entropy`` take): images as
@@ -26,7 +28,11 @@ standardized) kept; class indices (``class_mode="sparse"``, integer label arrays
 single-channel integer masks as int64 (float masks keep their values); one-hot
 (``categorical``) and ``binary`` labels as float32; weights as given.
 ``channels_first=False``, ``float32=False`` and ``int64_labels=False`` give the generator's
-(Keras') layout instead. Per-sample targets (bboxes, …) come as lists.
+(Keras') layout instead. Per-sample targets come as a list of one tensor per sample, as
+torchvision's detection models take them: ``(N_i, 4)`` float32 boxes (``(0, 4)`` for none),
+``(N_i, 2)`` keypoints (the keypoint format's columns), ``(N_i,)`` int64 labels. Labels torch
+cannot hold (text — pandas' text and category columns too — dates, dicts) are refused at
+``as_torch()``.
 
 In a DataLoader worker process OpenCV runs on one thread (set at the worker's first item), as
 the workers already share the cores; the main process keeps its setting. Building a dataset
@@ -38,6 +44,7 @@ PyTorch is imported when the first dataset is built, never when this module is i
 
 from __future__ import annotations
 
+import numbers
 import os
 import warnings
 from collections.abc import Iterable, Iterator
@@ -48,7 +55,7 @@ import numpy as np
 from confaug.batching.collate import Batch, PerSample
 from confaug.integrations.frameworks import classes_on_first_use, import_torch
 from confaug.integrations.plan import GeneratorPlan
-from confaug.integrations.torch_epochs import EpochClock, as_index, checked_epoch
+from confaug.integrations.torch_epochs import EpochClock, EpochKey, as_index, checked_epoch
 from confaug.opencv_threads import keep_usable_across_fork, one_thread_for_good
 from confaug.sources.errors import DataError
 
@@ -69,12 +76,16 @@ class _Convert:
         data_format: str,
         y_mode: str,
         class_mode: str | None,
+        point_widths: dict[str, int] | None = None,
     ) -> None:
         self.move = channels_first and data_format != "channels_first"
         self.float32 = float32
         self.int64_labels = int64_labels
         self.y_mode = y_mode
         self.class_mode = class_mode
+        #: Coordinates per row of each box/keypoint target (4, the keypoint format's
+        #: letters): the shape ``(0, width)`` of a sample without any.
+        self.point_widths = point_widths or {}
 
     def images(self, x: np.ndarray, batched: bool) -> Any:
         torch = import_torch()
@@ -94,7 +105,39 @@ class _Convert:
             return self.value(self._mask(np.asarray(y), batched))
         if self.y_mode == "labels":
             return self.value(self._labels(y))
+        if self.y_mode == "targets" and isinstance(y, dict):
+            return {key: self._targets(key, value, batched) for key, value in y.items()}
         return self.value(y)
+
+    def _targets(self, key: str, value: Any, batched: bool) -> Any:
+        """One tensor per sample of a per-sample target (a list of them for a batch):
+        ``(N_i, 4)`` boxes, ``(N_i, 2)`` keypoints, ``(N_i,)`` labels, as torchvision's
+        detection models take them; the batch view recursed down to one 0-d tensor per
+        coordinate."""
+        entries = list(value) if batched else [value]
+        try:
+            arrays = [np.asarray(entry) for entry in entries]
+        except ValueError:  # ragged rows within a sample: left as they are
+            arrays = []
+        if not arrays or any(array.dtype.kind not in "biuf" for array in arrays):
+            # Text labels (class names) and other objects: as lists, as before.
+            tensors = [self.value(entry) for entry in entries]
+            return tensors if batched else tensors[0]
+        filled = [array for array in arrays if array.size]
+        width = filled[0].shape[1] if filled and filled[0].ndim == 2 else None
+        width = width or self.point_widths.get(key)
+        dtype = filled[0].dtype if filled else np.dtype(np.float64 if width else np.int64)
+        torch = import_torch()
+        tensors = []
+        for array in arrays:
+            if not array.size:  # np.asarray([]) is (0,) float64: no boxes, (0, 4)
+                array = np.zeros((0, width) if width else (0,), dtype)
+            if array.ndim >= 2 and self.float32:  # coordinates, as the images: float32
+                array = array.astype(np.float32)
+            elif array.dtype.kind in "iu" and self.int64_labels:  # class labels for the loss
+                array = array.astype(np.int64)
+            tensors.append(torch.from_numpy(np.ascontiguousarray(array)))
+        return tensors if batched else tensors[0]
 
     def _labels(self, y: Any) -> Any:
         if isinstance(y, list):  # multi_output: one array per output
@@ -120,7 +163,10 @@ class _Convert:
             return None
         if isinstance(value, np.ndarray):
             if value.dtype == object:
-                return [self.value(item) for item in value]
+                numeric = _numeric(value)  # a table column of numbers (lists per row)
+                if numeric is None:
+                    return [self.value(item) for item in value]
+                value = numeric
             if not value.dtype.isnative:  # np.load of another machine's data: torch refuses it
                 value = value.astype(value.dtype.newbyteorder("="))
             if not value.flags.c_contiguous:  # (ascontiguousarray would make a scalar 1-D)
@@ -135,27 +181,65 @@ class _Convert:
         return value
 
 
+_HINT = (
+    "give numbers (class indices, or values.astype('int64') for dates), or iterate the "
+    "generator itself"
+)
+
+
+def _numeric(values: np.ndarray) -> np.ndarray | None:
+    """An object array of numbers as a numeric array (None when it holds anything else)."""
+    if not all(_is_number(item) for item in values.flat):
+        return None
+    numeric = np.array(values.tolist())
+    return numeric if numeric.dtype.kind in "biuf" else None
+
+
+def _is_number(item: Any) -> bool:
+    return isinstance(item, (bool, np.bool_, numbers.Real))
+
+
 def _check_torch_values(source: Any) -> None:
     """A ``DataError`` at ``as_torch()`` for labels or weights torch cannot hold (dates,
     text, bytes, structured records, None entries), which failed inside torch at the first
-    batch, or passed None through in a list. Other sources' labels are numbers."""
-    for key in ("y", "sample_weight"):
-        values = getattr(source, key, None)
+    batch, or passed through as Python lists. Object arrays (every pandas text, category
+    or date column, read by ``flow_from_dataframe(class_mode="raw")``) are checked entry by
+    entry as NumPy strings are by dtype. Classification labels are class indices."""
+    labels = getattr(source, "labels", None)  # a table's raw / multi_output columns
+    parts = [
+        ("y", getattr(source, "y", None)),
+        ("sample_weight", getattr(source, "sample_weight", None)),
+        *((f"y[{i}]", part) for i, part in enumerate(labels if isinstance(labels, list) else [])),
+    ]
+    if isinstance(labels, np.ndarray):
+        parts.append(("y", labels))
+    for key, values in parts:
         if not isinstance(values, np.ndarray):
             continue
         if values.dtype.kind in "MmSUV":
             raise DataError(
-                f"{key} has dtype {values.dtype}, which a torch tensor cannot hold: give "
-                "numbers (class indices, or values.astype('int64') for dates), or iterate "
-                "the generator itself"
+                f"{key} has dtype {values.dtype}, which a torch tensor cannot hold: {_HINT}"
             )
-        if values.dtype == object and values.ndim == 1:
-            missing = [index for index, item in enumerate(values) if item is None]
-            if missing:
-                raise DataError(
-                    f"{key}[{missing[0]}] is None ({len(missing)} of {len(values)} entries): "
-                    "a torch batch cannot hold a missing label"
-                )
+        if values.dtype == object:
+            _check_objects(key, values)
+
+
+def _check_objects(key: str, values: np.ndarray) -> None:
+    """An object array of labels torch can hold: numbers only (not None, text, dates,
+    dicts or lists, which came out as Python lists of them)."""
+    missing = [index for index, item in enumerate(values.flat) if item is None]
+    if missing:
+        raise DataError(
+            f"{key}[{missing[0]}] is None ({len(missing)} of {values.size} entries): "
+            "a torch batch cannot hold a missing label"
+        )
+    for index, item in enumerate(values.flat):
+        if _is_number(item):
+            continue
+        raise DataError(
+            f"{key}[{index}] is {type(item).__name__} {item!r:.40} (dtype object), which a "
+            f"torch tensor cannot hold: {_HINT}"
+        )
 
 
 def _pick(value: Any, row: int) -> Any:
@@ -198,11 +282,13 @@ class _EpochItems:
 
     #: One OpenCV thread in DataLoader worker processes (False keeps OpenCV's default there).
     one_opencv_thread_in_workers = True
+    #: Whether a pass of DataLoader workers is counted when they start (see torch_epochs).
+    _worker_passes = False
 
     def __init__(self, plan: GeneratorPlan, convert: _Convert, epoch: int) -> None:
         self.plan = plan
         self.convert = convert
-        self.clock = EpochClock(epoch)
+        self.clock = EpochClock(epoch, worker_passes=self._worker_passes)
         keep_usable_across_fork()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -241,14 +327,14 @@ class _EpochItems:
         )
 
 
-def _batches_of_pass(items: Any, epoch: int, numbers: Iterable[int], worker: Any) -> Iterator[Any]:
-    """The items of one pass: batches ``numbers`` of ``epoch``."""
-    first = True
+def _batches_of_pass(items: Any, epoch: int, numbers: Iterable[int], count: bool) -> Iterator[Any]:
+    """The items of one pass: batches ``numbers`` of ``epoch``; ``count``: the pass counts
+    at its first batch (a persistent worker 0's later pass, see torch_epochs)."""
     for number in numbers:
         items._enter()
-        if first:
-            items.clock.started(epoch, worker)
-            first = False
+        if count:
+            items.clock.started(epoch)
+            count = False
         yield items._batch_item(items.plan.batch(epoch, number))
 
 
@@ -273,16 +359,19 @@ def _build_classes() -> dict[str, type]:
     class TorchBatches(_EpochItems, IterableDataset):
         """The generator's batches, one epoch per pass (see the module docstring)."""
 
+        _worker_passes = True
+
         def __len__(self) -> int:
             return self.plan.num_batches
 
         def __iter__(self) -> Iterator[Any]:
             worker = _worker()
-            epoch = self.clock.begin(worker)  # now, not at the first next(): one per pass
+            epoch, counted = self.clock.begin(worker)  # now, not at the first next()
             numbers = range(len(self))
             if worker is not None:  # worker w of W: batches w, w + W, ... (handed on in order)
                 numbers = numbers[worker.id :: worker.num_workers]
-            return _batches_of_pass(self, epoch, numbers, worker)
+            count = not counted and worker is not None and worker.id == 0
+            return _batches_of_pass(self, epoch, numbers, count)
 
         def __getitem__(self, index: int) -> Any:
             """Batch ``index`` of :attr:`epoch` (the next pass's)."""
@@ -310,7 +399,8 @@ def _build_classes() -> dict[str, type]:
 
         def sampler(self, base: Any = None) -> Any:
             """A sampler that makes each pass of the DataLoader a new epoch (see
-            :class:`EpochSampler`)."""
+            :class:`EpochSampler`). Its keys fit this dataset itself: for a subset, wrap
+            the indices (``ds.sampler(SubsetRandomSampler(indices))``), not the dataset."""
             return EpochSampler(self, base)
 
     class EpochSampler(Sampler):
@@ -327,7 +417,7 @@ def _build_classes() -> dict[str, type]:
         def __len__(self) -> int:
             return len(self.dataset) if self.base is None else len(self.base)
 
-        def __iter__(self) -> Iterator[tuple[int, int]]:
+        def __iter__(self) -> Iterator[EpochKey]:
             epoch = self.dataset.clock.claim()
             if self.base is None:
                 indices: Iterable[Any] = self.dataset.plan.sample_order(epoch)
@@ -336,7 +426,7 @@ def _build_classes() -> dict[str, type]:
                     self.base.set_epoch(epoch)
                 indices = self.base
             for index in indices:
-                yield epoch, int(index)
+                yield EpochKey((epoch, int(index)))
 
     return {
         "TorchBatches": TorchBatches,
@@ -347,6 +437,17 @@ def _build_classes() -> dict[str, type]:
 
 # The classes are created on first use (importing torch then) and found here by pickle.
 __getattr__ = classes_on_first_use(__name__, _CLASS_NAMES, _build_classes)
+
+
+def _point_widths(pipeline: Any) -> dict[str, int]:
+    """Coordinates per row of the pipeline's box and keypoint targets, by target name."""
+    spec = getattr(pipeline, "spec", None)
+    keypoints = getattr(spec, "keypoint_params", None) or {}
+    widths = {"bboxes": 4, "keypoints": len(keypoints.get("format") or "xy")}
+    for name, kind in (getattr(spec, "additional_targets", None) or {}).items():
+        if kind in widths:
+            widths[name] = widths[kind]
+    return widths
 
 
 def _class_mode(source: Any) -> str | None:
@@ -418,8 +519,9 @@ def to_torch(
         data_format=getattr(generator.pipeline, "data_format", "channels_last"),
         y_mode=getattr(plan.source, "y_mode", "labels"),
         class_mode=_class_mode(plan.source),
+        point_widths=_point_widths(generator.pipeline),
     )
-    if convert.y_mode == "labels" and convert.class_mode is None:
+    if convert.y_mode == "labels" and convert.class_mode in (None, "raw", "multi_output"):
         _check_torch_values(plan.source)
     start = int(generator.epoch) if epoch is None else checked_epoch(epoch)
     name = "TorchSamples" if samples else "TorchBatches"

@@ -2,42 +2,44 @@
 
 Every pass over ``DataLoader(dataset, ...)`` should be the next epoch — a new order and new
 augmentation — without the user calling ``set_epoch``, the same for any ``num_workers``,
-and with ``persistent_workers=True``. The main process cannot see a pass start (the
-DataLoader never calls the dataset there), and each worker process holds its own copy of
-the dataset, so the count lives in a small cell of shared memory (a torch tensor in shared
-memory: a forked worker inherits it, a spawned one receives a handle to it):
+and with ``persistent_workers=True``. Each worker process holds its own copy of the dataset,
+so the count lives in a small cell of shared memory (a torch tensor in shared memory: a
+forked worker inherits it, a spawned one receives a handle to it):
 
 - ``NEXT``: the epoch the next pass serves;
 - ``CHOSEN`` and ``VERSION``: the epoch last chosen in the main process (``set_epoch``, or
-  a pass the main process ran itself) and how many times one was chosen. Only the main
+  a pass the main process counted) and how many times one was chosen. Only the main
   process writes them.
 
-A copy of the dataset made for a worker (pickled for ``spawn``/``forkserver``, or at
-``os.fork``) records ``NEXT`` and ``VERSION`` as they are then, in the main process. A
-DataLoader starts all the workers of an iterator before it sends any of them work, so all of
-them record the same values. Then:
+A pass counts when it starts, in the main process, so that which epoch it serves never
+depends on timing between processes:
 
-- a fresh copy (every pass of non-persistent workers; the first pass of persistent ones)
-  serves the recorded ``NEXT``;
-- a persistent worker's later passes (PyTorch calls ``iter`` on its copy again) serve the
-  epoch after its previous one, or ``CHOSEN`` when ``VERSION`` has changed since;
-- worker 0, before it makes its first batch of a pass serving ``e``, sets ``NEXT = e + 1``:
-  the main process receives that batch only after the write, so the copies made for the
-  next pass record it. A pass counts once it has given a batch (an iterator dropped before
-  its first batch may or may not count);
 - a pass in the main process (``num_workers=0``, or iterating the dataset) serves ``NEXT``
-  and, before its first batch, chooses ``e + 1``.
+  and chooses ``NEXT + 1`` when ``iter()`` is called;
+- a DataLoader iterator with workers makes a copy of the dataset for each worker, in the
+  main process, one worker after another (at ``os.fork``, or pickled for
+  ``spawn``/``forkserver``). At the first copy made for a new iterator over this dataset
+  (found on the call stack: torch's ``_MultiProcessingDataLoaderIter.__init__``) the main
+  process counts the pass as above, and every copy for that iterator records the same
+  epoch. Two iterators alive at once (``zip(dl, dl)``) so serve two whole epochs, one each,
+  as with ``num_workers=0``;
+- a persistent worker's later passes (PyTorch calls ``iter`` on its copy again; the main
+  process sees nothing) serve the epoch after its previous one, or ``CHOSEN`` when
+  ``VERSION`` has changed since; worker 0 sets ``NEXT = e + 1`` before its first batch of
+  such a pass serving ``e``;
+- a copy made otherwise (the dataset inside a ``ChainDataset``, a plain pickle) records
+  ``NEXT`` and ``VERSION`` as they are, and its worker 0 counts its pass as just said.
 
-Nothing is decided by timing between workers, so the epochs — and the pixels — are the same
-for any number of workers, fork or spawn, persistent or not. One dataset shared by two
-DataLoaders that are alive at once counts the passes of a persistent one separately; call
-``set_epoch`` there.
+So the epochs — and the pixels — are the same for any number of workers, fork or spawn,
+persistent or not. One dataset shared by two DataLoaders that are alive at once counts the
+later passes of a persistent one separately; call ``set_epoch`` there.
 """
 
 from __future__ import annotations
 
 import operator
 import os
+import sys
 import threading
 import weakref
 from typing import Any
@@ -53,11 +55,17 @@ _hooked = False
 class EpochClock:
     """The epoch of each pass over one dataset (see the module docstring)."""
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, *, worker_passes: bool = False) -> None:
         torch = import_torch()
         self._cell = torch.tensor([start, start, 0], dtype=torch.int64).share_memory_()
         self._view = self._cell.numpy()
-        self._recorded = (int(start), 0)  # (NEXT, VERSION) when this copy was made
+        #: Whether a pass of DataLoader workers over this clock's dataset is counted when
+        #: the workers are made (the batch view); the sample view's sampler counts its own.
+        self._worker_passes = worker_passes
+        # (epoch, VERSION, counted) when this copy was made; counted: the main process
+        # counted the pass this copy serves first.
+        self._recorded = (int(start), 0, False)
+        self._counted_for: weakref.ref[Any] | None = None  # the iterator last counted
         self._pid: int | None = os.getpid()
         self._version = 0
         self._last = int(start)
@@ -67,7 +75,9 @@ class EpochClock:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         del state["_view"]
-        state["_recorded"] = self._read()
+        self._record(_loader_iterator())
+        state["_recorded"] = self._recorded
+        state["_counted_for"] = None
         state["_pid"] = None  # a fresh copy wherever it is unpickled
         return state
 
@@ -81,9 +91,20 @@ class EpochClock:
     def _read(self) -> tuple[int, int]:
         return int(self._view[_NEXT]), int(self._view[_VERSION])
 
-    def _record(self) -> None:
-        """Called before ``os.fork`` in the main process: what the child's copy records."""
-        self._recorded = self._read()
+    def _record(self, iterator: Any) -> None:
+        """In the main process, before a copy is made (``os.fork``, pickling): what the
+        copy records. ``iterator`` is the DataLoader iterator making its workers now, if
+        any; the first copy for an iterator over this clock's dataset counts its pass, and
+        all its copies record that epoch."""
+        dataset = getattr(iterator, "_dataset", None)
+        if not self._worker_passes or getattr(dataset, "clock", None) is not self:
+            self._recorded = (*self._read(), False)
+            return
+        counted = self._counted_for() if self._counted_for is not None else None
+        if counted is not iterator:
+            epoch = self.claim()
+            self._counted_for = weakref.ref(iterator)
+            self._recorded = (epoch, int(self._view[_VERSION]), True)
 
     # ---- the main process -----------------------------------------------------------------
     @property
@@ -109,15 +130,17 @@ class EpochClock:
         return epoch
 
     # ---- a pass -------------------------------------------------------------------------
-    def begin(self, worker: Any) -> int:
-        """The epoch of a pass starting in this process; ``worker`` is
-        ``torch.utils.data.get_worker_info()`` (None in the main process)."""
+    def begin(self, worker: Any) -> tuple[int, bool]:
+        """``(epoch, counted)`` of a pass starting in this process; ``worker`` is
+        ``torch.utils.data.get_worker_info()`` (None in the main process). Unless
+        ``counted``, worker 0 calls :meth:`started` before its first batch."""
         if worker is None:
-            return self.next_epoch
+            return self.claim(), True
         if self._pid != os.getpid():  # the first pass of this copy
             self._pid = os.getpid()
-            epoch, self._version = self._recorded
-        else:
+            epoch, self._version, counted = self._recorded
+        else:  # a persistent worker's later pass: the main process did not see it start
+            counted = False
             version = int(self._view[_VERSION])
             if version != self._version:
                 self._version = version
@@ -125,14 +148,12 @@ class EpochClock:
             else:
                 epoch = self._last + 1
         self._last = epoch
-        return epoch
+        return epoch, counted
 
-    def started(self, epoch: int, worker: Any) -> None:
-        """Called before the first batch of a pass serving ``epoch``: the pass counts."""
-        if worker is None:
-            self.choose(epoch + 1)
-        elif worker.id == 0:
-            self._view[_NEXT] = epoch + 1
+    def started(self, epoch: int) -> None:
+        """In worker 0, before the first batch of an uncounted pass serving ``epoch``: the
+        main process receives that batch only after the write, so later copies record it."""
+        self._view[_NEXT] = epoch + 1
 
 
 def _watch(clock: EpochClock) -> None:
@@ -147,8 +168,59 @@ def _watch(clock: EpochClock) -> None:
 
 
 def _record_all() -> None:
+    iterator = _loader_iterator()
     for clock in list(_live):
-        clock._record()
+        clock._record(iterator)
+
+
+def _loader_iterator() -> Any:
+    """The DataLoader iterator making its worker processes now (torch's
+    ``_MultiProcessingDataLoaderIter.__init__`` on the call stack), or None.
+
+    The main process runs no dataset code when an iterator starts its workers; the copies
+    it makes of the dataset for them, one after another inside that ``__init__``, are the
+    only moment the start of the pass is visible there, in order with ``iter()`` calls."""
+    module = sys.modules.get("torch.utils.data.dataloader")
+    init = getattr(getattr(module, "_MultiProcessingDataLoaderIter", None), "__init__", None)
+    code = getattr(init, "__code__", None)
+    if code is None:
+        return None
+    frame: Any = sys._getframe(1)
+    for _ in range(64):  # fork/pickle -> Process.start -> Popen -> ... -> the iterator
+        if frame is None:
+            return None
+        if frame.f_code is code:
+            return frame.f_locals.get("self")
+        frame = frame.f_back
+    return None
+
+
+_KEY_ONLY_FOR_ITS_DATASET = (
+    "an item key of TorchSamples.sampler() is (epoch, index) and fits only that dataset, "
+    "not a torch Subset or ConcatDataset around it: wrap the indices in the sampler "
+    "instead (ds.sampler(SubsetRandomSampler(indices))), or give the wrapper an ordinary "
+    "sampler and call ds.set_epoch(e) on each part"
+)
+
+
+class EpochKey(tuple[int, int]):
+    """``(epoch, index)`` as :class:`EpochSampler` yields it. Used as a plain index — by a
+    ``Subset`` (``indices[key]``) or ``ConcatDataset`` (``key < 0``) that the sampler's
+    dataset was wrapped in — it says so, where torch said "list indices must be integers
+    or slices, not tuple"."""
+
+    __slots__ = ()
+
+    def __index__(self) -> int:
+        raise TypeError(_KEY_ONLY_FOR_ITS_DATASET)
+
+    def __lt__(self, other: Any) -> bool:
+        if isinstance(other, tuple):
+            return tuple.__lt__(self, other)
+        raise TypeError(_KEY_ONLY_FOR_ITS_DATASET)
+
+    def __reduce__(self) -> Any:  # pickled to the workers as the class and two ints
+        return (EpochKey, (tuple(self),))
 
 
 def as_index(key: Any) -> tuple[int | None, int]:
@@ -191,4 +263,4 @@ def _integer(value: Any) -> int | None:
         return None
 
 
-__all__ = ["EpochClock", "as_index", "checked_epoch"]
+__all__ = ["EpochClock", "EpochKey", "as_index", "checked_epoch"]
