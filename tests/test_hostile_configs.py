@@ -217,7 +217,7 @@ CASES: dict[str, Case] = {
         "aug.yaml",
         "strong",
         "transforms.0.GaussNoise.std_range",
-        "tuple",
+        "pair",
     ),
     "extends cycle of three files": Case(
         {

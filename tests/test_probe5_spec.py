@@ -135,7 +135,7 @@ def test_a_union_parameter_of_no_members_kind_is_said_in_confaugs_words() -> Non
         confaug.load_spec({"transforms": [{"Affine": {"rotate": "abc"}}]})
     message = only_problem(err).message
     assert "Input should be" not in message
-    assert message == "must be a list of 2 numbers or a number, got the string 'abc'"
+    assert message == "must be a number or a [low, high] pair, got the string 'abc'"
 
 
 # ---- 3. The JSON Schema refuses what the validator refuses in one value --------------------

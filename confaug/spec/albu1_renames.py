@@ -16,8 +16,15 @@ _PAD = {"pad_mode": "border_mode", "pad_cval": "fill", "pad_cval_mask": "fill_ma
 _AFFINE = {"mode": "border_mode", "cval": "fill", "cval_mask": "fill_mask"}
 
 
+#: (2.x name, 1.x first name, 1.x second name) of each pair ``_pair`` made: other transforms
+#: kept the two names (Resize's height and width beside RandomResizedCrop's size), so the 2.x
+#: name written on one of those gets :func:`kept_hint`.
+PAIRS: set[tuple[str, str, str]] = set()
+
+
 def _pair(new: str, low: str, high: str) -> dict[str, str]:
     """Two 1.x bounds that became one ``[low, high]`` parameter."""
+    PAIRS.add((new, low, high))
     text = f"{new}: [{low}, {high}]"
     return {low: text, high: text}
 
@@ -133,4 +140,19 @@ def parameter_hint(transform: str, key: str) -> str | None:
     why = REMOVED.get(transform, {}).get(key) or REMOVED["*"].get(key)
     if why is not None:
         return f"albumentations 2.x removed '{key}': {why}"
+    return None
+
+
+def kept_hint(transform: str, key: str, takes: tuple[str, ...]) -> str | None:
+    """What to write instead of ``key``, an unknown parameter of ``transform`` (which takes
+    ``takes``), when ``key`` is the name 2.x gave two parameters of other transforms that
+    ``transform`` kept apart: ``size`` on Resize, which still takes height and width."""
+    for new, low, high in sorted(PAIRS):
+        if new != key or low not in takes or high not in takes:
+            continue
+        text = f"{new}: [{low}, {high}]"
+        owners = [name for name, table in sorted(RENAMED.items()) if table.get(low) == text]
+        if owners and transform not in owners:
+            whose = " / ".join(f"{owner}'s" for owner in owners)
+            return f"{transform} takes {low} and {high}; {key} is {whose}"
     return None

@@ -14,14 +14,14 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from confaug._albu import albumentations
 from confaug.errors import did_you_mean
 from confaug.reading.albu_format import inherited_keys
-from confaug.spec.albu1_renames import TENSORS, TRANSFORMS, parameter_hint
+from confaug.spec.albu1_renames import TENSORS, TRANSFORMS, kept_hint, parameter_hint
 from confaug.spec.degenerate import degenerate_problems
 from confaug.spec.vocab import (
     BORDER_MODES,
@@ -175,6 +175,66 @@ def transform_names() -> list[str]:
     return list(catalog())
 
 
+#: Parameters albumentations reads as a mapping of per-axis values. Their annotation says
+#: ``dict[str, ...]``, but Affine's ``_handle_dict_arg`` reads 'x' and 'y' only and drops any
+#: other key without a word (``translate_percent: {x: 0, yy: 0.5}`` shifts nothing), so the
+#: keys are stated here; tests/test_probe6_catalog.py checks that no other dict parameter
+#: lacks its keys.
+AXIS_KEYS = ("x", "y")
+AXIS_MAPPINGS: dict[str, frozenset[str]] = {
+    "Affine": frozenset({"scale", "translate_percent", "translate_px", "shear"}),
+}
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The members of a (possibly optional, annotated) union type, ``None`` left out."""
+    if get_origin(annotation) is Annotated:
+        return _members(get_args(annotation)[0])
+    if get_origin(annotation) is Union or type(annotation).__name__ == "UnionType":
+        return [m for arg in get_args(annotation) for m in _members(arg)]
+    return [] if annotation is type(None) else [annotation]
+
+
+@cache
+def mapping_keys(transform: str, param: str) -> tuple[str, ...] | None:
+    """The keys a mapping given as ``param`` of ``transform`` may have: Affine's {x, y}
+    (``AXIS_MAPPINGS``), or the ``Literal`` a ``dict[Literal[...], ...]`` annotation names
+    (Downscale's interpolation_pair); None when the parameter takes no such mapping."""
+    if param in AXIS_MAPPINGS.get(transform, ()):
+        return AXIS_KEYS
+    info = catalog().get(transform)
+    schema = getattr(info.cls, "InitSchema", None) if info is not None else None
+    field = schema.model_fields.get(param) if schema is not None else None
+    for member in _members(field.annotation) if field is not None else []:
+        args = get_args(member) if get_origin(member) is dict else ()
+        if args and get_origin(args[0]) is Literal:
+            return tuple(str(key) for key in get_args(args[0]))
+    return None
+
+
+def _unknown_keys(
+    info: TransformInfo, params: dict[str, Any]
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """Keys of a mapping parameter that it does not take (see ``mapping_keys``), each at its
+    own place: albumentations would ignore them, so the setting they meant would be lost."""
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    for param, value in params.items():
+        keys = mapping_keys(info.name, param) if isinstance(value, dict) else None
+        if keys is None:
+            continue
+        for key in value:
+            if key not in keys:
+                message = f"unknown key; the mapping takes {_quoted(keys)}"
+                problems.append(((param, key), message, key_hint(key, keys)))
+    return problems
+
+
+def _quoted(names: tuple[str, ...] | list[str]) -> str:
+    """``'x' and 'y'``, ``'a', 'b' and 'c'``."""
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
 def to_opencv(params: dict[str, Any]) -> dict[str, Any]:
     """Replace named border modes and interpolations by their OpenCV constants."""
     converted = dict(params)
@@ -218,6 +278,7 @@ def check_params(
                     did_you_mean(value, INTERPOLATIONS),
                 )
             )
+    problems.extend(_unknown_keys(info, params))
     problems.extend(_non_finite(params))
     problems.extend(_too_large(params, info.name))
     if problems:
@@ -290,9 +351,14 @@ def _schema_problems(
     except ValidationError as err:
         by_place: dict[tuple[str | int, ...], list[tuple[str, Any]]] = {}
         missing: list[str] = []
+        nested: dict[str, list[Any]] = {}
         for item in err.errors(include_url=False):
             loc = tuple(item["loc"])
             message = item["msg"].removeprefix("Value error, ")
+            owner = _nested_owner(info, params, fields, item)
+            if owner is not None:
+                nested.setdefault(owner, []).append(item)
+                continue
             if loc and loc[0] not in params:
                 # About a parameter left at its default: a required one, or a combination.
                 if item["type"] == "missing":
@@ -306,15 +372,69 @@ def _schema_problems(
             by_place.setdefault(at, []).append((message, item))
         if missing:
             problems.append(((), _missing_message(missing), None))
+        for owner, items in nested.items():
+            problems.extend(_nested_problems(owner, params, items, by_place))
+        _drop_outmatched(params, by_place)
         # A union's members each add an error at the same place: one problem per place.
-        problems.extend(_place_problem(loc, found) for loc, found in by_place.items())
+        problems.extend(
+            _place_problem(loc, found, params, fields) for loc, found in by_place.items()
+        )
     except Exception as err:  # a validator of albumentations' that raised something else
         problems.append(((), f"{type(err).__name__}: {err}", None))
     return problems
 
 
+def _nested_owner(
+    info: TransformInfo, params: dict[str, Any], fields: dict[str, Any], item: Any
+) -> str | None:
+    """The mapping parameter an error is about when a validator checked that mapping with a
+    model of its own (AdditiveNoise's ``noise_params`` → GaussianParams): its errors name the
+    inner keys (``std_rnage``), not the parameter. None for an error about a parameter."""
+    loc = tuple(item["loc"])
+    if not loc or loc[0] in fields or loc[0] in info.params:
+        return None
+    given = item.get("input")
+    for param, value in params.items():
+        if not isinstance(value, dict):
+            continue
+        if loc[0] in value:
+            return param
+        # A key the inner model requires: its input is the mapping (plus what the validator
+        # added, such as noise_type).
+        if item["type"] == "missing" and isinstance(given, dict) and set(value) <= set(given):
+            return param
+    return None
+
+
+def _nested_problems(
+    owner: str,
+    params: dict[str, Any],
+    items: list[Any],
+    by_place: dict[tuple[str | int, ...], list[tuple[str, Any]]],
+) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+    """The errors of the model that checked the mapping ``owner``, placed inside it: an unknown
+    key at that key, with the keys the model named (required or accepted) as its did-you-mean,
+    a missing one at the mapping; the rest join ``by_place`` to be worded like any other."""
+    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    unknown = [item["loc"] for item in items if item["type"] == "extra_forbidden"]
+    lacking = [
+        str(item["loc"][0]) for item in items if item["type"] == "missing" and len(item["loc"]) == 1
+    ]
+    known = [*lacking, *(str(key) for key in params[owner] if (key,) not in unknown)]
+    for item in items:
+        loc = tuple(item["loc"])
+        if loc in unknown:
+            problems.append(((owner, *loc), "unknown key", key_hint(loc[-1], known)))
+        elif item["type"] == "missing" and len(loc) == 1:
+            problems.append(((owner,), f"required key '{loc[0]}' is missing", None))
+        else:
+            message = item["msg"].removeprefix("Value error, ")
+            by_place.setdefault(_data_path(params, (owner, *loc)), []).append((message, item))
+    return problems
+
+
 #: What a value of the wrong kind should have been, by Pydantic's error type: how a
-#: problem says it in confaug's words ("must be a number or a list of 2 numbers, got the
+#: problem says it in confaug's words ("must be a number or a [low, high] pair, got the
 #: string 'abc'") instead of Pydantic's ("Input should be a valid tuple; or: Input should
 #: be a valid number, unable to parse string as a number").
 _KIND_WORDS = {
@@ -331,36 +451,172 @@ _KIND_WORDS = {
     "dict_type": "a mapping",
     "none_required": "null",
 }
+#: A tuple of another length than the value's: a union member of another length, or a pair
+#: given one item ("missing": Pydantic's "Field required" for the absent second item).
+_LENGTH_ERRORS = frozenset({"too_long", "too_short"})
 _ITEM_WORDS = {"float": "numbers", "int": "integers", "bool": "booleans", "str": "strings"}
+_SCALAR_WORDS = {"float": "a number", "int": "an integer", "bool": "a boolean", "str": "a string"}
+# A parameter albumentations reads as a range: its name, or its validators, say so.
+_RANGE_NAME = re.compile(r"(_range|_limit)$")
+_RANGE_VALIDATORS = ("nondecreasing", "create_symmetric_range", "process_non_negative_range")
 
 
-def _kind_wanted(item: Any) -> str:
-    """What ``item`` (a type error of ``_KIND_WORDS``) wanted; a union member's tuple type
-    (``'tuple[float, float]'`` in its location) gives the list's length and items."""
-    wanted = _KIND_WORDS[item["type"]]
-    if item["type"] == "tuple_type":
-        for part in item["loc"]:
-            match = re.fullmatch(r"tuple\[(.*)\]", part) if isinstance(part, str) else None
-            if match:
-                members = [m.strip() for m in match.group(1).split(",")]
-                kinds = {_ITEM_WORDS.get(m, "values") for m in members if m != "..."}
-                of = kinds.pop() if len(kinds) == 1 else "values"
-                count = "" if "..." in members else f"{len(members)} "
-                return f"a list of {count}{of}"
-    return wanted
+def _is_kind_error(item: Any) -> bool:
+    """Whether ``item`` says only that the value is of another kind or length than wanted."""
+    kind, loc = item["type"], tuple(item["loc"])
+    if "input" not in item:
+        return False
+    if kind == "missing":
+        return bool(loc) and isinstance(loc[-1], int) and isinstance(item["input"], (list, tuple))
+    if kind == "is_instance_of":  # Sequence[float]: a list
+        return (item.get("ctx") or {}).get("class") == "Sequence"
+    return kind in _KIND_WORDS or kind in _LENGTH_ERRORS
+
+
+def _walk(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], list[str]]:
+    """Pydantic's location split into the path in the data and the names of the union
+    members (``'tuple[float, float]'``) the value at that path was checked against: those
+    after the path's last part (a member named before it was checked item by item)."""
+    path: list[str | int] = []
+    members: list[str] = []
+    node: Any = params
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            node = node[part]
+            path.append(part)
+            members = []
+        elif isinstance(part, str):
+            members.append(part)
+    return tuple(path), members
+
+
+def _type_text(annotation: Any) -> str | None:
+    """A field's type as Pydantic names a union member (``tuple[float, float]``), when it
+    is one type (an optional one included)."""
+    members = _members(annotation)
+    if len(members) != 1:
+        return None
+    (member,) = members
+    origin, args = get_origin(member), get_args(member)
+    if origin in (tuple, list) and args:
+        inner = ["..." if arg is Ellipsis else (_type_text(arg) or "value") for arg in args]
+        return f"{origin.__name__}[{', '.join(inner)}]"
+    if origin is dict:
+        return "dict[...]"
+    return getattr(member, "__name__", None)
+
+
+def _split_top(text: str) -> list[str]:
+    """``'int, tuple[int, int]'`` → ``['int', 'tuple[int, int]']`` (commas inside brackets kept)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return parts
+
+
+def _member_words(text: str, ranged: bool) -> str | None:
+    """How a problem names what a union member (``'tuple[float, float]'``) takes."""
+    match = re.fullmatch(r"(tuple|list)\[(.*)\]", text)
+    if match is None:
+        return "a mapping" if text.startswith("dict[") else _SCALAR_WORDS.get(text)
+    items = _split_top(match.group(2))
+    kinds = {_ITEM_WORDS.get(item, "values") for item in items if item != "..."}
+    of = kinds.pop() if len(kinds) == 1 else "values"
+    if match.group(1) == "list" or "..." in items:
+        return f"a list of {of}"
+    if len(items) == 2 and ranged and of in ("numbers", "integers"):
+        # albumentations draws from [low, high]: the words its own docs use.
+        return "a [low, high] pair" + (" of integers" if of == "integers" else "")
+    return f"a list of {len(items)} {of}"
+
+
+def _is_ranged(path: tuple[str | int, ...], fields: dict[str, Any], members: list[str]) -> bool:
+    """Whether the value at ``path`` is read as a [low, high] range: its name ends in
+    _range / _limit, its field's validators order or widen a range, or the union is a
+    number or a pair (albumentations' ``to_tuple``, which widens the number to a range; Pad's
+    ``padding`` also takes 4 sides, and its pair is two sides, not a range)."""
+    names = [part for part in path if isinstance(part, str)]
+    if names and _RANGE_NAME.search(names[-1]):
+        return True
+    field = fields.get(str(path[0])) if len(path) == 1 else None
+    for check in getattr(field, "metadata", ()):
+        name = getattr(getattr(check, "func", None), "__qualname__", "")
+        if name.startswith(_RANGE_VALIDATORS):
+            return True
+    lists = [m for m in members if m.startswith(("tuple[", "list["))]
+    pairs = [m for m in lists if m.startswith("tuple[") and len(_split_top(m[6:-1])) == 2]
+    return bool(pairs) and pairs == lists and any(m in ("float", "int") for m in members)
+
+
+def _kind_wanted(
+    item: Any,
+    path: tuple[str | int, ...],
+    members: list[str],
+    fields: dict[str, Any],
+    ranged: bool,
+) -> str:
+    """What ``item`` (an ``_is_kind_error``) wanted: its union member's type, else the
+    field's own type, else what Pydantic's error type says."""
+    text = members[-1] if members else None
+    if text is None and len(path) == 1 and path[0] in fields:
+        text = _type_text(fields[path[0]].annotation)
+    words = _member_words(text, ranged) if text is not None else None
+    if words is not None:
+        return words
+    if item["type"] in _KIND_WORDS and item["type"] not in ("list_type", "tuple_type"):
+        return _KIND_WORDS[item["type"]]
+    return "a [low, high] pair" if ranged else "a list"
+
+
+_WANTED_ORDER = ("a [", "a list", "a mapping", "null")
+
+
+def _wanted_order(words: str) -> int:
+    """Single values first, then lists, mappings, null: 'a number or a [low, high] pair'."""
+    heads = [i for i, head in enumerate(_WANTED_ORDER) if words.startswith(head)]
+    return heads[0] + 1 if heads else 0
+
+
+def _drop_outmatched(
+    params: dict[str, Any], by_place: dict[tuple[str | int, ...], list[tuple[str, Any]]]
+) -> None:
+    """Drop the union members' kind errors at a place where another member got further: in
+    ``px: [1, 2, 3, 'a']`` the 4-list member fails at ``px.3``, so "must be an integer or a
+    list of 2" at ``px`` is the other members' noise, not what is wrong."""
+    for at in [at for at in by_place if at]:
+        items = [item for _, item in by_place[at]]
+        deeper = any(len(other) > len(at) and other[: len(at)] == at for other in by_place)
+        from_members = all(_is_kind_error(i) and _walk(params, i["loc"])[1] for i in items)
+        if deeper and from_members:
+            del by_place[at]
 
 
 def _place_problem(
-    loc: tuple[str | int, ...], found: list[tuple[str, Any]]
+    loc: tuple[str | int, ...],
+    found: list[tuple[str, Any]],
+    params: dict[str, Any],
+    fields: dict[str, Any],
 ) -> tuple[tuple[str | int, ...], str, str | None]:
     """One problem for what the schema said at one place (each member of a union adds one):
-    a value of no member's kind in confaug's words, else Pydantic's messages joined; a name
-    that is not one of a Literal's gets the top level's did-you-mean (``literal_hint``)."""
+    a value of no member's kind or length in confaug's words ("must be a number or a [low,
+    high] pair, got a list of 1"), else Pydantic's messages joined; a name that is not one of
+    a Literal's gets the top level's did-you-mean (``literal_hint``)."""
     items = [item for _, item in found]
     hint = next((literal_hint(item) for item in items if item["type"] == "literal_error"), None)
-    union = len(items) > 1  # one error alone keeps its words ("Input should be a valid tuple")
-    if union and all(item["type"] in _KIND_WORDS for item in items) and "input" in items[0]:
-        wanted = list(dict.fromkeys(_kind_wanted(item) for item in items))
+    if all(_is_kind_error(item) for item in items):
+        members = [_walk(params, item["loc"])[1] for item in items]
+        ranged = _is_ranged(loc, fields, [m[-1] for m in members if m])
+        wanted = [
+            _kind_wanted(item, loc, named, fields, ranged)
+            for item, named in zip(items, members, strict=True)
+        ]
+        wanted = sorted(dict.fromkeys(wanted), key=_wanted_order)
         return loc, f"must be {' or '.join(wanted)}, got {describe(items[0]['input'])}", hint
     messages = list(dict.fromkeys(message for message, _ in found))
     return loc, "; or: ".join(messages), hint
@@ -375,11 +631,32 @@ def _unknown_hint(info: TransformInfo, key: str) -> str | None:
             f"{info.name}'s base class takes it, {info.name} does not; A.save writes it, "
             "and loading an albumentations file drops it (unless the file sets strict: true)"
         )
+    if hint is None and not info.composite:
+        hint = kept_hint(info.name, key, info.params) or _stem_hint(key, info.params)
     if hint is not None:
         return hint
     # A composite's children are written under 'transforms', which is no parameter of its.
     names = (*info.params, "transforms") if info.composite else info.params
     return key_hint(key, names)
+
+
+#: What the end of a parameter's name says of its unit, for a hint that names several.
+_SUFFIX_UNITS = {"percent": "fractions of the image size", "px": "pixels"}
+
+
+def _stem_hint(key: str, names: tuple[str, ...]) -> str | None:
+    """A key that several parameters begin with (Affine's ``translate``: translate_percent
+    and translate_px) names them all, with the unit each name ends in: the closest one alone
+    would pick a unit for the user."""
+    stem = f"{key}_"
+    found = [name for name in names if name.startswith(stem)]
+    if len(found) < 2:
+        return None
+    said = []
+    for name in found:
+        unit = _SUFFIX_UNITS.get(name[len(stem) :])
+        said.append(f"'{name}'" + (f" ({unit})" if unit else ""))
+    return f"did you mean {', '.join(said[:-1])} or {said[-1]}?"
 
 
 def _missing_required(info: TransformInfo, params: dict[str, Any]) -> list[str]:

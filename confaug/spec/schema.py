@@ -11,16 +11,26 @@ validator's bounds on one value are stated too, read from where the validator ke
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import warnings
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic.functional_validators import (
+    AfterValidator,
+    BeforeValidator,
+    PlainValidator,
+    WrapValidator,
+)
 
 from confaug.resources import preset_names
 from confaug.spec.catalog import (
     _PIXEL_PARAMS,
     _RELATIVE_PARAMS,
     _TRANSFORM_LIMITS,
+    AXIS_KEYS,
+    AXIS_MAPPINGS,
     COMPOSITE_CHILDREN,
     COMPOSITE_PARAMS,
     COMPOSITES,
@@ -31,6 +41,7 @@ from confaug.spec.catalog import (
     catalog,
 )
 from confaug.spec.compose_options import OPTION_BOUNDS, options_model
+from confaug.spec.cost import MAX_STEPS
 from confaug.spec.degenerate import _BORDER_FILLED, MAX_BORDER_VALUES
 from confaug.spec.model import RESERVED_TARGETS, Spec
 from confaug.spec.param_docs import NO_DEFAULT, ParamDoc, class_param_docs, param_docs
@@ -100,36 +111,155 @@ _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_VALUES = ("items", "additionalProperties")
 
 
-def _bounded(node: Any, least: float, most: float, max_items: int | None = None) -> Any:
-    """``node`` with every number it admits held to [least, most], and every array to
-    ``max_items`` items: the validator's bound on one value, for editors to show as they
-    type. A bound the node already has that is tighter is kept. (A ``$ref`` is left as it is:
-    albumentations' schemas refer only to enums of names today; an unbounded one would be
-    looser than the validator, never stricter.) ``not`` is not entered: bounding what a
-    value must not be would widen it."""
+def _bounded(
+    node: Any,
+    least: float,
+    most: float,
+    max_items: int | None = None,
+    exclusive: tuple[bool, bool] = (False, False),
+) -> Any:
+    """``node`` with every number it admits held to [least, most] (``exclusive``: whether
+    each end is left out), and every array to ``max_items`` items: the validator's bound on
+    one value, for editors to show as they type. A bound the node already has that is
+    tighter is kept. (A ``$ref`` is left as it is: albumentations' schemas refer only to
+    enums of names today; an unbounded one would be looser than the validator, never
+    stricter.) ``not`` is not entered: bounding what a value must not be would widen it."""
     if not isinstance(node, dict):
         return node
     out = dict(node)
     for key in _SCHEMA_LISTS:
         if isinstance(out.get(key), list):
-            out[key] = [_bounded(item, least, most, max_items) for item in out[key]]
+            out[key] = [_bounded(item, least, most, max_items, exclusive) for item in out[key]]
     for key in _SCHEMA_VALUES:
         if isinstance(out.get(key), dict):
-            out[key] = _bounded(out[key], least, most, max_items)
+            out[key] = _bounded(out[key], least, most, max_items, exclusive)
     if isinstance(out.get("properties"), dict):
         out["properties"] = {
-            k: _bounded(v, least, most, max_items) for k, v in out["properties"].items()
+            k: _bounded(v, least, most, max_items, exclusive) for k, v in out["properties"].items()
         }
     kinds = out.get("type")
     kinds = set(kinds) if isinstance(kinds, list) else {kinds}
     if kinds & {"number", "integer"}:
-        if min(out.get("maximum", math.inf), out.get("exclusiveMaximum", math.inf)) > most:
-            out["maximum"] = _json_number(most)
-        if max(out.get("minimum", -math.inf), out.get("exclusiveMinimum", -math.inf)) < least:
-            out["minimum"] = _json_number(least)
+        _tighten(out, "maximum", "exclusiveMaximum", most, exclusive[1], above=True)
+        _tighten(out, "minimum", "exclusiveMinimum", least, exclusive[0], above=False)
     if "array" in kinds and max_items is not None and out.get("maxItems", math.inf) > max_items:
         out["maxItems"] = max_items
     return out
+
+
+def _tighten(
+    node: dict[str, Any],
+    inclusive_key: str,
+    exclusive_key: str,
+    end: float,
+    open_end: bool,
+    above: bool,
+) -> None:
+    """Hold one end of the numbers ``node`` admits to ``end`` (left out if ``open_end``),
+    unless the node's own bound there is as tight already."""
+    if math.isinf(end):
+        return
+    sign = 1 if above else -1  # compare as upper bounds: -x for a lower one
+    infinite = sign * math.inf
+    own = min(sign * node.get(inclusive_key, infinite), sign * node.get(exclusive_key, infinite))
+    own_open = sign * node.get(exclusive_key, infinite) <= sign * node.get(inclusive_key, infinite)
+    if own < sign * end or (own == sign * end and (own_open or not open_end)):
+        return
+    if open_end:
+        node.pop(inclusive_key, None)
+        node[exclusive_key] = _json_number(end)
+    else:
+        node.pop(exclusive_key, None)
+        node[inclusive_key] = _json_number(end)
+
+
+#: albumentations' own ``AfterValidator`` steps (``albumentations.core.pydantic``) that keep
+#: every number as written: they order a pair, or make a scalar a pair that holds it
+#: (``to_tuple``). A bound checked after them holds for the numbers of the config itself;
+#: one checked after any other step (``float2int`` truncates, a transform's own function may
+#: do anything) is not read, as stating it could refuse what albumentations takes.
+_KEEPS_NUMBERS = frozenset(
+    {
+        "nondecreasing",
+        "convert_to_0plus_range",
+        "convert_to_1plus_range",
+        "create_symmetric_range",
+        "repeat_if_scalar",
+    }
+)
+_ALBU_PYDANTIC = "albumentations.core.pydantic"
+
+#: A bound on numbers: (least, most, whether least is left out, whether most is).
+Bound = tuple[float, float, bool, bool]
+
+
+def item_bounds(name: str, param: str) -> Bound | None:
+    """The bound albumentations' ``InitSchema`` puts on every number of ``param`` of
+    ``name`` through its ``AfterValidator`` steps — ``check_range_bounds(low, high)`` and the
+    non-negative ranges — which pydantic's generated schema does not show. It holds for a
+    pair's items and for the scalar a pair may be written as alike (the steps before it keep
+    the numbers, ``_KEEPS_NUMBERS``), so the schema can state it on both. None when there is
+    none, or it is not one the schema can state without refusing a value albumentations
+    takes."""
+    init_schema = getattr(catalog()[name].cls, "InitSchema", None)
+    field = getattr(init_schema, "model_fields", {}).get(param)
+    if field is None:
+        return None
+    steps = list(field.metadata)
+    if not steps:  # ``Annotated[...] | None``: the steps of the one branch that has numbers
+        branches = [arg for arg in get_args(field.annotation) if arg is not type(None)]
+        if len(branches) == 1 and get_origin(branches[0]) is Annotated:
+            steps = list(branches[0].__metadata__)
+    if _rewritten_first(init_schema, param, steps):
+        return None
+    bound: Bound = (-math.inf, math.inf, False, False)
+    for step in steps:
+        if not isinstance(step, AfterValidator):
+            continue  # a constraint (``Ge``, ...) changes nothing, and shows in the schema
+        func = step.func
+        if getattr(func, "__module__", "") != _ALBU_PYDANTIC:
+            break
+        qualname = func.__qualname__
+        if qualname == "process_non_negative_range":
+            bound = _narrower(bound, (0, math.inf, False, False))
+        elif qualname == "check_range_bounds.<locals>.validator":
+            cells = inspect.getclosurevars(func).nonlocals
+            try:
+                least, most = cells["min_val"], cells["max_val"]
+                least_open, most_open = not cells["min_inclusive"], not cells["max_inclusive"]
+            except KeyError:  # another albumentations' spelling: state nothing from here on
+                break
+            bound = _narrower(
+                bound, (least, math.inf if most is None else most, least_open, most_open)
+            )
+        elif qualname not in _KEEPS_NUMBERS:
+            break
+    return None if bound == (-math.inf, math.inf, False, False) else bound
+
+
+def _rewritten_first(init_schema: Any, param: str, steps: list[Any]) -> bool:
+    """Whether something may change ``param``'s value before its ``AfterValidator`` steps
+    see it (albumentations 2.0 has none): then the value as written is not what they bound."""
+    if any(isinstance(step, (BeforeValidator, WrapValidator, PlainValidator)) for step in steps):
+        return True
+    decorators = init_schema.__pydantic_decorators__
+    return any(v.info.mode != "after" for v in decorators.model_validators.values()) or any(
+        v.info.mode != "after" and param in v.info.fields
+        for v in decorators.field_validators.values()
+    )
+
+
+def _narrower(one: Bound, other: Bound) -> Bound:
+    """Both bounds at once."""
+    if other[0] > one[0] or (other[0] == one[0] and other[2]):
+        low, low_open = other[0], other[2]
+    else:
+        low, low_open = one[0], one[2]
+    if other[1] < one[1] or (other[1] == one[1] and other[3]):
+        high, high_open = other[1], other[3]
+    else:
+        high, high_open = one[1], one[3]
+    return (low, high, low_open, high_open)
 
 
 def _json_number(number: float) -> float | int:
@@ -148,7 +278,12 @@ def _magnitudes(name: str, param: str, node: dict[str, Any]) -> dict[str, Any]:
     limit = magnitude_limit(name, param)
     if limit == MAX_PARAMETER:
         limit = math.inf
-    return _bounded(node, -limit, limit, border_values_limit(name, param))
+    bounded = _bounded(node, -limit, limit, border_values_limit(name, param))
+    own = item_bounds(name, param)
+    if own is None:
+        return bounded
+    least, most, least_open, most_open = own
+    return _bounded(bounded, least, most, exclusive=(least_open, most_open))
 
 
 #: What ``str.isidentifier`` (the rule of a target's name) refuses among ASCII characters:
@@ -202,6 +337,8 @@ def _params_schema(name: str, defs: dict[str, Any]) -> dict[str, Any]:
             names = BORDER_MODES if param in NAMED_BORDER_PARAMS else INTERPOLATIONS
             node = _named(node, names)
             note = _NAME_NOTE.format(names=", ".join(k for k in node["enum"] if isinstance(k, str)))
+        if param in AXIS_MAPPINGS.get(name, ()):
+            node = _xy_only(node)
         properties[param] = _document(_magnitudes(name, param, node), docs[param], note)
     schema: dict[str, Any] = {
         "type": "object" if _needs_params(name) else ["object", "null"],
@@ -217,13 +354,39 @@ def _params_schema(name: str, defs: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def _xy_only(node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with its mapping branch held to the keys ``x`` and ``y`` (at least one of
+    them, as albumentations asks), each offered to completion with the values the mapping
+    took for any key. albumentations types these mappings ``dict[str, ...]`` but reads those
+    two keys only (``catalog.AXIS_MAPPINGS``, which the validator holds them to as well)."""
+    out = dict(node)
+    branches = []
+    for branch in out.get("anyOf", [out]):
+        if branch.get("type") == "object" and isinstance(branch.get("additionalProperties"), dict):
+            value = branch["additionalProperties"]
+            branch = {
+                **branch,
+                "properties": dict.fromkeys(AXIS_KEYS, value),  # offered to completion
+                "propertyNames": {"enum": list(AXIS_KEYS)},
+                "minProperties": 1,
+            }
+        branches.append(branch)
+    if "anyOf" in out:
+        out["anyOf"] = branches
+        return out
+    return branches[0]
+
+
 def _given(param: str) -> dict[str, Any]:
     """Set, to something other than null (albumentations' "not given")."""
     return {"required": [param], "properties": {param: {"not": {"type": "null"}}}}
 
 
 def _needs_params(name: str) -> bool:
-    """Whether a transform cannot be written by its name alone."""
+    """Whether a transform cannot be written by its name alone (a composite needs its
+    ``transforms``)."""
+    if catalog()[name].composite:
+        return True
     return name in ONE_OF_TWO or any(doc.required for doc in param_docs(name).values())
 
 
@@ -241,8 +404,8 @@ def _composite_schema(name: str) -> dict[str, Any]:
         "items": {"$ref": "#/$defs/step"},
         "minItems": low,
     }
-    if high is not None:
-        children["maxItems"] = high
+    # The composite is one of the validator's MAX_STEPS steps, its children the others.
+    children["maxItems"] = MAX_STEPS - 1 if high is None else min(high, MAX_STEPS - 1)
     text = docs["transforms"].description
     wanted = f"exactly {low}" if low == high else f"at least {low}"
     text = (text or "The steps it holds.").rstrip(".")
@@ -353,6 +516,9 @@ def json_schema() -> dict[str, Any]:
     properties["transforms"] = {
         "type": "array",
         "items": {"$ref": "#/$defs/step"},
+        # The validator's bound counts the steps inside composites too (``_count_steps``);
+        # the flat list is what a schema can count.
+        "maxItems": MAX_STEPS,
         "description": Spec.model_fields["transforms"].description,
     }
     for kind in ("bbox_params", "keypoint_params"):
@@ -381,4 +547,11 @@ def schema_text() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-__all__ = ["COMPOSITES", "ONE_OF_TWO", "SCHEMA_ID", "json_schema", "schema_text"]
+__all__ = [
+    "COMPOSITES",
+    "ONE_OF_TWO",
+    "SCHEMA_ID",
+    "item_bounds",
+    "json_schema",
+    "schema_text",
+]

@@ -204,7 +204,7 @@ def _check_steps(steps: Any, base: KeyPath, collector: _Collector) -> None:
         problems = check_params(info, params, children)
         for sub, message, hint in problems:
             # Unknown parameters and problems of the step as a whole point at the name.
-            at_key = not sub or message.startswith("unknown parameter")
+            at_key = not sub or message.startswith(("unknown parameter", "unknown key"))
             collector.add((*params_path, *sub), message, hint, at_key=at_key)
         if not problems and isinstance(children, list):
             for sub, message in _pick_problems(name, params, children):
