@@ -154,7 +154,8 @@ def flow(
 ) -> BatchGenerator:
     """Batches from arrays: ``x`` (N images, uint8 or float) with optional ``y``, weights,
     ``masks`` (augmented with their images, returned as ``y``) or per-sample ``targets``
-    such as ``{"bboxes": ..., "class_labels": ...}`` (returned as ``y``, a dict of lists).
+    such as ``{"bboxes": ..., "class_labels": ...}`` (returned as ``y``, a dict of lists;
+    ``class_labels`` must be one of the spec's ``bbox_params.label_fields``).
     ``subset`` takes the first ``validation_split`` of the samples as validation, as Keras.
     The keywords from ``batch_size`` on are the generator's, here as in every ``flow*``."""
     check_targets = getattr(pipeline, "check_targets", None)

@@ -6,6 +6,12 @@ keeps dtype and value range (uint8 stays uint8, floats in [0, 1] or [0, 255] kee
 range), so no ×255/÷255 round trip is needed. Sample ``i`` of batch ``b`` in pass ``p`` is
 seeded from ``(seed, p, b, i)``, so results do not depend on the workers.
 
+With workers, upstream batches are read ahead of the ones being augmented, so the arrays of
+each batch are copied as it is read (:func:`_snapshot`): a source that fills one buffer and
+yields it again (``cv2.VideoCapture.read(frame)``, ring-buffer loaders) would otherwise have
+its earlier batches overwritten while they wait. ``workers=0`` reads the next batch only after
+the last one was augmented and handed on, as iterating the source directly does: no copies.
+
 A re-iterable input (a list, a dataset object) gives a new pass per ``iter()``; a generator
 gives one pass, as iterating it directly would. Upstream batches are read in the consumer's
 thread, up to ``max_queue_size`` ahead of it.
@@ -13,6 +19,7 @@ thread, up to ``max_queue_size`` ahead of it.
 
 from __future__ import annotations
 
+import copy
 import pickle
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass
@@ -83,13 +90,31 @@ def _not_sent(exc: BaseException) -> bool:
     )
 
 
-def _sendable(batch: Any) -> Any:
-    """``batch`` with a memoryview ``x`` as the array it views, which pickle can send to
-    a worker process (the augmented x comes back as an array either way)."""
-    if isinstance(batch, memoryview):
-        return np.asarray(batch)
-    if isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], memoryview):
-        return type(batch)([np.asarray(batch[0]), *batch[1:]])
+def _snapshot(value: Any) -> Any:
+    """``value`` (a batch, or a part of one) with its arrays copied: NumPy arrays and
+    memoryviews as new arrays, tensors by their ``clone()``, inside tuples, lists and dicts
+    (rebuilt, so a list the source refills is not shared either). Anything else is kept as
+    it is (numbers and strings cannot be refilled)."""
+    if isinstance(value, np.ndarray):
+        return np.array(value)  # a memmap too: a plain array, read now
+    if isinstance(value, memoryview):
+        return np.array(value)
+    if type(value) in (tuple, list):
+        return type(value)(_snapshot(part) for part in value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(_snapshot(part) for part in value))
+    if isinstance(value, dict):
+        copied = copy.copy(value)  # its own class (an OrderedDict, a defaultdict)
+        for key, part in value.items():
+            copied[key] = _snapshot(part)
+        return copied
+    clone = getattr(value, "clone", None)
+    if callable(clone) and hasattr(value, "__array__"):  # a torch tensor
+        return clone()
+    return value
+
+
+def _as_it_is(batch: Any) -> Any:
     return batch
 
 
@@ -132,7 +157,10 @@ class AugmentedStream(ClosableRuns):
         return AugmentedStream._run(self, pass_number)
 
     def _run(self, pass_number: int) -> Generator[Any, None, None]:
-        sendable = _sendable if self.worker_mode == "process" else (lambda batch: batch)
+        # With workers, read ahead: copied now, while the batch is the one the source
+        # yielded (see the module docstring); a process worker is sent the copy, pickled
+        # later. Without, each batch is augmented before the next is read: as it is.
+        sendable = _snapshot if self.workers else _as_it_is
         tasks = (
             _StreamTask(pass_number, number, sendable(batch))
             for number, batch in enumerate(self.iterable)

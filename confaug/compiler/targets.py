@@ -12,6 +12,7 @@ the step (``transforms.2.MaskDropout``), what the sample held, and what the step
 from __future__ import annotations
 
 import difflib
+import re
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +23,8 @@ from confaug.errors import ConfigError, DataError, did_you_mean
 from confaug.spec.model import RESERVED_TARGETS, Spec
 
 _POINT_KINDS = ("bboxes", "keypoints")
+#: Names of keys that hold labels (class_labels, category_ids, classes, labels, cls).
+_LABEL_WORDS = re.compile(r"label|class|categor|cls")
 _VOLUME_KINDS = frozenset({"volume", "volumes"})
 
 
@@ -53,8 +56,15 @@ class Targets:
             or _reads_box_labels(compose)
         )
         self._names = RESERVED_TARGETS | frozenset(spec.additional_targets)
+        #: How many leading columns of a row are coordinates (the rest are labels
+        #: albumentations carries): 4 for boxes, the keypoint format's letters.
+        self._coords = {
+            "bboxes": 4,
+            "keypoints": len((spec.keypoint_params or {}).get("format") or "xy"),
+        }
         self._known = self._names.union(*(fields for _, _, fields in self.with_params))
         self._warned: set[str] = set()
+        self._warned_rows: set[str] = set()
         # Boxes or keypoints without params would come back empty or untouched.
         kinds = {**{kind: kind for kind in _POINT_KINDS}, **spec.additional_targets}
         self._unformatted = frozenset(
@@ -98,6 +108,13 @@ class Targets:
             for _, kind, keys, _ in self._needs
             if kind == "keys" and not self._placed.isdisjoint(keys)
         )
+        #: Keys steps read as they are (Mosaic's metadata, targets_as_params): never taken
+        #: for labels that should follow the boxes.
+        self._step_keys = frozenset(
+            key
+            for _, kind, arg, _ in self._needs
+            for key in ((arg,) if kind in ("mosaic", "overlay") else arg if kind == "keys" else ())
+        )
         _check_box_label_steps(compose, spec)
         for name, kind in spec.additional_targets.items():
             if labels.get(kind):
@@ -117,6 +134,8 @@ class Targets:
             self._refuse_unformatted(data)
         if not self._known.issuperset(data):
             self._warn_near_misses(data)
+            if self.with_params:
+                self._check_unfollowed(data)
 
     def fill_absent(self, data: dict[str, Any]) -> list[str]:
         """Empty boxes / keypoints (and their label fields) for image-only calls; the keys added.
@@ -175,7 +194,7 @@ class Targets:
                     check_mask(mask, f"{key}[{number}]")
             elif key in self._extra_rows:
                 data[key] = _as_rows(value, key)  # (a key that is there: no resize)
-                _check_rows(data[key], key, self._extra_rows[key])
+                _check_rows(data[key], key, self._extra_rows[key], self._coords[kind])
             elif (
                 value is None and kind != "image" and key not in self._placed
             ):  # image=None is the pipeline's to word
@@ -183,7 +202,7 @@ class Targets:
         for target, width, label_fields in self.with_params:
             if target in data:
                 data[target] = _as_rows(data[target], target)
-                _check_labelled(data, target, width, label_fields)
+                _check_labelled(data, target, width, label_fields, coords=self._coords[target])
 
     def _check_needs(self, data: dict[str, Any]) -> None:
         """Refuse a sample without what a step needs, whether or not the step fires on it."""
@@ -242,7 +261,14 @@ class Targets:
             for target, width, label_fields in self.with_params:
                 if item.get(target) is not None:  # None or absent: the item has none
                     try:
-                        _check_labelled(item, target, width, label_fields, where=f"{name}.")
+                        _check_labelled(
+                            item,
+                            target,
+                            width,
+                            label_fields,
+                            where=f"{name}.",
+                            coords=self._coords[target],
+                        )
                     except DataError as error:
                         raise DataError(f"{path}: {error}") from None
 
@@ -283,6 +309,58 @@ class Targets:
                     UserWarning,
                     stacklevel=5,
                 )
+
+    def _check_unfollowed(self, data: dict[str, Any]) -> None:
+        """Refuse (or point out once) a key holding one entry per box or keypoint that is
+        not a label field: albumentations passes it through as it is while it drops boxes
+        that leave the image and reorders others, so its entries no longer match their
+        rows (a ``class_labels`` beside preset:detection's boxes). A key named like labels
+        is refused; another (metadata that may match the count by chance) is warned of."""
+        # flow(targets=...) checks the keys alone (every value None) before any sample is
+        # read: there a key named like labels beside the boxes is refused by its name.
+        keys_only = all(value is None for value in data.values())
+        counts: dict[str, int] = {}
+        for target, _, _ in self.with_params:
+            if keys_only and target in data:
+                counts[target] = -1  # present, count unknown
+                continue
+            try:
+                counts[target] = len(data[target]) if data.get(target) is not None else 0
+            except TypeError:  # _check_inputs words it
+                counts[target] = 0
+        for key in set(data) - self._known - self._step_keys:
+            value = data[key]
+            if keys_only:
+                entries = -1
+            elif value is None or isinstance(value, (str, bytes, dict)) or _rank(value) == 0:
+                continue
+            else:
+                try:
+                    entries = len(value)
+                except TypeError:
+                    continue
+            placed = next((t for t, n in counts.items() if n and n == entries), None)
+            if placed is None or (keys_only and not _LABEL_WORDS.search(key.lower())):
+                continue
+            params = "bbox_params" if placed == "bboxes" else "keypoint_params"
+            fields = dict((t, f) for t, _, f in self.with_params)[placed]
+            fix = (
+                f"add it to {params}.label_fields, e.g. the override "
+                f"'{params}.label_fields=[{', '.join((*fields, key))}]', so that its entries "
+                f"follow their {placed}; or give each label as an extra value of its row"
+            )
+            problem = (
+                f"'{key}' holds one entry per row of {placed}"
+                + ("" if keys_only else f" ({entries})")
+                + " but is not a label "
+                f"field: it passes through unchanged while {placed} outside the image are "
+                "dropped, so its entries would no longer match their rows"
+            )
+            if _LABEL_WORDS.search(key.lower()):
+                raise ConfigError.single(problem, field=f"{params}.label_fields", hint=fix)
+            if key not in self._warned_rows:
+                self._warned_rows.add(key)
+                warnings.warn(f"{problem}; if they are labels, {fix}", UserWarning, stacklevel=5)
 
     def _refuse_unformatted(self, data: dict[str, Any]) -> None:
         key = min(self._unformatted.intersection(data))
@@ -451,12 +529,17 @@ def _is_empty(value: Any) -> bool:
 
 
 def _check_labelled(
-    sample: dict[str, Any], target: str, width: int, label_fields: tuple[str, ...], where: str = ""
+    sample: dict[str, Any],
+    target: str,
+    width: int,
+    label_fields: tuple[str, ...],
+    where: str = "",
+    coords: int | None = None,
 ) -> None:
     """A ``DataError`` unless ``sample[target]`` is a table of rows with one label per row in
     each of ``label_fields``: the sample's own boxes or keypoints, or those of another sample
     a step mixes in (``where`` then names it: ``mosaic_metadata[2].``)."""
-    count = _check_rows(sample[target], f"{where}{target}", width)
+    count = _check_rows(sample[target], f"{where}{target}", width, coords)
     for field in label_fields:
         name = f"{where}{field}"
         if field not in sample:  # albumentations: "Your 'label_fields' are not valid"
@@ -646,9 +729,12 @@ def _as_rows(rows: Any, target: str) -> Any:
         ) from None
 
 
-def _check_rows(rows: Any, target: str, width: int) -> int:
+def _check_rows(rows: Any, target: str, width: int, coords: int | None = None) -> int:
     """How many boxes (keypoints) ``rows`` holds; a ``DataError`` unless it is a table of
-    numbers with at least ``width`` columns (extra columns are labels albumentations keeps)."""
+    numbers with at least ``width`` columns (extra columns are labels albumentations keeps)
+    whose first ``coords`` (default ``width``: the coordinates, a keypoint's angle and
+    scale) are finite. albumentations refuses a NaN box in its own words, but carries a
+    NaN keypoint through (or drops it, and its label, without a word)."""
     if rows is None or isinstance(rows, (str, bytes, dict)):
         raise DataError(
             f"{target} is {'None' if rows is None else type(rows).__name__}; expected one row "
@@ -667,7 +753,22 @@ def _check_rows(rows: Any, target: str, width: int) -> int:
             f"{target} has shape {table.shape}; expected one row of at least {width} numbers "
             f"per item ({'x_min, y_min, x_max, y_max' if width == 4 else 'x, y'} first)"
         )
+    values = table[:, : coords or width]
+    if not np.isfinite(values).all():
+        row = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
+        raise DataError(
+            f"{target}[{row}] holds NaN or infinity ({values[row].tolist()}); coordinates "
+            "must be finite"
+        )
     return len(table)
+
+
+def _rank(value: Any) -> int:
+    """``np.ndim(value)``, or 1 when NumPy cannot say (a ragged list: still a list)."""
+    try:
+        return int(np.ndim(value))
+    except (TypeError, ValueError):
+        return 1
 
 
 def _length(values: Any, name: str) -> int:

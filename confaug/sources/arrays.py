@@ -27,10 +27,13 @@ _CHANNEL_COUNTS = (1, 3, 4)
 class ArraySource(Source):
     """Samples ``x[i]`` in the pipeline's data format, uint8 or float.
 
-    ``x`` is an array of rank 4 or a sequence of rank-3 arrays (sizes may differ). ``y`` and
-    ``sample_weight`` give labels; ``masks`` (same spatial size as each image) make ``y`` the
-    augmented masks; ``targets`` (e.g. ``{"bboxes": ..., "class_labels": ...}``, one entry
-    per sample) are forwarded to the pipeline and come back as ``y``, a dict of lists.
+    ``x`` is an array of rank 4 or a sequence of rank-3 arrays (sizes may differ); a dataset
+    object (sized and indexable, not a list) is read into memory once, each item copied,
+    within :data:`MAX_DATASET_BYTES`. ``y`` and ``sample_weight`` give labels; ``masks``
+    (same spatial size as each image) make ``y`` the augmented masks; ``targets`` (e.g.
+    ``{"bboxes": ..., "class_labels": ...}`` with ``class_labels`` among the spec's
+    ``bbox_params.label_fields``, one entry per sample) are forwarded to the pipeline and
+    come back as ``y``, a dict of lists.
     Problems found in one sample (wrong rank or channels, NaN) raise :class:`DataError`
     naming its index when that sample is loaded. ``channel_counts`` are the channel counts
     accepted (None: any).
@@ -69,10 +72,12 @@ class ArraySource(Source):
             # list() of a multi-dimensional memoryview raises NotImplementedError ("sub-views
             # are not implemented"); it is read as the array it views, as wrap() reads it.
             x = np.asarray(x)
-        self.x = x if isinstance(x, np.ndarray) else list(x)
+        _refuse_unlisted(x, name)
+        self.x = x if isinstance(x, np.ndarray) else _listed(x, name)
         if isinstance(self.x, np.ndarray):
             _check_array(self.x, self.channel_axis + 1, name, channel_counts)
         else:
+            _refuse_pairs(self.x, name)
             check_one_kind(self.x, name)
         count = len(self.x)
         if count == 0:
@@ -260,6 +265,102 @@ class ArraySource(Source):
         return mask
 
 
+#: The most bytes of images flow() reads out of a dataset object (a Sequence that is not a
+#: list, tuple or array: a torch-style Dataset) into memory, as Keras' ``np.asarray(x)`` does.
+#: Beyond it the images belong in files read per batch (flow_from_directory / _dataframe)
+#: or in wrap(); a user who means to hold them can np.stack them.
+MAX_DATASET_BYTES = 1 << 30
+
+
+def _refuse_unlisted(x: Any, name: str) -> None:
+    """A ``DataError`` for an ``x`` that has a length but is not a list of images: a string
+    (its characters), a dict (its keys), a set (no order), a data frame (its column labels)."""
+    kind = type(x).__name__
+    framed = kind == "DataFrame" or type(x).__module__.partition(".")[0] in ("pandas", "polars")
+    if framed and kind != "Series":  # a Series of images is a list of them
+        raise DataError(
+            f"{name} is a {kind}: flow() takes an array or a list of images; for a "
+            "table of file names and labels use flow_from_dataframe(), for one of "
+            "pixel values pass df.to_numpy() reshaped to (samples, height, width, channels)"
+        )
+    if isinstance(x, (str, bytes, bytearray)):
+        raise DataError(
+            f"{name} is {kind}; flow() takes an array or a list of images (for image files "
+            "use flow_from_directory() or flow_from_dataframe())"
+        )
+    if isinstance(x, Mapping):
+        raise DataError(
+            f"{name} is a dict (keys {list(x)[:5]}); flow() takes an array or a list of "
+            "images: pass the images as x and the labels as y"
+        )
+    if isinstance(x, (set, frozenset)):
+        raise DataError(
+            f"{name} is a {kind}, which has no order; give the images as an array or a list"
+        )
+
+
+def _listed(x: Any, name: str) -> list[Any]:
+    """``x`` as a list of images. A list or tuple holds them already (a shallow copy); an
+    array-like (a tensor) is split into its rows, as before. Another sized, indexable
+    object is a dataset that loads on ``x[i]``: its items are read once, each copied (a
+    ``__getitem__`` that refills one buffer would make every image the last), within
+    :data:`MAX_DATASET_BYTES`, checked from the first item before the others are read."""
+    if isinstance(x, (list, tuple)) or hasattr(x, "__array__") or not hasattr(x, "__getitem__"):
+        return list(x)
+    count = len(x)
+    items: list[Any] = []
+    read = 0
+    for index in range(count):
+        item = x[index]
+        _refuse_pair(item, f"{name}[{index}]")
+        if isinstance(item, np.ndarray) or hasattr(item, "__array__"):
+            item = np.array(item)  # its own copy
+        items.append(item)
+        size = max(int(getattr(item, "nbytes", 0)), 1)  # (empty ones are worded later)
+        read += size
+        if max(read, size * count) > MAX_DATASET_BYTES:
+            raise DataError(
+                f"{name} is a {type(x).__name__} of {count:,} items ({size:,} bytes for "
+                f"{name}[{index}]): flow() reads them all into memory, at most "
+                f"{MAX_DATASET_BYTES >> 20:,} MiB; for images on disk use flow_from_directory() "
+                "or flow_from_dataframe(), for a dataset object wrap() over its batches (e.g. "
+                "a torch DataLoader), or np.stack the images yourself to hold them in memory"
+            )
+    return items
+
+
+def _refuse_pairs(items: list[Any], name: str) -> None:
+    """:func:`_refuse_pair` for every item of a list of images."""
+    for index, item in enumerate(items):
+        _refuse_pair(item, f"{name}[{index}]")
+
+
+def _refuse_pair(item: Any, where: str) -> None:
+    """A ``DataError`` for an ``(image, label)`` pair or a dict sample where an image
+    should be (``list(zip(x, y))``, a torch-style or Hugging Face dataset): NumPy failed on
+    them at the first batch ("inhomogeneous shape"), or they were read as 0-d arrays."""
+    if isinstance(item, Mapping):
+        raise DataError(
+            f"{where} is a dict (keys {list(item)[:5]}); flow() takes images in x and their "
+            "labels in y: e.g. flow(np.stack([s['image'] for s in data]), [s['label'] for s "
+            "in data]); for batches use wrap()"
+        )
+    if isinstance(item, tuple) and 2 <= len(item) <= 3 and _rank(item[0]) >= 2:
+        raise DataError(
+            f"{where} is a tuple of {len(item)} (image, label?): flow() takes the images in x "
+            "and the labels in y, e.g. flow(np.stack([a for a, _ in data]), [b for _, b in "
+            "data]); for batches of (x, y) use wrap()"
+        )
+
+
+def _rank(value: Any) -> int:
+    """``np.ndim(value)``, or 0 when NumPy cannot say (a ragged list)."""
+    try:
+        return int(np.ndim(value))
+    except (TypeError, ValueError):
+        return 0
+
+
 #: Values looked at per step when computing bounds: 1 MB of float32, so that the maximum
 #: reads what the minimum has just brought into the cache (twice as fast as one pass each
 #: over a whole batch of 400 px images).
@@ -392,7 +493,7 @@ def _labels(y: Any) -> np.ndarray:
             "y: its entries have different lengths or shapes, so they do not make one array"
         ) from None
     if labels.dtype.kind in "fc":
-        _refuse_non_finite(labels, "y")
+        refuse_non_finite(labels, "y")
     elif labels.dtype == object and labels.ndim == 1:
         _refuse_missing(labels)
     return labels
@@ -415,7 +516,7 @@ def _weights(sample_weight: Any) -> np.ndarray:
         )
     if weights.ndim != 1:
         raise DataError(f"sample_weight has shape {weights.shape}; expected one number per sample")
-    _refuse_non_finite(weights, "sample_weight")
+    refuse_non_finite(weights, "sample_weight")
     return weights
 
 
@@ -427,7 +528,7 @@ def non_finite_rows(values: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~np.isfinite(values.reshape(len(values), -1)).all(axis=1))
 
 
-def _refuse_non_finite(values: np.ndarray, key: str) -> None:
+def refuse_non_finite(values: np.ndarray, key: str) -> None:
     """A ``DataError`` naming the first entry of ``values`` that holds NaN or infinity."""
     bad = non_finite_rows(values)
     if not len(bad):

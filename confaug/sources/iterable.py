@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from confaug.compiler.values import check_one_kind
-from confaug.sources.arrays import ArraySource, per_sample_count
+from confaug.sources.arrays import ArraySource, per_sample_count, refuse_non_finite
 from confaug.sources.errors import DataError
 
 
@@ -60,7 +60,26 @@ def unpack_batch(
                     f"batch {number} x has {count} samples but {name} has {len(value)}"
                     + (": each output's array holds one entry per sample" if outputs else "")
                 )
+            # flow()'s check of labels and weights: a NaN would reach the loss as it is.
+            numbers = None if masks_in_y and key == "y" else _floats(value)
+            if numbers is not None:
+                refuse_non_finite(numbers, f"batch {number} {name}")
     return source, rest
+
+
+def _floats(value: Any) -> np.ndarray | None:
+    """``value`` as a float (or complex) array when it is one, or a list, tuple or CPU
+    tensor of numbers that reads as one without a copy of anything else; else None (ints,
+    strings, objects: nothing to check)."""
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind in "fc" else None
+    if not isinstance(value, (list, tuple)) and not hasattr(value, "__array__"):
+        return None
+    try:
+        array = np.asarray(value)
+    except Exception:  # ragged, or a tensor NumPy cannot read (on a GPU): not checked here
+        return None
+    return array if array.dtype.kind in "fc" else None
 
 
 def _outputs(values: Any, key: str, count: int) -> list[tuple[str, Any]] | None:
