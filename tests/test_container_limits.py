@@ -160,8 +160,10 @@ def test_a_tiff_in_tiles_smaller_than_tiff_allows_is_refused(big: bool) -> None:
 
 def test_a_tiff_in_too_many_tiles_is_refused() -> None:
     side = 16 * 257  # 257² tiles of 16×16: legal tiles, more of them than the bound
-    assert (side // 16) ** 2 > container_limits.MAX_TIFF_CHUNKS
-    with pytest.raises(confaug.DataError, match=r"a TIFF in [\d,]+ tiles \(at most"):
+    assert (side // 16) ** 2 > container_limits.TIFF_CHUNKS_ALWAYS_ALLOWED
+    with pytest.raises(
+        confaug.DataError, match=r"a TIFF of [\d,]+ bytes in [\d,]+ tiles \(at most"
+    ):
         open_image(_tiled_tiff(side, 16))
 
 
@@ -173,7 +175,7 @@ def test_a_tiff_in_legal_tiles_still_decodes(big: bool) -> None:
 
 
 def test_a_tiff_in_too_many_strips_is_refused() -> None:
-    height = container_limits.MAX_TIFF_CHUNKS + 1
+    height = container_limits.TIFF_CHUNKS_ALWAYS_ALLOWED + 1
     rows = np.zeros((height, 1), np.uint8)
     out = io.BytesIO()
     # PIL writes one strip per 64 KiB by default; one row per strip is what a bomb uses.
@@ -181,7 +183,7 @@ def test_a_tiff_in_too_many_strips_is_refused() -> None:
     data = out.getvalue()
     fields = container_limits._first_ifd(data)
     assert fields is not None and fields[273][0] == height  # one strip a row, as intended
-    with pytest.raises(confaug.DataError, match=r"a TIFF in [\d,]+ strips"):
+    with pytest.raises(confaug.DataError, match=r"a TIFF of [\d,]+ bytes in [\d,]+ strips"):
         open_image(data)
 
 
@@ -220,3 +222,22 @@ def test_a_folder_with_a_bomb_skips_it_by_name(tmp_path: Path) -> None:
     assert len(x) == 1
     assert [name.endswith("bomb.jpg") for name, _ in gen.skipped] == [True]
     assert "scans" in gen.skipped[0][1]
+
+
+def test_a_large_tiff_in_many_real_strips_is_allowed() -> None:
+    """Strips beyond the fixed allowance are fine when the file holds data for them (about
+    a kilobyte a strip or more): only the count per byte of file is bounded."""
+    count = container_limits.TIFF_CHUNKS_ALWAYS_ALLOWED + 1
+    minimal = _strip_ifd(count, strip_bytes=0)
+    padded = minimal + bytes(count * container_limits.TIFF_BYTES_PER_CHUNK)
+    with pytest.raises(confaug.DataError, match="strips"):
+        container_limits.check_container("few-bytes.tif", minimal)
+    container_limits.check_container("real.tif", padded)  # passes: data for every strip
+
+
+def _strip_ifd(count: int, strip_bytes: int) -> bytes:
+    """A classic little-endian TIFF header and first IFD declaring ``count`` strips."""
+    entries = [(256, 4, 1, 1), (257, 4, 1, count), (273, 4, count, 8), (279, 4, count, 8)]
+    ifd = struct.pack("<H", len(entries))
+    ifd += b"".join(struct.pack("<HHII", *entry) for entry in entries) + struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + bytes(strip_bytes)

@@ -22,7 +22,7 @@ from confaug.compiler.values import (
 from confaug.errors import ConfigError, Problem
 from confaug.spec.catalog import catalog, to_opencv
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
-from confaug.spec.steps import TransformStep
+from confaug.spec.steps import TransformStep, and_
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS
 
 #: albumentations 2.0.8's transforms whose output dtype or value range is their own (each
@@ -134,6 +134,11 @@ def _per_channel_lengths(step: TransformStep, built: Any) -> dict[str, int]:
     return lengths
 
 
+def _problem(field: str, message: str, hint: str | None = None) -> Problem:
+    """A problem at ``field`` of a config built from no file (no line to point at)."""
+    return Problem(None, None, None, field, message, hint)
+
+
 def _check_selections(steps: Sequence[TransformStep], built: Sequence[Any], base: str) -> None:
     """No child of a ``SelectiveChannelTransform`` that cannot work on the channels it gets.
 
@@ -193,10 +198,7 @@ def _selected_step_problems(
     module = info.cls.__module__ if info is not None else ""
     if module.startswith(_SIZE_SETTING_MODULES):
         return [
-            Problem(
-                None,
-                None,
-                None,
+            _problem(
                 where,
                 f"{step.name} changes the image's size, but SelectiveChannelTransform writes "
                 "what its transforms give back into the image's own channels, which keep "
@@ -221,10 +223,7 @@ def _nested_selection(
         return []
     field = f"{where}.channels" if "channels" in step.params else where
     return [
-        Problem(
-            None,
-            None,
-            None,
+        _problem(
             field,
             f"a nested SelectiveChannelTransform's channels number {selected}, not the "
             f"image's: {', '.join(map(str, beyond))} {'is' if len(beyond) == 1 else 'are'} "
@@ -310,10 +309,7 @@ def _channel_problem(
     if here.made:
         made = _either(sorted(here.made))
         return [
-            Problem(
-                None,
-                None,
-                None,
+            _problem(
                 where,
                 f"{name} makes {made} of {selected}, but SelectiveChannelTransform "
                 f"writes them back one for one into those {count}: channels would be "
@@ -328,10 +324,7 @@ def _channel_problem(
     if here.failed == runs and rgb.failed < runs:
         takes = _either([n for n in range(1, 5) if n != count and _takes(transform, n)])
         return [
-            Problem(
-                None,
-                None,
-                None,
+            _problem(
                 where,
                 (f"{name} runs on {takes}, not on " if takes else f"{name} cannot work on ")
                 + f"{selected}: it would fail on every image (albumentations: {here.error})",
@@ -342,10 +335,7 @@ def _channel_problem(
         ]
     if here.same == runs and 2 * rgb.changed >= runs:
         return [
-            Problem(
-                None,
-                None,
-                None,
+            _problem(
                 where,
                 f"{name} would do nothing to {selected}: it leaves "
                 f"{count}-channel images as they are (it changes 3-channel ones)",
@@ -359,8 +349,7 @@ def _either(numbers: list[int]) -> str:
     """``[1, 3]`` → "1 or 3 channels", ``[2, 3, 4]`` → "2, 3 or 4 channels", ``[]`` → ""."""
     if not numbers:
         return ""
-    words = [str(n) for n in numbers]
-    either = " or ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+    either = and_([str(n) for n in numbers], "or")
     return f"{either} {'channel' if numbers == [1] else 'channels'}"
 
 
@@ -551,10 +540,7 @@ def range_steps(steps: Sequence[TransformStep]) -> tuple[TransformStep, ...]:
 def _check_keras_stage(spec: Spec, step: SetByStep) -> None:
     name = step.path.rsplit(".", 1)[-1]
     problems = [
-        Problem(
-            None,
-            None,
-            None,
+        _problem(
             key,
             f"{key} cannot follow {step.path}, which sets the value range itself"
             + (
@@ -569,10 +555,7 @@ def _check_keras_stage(spec: Spec, step: SetByStep) -> None:
     ]
     if spec.dtype is not None and np.dtype(spec.dtype).kind in "iu":
         problems.append(
-            Problem(
-                None,
-                None,
-                None,
+            _problem(
                 "dtype",
                 f"dtype {spec.dtype} would round and clip the floats {step.path} gives",
                 "leave dtype unset, or set a float dtype",

@@ -47,11 +47,11 @@ from typing import Any, ClassVar, Literal, get_args
 import numpy as np
 
 from confaug.batching.factory import unexpected_keywords
-from confaug.batching.loader import Augmented, SkipLog, augment_samples
+from confaug.batching.loader import Augmented, SkipLog
 from confaug.compiler.pipeline import Pipeline, other_layout
 from confaug.integrations.rows import (
     ENCODED,
-    check_one_range,
+    augment_rows,
     checked_pixel_dtype,
     compile_pipeline,
     float_bounds,
@@ -240,19 +240,16 @@ class RayAugmenter:
         if is_one_row(batch, self.image_column, batch_call=_BATCH_CALL, adapter="ray_augment"):
             return self._one_row(batch)
         rows = _Rows(batch, self)
-        try:
-            done = augment_samples(
-                rows,
-                self.pipeline,
-                range(len(rows)),
-                seed=self.seed,
-                stream=(SAMPLE_STREAM, self.epoch),
-                on_error="raise" if self.on_error == "raise" else "skip",
-                standardize=self.standardize,
-            )
-        except DataError:
-            check_one_range(self.pipeline, rows, rows.images, self.image_column)  # rows named
-            raise
+        done = augment_rows(
+            self.pipeline,
+            rows,
+            rows.images,
+            self.image_column,
+            seed=self.seed,
+            stream=(SAMPLE_STREAM, self.epoch),
+            on_error="raise" if self.on_error == "raise" else "skip",
+            standardize=self.standardize,
+        )
         self._skips.add(done.skipped)
         return self._assemble(batch, done)
 

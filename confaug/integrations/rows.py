@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from confaug.batching.loader import augment_samples
+from confaug.batching.loader import Augmented, augment_samples
 from confaug.compiler.pipeline import Pipeline, other_layout
 from confaug.compiler.values import infer_scale
 from confaug.seeding import SAMPLE_STREAM, resolve_seed, row_key
@@ -201,6 +201,19 @@ def check_one_range(
         named = ", ".join(shown(source.describe(index)) for index in bad[:5])
         where = f"{named}{', ...' if len(bad) > 5 else ''}: {image_name}"
         infer_scale(np.asarray(bounds, dtype=np.float64), "auto", where=where)  # its words
+        raise
+
+
+def augment_rows(
+    pipeline: Pipeline, source: Source, images: Iterable[Any], image_name: str, **options: Any
+) -> Augmented:
+    """``augment_samples`` over every row of ``source`` (``options``: its keywords); a
+    ``DataError`` for float rows that fit no value range names the rows and the image
+    column (:func:`check_one_range`)."""
+    try:
+        return augment_samples(source, pipeline, range(len(source)), **options)
+    except DataError:
+        check_one_range(pipeline, source, images, image_name)
         raise
 
 
@@ -497,18 +510,15 @@ class RowAugmenter:
             data_format=self.pipeline.spec.data_format,
             pixel_dtype=getattr(self, "pixel_dtype", None),  # objects pickled before it
         )
-        try:
-            done = augment_samples(
-                rows,
-                self.pipeline,
-                range(len(rows)),
-                seed=self.seed,
-                stream=(SAMPLE_STREAM, self.epoch) if stream is None else stream,
-                standardize=self.standardize,
-            )
-        except DataError:
-            check_one_range(self.pipeline, rows, images, image_name)  # the rows, named
-            raise
+        done = augment_rows(
+            self.pipeline,
+            rows,
+            images,
+            image_name,
+            seed=self.seed,
+            stream=(SAMPLE_STREAM, self.epoch) if stream is None else stream,
+            standardize=self.standardize,
+        )
         return done.outputs
 
 
@@ -523,6 +533,7 @@ __all__ = [
     "PIXEL_DTYPES",
     "RowAugmenter",
     "RowSource",
+    "augment_rows",
     "check_one_range",
     "checked_pixel_dtype",
     "compile_pipeline",

@@ -6,8 +6,9 @@ small, valid file cost minutes of CPU or gigabytes of memory inside the decoders
 
 * a progressive JPEG whose refinement scans repeat: libjpeg decodes each scan over the whole
   image (about 3 ms per scan at 4096², so 30,000 scans in 1.5 MB cost 80 s);
-* a TIFF cut into tiny strips or tiles: PIL keeps a Python tuple per strip or tile at open and
-  decodes them one by one (4 million 1×1 tiles sharing one data byte: 33 MB, 69 s, 1.6 GB);
+* a TIFF cut into tiny strips or tiles, or countless ones over a few bytes of data: PIL keeps
+  a Python tuple per strip or tile at open and decodes them one by one (4 million 1×1 tiles
+  sharing one data byte: 33 MB, 69 s, 1.6 GB);
 * a PNG split into millions of chunks: PIL walks every chunk in Python to look for metadata
   behind the image data (2 million empty IDAT chunks: 24 MB, 11 s).
 
@@ -24,8 +25,12 @@ from confaug.sources.errors import DataError
 
 #: At most this many start-of-scan markers in a JPEG (libjpeg's progressions use about 10).
 MAX_JPEG_SCANS = 500
-#: At most this many strips or tiles in a TIFF's first image.
-MAX_TIFF_CHUNKS = 2**16
+#: A TIFF's first image may have this many strips or tiles whatever the file's size ...
+TIFF_CHUNKS_ALWAYS_ALLOWED = 2**16
+#: ... and beyond that, one per this many bytes of the file: a bomb points every strip at
+#: the same few bytes (8 bytes of file a strip), while libtiff's 8 KiB strips compress to
+#: about a kilobyte or more (a 16-bit RGBA image of 80 megapixels has 80,000 of them).
+TIFF_BYTES_PER_CHUNK = 1024
 #: The smallest tile side TIFF 6.0 allows (tile sides are multiples of 16).
 MIN_TIFF_TILE_SIDE = 16
 #: A PNG may have this many chunks whatever its size ...
@@ -97,11 +102,13 @@ def _check_tiff(name: str, data: bytes) -> None:
             f"are multiples of {MIN_TIFF_TILE_SIDE} on each side)"
         )
     chunks = max(strips, tiles)
-    if chunks > MAX_TIFF_CHUNKS:
+    allowed = max(TIFF_CHUNKS_ALWAYS_ALLOWED, len(data) // TIFF_BYTES_PER_CHUNK)
+    if chunks > allowed:
         kind = "tiles" if tiles >= strips else "strips"
         raise DataError(
-            f"{name}: refused: a TIFF in {chunks:,} {kind} (at most {MAX_TIFF_CHUNKS:,} are "
-            "read; the decoder keeps and reads each one separately)"
+            f"{name}: refused: a TIFF of {len(data):,} bytes in {chunks:,} {kind} (at most "
+            f"{allowed:,}: one per {TIFF_BYTES_PER_CHUNK:,} bytes beyond "
+            f"{TIFF_CHUNKS_ALWAYS_ALLOWED:,}; the decoder keeps and reads each one separately)"
         )
 
 

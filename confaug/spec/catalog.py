@@ -838,17 +838,7 @@ def _list_back(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
 
 def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     """Pydantic's location without union-member names such as ``'tuple[int, int]'``."""
-    path: list[str | int] = []
-    node: Any = params
-    for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
-        ):
-            node = node[part]
-        else:
-            continue  # a union member's name, or a place the data does not have
-        path.append(part)
-    return tuple(path)
+    return _walk(params, loc)[0]
 
 
 # Magnitudes beyond which a parameter is a denial of service rather than an augmentation:

@@ -146,9 +146,9 @@ def _params_error(name: Any, params: Any) -> StepShapeError:
     return StepShapeError(f"the parameters of {name} must be a mapping, e.g. '{name}: {{p: 0.5}}'")
 
 
-def and_(words: list[str]) -> str:
-    """``['a', 'b', 'c']`` → "a, b and c"."""
-    return " and ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+def and_(words: list[str], last: str = "and") -> str:
+    """``['a', 'b', 'c']`` → "a, b and c" (``last``: the word before the last, "or")."""
+    return f" {last} ".join(filter(None, (", ".join(words[:-1]), words[-1])))
 
 
 def _flow(mapping: dict[Any, Any]) -> str:
