@@ -60,17 +60,50 @@ def test_two_live_iterators_serve_two_whole_epochs(pipe: confaug.Pipeline, worke
     assert torch.equal(_images_of(list(loader)), epochs[2])  # and counting goes on
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
 def test_iterators_made_before_any_batch_take_their_epochs_in_order(
-    pipe: confaug.Pipeline,
+    pipe: confaug.Pipeline, start: str
 ) -> None:
     epochs = _epochs(pipe, 2)
     dataset = pipe.flow(X, Y, batch_size=2, shuffle=True, seed=5).as_torch()
-    loader = DataLoader(dataset, batch_size=None, num_workers=2, timeout=WORKER_TIMEOUT)
+    loader = DataLoader(
+        dataset,
+        batch_size=None,
+        num_workers=2,
+        timeout=WORKER_TIMEOUT,
+        multiprocessing_context=start,
+    )
     a, b = iter(loader), iter(loader)
     got_b = list(b)
     got_a = list(a)
     assert torch.equal(_images_of(got_a), epochs[0])
     assert torch.equal(_images_of(got_b), epochs[1])
+
+
+def test_the_loader_iterator_is_found_where_torch_makes_its_workers() -> None:
+    """The pass is counted where torch's multi-process iterator copies the dataset for its
+    workers (found on the call stack): if torch renames or moves that ``__init__``, the
+    count falls back to timing between workers, and this test says so."""
+    from confaug.integrations import torch_epochs
+
+    dataloader = pytest.importorskip("torch.utils.data.dataloader")
+    init = dataloader._MultiProcessingDataLoaderIter.__init__
+    assert hasattr(init, "__code__")
+    seen: list[Any] = []
+
+    class Probe(torch.utils.data.IterableDataset):  # type: ignore[misc]
+        def __reduce__(self) -> Any:  # copied for a worker: where is the iterator?
+            seen.append(torch_epochs._loader_iterator())
+            return (list, ())  # the worker iterates an empty list: no batches
+
+        def __iter__(self) -> Any:
+            return iter(())
+
+    loader = DataLoader(
+        Probe(), batch_size=None, num_workers=1, multiprocessing_context="spawn", timeout=60
+    )
+    assert list(loader) == []
+    assert seen and isinstance(seen[0], dataloader._MultiProcessingDataLoaderIter)
 
 
 def _detection(pipe_config: dict[str, Any], targets: dict[str, Any]) -> Any:
