@@ -931,8 +931,10 @@ def _same(name: str, key: str, got: Any, expected: Any, source: Any) -> str:
 # identically seeded calls of A.load's Illumination(mode: corner) pipeline gave two outputs
 # 1 ulp apart at one pixel (OpenCV's vector loops in cv2.multiply / cv2.merge round with the
 # temporaries' alignment; the same with one OpenCV thread), and confaug's output was one of
-# the two. Those floats are compared to within this many ulp; every other value exactly.
-UNSTEADY_IN_ALBUMENTATIONS = {"Illumination": 1}
+# the two; under OpenCV 5.1 the two are up to 2 ulp apart (seen in a fresh-clone CI run,
+# with the reference and confaug both at one OpenCV thread). Those floats are compared to
+# within this many ulp; every other value exactly.
+UNSTEADY_IN_ALBUMENTATIONS = {"Illumination": 2}
 
 
 def _run_file(
