@@ -35,7 +35,7 @@ import numpy as np
 
 from confaug.batching.batch_load import EpochSeeds, augment_as_batch, finds_own_range
 from confaug.batching.collate import Batch, PerSample, stack
-from confaug.batching.protocol import SamplePipeline
+from confaug.batching.protocol import SamplePipeline, augment_sample_of
 from confaug.idg.many_seeds import SeedTable
 from confaug.idg.standardize import NotFittedError
 from confaug.seeding import SAMPLE_STREAM, sample_seed
@@ -205,7 +205,10 @@ def _one_sample(
         raise DataError(f"{shown(name)}: cannot load it ({_why(exc)})") from exc
     except Exception as exc:
         raise SampleError(f"{shown(name)}: loading failed: {_why(exc)}") from exc
-    out = _guarded(name, pipeline, seed=sample_seed(seed, *stream, key), **data)
+    # Not pipeline(...): __call__ checks a caller's own images, by rules the sources'
+    # differ from (augment_sample_of).
+    augment = augment_sample_of(pipeline)
+    out = _guarded(name, augment, seed=sample_seed(seed, *stream, key), **data)
     if standardize:
         image = _guarded(name, pipeline.standardize, out["image"][None])[0]
         out = {**out, "image": image}

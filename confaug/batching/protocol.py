@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -19,6 +20,10 @@ class SamplePipeline(Protocol):
     picklable for process workers. ``standardize`` is the batch-level post stage (identity
     when there is none); it must treat samples independently, since batches may be re-cut
     after skipped samples.
+
+    A pipeline may also offer ``augment_sample`` (``Pipeline`` does): ``__call__`` without
+    the checks a caller's own images get, which the loader calls instead
+    (:func:`augment_sample_of`).
     """
 
     @property
@@ -40,3 +45,14 @@ def data_format_of(pipeline: SamplePipeline) -> str:
             "give 'channels_last' or 'channels_first'"
         )
     return str(data_format)
+
+
+def augment_sample_of(pipeline: SamplePipeline) -> Callable[..., dict[str, Any]]:
+    """What the loader calls for one sample: the pipeline's ``augment_sample`` when it has
+    one, else the pipeline itself. ``Pipeline.__call__`` refuses an image in the other
+    layout than its data_format (a C×H×W ``(3, 32, 32)`` on ``channels_last``), for a
+    caller's ``pipe(image=...)``; a source has checked its samples by its own rule already,
+    and the Keras drop-in's flows take any channel count (Keras warns and goes on), so the
+    loader must not apply ``__call__``'s."""
+    augment = getattr(pipeline, "augment_sample", None)
+    return augment if callable(augment) else pipeline

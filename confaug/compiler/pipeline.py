@@ -9,7 +9,7 @@ import random
 import threading
 import types
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,12 +27,13 @@ from confaug.compiler.values import (
     in_own_units,
     infer_scale,
     input_scale,
+    pil_image_array,
     to_output,
     to_own_units,
     to_working,
 )
 from confaug.errors import ConfigError, DataError
-from confaug.idg.standardize import Standardizer, check_zca_size
+from confaug.idg.standardize import Standardizer, check_zca_rounds, check_zca_size
 from confaug.idg.warp import floats_up_to
 from confaug.opencv_threads import STRIPED_WARPS, pinned_if_safe
 from confaug.seeding import resolve_seed, sample_seed
@@ -145,6 +146,10 @@ class Pipeline:
         self.compose: Any = build_compose(spec)
         self._channels_first = spec.data_format == "channels_first"
         self._targets = Targets(spec, self.compose)  # decided once, not per sample
+        # The keys of a sample's images (one image each) and of its lists of images, which
+        # __call__ reads and checks (_checked_images).
+        self._image_keys = ("image", *self._targets.extra_images)
+        self._image_list_keys = ("images", *_keys_of_kind(spec, "images"))
         # Whether a step (Normalize, ToFloat, FromFloat) sets the output's dtype and range.
         self._output = output_step(spec, self.compose)
         # The Normalize written for 0–255 values (or ToFloat), which gets the caller's values.
@@ -292,10 +297,72 @@ class Pipeline:
         return compose
 
     def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
-        """Augment one sample. ``seed`` makes the result a pure function of the seed."""
+        """Augment one sample. ``seed`` makes the result a pure function of the seed.
+
+        PIL images are read as their mode means (CMYK, YCbCr, HSV as RGB, a palette through
+        its palette: ``values.pil_image_array``) and put in the pipeline's layout; the images
+        of a sample (``image``, the members of ``images``, additional image targets) must be
+        of one kind (uint8, uint16 or float); and an image in the other layout than the
+        pipeline's (a C×H×W ``(3, 32, 32)`` on ``channels_last``) is a ``DataError``, by the
+        rule ``flow`` and ``apply_batch`` use (:func:`other_layout`)."""
         # The seed check flow(seed=...) makes: numpy's words ("expected non-negative
         # integer", "SeedSequence expects int ...") named no argument.
+        seed = None if seed is None else resolve_seed(seed)
+        return self._augment(self._checked_images(data), seed, _INFER)
+
+    def augment_sample(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
+        """``pipe(seed=..., **data)`` without the checks of the caller's images: the batching
+        loader's entry (``batching.protocol.augment_sample_of``). Its sources hand over
+        arrays they have checked by their own rules — the Keras drop-in's flows take any
+        channel count, with Keras' warning, where :meth:`__call__` refuses a layout."""
         return self._augment(data, None if seed is None else resolve_seed(seed), _INFER)
+
+    def _checked_images(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` (the caller's keywords, a dict of its own) with its PIL images read as
+        arrays in the pipeline's layout, after the checks :meth:`__call__` lists."""
+        named: list[tuple[str, Any]] = []  # every image of the sample, by its name
+        for key in self._image_keys:
+            if key in data:
+                data[key] = self._read_pil(data[key], key)
+                named.append((key, data[key]))
+        for key in self._image_list_keys:
+            members = data.get(key)
+            if isinstance(members, (list, tuple)):
+                # As H×W×C whatever the data_format: albumentations gets lists of images
+                # as they are given (only image targets are moved to H×W×C and back).
+                read = [_pil_or(m, f"{key}[{i}]") for i, m in enumerate(members)]
+                if any(new is not old for new, old in zip(read, members, strict=True)):
+                    data[key] = read if isinstance(members, list) else tuple(read)
+                named.extend((f"{key}[{i}]", member) for i, member in enumerate(read))
+            elif members is not None:
+                named.append((key, members))  # one array of images: one dtype
+        # pipe(image=u8, images=[u8, f32]) came back with images[0] as float32 (stacked with
+        # the float one): the check flow and apply_batch make on their lists.
+        check_one_kind([value for _, value in named], "image", labels=[n for n, _ in named])
+        layout = "channels_first" if self._channels_first else "channels_last"
+        move = "np.moveaxis(image, -1, 0)" if self._channels_first else "np.moveaxis(image, 0, -1)"
+        for name in self._image_keys:
+            shape = getattr(data.get(name), "shape", None)
+            if shape is None or len(shape) != 3:
+                continue
+            wrong = other_layout(
+                tuple(shape),
+                self._channels_first,
+                hint=f"is data_format right? the pipeline's is {layout}; or move the channel "
+                f"axis: {move}",
+            )
+            if wrong is not None:  # a (3, 32, 32) was read as 3 rows × 32 with 32 channels
+                raise DataError(f"{name} {wrong}")
+        return data
+
+    def _read_pil(self, value: Any, name: str) -> Any:
+        """``value``, or the array a PIL image means, in the pipeline's layout."""
+        array = pil_image_array(value, name)
+        if array is None:
+            return value
+        if self._channels_first and array.ndim == 3:  # PIL's pixels are H×W×C
+            array = np.ascontiguousarray(np.moveaxis(array, -1, 0))
+        return array
 
     def _augment(
         self, data: dict[str, Any], seed: int | None, batch_scale: Scale | object | None
@@ -586,24 +653,50 @@ class Pipeline:
         """Compute featurewise mean / std / ZCA from sample data ``x`` (as Keras' ``fit``).
 
         A NaN or infinite value would spoil every statistic and so every later output: it is
-        a ``DataError`` naming the samples that hold one.
+        a ``DataError`` naming the samples that hold one. With ``augment=True`` the statistics
+        are those of ``rounds`` augmented copies of ``x`` together (at most
+        :data:`MAX_FIT_ROUNDS`), computed one round at a time; ZCA whitening holds them all,
+        within ``idg.standardize.MAX_ZCA_ROUNDS_BYTES``.
         """
         data = _as_batch(x)
         if data.ndim != 4 or not len(data):
             raise DataError(f"fit needs a batch of at least one image (rank 4), got {data.shape}")
+        if augment:
+            rounds = _checked_rounds(rounds)
         if self.standardizer.zca_whitening:  # before augmenting rounds of it
             check_zca_size(data.shape[1:], channels_first=self._channels_first)
+            if augment:  # ZCA holds every round at once (fit_rounds); others one at a time
+                check_zca_rounds(rounds, data.shape)
         _require_finite(data, "x")
-        if augment:
-            if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
-                raise ValueError(f"rounds={rounds!r}; expected an int >= 1")
-            base = 0 if seed is None else resolve_seed(seed)
-            data = np.concatenate(
-                [self._augment_batch(data, sample_seed(base, r)) for r in range(rounds)]
-            )
-            _require_finite(data, "augmented x")
-        self.standardizer.fit(data, channels_first=self._channels_first)
+        if not augment:
+            self.standardizer.fit(data, channels_first=self._channels_first)
+            return self
+        base = 0 if seed is None else resolve_seed(seed)
+        self.standardizer.fit_rounds(
+            self._augmented_rounds(data, rounds, base),
+            rounds,
+            channels_first=self._channels_first,
+        )
         return self
+
+    def _augmented_rounds(self, data: np.ndarray, rounds: int, base: int) -> Iterator[np.ndarray]:
+        """``fit(augment=True)``'s rounds one by one (round ``r`` seeded ``sample_seed(base,
+        r)``, as Keras' rounds were concatenated), so the statistics hold one at a time."""
+        first: tuple[int, ...] | None = None
+        for number in range(rounds):
+            batch = self._augment_batch(data, sample_seed(base, number))
+            if first is None:
+                first = batch.shape
+            elif batch.shape != first:  # np.concatenate said only "dimensions must match"
+                raise DataError(
+                    f"fit: round {number}'s augmented images have shape {batch.shape[1:]}, "
+                    f"round 0's {first[1:]}: a step changes the size on some rounds only "
+                    "(p < 1, a random scale); end the pipeline with a fixed-size step such "
+                    "as Resize or RandomCrop with p: 1"
+                )
+            # Named by their place in all the rounds, as when the rounds were concatenated.
+            _require_finite(batch, "augmented x", offset=number * len(data))
+            yield batch
 
     # ---- data sources -----------------------------------------------------------------
     # Each is the batching.factory function of that name bound to this pipeline (see
@@ -656,6 +749,17 @@ def _items_in_working_form(
     return converted if isinstance(items, list) else tuple(converted)  # as given: checked so
 
 
+def _pil_or(value: Any, name: str) -> Any:
+    """The array a PIL image means (H×W×C), or ``value`` when it is none."""
+    array = pil_image_array(value, name)
+    return value if array is None else array
+
+
+def _keys_of_kind(spec: Spec, kind: str) -> tuple[str, ...]:
+    """The additional targets of ``kind``."""
+    return tuple(key for key, value in spec.additional_targets.items() if value == kind)
+
+
 def _keras_steps_only(compose: Any) -> bool:
     """Whether ``compose``'s steps are all Keras keyword steps (``IdgTransform``), or none."""
     from confaug.idg.transform import IdgTransform
@@ -696,11 +800,32 @@ def _as_batch(x: Any) -> np.ndarray:
         ) from None
 
 
-def _require_finite(data: np.ndarray, where: str) -> None:
+#: The most rounds ``fit(augment=True, rounds=...)`` runs. Each augments all of ``x`` once and
+#: the statistics hold one round at a time, but the time grows with them: rounds=10**6 of four
+#: 8×8 images ran for minutes (Keras', holding every round, ended in a MemoryError).
+MAX_FIT_ROUNDS = 1000
+
+
+def _checked_rounds(rounds: Any) -> int:
+    """``fit``'s ``rounds``: an int from 1 to :data:`MAX_FIT_ROUNDS`, else a ValueError."""
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 1:
+        raise ValueError(f"rounds={rounds!r}; expected an int >= 1")
+    if rounds > MAX_FIT_ROUNDS:
+        raise ValueError(
+            f"rounds={rounds!r}; fit(augment=True) runs at most {MAX_FIT_ROUNDS} rounds (each "
+            "augments all of x once); for statistics of more augmented images, pass more "
+            "images in x"
+        )
+    return int(rounds)
+
+
+def _require_finite(data: np.ndarray, where: str, offset: int = 0) -> None:
+    """A ``DataError`` naming the samples (numbered from ``offset``) of ``data`` that hold a
+    NaN or an infinity."""
     if data.dtype.kind not in "fc" or np.isfinite(data).all():
         return
     flat = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(-1, 1)
-    bad = np.flatnonzero(~np.isfinite(flat).all(axis=1))
+    bad = offset + np.flatnonzero(~np.isfinite(flat).all(axis=1))
     more = ", ..." if len(bad) > 5 else ""
     raise DataError(
         f"{where}[{', '.join(map(str, bad[:5]))}{more}]: NaN or infinite values; "

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -317,11 +318,14 @@ def numpy_dtype(image: Any) -> np.dtype[Any] | None:
         return None
 
 
-def check_one_kind(images: Sequence[Any], name: str) -> None:
+def check_one_kind(
+    images: Sequence[Any], name: str, *, labels: Sequence[str] | None = None
+) -> None:
     """A ``DataError`` when a list of images mixes uint8, uint16 and float images: stacked
     into one batch, one kind is read in the others' units (200 of uint8 as 200/65535, a
     [0, 1] float as almost black). Arrays, tensors (torch, TensorFlow, JAX) and nested
-    lists (no dtype: they are one kind once stacked) are all read."""
+    lists (no dtype: they are one kind once stacked) are all read. The images are named
+    ``name[i]``, or ``labels[i]`` when given (the targets of one sample)."""
     kinds: dict[str, int] = {}
     for index, image in enumerate(images):
         dtype = numpy_dtype(image)
@@ -329,8 +333,62 @@ def check_one_kind(images: Sequence[Any], name: str) -> None:
             kinds.setdefault("f" if dtype.kind == "f" else dtype.name, index)
     if len(kinds) > 1:
         first, other = sorted(kinds.values())[:2]
+        named = labels or [f"{name}[{index}]" for index in range(other + 1)]
         raise DataError(
-            f"{name}[{other}] is {numpy_dtype(images[other])} but {name}[{first}] is "
+            f"{named[other]} is {numpy_dtype(images[other])} but {named[first]} is "
             f"{numpy_dtype(images[first])}: give images of one kind (uint8, uint16, or float "
             "in one range)"
         )
+
+
+#: PIL modes read as their bands are (``np.asarray``): grey, colour and 16-bit grey. ``I``
+#: and ``F`` are read so too, to be refused or ranged by the checks every array meets.
+_PIL_AS_IS = frozenset({"L", "RGB", "RGBA", "I;16", "I;16L", "I;16N", "I;16B", "I", "F"})
+#: PIL modes whose bands are not an image's channels, converted as the file decoder
+#: (``sources.decode``) converts a file of that mode: CMYK, YCbCr, HSV and LAB numbers to
+#: RGB, a bilevel image to grey 0/255, grey or palette with alpha to RGBA. A palette
+#: image ("P") goes through its palette: to RGBA when the palette or the image carries
+#: transparency, else RGB.
+_PIL_MEANT = {
+    "1": "L",
+    "CMYK": "RGB",
+    "YCbCr": "RGB",
+    "HSV": "RGB",
+    "LAB": "RGB",
+    "RGBX": "RGB",
+    "LA": "RGBA",
+    "La": "RGBA",
+    "PA": "RGBA",
+    "RGBa": "RGBA",
+}
+
+
+def pil_image_array(image: Any, name: str = "image") -> np.ndarray | None:
+    """A PIL image as the H×W (grey) or H×W×C array its mode means, or None when ``image``
+    is no PIL image. ``np.asarray`` gives a mode's raw bands: a CMYK image (what
+    ``Image.open`` gives for a CMYK JPEG) came out as 4-channel "RGBA" numbers, YCbCr and HSV
+    as RGB, a palette image as its indices read as grey levels — wrong colours, silently,
+    where a file of the same mode is decoded right. For images only: a palette *mask* is
+    class indices and is read as it is. A mode PIL cannot convert is a ``DataError`` naming
+    ``name`` and the mode."""
+    module = sys.modules.get("PIL.Image")  # never imports PIL: no PIL image without it
+    if module is None or not isinstance(image, module.Image):
+        return None
+    mode = image.mode
+    if mode in _PIL_AS_IS:
+        array = np.asarray(image)
+        # I;16B's big-endian uint16 as the machine's own, as every other uint16 image.
+        return array.astype(array.dtype.newbyteorder("="), copy=False)
+    if mode == "P":
+        alpha = "transparency" in image.info or getattr(image.palette, "mode", "") == "RGBA"
+        meant = "RGBA" if alpha else "RGB"
+    else:
+        meant = _PIL_MEANT.get(mode, "RGB")
+    try:
+        converted = image.convert(meant)
+    except (ValueError, OSError):
+        raise DataError(
+            f"{name} is a PIL image of mode {mode!r}, which PIL cannot convert to {meant}; "
+            "give an L, RGB or RGBA image, or an array"
+        ) from None
+    return np.asarray(converted)
