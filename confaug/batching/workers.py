@@ -21,6 +21,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, ExitStack, nullcontext
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Literal, TypeVar
 
 import cv2
@@ -124,11 +125,17 @@ def _in_processes(
     with ExitStack() as pin:
         if start_method == "fork":
             pin.enter_context(one_thread())
+        # A spawned process unpickles what it is sent before it runs any of our code: an
+        # error there (a memory-mapped file gone, see sources.arrays) killed it, and was
+        # told as a dead worker with a hint about `__main__`. Sent as bytes, the loader is
+        # unpickled in _start_process, which keeps the error for the first batch: the
+        # caller gets it as it was raised. A forked process inherits the loader as it is.
+        sent: Loader | _Shipped = loader if start_method == "fork" else _Shipped(loader)
         executor = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context(start_method),
-            initializer=_start_process,
-            initargs=(loader,),
+            initializer=_start_process,  # type: ignore[arg-type]  # (typeshed: no arguments)
+            initargs=(sent,),  # type: ignore[arg-type]
         )
 
         def submit(task: Any) -> Future[Any]:
@@ -214,11 +221,48 @@ def _described(waiting: list[Any]) -> str:
 _START_METHODS = multiprocessing.get_all_start_methods()
 
 
-def _start_process(loader: Loader) -> None:
+class _Shipped:
+    """A loader on its way to a spawned worker process: pickled, into bytes, as the process
+    is started (by multiprocessing's pickler, so whatever it can send, this can), and
+    unpickled there by :func:`_start_process`, which keeps what that raises."""
+
+    def __init__(self, loader: Loader) -> None:
+        self.loader = loader
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _Packed, (bytes(ForkingPickler.dumps(self.loader)),)
+
+
+class _Packed:
+    """A loader's bytes in the worker process, unpickled by :func:`_start_process`."""
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+
+
+def _start_process(sent: Loader | _Packed) -> None:
     global _process_loader
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     one_thread_for_good()
+    loader: Loader
+    if isinstance(sent, _Packed):
+        try:
+            loader = pickle.loads(sent.payload)
+        except Exception as exc:  # raised for every batch: the caller gets it at the first
+            loader = _Failed(exc)
+    else:
+        loader = sent
     _process_loader = loader
+
+
+class _Failed:
+    """The loader of a worker process that could not unpickle its own: raises that error."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __call__(self, task: Any, should_stop: Any) -> Any:
+        raise self.error
 
 
 def _run_in_process(task: Any) -> Any:

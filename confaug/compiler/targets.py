@@ -190,8 +190,7 @@ class Targets:
             if kind == "mask":
                 check_mask(value, key)
             elif kind == "masks":
-                for number, mask in enumerate(_listed(value, key)):
-                    check_mask(mask, f"{key}[{number}]")
+                _check_masks(value, key, data.get("image"))
             elif key in self._extra_rows:
                 data[key] = _as_rows(value, key)  # (a key that is there: no resize)
                 _check_rows(data[key], key, self._extra_rows[key], self._coords[kind])
@@ -487,10 +486,11 @@ _INT32 = np.iinfo(np.int32)
 
 
 def check_mask(mask: Any, name: str) -> None:
-    """A ``DataError`` unless ``mask`` is an array of a dtype every step can warp, with
-    finite values (a NaN mask would come out NaN, without a word)."""
+    """A ``DataError`` unless ``mask`` is an H×W or H×W×C array of a dtype every step can
+    warp, with finite values (a NaN mask would come out NaN, without a word)."""
     if not isinstance(mask, np.ndarray):
         raise DataError(f"{name} is {type(mask).__name__}; expected a NumPy array (H×W or H×W×C)")
+    _check_mask_shape(mask, name)
     dtype = mask.dtype
     if dtype in _WIDE_MASK_DTYPES:
         if mask.size and (int(mask.min()) < _INT32.min or int(mask.max()) > _INT32.max):
@@ -507,6 +507,40 @@ def check_mask(mask: Any, name: str) -> None:
         )
     if dtype.kind == "f" and not np.isfinite(mask).all():
         raise DataError(f"{name} contains NaN or infinite values")
+
+
+def _check_mask_shape(mask: np.ndarray, name: str) -> None:
+    """A ``DataError`` unless ``mask`` is H×W or H×W×C with a channel: OpenCV fails on the
+    others inside a step, in its own words (or NumPy, stacking them)."""
+    if mask.ndim not in (2, 3):
+        squeeze = " (np.squeeze it?)" if mask.ndim > 3 and 1 in mask.shape[2:] else ""
+        raise DataError(
+            f"{name} has shape {mask.shape}; expected H×W or H×W×C (rank 2 or 3){squeeze}"
+        )
+    if mask.ndim == 3 and mask.shape[2] == 0:
+        raise DataError(f"{name} has shape {mask.shape}: 0 channels; expected H×W or H×W×C")
+
+
+def _check_masks(value: Any, key: str, image: Any) -> None:
+    """Each mask of a ``masks`` target checked, all of one shape and of the image's height
+    and width: albumentations stacks them into one array, and NumPy refused other shapes
+    ("all input arrays must have the same shape"), naming none."""
+    first: tuple[int, ...] | None = None
+    for number, mask in enumerate(_listed(value, key)):
+        name = f"{key}[{number}]"
+        check_mask(mask, name)
+        if isinstance(image, np.ndarray) and image.ndim >= 2 and mask.shape[:2] != image.shape[:2]:
+            raise DataError(
+                f"{name} has shape {mask.shape}, the image {image.shape}: every mask must "
+                "have the image's height and width"
+            )
+        if first is None:
+            first = mask.shape
+        elif mask.shape != first:
+            raise DataError(
+                f"{name} has shape {mask.shape}, {key}[0] {first}: the masks of a sample "
+                "must all have one shape (they are stacked into one array)"
+            )
 
 
 def _listed(value: Any, name: str) -> Any:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import mmap
+import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -104,6 +105,15 @@ class ArraySource(Source):
         self.targets = dict(targets or {})
         self.y_mode: YMode = _y_mode(y, masks, self.targets)
         self.target_keys = tuple(self.targets)
+        #: The memory-mapped arrays (x, masks, y) and their files as they are now: a worker
+        #: process opens the file again instead of being sent a copy (see __getstate__).
+        self._mapped = {
+            key: mapped
+            for key, value in (("x", self.x), ("masks", self.masks), ("y", self.y))
+            if (mapped := _mapped_file(value)) is not None
+        }
+        for key, mapped in self._mapped.items():
+            mapped.check_length(self._called(key))
         #: The exact bounds (value_bounds), once found.
         self._bounds: tuple[float, float] | None = None
         self._bounds_found = False  # a flag, not a sentinel object: the source is pickled
@@ -118,21 +128,25 @@ class ArraySource(Source):
         return len(self.x)
 
     def __getstate__(self) -> dict[str, Any]:
-        # A memory-mapped x travels to a worker process as its file, opened again there:
-        # pickling it would copy the whole array into every spawned worker.
+        # A memory-mapped array travels to a worker process as its file, opened again there:
+        # pickling it would copy the whole array into every spawned worker. The file must
+        # still be the one the source was made from (its values were looked at, its value
+        # range found); checked here, before it is sent, and again where it is opened.
         state = dict(self.__dict__)
-        mapped = _mapped_file(self.x)
-        if mapped is not None:
-            state["x"] = mapped
+        for key, mapped in self._mapped.items():
+            mapped.check(self._called(key))
+            state[key] = mapped
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        x = state["x"]
-        if isinstance(x, _MappedFile):
-            state["x"] = np.memmap(
-                x.filename, dtype=x.dtype, mode="r", offset=x.offset, shape=x.shape, order=x.order
-            )
         self.__dict__.update(state)
+        for key, mapped in state.get("_mapped", {}).items():
+            if isinstance(state[key], _MappedFile):
+                self.__dict__[key] = mapped.open(self._called(key))
+
+    def _called(self, key: str) -> str:
+        """How errors name the array ``key`` of this source: x by the source's name."""
+        return self.name if key == "x" else key
 
     def value_bounds(self) -> tuple[float, float] | None:
         """``(lowest, highest)`` finite value of the float samples of ``x``; None when no
@@ -201,6 +215,10 @@ class ArraySource(Source):
         # The whole's exact bounds (once, when the subset is made): read through either
         # method, a subset is in its dataset's range.
         part._bounds, part._bounds_found = self.value_bounds(), True
+        for key, mapped in part._mapped.items():  # the files as the whole found them
+            whole = self._mapped.get(key)
+            if whole is not None and whole.filename == mapped.filename:
+                part._mapped[key] = replace(mapped, identity=whole.identity)
         part._finite = self._finite
         return part
 
@@ -391,26 +409,128 @@ def _finite_bounds(x: np.ndarray | list[np.ndarray]) -> tuple[tuple[float, float
     return (None if low > high else (low, high)), finite
 
 
+#: What tells a file from another one, or from itself rewritten: ``(st_dev, st_ino,
+#: st_size, st_mtime_ns)``.
+_Identity = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True)
 class _MappedFile:
-    """Where a memory-mapped array's values are: what a worker opens instead of a copy."""
+    """Where a memory-mapped array's values are: what a worker opens instead of a copy.
+
+    ``identity`` is the file's as the source was made (None: it was gone already). A worker
+    opens the file by its name, so a file deleted, replaced or rewritten since then would
+    fail there (FileNotFoundError, "mmap length is greater than file size"), or give other
+    values than the parent holds, without a word: :meth:`check` refuses it first."""
 
     filename: str
     dtype: np.dtype[Any]
     offset: int
     shape: tuple[int, ...]
     order: Literal["C", "F"]
+    identity: _Identity | None
+    #: The caller gave an ``np.memmap`` (x is one again), not an ndarray viewing one.
+    memmap: bool = True
+
+    def check(self, name: str) -> None:
+        """A ``DataError`` when the file is not the one the source was made from."""
+        now = _identity(self.filename)
+        if now is not None and now == self.identity:
+            return
+        if now is None:
+            change = "which is gone"
+        elif self.identity is None:
+            change = "which was gone when the source was made (another file has its name now)"
+        elif now[:2] != self.identity[:2]:
+            change = "which has been replaced by another file since the source was made"
+        elif now[2] != self.identity[2]:
+            change = (
+                f"which has changed since the source was made (its size was "
+                f"{self.identity[2]:,} bytes and is {now[2]:,})"
+            )
+        else:
+            change = "which has been modified since the source was made (its mtime changed)"
+        raise DataError(
+            f"{name} is memory-mapped from {self.filename}, {change}: worker processes "
+            "(worker_mode='process' not started by fork) open the file again by its name, "
+            "and would fail on it or read other values than this process holds. Keep the "
+            "file unchanged while training, or use worker_mode='thread' or "
+            "start_method='fork' (the mapping is then shared as it is)"
+        )
+
+    def check_length(self, name: str) -> None:
+        """A ``DataError`` when the file is shorter than the mapping already (rewritten since
+        it was mapped): reading the mapping beyond the file's end would kill this process
+        (SIGBUS), and a worker could not map it again."""
+        end = self.offset + int(np.prod(self.shape)) * self.dtype.itemsize
+        if self.identity is not None and self.identity[2] < end:
+            raise DataError(
+                f"{name} is memory-mapped from {self.filename}, which is {self.identity[2]:,} "
+                f"bytes, shorter than the mapping ({end:,} bytes): the file was rewritten after "
+                "it was mapped; map it again (np.load(..., mmap_mode='r'))"
+            )
+
+    def open(self, name: str) -> np.ndarray:
+        """The array, mapped from the file again (read-only), once :meth:`check` passes."""
+        self.check(name)
+        try:
+            mapped = np.memmap(
+                self.filename,
+                dtype=self.dtype,
+                mode="r",
+                offset=self.offset,
+                shape=self.shape,
+                order=self.order,
+            )
+        except (OSError, ValueError) as exc:  # changed between the check and the open
+            raise DataError(
+                f"{name} is memory-mapped from {self.filename}, which a worker process "
+                f"could not open again ({exc}): keep the file unchanged while training, or "
+                "use worker_mode='thread' or start_method='fork'"
+            ) from None
+        return mapped if self.memmap else np.asarray(mapped)
+
+
+def _identity(filename: str) -> _Identity | None:
+    """The file's :data:`_Identity`, or None when it is not there (or cannot be read)."""
+    try:
+        info = os.stat(filename)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _mapped_file(x: Any) -> _MappedFile | None:
-    """The file of ``x`` when it is a whole ``np.memmap`` (not a view of one, whose offset
-    and strides the memmap's attributes do not give), else None."""
-    if not isinstance(x, np.memmap) or not isinstance(x.base, mmap.mmap) or not x.filename:
+    """The file of ``x`` when it is a contiguous part of an ``np.memmap``'s file (the
+    memmap itself, a slice of its samples, an ndarray view of it: ``np.asarray(mm)``),
+    mapped read-only or read-write; else None (an array in memory, a copy-on-write mapping,
+    whose values may differ from the file's, or strided views)."""
+    if not isinstance(x, np.ndarray) or not x.size:
         return None
     if not (x.flags.c_contiguous or x.flags.f_contiguous):
         return None
+    root: Any = x
+    while not (isinstance(root, np.memmap) and isinstance(root.base, mmap.mmap)):
+        root = root.base
+        if not isinstance(root, np.ndarray):
+            return None
+    if not root.filename or root.mode == "c":
+        return None
     order: Literal["C", "F"] = "C" if x.flags.c_contiguous else "F"
-    return _MappedFile(str(x.filename), x.dtype, int(x.offset), tuple(x.shape), order)
+    # Where x starts in the file: the mapping's offset, and x's place in the mapping.
+    offset = int(root.offset) + (
+        x.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    )
+    filename = str(root.filename)
+    return _MappedFile(
+        filename,
+        x.dtype,
+        offset,
+        tuple(x.shape),
+        order,
+        _identity(filename),
+        memmap=isinstance(x, np.memmap),
+    )
 
 
 def within_a_range(x: Any) -> tuple[float, float] | None:

@@ -38,6 +38,7 @@ def unpack_batch(
     if masks_in_y and not rest:
         raise DataError(f"batch {number}: masks_in_y needs (x, y) batches")
     if isinstance(x, (list, tuple)):  # np.asarray would stack uint8 and floats as one
+        _refuse_multi_input(x, rest, number)
         check_one_kind(x, f"batch {number} x")
     if not isinstance(x, np.ndarray):
         try:
@@ -65,6 +66,46 @@ def unpack_batch(
             if numbers is not None:
                 refuse_non_finite(numbers, f"batch {number} {name}")
     return source, rest
+
+
+def _refuse_multi_input(x: list[Any] | tuple[Any, ...], rest: tuple[Any, ...], number: int) -> None:
+    """A ``DataError`` for a Keras multi-input ``x`` (``[images, other_input]``): a list of
+    whole batches, not of images, which was read as images and refused with a hint that did
+    not apply ("x[1] is float64 but x[0] is uint8: give images of one kind").
+
+    Its members are arrays of rank 2 or more with one first dimension, the batch's sample
+    count: told from a list of images by a member of rank 4 or more (a batch of images), or
+    by ``y`` holding that many entries rather than one per member (a list of grey and colour
+    images has members of different ranks too, so ranks and dtypes alone do not tell)."""
+    try:
+        shapes = [_shape(member) for member in x]
+        labels = _shape(rest[0]) if rest else ()
+    except (AttributeError, TypeError, ValueError):  # not arrays (nested lists), or no shape
+        return
+    if len(x) < 2 or any(len(shape) < 2 for shape in shapes):
+        return
+    firsts = {shape[0] for shape in shapes}
+    if len(firsts) != 1:
+        return
+    samples = firsts.pop()
+    labelled = bool(labels) and labels[0] == samples != len(x)
+    if not (labelled or any(len(shape) >= 4 for shape in shapes)):
+        return
+    listed = ", ".join(str(shape) for shape in shapes)
+    raise DataError(
+        f"batch {number} x is a list of {len(x)} arrays of shapes {listed}, each with "
+        f"{samples} entries: a Keras multi-input batch, which wrap() does not take (it "
+        "augments x as one batch of images). Give the image input alone as x and carry the "
+        "others beside the labels, e.g. wrap((x[0], (x[1], y)) for x, y in batches) and "
+        "rebuild ([images, x1], y) from each (images, (x1, y)) it yields; or augment the "
+        "image input yourself with pipe.apply_batch(x[0])"
+    )
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    """``value.shape`` as ints: an array's or a tensor's (AttributeError without one,
+    TypeError for a dimension that is not known)."""
+    return tuple(int(size) for size in value.shape)
 
 
 def _floats(value: Any) -> np.ndarray | None:
