@@ -248,3 +248,26 @@ def test_loader_falls_back_to_call_for_other_sample_pipelines() -> None:
     assert augment_sample_of(plain) is plain
     pipe = confaug.load_pipeline(IDENTITY)
     assert augment_sample_of(pipe) == pipe.augment_sample
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "YCbCr", "HSV", "P", "L", "LA"])
+def test_flow_over_a_list_of_pil_images_reads_them_by_their_mode(mode: str) -> None:
+    """flow()'s list path reads PIL images as pipe() does: the colours a file of that mode
+    decodes to, not the mode's raw bands (CMYK came out as 4 channels of CMYK numbers)."""
+    rgb = np.random.default_rng(1).integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    image = Image.fromarray(rgb).convert(mode)
+    meant = {"L": "L", "LA": "RGBA"}.get(mode, "RGB")
+    expected = np.asarray(image.convert(meant))
+    identity = confaug.load_pipeline({"version": 1})
+    batch = identity.flow([image, image], batch_size=2, shuffle=False, epochs=1)[0]
+    assert batch.shape[-1] == (1 if mode == "L" else expected.shape[-1])
+    np.testing.assert_array_equal(batch[0].reshape(expected.shape), expected)
+
+
+def test_flow_over_pil_images_on_channels_first_puts_channels_first() -> None:
+    rgb = np.random.default_rng(2).integers(0, 256, (6, 10, 3), dtype=np.uint8)
+    image = Image.fromarray(rgb).convert("CMYK")
+    pipe = confaug.load_pipeline({"version": 1, "data_format": "channels_first"})
+    batch = pipe.flow([image], batch_size=1, shuffle=False, epochs=1)[0]
+    assert batch.shape == (1, 3, 6, 10)
+    np.testing.assert_array_equal(np.moveaxis(batch[0], 0, -1), np.asarray(image.convert("RGB")))

@@ -18,7 +18,7 @@ from confaug.compiler.range_bits import (
     value_of_bits,
     warn_if_just_above_one,
 )
-from confaug.compiler.values import check_one_kind
+from confaug.compiler.values import check_one_kind, pil_image_array
 from confaug.sources.base import Source, YMode, check_data_format
 from confaug.sources.errors import DataError
 
@@ -78,6 +78,9 @@ class ArraySource(Source):
         if isinstance(self.x, np.ndarray):
             _check_array(self.x, self.channel_axis + 1, name, channel_counts)
         else:
+            self.x = [
+                _pil_read(item, f"{name}[{i}]", self.channel_axis) for i, item in enumerate(self.x)
+            ]
             _refuse_pairs(self.x, name)
             check_one_kind(self.x, name)
         count = len(self.x)
@@ -345,6 +348,18 @@ def _listed(x: Any, name: str) -> list[Any]:
                 "a torch DataLoader), or np.stack the images yourself to hold them in memory"
             )
     return items
+
+
+def _pil_read(item: Any, where: str, channel_axis: int) -> Any:
+    """A PIL image of a list as the image its mode means (``pil_image_array``: CMYK and
+    palette images as RGB, not their raw bands), with a channel axis where the data format
+    puts it; anything else as it is."""
+    array = pil_image_array(item, where)
+    if array is None:
+        return item
+    if array.ndim == 2:
+        array = array[..., None]
+    return np.moveaxis(array, -1, 0) if channel_axis == 0 else array
 
 
 def _refuse_pairs(items: list[Any], name: str) -> None:
