@@ -249,3 +249,34 @@ def test_other_shapes_keep_their_words(write: WriteConfig) -> None:
     assert "exactly one key" in problem.message
     (problem,) = problems_of(write, "transforms:\n  - Blur: [1]\n")
     assert "must be a mapping, e.g. 'Blur: {p: 0.5}'" in problem.message
+
+
+def test_an_unpickled_pipeline_does_not_try_the_children_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The trials ran when the spec was first compiled; a worker that unpickles the pipeline
+    (every spawned process, every Ray actor) rebuilds its steps without repeating them."""
+    import pickle
+
+    config = {
+        "version": 1,
+        "transforms": [
+            {
+                "SelectiveChannelTransform": {
+                    "channels": [0, 1],
+                    "p": 1,
+                    "transforms": [{"InvertImg": {"p": 1}}],
+                }
+            }
+        ],
+    }
+    pickled = pickle.dumps(confaug.load_pipeline(config))
+
+    def no_trial(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a child was tried again")
+
+    monkeypatch.setattr(build, "_channel_trial", no_trial)
+    restored = pickle.loads(pickled)
+    assert type(restored.compose.transforms[0]).__name__ == "SelectiveChannelTransform"
+    with pytest.raises(AssertionError, match="tried again"):
+        confaug.load_pipeline(config)  # a fresh compile still tries them

@@ -359,15 +359,18 @@ def _takes(transform: Any, count: int) -> bool:
     return trial.failed == 0 and not trial.made and trial.changed > 0
 
 
-def build_compose(spec: Spec) -> Any:
-    """The albumentations ``Compose`` for ``spec``: the Keras warp first, then listed steps."""
+def build_compose(spec: Spec, *, checked: bool = False) -> Any:
+    """The albumentations ``Compose`` for ``spec``: the Keras warp first, then listed steps.
+    ``checked``: the spec compiled once already (a pipeline unpickled in a worker), so the
+    trials of SelectiveChannelTransform's children, which only refuse, are not run again."""
     A = albumentations()
     steps: list[Any] = []
     keras = keras_step(spec)
     if keras is not None:
         steps.append(keras)
     listed = [build_step(step, spec, f"transforms.{i}") for i, step in enumerate(spec.transforms)]
-    _check_selections(spec.transforms, listed, "transforms")
+    if not checked:
+        _check_selections(spec.transforms, listed, "transforms")
     steps.extend(listed)
     options: dict[str, Any] = {
         "bbox_params": spec.bbox_params,

@@ -141,9 +141,16 @@ class Pipeline:
     def __init__(self, spec: Spec) -> None:
         self._setup(spec, self._resolve_function(spec), stats=None)
 
-    def _setup(self, spec: Spec, function: Callable[..., Any] | None, stats: Any) -> None:
+    def _setup(
+        self,
+        spec: Spec,
+        function: Callable[..., Any] | None,
+        stats: Any,
+        *,
+        checked: bool = False,
+    ) -> None:
         self.spec: Spec = spec
-        self.compose: Any = build_compose(spec)
+        self.compose: Any = build_compose(spec, checked=checked)
         self._channels_first = spec.data_format == "channels_first"
         self._targets = Targets(spec, self.compose)  # decided once, not per sample
         # The keys of a sample's images (one image each) and of its lists of images, which
@@ -721,7 +728,8 @@ class Pipeline:
         return {"spec": self.spec, "function": self._function, "stats": self.standardizer.state()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self._setup(state["spec"], state["function"], state["stats"])
+        # The spec compiled in the process that pickled it: its compile-time checks passed.
+        self._setup(state["spec"], state["function"], state["stats"], checked=True)
 
     def __repr__(self) -> str:
         names = [type(t).__name__ for t in self.compose.transforms]
