@@ -280,3 +280,15 @@ def test_an_unpickled_pipeline_does_not_try_the_children_again(
     assert type(restored.compose.transforms[0]).__name__ == "SelectiveChannelTransform"
     with pytest.raises(AssertionError, match="tried again"):
         confaug.load_pipeline(config)  # a fresh compile still tries them
+
+
+def test_erasing_that_finds_no_area_on_an_image_says_so_in_confaugs_words() -> None:
+    """albumentations' Erasing with a ratio no area of a square image fits fails with its
+    own TypeError ("apply() missing ... 'seed'"); the same config works on a wide image."""
+    pipe = confaug.load_pipeline(
+        {"version": 1, "transforms": [{"Erasing": {"ratio": [100, 100], "p": 1}}]}
+    )
+    with pytest.raises(DataError, match=r"Erasing found no area of its scale and ratio") as err:
+        pipe(image=np.zeros((64, 64, 3), np.uint8), seed=0)
+    assert "seed" not in str(err.value)
+    assert pipe(image=np.zeros((16, 1600, 3), np.uint8), seed=0)["image"].shape == (16, 1600, 3)

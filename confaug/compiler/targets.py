@@ -467,6 +467,14 @@ def _step_failure(exc: Exception, compose: Any, spec: Spec, data: dict[str, Any]
         return None
     reason = str(exc).strip().splitlines()
     text = reason[-1] if reason else ""
+    if failed.endswith(".Erasing") and "missing 1 required positional argument: 'seed'" in text:
+        # albumentations 2.0.8's Erasing, when none of its tries finds an area of its scale
+        # and ratio inside the image, calls apply() without the seed it needs.
+        return DataError(
+            f"{failed} found no area of its scale and ratio (width / height) inside this "
+            f"sample's image ({_held(data)}); widen ratio or scale, or use images of a "
+            "shape the ratio fits"
+        )
     if isinstance(exc, KeyError):
         text = f"needs {text} in each sample"
     elif isinstance(exc, MemoryError):
