@@ -19,6 +19,7 @@ or more.
 
 from __future__ import annotations
 
+import re
 import struct
 
 from confaug.sources.errors import DataError
@@ -39,7 +40,6 @@ PNG_CHUNKS_ALWAYS_ALLOWED = 10_000
 PNG_BYTES_PER_CHUNK = 1024
 
 _SOI = b"\xff\xd8"
-_SOS = b"\xff\xda"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TIFF_ORDERS = {b"II": "<", b"MM": ">"}
 _STRIP_OFFSETS, _TILE_WIDTH, _TILE_LENGTH, _TILE_OFFSETS = 273, 322, 323, 324
@@ -57,15 +57,42 @@ def check_container(name: str, data: bytes) -> None:
 
 
 def _check_jpeg(name: str, data: bytes) -> None:
-    # Entropy-coded data never holds a marker (a 0xFF there is followed by 0x00 or a restart
-    # marker), so every FF DA is a scan, or one inside an APPn segment (an EXIF thumbnail):
-    # a count that is never too low. bytes.count runs at memory speed.
-    count = data.count(_SOS)
+    count = _jpeg_scans(data, MAX_JPEG_SCANS)
     if count > MAX_JPEG_SCANS:
         raise DataError(
-            f"{name}: refused: a JPEG with {count:,} scans (at most {MAX_JPEG_SCANS:,} are read; "
-            "encoders write about 10, and each scan is decoded over the whole image)"
+            f"{name}: refused: a JPEG with more than {MAX_JPEG_SCANS:,} scans (at most "
+            f"{MAX_JPEG_SCANS:,} are read; encoders write about 10, and each scan is decoded "
+            "over the whole image)"
         )
+
+
+# A marker: 0xFF then a byte that is not a stuffed zero, a restart marker or a fill byte.
+_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_EOI, _SOS_MARKER, _TEM = 0xD9, 0xDA, 0x01
+
+
+def _jpeg_scans(data: bytes, limit: int) -> int:
+    """The start-of-scan markers of the image a JPEG's first end marker closes, counted up
+    to ``limit + 1``. Segments are skipped by their lengths (an EXIF thumbnail's scans, or
+    the bytes FF DA inside a comment, do not count), entropy-coded data by a search for the
+    next marker (a 0xFF there is followed by 0x00 or a restart marker), and what follows the
+    end marker (a motion photo's video) is not read."""
+    count, position, end = 0, len(_SOI), len(data)
+    while (found := _MARKER.search(data, position)) is not None:
+        start = found.start()
+        marker = data[start + 1]
+        if marker == _EOI:
+            break
+        if marker in (_SOI[1], _TEM) or start + 4 > end:  # no length field
+            position = start + 2
+            continue
+        if marker == _SOS_MARKER:
+            count += 1
+            if count > limit:
+                break
+        (length,) = struct.unpack_from(">H", data, start + 2)
+        position = start + 2 + max(length, 2)
+    return count
 
 
 def _check_png(name: str, data: bytes) -> None:
