@@ -834,8 +834,6 @@ def _require_finite(data: np.ndarray, where: str, offset: int = 0) -> None:
         return
     flat = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(-1, 1)
     bad = offset + np.flatnonzero(~np.isfinite(flat).all(axis=1))
-    more = ", ..." if len(bad) > 5 else ""
-    raise DataError(
-        f"{where}[{', '.join(map(str, bad[:5]))}{more}]: NaN or infinite values; "
-        "statistics need finite data"
-    )
+    # One index per sample ("x[1], x[3]"): "x[1, 3]" read as one element of a 4-D array.
+    named = ", ".join(f"{where}[{i}]" for i in bad[:5]) + (", ..." if len(bad) > 5 else "")
+    raise DataError(f"{named}: NaN or infinite values; statistics need finite data")

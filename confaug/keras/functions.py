@@ -21,6 +21,7 @@ differences, the same as the drop-in ``ImageDataGenerator``'s:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -90,7 +91,29 @@ def apply_affine_transform(
     return np.moveaxis(out.reshape(image.shape), (0, 1, 2), (row_axis, col_axis, channel_axis))
 
 
+def _axis(name: str, axis: Any, ndim: int | None = None) -> int:
+    """``axis`` as an int, or a ``TypeError`` / ``ValueError`` naming it (NumPy said only
+    "integer argument expected, got float", or nothing when the axis is unused); with
+    ``ndim``, checked against that rank as NumPy checks an axis."""
+    try:
+        index = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name}={axis!r}; the axis must be an int") from None
+    if ndim is not None and not -ndim <= index < ndim:
+        raise ValueError(
+            f"{name}={axis!r} is out of range for an image of rank {ndim} "
+            f"(axes {-ndim}..{ndim - 1})"
+        )
+    return index
+
+
 def _check_axes(x: Any, row_axis: int, col_axis: int, channel_axis: int) -> None:
+    for name, axis in (
+        ("row_axis", row_axis),
+        ("col_axis", col_axis),
+        ("channel_axis", channel_axis),
+    ):
+        _axis(name, axis)
     axes = {row_axis, col_axis, channel_axis}
     if len(axes) != 3:
         raise ValueError("'row_axis', 'col_axis', and 'channel_axis' must be distinct")
@@ -167,6 +190,7 @@ def random_shift(
 ) -> Any:
     """A shift by U(-hrg, hrg) × height vertically and U(-wrg, wrg) × width horizontally
     (drawn in that order, as Keras draws them; Keras applies them to the swapped axes)."""
+    _check_axes(x, row_axis, col_axis, channel_axis)  # before the shape is indexed by them
     height, width = np.shape(x)[row_axis], np.shape(x)[col_axis]
     vertical = np.random.uniform(-hrg, hrg) * height
     horizontal = np.random.uniform(-wrg, wrg) * width
@@ -222,9 +246,11 @@ def apply_channel_shift(x: Any, intensity: float, channel_axis: int = 0) -> np.n
     """``intensity`` added to every channel, clipped to the image's own min and max.
 
     ``channel_axis`` is Keras' argument; the shift is the same for every channel, so the
-    result does not depend on it.
+    result does not depend on it. It is still checked against the rank, as Keras' rollaxis
+    checks it, so that a typo is not taken silently.
     """
     array = np.asarray(x)
+    _axis("channel_axis", channel_axis, array.ndim)
     low, high = np.min(array), np.max(array)
     shifted: np.ndarray = np.clip(array + intensity, low, high)
     return shifted
@@ -232,6 +258,7 @@ def apply_channel_shift(x: Any, intensity: float, channel_axis: int = 0) -> np.n
 
 def random_channel_shift(x: Any, intensity_range: float, channel_axis: int = 0) -> np.ndarray:
     """:func:`apply_channel_shift` by an intensity drawn from U(-range, range)."""
+    _axis("channel_axis", channel_axis, np.ndim(x))  # before the draw, as a failed call draws none
     intensity = np.random.uniform(-intensity_range, intensity_range)
     return apply_channel_shift(x, intensity, channel_axis=channel_axis)
 

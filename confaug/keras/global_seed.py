@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from confaug.seeding import resolve_seed
+
 _SEED_BOUND = 2**63 - 1  # confaug seeds are non-negative 63-bit integers
 
 
 def seed_or_global(seed: int | None) -> int:
     """``seed``, or when it is None one drawn now from NumPy's global random state.
 
-    The draw advances ``np.random`` by one number, as a Keras call would advance it.
+    The draw advances ``np.random`` by one number, as a Keras call would advance it. An
+    explicit seed is checked here, with ``flow()``'s check and words, so that a method that
+    hands it straight to NumPy (``get_random_transform``) does not answer in NumPy's.
     """
     if seed is not None:
-        return seed
+        return resolve_seed(seed)
     return int(np.random.randint(_SEED_BOUND, dtype=np.int64))

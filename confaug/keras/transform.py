@@ -21,6 +21,25 @@ from confaug.keras.raw_units import image_units
 from confaug.spec.model import GEOMETRIC_KEYWORDS, Spec
 
 
+def check_one_image(shape: tuple[int, ...], channels_first: bool) -> None:
+    """A ``ValueError`` in Keras' words unless ``shape`` is one image's.
+
+    Rank 3 (rows, cols and channels where ``data_format`` puts them), or rank 2 (rows, cols)
+    under channels_last, which confaug also takes. Without it a batch reached
+    ``cv2.warpAffine`` (a raw ``cv2.error``) and a 2-D channels_first image indexed past its
+    shape (a bare ``IndexError``).
+    """
+    if len(shape) == 3 or (len(shape) == 2 and not channels_first):
+        return
+    layout = (
+        "(channels, rows, cols)" if channels_first else "(rows, cols, channels) or (rows, cols)"
+    )
+    raise ValueError(
+        f"Input arrays must be multi-channel 2D images: expected one image {layout}, got shape "
+        f"{tuple(shape)}" + ("; a batch takes flow()" if len(shape) == 4 else "")
+    )
+
+
 class RandomDraws:
     """Draws of Keras' transform parameters for one generator.
 
@@ -37,11 +56,13 @@ class RandomDraws:
         """One draw as Keras' parameter dict."""
         from confaug.idg.params import IdgSampler
 
+        channels_first = self._spec.data_format == "channels_first"
+        check_one_image(tuple(img_shape), channels_first)
         if self._sampler is None:
             keywords = {k: getattr(self._spec, k) for k in GEOMETRIC_KEYWORDS}
             self._sampler = IdgSampler(**keywords)
         rng = np.random.default_rng(seed_or_global(seed))
-        row, col = (1, 2) if self._spec.data_format == "channels_first" else (0, 1)
+        row, col = (1, 2) if channels_first else (0, 1)
         return self._sampler.sample(rng, int(img_shape[row]), int(img_shape[col])).to_keras()
 
 
@@ -52,6 +73,7 @@ def transform_image(spec: Spec, x: np.ndarray, transform_parameters: dict[str, A
 
     image = np.asarray(x)
     channels_first = spec.data_format == "channels_first"
+    check_one_image(image.shape, channels_first)
     if channels_first:
         image = np.moveaxis(image, 0, -1)
     scale, cval, params = image_units(spec, image, transform_parameters)
