@@ -117,3 +117,12 @@ def test_fit_one_bad_sample_reads_as_before() -> None:
     x[2, 0, 0, 0] = np.nan
     with pytest.raises(DataError, match=r"^x\[2\]: NaN or infinite values"):
         ImageDataGenerator(featurewise_center=True).fit(x)
+
+
+@pytest.mark.parametrize("size", [0, -2, 1.5, "4", True])
+def test_the_hand_written_iterator_checks_its_batch_size(size: object) -> None:
+    from confaug.keras import Iterator
+
+    with pytest.raises((ValueError, TypeError), match=r"batch_size=.*expected a positive int"):
+        Iterator(4, size, False, 0)
+    assert len(Iterator(5, 2, False, 0)) == 3

@@ -42,6 +42,12 @@ class Iterator(PyDatasetWhenInstalled, metaclass=ABCMeta):
         error = unexpected_keywords(type(self).__name__, kwargs, DATASET_OPTIONS, named)
         if error is not None:
             raise error
+        # Checked here, as flow() checks it: a batch size of 0 divided by zero in len(). An
+        # empty iterator may have one (Keras' own empty iterators yield empty batches).
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+            raise TypeError(f"batch_size={batch_size!r}; expected a positive int")
+        if batch_size < 1 and n != 0:
+            raise ValueError(f"batch_size={batch_size!r}; expected a positive int")
         if kwargs and keras_dataset_base() is None:  # object.__init__ would say "one argument"
             given = ", ".join(f"{name}=" for name in kwargs)
             raise TypeError(
