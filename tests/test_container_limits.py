@@ -165,7 +165,7 @@ def test_scan_markers_outside_the_image_are_not_counted() -> None:
     com = b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment
     commented = plain[:2] + com + plain[2:]
     container_limits.check_container("comment.jpg", commented)
-    assert container_limits._jpeg_scans(commented, 500) == plain.count(marker)
+    assert container_limits._jpeg_segments(commented, 500, 4096)[0] == plain.count(marker)
 
 
 # ---- TIFF --------------------------------------------------------------------------------
@@ -260,3 +260,66 @@ def _strip_ifd(count: int, strip_bytes: int) -> bytes:
     ifd = struct.pack("<H", len(entries))
     ifd += b"".join(struct.pack("<HHII", *entry) for entry in entries) + struct.pack("<I", 0)
     return b"II*\x00" + struct.pack("<I", 8) + ifd + bytes(strip_bytes)
+
+
+# ---- JPEG segments, PNM headers, run-length BMPs -----------------------------------------
+
+
+def _tiny_jpeg(mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (8, 8), (90,) * len(mode)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "CMYK"])
+def test_a_jpeg_flooded_with_empty_segments_is_refused(mode: str) -> None:
+    """Legal empty APP1 segments, millions of them: OpenCV and PIL walk each one (60 MB of
+    them cost 31 s and 1.5 GB). The walk stops at the bound, so the refusal is quick."""
+    plain = _tiny_jpeg(mode)
+    flood = plain[:2] + b"\xff\xe1\x00\x02" * 200_000 + plain[2:]
+    with pytest.raises(confaug.DataError, match=r"more than 4,096 marker segments"):
+        open_image(flood)
+    some = plain[:2] + b"\xff\xe1\x00\x02" * 100 + plain[2:]  # odd, but few
+    assert open_image(some).width == 8
+
+
+def _ppm(header_padding: bytes) -> bytes:
+    return b"P6\n" + header_padding + b"4 2\n255\n" + bytes(range(24))
+
+
+@pytest.mark.parametrize("padding", [b"#" + b"a" * 70_000 + b"\n", b" " * 70_000])
+def test_a_pnm_header_padded_past_64_kib_is_refused(padding: bytes) -> None:
+    with pytest.raises(confaug.DataError, match=r"a PNM header longer than 65,536 bytes"):
+        open_image(_ppm(padding))
+
+
+def test_an_ordinary_pnm_with_comments_decodes() -> None:
+    data = _ppm(b"# made by hand\n# another comment\n")
+    pixels = decode_image(data, decode_options(target_size=None))
+    assert pixels.shape == (2, 4, 3)
+    assert pixels.reshape(-1).tolist() == list(range(24))
+
+
+def _rle8_bmp(width: int, height: int, body: bytes) -> bytes:
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(body), 0, 0, 256, 0)
+    offset = 14 + 40 + 1024
+    head = b"BM" + struct.pack("<IHHI", offset + len(body), 0, 0, offset)
+    palette = b"".join(bytes((i, i, i, 0)) for i in range(256))
+    return head + info + palette + body
+
+
+def _rows(width: int, height: int) -> bytes:
+    """Each row one run of its own grey level, then end-of-line; then end of bitmap."""
+    return b"".join(bytes((width, row, 0, 0)) for row in range(height))[:-2] + b"\x00\x01"
+
+
+def test_a_run_length_bmp_of_far_more_codes_than_pixels_is_refused() -> None:
+    noops = b"\x00\x02\x00\x00" * 100_000  # "move by (0, 0)", 400 KB of them
+    with pytest.raises(confaug.DataError, match=r"a 16x16 run-length BMP with [\d,]+ bytes"):
+        open_image(_rle8_bmp(16, 16, noops + _rows(16, 16)))
+
+
+def test_an_ordinary_run_length_bmp_decodes() -> None:
+    pixels = decode_image(_rle8_bmp(16, 16, _rows(16, 16)), decode_options(target_size=None))
+    assert pixels.shape == (16, 16, 3)
+    assert sorted({int(v) for v in pixels[..., 0].reshape(-1)}) == list(range(16))

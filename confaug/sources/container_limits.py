@@ -1,7 +1,7 @@
 """Bounds on how a file's structure can make a decoder work, checked on its bytes before any
 decoder sees them.
 
-The pixel limit bounds what an image holds, not what reading it costs. Three layouts make a
+The pixel limit bounds what an image holds, not what reading it costs. These layouts make a
 small, valid file cost minutes of CPU or gigabytes of memory inside the decoders:
 
 * a progressive JPEG whose refinement scans repeat: libjpeg decodes each scan over the whole
@@ -10,7 +10,10 @@ small, valid file cost minutes of CPU or gigabytes of memory inside the decoders
   a Python tuple per strip or tile at open and decodes them one by one (4 million 1×1 tiles
   sharing one data byte: 33 MB, 69 s, 1.6 GB);
 * a PNG split into millions of chunks: PIL walks every chunk in Python to look for metadata
-  behind the image data (2 million empty IDAT chunks: 24 MB, 11 s).
+  behind the image data (2 million empty IDAT chunks: 24 MB, 11 s);
+* a JPEG of millions of empty segments (60 MB: 31 s, 1.5 GB), a PNM header padded with a
+  200 MB comment (45 s), a 64×64 run-length BMP of 40 MB of no-op codes (7 s): PIL and
+  OpenCV walk them one by one, in Python for the last two.
 
 Real files stay far below each bound: encoders write about 10 scans, strips of several rows
 (tiles are multiples of 16 by the TIFF 6.0 specification), and image data in chunks of 8 KiB
@@ -26,6 +29,13 @@ from confaug.sources.errors import DataError
 
 #: At most this many start-of-scan markers in a JPEG (libjpeg's progressions use about 10).
 MAX_JPEG_SCANS = 500
+#: At most this many marker segments of any kind (headers, tables, scans) in a JPEG image:
+#: encoders write a few dozen; a flood of empty APPn segments made PIL and OpenCV walk
+#: millions of them (60 MB of them: 31 s and 1.5 GB for an 8×8 image).
+MAX_JPEG_SEGMENTS = 4096
+#: A PPM/PGM/PBM header (magic, size, maximum value and comments) must end within this many
+#: bytes: PIL reads it a byte at a time (a 200 MB comment: 45 s).
+MAX_PNM_HEADER_BYTES = 64 * 1024
 #: A TIFF's first image may have this many strips or tiles whatever the file's size ...
 TIFF_CHUNKS_ALWAYS_ALLOWED = 2**16
 #: ... and beyond that, one per this many bytes of the file: a bomb points every strip at
@@ -54,15 +64,69 @@ def check_container(name: str, data: bytes) -> None:
         _check_png(name, data)
     elif data[:2] in _TIFF_ORDERS:
         _check_tiff(name, data)
+    elif data[:2] in _PNM_TOKENS:
+        _check_pnm(name, data)
+    elif data.startswith(b"BM"):
+        _check_bmp(name, data)
+
+
+#: The header fields after the magic of each PNM kind PIL reads: width and height, and the
+#: maximum value (or, for Pf, the scale) where the kind has one.
+_PNM_TOKENS = {b"P1": 2, b"P4": 2, b"P2": 3, b"P3": 3, b"P5": 3, b"P6": 3, b"Pf": 3}
+_PNM_COMMENT = re.compile(rb"#[^\n\r]*")
+
+
+def _check_pnm(name: str, data: bytes) -> None:
+    fields = _PNM_TOKENS[data[:2]]
+    head = _PNM_COMMENT.sub(b" ", data[2 : 2 + MAX_PNM_HEADER_BYTES])
+    # Not all the fields within the window, in a file longer than it (a shorter one is the
+    # decoder's to call truncated).
+    if len(head.split(None, fields)) < fields and len(data) > 2 + MAX_PNM_HEADER_BYTES:
+        raise DataError(
+            f"{name}: refused: a PNM header longer than {MAX_PNM_HEADER_BYTES:,} bytes "
+            "(its size and maximum value come within a few lines; a longer one is padding "
+            "the decoder reads a byte at a time)"
+        )
+
+
+#: Run-length compression of BMP: RLE8, RLE4.
+_BMP_RLE = (1, 2)
+
+
+def _check_bmp(name: str, data: bytes) -> None:
+    if len(data) < 34:
+        return
+    header_size, width, height = struct.unpack_from("<Iii", data, 14)
+    if header_size < 40:  # the OS/2 header has no compression field
+        return
+    (compression,) = struct.unpack_from("<I", data, 30)
+    if compression not in _BMP_RLE:
+        return
+    # The longest real run-length data of a W×H image: every pixel written literally, two
+    # bytes of code per 255 of them, an end-of-line per row and an end of bitmap.
+    pixels = abs(width) * abs(height)
+    allowed = pixels + 2 * (pixels // 255 + abs(height)) + 4 * abs(height) + 4096
+    (offset,) = struct.unpack_from("<I", data, 10)
+    if len(data) - min(offset, len(data)) > allowed:
+        raise DataError(
+            f"{name}: refused: a {abs(width)}x{abs(height)} run-length BMP with "
+            f"{len(data) - offset:,} bytes of pixel data (at most {allowed:,}; the decoder reads "
+            "its codes one by one)"
+        )
 
 
 def _check_jpeg(name: str, data: bytes) -> None:
-    count = _jpeg_scans(data, MAX_JPEG_SCANS)
-    if count > MAX_JPEG_SCANS:
+    scans, segments = _jpeg_segments(data, MAX_JPEG_SCANS, MAX_JPEG_SEGMENTS)
+    if scans > MAX_JPEG_SCANS:
         raise DataError(
             f"{name}: refused: a JPEG with more than {MAX_JPEG_SCANS:,} scans (at most "
             f"{MAX_JPEG_SCANS:,} are read; encoders write about 10, and each scan is decoded "
             "over the whole image)"
+        )
+    if segments > MAX_JPEG_SEGMENTS:
+        raise DataError(
+            f"{name}: refused: a JPEG with more than {MAX_JPEG_SEGMENTS:,} marker segments "
+            "(encoders write a few dozen; the decoders walk each one)"
         )
 
 
@@ -71,28 +135,33 @@ _MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _EOI, _SOS_MARKER, _TEM = 0xD9, 0xDA, 0x01
 
 
-def _jpeg_scans(data: bytes, limit: int) -> int:
-    """The start-of-scan markers of the image a JPEG's first end marker closes, counted up
-    to ``limit + 1``. Segments are skipped by their lengths (an EXIF thumbnail's scans, or
-    the bytes FF DA inside a comment, do not count), entropy-coded data by a search for the
-    next marker (a 0xFF there is followed by 0x00 or a restart marker), and what follows the
-    end marker (a motion photo's video) is not read."""
-    count, position, end = 0, len(_SOI), len(data)
+def _jpeg_segments(data: bytes, scan_limit: int, segment_limit: int) -> tuple[int, int]:
+    """``(scans, segments)``: the start-of-scan markers and all marker segments of the image
+    a JPEG's first end marker closes, the walk stopping once either passes its limit.
+    Segments are skipped by their lengths (an EXIF thumbnail's scans, or the bytes FF DA
+    inside a comment, do not count), entropy-coded data by a search for the next marker (a
+    0xFF there is followed by 0x00 or a restart marker), and what follows the end marker (a
+    motion photo's video) is not read."""
+    scans = segments = 0
+    position, end = len(_SOI), len(data)
     while (found := _MARKER.search(data, position)) is not None:
         start = found.start()
         marker = data[start + 1]
         if marker == _EOI:
             break
+        segments += 1
+        if segments > segment_limit:
+            break
         if marker in (_SOI[1], _TEM) or start + 4 > end:  # no length field
             position = start + 2
             continue
         if marker == _SOS_MARKER:
-            count += 1
-            if count > limit:
+            scans += 1
+            if scans > scan_limit:
                 break
         (length,) = struct.unpack_from(">H", data, start + 2)
         position = start + 2 + max(length, 2)
-    return count
+    return scans, segments
 
 
 def _check_png(name: str, data: bytes) -> None:
