@@ -22,7 +22,7 @@ import numpy as np
 from confaug.errors import DataError
 from confaug.keras.image_utils import validate_filename
 from confaug.sources.arrays import non_finite_rows
-from confaug.sources.dataframe import read_table
+from confaug.sources.dataframe import names_no_column, read_table
 
 #: Two float32 columns carry a row number: float32 holds every integer below 2**24 exactly.
 ROW_COLUMNS = ("__confaug_row_div_2**24__", "__confaug_row_mod_2**24__")
@@ -35,9 +35,9 @@ def is_dataframe(table: Any) -> bool:
     return hasattr(table, "columns") and hasattr(table, "iloc")
 
 
-def check_weight_column(table: Any, weight_col: str | None) -> None:
+def check_weight_column(table: Any, weight_col: Any) -> None:
     """Keras' first check: a DataFrame's ``weight_col`` must have a numeric dtype."""
-    if not weight_col or not is_dataframe(table) or weight_col not in table.columns:
+    if names_no_column(weight_col) or not is_dataframe(table) or weight_col not in table.columns:
         return
     dtype = table[weight_col].dtype
     if not issubclass(dtype.type, np.number):  # NumPy's and pandas' dtypes alike
@@ -51,7 +51,7 @@ def has_no_usable_rows(
     table: Any,
     *,
     directory: str,
-    x_col: str,
+    x_col: Any,
     y_col: Any,
     classes: Sequence[str] | None,
     class_mode: str | None,
@@ -61,13 +61,16 @@ def has_no_usable_rows(
     """Whether no row survives Keras' filters: file names (when validated), then ``classes``."""
     columns = read_table(table) if not is_dataframe(table) else None
 
-    def column(name: str) -> list[Any]:
+    def column(name: Any) -> list[Any]:
         if columns is None:
             return list(table[name].tolist())
-        return columns.get(name, [])
+        return columns[name]
 
-    if columns is None and x_col not in table.columns:
-        return False  # the source's error names the missing column
+    filtered = bool(classes) and class_mode in CLASSIFICATION_MODES
+    names = table.columns if columns is None else columns
+    if x_col not in names or (filtered and y_col not in names):
+        # the source's error names the missing column (a CSV's too: not an empty table)
+        return False
     files = column(x_col)
     if not all(isinstance(name, str) for name in files):
         return False  # the source reports that
@@ -75,8 +78,8 @@ def has_no_usable_rows(
     rows = list(range(len(files)))
     if validate_filenames:
         rows = [r for r in rows if validate_filename(os.path.join(directory, files[r]), formats)]
-    if rows and classes and class_mode in CLASSIFICATION_MODES:
-        labels, wanted = column(str(y_col)), set(classes)
+    if rows and filtered:
+        labels, wanted = column(y_col), set(classes or ())
         rows = [r for r in rows if set(_as_list(labels[r])) & wanted]
     return not rows
 
@@ -115,12 +118,15 @@ class TableTargets:
     """
 
     def __init__(self, dataframe: Any, y_col: Any, class_mode: str) -> None:
-        if class_mode == "multi_output" and isinstance(y_col, str):
+        # A list (or tuple) is several columns; any other value is one label, a str or the
+        # int of a header-less table (pandas' own labels, looked up as they are).
+        several = isinstance(y_col, (list, tuple))
+        if class_mode == "multi_output" and not several:
             raise TypeError(
                 'class_mode="multi_output" needs y_col to be a list of columns. If '
                 f'class_mode="multi_output", y_col must be a list. Received {type(y_col).__name__}.'
             )
-        names = [y_col] if isinstance(y_col, str) else list(y_col)
+        names = list(y_col) if several else [y_col]
         missing = [name for name in names if name not in dataframe.columns]
         if missing:
             raise DataError(f"missing column(s) {missing}; the table has {list(dataframe.columns)}")
@@ -131,12 +137,13 @@ class TableTargets:
         if class_mode == "multi_output":
             self._columns = [dataframe[name].to_numpy() for name in names]
         else:
-            self._raw = dataframe[y_col].to_numpy()
+            self._raw = dataframe[names if several else y_col].to_numpy()
 
     @staticmethod
-    def carrier(dataframe: Any, x_col: str, weight_col: str | None) -> dict[str, list[Any]]:
+    def carrier(dataframe: Any, x_col: Any, weight_col: Any) -> dict[Any, list[Any]]:
         """The table the source reads: file names, weights and the two row-number columns."""
-        missing = [name for name in (x_col, weight_col) if name and name not in dataframe.columns]
+        wanted = [x_col] if names_no_column(weight_col) else [x_col, weight_col]
+        missing = [name for name in wanted if name not in dataframe.columns]
         if missing:  # said as for y_col, before pandas' KeyError could say it
             raise DataError(f"missing column(s) {missing}; the table has {list(dataframe.columns)}")
         rows = np.arange(len(dataframe))
@@ -145,7 +152,7 @@ class TableTargets:
             ROW_COLUMNS[0]: (rows // _ROW_SPLIT).tolist(),
             ROW_COLUMNS[1]: (rows % _ROW_SPLIT).tolist(),
         }
-        if weight_col:
+        if not names_no_column(weight_col):
             table[weight_col] = dataframe[weight_col].tolist()
         return table
 

@@ -43,6 +43,7 @@ from confaug.keras.empty import EmptyBatches
 from confaug.keras.global_seed import seed_or_global
 from confaug.keras.pydataset import DATASET_OPTIONS
 from confaug.keras.saving import with_saving
+from confaug.sources.dataframe import names_no_column
 from confaug.spec.model import Spec
 
 if TYPE_CHECKING:
@@ -242,10 +243,13 @@ def _class_folders_without_images(
     directory: str, names: list[str] | None, follow_links: bool
 ) -> list[str] | None:
     """The class folders (``names``, or the subfolders) when none holds an image Keras
-    would list — Keras' empty case; None otherwise (or when the folder cannot be read)."""
-    from confaug.sources.listing import list_images, list_subfolders
+    would list — Keras' empty case; None otherwise (or when the folder cannot be read). A
+    class of ``names`` without a folder has no image (as in the source); ``directory``
+    itself must be there."""
+    from confaug.sources.listing import check_folder, is_missing, list_images, list_subfolders
 
     try:
+        check_folder(directory)
         names = names or list_subfolders(directory)
         listed = [
             list_images(
@@ -254,6 +258,7 @@ def _class_folders_without_images(
                 extensions=KERAS_EXTENSIONS,
             )
             for name in names
+            if not is_missing(os.path.join(directory, name))
         ]
     except DataError:
         return None
@@ -266,9 +271,9 @@ def dataframe_flow(
     /,
     dataframe: Any,
     directory: Any = None,
-    x_col: str = "filename",
+    x_col: Any = "filename",
     y_col: Any = "class",
-    weight_col: str | None = None,
+    weight_col: Any = None,
     target_size: tuple[int, int] | None = (256, 256),
     color_mode: str = "rgb",
     classes: Any = None,
@@ -378,7 +383,7 @@ def dataframe_flow(
         saving=(save_to_dir, save_prefix, save_format),
         rebuild=targets,
         outputs=len(y_col) if class_mode == "multi_output" else 1,
-        weighted=bool(weight_col),
+        weighted=not names_no_column(weight_col),  # weight_col=0 is a column
         dataset=dataset,
     )
 

@@ -28,7 +28,7 @@ import logging
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,13 +50,18 @@ from confaug.sources.labels import (
 logger = logging.getLogger("confaug")
 
 
-class Table(dict[str, list[Any]]):
+class Table(dict[Hashable, list[Any]]):
     """Columns by name. ``problems`` maps a row (0-based, header aside) to what is wrong with
-    it; ``name`` is the CSV file's, ``lines`` the CSV line each row ends on."""
+    it; ``name`` is the CSV file's, ``lines`` the CSV line each row ends on.
+
+    A name is the column's label as the table has it: a CSV header's text, a DataFrame's
+    label of any type (``pd.read_csv(..., header=None)`` numbers its columns 0, 1, ...), so
+    ``x_col=0`` finds the column ``0`` and never the text ``"0"`` (pandas tells them apart).
+    """
 
     def __init__(
         self,
-        columns: Mapping[str, list[Any]],
+        columns: Mapping[Hashable, list[Any]],
         *,
         name: str | None = None,
         problems: Mapping[int, str] | None = None,
@@ -83,11 +88,12 @@ def read_table(data: Any, *, max_bytes: int | None = DEFAULT_MAX_TABLE_BYTES) ->
     if isinstance(data, (str, os.PathLike)):
         return _read_csv(data, max_bytes)
     if hasattr(data, "columns") and hasattr(data, "__getitem__"):  # a pandas DataFrame
-        names = [str(name) for name in data.columns]
+        # Labels are kept as they are (not str()): the caller names columns as pandas does.
+        names = list(data.columns)
         _refuse_repeats(names, "the DataFrame")
-        return Table({str(name): list(data[name].tolist()) for name in data.columns})
+        return Table({name: list(data[name].tolist()) for name in names})
     if isinstance(data, Mapping):
-        return Table({str(name): list(values) for name, values in data.items()})
+        return Table({name: list(values) for name, values in data.items()})
     raise TypeError(f"expected a CSV path, a pandas DataFrame or a mapping; got {type(data)}")
 
 
@@ -115,7 +121,7 @@ def _read_csv(path: str | os.PathLike[str], max_bytes: int | None) -> Table:
         raise DataError(f"{name}: line 1: the header holds a NUL character; not a CSV table")
     _refuse_repeats(header, name)
     width = len(header)
-    columns: dict[str, list[Any]] = {column: [] for column in header}
+    columns: dict[Hashable, list[Any]] = {column: [] for column in header}
     problems: dict[int, str] = {}
     for row, (_, record) in enumerate(records):
         if len(record) != width:
@@ -126,13 +132,30 @@ def _read_csv(path: str | os.PathLike[str], max_bytes: int | None) -> Table:
     return Table(columns, name=name, problems=problems, lines=[line for line, _ in records])
 
 
-def _refuse_repeats(names: Sequence[str], where: str) -> None:
-    repeated = sorted({name for name in names if names.count(name) > 1})
+def _refuse_repeats(names: Sequence[Hashable], where: str) -> None:
+    repeated = sorted({name for name in names if names.count(name) > 1}, key=str)
     if repeated:
         raise DataError(
-            f"{where}: column name(s) {[shown(name) for name in repeated]} appear more than "
+            f"{where}: column name(s) {_columns_shown(repeated)} appear more than "
             "once; give every column its own name"
         )
+
+
+def _column_shown(name: Hashable) -> str:
+    """A column name as a message quotes it: text as ``'name'`` (escaped), another label as
+    its repr (``0``), so the number 0 and the text "0" read differently, as they are."""
+    return repr(shown(name)) if isinstance(name, str) else shown(repr(name))
+
+
+def _columns_shown(names: Sequence[Hashable]) -> str:
+    return "[" + ", ".join(_column_shown(name) for name in names) + "]"
+
+
+def names_no_column(name: Any) -> bool:
+    """Whether an optional column option (``weight_col``) names no column: None, or "" (as
+    Keras' ``if weight_col``). A falsy label such as 0, ``pd.read_csv(header=None)``'s first
+    column, is a column (Keras' test would drop its weights without a word)."""
+    return name is None or (isinstance(name, str) and name == "")
 
 
 class DataFrameSource(FileSource):
@@ -151,9 +174,9 @@ class DataFrameSource(FileSource):
         decode: DecodeOptions,
         data_format: str = "channels_last",
         directory: str | os.PathLike[str] | None = None,
-        x_col: str = "filename",
-        y_col: str | Sequence[str] = "class",
-        weight_col: str | None = None,
+        x_col: Hashable = "filename",
+        y_col: Hashable | Sequence[Hashable] = "class",
+        weight_col: Hashable | None = None,
         classes: Sequence[str] | None = None,
         class_mode: str | None = "categorical",
         subset: str | None = None,
@@ -164,8 +187,18 @@ class DataFrameSource(FileSource):
         max_table_bytes: int | None = DEFAULT_MAX_TABLE_BYTES,
     ) -> None:
         check_class_mode(class_mode, DATAFRAME_CLASS_MODES)
-        if class_mode == "multi_output" and isinstance(y_col, str):
+        several = isinstance(y_col, (list, tuple))  # a list of columns; any other is a label
+        if class_mode == "multi_output" and not several:
             raise TypeError('class_mode="multi_output" needs y_col to be a list of columns')
+        if class_mode in CLASSIFICATION_MODES and several:
+            # One column holds the class names; a list of columns would be looked up as one
+            # name (Keras: a TypeError too, that the values are not strings).
+            raise TypeError(
+                f"class_mode={class_mode!r} reads the class names from one column, so y_col "
+                f"must be one column name; got a list of columns {shown(repr(y_col))} (several "
+                "columns of targets need class_mode='raw' or 'multi_output')"
+            )
+        weighted = not names_no_column(weight_col)
         table = read_table(dataframe, max_bytes=max_table_bytes)
         self.table_name = table.name or "the table"
         if y_col is None and class_mode not in ("input", None):
@@ -174,7 +207,7 @@ class DataFrameSource(FileSource):
                 "or pass class_mode=None for images alone"
             )
         y_cols = [] if class_mode in ("input", None) else _as_list(y_col)
-        _require_columns(table, [x_col, *y_cols, *([weight_col] if weight_col else [])])
+        _require_columns(table, [x_col, *y_cols, *([weight_col] if weighted else [])])
         self.directory = os.fspath(directory) if directory is not None else ""
         if self.directory and not os.path.isdir(self.directory):
             # Said at once: otherwise every row is "missing", which hides the cause.
@@ -192,7 +225,7 @@ class DataFrameSource(FileSource):
         labels: ClassLabels | RawLabels | None = None
         self.labels: Any = None
         if class_mode in CLASSIFICATION_MODES:
-            column = str(y_col)
+            column = y_cols[0]
             _mark_missing(table, column, rows, bad, "no label")
             _mark_missing_items(table, column, rows, bad)
             rows, names = _filter_classes(table[column], rows, bad, classes, class_mode)
@@ -202,17 +235,17 @@ class DataFrameSource(FileSource):
         start, stop = split_bounds(len(rows), subset, validation_split)
         rows = rows[start:stop]
         if class_mode in CLASSIFICATION_MODES:
-            self.classes = _class_indices(table[str(y_col)], rows, bad, self.class_indices)
+            self.classes = _class_indices(table[y_cols[0]], rows, bad, self.class_indices)
             labels = ClassLabels(class_mode, self.classes, len(self.class_indices))
             self.labels = self.classes
         elif class_mode in ("raw", "multi_output"):
             columns = [_column_array(table, col, rows, bad) for col in y_cols]
-            values = columns[0] if isinstance(y_col, str) else _stacked(columns)
+            values = _stacked(columns) if several else columns[0]
             self.labels = columns if class_mode == "multi_output" else values
             labels = RawLabels(self.labels)
         self.filenames = [files[row] for row in rows]
         weights = None
-        if weight_col:
+        if weighted:
             weights = _column_array(table, weight_col, rows, bad, numeric=True)
         self._row_names = {
             index: f"{self.table_name}, {table.where(row)}"
@@ -251,7 +284,9 @@ class DataFrameSource(FileSource):
         return self._row_names.get(index) or self.filepaths[index]
 
 
-def _file_names(table: Table, x_col: str, bad: dict[int, str], confine: str | None) -> list[str]:
+def _file_names(
+    table: Table, x_col: Hashable, bad: dict[int, str], confine: str | None
+) -> list[str]:
     """``x_col`` of every row ("" where there is none); marks rows without a usable name.
 
     A value of another type than text raises TypeError (as Keras); a missing one, or with
@@ -261,7 +296,7 @@ def _file_names(table: Table, x_col: str, bad: dict[int, str], confine: str | No
     for row, value in enumerate(table[x_col]):
         if row in bad or _missing(value) or value == "":
             if row not in bad:
-                bad[row] = f"{table.where(row)}: no file name in column {shown(x_col)!r}"
+                bad[row] = f"{table.where(row)}: no file name in column {_column_shown(x_col)}"
             names.append(value if isinstance(value, str) else "")
             continue
         if not isinstance(value, str):
@@ -331,24 +366,55 @@ def _valid_rows(
     return kept, invalid
 
 
-def _as_list(columns: str | Sequence[str]) -> list[str]:
-    return [columns] if isinstance(columns, str) else list(columns)
+def _as_list(columns: Hashable | Sequence[Hashable]) -> list[Hashable]:
+    """``y_col`` as a list of column names: a list or tuple is several, anything else (a
+    str, an int label) one."""
+    return list(columns) if isinstance(columns, (list, tuple)) else [columns]
 
 
-def _require_columns(table: Table, names: list[str]) -> None:
+def _require_columns(table: Table, names: list[Hashable]) -> None:
+    for name in names:
+        try:
+            hash(name)
+        except TypeError:  # a list inside y_col's list, a list as x_col: no column's name
+            raise TypeError(
+                f"column name {name!r} ({type(name).__name__}) names no column: give a str, "
+                "or the table's own label of another type (an int for a header-less table)"
+            ) from None
     missing = [name for name in names if name not in table]
     if missing:
         where = table.name or "the table"
         raise DataError(
-            f"{where}: missing column(s) {[shown(name) for name in missing]}; {_has(table, names)}"
+            f"{where}: missing column(s) {_columns_shown(missing)}; {_has(table, names)}"
+            f"{_type_hint(table, missing)}"
         )
+
+
+def _type_hint(table: Table, missing: list[Hashable]) -> str:
+    """Why a name that reads like one of the table's columns is not it: its type differs
+    (the number 0 and the text "0"). A CSV file's header is not quoted here (see
+    :func:`_has`): that its names are text is said instead."""
+    if table.name is not None:
+        if any(not isinstance(name, str) for name in missing):
+            return "; a CSV file's column names are text (its first line)"
+        return ""
+    by_text = {str(column): column for column in table}
+    for name in missing:
+        column = by_text.get(str(name))
+        if column is not None:
+            return (
+                f"; columns are matched as the table names them: {_column_shown(name)} is not "
+                f"its column {_column_shown(column)} ({type(name).__name__} vs "
+                f"{type(column).__name__})"
+            )
+    return ""
 
 
 #: Column names a message quotes, and how long each may be.
 _QUOTED_COLUMNS, _QUOTED_NAME = 10, 40
 
 
-def _has(table: Table, wanted: list[str]) -> str:
+def _has(table: Table, wanted: list[Hashable]) -> str:
     """The columns a table has, as a message may say them. A CSV file's header is quoted
     only when it parses as several columns (or is a column the caller named): a path given
     as the table by mistake (a ``.env``, a key file, ``/proc/self/stat``) mostly reads as one
@@ -361,25 +427,30 @@ def _has(table: Table, wanted: list[str]) -> str:
             "its content)"
         )
     shown_names = [
-        shown(name) if len(name) <= _QUOTED_NAME else f"<a name of {len(name)} characters>"
+        name
+        if not isinstance(name, str) or len(name) <= _QUOTED_NAME
+        # (a long name is counted, and quoted as the names are)
+        else f"<a name of {len(name)} characters>"
         for name in names[:_QUOTED_COLUMNS]
     ]
     more = f" and {len(names) - _QUOTED_COLUMNS} more" if len(names) > _QUOTED_COLUMNS else ""
-    return f"the table has {shown_names}{more}"
+    return f"the table has {_columns_shown(shown_names)}{more}"
 
 
 def _mark_missing(
-    table: Table, column: str, rows: list[int], bad: dict[int, str], what: str
+    table: Table, column: Hashable, rows: list[int], bad: dict[int, str], what: str
 ) -> None:
     """Mark the rows with no value in ``column``: a missing cell, or an empty or blank string
     (a CSV's empty field, which pandas would read as NaN)."""
     for row in rows:
         value = table[column][row]
         if row not in bad and (_missing(value) or (isinstance(value, str) and not value.strip())):
-            bad[row] = f"{table.where(row)}: {what} in column {shown(column)!r}"
+            bad[row] = f"{table.where(row)}: {what} in column {_column_shown(column)}"
 
 
-def _mark_missing_items(table: Table, column: str, rows: list[int], bad: dict[int, str]) -> None:
+def _mark_missing_items(
+    table: Table, column: Hashable, rows: list[int], bad: dict[int, str]
+) -> None:
     """Mark the rows whose label list holds a missing item (None, NaN: a JSON ``null`` or an
     empty field of a parsed list), as a missing label is a bad row."""
     for row in rows:
@@ -388,7 +459,7 @@ def _mark_missing_items(table: Table, column: str, rows: list[int], bad: dict[in
             missing = next((item for item in value if _missing(item)), _NO_ITEM)
             if missing is not _NO_ITEM:
                 bad[row] = (
-                    f"{table.where(row)}: the label list in column {shown(column)!r} holds "
+                    f"{table.where(row)}: the label list in column {_column_shown(column)} holds "
                     f"{_cell(missing)}: every item must be a class name"
                 )
 
@@ -482,7 +553,7 @@ def _class_indices(
 
 
 def _column_array(
-    table: Table, name: str, rows: list[int], bad: dict[int, str], *, numeric: bool = False
+    table: Table, name: Hashable, rows: list[int], bad: dict[int, str], *, numeric: bool = False
 ) -> np.ndarray:
     """Values of ``rows``: float32 when every value is a number (numeric CSV strings too),
     else objects (``numeric``: a TypeError naming the row). A missing, NaN or infinite
@@ -498,7 +569,7 @@ def _column_array(
         except (TypeError, ValueError):
             if numeric:
                 raise TypeError(
-                    f"column {name!r} must be numeric; row {row} has {_cell(value)}"
+                    f"column {_column_shown(name)} must be numeric; row {row} has {_cell(value)}"
                 ) from None
             _mark_non_finite_arrays(table, name, rows, bad)
             # Text labels: a missing or empty cell is no label, as in a numeric column (and
@@ -513,18 +584,18 @@ def _column_array(
     for row, number in numbers.items():
         if not math.isfinite(number):
             bad[row] = (
-                f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}; "
+                f"{table.where(row)}: column {_column_shown(name)} holds {_cell(values[row])}; "
                 f"{what} must be finite numbers"
             )
         elif integers and not _INT64.min <= int(values[row]) <= _INT64.max:
             bad[row] = (
-                f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}, "
+                f"{table.where(row)}: column {_column_shown(name)} holds {_cell(values[row])}, "
                 "which does not fit int64"
             )
         elif not integers and not _fits_float32(number):
             # Checked after the cast: 1e39 is finite, its float32 is inf (a loss of inf).
             bad[row] = (
-                f"{table.where(row)}: column {shown(name)!r} holds {_cell(values[row])}, "
+                f"{table.where(row)}: column {_column_shown(name)} holds {_cell(values[row])}, "
                 f"which does not fit float32; {what} must be finite float32 numbers"
             )
     kept = [row for row in rows if row in numbers and row not in bad]
@@ -565,7 +636,9 @@ def _integral(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lstrip("+-").isdigit()
 
 
-def _mark_non_finite_arrays(table: Table, name: str, rows: list[int], bad: dict[int, str]) -> None:
+def _mark_non_finite_arrays(
+    table: Table, name: Hashable, rows: list[int], bad: dict[int, str]
+) -> None:
     """Mark the rows whose label is a list or array of numbers holding a NaN or an infinity
     (raw labels that are vectors), as a non-finite scalar label is."""
     for row in rows:
@@ -578,7 +651,7 @@ def _mark_non_finite_arrays(table: Table, name: str, rows: list[int], bad: dict[
             continue
         if not np.isfinite(numbers).all():
             bad[row] = (
-                f"{table.where(row)}: column {shown(name)!r} holds {_cell(value)}; "
+                f"{table.where(row)}: column {_column_shown(name)} holds {_cell(value)}; "
                 "labels must be finite numbers"
             )
 

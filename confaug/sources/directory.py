@@ -20,7 +20,13 @@ from confaug.sources.labels import (
     check_class_mode,
     y_mode_of,
 )
-from confaug.sources.listing import folder_path, list_images, list_subfolders
+from confaug.sources.listing import (
+    check_folder,
+    folder_path,
+    is_missing,
+    list_images,
+    list_subfolders,
+)
 
 logger = logging.getLogger("confaug")
 
@@ -51,6 +57,7 @@ class DirectorySource(FileSource):
         if isinstance(classes, (str, bytes)):  # would be read one character at a time
             raise TypeError(f"classes={classes!r}: give a list of class folder names")
         if classes:
+            check_folder(self.directory)  # the classes' folders are in it: it must be there
             names = _class_names(self.directory, classes)
         else:  # as Keras: every subfolder is a class
             names = list_subfolders(self.directory)
@@ -64,9 +71,13 @@ class DirectorySource(FileSource):
         class_of_file: list[int] = []
         listed_total = 0
         for index, name in enumerate(names):
-            listed = list_images(
-                os.path.join(self.directory, name), follow_links=follow_links, extensions=extensions
-            )
+            folder = os.path.join(self.directory, name)
+            if is_missing(folder):
+                # As Keras: a class named in ``classes`` without a folder is a class with no
+                # image, so a test set lacking a class keeps the training set's indices.
+                logger.warning("class folder %s does not exist: 0 images", shown(name))
+                continue
+            listed = list_images(folder, follow_links=follow_links, extensions=extensions)
             if not listed:
                 logger.warning("class folder %s has no images", shown(name))
             listed_total += len(listed)

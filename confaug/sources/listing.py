@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import logging
 import os
+import stat
 from collections.abc import Sequence
 
 from confaug.sources.decode import IMAGE_EXTENSIONS
@@ -87,6 +88,30 @@ def walk_images(
         )
     folders.sort(key=lambda item: item[0])
     return [os.path.join(folder, name) for folder, names in folders for name in names], others
+
+
+def is_missing(path: str) -> bool:
+    """Whether ``path`` (or a link's target) is not there. Only that: a folder that is there
+    but cannot be read, or a file in its place, is not missing (its listing says why)."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def check_folder(top: str) -> None:
+    """A ``DataError`` naming ``top`` unless it is a folder (or a link to one) that can be
+    looked at: said at once, where listing only the class folders in it would say nothing
+    of it, or name a class folder instead."""
+    try:
+        info = os.stat(top)
+    except OSError as exc:
+        raise _folder_error(top, exc) from None
+    if not stat.S_ISDIR(info.st_mode):
+        raise DataError(f"{shown(top)}: not a directory")
 
 
 def list_subfolders(top: str) -> list[str]:
