@@ -323,3 +323,28 @@ def test_an_ordinary_run_length_bmp_decodes() -> None:
     pixels = decode_image(_rle8_bmp(16, 16, _rows(16, 16)), decode_options(target_size=None))
     assert pixels.shape == (16, 16, 3)
     assert sorted({int(v) for v in pixels[..., 0].reshape(-1)}) == list(range(16))
+
+
+def _gif_with_extensions(count: int) -> bytes:
+    """A 2×2 GIF whose first image follows ``count`` graphic-control extensions."""
+    plain = io.BytesIO()
+    Image.new("P", (2, 2), 1).save(plain, "GIF")
+    data = plain.getvalue()
+    packed = data[10]
+    first = 13 + ((3 << ((packed & 7) + 1)) if packed & 0x80 else 0)
+    control = b"\x21\xf9\x04\x00\x00\x00\x00\x00"  # a graphic-control extension, no delay
+    return data[:first] + control * count + data[first:]
+
+
+def test_a_gif_flooded_with_extensions_is_refused() -> None:
+    with pytest.raises(confaug.DataError, match=r"a GIF with more than 65,536 extension"):
+        open_image(_gif_with_extensions(container_limits.MAX_GIF_SUB_BLOCKS))
+
+
+def test_a_gif_with_a_few_extensions_and_an_animation_decodes() -> None:
+    pixels = decode_image(_gif_with_extensions(10), decode_options(target_size=None))
+    assert pixels.shape == (2, 2, 3)
+    frames = [Image.new("P", (4, 4), i) for i in range(50)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=10, loop=0)
+    assert decode_image(out.getvalue(), decode_options(target_size=None)).shape == (4, 4, 3)

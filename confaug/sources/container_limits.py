@@ -13,7 +13,8 @@ small, valid file cost minutes of CPU or gigabytes of memory inside the decoders
   behind the image data (2 million empty IDAT chunks: 24 MB, 11 s);
 * a JPEG of millions of empty segments (60 MB: 31 s, 1.5 GB), a PNM header padded with a
   200 MB comment (45 s), a 64×64 run-length BMP of 40 MB of no-op codes (7 s): PIL and
-  OpenCV walk them one by one, in Python for the last two.
+  OpenCV walk them one by one, in Python for the last two; likewise a GIF of millions of
+  extension blocks before its first image.
 
 Real files stay far below each bound: encoders write about 10 scans, strips of several rows
 (tiles are multiples of 16 by the TIFF 6.0 specification), and image data in chunks of 8 KiB
@@ -33,6 +34,9 @@ MAX_JPEG_SCANS = 500
 #: encoders write a few dozen; a flood of empty APPn segments made PIL and OpenCV walk
 #: millions of them (60 MB of them: 31 s and 1.5 GB for an 8×8 image).
 MAX_JPEG_SEGMENTS = 4096
+#: At most this many extension sub-blocks before a GIF's first image: PIL reads each in
+#: Python when it opens the file (2.5 million graphic-control extensions: 1.8 s per 20 MB).
+MAX_GIF_SUB_BLOCKS = 65_536
 #: A PPM/PGM/PBM header (magic, size, maximum value and comments) must end within this many
 #: bytes: PIL reads it a byte at a time (a 200 MB comment: 45 s).
 MAX_PNM_HEADER_BYTES = 64 * 1024
@@ -68,6 +72,34 @@ def check_container(name: str, data: bytes) -> None:
         _check_pnm(name, data)
     elif data.startswith(b"BM"):
         _check_bmp(name, data)
+    elif data[:6] in (b"GIF87a", b"GIF89a"):
+        _check_gif(name, data)
+
+
+_GIF_EXTENSION = 0x21
+
+
+def _check_gif(name: str, data: bytes) -> None:
+    if len(data) < 13:
+        return
+    packed = data[10]  # the logical screen's flags: a global colour table, and its size
+    position = 13 + ((3 << ((packed & 7) + 1)) if packed & 0x80 else 0)
+    blocks, end = 0, len(data)
+    # Extensions (introducer 0x21, a label, sub-blocks ended by an empty one) up to the first
+    # image descriptor; anything else is the decoder's to read.
+    while position < end and data[position] == _GIF_EXTENSION:
+        position += 2
+        while position < end:
+            size = data[position]
+            position += 1 + size
+            blocks += 1
+            if blocks > MAX_GIF_SUB_BLOCKS:
+                raise DataError(
+                    f"{name}: refused: a GIF with more than {MAX_GIF_SUB_BLOCKS:,} extension "
+                    "blocks before its first image (the decoder reads each one)"
+                )
+            if size == 0:
+                break
 
 
 #: The header fields after the magic of each PNM kind PIL reads: width and height, and the
