@@ -29,6 +29,7 @@ from confaug.spec.vocab import (
     MAX_PIXELS,
     Probability,
     describe,
+    error_location,
     key_hint,
     literal_hint,
 )
@@ -345,7 +346,7 @@ def _schema_problems(
         # The schema coerces (the string 'nan' becomes a float): check what it made too.
         made = {k: getattr(validated, k) for k in params if k in fields}
         for path, message, hint in (*_non_finite(made), *_too_large(made, info.name)):
-            problems.append((_data_path(params, path), message, hint))
+            problems.append((error_location(params, path)[0], message, hint))
         problems.extend(_coerced(params, made))
         problems.extend(_unchecked_kinds(info, params, fields))
     except ValidationError as err:
@@ -368,7 +369,7 @@ def _schema_problems(
                     continue
                 message = f"{'.'.join(map(str, loc))}: {message}"
                 loc = ()
-            at = _data_path(params, loc)
+            at = error_location(params, loc)[0]
             by_place.setdefault(at, []).append((message, item))
         if missing:
             problems.append(((), _missing_message(missing), None))
@@ -429,7 +430,9 @@ def _nested_problems(
             problems.append(((owner,), f"required key '{loc[0]}' is missing", None))
         else:
             message = item["msg"].removeprefix("Value error, ")
-            by_place.setdefault(_data_path(params, (owner, *loc)), []).append((message, item))
+            by_place.setdefault(error_location(params, (owner, *loc))[0], []).append(
+                (message, item)
+            )
     return problems
 
 
@@ -471,25 +474,6 @@ def _is_kind_error(item: Any) -> bool:
     if kind == "is_instance_of":  # Sequence[float]: a list
         return (item.get("ctx") or {}).get("class") == "Sequence"
     return kind in _KIND_WORDS or kind in _LENGTH_ERRORS
-
-
-def _walk(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], list[str]]:
-    """Pydantic's location split into the path in the data and the names of the union
-    members (``'tuple[float, float]'``) the value at that path was checked against: those
-    after the path's last part (a member named before it was checked item by item)."""
-    path: list[str | int] = []
-    members: list[str] = []
-    node: Any = params
-    for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
-        ):
-            node = node[part]
-            path.append(part)
-            members = []
-        elif isinstance(part, str):
-            members.append(part)
-    return tuple(path), members
 
 
 def _type_text(annotation: Any) -> str | None:
@@ -592,7 +576,7 @@ def _drop_outmatched(
     for at in [at for at in by_place if at]:
         items = [item for _, item in by_place[at]]
         deeper = any(len(other) > len(at) and other[: len(at)] == at for other in by_place)
-        from_members = all(_is_kind_error(i) and _walk(params, i["loc"])[1] for i in items)
+        from_members = all(_is_kind_error(i) and error_location(params, i["loc"])[1] for i in items)
         if deeper and from_members:
             del by_place[at]
 
@@ -610,7 +594,7 @@ def _place_problem(
     items = [item for _, item in found]
     hint = next((literal_hint(item) for item in items if item["type"] == "literal_error"), None)
     if all(_is_kind_error(item) for item in items):
-        members = [_walk(params, item["loc"])[1] for item in items]
+        members = [error_location(params, item["loc"])[1] for item in items]
         ranged = _is_ranged(loc, fields, [m[-1] for m in members if m])
         wanted = [
             _kind_wanted(item, loc, named, fields, ranged)
@@ -718,7 +702,7 @@ def _strict_problems(
         loc = tuple(item["loc"])
         if not loc or loc[0] not in params or item["type"] in _NOT_STRICTNESS:
             continue
-        messages = by_place.setdefault(_data_path(params, loc), [])
+        messages = by_place.setdefault(error_location(params, loc)[0], [])
         message = f"{item['msg']}, got {describe(item.get('input'))}"
         if message not in messages:
             messages.append(message)
@@ -834,11 +818,6 @@ def _list_back(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
         parent[key] = list(node)
         return True
     return False  # inside a tuple: rebuilt by the caller's next round from its parent
-
-
-def _data_path(params: dict[str, Any], loc: tuple[Any, ...]) -> tuple[str | int, ...]:
-    """Pydantic's location without union-member names such as ``'tuple[int, int]'``."""
-    return _walk(params, loc)[0]
 
 
 # Magnitudes beyond which a parameter is a denial of service rather than an augmentation:

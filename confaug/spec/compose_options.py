@@ -17,7 +17,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError, WithJsonSchema, cre
 from confaug.errors import did_you_mean
 from confaug.reading.document import KeyPath
 from confaug.spec.model import RESERVED_TARGETS
-from confaug.spec.vocab import CALL_KEYWORDS, MAX_PIXELS, Finite, describe, literal_hint
+from confaug.spec.vocab import (
+    CALL_KEYWORDS,
+    MAX_PIXELS,
+    Finite,
+    describe,
+    error_location,
+    literal_hint,
+)
 
 #: (path, message, hint, whether the problem is about the key rather than the value)
 OptionProblem = tuple[KeyPath, str, str | None, bool]
@@ -218,20 +225,7 @@ def _model_problems(key: str, options: dict[str, Any]) -> Iterator[OptionProblem
                 message = item["msg"].removeprefix("Value error, ")
                 if item["type"].endswith("_type"):  # strictness: say what was given
                     message += f", got {describe(item.get('input'))}"
-                yield (key, *_options_path(options, loc)), message, hint, False
-
-
-def _options_path(options: dict[str, Any], loc: tuple[Any, ...]) -> KeyPath:
-    """Pydantic's location without the names of union members (``'list[str]'``)."""
-    path: list[str | int] = []
-    node: Any = options
-    for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
-        ):
-            node = node[part]
-            path.append(part)
-    return tuple(path)
+                yield (key, *error_location(options, loc)[0]), message, hint, False
 
 
 def _label_problems(

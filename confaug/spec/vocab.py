@@ -62,6 +62,26 @@ def _number(value: Any, what: str = "a number") -> float | int:
     return value
 
 
+def error_location(data: Any, loc: tuple[Any, ...]) -> tuple[tuple[str | int, ...], list[str]]:
+    """Pydantic's error location ``loc`` over ``data`` split into the path in the data and
+    the names of the union members (``'tuple[float, float]'``) the value at that path was
+    checked against: those after the path's last part (a member named before it was checked
+    item by item)."""
+    path: list[str | int] = []
+    members: list[str] = []
+    node: Any = data
+    for part in loc:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, (list, tuple)) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            node = node[part]
+            path.append(part)
+            members = []
+        elif isinstance(part, str):
+            members.append(part)
+    return tuple(path), members
+
+
 def describe(value: Any) -> str:
     """How a problem names the value it got: ``the string '0.5'``, ``the boolean true``."""
     if value is None:
