@@ -244,6 +244,16 @@ def _config(folder: Path, name: str, body: str) -> Path:
     return path
 
 
+def assert_flagged_and_refused(editor: tuple[LspClient, Path], name: str, body: str) -> None:
+    """The editor flags the config ``body`` (a diagnostic) and confaug refuses it: the
+    schema and the validator agree on it (the probe modules' editor checks)."""
+    client, folder = editor
+    path = _config(folder, name, body)
+    assert client.open(path), name
+    with pytest.raises(ConfigError):
+        confaug.load_spec(path)
+
+
 def _position(text: str, token: str) -> dict[str, int]:
     offset = text.index(token, len(MODELINE))
     line = text.count("\n", 0, offset)

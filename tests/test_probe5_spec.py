@@ -17,7 +17,7 @@ from confaug.spec.model import RESERVED_TARGETS
 from tests import test_editor_lsp
 from tests.conftest import Run, WriteConfig
 from tests.helpers import only_problem
-from tests.test_editor_lsp import LspClient, _config
+from tests.test_editor_lsp import LspClient, assert_flagged_and_refused
 
 # ---- 1. load_spec runs the checks load_pipeline runs -------------------------------------
 
@@ -222,11 +222,7 @@ EDITOR_REFUSES = {
 def test_an_editor_flags_these_values_confaug_refuses(
     lsp_editor: tuple[LspClient, Path], name: str
 ) -> None:
-    client, folder = lsp_editor
-    path = _config(folder, f"probe5_{name}", EDITOR_REFUSES[name])
-    assert client.open(path), name
-    with pytest.raises(ConfigError):
-        confaug.load_spec(path)
+    assert_flagged_and_refused(lsp_editor, f"probe5_{name}", EDITOR_REFUSES[name])
 
 
 # ---- 4. Spec.to_yaml's modeline ------------------------------------------------------------
