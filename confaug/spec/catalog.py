@@ -34,6 +34,11 @@ from confaug.spec.vocab import (
     literal_hint,
 )
 
+#: One problem of a step's parameters: (path within the parameters, message, hint). A
+#: message starting "unknown parameter" or "unknown key" is placed at the key itself
+#: (``spec.validate``), every other at the value.
+ParamProblem = tuple[tuple[str | int, ...], str, str | None]
+
 COMPOSITES = (
     "OneOf",
     "SomeOf",
@@ -213,12 +218,10 @@ def mapping_keys(transform: str, param: str) -> tuple[str, ...] | None:
     return None
 
 
-def _unknown_keys(
-    info: TransformInfo, params: dict[str, Any]
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _unknown_keys(info: TransformInfo, params: dict[str, Any]) -> list[ParamProblem]:
     """Keys of a mapping parameter that it does not take (see ``mapping_keys``), each at its
     own place: albumentations would ignore them, so the setting they meant would be lost."""
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     for param, value in params.items():
         keys = mapping_keys(info.name, param) if isinstance(value, dict) else None
         if keys is None:
@@ -250,12 +253,12 @@ def to_opencv(params: dict[str, Any]) -> dict[str, Any]:
 
 def check_params(
     info: TransformInfo, params: dict[str, Any], children: list[Any] | None = None
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+) -> list[ParamProblem]:
     """Problems of ``params`` for ``info`` as (path within params, message, hint).
 
     ``children`` are a composite's ``transforms`` (checked for their number only).
     """
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     for key in params:
         if key not in info.params:
             problems.append(((key,), f"unknown parameter of {info.name}", _unknown_hint(info, key)))
@@ -324,11 +327,9 @@ def check_params(
     return problems
 
 
-def _schema_problems(
-    info: TransformInfo, params: dict[str, Any]
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _schema_problems(info: TransformInfo, params: dict[str, Any]) -> list[ParamProblem]:
     """What the transform's ``InitSchema`` says of ``params`` (its defaults filled in)."""
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     schema = getattr(info.cls, "InitSchema", None)
     if schema is None:
         return problems
@@ -412,11 +413,11 @@ def _nested_problems(
     params: dict[str, Any],
     items: list[Any],
     by_place: dict[tuple[str | int, ...], list[tuple[str, Any]]],
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+) -> list[ParamProblem]:
     """The errors of the model that checked the mapping ``owner``, placed inside it: an unknown
     key at that key, with the keys the model named (required or accepted) as its did-you-mean,
     a missing one at the mapping; the rest join ``by_place`` to be worded like any other."""
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     unknown = [item["loc"] for item in items if item["type"] == "extra_forbidden"]
     lacking = [
         str(item["loc"][0]) for item in items if item["type"] == "missing" and len(item["loc"]) == 1
@@ -586,7 +587,7 @@ def _place_problem(
     found: list[tuple[str, Any]],
     params: dict[str, Any],
     fields: dict[str, Any],
-) -> tuple[tuple[str | int, ...], str, str | None]:
+) -> ParamProblem:
     """One problem for what the schema said at one place (each member of a union adds one):
     a value of no member's kind or length in confaug's words ("must be a number or a [low,
     high] pair, got a list of 1"), else Pydantic's messages joined; a name that is not one of
@@ -666,7 +667,7 @@ def unknown_transform(name: str) -> tuple[str, str | None]:
 
 def _strict_problems(
     schema: type[BaseModel], full: dict[str, Any], params: dict[str, Any]
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+) -> list[ParamProblem]:
     """The strictness of the top level for a transform's parameters too.
 
     albumentations' schemas coerce: ``p: '0.5'`` and ``p: true`` become numbers, ``'yes'`` a
@@ -712,13 +713,11 @@ def _strict_problems(
     ]
 
 
-def _coerced(
-    params: dict[str, Any], made: dict[str, Any]
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _coerced(params: dict[str, Any], made: dict[str, Any]) -> list[ParamProblem]:
     """Values the schema turned into another kind: a string or a boolean made a number, a
     number or a string made a boolean, a float made an integer (Pydantic's strict mode lets
     ``true`` and ``1.0`` stand for the literal ``1``, so the kinds are compared here too)."""
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     todo: list[tuple[tuple[str | int, ...], Any, Any]] = [
         ((key,), value, made[key])
         for key, value in params.items()
@@ -771,10 +770,10 @@ def _kind(value: Any) -> str:
 
 def _unchecked_kinds(
     info: TransformInfo, params: dict[str, Any], fields: dict[str, Any]
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+) -> list[ParamProblem]:
     """Parameters a transform's schema leaves out (``__init__`` takes them unchecked, as
     PlasmaShadow's ``plasma_size``) keep the kind of their default."""
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     for key, value in params.items():
         default = info.defaults.get(key)
         if key in fields or default is None or key in _NAMED:
@@ -866,11 +865,9 @@ _TRANSFORM_LIMITS: dict[str, dict[str, tuple[float, str]]] = {
 }
 
 
-def _too_large(
-    params: dict[str, Any], name: str = ""
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _too_large(params: dict[str, Any], name: str = "") -> list[ParamProblem]:
     """Numbers too large to be an augmentation (see ``MAX_PARAMETER`` and the tables above)."""
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     own = _TRANSFORM_LIMITS.get(name, {})
     for key, value in params.items():
         if key in own:
@@ -902,9 +899,7 @@ def _beyond(number: float, limit: float) -> bool:
     return math.isfinite(number) and abs(number) > limit
 
 
-def _non_finite(
-    value: Any, path: tuple[str | int, ...] = ()
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+def _non_finite(value: Any, path: tuple[str | int, ...] = ()) -> list[ParamProblem]:
     """NaN or infinity anywhere in a transform's parameters (no parameter means either)."""
     if isinstance(value, float) and not math.isfinite(value):
         return [(path, f"must be a finite number, got {value}", None)]
@@ -917,10 +912,10 @@ def _non_finite(
 
 def _check_composite(
     info: TransformInfo, params: dict[str, Any], children: list[Any] | None
-) -> list[tuple[tuple[str | int, ...], str, str | None]]:
+) -> list[ParamProblem]:
     from pydantic import ValidationError
 
-    problems: list[tuple[tuple[str | int, ...], str, str | None]] = []
+    problems: list[ParamProblem] = []
     try:
         COMPOSITE_PARAMS[info.name].model_validate(params)
     except ValidationError as err:
