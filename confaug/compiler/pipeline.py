@@ -20,6 +20,7 @@ from confaug.compiler.build import build_compose, output_step, range_steps, see_
 from confaug.compiler.range_bits import warn_if_just_above_one
 from confaug.compiler.targets import Targets
 from confaug.compiler.values import (
+    CHANNEL_COUNTS,
     OWN_UNITS_TOP,
     Scale,
     check_one_kind,
@@ -98,10 +99,6 @@ class _Generators:
 
 #: The keys one of which every sample must hold for albumentations to have pixels to work on.
 _IMAGE_KEYS = frozenset({"image", "images", "volume", "volumes"})
-
-#: The channel counts an image has on its ``data_format``'s axis: the rule ``flow`` and
-#: ``wrap`` hold every array to (``sources.arrays``), and :func:`other_layout` applies.
-CHANNEL_COUNTS = (1, 3, 4)
 
 
 def other_layout(

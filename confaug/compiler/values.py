@@ -54,6 +54,11 @@ class SetByStep:
     dtype: np.dtype[Any]
 
 
+#: The channel counts an image has on its ``data_format``'s axis: the rule ``flow`` and
+#: ``wrap`` hold every array to (``sources.arrays``), and ``pipeline.other_layout`` applies.
+CHANNEL_COUNTS = (1, 3, 4)
+
+
 def to_output(image: np.ndarray, scale: Scale | None, set_by: SetByStep | None) -> np.ndarray:
     """An image as the caller gets it: :func:`from_working`, or as it is after a step that
     sets the output's dtype and range (``set_by``)."""

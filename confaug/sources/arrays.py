@@ -18,11 +18,9 @@ from confaug.compiler.range_bits import (
     value_of_bits,
     warn_if_just_above_one,
 )
-from confaug.compiler.values import check_one_kind, pil_image_array
+from confaug.compiler.values import CHANNEL_COUNTS, check_one_kind, pil_image_array
 from confaug.sources.base import Source, YMode, check_data_format
 from confaug.sources.errors import DataError
-
-_CHANNEL_COUNTS = (1, 3, 4)
 
 
 class ArraySource(Source):
@@ -57,7 +55,7 @@ class ArraySource(Source):
         targets: Mapping[str, Sequence[Any]] | None = None,
         data_format: str = "channels_last",
         name: str = "x",
-        channel_counts: tuple[int, ...] | None = _CHANNEL_COUNTS,
+        channel_counts: tuple[int, ...] | None = CHANNEL_COUNTS,
     ) -> None:
         self.data_format = check_data_format(data_format)
         self.name = name
