@@ -29,8 +29,11 @@ rounds' ratios with their range. The config is the seed's (``preset:keras_seed``
   ``Dataset`` of the same files and config (skipped without PyTorch).
 
 The bare loop is one ``cv2.warpAffine`` per image (bilinear, reflect, inverse map) and nothing
-else: the floor. The first line gives the load average: on a shared machine the ranges
-widen. Absolute figures drift between machines and runs; compare the ratios.
+else: the floor a user would write. Under OpenCV 5 confaug warps 3-channel uint8 images by way
+of 4 channels (``idg.affine_kernel``: the same bits, a faster kernel), so ``apply_batch`` on
+uint8 can beat that loop; the loop is kept as the user would write it. The first line gives
+the load average: on a shared machine the ranges widen. Absolute figures drift between
+machines and runs; compare the ratios.
 
 Both libraries share one process, and a turn's first batches can pay for what the other
 side's turn did to the heap: fresh memory pages, which the kernel zeroes (2 MB at a time

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from confaug.idg.affine_kernel import warp_affine
 from confaug.idg.params import BatchDraws
 from confaug.idg.warp import (
     adjust,
@@ -85,9 +86,7 @@ def warp_into(
             if still:  # no warp: the flips by slicing, as apply_params does them
                 np.copyto(slot, image[:: -1 if flip_v else 1, :: -1 if flip_h else 1])
             elif direct:
-                cv2.warpAffine(
-                    image, matrix, size, dst=slot, flags=flags, borderMode=settings.border
-                )
+                warp_affine(image, matrix, size, dst=slot, flags=flags, border=settings.border)
             else:
                 warp(
                     image,

@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from confaug._albu import albumentations
+from confaug.idg.affine_kernel import warp_affine
 from confaug.idg.params import IdgParams
 from confaug.opencv_threads import for_warp
 from confaug.spec.vocab import BORDER_MODES, INTERPOLATIONS, ORDER_TO_INTERPOLATION, FillMode
@@ -328,19 +329,19 @@ def warp(
     height, width = image.shape[:2]
     constant = border == cv2.BORDER_CONSTANT
     kwargs: dict[str, Any] = {
-        "M": matrix[:2],
-        "dsize": (width, height),
+        "matrix": matrix[:2],
+        "size": (width, height),
         "flags": interpolation | cv2.WARP_INVERSE_MAP,
-        "borderMode": cv2.BORDER_REPLICATE if constant else border,
-        "borderValue": (fill, fill, fill, fill),
+        "border": cv2.BORDER_REPLICATE if constant else border,
+        "border_value": (fill, fill, fill, fill),
     }
     channels = 1 if image.ndim == 2 else image.shape[2]
     # Under OpenCV 5.1 some warps' bits depend on OpenCV's threads: those run pinned to one.
-    with for_warp(image.dtype, interpolation, kwargs["borderMode"]):
+    with for_warp(image.dtype, interpolation, kwargs["border"]):
         if image.ndim == 2 or channels in (3, 4) or (channels == 1 and out is not None):
-            result = cv2.warpAffine(image, dst=out, **kwargs)
+            result = warp_affine(image, dst=out, **kwargs)
         else:
-            parts = [cv2.warpAffine(image[..., part], **kwargs) for part in _chunks(channels)]
+            parts = [warp_affine(image[..., part], **kwargs) for part in _chunks(channels)]
             # cv2 drops a trailing channel axis of 1.
             parts = [p[..., None] if p.ndim == 2 else p for p in parts]
             result = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
