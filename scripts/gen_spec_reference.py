@@ -33,7 +33,8 @@ default shown (`version` too: a file may leave it out). Keys marked **K** are Ke
 `ImageDataGenerator` keywords with the same name and meaning. Besides these, `extends`
 (a path relative to the file, `preset:NAME`, or a list of them) names parent configs that
 are merged under this one before validation. `confaug resolve FILE` prints a config with
-every default filled in; `confaug schema` prints the JSON Schema editors use.
+every key's default filled in (a transform's parameters stay as written); `confaug schema`
+prints the JSON Schema editors use.
 
 | key | K | type | default | description |
 |---|---|---|---|---|

@@ -87,9 +87,11 @@ def register(subparsers: Any) -> None:
         "resolve",
         help="print the fully resolved config (extends, overrides, defaults)",
         description="Print the config as confaug runs it: the extends chain merged, --set "
-        "overrides and every default applied, as YAML that loads back to the same spec. "
-        "--fingerprint prints only a stable sha256 of that spec plus the albumentations and "
-        "confaug versions: two runs with the same line augment the same way.",
+        "overrides and every top-level default applied (transform parameters as written), as "
+        "YAML that loads back to the same spec. --fingerprint prints only a stable sha256 of "
+        "that spec plus the albumentations and confaug versions: two runs with the same line "
+        "augment the same way (values are hashed as written, so equal pipelines written "
+        "differently can differ).",
         example="confaug resolve project.yaml\n"
         "confaug resolve project.yaml --set rotation_range=5 --fingerprint",
         run=run,
