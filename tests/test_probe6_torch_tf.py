@@ -3,6 +3,8 @@ tensors, object-dtype labels in torch and tf, sampler keys under torch wrappers.
 
 from __future__ import annotations
 
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -104,6 +106,27 @@ def test_the_loader_iterator_is_found_where_torch_makes_its_workers() -> None:
     )
     assert list(loader) == []
     assert seen and isinstance(seen[0], dataloader._MultiProcessingDataLoaderIter)
+
+
+def test_a_moved_loader_iterator_is_said_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If torch moves ``_MultiProcessingDataLoaderIter``, the count falls back to the
+    workers' own, which two live iterators can mix: a RuntimeWarning says so, once."""
+    import types
+
+    from confaug.integrations import torch_epochs
+
+    moved = types.ModuleType("torch.utils.data.dataloader")  # no such class in it
+    monkeypatch.setitem(sys.modules, "torch.utils.data.dataloader", moved)
+    monkeypatch.setattr(torch_epochs, "_warned_not_found", False)
+    with pytest.warns(RuntimeWarning, match="set_epoch") as caught:
+        assert torch_epochs._loader_iterator() is None
+        assert torch_epochs._loader_iterator() is None
+    assert len([w for w in caught if "_MultiProcessingDataLoaderIter" in str(w.message)]) == 1
+    monkeypatch.setattr(torch_epochs, "_warned_not_found", False)
+    monkeypatch.delitem(sys.modules, "torch.utils.data.dataloader")
+    with warnings.catch_warnings():  # torch's loader not imported at all: nothing to say
+        warnings.simplefilter("error")
+        assert torch_epochs._loader_iterator() is None
 
 
 def _detection(pipe_config: dict[str, Any], targets: dict[str, Any]) -> Any:

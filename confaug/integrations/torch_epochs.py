@@ -41,6 +41,7 @@ import operator
 import os
 import sys
 import threading
+import warnings
 import weakref
 from typing import Any
 
@@ -184,6 +185,8 @@ def _loader_iterator() -> Any:
     init = getattr(getattr(module, "_MultiProcessingDataLoaderIter", None), "__init__", None)
     code = getattr(init, "__code__", None)
     if code is None:
+        if module is not None:
+            _warn_iterator_not_found(module)
         return None
     frame: Any = sys._getframe(1)
     for _ in range(64):  # fork/pickle -> Process.start -> Popen -> ... -> the iterator
@@ -193,6 +196,29 @@ def _loader_iterator() -> Any:
             return frame.f_locals.get("self")
         frame = frame.f_back
     return None
+
+
+_warned_not_found = False
+
+
+def _warn_iterator_not_found(module: Any) -> None:
+    """Say once per process that torch's multi-process iterator is not where it was: the
+    passes of workers are then counted by the workers themselves, which ``zip(dl, dl)``
+    (two iterators alive at once) can mix, so the user knows to call ``set_epoch``."""
+    global _warned_not_found
+    if _warned_not_found:
+        return
+    _warned_not_found = True
+    version = getattr(sys.modules.get("torch"), "__version__", "?")
+    warnings.warn(
+        f"confaug cannot find torch.utils.data.dataloader._MultiProcessingDataLoaderIter "
+        f"in torch {version} (module {getattr(module, '__name__', module)!r}), where it "
+        "counts each DataLoader pass with workers as it starts: passes are now counted by "
+        "the workers, and two iterators of one DataLoader alive at once (zip(dl, dl)) may "
+        "serve mixed epochs. Call ds.set_epoch(epoch) before each pass to choose them",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 _KEY_ONLY_FOR_ITS_DATASET = (
