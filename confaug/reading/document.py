@@ -41,6 +41,19 @@ class SourceMap:
         self.values.update(other.values)
         self.keys.update(other.keys)
 
+    def forget(self, under: set[KeyPath], at: set[KeyPath]) -> None:
+        """Drop the entries at or under each path of ``under``, and those at each of ``at``,
+        in one pass over the map (a path has at most ``Limits.max_depth`` prefixes)."""
+        if not under and not at:
+            return
+
+        def gone(path: KeyPath) -> bool:
+            return path in at or any(path[:end] in under for end in range(len(path) + 1))
+
+        for table in (self.values, self.keys):
+            for path in [path for path in table if gone(path)]:
+                del table[path]
+
     def restricted_to(self, data: Any) -> SourceMap:
         """Only the entries whose path still exists in ``data``."""
         return SourceMap(

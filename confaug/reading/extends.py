@@ -29,7 +29,7 @@ from typing import Any
 from confaug import resources
 from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.albu_format import from_albumentations, is_albumentations_file
-from confaug.reading.document import Document, Mark, SourceMap, problem_at
+from confaug.reading.document import Document, KeyPath, Mark, SourceMap, problem_at
 from confaug.reading.merge import merge_into
 from confaug.reading.yaml_io import Limits, decode_text, parse_yaml
 
@@ -253,6 +253,10 @@ class Resolver:
         source_map = SourceMap()
         problems: list[Problem] = []
         for each in [*(self._files[file].document for file in entry.parents), document]:
+            # What a layer writes without a mark of its own (a mapping from Python has none)
+            # must not keep the marks of the files under it: a mapping's bad value was placed
+            # at the parent's valid one, and its unknown key at 1:1 of a file without it.
+            source_map.forget(*_unmarked_writes(data, each))
             merge_into(data, each.data)
             source_map.update(each.source_map)
             problems.extend(each.problems)  # every file's, even where a child replaced the value
@@ -431,6 +435,45 @@ class Resolver:
         resolved = self._resolve_own(document, path.parent, (*stack, path), shown)
         self._files[path] = resolved
         return path, resolved
+
+
+def _unmarked_writes(into: Any, layer: Document) -> tuple[set[KeyPath], set[KeyPath]]:
+    """The paths ``layer`` writes over ``into`` (the data merged so far) that it has no mark
+    for: those whose value it replaces (the marks at and under them are no longer right), and
+    the mappings it merges into (the marks at them). A file marks every value it holds, so
+    for a file both are empty; for a mapping from Python, they are every path it writes.
+    """
+    marks = layer.source_map
+
+    def marked(path: KeyPath) -> bool:
+        return path in marks.values or path in marks.keys
+
+    replaced: set[KeyPath] = set()
+    merged: set[KeyPath] = set()
+    todo: list[tuple[KeyPath, Any, Any]] = [((), into, layer.data)]
+    while todo:
+        path, old, new = todo.pop()
+        if isinstance(old, dict) and isinstance(new, dict):  # merged key by key
+            if not marked(path):
+                merged.add(path)
+            todo.extend(((*path, key), old.get(key), value) for key, value in new.items())
+        elif not _all_marked(path, new, marked):  # replaced whole, the old marks with it
+            replaced.add(path)
+    return replaced, merged
+
+
+def _all_marked(path: KeyPath, value: Any, marked: Any) -> bool:
+    """Whether ``marked`` holds ``path`` and every path inside ``value``."""
+    todo = [(path, value)]
+    while todo:
+        at, node = todo.pop()
+        if not marked(at):
+            return False
+        if isinstance(node, dict):
+            todo.extend(((*at, key), item) for key, item in node.items())
+        elif isinstance(node, list):
+            todo.extend(((*at, index), item) for index, item in enumerate(node))
+    return True
 
 
 def _path_text(value: str | os.PathLike[Any]) -> str | None:

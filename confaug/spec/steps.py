@@ -44,10 +44,14 @@ class TransformStep(BaseModel):
             params = {}
         if not isinstance(params, dict):
             raise _params_error(name, params)
+        written = "transforms" in params
         params = dict(params)
         children = params.pop("transforms", None) if name in COMPOSITES else None
         if name in COMPOSITES and not isinstance(children, list):
-            raise ValueError(f"{name} needs a 'transforms' list")
+            # At the value that is not a list (or the parameters that lack one), which an
+            # override may have set over a file's step.
+            at = (name, "transforms") if written else (name,)
+            raise StepShapeError(f"{name} needs a 'transforms' list", at=at)
         return {"name": name, "params": params, "transforms": children}
 
     @model_serializer(mode="plain")
@@ -61,7 +65,8 @@ class TransformStep(BaseModel):
 class StepShapeError(HintedError):
     """A step of the wrong shape. ``name`` and ``beside``, when set: the step's one transform
     name and the keys written beside it that are its parameters (``p`` one indent too
-    shallow), for ``spec.validate`` to say how far to indent them."""
+    shallow), for ``spec.validate`` to say how far to indent them; ``at``, when set, the
+    path inside the step that ``spec.validate`` places the problem at."""
 
     def __init__(
         self,
@@ -71,12 +76,17 @@ class StepShapeError(HintedError):
         name: str = "",
         beside: tuple[str, ...] = (),
         example: str = "",
+        at: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message, hint)
         self.name = name
         self.beside = beside
         #: The step as it was meant, on one line: ``- HorizontalFlip: {p: 0.5}``.
         self.example = example
+        #: Where in the step the problem is, when not the step as a whole: ``('Blur',)`` for
+        #: parameters that are no mapping. ``--set transforms.0.Blur=3`` sets that value over
+        #: a file's step, and the problem is the override's, not the file's.
+        self.at = at
 
 
 def _shape_error(value: Any) -> StepShapeError:
@@ -136,14 +146,18 @@ def _params_error(name: Any, params: Any) -> StepShapeError:
                 )
         message, hint = unknown_transform(str(name))
         return StepShapeError(message, hint)
+    # Placed at the parameters (the name is fine): where an override wrote them over a file.
     if name in COMPOSITES:
         # '- OneOf:' with its children listed straight under it
         children = params if isinstance(params, list) else [params]
         return StepShapeError(
             f"the parameters of {name} must be a mapping, its transforms listed under "
-            f"'transforms', e.g. '{name}: {{transforms: {_flow_list(children)}}}'"
+            f"'transforms', e.g. '{name}: {{transforms: {_flow_list(children)}}}'",
+            at=(name,),
         )
-    return StepShapeError(f"the parameters of {name} must be a mapping, e.g. '{name}: {{p: 0.5}}'")
+    return StepShapeError(
+        f"the parameters of {name} must be a mapping, e.g. '{name}: {{p: 0.5}}'", at=(name,)
+    )
 
 
 def and_(words: list[str], last: str = "and") -> str:

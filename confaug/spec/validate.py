@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from confaug.errors import ConfigError, Problem, did_you_mean, hint_budget
-from confaug.reading.document import Document, KeyPath, dotted, key_path, problem_at
+from confaug.reading.document import Document, KeyPath, Mark, dotted, key_path, problem_at
 from confaug.spec.catalog import (
     COMPOSITE_PARAMS,
     COMPOSITES,
@@ -67,6 +67,50 @@ class _Collector:
         if (problem.file, problem.line, problem.column, problem.field) not in self._read:
             self.problems.append(problem)
 
+    def written_at(self, outer: KeyPath, inner: KeyPath) -> KeyPath:
+        """``inner`` (a value inside ``outer``) when another layer than ``outer``'s wrote it,
+        else ``outer``: ``--set transforms.0.Blur=3`` over a file's ``- Blur: {p: 1}`` is the
+        override's problem, while ``- Blur: 3`` in the file stays at the step."""
+
+        def layer(path: KeyPath) -> tuple[str | None] | None:  # None: written without a mark
+            mark = self.document.source_map.locate(path)
+            return None if mark is None else (mark.file,)
+
+        return outer if layer(outer) == layer(inner) else inner
+
+    def add_between(self, paths: list[KeyPath], message: str, hint: str | None = None) -> None:
+        """A problem between the values at ``paths`` (a check across fields, the first path
+        the one to place it at when no layer is more specific).
+
+        Placed at the value the most specific layer set (an override, then the entry, then
+        its parents in the order they win), naming where each of the others was set when
+        that is another file: a child's ``interpolation_order: 3`` over a parent's
+        ``interpolation: nearest`` is the child's problem, not the reviewed parent's.
+        """
+        marks = [self.document.source_map.locate(path) for path in paths]
+        ranks = [self._rank(mark) for mark in marks]
+        best = min(range(len(paths)), key=ranks.__getitem__)  # the first of equals
+        chosen = marks[best]
+        elsewhere = [
+            f"{dotted(path)} comes from {mark.file or '<config>'}:{mark.line}:{mark.column}"
+            for index, (path, mark) in enumerate(zip(paths, marks, strict=True))
+            if index != best and mark is not None and (chosen is None or mark.file != chosen.file)
+        ]
+        if elsewhere:
+            message = f"{message} ({'; '.join(elsewhere)})"
+        self.add(paths[best], message, hint)
+
+    def _rank(self, mark: Mark | None) -> int:
+        """How specific the layer that wrote at ``mark`` is: lower wins."""
+        chain = self.document.chain  # the files, most specific first
+        if mark is None:
+            # A value without a mark: written by a mapping from Python, the entry (merged
+            # over its parents, under the overrides); in a file entry, a default.
+            return 1 if self.document.file is None else len(chain) + 2
+        if mark.file in chain:
+            return 2 + chain.index(mark.file)
+        return 0  # not a file of the chain: an override, applied over them all
+
 
 def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None:
     data = collector.document.data
@@ -81,11 +125,14 @@ def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None
         if isinstance(error, StepShapeError) and error.beside:
             _beside_problem(path, error, collector)
             continue
+        if isinstance(error, StepShapeError) and error.at:
+            path = collector.written_at(path, (*path, *error.at))
         if kind == "extra_forbidden":
             # ``extends`` is read (and removed) before validation, so it is no Spec field.
-            parent = [*Spec.model_fields, "extends"] if len(path) == 1 else []
-            message = "unknown key"
-            hint = key_hint(path[-1], parent)
+            if len(path) == 1:
+                message, hint = _unknown_top_key(path[0], data.get(path[0]))
+            else:
+                message, hint = "unknown key", key_hint(path[-1], [])
             collector.add(path, message, hint, at_key=True)
             continue
         if kind == "literal_error":
@@ -101,13 +148,55 @@ def _pydantic_problems(items: list[ErrorDetails], collector: _Collector) -> None
             message = f"required key '{path[-1]}' is missing"
             path = path[:-1]
         if not path and isinstance(data, dict):
-            # A check across keys: point at the first key its message names.
+            # A check across keys: at the key its message names that the most specific
+            # layer set (the first it names, when one file set them all).
             named = [
                 k for k in data if isinstance(k, str) and re.search(rf"\b{re.escape(k)}\b", message)
             ]
             if named:
-                path = (min(named, key=message.index),)
+                collector.add_between(
+                    [(k,) for k in sorted(named, key=message.index)], message, hint
+                )
+                continue
         collector.add(path, message, hint, at_key=at_key)
+
+
+def _unknown_top_key(key: Any, value: Any) -> tuple[str, str | None]:
+    """The message and hint for an unknown top-level ``key`` holding ``value``."""
+    if key == "":  # the field of the problem is then the root, which says nothing
+        return "unknown key: an empty key ''", "name the key, or remove the line"
+    if isinstance(key, str) and "." in key and key.split(".", 1)[0] in Spec.model_fields:
+        # `--set` syntax pasted into a file: 'did you mean transforms?' said nothing of why.
+        first, *rest = key_path(key)
+        nested = _flow_example(value)
+        for part in reversed(rest):  # transforms.2.Blur.p: 0.3 -> [..., {Blur: {p: 0.3}}]
+            if isinstance(part, int):
+                nested = f"[{'..., ' if part else ''}{nested}]"
+            else:
+                nested = f"{{{part}: {nested}}}"
+        how = (
+            f"a child's {first}: replaces its parent's list whole, so restate the list"
+            if any(isinstance(part, int) for part in rest)
+            else f"a child's {first}: is merged key by key over its parent's"
+        )
+        return (
+            f"unknown key: dotted keys are the --set / overrides form "
+            f"(--set '{key}={_flow_example(value)}'); a file nests them",
+            f"write '{first}: {nested}'; {how}",
+        )
+    return "unknown key", key_hint(key, [*Spec.model_fields, "extends"])
+
+
+def _flow_example(value: Any) -> str:
+    """``value`` as a short YAML flow scalar for a hint, or ``...``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.isprintable()):
+        text = str(value)
+        return text if len(text) <= 30 else "..."
+    return "..."
 
 
 def _beside_problem(path: KeyPath, error: StepShapeError, collector: _Collector) -> None:
@@ -207,8 +296,8 @@ def _check_steps(steps: Any, base: KeyPath, collector: _Collector) -> None:
             at_key = not sub or message.startswith(("unknown parameter", "unknown key"))
             collector.add((*params_path, *sub), message, hint, at_key=at_key)
         if not problems and isinstance(children, list):
-            for sub, message in _pick_problems(name, params, children):
-                collector.add((*params_path, *sub), message)
+            for subs, message in _pick_problems(name, params, children):
+                collector.add_between([(*params_path, *sub) for sub in subs], message)
         if isinstance(children, list):
             _check_steps(children, (*params_path, "transforms"), collector)
 
@@ -222,7 +311,7 @@ _PICKING = frozenset(
 
 def _pick_problems(
     name: str, params: dict[str, Any], children: list[Any]
-) -> list[tuple[KeyPath, str]]:
+) -> list[tuple[list[KeyPath], str]]:
     """``n`` larger than the children a composite picks from without replacement.
 
     albumentations lowers such an ``n`` to the number of children with a warning that
@@ -234,11 +323,13 @@ def _pick_problems(
     n = params.get("n", 1)
     if params.get("replace", False) or n <= len(children):
         return []
-    given = ("n",) if "n" in params else ()
+    # Between n and the list (an override may have shortened a file's list); at the step
+    # when n is the default.
+    between: list[KeyPath] = [("n",), ("transforms",)] if "n" in params else [()]
     count = f"{len(children)} transform{'s' if len(children) != 1 else ''}"
     return [
         (
-            given,
+            between,
             f"n is {n} but {name} has {count}; without replace it picks each one at most once, "
             f"so it would apply {len(children)}: set replace: true or lower n",
         )
