@@ -348,7 +348,9 @@ def wrap(
 ) -> AugmentedStream:
     """Augment every ``x``, ``(x, y)`` or ``(x, y, w)`` batch of ``iterable``, keeping its
     structure, dtype and value range; with ``masks_in_y``, ``y`` holds masks that get the
-    same transform as their images."""
+    same transform as their images. ``seed=None`` takes the spec's ``seed`` when it has
+    one. For an array of images use :func:`flow`. Keras 3's ``model.fit`` takes the
+    stream as ``iter(stream)`` (it takes Python generators, not other iterators)."""
     return AugmentedStream(pipeline, iterable, **options)
 
 

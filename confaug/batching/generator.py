@@ -36,28 +36,34 @@ Skipped files on shards (``world_size > 1``)
 
 from __future__ import annotations
 
+import copy
+import functools
 import itertools
 import math
 import sys
 import threading
-from collections.abc import Generator, Iterator
-from typing import Any, get_args
+import weakref
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, cast, get_args
 
 import numpy as np
 
 from confaug.batching.collate import Batch, concat, take
 from confaug.batching.loader import (
     BatchLoader,
+    Cancelled,
     LoadResult,
     OnError,
     SkipLog,
+    StopCheck,
     Task,
     require_batch,
     stand_in,
 )
 from confaug.batching.order import RankOrder
 from confaug.batching.protocol import SamplePipeline
-from confaug.batching.runs import ClosableRuns
+from confaug.batching.runs import ClosableRuns, Raised
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.seeding import resolve_seed
 from confaug.sources.base import Source
@@ -89,14 +95,35 @@ class BatchGenerator(ClosableRuns):
     """Batches ``x``, ``(x, y)`` or ``(x, y, w)`` from ``source``, augmented by ``pipeline``.
 
     ``len()`` is the number of batches per epoch of this rank (ceil, or floor with
-    ``drop_last``). Iterating runs ``epochs`` epochs from ``epoch`` on (None: forever, like
-    Keras' ``next()``); ``__getitem__`` and ``on_epoch_end`` give Keras ``PyDataset`` access.
+    ``drop_last``). ``next(gen)`` continues one run, from ``epoch`` on: endless with
+    ``epochs=None`` (the default), else ``epochs`` epochs, then ``StopIteration``. With
+    ``epochs=None`` a ``for`` loop (``iter(gen)``) continues that same run too, as Keras'
+    iterators do, so a loop that breaks after ``steps_per_epoch`` batches gets the next
+    batches in its next pass, not the first ones again; with ``epochs`` given, each
+    ``iter(gen)`` is a run of its own of ``epochs`` epochs from ``epoch`` on. A run moves
+    ``epoch`` on as it completes an epoch. A batch that raises (a corrupt file with
+    ``on_error="raise"``) is consumed by the raise, as in Keras' iterators: the next
+    ``next()`` (or ``for``) gives the batch after it, the same as if nothing had failed,
+    and ``gen[i]`` of that batch raises again each time. ``__getitem__`` and
+    ``on_epoch_end`` give Keras ``PyDataset`` access. ``seed=None`` takes the pipeline's
+    spec ``seed:`` when it has one, else a fresh seed.
     ``workers`` > 0 runs that many threads (or processes with ``worker_mode="process"``,
     started with ``start_method``; the pipeline and source must pickle), keeping at most
     ``max_queue_size`` batches ahead. Folder and table sources also expose Keras' attributes
     (``class_indices``, ``filenames``, ``classes``, ``filepaths``, ``labels``,
     ``invalid_filenames``).
+
+    ``close()`` (from any thread) stops every run and its workers. A generator pickles (and
+    copies) as its configuration, source, pipeline, ``epoch`` and ``skipped``: the copy has
+    fresh locks and no running workers, so ``DataLoader(gen, batch_size=None,
+    num_workers=2)`` works with ``spawn`` as with ``fork`` (it then indexes ``gen[i]`` of
+    the epoch the generator was at; ``gen.as_torch()`` moves to the next epoch each pass).
     """
+
+    #: A bad batch is handed on as ``Raised`` and the run goes on (see runs.py); a default
+    #: run that still ended with an error (none is expected) is dropped, so that the next
+    #: ``next()`` or ``for`` starts again at the first batch of ``epoch`` rather than end.
+    _restart_after_error = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> BatchGenerator:
         if "keras" in sys.modules:  # then it is a keras.utils.PyDataset too, for model.fit
@@ -129,13 +156,16 @@ class BatchGenerator(ClosableRuns):
         check_worker_options(workers, worker_mode, max_queue_size, start_method)
         if not 0 <= rank < world_size:
             raise ValueError(f"rank={rank!r} must satisfy 0 <= rank < world_size={world_size!r}")
-        if world_size > 1 and shuffle and seed is None:
+        # The spec's ``seed:`` ("every run of the pipeline identical") when none is given,
+        # as the row adapters, Ray and the CLI take it; else a fresh one.
+        spec_seed = getattr(getattr(pipeline, "spec", None), "seed", None)
+        if world_size > 1 and shuffle and seed is None and spec_seed is None:
             raise ValueError("world_size > 1 with shuffle needs a seed shared by every rank")
         self.source = source
         self.pipeline = pipeline
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.seed = resolve_seed(seed)
+        self.seed = resolve_seed(seed if seed is not None else spec_seed)
         self.drop_last = drop_last
         self.epochs = epochs
         self.workers = workers
@@ -147,11 +177,13 @@ class BatchGenerator(ClosableRuns):
         #: Shards padded to equal size (see ``order.shard``); False gives an exact cover.
         self.even_shards = even_shards
         self.on_error: OnError = on_error
-        #: The epoch that ``__getitem__`` serves and the next iteration starts with.
         self.epoch = 0
         self._skips = SkipLog()
         self._loader = BatchLoader(source, pipeline, self.seed, on_error)
         self._lock = threading.Lock()
+        #: The task feed of each run (by its stop event), for _pause.
+        self._feeds: weakref.WeakKeyDictionary[threading.Event, _Feed]
+        self._feeds = weakref.WeakKeyDictionary()
         self._order = RankOrder(len(source), self.seed, shuffle, rank, world_size, even=even_shards)
         super().__init__()
         if len(self) == 0:
@@ -169,6 +201,16 @@ class BatchGenerator(ClosableRuns):
             f"{'shuffled' if self.shuffle else 'in order'}, seed {self.seed}, {workers}{shard}; "
             "model.fit(gen.as_keras()), DataLoader(gen.as_torch(), batch_size=None)>"
         )
+
+    @property
+    def epoch(self) -> int:
+        """The epoch that ``__getitem__`` serves and the next run starts with; settable (an
+        int >= 0), as Keras code resets iterators by hand."""
+        return self._epoch
+
+    @epoch.setter
+    def epoch(self, value: int) -> None:
+        self._epoch = _checked_epoch(value)
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
@@ -217,6 +259,56 @@ class BatchGenerator(ClosableRuns):
         """The next batch of one endless (or ``epochs``-long) stream, as Keras' ``next()``."""
         return super().__next__()
 
+    def __iter__(self) -> Iterator[Any]:
+        """With ``epochs=None``: the run ``next()`` continues, as Keras' iterators (whose
+        ``__iter__`` returns the iterator itself); else a new run of ``epochs`` epochs."""
+        if self.epochs is not None:
+            return super().__iter__()
+        # A generator of its own (what model.fit(iter(gen)) takes, and what close() can
+        # stop), over the shared run: a ``break`` pauses that run where it is.
+        return cast(Iterator[Any], self._register(_continuing(self), threading.Event()))
+
+    def _pause(self) -> None:
+        """Stop the default run's workers, keeping its place: the next batch it is asked
+        for starts them again at the first task whose batch was not yet handed on (batches
+        read ahead are made again, with the same bits). Called when a ``for`` loop over an
+        endless generator ends (a ``break``), so that its workers stop as a loop's do.
+        Skipped while another thread is inside ``next()``, which goes on with them."""
+        lock = self.__dict__.get("_next_lock")
+        if lock is None or not lock.acquire(blocking=False):
+            return
+        try:
+            stream = self._stream
+            stop = None if stream is None else self._running.get(cast(Any, stream))
+            feed = None if stop is None else self._feeds.get(stop)
+            if feed is not None:
+                feed.pause()
+        finally:
+            lock.release()
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # Rebuilt through ``__new__`` from the class pickle finds by its name: the subclass
+        # that is also Keras' PyDataset (keras_fit) is made again where it is unpickled.
+        return (_revived, (plain_class(type(self)),), self.__getstate__())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # without runs or their locks
+        del state["_lock"], state["_feeds"]
+        state["_skips"] = copy.deepcopy(self._skips)  # a copy's skips are its own
+        for name in _DATASET_OPTIONS:  # PyDataset keeps them as _workers, _max_queue_size
+            state.pop(f"_{name}", None)
+            state[name] = getattr(self, name)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        options = {name: state.pop(name) for name in _DATASET_OPTIONS if name in state}
+        super().__setstate__(state)
+        for name, value in options.items():  # through PyDataset's setters when it is one
+            setattr(self, name, value)
+        self._lock = threading.Lock()
+        self._feeds = weakref.WeakKeyDictionary()
+
     def __getattr__(self, name: str) -> Any:
         if name in _SOURCE_ATTRIBUTES and "source" in self.__dict__:
             return getattr(self.source, name)
@@ -243,53 +335,86 @@ class BatchGenerator(ClosableRuns):
 
         return to_tf(self, **options)
 
-    def _start(self) -> Generator[Any, None, None]:
+    def _start_stoppable(self, stop: threading.Event) -> Generator[Any, None, None]:
         first = self.epoch
         epochs = (
             itertools.count(first) if self.epochs is None else range(first, first + self.epochs)
         )
-        results = ordered_map(
-            self._loader,
-            self._tasks(epochs),
+        # close() from another thread sets ``stop``: the samples of the batch being made
+        # see it as they see the workers' own stop (processes are sent the loader pickled,
+        # without it: they end with their batch).
+        loader = self._loader if self.worker_mode == "process" else _Watching(self._loader, stop)
+        start = functools.partial(
+            ordered_map,
+            loader,
             workers=self.workers,
             mode=self.worker_mode,
             max_queue_size=self.max_queue_size,
             start_method=self.start_method,
         )
+        results = _Feed(start, self._tasks(epochs))
+        self._feeds[stop] = results  # so that a for loop's break can pause it (_pause)
         refill = _Refill(self.batch_size, self.source.describe)
-        yielded = 0
+        made = 0  # this epoch's batches handed on, one that raised included (a step)
         readable: list[np.ndarray] = []  # this epoch's samples read, in order (for padding)
+        failed: tuple[int, int] | None = None  # (epoch, number) of the last batch that raised
         sharded = self.world_size > 1
         try:
-            for task, result in results:
-                self._record(result.skipped)
-                if sharded and result.batch is not None:
-                    readable.append(result.batch.indices)
-                for batch in refill.add(result.batch):
-                    yielded += 1
-                    yield batch.output()
+            for task, result, error in results:
+                if isinstance(error, Cancelled) and stop.is_set():
+                    return  # closed from another thread, inside a batch
+                # Made first, then handed on: an error is handed on as Raised, in its
+                # place (see runs.py), and the run goes on with the next batch, as Keras'
+                # iterators do: the batch that raised is consumed by the raise.
+                items: list[Any] = []
+                if result is not None and (task.epoch, task.number) != failed:
+                    try:
+                        self._record(result.skipped)
+                        if sharded and result.batch is not None:
+                            readable.append(result.batch.indices)
+                        for batch in refill.add(result.batch):
+                            items.append(batch.output())
+                    except BaseException as exc:  # handed on, not lost: raised by next()
+                        error = exc
+                if error is not None:
+                    # The batch being made is left out: its samples gathered so far (with
+                    # on_error="raise", only pieces of this one batch), and the pieces of
+                    # it still to come (the run's last batch is split between workers).
+                    failed = (task.epoch, task.number)
+                    refill.drop()
+                    items.append(Raised(error))
+                made += len(items)
                 if task.last:
-                    tail = refill.flush()
-                    if sharded:
-                        # Called through the class: the generator then holds this run's
-                        # ``self`` (see ClosableRuns.__next__), not a bound method's.
-                        padded = BatchGenerator._padded(self, task.epoch, tail, yielded, readable)
-                        for batch in padded:
-                            yielded += 1
-                            yield batch.output()
-                        readable = []
-                    elif tail is not None and not self.drop_last:
-                        yielded += 1
-                        yield tail.output()
-                    if yielded == 0:
-                        raise DataError(
-                            f"epoch {task.epoch} gave no batch: every sample was skipped, or "
-                            "fewer than batch_size were readable with drop_last"
-                        )
-                    yielded = 0
+                    try:
+                        # Through the class: the generator then holds this run's ``self``
+                        # (see ClosableRuns.__next__), not a bound method's.
+                        end = BatchGenerator._epoch_end(self, task.epoch, refill, made, readable)
+                        items.extend(end)
+                    except BaseException as exc:  # the epoch ends all the same
+                        items.append(Raised(exc))
+                    made, readable = 0, []
+                yield from items
+                if task.last:
                     self.epoch = task.epoch + 1
         finally:
             results.close()
+
+    def _epoch_end(
+        self, epoch: int, refill: _Refill, made: int, readable: list[np.ndarray]
+    ) -> list[Any]:
+        """The last batches of ``epoch`` once its tasks are done (``made`` batches handed
+        on): the refill's short tail, or on shards the padded batches."""
+        tail = refill.flush()
+        if self.world_size > 1:
+            batches = list(self._padded(epoch, tail, made, readable))
+        else:
+            batches = [] if tail is None or self.drop_last else [tail]
+        if made + len(batches) == 0:
+            raise DataError(
+                f"epoch {epoch} gave no batch: every sample was skipped, or "
+                "fewer than batch_size were readable with drop_last"
+            )
+        return [batch.output() for batch in batches]
 
     def _batch_sizes(self) -> list[int]:
         """The size of each of the ``len()`` batches of an epoch without skips."""
@@ -345,6 +470,119 @@ class BatchGenerator(ClosableRuns):
                 self._skips.add(skipped)
 
 
+class _Watching:
+    """A run's loader that also stops inside a batch once ``stop`` is set. Holds the
+    loader and the event, not the generator (see ClosableRuns.__next__)."""
+
+    def __init__(self, loader: BatchLoader, stop: threading.Event) -> None:
+        self.loader = loader
+        self.stop = stop
+
+    def __call__(self, task: Task, should_stop: StopCheck | None = None) -> LoadResult:
+        stop = self.stop
+        if should_stop is None:
+            return self.loader(task, stop.is_set)
+        return self.loader(task, lambda: stop.is_set() or should_stop())
+
+
+def _continuing(owner: BatchGenerator) -> Generator[Any, None, None]:
+    """The batches of ``owner``'s default run (``next(owner)``), until it ends; when this
+    loop ends first (a ``break``), the run's workers are paused (``_pause``)."""
+    try:
+        while True:
+            try:
+                batch = next(owner)
+            except StopIteration:
+                return
+            yield batch
+    finally:
+        BatchGenerator._pause(owner)
+
+
+class _Feed:
+    """A run's ``(task, result)`` pairs, from ``start(tasks)`` (``ordered_map``'s workers),
+    which :meth:`pause` can stop and the next pair then starts again, at the first task
+    whose result was not taken. Holds the tasks and the loader, not the generator."""
+
+    def __init__(self, start: Callable[[Iterator[Task]], Iterator[Any]], tasks: Iterator[Task]):
+        self._start = start
+        self._tasks = tasks
+        self._results: Iterator[Any] | None = None
+        self._taken: deque[Task] = deque()  # handed to the workers, result not yet taken
+        self._again: deque[Task] = deque()  # taken back by a pause, to hand out first
+
+    def _handed_out(self) -> Iterator[Task]:
+        while True:
+            task = self._again.popleft() if self._again else next(self._tasks, None)
+            if task is None:
+                return
+            self._taken.append(task)
+            yield task
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> tuple[Task, LoadResult | None, BaseException | None]:
+        """``(task, result, None)``, or ``(task, None, error)`` for a task that raised."""
+        if self._results is None:
+            self._results = self._start(self._handed_out())
+        try:
+            task, result = next(self._results)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            if not self._taken:  # the tasks themselves failed, not a batch
+                raise
+            # Results come in task order, so the oldest task handed out raised, and the
+            # map ended with it (its workers stopped): it is consumed, and the next pair
+            # starts the map again at the task after it (those the workers had begun are
+            # made again, with the same bits).
+            task = self._taken.popleft()
+            self.pause()
+            return task, None, exc
+        self._taken.popleft()  # results come in task order: the oldest handed out
+        return task, result, None
+
+    def pause(self) -> None:
+        """Stop the workers; the tasks they had are handed out again first."""
+        self.close()
+        self._again = deque([*self._taken, *self._again])
+        self._taken.clear()
+
+    def close(self) -> None:
+        results, self._results = self._results, None
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
+
+
+_DATASET_OPTIONS = ("workers", "max_queue_size")
+
+
+def plain_class(cls: type) -> type:
+    """``cls`` without the Keras base that ``keras_fit`` adds (that subclass has the name
+    of the class it extends, so pickle cannot find it by its name)."""
+    while any(base.__module__.partition(".")[0] == "keras" for base in cls.__bases__):
+        cls = cls.__bases__[0]
+    return cls
+
+
+def _revived(cls: type[BatchGenerator]) -> BatchGenerator:
+    """An empty generator of ``cls`` for pickle to fill (``BatchGenerator.__setstate__``);
+    ``__new__`` makes it Keras' PyDataset too when Keras is imported here."""
+    return cls.__new__(cls)
+
+
+def _checked_epoch(value: Any) -> int:
+    """``value`` as an epoch; refused in confaug's words (NumPy's seeding would refuse a
+    negative or fractional epoch at the next batch, far from where it was set)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"epoch must be an int >= 0, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"epoch must be an int >= 0, got {value!r}")
+    return int(value)
+
+
 class _Refill:
     """Re-cuts batches after skips so that only an epoch's last batch is short."""
 
@@ -366,6 +604,10 @@ class _Refill:
             rest = take(joined, self.batch_size)
             self.pieces = [rest] if len(rest) else []
             yield take(joined, 0, self.batch_size)
+
+    def drop(self) -> None:
+        """Leave out the samples gathered for the batch being made (it raised)."""
+        self.pieces = []
 
     def flush(self) -> Batch | None:
         """The short remainder of an epoch, if any."""

@@ -27,6 +27,7 @@ results cannot depend on the workers.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
@@ -67,6 +68,8 @@ class Augmented:
     #: The output images as one array, when the pipeline made them as one (batch_load.py);
     #: ``outputs`` is then empty inside :func:`load_batch`, which reads this alone.
     stacked: np.ndarray | None = None
+    #: The shape of each kept sample's image as it was loaded (sample by sample only).
+    input_shapes: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,20 +153,22 @@ def _augment(
     if whole is not None:
         outputs = [{"image": x} for x in whole] if outputs_of_whole else []
         return Augmented(outputs, np.asarray(indices, "i8"), [], whole)
-    outputs, kept, skipped = [], [], []
+    outputs, kept, skipped, shapes = [], [], [], []
     for index in (int(i) for i in indices):
         if should_stop is not None and should_stop():
             raise Cancelled
         name = source.describe(index)
         try:
-            outputs.append(_one_sample(source, pipeline, index, name, seed, stream, standardize))
+            out, shape = _one_sample(source, pipeline, index, name, seed, stream, standardize)
         except DataError as exc:  # bad data, from the source or the pipeline's own checks
             if on_error == "skip":
                 skipped.append((name, _reason(exc, name)))
                 continue
             raise _naming(exc, name)  # noqa: B904 (the cause is kept)
+        outputs.append(out)
+        shapes.append(shape)
         kept.append(index)
-    return Augmented(outputs, np.asarray(kept, dtype=np.int64), skipped)
+    return Augmented(outputs, np.asarray(kept, dtype=np.int64), skipped, None, tuple(shapes))
 
 
 def in_one_range(pipeline: SamplePipeline, source: Source) -> SamplePipeline:
@@ -193,9 +198,9 @@ def _one_sample(
     seed: int,
     stream: tuple[int, ...],
     standardize: bool,
-) -> dict[str, Any]:
-    """One sample loaded and augmented: a DataError when the data is at fault, else a
-    SampleError naming the sample."""
+) -> tuple[dict[str, Any], tuple[int, ...]]:
+    """One sample loaded and augmented, and the shape of its image as loaded: a DataError
+    when the data is at fault, else a SampleError naming the sample."""
     try:
         data = source.load(index)
         key = source.sample_key(index)
@@ -212,7 +217,8 @@ def _one_sample(
     if standardize:
         image = _guarded(name, pipeline.standardize, out["image"][None])[0]
         out = {**out, "image": image}
-    return out
+    image = data.get("image")
+    return out, () if image is None else tuple(np.shape(image))
 
 
 def _guarded(name: str, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
@@ -370,10 +376,14 @@ def _collate(
     """The batch of ``done`` (None when standardizing failed on every sample), and the
     samples that standardizing skipped."""
     outputs, kept = done.outputs, done.kept
+    odd: list[tuple[str, str]] = []
+    if done.stacked is None and on_error == "skip":
+        outputs, kept, odd = _without_odd_sizes(source, done)
     names = SampleNames(source, kept)
     stacked = done.stacked
     images = stack([out["image"] for out in outputs], names) if stacked is None else stacked
     x, keep, skipped = _standardize(pipeline, images, names, on_error)
+    skipped = odd + skipped
     if x is None:
         return None, skipped
     if keep is not None:
@@ -393,6 +403,41 @@ def _collate(
     else:
         y = None
     return Batch(x, y, source.weights_for(kept), kept), skipped
+
+
+def _without_odd_sizes(
+    source: Source, done: Augmented
+) -> tuple[list[dict[str, Any]], np.ndarray, list[tuple[str, str]]]:
+    """``done``'s outputs and kept indices without the samples whose image was read at
+    another size than most of its batch's (a file of another size, ``target_size=None``),
+    and those samples as skipped: bad data, as an undecodable file. A batch whose images
+    came in at one size but differ after augmenting is left whole: that is the pipeline's
+    doing (a step changing the size on some samples), and ``stack`` says so."""
+    outputs, kept, loaded = done.outputs, done.kept, done.input_shapes
+    made = [np.shape(out["image"]) for out in outputs]
+    if len(set(made)) < 2 or len(loaded) != len(made):
+        return outputs, kept, []
+    usual_made = Counter(made).most_common(1)[0][0]  # the first seen among equally common
+    usual_loaded = Counter(loaded).most_common(1)[0][0]
+    odd = [
+        position
+        for position, (shape, read) in enumerate(zip(made, loaded, strict=True))
+        if shape != usual_made and read != usual_loaded
+    ]
+    if not odd:
+        return outputs, kept, []
+    skipped = [
+        (
+            source.describe(int(kept[position])),
+            f"its image is {loaded[position]}, most images of its batch are {usual_loaded}: "
+            "give the images one size (target_size= resizes files as they are read)",
+        )
+        for position in odd
+    ]
+    keep = np.ones(len(outputs), dtype=bool)
+    keep[odd] = False
+    rest = [out for out, kept_one in zip(outputs, keep, strict=True) if kept_one]
+    return rest, kept[keep], skipped
 
 
 class SampleNames(Sequence[str]):

@@ -67,10 +67,14 @@ class RankOrder:
 
     def __call__(self, epoch: int) -> np.ndarray:
         """The indices of ``epoch``, in order."""
-        if self._cached is None or self._cached[0] != epoch:
+        # Read once: copies of a generator (copy.copy) share this order, each with its own
+        # lock, and a second read could see another epoch's entry.
+        cached = self._cached
+        if cached is None or cached[0] != epoch:
             order = epoch_order(self.count, self.seed, epoch, self.shuffle)
-            self._cached = (epoch, shard(order, self.rank, self.world_size, even=self.even))
-        return self._cached[1]
+            cached = (epoch, shard(order, self.rank, self.world_size, even=self.even))
+            self._cached = cached
+        return cached[1]
 
     def batch(self, epoch: int, number: int, batch_size: int) -> np.ndarray:
         """The indices of batch ``number`` of ``epoch`` (the last one may be short)."""

@@ -182,13 +182,24 @@ def _in_order(
     """Results in task order, with up to ``depth`` tasks submitted ahead: first one per
     worker, then one more per result, so that the first batch is not held back while a deep
     queue fills (an iterable's tasks are its batches, read as they are submitted).
-    ``waiting`` holds the task whose result is awaited (for an error that names it)."""
+    ``waiting`` holds the task whose result is awaited (for an error that names it).
+
+    An exception from ``tasks`` itself (a user's iterable failing while it is read ahead)
+    stops the reading and is raised where it stands in the order: after the results of the
+    tasks read before it, and only when the consumer asks past them, as ``workers=0``
+    raises it. Raised at once, it dropped finished batches, and surfaced while the
+    consumer was still on earlier ones (or had stopped before the failing one)."""
     pending: deque[tuple[Any, Future[Any]]] = deque()
     limit = min(depth, max(workers, 1))
+    failed: list[Exception] = []  # the exception ``tasks`` raised, held for its turn
 
     def fill() -> None:
-        while len(pending) < limit:
-            task = next(tasks, _END)
+        while len(pending) < limit and not failed:
+            try:
+                task = next(tasks, _END)
+            except Exception as exc:  # not BaseException: Ctrl-C stops the consumer at once
+                failed.append(exc)
+                return
             if task is _END:
                 return
             pending.append((task, submit(task)))
@@ -201,6 +212,8 @@ def _in_order(
         if waiting is not None:
             waiting[:] = [task]
         yield task, future.result()
+    if failed:
+        raise failed.pop()
 
 
 _END = object()

@@ -6,11 +6,15 @@
 The signature is derived from the generator's first batch: ``x``, ``y`` and ``w`` keep their
 dtypes and per-sample shapes, the batch dimension is ``None`` (the last batch may be short).
 Each pass over the dataset is one epoch of the generator — batch ``i`` is ``generator[i]`` —
-and a completed pass moves the generator to its next epoch. A pass that stops early (a
-``ds.take(1)`` peek) does not count: the next full pass serves the same epoch. (``as_torch()``
-counts a pass when its iterator is made, as DataLoader workers run ahead of the batches
-taken; tf.data may start a generator it then drops, so here only the end counts.) With
-``workers`` > 0 on the generator, batches are computed ahead in that many threads, in order.
+and a pass that has produced a batch moves the generator to its next epoch, whether it
+completes or stops early: so a custom loop ``for epoch in range(3): for b in
+ds.take(steps): ...`` sees the next epoch each time, as with ``as_torch()``, and not the
+same first batches again. A pass that produced no batch does not count: tf.data may start
+a pass's generator and drop it before any batch, and that must not skip an epoch.
+(``as_torch()`` counts a pass when its iterator is made, as DataLoader workers run ahead of
+the batches taken.) A peek at one batch (``next(iter(ds))``) is a pass too, and moves the
+generator on. With ``workers`` > 0 on the generator, batches are computed ahead in that
+many threads, in order.
 
 TensorFlow is imported when the dataset is built, never when this module is imported.
 """
@@ -18,7 +22,8 @@ TensorFlow is imported when the dataset is built, never when this module is impo
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,9 +182,16 @@ def epoch_batches(generator: Any, leaves: Any = None) -> Iterator[Any]:
     """Batches ``0 … len-1`` of the generator's current epoch; then ``on_epoch_end()``.
 
     Uses the generator's thread ``workers`` to compute batches ahead, in order. The epoch
-    advances only when the pass completes. With ``leaves`` (the signature), a batch of
-    another shape is a ``DataError`` naming it.
+    advances only when the pass completes (a dataset's passes count otherwise: see the
+    module docstring). With ``leaves`` (the signature), a batch of another shape is a
+    ``DataError`` naming it.
     """
+    yield from _epoch(generator, leaves)
+    generator.on_epoch_end()
+
+
+def _epoch(generator: Any, leaves: Any) -> Generator[Any, None, None]:
+    """Batches ``0 … len-1`` of the generator's current epoch, without moving it on."""
     from confaug.batching.workers import ordered_map
 
     workers = int(getattr(generator, "workers", 0) or 0)
@@ -198,7 +210,58 @@ def epoch_batches(generator: Any, leaves: Any = None) -> Iterator[Any]:
             yield batch
     finally:
         results.close()
-    generator.on_epoch_end()
+
+
+class _Pass:
+    """One pass of a dataset: whether it produced a batch, and whether it was counted."""
+
+    __slots__ = ("counted", "produced")
+
+    def __init__(self) -> None:
+        self.produced = False
+        self.counted = False
+
+
+class _Passes:
+    """The passes of one dataset over its generator; each that produced a batch moves the
+    generator to its next epoch once: when it ends or is dropped, or at the latest when the
+    next pass starts (tf.data closes a dropped pass's generator when it frees its iterator,
+    from its own thread, and the next pass must not begin on the old epoch)."""
+
+    def __init__(self, generator: Any) -> None:
+        self._generator = generator
+        self._lock = threading.Lock()
+        self._current: _Pass | None = None
+
+    def begin(self) -> _Pass:
+        with self._lock:
+            previous, self._current = self._current, _Pass()
+            if previous is not None:
+                self._count(previous)
+            return self._current
+
+    def end(self, run: _Pass) -> None:
+        with self._lock:
+            self._count(run)
+
+    def _count(self, run: _Pass) -> None:
+        if run.produced and not run.counted:
+            run.counted = True
+            self._generator.on_epoch_end()
+
+
+def _counted_pass(generator: Any, leaves: Any, passes: _Passes) -> Generator[Any, None, None]:
+    """One pass of the dataset: the current epoch's batches; counted by ``passes`` once it
+    has produced a batch."""
+    run = passes.begin()
+    batches = _epoch(generator, leaves)
+    try:
+        for batch in batches:
+            run.produced = True
+            yield batch
+    finally:
+        batches.close()  # its workers first: they read the epoch being left
+        passes.end(run)
 
 
 def to_tf(generator: Any) -> Any:
@@ -216,8 +279,9 @@ def to_tf(generator: Any) -> Any:
             )
     leaves = _free_sizes(describe(as_structure(generator[0])), generator)
     signature = _signature(leaves)
+    passes = _Passes(generator)
     dataset = tf.data.Dataset.from_generator(
-        lambda: epoch_batches(generator, leaves), output_signature=signature
+        lambda: _counted_pass(generator, leaves, passes), output_signature=signature
     )
     if getattr(generator, "on_error", "raise") == "raise":
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(generator)))

@@ -97,6 +97,23 @@ class KerasIterator:
     def __iter__(self) -> KerasIterator:
         return self
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # Pickled (a DataLoader or Keras under spawn, copy.deepcopy) as its state, and
+        # rebuilt from the class pickle finds by its name: the PyDataset subclass made at
+        # the first instance has that same name, and is made again where it is unpickled.
+        from confaug.batching.generator import plain_class
+
+        return (_revived, (plain_class(type(self)),), self.__getstate__())
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_next_lock"]  # a fresh one in the copy; the generator drops its runs
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._next_lock = threading.Lock()
+
     def on_epoch_end(self) -> None:
         """Move to the next epoch: new order and augmentation."""
         self._generator.on_epoch_end()
@@ -149,6 +166,15 @@ class KerasIterator:
 
 
 _DATASET_CLASS = "KerasPyDatasetIterator"
+
+
+def _revived(cls: type[KerasIterator]) -> KerasIterator:
+    """An empty iterator of ``cls`` (a ``PyDataset`` when Keras is installed) for pickle
+    to fill."""
+    if cls is KerasIterator:
+        cls = _iterator_class()
+    iterator: KerasIterator = cls.__new__(cls)  # PyDatasetWhenInstalled's adds Keras' base
+    return iterator
 
 
 def _iterator_class() -> type:
