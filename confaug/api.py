@@ -28,42 +28,51 @@ PipelineLike = Pipeline | ConfigSource | Spec
 
 
 def resolve(
-    source: ConfigSource | Document,
+    source: ConfigSource | Document | None = None,
     *,
+    text: str | bytes | None = None,
     overrides: Overrides = None,
     allowed_roots: AllowedRoots = (),
 ) -> Document:
     """Read ``source`` with its ``extends`` chain and ``overrides`` applied, not yet validated.
 
     A mapping may be albumentations' own (``A.to_dict(compose)``), as a file may be ``A.save``'s.
+    ``text`` is a config's YAML or JSON text instead of ``source``, read as a file is read:
+    the same YAML checks (``yes``/``no``, ``010``, duplicate keys) and every problem placed
+    at its line and column of the text, named ``<text>`` (bytes are decoded as a file's
+    are, UTF-8). Its ``extends`` are found as a mapping's are: presets, and files under
+    ``allowed_roots``.
     """
     if isinstance(source, Mapping) and is_albumentations_file(dict(source)):
         # Files are converted as they are read; a mapping is converted here, once it is
         # copied within a file's limits (the converter walks it).
         data = plain_copy(dict(source))
         source = from_albumentations(Document(data, SourceMap(), None))
-    return load_document(source, overrides=overrides, allowed_roots=allowed_roots)
+    return load_document(source, text=text, overrides=overrides, allowed_roots=allowed_roots)
 
 
 def _document(
-    source: ConfigSource | Spec | Document,
+    source: ConfigSource | Spec | Document | None,
+    text: str | bytes | None,
     overrides: Overrides,
     allowed_roots: AllowedRoots,
 ) -> Document:
-    if isinstance(source, Document) and overrides is None:
+    if isinstance(source, Document) and overrides is None and text is None:
         return source  # already resolved, e.g. by the CLI, which shows it too
     data = source.to_data() if isinstance(source, Spec) else source
-    return resolve(data, overrides=overrides, allowed_roots=allowed_roots)
+    return resolve(data, text=text, overrides=overrides, allowed_roots=allowed_roots)
 
 
 def load_spec(
-    source: ConfigSource | Spec | Document,
+    source: ConfigSource | Spec | Document | None = None,
     *,
+    text: str | bytes | None = None,
     overrides: Overrides = None,
     allowed_roots: AllowedRoots = (),
     time_budget: float = DEFAULT_TIME_BUDGET,
 ) -> Spec:
-    """Read and validate a config (a path, ``preset:NAME`` or a mapping) into a ``Spec``.
+    """Read and validate a config (a path, ``preset:NAME``, a mapping, or ``text=``, its
+    YAML or JSON text: see :func:`resolve`) into a ``Spec``.
 
     Raises ``ConfigError`` listing every problem, each with file, line, column and field,
     those only compiling finds too: a spec returned is one :func:`load_pipeline` compiles.
@@ -74,9 +83,9 @@ def load_spec(
     check_time_budget(time_budget)  # a wrong value is refused even when nothing is estimated
     # Checked even when nothing is read (a Spec): a wrong value is the caller's mistake.
     allowed_roots = allowed_roots_of(allowed_roots)
-    if isinstance(source, Spec) and overrides is None:
+    if isinstance(source, Spec) and overrides is None and text is None:
         return source
-    document = _document(source, overrides, allowed_roots)
+    document = _document(source, text, overrides, allowed_roots)
     spec = validate_document(document, time_budget=time_budget)
     if not _has_steps(spec):
         return spec  # the Keras keywords alone: nothing to build, no albumentations import
@@ -100,21 +109,23 @@ def _has_steps(spec: Spec) -> bool:
 
 
 def load_pipeline(
-    source: ConfigSource | Spec | Document,
+    source: ConfigSource | Spec | Document | None = None,
     *,
+    text: str | bytes | None = None,
     overrides: Overrides = None,
     allowed_roots: AllowedRoots = (),
     time_budget: float = DEFAULT_TIME_BUDGET,
 ) -> Pipeline:
     """Read, validate and compile a config into a ``Pipeline`` — or raise ``ConfigError``.
 
+    ``text=``: a config's YAML or JSON text instead of ``source`` (see :func:`resolve`).
     ``time_budget``: as for :func:`load_spec`.
     """
     check_time_budget(time_budget)
     allowed_roots = allowed_roots_of(allowed_roots)  # as in load_spec
-    if isinstance(source, Spec) and overrides is None:
+    if isinstance(source, Spec) and overrides is None and text is None:
         return Pipeline(source)
-    document = _document(source, overrides, allowed_roots)
+    document = _document(source, text, overrides, allowed_roots)
     return _compiled(document, validate_document(document, time_budget=time_budget))
 
 

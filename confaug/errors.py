@@ -61,8 +61,17 @@ def one_line(text: str, *, join: bool = False) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
+#: Problems a ConfigError's message shows, at most; the rest are counted. ``problems`` keeps
+#: them all: reading's limits bound how many a config can have (a 1 MiB file of 60,000
+#: unknown keys has 60,000, a 2.7 MB message when all were shown).
+MAX_SHOWN_PROBLEMS = 50
+
+
 class ConfigError(ValueError):
-    """A config is invalid; ``problems`` lists every problem found, in file order."""
+    """A config is invalid; ``problems`` lists every problem found, in file order.
+
+    The message shows the first ``MAX_SHOWN_PROBLEMS`` and how many more there are.
+    """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         unique: dict[tuple[object, ...], Problem] = {}
@@ -73,7 +82,14 @@ class ConfigError(ValueError):
             unique.values(),
             key=lambda p: (p.file or "", p.line or 0, p.column or 0, p.field),
         )
-        super().__init__("\n".join(str(p) for p in self.problems) or "invalid config")
+        lines = [str(p) for p in self.problems[:MAX_SHOWN_PROBLEMS]]
+        more = len(self.problems) - len(lines)
+        if more:
+            lines.append(
+                f"… and {more:,} more problems ({len(self.problems):,} in all; every one is "
+                "in ConfigError.problems)"
+            )
+        super().__init__("\n".join(lines) or "invalid config")
 
     @classmethod
     def single(

@@ -7,17 +7,25 @@ Composing is its own step (as in Hydra): the result is plain data with positions
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from confaug import resources
-from confaug.errors import ConfigError
-from confaug.reading.document import Document, SourceMap
+from confaug.errors import ConfigError, Problem
+from confaug.reading.albu_format import from_albumentations, is_albumentations_file
+from confaug.reading.document import Document, SourceMap, clipped
 from confaug.reading.extends import Resolver, display_path, resolve_preset
 from confaug.reading.overrides import Overrides, apply_overrides
 from confaug.reading.plain import plain_copy
-from confaug.reading.yaml_io import DEFAULT_LIMITS, Limits, collector_paused
+from confaug.reading.yaml_io import (
+    DEFAULT_LIMITS,
+    Limits,
+    collector_paused,
+    override_form_hint,
+    parse_yaml,
+)
 
 #: Where a config comes from: a file path, ``preset:NAME``, or the data itself.
 ConfigSource = str | os.PathLike[str] | Mapping[str, Any]
@@ -26,22 +34,75 @@ ConfigSource = str | os.PathLike[str] | Mapping[str, Any]
 AllowedRoots = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
+#: How problems name a config given as text (``load_pipeline(text=...)``): it has no file.
+TEXT_NAME = "<text>"
+
+
 def load_document(
-    source: ConfigSource | Document,
+    source: ConfigSource | Document | None = None,
     *,
+    text: str | bytes | None = None,
     overrides: Overrides = None,
     allowed_roots: AllowedRoots = (),
     limits: Limits = DEFAULT_LIMITS,
 ) -> Document:
-    """Read ``source`` and its ``extends`` chain, merge them and apply ``overrides``.
+    """Read ``source`` (or ``text``) and its ``extends`` chain, merge them, apply ``overrides``.
 
     A file's parents may lie in its own directory tree, the shipped presets and
-    ``allowed_roots``. A mapping (or a Document) has no directory of its own: its relative
-    parents are found from the working directory, and only presets and files under
+    ``allowed_roots``. A mapping, a Document or ``text`` has no directory of its own: its
+    relative parents are found from the working directory, and only presets and files under
     ``allowed_roots`` may be named (``allowed_roots=["."]`` for the working directory).
+
+    ``text`` is a config's YAML (or JSON) text, read as a file is read (see
+    :func:`read_text`); give either it or ``source``. Bytes are decoded as a file's are.
     """
+    if text is not None and source is not None:
+        raise TypeError("give a config as source or as text=, not both")
     with collector_paused():  # reading builds many small objects and no cycles to free
+        if text is not None:
+            source = read_text(text, limits=limits)
+        elif source is None:
+            raise TypeError(
+                "a config is a path, 'preset:NAME', a mapping, a Spec or a Document, or its "
+                "text as text=...; got NoneType"
+            )
         return _load(source, overrides, allowed_roots, limits)
+
+
+def read_text(
+    text: str | bytes, name: str = TEXT_NAME, *, limits: Limits = DEFAULT_LIMITS
+) -> Document:
+    """A config's YAML (or JSON) text, read as a file is read, named ``name`` in problems.
+
+    The same reader and checks as a file (YAML 1.2 scalars, YAML 1.1 booleans and
+    leading-zero integers refused, duplicate keys refused, the size and alias limits), with
+    every problem's line and column in the text; an ``A.save`` JSON text is converted as
+    its file would be. ``yaml.safe_load(text)`` and a mapping skip all of that: PyYAML reads
+    ``no`` as False, ``010`` as 8 and keeps the last of two equal keys, without a word.
+    The document has no directory: its ``extends`` are resolved as a mapping's are.
+    """
+    if not isinstance(text, (str, bytes)):
+        raise TypeError(
+            f"text= takes a config's YAML or JSON text (str, or UTF-8 bytes), got "
+            f"{type(text).__name__}"
+        )
+    # What extends.read_file checks once a file's bytes are read; a file is read there.
+    document = parse_yaml(text, name, limits=limits, collect=True)
+    if document.data is None:  # "~" alone (parse_yaml refuses a text with no node)
+        raise ConfigError.single("the text is empty", file=name, line=1, column=1)
+    if not isinstance(document.data, dict):
+        kind = type(document.data).__name__
+        raise ConfigError.single(
+            f"the top level of a config must be a mapping of keys, not {kind}",
+            file=name,
+            line=1,
+            column=1,
+            # 'rotation_range=20' alone is a string to YAML
+            hint=override_form_hint(document.data) if isinstance(document.data, str) else None,
+        )
+    if is_albumentations_file(document.data):
+        document = from_albumentations(document)  # keeps what reading found
+    return document
 
 
 def allowed_roots_of(value: Any) -> tuple[Path, ...]:
@@ -90,16 +151,103 @@ def _config_path(source: Any) -> str:
             "a config is a path, 'preset:NAME', a mapping, a Spec or a Document; got "
             f"{type(source).__name__}"
             + (" (decode it, or pass a mapping)" if isinstance(source, (bytes, bytearray)) else "")
+            + (" (pass its path, or its text as text=...)" if hasattr(source, "read") else "")
         )
     text = os.fspath(source)
     if not isinstance(text, str):
         raise TypeError(f"a config path must be text, got {type(text).__name__}")
-    if "\n" in text and not text.startswith("preset:") and not os.path.lexists(text):
-        raise TypeError(
-            "this looks like YAML text, not a path: pass a path, or the parsed mapping "
-            "(confaug.load_pipeline(yaml.safe_load(text)))"
+    if text.startswith("preset:") or os.path.lexists(text):
+        return text
+    preset = _preset_hint(text)  # first: 'Preset: detection' is a YAML mapping too
+    if preset is not None:
+        raise ConfigError.single("file not found", file=text, hint=preset)
+    if _looks_like_text(text):
+        raise TextForPathError(
+            [
+                Problem(
+                    clipped(text, 40),
+                    None,
+                    None,
+                    "",
+                    "this looks like YAML text, not a path",
+                    # Not yaml.safe_load: it reads YAML 1.1 (no is False, 010 is 8) and
+                    # keeps the last of two equal keys, silently.
+                    "give it as confaug.load_pipeline(text=...) (or load_spec, resolve): "
+                    "YAML or JSON text is then read as a file is, with the same checks and "
+                    "line numbers",
+                )
+            ]
         )
+    hint = _written_form_hint(text)
+    if hint is not None:
+        raise ConfigError.single("file not found", file=text, hint=hint)
     return text
+
+
+class TextForPathError(ConfigError, TypeError):
+    """Config text passed where a path goes: a wrong argument to Python code (TypeError, as
+    the public functions say of other wrong kinds of source), and a config that cannot be
+    read to the CLI, which hands its argument on and reports ConfigErrors as problems."""
+
+
+#: One line of YAML or JSON that is a mapping: ``{...}``, or ``name: value`` / ``name:``
+#: (a path has no ': '; ``preset:x``, ``C:\x`` and ``s3://x`` have no space or end after
+#: the colon).
+_ONE_LINE_MAPPING = re.compile(r"\{.*|[A-Za-z_][\w.-]*\s*:(?:\s.*)?", re.S)
+
+
+def _looks_like_text(text: str) -> bool:
+    """Whether ``text``, which names no file, is a config's text rather than a path: it
+    has lines (a path read whole from a file, ``'aug.yaml\\n'``, is one line), or it is
+    one line of a YAML or JSON mapping (from an environment variable or argv)."""
+    written = text.strip()
+    return "\n" in written or bool(_ONE_LINE_MAPPING.fullmatch(written))
+
+
+_PRESET_PREFIX = re.compile(r"\s*presets?\s*:\s*(.*?)\s*", re.I | re.S)
+_VARIABLE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%")
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_GIT = re.compile(r"[\w.-]+@[\w.-]+:")
+
+
+def _preset_hint(text: str) -> str | None:
+    """A "did you mean 'preset:NAME'?" for ``preset:NAME`` written with another case, an
+    ``s``, or white space (``Preset:detection``, ``presets:detection``, `` preset:x``)."""
+    preset = _PRESET_PREFIX.fullmatch(text)
+    if preset is not None:
+        for name in (preset.group(1), preset.group(1).lower()):
+            if resources.preset_path(name) is not None:
+                if text[:7].lower() == "preset:" and text[7:] == name:  # as extends words it
+                    return f"write the prefix in lower case: 'preset:{name}'"
+                return f"did you mean 'preset:{name}'?"
+    return None
+
+
+def _written_form_hint(text: str) -> str | None:
+    """Why a config path ``text`` that names nothing was not found, when its form says so:
+    white space around it, ``~`` or a variable (not expanded), a URL (not fetched). None
+    when nothing does (then the reader's "did you mean" looks around)."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    if stripped != text:
+        # Never stripped silently: a path's spaces are its own, as for a preset's name.
+        if text[-1] in "\r\n":
+            return f"the path ends with a line break (read whole from a file?): write {stripped!r}"
+        return f"the path has white space around it: write {stripped!r}"
+    if text.startswith("~"):
+        return "'~' is not expanded: write the full path (os.path.expanduser in Python)"
+    if _VARIABLE.search(text):
+        return (
+            "environment variables are not expanded in a config path: write the path itself "
+            "(os.path.expandvars in Python)"
+        )
+    url = _URL.match(text)
+    if url is not None and url.group(1).lower() == "file":
+        return f"file:// URLs are not read: write the path itself, '{text[len('file://') :]}'"
+    if url is not None or _GIT.match(text):
+        return "URLs are not fetched: confaug reads local files only; download it first"
+    return None
 
 
 def _load(

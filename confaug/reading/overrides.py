@@ -160,6 +160,9 @@ def _placed(line: int, column: int, start: int) -> tuple[int, int]:
 
 def _parse_mapping(overrides: Mapping[Any, Any], limits: Limits) -> list[Override]:
     parsed: list[Override] = []
+    # Each key's path, and the paths that hold one: to find a key inside another's value.
+    seen: dict[KeyPath, str] = {}
+    inside: dict[KeyPath, str] = {}
     for key, value in overrides.items():
         path = key_parts(key, limits) if isinstance(key, str) else f"{key!r} is not a string"
         if isinstance(path, str):
@@ -169,6 +172,7 @@ def _parse_mapping(overrides: Mapping[Any, Any], limits: Limits) -> list[Overrid
             raise ConfigError.single(
                 "extends cannot be overridden", field=key, file="<overrides>", line=1, column=1
             )
+        _refuse_nested(path, key, seen, inside)
         # Problems with an override's value point at the override, not at the file.
         where = f"<override '{_shown(key)}'>"
         at = Mark(where, 1, len(key) + 2)
@@ -180,6 +184,36 @@ def _parse_mapping(overrides: Mapping[Any, Any], limits: Limits) -> list[Overrid
             ) from None
         parsed.append(Override(path, value, at))
     return parsed
+
+
+def _refuse_nested(
+    path: KeyPath, key: str, seen: dict[KeyPath, str], inside: dict[KeyPath, str]
+) -> None:
+    """A ConfigError when one key of a mapping of overrides lies inside another's value
+    (``{"bbox_params": {...}, "bbox_params.format": "yolo"}``): which one wins depended on
+    the order of the mapping's keys, silently. A list of overrides applies in the order the
+    user wrote, so only a mapping is refused. Records ``path`` in ``seen`` (the keys'
+    paths) and its prefixes in ``inside``, so a check costs the length of a key, not the
+    number of keys.
+    """
+    outer = next((seen[path[:end]] for end in range(1, len(path)) if path[:end] in seen), None)
+    inner = key
+    if outer is None and path in inside:
+        outer, inner = key, inside[path]
+    if outer is not None:
+        raise ConfigError.single(
+            f"overrides '{_shown(outer)}' and '{_shown(inner)}' both set {_shown(inner)}: "
+            "a mapping of overrides has no order to apply them in",
+            field=inner,
+            file="<overrides>",
+            line=1,
+            column=1,
+            hint=f"set it in the value of '{_shown(outer)}', or give the overrides as a list "
+            "of 'key=value' strings, applied in order",
+        )
+    seen[path] = key
+    for end in range(1, len(path)):
+        inside.setdefault(path[:end], key)
 
 
 def apply_overrides(
@@ -255,11 +289,16 @@ def _into_a_step(path: KeyPath, depth: int, node: Any) -> str | None:
     if isinstance(node, str):
         more = depth + 1 < len(path)
         if part == node or not (more or str(part)[:1].isupper()):
-            # transforms.1.HorizontalFlip.p, or transforms.1.p: a parameter of the step
-            parameter = path[depth + 1] if part == node and more else part
+            # transforms.1.HorizontalFlip.p, or transforms.1.p: a parameter of the step.
+            # transforms.1.HorizontalFlip=5 sets the name itself, not a parameter: the
+            # example is a parameter mapping (it repeated the name as a parameter).
+            if part == node:
+                example = f"{path[depth + 1]}: ..." if more else "p: 0.5"
+            else:
+                example = f"{part}: ..."
             return (
                 f"{step} is written as the bare name {node}; set the whole step instead, "
-                f"e.g. {step}={{{node}: {{{parameter}: ...}}}}"
+                f"e.g. {step}={{{node}: {{{example}}}}}"
             )
         # transforms.1.GaussNoise.p where step 1 is HorizontalFlip: another transform's
         # name (transform names are CamelCase, parameters snake_case), or a typo of this one.

@@ -10,6 +10,7 @@ construct a Python object.
 
 from __future__ import annotations
 
+import codecs
 import gc
 import re
 from collections.abc import Iterator
@@ -247,6 +248,18 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
             line=1,
             column=1,
         )
+    for mark, encoding in _OTHER_BOMS:
+        if raw.startswith(mark):
+            # What Windows PowerShell 5's `>` and Notepad's "Unicode" write: decoded as
+            # UTF-8 it fails at byte 0, "not UTF-8 text (byte 0xff at offset 0)", which names
+            # neither the encoding nor the fix.
+            shown = " ".join(f"{byte:02X}" for byte in mark)
+            raise ConfigError.single(
+                f"{encoding} text (byte-order mark {shown}), not UTF-8: save the file as UTF-8",
+                file=file,
+                line=1,
+                column=1,
+            )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -259,9 +272,11 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
         ) from None
     if "\x00" in text:
         line, column = line_column(text, text.index("\x00"))
-        raise ConfigError.single(
-            "binary data (NUL byte) in a config", file=file, line=line, column=column
-        )
+        message = "binary data (NUL byte) in a config"
+        if _utf16_without_bom(raw):  # a whole file's encoding: placed at its start
+            message = "UTF-16 text without a byte-order mark, not UTF-8: save the file as UTF-8"
+            line, column = 1, 1
+        raise ConfigError.single(message, file=file, line=line, column=column)
     if "\ufeff" in text:
         # utf-8-sig dropped the one a file may start with. Another is invisible in editors,
         # and the parser's words for it ("did not find expected key") point nowhere near it.
@@ -292,6 +307,25 @@ def decode_text(raw: bytes, file: str | None, limits: Limits = DEFAULT_LIMITS) -
             column=column,
         )
     return text
+
+
+#: Byte-order marks of the encodings other than UTF-8 (UTF-32's first: UTF-32 LE's starts
+#: with UTF-16 LE's).
+_OTHER_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    """Whether ``raw`` starts as ASCII text in UTF-16 does, a NUL beside every character."""
+    head = raw[:64]
+    if len(head) < 4:
+        return False
+    low, high = head[0::2], head[1::2]
+    return (not any(high) and all(low)) or (not any(low) and all(high))
 
 
 #: The line breaks of YAML 1.1 that YAML 1.2 (§5.4) no longer counts as breaks, with the
@@ -466,7 +500,62 @@ def _syntax_error(err: yaml.MarkedYAMLError, text: str, file: str | None) -> Con
     if mark is not None and _char_at(text, mark) == "\t":
         # PyYAML's words ("while scanning a plain scalar") describe its state, not the fix.
         message = "a tab character; YAML indents with spaces, never tabs"
+    elif mark is not None:
+        slip = _assignment_line(text, mark.line, began.line if began is not None else None)
+        if slip is not None:
+            # ``rotation_range=20`` is a plain scalar that runs on into the next line, so the
+            # parser fails there (or past the end): the slip is placed at its own line.
+            line, column, hint = slip
+            return ConfigError([Problem(file, line, column, "", f"invalid YAML: {hint}")])
     return ConfigError([_problem(file, mark, "", f"invalid YAML: {message}")])
+
+
+#: ``name=value`` alone on a line: the form of an override (``--set``), pasted into a file.
+#: The value runs greedily to the line's end (stripped after): a lazy one followed by
+#: ``\s*`` backtracks over every run of spaces, quadratic in a hostile line.
+_ASSIGNMENT = re.compile(r"(\s*)([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(\S.*)")
+
+
+def override_form_hint(line: str) -> str | None:
+    """What to write instead of ``line`` when it is an override's ``name=value``, or None."""
+    found = _ASSIGNMENT.fullmatch(line)
+    if found is None:
+        return None
+    name, value = found.group(2), found.group(3).rstrip()
+    said = f"'{clipped(name)}={clipped(value)}' is an override's form (--set key=value)"
+    if "." in name:
+        return f"{said}; in a file, nest the dotted key as mappings ('{name.split('.')[0]}:' ...)"
+    return f"{said}; in a file write '{clipped(name)}: {clipped(value)}'"
+
+
+_LINE_BREAK = re.compile("\r\n|\r|\n")
+
+
+def _assignment_line(text: str, at: int, began: int | None) -> tuple[int, int, str] | None:
+    """The ``name=value`` line that a syntax error at line ``at`` (0-based) comes from, as
+    (line, column, hint), or None.
+
+    When the parser names where the construct it was reading began (a simple key: the
+    line ``name=value`` itself), that line alone; else the plain scalar the error ended:
+    the lines before ``at`` that hold no key (no ':') or comment (blank lines fold into a
+    plain scalar), the first ``name=value`` among them.
+    """
+    lines = _LINE_BREAK.split(text)  # as the parser counts lines
+    if began is not None:
+        first = last = min(began, len(lines) - 1)  # a mark may lie past the last line
+    else:
+        first = last = min(at, len(lines) - 1)
+        while first > 0:
+            previous = lines[first - 1].strip()
+            if previous.startswith("#") or ":" in previous:
+                break
+            first -= 1
+    for index in range(first, last + 1):
+        hint = override_form_hint(lines[index])
+        if hint is not None:
+            indent = len(lines[index]) - len(lines[index].lstrip())
+            return index + 1, indent + 1, hint
+    return None
 
 
 def _check_expansion(root: yaml.Node, file: str | None, limits: Limits) -> None:

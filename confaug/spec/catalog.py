@@ -662,6 +662,13 @@ def unknown_transform(name: str) -> tuple[str, str | None]:
         return f"'{name}' cannot be a step of a config", REFUSED[name]
     if name in TRANSFORMS:
         return f"unknown transform '{name}' (albumentations 1.x)", TRANSFORMS[name]
+    module, dot, tail = name.rpartition(".")
+    if dot and module and tail:
+        # A class named with its module (albumentations.Blur, A.Blur,
+        # albumentations.augmentations.blur.transforms.Blur): the hint is the class's own,
+        # as the name alone gets it; compared whole, a long prefix found the wrong class.
+        hint = unknown_transform(tail)[1] if tail in REFUSED or tail in TRANSFORMS else None
+        return f"unknown transform '{name}'", hint or did_you_mean(tail, catalog())
     return f"unknown transform '{name}'", did_you_mean(name, catalog())
 
 
