@@ -31,6 +31,7 @@ from confaug.errors import ConfigError, Problem, did_you_mean
 from confaug.reading.albu_format import from_albumentations, is_albumentations_file
 from confaug.reading.document import Document, KeyPath, Mark, SourceMap, problem_at
 from confaug.reading.merge import merge_into
+from confaug.reading.path_hints import preset_spelling_hint, written_form_hint
 from confaug.reading.yaml_io import Limits, decode_text, parse_yaml
 
 #: How the caller permits another root, as the hint for a parent outside the roots says it
@@ -84,17 +85,22 @@ _CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 def missing_hint(written: str, path: Path) -> str | None:
     """A hint for a config ``written`` as a path that does not exist at ``path``, or None.
 
-    In order: a ``preset:`` prefix written in another case, a Windows backslash, a preset's
-    name written without ``preset:``, and a close name next to ``path`` (``base.yml`` for
+    In order: a ``preset:`` prefix written in another case, how the path is written
+    (``path_hints.written_form_hint``: ``~``, a variable, a URL), a Windows backslash, a
+    preset's name written with another prefix (``presets:``) or without one, and a close
+    name next to ``path`` (``base.yml`` for
     ``base.yaml``). Only names are looked at, never a file's contents.
     """
     if written[:7].lower() == "preset:":
         name = written[7:]
         return f"write the prefix in lower case: 'preset:{name}'"
+    written_form = written_form_hint(written)  # ~, $VAR, a URL, spaces around it
+    if written_form is not None:
+        return written_form
     if "\\" in written:
         fixed = re.sub(r"\\+", "/", written)
         return f"write paths with '/', on every system: '{fixed}'"
-    return _preset_hint(written) or _sibling_hint(written, path)
+    return preset_spelling_hint(written) or _preset_hint(written) or _sibling_hint(written, path)
 
 
 def _preset_hint(written: str) -> str | None:
