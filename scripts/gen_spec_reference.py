@@ -32,7 +32,8 @@ Every key a config file may hold, in the order of the `Spec` model. Every key ha
 default shown (`version` too: a file may leave it out). Keys marked **K** are Keras
 `ImageDataGenerator` keywords with the same name and meaning. Besides these, `extends`
 (a path relative to the file, `preset:NAME`, or a list of them) names parent configs that
-are merged under this one before validation. `confaug resolve FILE` prints a config with
+are merged under this one before validation, and `$schema` (a JSON config's pointer to
+the JSON Schema, for editors) is read and ignored. `confaug resolve FILE` prints a config with
 every key's default filled in (a transform's parameters stay as written); `confaug schema`
 prints the JSON Schema editors use.
 

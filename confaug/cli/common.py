@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from confaug.errors import ConfigError, one_line
+from confaug.errors import MAX_SHOWN_PROBLEMS, ConfigError, Problem, one_line
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
@@ -347,10 +347,24 @@ def write_output(text: str, output: str | None) -> None:
 
 
 def report_config_error(err: ConfigError, stream: Any = None) -> None:
-    """One ``file:line:col: field: message`` line per problem."""
+    """One ``file:line:col: field: message`` line per problem, the first
+    ``MAX_SHOWN_PROBLEMS`` of them (a file that is no config at all can have 60,000)."""
     stream = stream or sys.stderr
-    for line in [str(problem) for problem in err.problems] or [str(err)]:
+    for line in problem_lines(err.problems) or [str(err)]:
         print(line, file=stream)
+
+
+def problem_lines(problems: list[Problem]) -> list[str]:
+    """``problems`` as lines, at most ``MAX_SHOWN_PROBLEMS`` of them and then how many more
+    there are (``confaug validate --format json`` lists every one)."""
+    lines = [str(problem) for problem in problems[:MAX_SHOWN_PROBLEMS]]
+    more = len(problems) - len(lines)
+    if more:
+        lines.append(
+            f"… and {more:,} more problems ({len(problems):,} in all; "
+            "confaug validate --format json lists every one)"
+        )
+    return lines
 
 
 def _whole_number(text: str, low: int, high: int | None = None) -> int:

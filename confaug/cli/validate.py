@@ -6,7 +6,13 @@ import argparse
 import json
 from typing import Any
 
-from confaug.cli.common import UsageError, add_command, add_config_options, load_checked
+from confaug.cli.common import (
+    UsageError,
+    add_command,
+    add_config_options,
+    load_checked,
+    problem_lines,
+)
 from confaug.errors import ConfigError, Problem
 
 
@@ -41,8 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         for source, problems in results.items():
-            for problem in problems:
-                print(problem)
+            for line in problem_lines(problems):
+                print(line)
             if not problems and not args.quiet:
                 print(f"{source}: ok")
         if len(results) > 1 and not args.quiet:

@@ -46,7 +46,7 @@ from confaug.spec.degenerate import _BORDER_FILLED, MAX_BORDER_VALUES
 from confaug.spec.model import RESERVED_TARGETS, Spec
 from confaug.spec.param_docs import NO_DEFAULT, ParamDoc, class_param_docs, param_docs
 from confaug.spec.param_docs import transform_summary as _summary
-from confaug.spec.vocab import BORDER_MODES, CALL_KEYWORDS, INTERPOLATIONS, MAX_PIXELS
+from confaug.spec.vocab import BORDER_MODES, CALL_KEYWORDS, INTERPOLATIONS, MAX_PIXELS, SCHEMA_KEY
 
 SCHEMA_ID = "https://confaug.dev/schemas/confaug.schema.json"
 
@@ -524,6 +524,11 @@ def json_schema() -> dict[str, Any]:
     for kind in ("bbox_params", "keypoint_params"):
         properties[kind] = _compose_options(kind, Spec.model_fields[kind].description)
     properties["extends"] = _extends_schema()
+    properties[SCHEMA_KEY] = {
+        "type": "string",
+        "description": "The JSON Schema an editor checks this file with (VS Code's way for "
+        "JSON files); confaug reads the key and ignores it.",
+    }
     properties["additional_targets"]["propertyNames"] = _target_names()
     schema.pop("title", None)
     # The models say what is required; a config that extends another may leave a required

@@ -21,7 +21,7 @@ from confaug.spec.compose_options import compose_option_problems
 from confaug.spec.cost import DEFAULT_TIME_BUDGET, MAX_STEPS, check_time_budget, estimate
 from confaug.spec.model import Spec
 from confaug.spec.steps import StepShapeError, TransformStep, and_
-from confaug.spec.vocab import HintedError, describe, key_hint, literal_hint
+from confaug.spec.vocab import SCHEMA_KEY, HintedError, describe, key_hint, literal_hint
 
 
 def _yaml_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
@@ -366,6 +366,14 @@ def _validate(document: Document, time_budget: float) -> Spec:
     if not isinstance(data, dict):
         collector.add((), f"the top level of a config must be a mapping, not {type(data).__name__}")
         raise ConfigError(collector.problems)
+    if SCHEMA_KEY in data:  # an editor's pointer to the JSON Schema, not part of the spec
+        if not isinstance(data[SCHEMA_KEY], str):
+            collector.add(
+                (SCHEMA_KEY,),
+                f"{SCHEMA_KEY} names the JSON Schema an editor checks the file with: a path "
+                f"or URL as a string, not {type(data[SCHEMA_KEY]).__name__}",
+            )
+        data = {key: value for key, value in data.items() if key != SCHEMA_KEY}
     steps = _count_steps(data.get("transforms"))
     if steps > MAX_STEPS:  # checking each costs ~1 ms: refuse before checking any
         collector.add(

@@ -1,0 +1,83 @@
+"""Round 8's leftovers: a config's ``$schema`` key, and the CLI's cap on problems shown.
+
+VS Code attaches a schema to a JSON file through a top-level ``"$schema"`` key (JSON has no
+modeline); confaug reads such a file as if the key were not there, and the shipped schema
+lets the key be, so the editor and confaug agree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import confaug
+from confaug import ConfigError
+from confaug.cli.resolve import fingerprint
+
+SCHEMA = Path(__file__).parent.parent / "schemas" / "confaug.schema.json"
+CONFIG = {"version": 1, "rotation_range": 10, "transforms": [{"Blur": {"p": 0.5}}]}
+
+
+def test_a_schema_key_is_read_and_left_out_of_the_spec(tmp_path: Path) -> None:
+    plain, pointed = tmp_path / "plain.json", tmp_path / "pointed.json"
+    plain.write_text(json.dumps(CONFIG))
+    pointed.write_text(json.dumps({"$schema": "./confaug.schema.json", **CONFIG}))
+    spec, with_key = confaug.load_spec(plain), confaug.load_spec(pointed)
+    assert with_key == spec
+    assert fingerprint(with_key) == fingerprint(spec)
+    assert "$schema" not in confaug.load_pipeline(pointed).to_yaml()
+
+
+def test_a_schema_key_that_is_no_string_is_refused_at_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "aug.json"
+    config.write_text(json.dumps({"$schema": 5, **CONFIG}, indent=1))
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec(config)
+    (problem,) = err.value.problems
+    assert problem.field == "$schema" and problem.line == 2
+    assert "JSON Schema" in problem.message
+
+
+def test_a_misspelt_schema_key_is_still_unknown(tmp_path: Path) -> None:
+    config = tmp_path / "aug.json"
+    config.write_text(json.dumps({"$schemas": "./x.json", **CONFIG}))
+    with pytest.raises(ConfigError, match=r"\$schemas"):
+        confaug.load_spec(config)
+
+
+def test_the_shipped_schema_lets_the_key_be() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(SCHEMA.read_text())
+    jsonschema.validate({"$schema": "./confaug.schema.json", **CONFIG}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"$schema": 5, **CONFIG}, schema)
+
+
+def test_the_cli_shows_the_first_problems_of_a_file_that_is_no_config(tmp_path: Path) -> None:
+    """A file that is not a confaug config at all (here 300 unknown keys) is not printed as
+    300 lines: the first ``MAX_SHOWN_PROBLEMS``, then how many more, in text; JSON has all."""
+    from confaug.cli import main
+    from confaug.errors import MAX_SHOWN_PROBLEMS
+
+    config = tmp_path / "notes.yaml"
+    config.write_text("".join(f"key{n}: {n}\n" for n in range(300)))
+    text = subprocess_free(main, ["validate", str(config)])
+    lines = [line for line in text.splitlines() if line]
+    assert len(lines) == MAX_SHOWN_PROBLEMS + 1
+    assert lines[-1].startswith(f"… and {300 - MAX_SHOWN_PROBLEMS:,} more problems (300 in all")
+    report = json.loads(subprocess_free(main, ["validate", str(config), "--format", "json"]))
+    assert len(report["files"][0]["problems"]) == 300
+
+
+def subprocess_free(main: Any, argv: list[str]) -> str:
+    """What ``confaug ARGV`` prints on stdout, run in this process."""
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        main(argv)
+    return out.getvalue()
