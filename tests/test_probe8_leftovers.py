@@ -81,3 +81,19 @@ def subprocess_free(main: Any, argv: list[str]) -> str:
     with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
         main(argv)
     return out.getvalue()
+
+
+def test_wrap_of_one_x_y_tuple_says_to_wrap_a_list() -> None:
+    """``wrap((x, y))`` (one batch where an iterable of batches goes) used to fail only at
+    its second "batch", the labels; it is refused at the call, naming the fix."""
+    import numpy as np
+
+    pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True})
+    x = np.zeros((4, 8, 8, 3), np.uint8)
+    y = np.zeros((4, 2), np.float32)
+    with pytest.raises(ValueError, match=r"wrap\(\[\(x, y\)\]\)"):
+        pipe.wrap((x, y))
+    batches = list(pipe.wrap([(x, y)]))  # the fix works
+    assert len(batches) == 1 and batches[0][0].shape == x.shape
+    two = list(pipe.wrap((x, x)))  # two x-only batches stay two batches
+    assert len(two) == 2

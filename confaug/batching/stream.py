@@ -247,6 +247,13 @@ def _check_iterable(iterable: Any) -> None:
             "batches of images. For an array of images use pipe.flow(x, y, batch_size=...); "
             "to augment it as one batch, wrap([x]) or wrap([(x, y)])"
         )
+    if _one_batch_pair(iterable):
+        x, y = iterable
+        raise ValueError(
+            f"wrap() iterates its input and takes each item as a batch: this tuple is one "
+            f"(x, y) batch (x {x.shape}, y {y.shape}), whose x and y would each be taken as "
+            "a batch. Wrap a list of batches: wrap([(x, y)]), or a generator of them"
+        )
     kind = type(iterable)
     if (
         not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__"))
@@ -257,6 +264,23 @@ def _check_iterable(iterable: Any) -> None:
             f"wrap() takes an iterable of batches (a generator, a list of x or (x, y) "
             f"batches, a DataLoader); got {kind.__name__} {iterable!r:.60}"
         )
+
+
+def _one_batch_pair(iterable: Any) -> bool:
+    """Whether ``iterable`` is a single ``(x, y)`` batch where an iterable of batches goes:
+    a tuple of two arrays, an image batch (rank 3 or 4) and labels of a lower rank with as
+    many rows. Two batches of images (``(x0, x1)``, the same rank) are left alone."""
+    if not (isinstance(iterable, tuple) and len(iterable) == 2):
+        return False
+    x, y = iterable
+    return (
+        isinstance(x, np.ndarray)
+        and isinstance(y, np.ndarray)
+        and x.ndim in (3, 4)
+        and y.ndim < x.ndim
+        and y.ndim >= 1
+        and len(x) == len(y)
+    )
 
 
 class AugmentedStream(ClosableRuns):
