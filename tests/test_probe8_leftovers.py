@@ -97,3 +97,37 @@ def test_wrap_of_one_x_y_tuple_says_to_wrap_a_list() -> None:
     assert len(batches) == 1 and batches[0][0].shape == x.shape
     two = list(pipe.wrap((x, x)))  # two x-only batches stay two batches
     assert len(two) == 2
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_wrap_batch_that_raises_is_used_up_and_the_stream_goes_on(workers: int) -> None:
+    """As a flow does (and Keras' iterators): ``next()`` raises for the bad batch, then
+    gives the batches after it, with the pixels a stream without the failure gives them.
+    Before, every later ``next()`` was ``StopIteration`` although the source had more."""
+    import numpy as np
+
+    pipe = confaug.load_pipeline({"version": 1, "horizontal_flip": True, "rotation_range": 20})
+
+    def batches(bad: int | None) -> Any:
+        for number in range(5):
+            x = np.random.default_rng(number).random((2, 16, 16, 3), dtype=np.float32)
+            if number == bad:
+                x[0, 0, 0, 0] = np.nan
+            yield x, np.full((2,), number)
+
+    clean = [x for x, _ in pipe.wrap(batches(None), seed=3, workers=workers)]
+    stream = pipe.wrap(batches(2), seed=3, workers=workers)
+    got = [next(stream)[0], next(stream)[0]]
+    with pytest.raises(confaug.DataError):
+        next(stream)
+    got += [next(stream)[0], next(stream)[0]]
+    with pytest.raises(StopIteration):
+        next(stream)
+    for have, want in zip(got, [clean[0], clean[1], clean[3], clean[4]], strict=True):
+        assert np.array_equal(have, want)
+    # A for loop (a run of its own) ends at the error, as a generator does.
+    seen = []
+    with pytest.raises(confaug.DataError):
+        for _, y in pipe.wrap(list(batches(1)), seed=3, workers=workers):
+            seen.append(int(y[0]))
+    assert seen == [0]

@@ -20,7 +20,10 @@ closed early (``break``), the batches it read but did not deliver are kept, and 
 pass gives them first, numbered and seeded as ``workers=0`` (which reads nothing ahead)
 numbers and seeds the same upstream batches. An exception from the iterable comes after
 every batch read before it, and only when the caller asks for the batch it failed to give,
-with a note naming that batch, as ``workers=0`` raises it.
+with a note naming that batch, as ``workers=0`` raises it. A batch that fails to augment
+(a ``DataError``, the user's ``preprocessing_function`` raising) is used up by its error:
+``next()`` raises it and the next ``next()`` gives the batch after it, as a flow and Keras'
+iterators go on; a ``for`` loop (a pass of its own) ends there, as a generator does.
 
 Float batches are ranged one by one with ``value_range: auto`` (each batch is a source of
 its own): a stream whose batches are read some as [0, 1] and some as 0-255 gets one
@@ -45,7 +48,7 @@ import numpy as np
 
 from confaug.batching.loader import load_batch
 from confaug.batching.protocol import SamplePipeline, data_format_of
-from confaug.batching.runs import ClosableRuns
+from confaug.batching.runs import ClosableRuns, Raised
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.compiler.range_bits import largest_bits, range_of_bits, reads_bits
 from confaug.errors import ValueRangeWarning
@@ -78,7 +81,15 @@ class _StreamLoader:
 
     def __call__(self, task: _StreamTask, should_stop: Any = None) -> tuple[Any, str | None]:
         """The augmented batch, and the range its float images were read in
-        (:func:`_range_verdict`; None for other images, or a fixed ``value_range``)."""
+        (:func:`_range_verdict`; None for other images, or a fixed ``value_range``); a
+        batch that raises is :class:`~confaug.batching.runs.Raised` in its place, so that
+        the pass goes on after it, as Keras' iterators do (its workers keep running)."""
+        try:
+            return self._augmented(task, should_stop)
+        except Exception as exc:  # the batch's own: not Ctrl-C, which stops the pass
+            return Raised(exc), None
+
+    def _augmented(self, task: _StreamTask, should_stop: Any) -> tuple[Any, str | None]:
         source, rest = unpack_batch(
             task.batch,
             task.number,
@@ -380,6 +391,9 @@ class AugmentedStream(ClosableRuns):
                     raise
                 reading.undelivered.popleft()  # delivered (the caller may stop at it)
                 reading.delivered += 1
+                if type(output) is Raised:  # that batch is used up by its error
+                    yield output
+                    continue
                 if verdict is not None:
                     AugmentedStream._check_range(self, verdict, task)
                 yield output
