@@ -131,3 +131,18 @@ def test_a_wrap_batch_that_raises_is_used_up_and_the_stream_goes_on(workers: int
         for _, y in pipe.wrap(list(batches(1)), seed=3, workers=workers):
             seen.append(int(y[0]))
     assert seen == [0]
+
+
+def test_a_file_whose_only_line_is_key_equals_value_says_how_to_write_it(tmp_path: Path) -> None:
+    """YAML reads a lone ``rotation_range=20`` as a string: the file gets the hint that text
+    already got ("write 'rotation_range: 20'"), from the one check both share."""
+    config = tmp_path / "aug.yaml"
+    config.write_text("rotation_range=20\n")
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec(config)
+    (problem,) = err.value.problems
+    assert "mapping of keys, not str" in problem.message
+    assert "rotation_range: 20" in (problem.hint or "")
+    with pytest.raises(ConfigError) as err:
+        confaug.load_spec(text="rotation_range=20\n")
+    assert err.value.problems[0].hint == problem.hint

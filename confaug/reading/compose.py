@@ -14,9 +14,8 @@ from typing import Any
 
 from confaug import resources
 from confaug.errors import ConfigError, Problem
-from confaug.reading.albu_format import from_albumentations, is_albumentations_file
 from confaug.reading.document import Document, SourceMap, clipped
-from confaug.reading.extends import Resolver, display_path, resolve_preset
+from confaug.reading.extends import Resolver, config_document, display_path, resolve_preset
 from confaug.reading.overrides import Overrides, apply_overrides
 from confaug.reading.path_hints import preset_spelling_hint, written_form_hint
 from confaug.reading.plain import plain_copy
@@ -24,7 +23,6 @@ from confaug.reading.yaml_io import (
     DEFAULT_LIMITS,
     Limits,
     collector_paused,
-    override_form_hint,
     parse_yaml,
 )
 
@@ -87,23 +85,8 @@ def read_text(
             f"text= takes a config's YAML or JSON text (str, or UTF-8 bytes), got "
             f"{type(text).__name__}"
         )
-    # What extends.read_file checks once a file's bytes are read; a file is read there.
     document = parse_yaml(text, name, limits=limits, collect=True)
-    if document.data is None:  # "~" alone (parse_yaml refuses a text with no node)
-        raise ConfigError.single("the text is empty", file=name, line=1, column=1)
-    if not isinstance(document.data, dict):
-        kind = type(document.data).__name__
-        raise ConfigError.single(
-            f"the top level of a config must be a mapping of keys, not {kind}",
-            file=name,
-            line=1,
-            column=1,
-            # 'rotation_range=20' alone is a string to YAML
-            hint=override_form_hint(document.data) if isinstance(document.data, str) else None,
-        )
-    if is_albumentations_file(document.data):
-        document = from_albumentations(document)  # keeps what reading found
-    return document
+    return config_document(document, name, "the text is empty")
 
 
 def allowed_roots_of(value: Any) -> tuple[Path, ...]:

@@ -32,7 +32,7 @@ from confaug.reading.albu_format import from_albumentations, is_albumentations_f
 from confaug.reading.document import Document, KeyPath, Mark, SourceMap, problem_at
 from confaug.reading.merge import merge_into
 from confaug.reading.path_hints import preset_spelling_hint, written_form_hint
-from confaug.reading.yaml_io import Limits, decode_text, parse_yaml
+from confaug.reading.yaml_io import Limits, decode_text, override_form_hint, parse_yaml
 
 #: How the caller permits another root, as the hint for a parent outside the roots says it
 #: (``{folder}``: the parent's folder; ``{shell}``: the same, quoted for a shell). Python
@@ -171,15 +171,25 @@ def read_file(path: Path, shown: str, limits: Limits) -> Document:
         reason = getattr(err, "strerror", None) or str(err)
         raise ConfigError.single(f"cannot read: {reason}", file=shown) from None
     document = parse_yaml(decode_text(raw, shown, limits), shown, limits=limits, collect=True)
-    if document.data is None:  # "---" or "~" alone
-        raise ConfigError.single("the file is empty", file=shown, line=1, column=1)
+    return config_document(document, shown, "the file is empty")
+
+
+def config_document(document: Document, name: str, empty: str) -> Document:
+    """A parsed file's or text's ``document`` as a config: refused when it holds nothing
+    (``empty`` says so: "---" or "~" alone) or is not a mapping, and an ``A.save`` one
+    converted. The same checks for a file (:func:`read_file`) and for text
+    (``compose.read_text``)."""
+    if document.data is None:
+        raise ConfigError.single(empty, file=name, line=1, column=1)
     if not isinstance(document.data, dict):
         kind = type(document.data).__name__
         raise ConfigError.single(
             f"the top level of a config must be a mapping of keys, not {kind}",
-            file=shown,
+            file=name,
             line=1,
             column=1,
+            # 'rotation_range=20' alone is a string to YAML
+            hint=override_form_hint(document.data) if isinstance(document.data, str) else None,
         )
     if is_albumentations_file(document.data):
         document = from_albumentations(document)  # keeps what reading found
