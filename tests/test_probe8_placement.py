@@ -160,6 +160,19 @@ def test_a_contradiction_a_mapping_introduces_is_not_placed_in_its_parent(
     assert "interpolation comes from x/base.yaml:1:16" in problem.message
 
 
+def test_a_resolved_document_keeps_its_chain_for_placement(write: WriteConfig) -> None:
+    """A Document resolved first and given overrides later still tells the override from
+    its files: the contradiction the override makes is placed at the override."""
+    write("base.yaml", CROSS_BASE)
+    write("child.yaml", "extends: base.yaml\n")
+    document = confaug.resolve("child.yaml")
+    problem = _problem(document, overrides=["interpolation_order=3"])
+    assert problem.file is not None and problem.file.startswith("<override")
+    assert problem.field == "interpolation_order"
+    line, column = position(CROSS_BASE, "nearest")
+    assert f"interpolation comes from base.yaml:{line}:{column}" in problem.message
+
+
 def test_a_contradiction_in_one_file_keeps_its_place_and_words(write: WriteConfig) -> None:
     text = "interpolation: nearest\ninterpolation_order: 3\n"
     write("aug.yaml", text)

@@ -203,7 +203,9 @@ def _load(
         base: Path | None = Path.cwd()
         data = plain_copy(source.data, file=source.file, limits=limits)
         positions = SourceMap(dict(source.source_map.values), dict(source.source_map.keys))
-        document = Document(data, positions, source.file, problems=list(source.problems))
+        document = Document(
+            data, positions, source.file, chain=source.chain, problems=list(source.problems)
+        )
     elif isinstance(source, Mapping):
         document = Document(plain_copy(dict(source), limits=limits), SourceMap(), None)
         base = Path.cwd()

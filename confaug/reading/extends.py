@@ -263,7 +263,9 @@ class Resolver:
         own = (shown,) if shown is not None else ()
         chain = (*own, *(self._name(file) for file in reversed(entry.parents)))
         if not entry.parents:
-            document.chain = chain
+            # A document resolved before (given back with overrides) keeps the chain it came
+            # with: spec.validate tells an override's mark from its files' by it.
+            document.chain = chain or document.chain
             return document
         data: dict[str, Any] = {}
         source_map = SourceMap()
