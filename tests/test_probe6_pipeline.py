@@ -234,17 +234,9 @@ def test_loader_does_not_apply_the_callers_layout_check(monkeypatch: pytest.Monk
 
 def test_loader_falls_back_to_call_for_other_sample_pipelines() -> None:
     from confaug.batching.protocol import augment_sample_of
+    from tests.helpers import Identity
 
-    class Plain:
-        data_format = "channels_last"
-
-        def __call__(self, *, seed: int | None = None, **data: Any) -> dict[str, Any]:
-            return data
-
-        def standardize(self, batch: np.ndarray) -> np.ndarray:
-            return batch
-
-    plain = Plain()
+    plain = Identity()  # a SamplePipeline with a __call__ only
     assert augment_sample_of(plain) is plain
     pipe = confaug.load_pipeline(IDENTITY)
     assert augment_sample_of(pipe) == pipe.augment_sample
