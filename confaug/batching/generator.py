@@ -62,7 +62,7 @@ from confaug.batching.loader import (
     stand_in,
 )
 from confaug.batching.order import RankOrder
-from confaug.batching.protocol import SamplePipeline
+from confaug.batching.protocol import SamplePipeline, spec_seed_of
 from confaug.batching.runs import ClosableRuns, Raised
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.seeding import resolve_seed
@@ -156,9 +156,7 @@ class BatchGenerator(ClosableRuns):
         check_worker_options(workers, worker_mode, max_queue_size, start_method)
         if not 0 <= rank < world_size:
             raise ValueError(f"rank={rank!r} must satisfy 0 <= rank < world_size={world_size!r}")
-        # The spec's ``seed:`` ("every run of the pipeline identical") when none is given,
-        # as the row adapters, Ray and the CLI take it; else a fresh one.
-        spec_seed = getattr(getattr(pipeline, "spec", None), "seed", None)
+        spec_seed = spec_seed_of(pipeline)
         if world_size > 1 and shuffle and seed is None and spec_seed is None:
             raise ValueError("world_size > 1 with shuffle needs a seed shared by every rank")
         self.source = source

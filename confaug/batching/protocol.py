@@ -56,3 +56,10 @@ def augment_sample_of(pipeline: SamplePipeline) -> Callable[..., dict[str, Any]]
     loader must not apply ``__call__``'s."""
     augment = getattr(pipeline, "augment_sample", None)
     return augment if callable(augment) else pipeline
+
+
+def spec_seed_of(pipeline: SamplePipeline) -> int | None:
+    """The seed of the pipeline's spec (``seed:``, "every run of the pipeline identical"),
+    or None: what a generator or stream given ``seed=None`` takes, as the row adapters,
+    Ray and the CLI take it; only without one is a fresh seed drawn."""
+    return getattr(getattr(pipeline, "spec", None), "seed", None)

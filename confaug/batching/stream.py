@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from confaug.batching.loader import load_batch
-from confaug.batching.protocol import SamplePipeline, data_format_of
+from confaug.batching.protocol import SamplePipeline, data_format_of, spec_seed_of
 from confaug.batching.runs import ClosableRuns, Raised
 from confaug.batching.workers import WorkerMode, check_worker_options, ordered_map
 from confaug.compiler.range_bits import largest_bits, range_of_bits, reads_bits
@@ -176,10 +176,8 @@ def _snapshot(value: Any) -> Any:
     memoryviews as new arrays, tensors by their ``clone()``, inside tuples, lists and dicts
     (rebuilt, so a list the source refills is not shared either). Anything else is kept as
     it is (numbers and strings cannot be refilled)."""
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, memoryview)):
         return np.array(value)  # a memmap too: a plain array, read now
-    if isinstance(value, memoryview):
-        return np.array(value)
     if type(value) in (tuple, list):
         return type(value)(_snapshot(part) for part in value)
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
@@ -323,10 +321,7 @@ class AugmentedStream(ClosableRuns):
         _check_iterable(iterable)
         self.pipeline = pipeline
         self.iterable = iterable
-        # The spec's seed makes every run identical, as its description promises (the row
-        # adapters and the CLI read it too); only without one is a fresh seed drawn.
-        spec_seed = getattr(getattr(pipeline, "spec", None), "seed", None)
-        self.seed = resolve_seed(seed if seed is not None else spec_seed)
+        self.seed = resolve_seed(seed if seed is not None else spec_seed_of(pipeline))
         self.workers = workers
         self.worker_mode: WorkerMode = worker_mode
         self.start_method = start_method
@@ -339,8 +334,8 @@ class AugmentedStream(ClosableRuns):
         self._carried: list[Any] = []
         self._carried_error: Exception | None = None
         #: Where a float batch was first read as [0, 1] / as 0-255: ``{range: (pass, number)}``.
+        #: Both ranges in it: warned (once).
         self._ranges_seen: dict[str, tuple[int, int]] = {}
-        self._range_warned = False
         super().__init__()
 
     def __len__(self) -> int:
@@ -437,7 +432,7 @@ class AugmentedStream(ClosableRuns):
         """Warn once when float batches of this stream are read in both ranges. Called
         before the batch is handed on: its upstream batch is still as it was read."""
         seen = self._ranges_seen
-        if self._range_warned:
+        if len(seen) == 2:  # warned already
             return
         if verdict == _MAYBE_UNIT:
             # Proven (one pass) only where it counts: the first such batch, and a dark one
@@ -451,7 +446,6 @@ class AugmentedStream(ClosableRuns):
         seen.setdefault(verdict, (task.pass_number, task.number))
         if len(seen) < 2:
             return
-        self._range_warned = True
         unit, other = seen[_UNIT], seen[_BYTE]
         warnings.warn(
             f"value_range: auto read {_named(*unit)} of this stream as [0, 1] data (no value "
