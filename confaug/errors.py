@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -67,6 +67,16 @@ def one_line(text: str, *, join: bool = False) -> str:
 MAX_SHOWN_PROBLEMS = 50
 
 
+def shown_problem_lines(problems: Sequence[Problem], where_all: str) -> list[str]:
+    """``problems`` as lines, at most ``MAX_SHOWN_PROBLEMS`` of them and then one counting the
+    rest, which says ``where_all`` every one is (``ConfigError``'s message and the CLI's)."""
+    lines = [str(problem) for problem in problems[:MAX_SHOWN_PROBLEMS]]
+    more = len(problems) - len(lines)
+    if more:
+        lines.append(f"… and {more:,} more problems ({len(problems):,} in all; {where_all})")
+    return lines
+
+
 class ConfigError(ValueError):
     """A config is invalid; ``problems`` lists every problem found, in file order.
 
@@ -82,13 +92,7 @@ class ConfigError(ValueError):
             unique.values(),
             key=lambda p: (p.file or "", p.line or 0, p.column or 0, p.field),
         )
-        lines = [str(p) for p in self.problems[:MAX_SHOWN_PROBLEMS]]
-        more = len(self.problems) - len(lines)
-        if more:
-            lines.append(
-                f"… and {more:,} more problems ({len(self.problems):,} in all; every one is "
-                "in ConfigError.problems)"
-            )
+        lines = shown_problem_lines(self.problems, "every one is in ConfigError.problems")
         super().__init__("\n".join(lines) or "invalid config")
 
     @classmethod

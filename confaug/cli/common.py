@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from confaug.errors import MAX_SHOWN_PROBLEMS, ConfigError, Problem, one_line
+from confaug.errors import ConfigError, Problem, one_line, shown_problem_lines
 
 if TYPE_CHECKING:
     from confaug.compiler.pipeline import Pipeline
@@ -357,14 +357,7 @@ def report_config_error(err: ConfigError, stream: Any = None) -> None:
 def problem_lines(problems: list[Problem]) -> list[str]:
     """``problems`` as lines, at most ``MAX_SHOWN_PROBLEMS`` of them and then how many more
     there are (``confaug validate --format json`` lists every one)."""
-    lines = [str(problem) for problem in problems[:MAX_SHOWN_PROBLEMS]]
-    more = len(problems) - len(lines)
-    if more:
-        lines.append(
-            f"… and {more:,} more problems ({len(problems):,} in all; "
-            "confaug validate --format json lists every one)"
-        )
-    return lines
+    return shown_problem_lines(problems, "confaug validate --format json lists every one")
 
 
 def _whole_number(text: str, low: int, high: int | None = None) -> int:

@@ -33,6 +33,11 @@ ConfigSource = str | os.PathLike[str] | Mapping[str, Any]
 AllowedRoots = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
+#: What the public functions take as a config, as their TypeError for anything else says.
+_SOURCE_KINDS = (
+    "a config is a path, 'preset:NAME', a mapping, a Spec or a Document, or its text as text=..."
+)
+
 #: How problems name a config given as text (``load_pipeline(text=...)``): it has no file.
 TEXT_NAME = "<text>"
 
@@ -61,10 +66,7 @@ def load_document(
         if text is not None:
             source = read_text(text, limits=limits)
         elif source is None:
-            raise TypeError(
-                "a config is a path, 'preset:NAME', a mapping, a Spec or a Document, or its "
-                "text as text=...; got NoneType"
-            )
+            raise TypeError(f"{_SOURCE_KINDS}; got NoneType")
         return _load(source, overrides, allowed_roots, limits)
 
 
@@ -132,10 +134,13 @@ def _config_path(source: Any) -> str:
     taken), and a hint for YAML text passed where a path goes."""
     if not isinstance(source, (str, os.PathLike)) or isinstance(source, bytes):
         raise TypeError(
-            "a config is a path, 'preset:NAME', a mapping, a Spec or a Document; got "
-            f"{type(source).__name__}"
+            f"{_SOURCE_KINDS}; got {type(source).__name__}"
             + (" (decode it, or pass a mapping)" if isinstance(source, (bytes, bytearray)) else "")
-            + (" (pass its path, or its text as text=...)" if hasattr(source, "read") else "")
+            + (
+                " (pass its path, or what its read() returns as text=)"
+                if hasattr(source, "read")
+                else ""
+            )
         )
     text = os.fspath(source)
     if not isinstance(text, str):

@@ -184,7 +184,7 @@ def _unknown_top_key(key: Any, value: Any) -> tuple[str, str | None]:
             f"(--set '{key}={_flow_example(value)}'); a file nests them",
             f"write '{first}: {nested}'; {how}",
         )
-    return "unknown key", key_hint(key, [*Spec.model_fields, "extends"])
+    return "unknown key", key_hint(key, [*Spec.model_fields, "extends", SCHEMA_KEY])
 
 
 def _flow_example(value: Any) -> str:

@@ -16,11 +16,11 @@ FillMode = Literal["constant", "nearest", "reflect", "wrap"]
 InterpolationName = Literal["nearest", "bilinear", "bicubic", "area", "lanczos"]
 OutputDtype = Literal["uint8", "uint16", "float16", "float32", "float64"]
 
-# OpenCV constants, written out so that the spec layer needs no cv2 import.
 #: The top-level key a JSON (or YAML) config may hold to name the JSON Schema an editor checks
 #: it with (VS Code's way for JSON files, which have no modeline); it is not part of the spec.
 SCHEMA_KEY = "$schema"
 
+# OpenCV constants, written out so that the spec layer needs no cv2 import.
 BORDER_MODES: dict[str, int] = {
     "constant": 0,  # cv2.BORDER_CONSTANT
     "nearest": 1,  # cv2.BORDER_REPLICATE
