@@ -154,6 +154,12 @@ class Pipeline:
         # __call__ reads and checks (_checked_images).
         self._image_keys = ("image", *self._targets.extra_images)
         self._image_list_keys = ("images", *_keys_of_kind(spec, "images"))
+        layout = "channels_first" if self._channels_first else "channels_last"
+        move = "np.moveaxis(image, -1, 0)" if self._channels_first else "np.moveaxis(image, 0, -1)"
+        # What an image in the other layout is told (_checked_images).
+        self._layout_hint = (
+            f"is data_format right? the pipeline's is {layout}; or move the channel axis: {move}"
+        )
         # Whether a step (Normalize, ToFloat, FromFloat) sets the output's dtype and range.
         self._output = output_step(spec, self.compose)
         # The Normalize written for 0–255 values (or ToFloat), which gets the caller's values.
@@ -343,18 +349,11 @@ class Pipeline:
         # pipe(image=u8, images=[u8, f32]) came back with images[0] as float32 (stacked with
         # the float one): the check flow and apply_batch make on their lists.
         check_one_kind([value for _, value in named], "image", labels=[n for n, _ in named])
-        layout = "channels_first" if self._channels_first else "channels_last"
-        move = "np.moveaxis(image, -1, 0)" if self._channels_first else "np.moveaxis(image, 0, -1)"
         for name in self._image_keys:
             shape = getattr(data.get(name), "shape", None)
             if shape is None or len(shape) != 3:
                 continue
-            wrong = other_layout(
-                tuple(shape),
-                self._channels_first,
-                hint=f"is data_format right? the pipeline's is {layout}; or move the channel "
-                f"axis: {move}",
-            )
+            wrong = other_layout(tuple(shape), self._channels_first, hint=self._layout_hint)
             if wrong is not None:  # a (3, 32, 32) was read as 3 rows × 32 with 32 channels
                 raise DataError(f"{name} {wrong}")
         return data

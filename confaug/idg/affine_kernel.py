@@ -88,5 +88,6 @@ def warp_affine(
 
 def _contiguous(array: Any) -> bool:
     # cvtColor writes a fresh array when dst is a strided view (a flipped or channels-first
-    # slot), and reads a non-contiguous image through a copy: both are left to warpAffine.
+    # slot), and reads a non-contiguous image through a copy: such an image is left to
+    # warpAffine, and such a dst is filled by np.copyto.
     return bool(array.flags.c_contiguous)
